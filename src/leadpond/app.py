@@ -1,0 +1,48 @@
+"""The FastAPI application: tracking API, admin API and the in-process worker."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from leadpond import __version__
+from leadpond.ingest.api import router as ingest_router
+from leadpond.kit.http import install_error_handlers
+from leadpond.pipeline.api import router as pipeline_router
+from leadpond.pipeline.worker import Worker
+from leadpond.profiles.api import router as people_router
+
+
+def create_app(*, with_worker: bool = False) -> FastAPI:
+    """The whole HTTP surface; ``with_worker`` also runs the pipeline in this process."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker() if with_worker else None
+        thread = worker.start_thread() if worker else None
+        try:
+            yield
+        finally:
+            if worker and thread:
+                worker.stop()
+                thread.join(timeout=30)
+
+    app = FastAPI(title="leadpond", version=__version__, lifespan=lifespan)
+    # Browser SDKs (analytics.js ≥ 1.84 sends Authorization) need a CORS preflight answer.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-Retry-Count", "AnonymousId", "SentAt"],
+    )
+    install_error_handlers(app)
+    app.include_router(ingest_router)
+    app.include_router(people_router)
+    app.include_router(pipeline_router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

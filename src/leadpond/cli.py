@@ -1,0 +1,129 @@
+"""The ``leadpond`` command: serve, worker, db, workspace, pipeline."""
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from leadpond.config import get_settings
+from leadpond.db import migrate
+from leadpond.db.engine import unit_of_work
+from leadpond.kit.errors import LeadpondError
+from leadpond.pipeline import worker as pipeline_worker
+from leadpond.workspaces import service as workspace_service
+
+app = typer.Typer(
+    help="leadpond: B2B customer data platform and marketing automation.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Workspaces and their keys.", no_args_is_help=True)
+pipeline_app = typer.Typer(help="The event processing pipeline.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(pipeline_app, name="pipeline")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run workers apart")
+    ] = False,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first")
+    ] = True,
+) -> None:
+    """Serve the tracking API, the admin API and (unless --no-worker) the pipeline worker."""
+    from leadpond.app import create_app
+
+    settings = get_settings()
+    if migrate_first:
+        migrate.upgrade()
+    uvicorn.run(
+        create_app(with_worker=not no_worker),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def worker(
+    batch_size: Annotated[int | None, typer.Option(help="Events per batch")] = None,
+) -> None:
+    """Run a pipeline worker until interrupted (any number may run against PostgreSQL)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    runner = pipeline_worker.Worker(batch_size=batch_size)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stop()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    migrate.upgrade()
+    console.print("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    migrate.check()
+    console.print("models and migrations agree")
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Create a workspace; its write key and API key are shown once."""
+    migrate.upgrade()
+    with unit_of_work() as session:
+        created = workspace_service.create_workspace(session, name)
+    result = {
+        "workspace_id": str(created.workspace_id),
+        "write_key": created.write_key,
+        "api_key": created.api_key,
+    }
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            console.print(f"[bold]{key}[/bold]: {value}")
+        console.print("Keep the keys now: only their hashes are stored.")
+
+
+@pipeline_app.command("drain")
+def pipeline_drain(
+    batch_size: Annotated[int | None, typer.Option(help="Events per batch")] = None,
+) -> None:
+    """Process every pending event, then exit."""
+    done = pipeline_worker.drain(batch_size)
+    console.print(f"processed {done} events")
+
+
+@pipeline_app.command("status")
+def pipeline_status() -> None:
+    """Backlog size and age, all workspaces."""
+    s = pipeline_worker.status()
+    typer.echo(json.dumps(s.__dict__))
+
+
+def main() -> None:
+    """Entry point: domain errors become a message and a non-zero exit."""
+    try:
+        app()
+    except LeadpondError as exc:
+        err_console.print(f"[red]error[/red]: {exc.message}")
+        sys.exit(2)

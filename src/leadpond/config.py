@@ -1,0 +1,34 @@
+"""Settings read from the environment (prefix ``LEADPOND_``) or a ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADPOND_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var/leadpond.db').as_posix()}",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    sqlite_synchronous: str = Field(
+        default="FULL", description="FULL survives power loss; NORMAL survives process crashes"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pipeline_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    pipeline_idle_sleep_s: float = Field(default=0.2, ge=0.0)
+    ingest_rate_limit_per_s: float = Field(
+        default=0.0, ge=0.0, description="events/s accepted per workspace; 0 disables the limit"
+    )
+    ingest_rate_burst: int = Field(default=50_000, ge=1)
+    clock_skew_tolerance_s: float = Field(default=0.0, ge=0.0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,110 @@
+"""Engines and sessions: SQLite in WAL mode with one writer, PostgreSQL through psycopg 3."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadpond.config import get_settings
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so BEGIN IMMEDIATE makes writers queue
+        # on busy_timeout instead of failing when a read lock is upgraded.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(f"BEGIN {begin}")
+
+
+_created: list[Engine] = []
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str | None = None, *, writer: bool = True) -> Engine:
+    """An engine per URL; SQLite writers BEGIN IMMEDIATE, readers DEFERRED."""
+    settings = get_settings()
+    url = url or settings.database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False, "timeout": 60},
+        )
+        _configure_sqlite(
+            engine, settings.sqlite_synchronous, "IMMEDIATE" if writer else "DEFERRED"
+        )
+    else:
+        engine = create_engine(
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+        )
+    _created.append(engine)
+    return engine
+
+
+def is_postgres(engine_or_session: Engine | Session) -> bool:
+    """True when the bound database is PostgreSQL (the scale-out backend)."""
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
+    return bind.dialect.name == "postgresql"
+
+
+@lru_cache(maxsize=16)
+def _factory(url: str | None, writer: bool) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url, writer=writer), expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(url: str | None = None) -> Iterator[Session]:
+    """One write transaction: commits when the block succeeds, rolls back when it raises."""
+    with _factory(url, True)() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_only(url: str | None = None) -> Iterator[Session]:
+    """A read transaction that never takes the SQLite write lock."""
+    with _factory(url, False)() as session, session.begin():
+        yield session
+
+
+def reset_engines() -> None:
+    """Dispose every engine and forget the factories (after the database URL setting changed)."""
+    for engine in _created:
+        engine.dispose()
+    _created.clear()
+    _factory.cache_clear()
+    get_engine.cache_clear()

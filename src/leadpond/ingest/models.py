@@ -1,0 +1,46 @@
+"""The durable event log: every accepted message, in arrival order, and its processing state."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadpond.db.base import Base, BigId, JsonDoc
+
+
+class Event(Base):
+    """One Segment-spec message. ``processed_at`` NULL means it waits for the pipeline.
+
+    The same table is the person timeline: the pipeline sets ``person_id`` when it resolves who
+    the event is about, and merges/unmerges move it.
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "message_id"),
+        Index(
+            "ix_event_pending",
+            "id",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
+        Index("ix_event_person_timeline", "person_id", "timestamp"),
+        Index("ix_event_workspace_name_timestamp", "workspace_id", "event", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    message_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    anonymous_id: Mapped[str | None] = mapped_column(String(255))
+    group_id: Mapped[str | None] = mapped_column(String(255))
+    timestamp: Mapped[datetime]
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(32), default="api")
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    person_id: Mapped[int | None] = mapped_column(BigId)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,199 @@
+"""Accepting Segment-spec requests into the durable event log."""
+
+import base64
+import gzip
+import threading
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from leadpond.db.engine import is_postgres
+from leadpond.ingest.models import Event
+from leadpond.ingest.spec import (
+    MAX_BATCH_EVENTS,
+    MAX_REQUEST_BYTES,
+    AcceptedMessage,
+    MessageRejected,
+    normalise,
+)
+from leadpond.kit.clock import parse_timestamp
+from leadpond.kit.errors import InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
+
+_event_table = Event.__table__
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"success": True, "accepted": self.accepted}
+        if self.duplicates:
+            body["duplicates"] = self.duplicates
+        if self.rejected:
+            body["rejected"] = self.rejected
+        return body
+
+
+@dataclass
+class ParsedRequest:
+    write_key: str
+    items: list[Any]
+    batch_context: dict[str, Any] | None = None
+    batch_integrations: dict[str, Any] | None = None
+    batch_sent_at: datetime | None = None
+
+
+def decode_body(body: bytes, content_encoding: str | None) -> Any:
+    """Gunzip (bounded, so a zip bomb stops at the request limit) and parse JSON."""
+    if len(body) > MAX_REQUEST_BYTES:
+        raise PayloadTooLarge(f"a request may hold at most {MAX_REQUEST_BYTES} bytes")
+    if content_encoding and content_encoding.strip().lower() in ("gzip", "x-gzip"):
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            body = inflater.decompress(body, MAX_REQUEST_BYTES + 1)
+        except zlib.error as exc:
+            raise InvalidInput(f"body is not valid gzip: {exc}") from exc
+        if len(body) > MAX_REQUEST_BYTES or inflater.unconsumed_tail:
+            raise PayloadTooLarge(f"a request may hold at most {MAX_REQUEST_BYTES} bytes")
+    elif body[:2] == b"\x1f\x8b":
+        return decode_body(gzip.decompress(body[: MAX_REQUEST_BYTES + 1]), None)
+    if not body.strip():
+        raise InvalidInput("request body is empty")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+
+
+def basic_auth_user(authorization: str | None) -> str:
+    """The user part of an HTTP Basic header (Segment puts the write key there)."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return ""
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=False).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Unauthorized("malformed Basic authorization header") from exc
+    return decoded.split(":", 1)[0]
+
+
+def parse_request(kind: str, document: Any, authorization: str | None) -> ParsedRequest:
+    """Split a single-event or batch request into its write key and raw messages."""
+    if not isinstance(document, dict):
+        raise InvalidInput("body must be a JSON object")
+    write_key = basic_auth_user(authorization) or str(document.get("writeKey") or "")
+    if kind != "batch":
+        return ParsedRequest(write_key=write_key, items=[{**document, "type": kind}])
+    items = document.get("batch")
+    if not isinstance(items, list):
+        raise InvalidInput("batch must be a list of messages", field="batch")
+    if len(items) > MAX_BATCH_EVENTS:
+        raise PayloadTooLarge(f"a batch may hold at most {MAX_BATCH_EVENTS} events")
+    context = document.get("context")
+    integrations = document.get("integrations")
+    return ParsedRequest(
+        write_key=write_key,
+        items=items,
+        batch_context=context if isinstance(context, dict) else None,
+        batch_integrations=integrations if isinstance(integrations, dict) else None,
+        batch_sent_at=parse_timestamp(document.get("sentAt")),
+    )
+
+
+def validate(
+    request: ParsedRequest, received_at: datetime
+) -> tuple[list[AcceptedMessage], IngestResult]:
+    """Normalise every message; a bad one is reported by index, the good ones go on."""
+    result = IngestResult()
+    accepted: list[AcceptedMessage] = []
+    for index, raw in enumerate(request.items):
+        try:
+            accepted.append(
+                normalise(
+                    raw,
+                    received_at=received_at,
+                    batch_context=request.batch_context,
+                    batch_integrations=request.batch_integrations,
+                    batch_sent_at=request.batch_sent_at,
+                )
+            )
+        except MessageRejected as exc:
+            result.rejected.append({"index": index, "code": exc.code, "message": exc.message})
+    return accepted, result
+
+
+def append_events(
+    session: Session,
+    workspace_id: uuid.UUID,
+    messages: list[AcceptedMessage],
+    received_at: datetime,
+    source: str = "api",
+) -> int:
+    """Write messages to the event log; a messageId already seen in the workspace is skipped.
+
+    Returns how many rows were new. The caller's transaction makes them durable.
+    """
+    if not messages:
+        return 0
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "message_id": m.message_id,
+            "type": m.type,
+            "event": m.event,
+            "user_id": m.user_id,
+            "anonymous_id": m.anonymous_id,
+            "group_id": m.group_id,
+            "timestamp": m.timestamp,
+            "received_at": received_at,
+            "source": source,
+            "payload": m.payload,
+        }
+        for m in messages
+    ]
+    if is_postgres(session):
+        # psycopg's executemany has no summed rowcount; RETURNING counts the rows written.
+        pg_stmt = postgresql.insert(_event_table).on_conflict_do_nothing(
+            index_elements=["workspace_id", "message_id"]
+        )
+        return len(session.execute(pg_stmt.returning(_event_table.c.id), rows).all())
+    lite_stmt = sqlite.insert(_event_table).on_conflict_do_nothing(
+        index_elements=["workspace_id", "message_id"]
+    )
+    return int(session.execute(lite_stmt, rows).rowcount)  # type: ignore[attr-defined]
+
+
+class RateLimiter:
+    """A token bucket per workspace (events per second), in this process."""
+
+    def __init__(self, rate_per_s: float, burst: int) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self._buckets: dict[uuid.UUID, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, workspace_id: uuid.UUID, events: int) -> None:
+        """Spend tokens for a request, or raise 429 with the seconds to wait."""
+        if self.rate_per_s <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            tokens, last = self._buckets.get(workspace_id, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate_per_s)
+            if tokens < events:
+                self._buckets[workspace_id] = (tokens, now)
+                retry_after = max(1, int((events - tokens) / self.rate_per_s) + 1)
+                raise RateLimited(
+                    f"workspace is over its ingest rate of {self.rate_per_s:g} events/s",
+                    retry_after_s=retry_after,
+                )
+            self._buckets[workspace_id] = (tokens - events, now)

@@ -1,0 +1,29 @@
+"""One place that knows what time it is and how timestamps are parsed."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime (what we store on both databases)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO-8601 string (``Z`` or offset allowed) as naive UTC; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """A stored naive-UTC datetime as ISO-8601 with ``Z``."""
+    return None if value is None else value.isoformat(timespec="milliseconds") + "Z"

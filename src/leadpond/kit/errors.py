@@ -1,0 +1,46 @@
+"""Errors that carry their own HTTP status and a stable machine-readable code."""
+
+from typing import Any, ClassVar
+
+
+class LeadpondError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        body.update(self.details)
+        return body
+
+
+class InvalidInput(LeadpondError):
+    status_code, code = 400, "invalid_input"
+
+
+class Unauthorized(LeadpondError):
+    status_code, code = 401, "unauthorized"
+
+
+class Forbidden(LeadpondError):
+    status_code, code = 403, "forbidden"
+
+
+class NotFound(LeadpondError):
+    status_code, code = 404, "not_found"
+
+
+class Conflict(LeadpondError):
+    status_code, code = 409, "conflict"
+
+
+class PayloadTooLarge(LeadpondError):
+    status_code, code = 413, "payload_too_large"
+
+
+class RateLimited(LeadpondError):
+    status_code, code = 429, "rate_limited"

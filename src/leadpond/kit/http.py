@@ -1,0 +1,68 @@
+"""HTTP plumbing shared by every router: error bodies and the unit-of-work dependencies."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.kit.errors import LeadpondError
+
+
+def write_session() -> Iterator[Session]:
+    """One request, one transaction: committed on success, rolled back on error."""
+    with unit_of_work() as session:
+        yield session
+
+
+def read_session() -> Iterator[Session]:
+    """A read transaction that does not take the SQLite write lock."""
+    with read_only() as session:
+        yield session
+
+
+WriteSession = Annotated[Session, Depends(write_session)]
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as ``{"code", "message"}`` with its own status."""
+
+    @app.exception_handler(LeadpondError)
+    async def _leadpond_error(_request: Request, exc: LeadpondError) -> JSONResponse:
+        headers = {}
+        retry_after = exc.details.get("retry_after_s")
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return JSONResponse(
+            {"code": "invalid_request", "message": message, "errors": _plain(errors)},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse({"code": code, "message": str(exc.detail)}, status_code=exc.status_code)
+
+
+def _plain(errors: object) -> object:
+    """Validation errors with only JSON-safe values."""
+    if isinstance(errors, dict):
+        return {str(k): _plain(v) for k, v in errors.items() if k != "ctx"}
+    if isinstance(errors, list | tuple):
+        return [_plain(item) for item in errors]
+    if isinstance(errors, str | int | float | bool) or errors is None:
+        return errors
+    return str(errors)

@@ -1,0 +1,26 @@
+"""Pipeline health for the caller's workspace."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from leadpond.pipeline import worker
+from leadpond.workspaces.auth import ApiActor
+
+router = APIRouter(prefix="/api/v1", tags=["pipeline"])
+
+
+class PipelineStatusRead(BaseModel):
+    pending_events: int
+    processed_events: int
+    oldest_pending_age_s: float
+
+
+@router.get("/pipeline", response_model=PipelineStatusRead)
+def pipeline_status(actor: ApiActor) -> PipelineStatusRead:
+    """How many of the workspace's events wait, how many are done, and the oldest wait."""
+    s = worker.status(actor.workspace_id)
+    return PipelineStatusRead(
+        pending_events=s.pending_events,
+        processed_events=s.processed_events,
+        oldest_pending_age_s=s.oldest_pending_age_s,
+    )

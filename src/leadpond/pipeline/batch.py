@@ -1,0 +1,38 @@
+"""What every pipeline stage sees: one claimed batch of events inside one transaction."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(slots=True)
+class PipelineEvent:
+    id: int
+    workspace_id: uuid.UUID
+    type: str
+    event: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    group_id: str | None
+    timestamp: datetime
+    payload: dict[str, Any]
+    person_id: int | None = None
+
+
+@dataclass
+class Batch:
+    """Events in arrival order; stages fill ``person_id`` and record whom they touched."""
+
+    session: Session
+    events: list[PipelineEvent]
+    now: datetime
+    touched_people: set[int] = field(default_factory=set)
+
+    def by_workspace(self) -> dict[uuid.UUID, list[PipelineEvent]]:
+        grouped: dict[uuid.UUID, list[PipelineEvent]] = {}
+        for event in self.events:
+            grouped.setdefault(event.workspace_id, []).append(event)
+        return grouped

@@ -1,0 +1,140 @@
+"""The worker loop: claim a batch of pending events, run every stage, mark them processed.
+
+A batch is one transaction. The stages and the "processed" mark commit together, so a worker
+killed at any instant either committed the whole batch or nothing of it: nothing is lost and
+nothing is applied twice.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from leadpond.config import get_settings
+from leadpond.db.claim import claim_ids
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.identity.service import resolve_batch
+from leadpond.ingest.models import Event
+from leadpond.kit.clock import utcnow
+from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.profiles.service import apply_batch
+
+log = logging.getLogger(__name__)
+
+Stage = Callable[[Batch], None]
+
+# The order is the data flow: who is this about, then what it changes on them.
+STAGES: list[Stage] = [resolve_batch, apply_batch]
+
+_COLUMNS = (
+    Event.id,
+    Event.workspace_id,
+    Event.type,
+    Event.event,
+    Event.user_id,
+    Event.anonymous_id,
+    Event.group_id,
+    Event.timestamp,
+    Event.payload,
+)
+
+
+def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
+    """Claim and fully process one batch; returns how many events it held (0 = nothing pending)."""
+    size = batch_size or get_settings().pipeline_batch_size
+    with unit_of_work(url) as session:
+        ids = claim_ids(session, Event.id, Event.processed_at.is_(None), size)
+        if not ids:
+            return 0
+        rows = session.execute(select(*_COLUMNS).where(Event.id.in_(ids)).order_by(Event.id))
+        batch = Batch(session=session, events=[PipelineEvent(*row) for row in rows], now=utcnow())
+        for stage in STAGES:
+            stage(batch)
+        session.execute(
+            update(Event),
+            [
+                {"id": e.id, "person_id": e.person_id, "processed_at": batch.now}
+                for e in batch.events
+            ],
+        )
+        return len(batch.events)
+
+
+def drain(batch_size: int | None = None, url: str | None = None) -> int:
+    """Process everything pending now and return how many events that was."""
+    total = 0
+    while True:
+        done = _process_with_retry(batch_size, url)
+        if done == 0:
+            return total
+        total += done
+
+
+def _process_with_retry(batch_size: int | None, url: str | None, attempts: int = 5) -> int:
+    """Concurrent workers can race on a new identifier; the loser's batch rolls back and retries."""
+    for attempt in range(attempts):
+        try:
+            return process_batch(batch_size, url)
+        except (IntegrityError, DBAPIError) as exc:
+            if attempt == attempts - 1:
+                raise
+            log.warning("batch rolled back (%s); retrying", type(exc).__name__)
+            time.sleep(0.05 * (attempt + 1))
+    return 0
+
+
+@dataclass
+class PipelineStatus:
+    pending_events: int
+    processed_events: int
+    oldest_pending_age_s: float
+
+
+def status(workspace_id: object | None = None, url: str | None = None) -> PipelineStatus:
+    """Backlog size and age, for one workspace or all."""
+    scope = [] if workspace_id is None else [Event.workspace_id == workspace_id]
+    with read_only(url) as session:
+        pending, oldest = session.execute(
+            select(func.count(), func.min(Event.received_at)).where(
+                Event.processed_at.is_(None), *scope
+            )
+        ).one()
+        processed = session.scalar(
+            select(func.count()).select_from(Event).where(Event.processed_at.is_not(None), *scope)
+        )
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    return PipelineStatus(int(pending), int(processed or 0), round(max(age, 0.0), 3))
+
+
+class Worker:
+    """Runs batches until stopped; sleeps briefly when there is nothing to do."""
+
+    def __init__(self, batch_size: int | None = None, url: str | None = None) -> None:
+        self.batch_size = batch_size
+        self.url = url
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        idle = get_settings().pipeline_idle_sleep_s
+        log.info("pipeline worker started")
+        while not self._stop.is_set():
+            try:
+                done = _process_with_retry(self.batch_size, self.url)
+            except Exception:
+                log.exception("pipeline batch failed; retrying after a pause")
+                done = 0
+                self._stop.wait(1.0)
+            if done == 0:
+                self._stop.wait(idle)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="leadpond-worker", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,82 @@
+"""What the people API answers."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from leadpond.identity.models import Identifier
+from leadpond.ingest.models import Event
+from leadpond.profiles.models import Person
+
+
+class IdentifierRead(BaseModel):
+    type: str
+    value: str
+    first_seen_at: datetime
+
+
+class PersonRead(BaseModel):
+    id: int
+    traits: dict[str, Any]
+    identifiers: list[IdentifierRead]
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    event_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def build(cls, person: Person, identifiers: list[Identifier]) -> "PersonRead":
+        return cls(
+            id=person.id,
+            traits=person.traits or {},
+            identifiers=[
+                IdentifierRead(type=i.type, value=i.value, first_seen_at=i.first_seen_at)
+                for i in identifiers
+            ],
+            first_seen_at=person.first_seen_at,
+            last_seen_at=person.last_seen_at,
+            event_count=person.event_count,
+            created_at=person.created_at,
+            updated_at=person.updated_at,
+        )
+
+
+class PersonPage(BaseModel):
+    total: int
+    items: list[PersonRead]
+
+
+class TimelineEntry(BaseModel):
+    id: int
+    type: str
+    event: str | None
+    timestamp: datetime
+    received_at: datetime
+    source: str
+    message_id: str
+    properties: dict[str, Any]
+    traits: dict[str, Any]
+    context: dict[str, Any]
+
+    @classmethod
+    def build(cls, event: Event) -> "TimelineEntry":
+        payload = event.payload or {}
+        return cls(
+            id=event.id,
+            type=event.type,
+            event=event.event,
+            timestamp=event.timestamp,
+            received_at=event.received_at,
+            source=event.source,
+            message_id=event.message_id,
+            properties=payload.get("properties") or {},
+            traits=payload.get("traits") or {},
+            context=payload.get("context") or {},
+        )
+
+
+class TimelinePage(BaseModel):
+    total: int
+    items: list[TimelineEntry]
