@@ -12,6 +12,7 @@ from rich.console import Console
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import unit_of_work
+from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker as pipeline_worker
 from leadpond.workspaces import service as workspace_service
@@ -25,6 +26,7 @@ pipeline_app = typer.Typer(help="The event processing pipeline.", no_args_is_hel
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(import_app, name="import")
 
 console = Console()
 err_console = Console(stderr=True)

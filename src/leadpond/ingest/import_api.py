@@ -1,0 +1,116 @@
+"""People import over HTTP: upload a CSV or XLSX file, get every bad row back."""
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.datastructures import UploadFile
+
+from leadpond.ingest import importer
+from leadpond.kit.errors import InvalidInput, PayloadTooLarge
+from leadpond.workspaces.auth import ApiActor
+
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+
+# Room for the multipart envelope and the small form fields around the file itself.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+class ImportSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LEADPOND_IMPORT_", env_file=".env", extra="ignore"
+    )
+
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1, description="largest file POST /api/v1/imports accepts"
+    )
+
+
+class RowProblem(BaseModel):
+    row: int = Field(description="row number as Excel shows it; the header is row 1")
+    column: str = Field(description="header text of the column at fault")
+    reason: str
+
+
+class ImportResult(BaseModel):
+    imported: int = Field(description="rows written as new identify events")
+    duplicates: int = Field(description="good rows already imported before (or twice in the file)")
+    rejected: list[RowProblem]
+    rows: int = Field(description="non-blank data rows read")
+
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "mapping": {
+                            "type": "string",
+                            "description": 'JSON object header -> trait, e.g. {"Mobile": "phone"}'
+                            '; "" ignores a column',
+                        },
+                        "dry_run": {"type": "boolean", "default": False},
+                        "timezone": {"type": "string", "default": importer.DEFAULT_TIMEZONE},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _mapping(field: object) -> dict[str, str]:
+    if field is None or field == "":
+        return {}
+    try:
+        parsed = orjson.loads(str(field))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"mapping is not valid JSON: {exc}", field="mapping") from exc
+    if not isinstance(parsed, dict) or not all(
+        isinstance(v, str) or v is None for v in parsed.values()
+    ):
+        raise InvalidInput("mapping must be a JSON object of column -> trait", field="mapping")
+    return {str(k): v or importer.IGNORE for k, v in parsed.items()}
+
+
+def _flag(field: object) -> bool:
+    return str(field or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@router.post(
+    "/people",
+    response_model=ImportResult,
+    openapi_extra=_UPLOAD_SCHEMA,
+    summary="Import people from a CSV or XLSX file",
+)
+async def import_people(request: Request, actor: ApiActor) -> dict[str, Any]:
+    """Good rows become identify events (idempotently); every bad row is reported."""
+    limit = ImportSettings().max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    # Refuse before the body is read when the client says up front that it is too large.
+    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
+        raise PayloadTooLarge(f"an import file may hold at most {limit} bytes")
+    async with request.form(max_files=1, max_fields=8) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("the multipart field 'file' is required", field="file")
+        if upload.size is not None and upload.size > limit:
+            raise PayloadTooLarge(f"an import file may hold at most {limit} bytes")
+        report = await run_in_threadpool(
+            importer.import_people,
+            actor.workspace_id,
+            upload.file,
+            upload.filename or "",
+            mapping=_mapping(form.get("mapping")),
+            dry_run=_flag(form.get("dry_run")),
+            timezone=str(form.get("timezone") or importer.DEFAULT_TIMEZONE),
+        )
+    return report.to_body()
