@@ -1,15 +1,23 @@
-"""The identity graph: every identifier value points at the person who holds it."""
+"""The identity graph and its audit: identifiers, merges, separations, settings, suggestions."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadpond.db.base import Base, BigId
+from leadpond.db.base import Base, BigId, JsonDoc
+from leadpond.kit.clock import utcnow
 
 
 class Identifier(Base):
+    """One identifier value and the live person holding it.
+
+    ``origin_person_id`` is the person it was first attached to; merges never change it, so an
+    unmerge knows which identifiers each side brought.
+    """
+
     __tablename__ = "identifier"
     __table_args__ = (UniqueConstraint("workspace_id", "type", "value"),)
 
@@ -18,5 +26,74 @@ class Identifier(Base):
     type: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(512))
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"), index=True)
+    origin_person_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
     first_seen_at: Mapped[datetime]
     source_event_id: Mapped[int | None] = mapped_column(BigId, default=None)
+
+
+class PersonMerge(Base):
+    """A merge: who was folded into whom, through which identifier and event, by whom, when."""
+
+    __tablename__ = "person_merge"
+    __table_args__ = (Index("ix_person_merge_survivor", "workspace_id", "survivor_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    survivor_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+    merged_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"), index=True)
+    identifier_type: Mapped[str | None] = mapped_column(String(64))
+    identifier_value: Mapped[str | None] = mapped_column(String(512))
+    event_id: Mapped[int | None] = mapped_column(BigId)
+    reason: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(default=None)
+    undone_by: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
+class PersonSeparation(Base):
+    """Two people an operator said are different (an unmerge or a rejected suggestion)."""
+
+    __tablename__ = "person_separation"
+    __table_args__ = (UniqueConstraint("workspace_id", "person_a_id", "person_b_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    person_a_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+    person_b_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentitySettings(Base):
+    """A workspace's overrides of the identity rules (see ``identity.config``)."""
+
+    __tablename__ = "identity_settings"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MergeSuggestion(Base):
+    """Two people who look like one human but share no identifier: a human decides."""
+
+    __tablename__ = "merge_suggestion"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "person_a_id", "person_b_id"),
+        Index("ix_merge_suggestion_status", "workspace_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    person_a_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+    person_b_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+    score: Mapped[float]
+    reasons: Mapped[list[str]] = mapped_column(JsonDoc)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(128), default=None)

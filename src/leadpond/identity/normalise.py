@@ -23,7 +23,7 @@ def normalise_email(text: str) -> str | None:
 
 
 def normalise_phone(text: str, region: str = "CN") -> str | None:
-    """E.164 for a valid phone number (full-width digits, 0086/+86, spaces and extensions allowed)."""
+    """E.164 for a valid phone number (full-width digits, 0086/+86, spaces, extensions ok)."""
     candidate = unicodedata.normalize("NFKC", text).strip()
     candidate = _EXTENSION.sub("", candidate).strip()
     if candidate.startswith("00"):

@@ -1,84 +1,243 @@
-"""Resolving each event to a person through the identity graph."""
+"""The identity pipeline stage and the graph operations behind it (merge, settings)."""
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import insert, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, or_, select, text, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
-from leadpond.identity.models import Identifier
+from leadpond.db.engine import is_postgres
+from leadpond.identity.config import IdentityConfig, load_config
+from leadpond.identity.keys import IdentifierKey, event_identifiers
+from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
+from leadpond.identity.resolver import MemoryGraph, decide
+from leadpond.ingest.models import Event
+from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
-IdentifierKey = tuple[str, str]
+PIPELINE_ACTOR = "pipeline"
 
 
-def event_identifiers(event: PipelineEvent) -> list[IdentifierKey]:
-    """The identifiers an event carries, strongest first."""
-    keys: list[IdentifierKey] = []
-    if event.user_id:
-        keys.append(("user_id", event.user_id))
-    if event.type == "alias":
-        previous = event.payload.get("previousId")
-        if isinstance(previous, str) and previous:
-            keys.append(("anonymous_id", previous))
-    if event.anonymous_id:
-        keys.append(("anonymous_id", event.anonymous_id))
-    traits = event.payload.get("traits") or {}
-    email = traits.get("email") if isinstance(traits, dict) else None
-    if isinstance(email, str) and "@" in email:
-        keys.append(("email", email.strip().lower()))
-    return keys
-
-
-def _load_graph(
+def load_graph(
     session: Session, workspace_id: uuid.UUID, keys: Iterable[IdentifierKey]
-) -> dict[IdentifierKey, int]:
+) -> MemoryGraph:
+    """The graph a set of identifiers reaches: holders, their identifiers, separations."""
+    graph = MemoryGraph()
     wanted = list(set(keys))
-    graph: dict[IdentifierKey, int] = {}
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
         rows = session.execute(
             select(Identifier.type, Identifier.value, Identifier.person_id).where(
                 Identifier.workspace_id == workspace_id,
-                tuple_(Identifier.type, Identifier.value).in_(chunk),
+                tuple_(Identifier.type, Identifier.value).in_(wanted[start : start + 500]),
             )
         )
-        graph.update({(t, v): p for t, v, p in rows})
+        graph.owner.update({(t, v): p for t, v, p in rows})
+    holders = list(set(graph.owner.values()))
+    for start in range(0, len(holders), 500):
+        rows = session.execute(
+            select(Identifier.type, Identifier.value, Identifier.person_id).where(
+                Identifier.person_id.in_(holders[start : start + 500])
+            )
+        )
+        for id_type, value, person_id in rows:
+            graph.attach(person_id, (id_type, value))
+    graph.separations.update(live_separations(session, workspace_id))
     return graph
 
 
-def resolve_batch(batch: Batch) -> None:
-    """Pipeline stage: set ``person_id`` on every event, creating people and identifiers."""
-    session = batch.session
-    for workspace_id, events in batch.by_workspace().items():
-        keys_of = {event.id: event_identifiers(event) for event in events}
-        graph = _load_graph(session, workspace_id, (k for keys in keys_of.values() for k in keys))
-        new_identifiers: list[dict[str, object]] = []
-        for event in events:
-            keys = keys_of[event.id]
-            matched = [graph[key] for key in keys if key in graph]
-            if matched:
-                person_id = matched[0]
-            else:
-                person = Person(workspace_id=workspace_id, traits={}, trait_times={})
-                session.add(person)
-                session.flush()
-                person_id = person.id
-            for key in keys:
-                if key not in graph:
-                    graph[key] = person_id
-                    new_identifiers.append(
-                        {
-                            "workspace_id": workspace_id,
-                            "type": key[0],
-                            "value": key[1],
-                            "person_id": person_id,
-                            "first_seen_at": event.timestamp,
-                            "source_event_id": event.id,
-                        }
+def live_separations(session: Session, workspace_id: uuid.UUID) -> set[frozenset[int]]:
+    """Separated pairs, mapped onto the people who survive today."""
+    a, b = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(func.coalesce(a.merged_into_id, a.id), func.coalesce(b.merged_into_id, b.id))
+        .select_from(PersonSeparation)
+        .join(a, a.id == PersonSeparation.person_a_id)
+        .join(b, b.id == PersonSeparation.person_b_id)
+        .where(PersonSeparation.workspace_id == workspace_id)
+    )
+    return {frozenset((x, y)) for x, y in rows if x != y}
+
+
+class PersonIdAllocator:
+    """Ids for people created inside a batch, before their rows are written."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._pool: list[int] = []
+        self._next_sqlite: int | None = None
+
+    def next(self) -> int:
+        if is_postgres(self._session):
+            if not self._pool:
+                self._pool = list(
+                    self._session.scalars(
+                        text(
+                            "SELECT nextval(pg_get_serial_sequence('person', 'id')) "
+                            "FROM generate_series(1, 256)"
+                        )
                     )
-            event.person_id = person_id
-            batch.touched_people.add(person_id)
-        if new_identifiers:
-            session.execute(insert(Identifier), new_identifiers)
+                )
+            return self._pool.pop(0)
+        # SQLite: this transaction holds the only write lock, so max(id) cannot move under us.
+        if self._next_sqlite is None:
+            self._next_sqlite = int(self._session.scalar(select(func.max(Person.id))) or 0) + 1
+        allocated, self._next_sqlite = self._next_sqlite, self._next_sqlite + 1
+        return allocated
+
+
+@dataclass
+class _Pending:
+    """Graph changes decided for one workspace's events, written at the end of the batch."""
+
+    people: dict[int, datetime] = field(default_factory=dict)
+    identifiers: list[dict[str, object]] = field(default_factory=list)
+    merges: list[tuple[int, int, IdentifierKey | None, int]] = field(default_factory=list)
+
+
+def resolve_batch(batch: Batch) -> None:
+    """Pipeline stage: resolve every event to a person, creating, attaching and merging."""
+    session = batch.session
+    allocator = PersonIdAllocator(session)
+    for workspace_id, events in batch.by_workspace().items():
+        config = load_config(session, workspace_id)
+        keys_of = {event.id: event_identifiers(event, config) for event in events}
+        graph = load_graph(session, workspace_id, (k for ks in keys_of.values() for k in ks))
+        pending = _Pending()
+        for event in events:
+            _resolve_event(event, keys_of[event.id], graph, config, allocator, pending)
+        _write(session, workspace_id, graph, pending)
+        for event in events:
+            if event.person_id is not None:
+                event.person_id = graph.live(event.person_id)
+                batch.touched_people.add(event.person_id)
+
+
+def _resolve_event(
+    event: PipelineEvent,
+    keys: list[IdentifierKey],
+    graph: MemoryGraph,
+    config: IdentityConfig,
+    allocator: PersonIdAllocator,
+    pending: _Pending,
+) -> None:
+    decision = decide(keys, graph, config)
+    if not decision.resolved:
+        return
+    person_id = decision.person_id
+    if person_id is None:
+        person_id = allocator.next()
+        pending.people[person_id] = event.timestamp
+        graph.ids_of[person_id] = {}
+    for loser in decision.merge:
+        graph.merge(person_id, loser)
+        pending.merges.append((person_id, loser, decision.matched_by.get(loser), event.id))
+    for key in decision.attach:
+        graph.attach(person_id, key)
+        pending.identifiers.append(
+            {
+                "type": key[0],
+                "value": key[1],
+                "origin_person_id": person_id,
+                "first_seen_at": event.timestamp,
+                "source_event_id": event.id,
+            }
+        )
+    event.person_id = event.origin_person_id = person_id
+
+
+def _write(
+    session: Session, workspace_id: uuid.UUID, graph: MemoryGraph, pending: _Pending
+) -> None:
+    if pending.people:
+        now = utcnow()
+        session.execute(
+            insert(Person),
+            [
+                {
+                    "id": pid,
+                    "workspace_id": workspace_id,
+                    "traits": {},
+                    "trait_times": {},
+                    "event_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for pid in pending.people
+            ],
+        )
+    if pending.identifiers:
+        session.execute(
+            insert(Identifier),
+            [
+                {
+                    **row,
+                    "workspace_id": workspace_id,
+                    "person_id": graph.live(int(str(row["origin_person_id"]))),
+                }
+                for row in pending.identifiers
+            ],
+        )
+    for survivor, loser, key, event_id in pending.merges:
+        merge_people(
+            session,
+            workspace_id,
+            survivor,
+            loser,
+            key=key,
+            event_id=event_id,
+            reason="identifier_match",
+            actor=PIPELINE_ACTOR,
+        )
+
+
+def merge_people(
+    session: Session,
+    workspace_id: uuid.UUID,
+    survivor_id: int,
+    loser_id: int,
+    *,
+    key: IdentifierKey | None,
+    event_id: int | None,
+    reason: str,
+    actor: str,
+) -> PersonMerge:
+    """Fold one person into another: identifiers, events and profile move; the merge is recorded."""
+    session.execute(
+        update(Identifier)
+        .where(Identifier.workspace_id == workspace_id, Identifier.person_id == loser_id)
+        .values(person_id=survivor_id)
+    )
+    session.execute(
+        update(Event)
+        .where(Event.workspace_id == workspace_id, Event.person_id == loser_id)
+        .values(person_id=survivor_id)
+    )
+    session.execute(
+        update(Person)
+        .where(
+            Person.workspace_id == workspace_id,
+            or_(Person.id == loser_id, Person.merged_into_id == loser_id),
+        )
+        .values(merged_into_id=survivor_id)
+        .execution_options(synchronize_session=False)
+    )
+    survivor, loser = session.get_one(Person, survivor_id), session.get_one(Person, loser_id)
+    session.refresh(loser)
+    profiles.fold_profile(survivor, loser)
+    record = PersonMerge(
+        workspace_id=workspace_id,
+        survivor_id=survivor_id,
+        merged_id=loser_id,
+        identifier_type=key[0] if key else None,
+        identifier_value=key[1] if key else None,
+        event_id=event_id,
+        reason=reason,
+        actor=actor,
+    )
+    session.add(record)
+    session.flush()
+    return record

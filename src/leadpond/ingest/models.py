@@ -43,4 +43,6 @@ class Event(Base):
     source: Mapped[str] = mapped_column(String(32), default="api")
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     person_id: Mapped[int | None] = mapped_column(BigId)
+    # The person the event first resolved to; merges move person_id, never this (for unmerge).
+    origin_person_id: Mapped[int | None] = mapped_column(BigId, default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)

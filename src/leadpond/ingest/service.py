@@ -8,9 +8,10 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from leadpond.ingest.spec import (
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
 
-_event_table = Event.__table__
+_event_table = cast(Table, Event.__table__)
 
 
 @dataclass

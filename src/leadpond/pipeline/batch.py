@@ -19,7 +19,9 @@ class PipelineEvent:
     group_id: str | None
     timestamp: datetime
     payload: dict[str, Any]
+    source: str = "api"
     person_id: int | None = None
+    origin_person_id: int | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.identity.service import resolve_batch
+from leadpond.identity.suggestions import suggest_batch
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import Batch, PipelineEvent
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 Stage = Callable[[Batch], None]
 
 # The order is the data flow: who is this about, then what it changes on them.
-STAGES: list[Stage] = [resolve_batch, apply_batch]
+STAGES: list[Stage] = [resolve_batch, apply_batch, suggest_batch]
 
 _COLUMNS = (
     Event.id,
@@ -40,6 +41,7 @@ _COLUMNS = (
     Event.group_id,
     Event.timestamp,
     Event.payload,
+    Event.source,
 )
 
 
@@ -57,7 +59,12 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
         session.execute(
             update(Event),
             [
-                {"id": e.id, "person_id": e.person_id, "processed_at": batch.now}
+                {
+                    "id": e.id,
+                    "person_id": e.person_id,
+                    "origin_person_id": e.origin_person_id,
+                    "processed_at": batch.now,
+                }
                 for e in batch.events
             ],
         )

@@ -4,9 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from leadpond.identity.keys import normalise_identifier
 from leadpond.kit.http import ReadSession
 from leadpond.profiles import service
-from leadpond.profiles.schemas import PersonPage, PersonRead, TimelineEntry, TimelinePage
+from leadpond.profiles.schemas import (
+    PersonPage,
+    PersonRead,
+    TimelineEntry,
+    TimelinePage,
+    TraitHistoryPage,
+    TraitValue,
+)
 from leadpond.workspaces.auth import ApiActor
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
@@ -22,19 +30,27 @@ def list_people(
     user_id: str | None = None,
     anonymous_id: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
+    identifier_type: str | None = None,
+    identifier_value: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PersonPage:
     """People of the workspace, filtered by any identifier given."""
-    identifiers = {
-        k: v
-        for k, v in (
-            ("user_id", user_id),
-            ("anonymous_id", anonymous_id),
-            ("email", email.strip().lower() if email else None),
-        )
-        if v
-    }
+    wanted = [
+        ("user_id", user_id),
+        ("anonymous_id", anonymous_id),
+        ("email", email),
+        ("phone", phone),
+        (identifier_type, identifier_value),
+    ]
+    identifiers: dict[str, str] = {}
+    for id_type, raw in wanted:
+        if id_type and raw:
+            value = normalise_identifier(id_type, raw)
+            if value is None:
+                return PersonPage(total=0, items=[])
+            identifiers[id_type] = value
     total, found = service.find_people(
         session, actor.workspace_id, identifiers=identifiers, limit=limit, offset=offset
     )
@@ -59,3 +75,15 @@ def read_timeline(
         session, actor.workspace_id, person.id, limit=limit, offset=offset
     )
     return TimelinePage(total=total, items=[TimelineEntry.build(e) for e in events])
+
+
+@router.get("/{person_id}/traits/history", response_model=TraitHistoryPage)
+def read_trait_history(
+    person_id: int, actor: ApiActor, session: ReadSession, trait: str | None = None
+) -> TraitHistoryPage:
+    """Every value each trait was given (kept and overruled), newest first, with its source."""
+    person = service.get_person(session, actor.workspace_id, person_id)
+    history = service.trait_history(session, actor.workspace_id, person.id, trait)
+    return TraitHistoryPage(
+        total=len(history), items=[TraitValue.model_validate(h) for h in history]
+    )

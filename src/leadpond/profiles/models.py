@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Uuid
+from sqlalchemy import ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -15,7 +15,10 @@ class Person(Base):
     """A unified profile. ``merged_into_id`` points a merged-away person at its survivor."""
 
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_workspace_live", "workspace_id", "merged_into_id"),)
+    __table_args__ = (
+        Index("ix_person_workspace_live", "workspace_id", "merged_into_id"),
+        Index("ix_person_match_key", "workspace_id", "match_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
@@ -26,5 +29,7 @@ class Person(Base):
     first_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     event_count: Mapped[int] = mapped_column(default=0)
+    # Normalised name + company, for duplicate suggestions between people sharing no identifier.
+    match_key: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -80,3 +80,16 @@ class TimelineEntry(BaseModel):
 class TimelinePage(BaseModel):
     total: int
     items: list[TimelineEntry]
+
+
+class TraitValue(BaseModel):
+    trait: str
+    value: Any
+    at: datetime
+    event_id: int
+    source: str
+
+
+class TraitHistoryPage(BaseModel):
+    total: int
+    items: list[TraitValue]

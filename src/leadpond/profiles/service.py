@@ -1,11 +1,14 @@
 """The person read model: traits kept up to date by the pipeline, and the reads the API serves."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from leadpond.identity.config import IdentityConfig, load_config
+from leadpond.identity.matching import match_key
 from leadpond.identity.models import Identifier
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import isoformat
@@ -35,21 +38,34 @@ def event_traits(event: PipelineEvent) -> dict[str, Any]:
     return traits if isinstance(traits, dict) else {}
 
 
-def apply_traits(person: Person, traits: dict[str, Any], at: str) -> bool:
-    """Newest value wins per trait, by event time, so arrival order never changes the result."""
+def trait_stamp(rank: int, at: datetime) -> str:
+    """Orders competing values: a higher-ranked source first, then the newer event."""
+    return f"{rank:03d}|{isoformat(at)}"
+
+
+def apply_traits(person: Person, traits: dict[str, Any], stamp: str) -> bool:
+    """Keep each trait's value with the highest stamp, so arrival order never changes the result."""
     changed = False
     current, times = dict(person.traits or {}), dict(person.trait_times or {})
     for name, value in traits.items():
         if value is None:
             continue
-        kept_at = times.get(name)
-        newer = kept_at is None or at >= kept_at
-        if newer and (current.get(name) != value or kept_at != at):
-            current[name], times[name] = value, at
+        kept = times.get(name)
+        if (kept is None or stamp >= kept) and (current.get(name) != value or kept != stamp):
+            current[name], times[name] = value, stamp
             changed = True
     if changed:
         person.traits, person.trait_times = current, times
+        person.match_key = match_key(current)
     return changed
+
+
+def _observe(person: Person, event_time: datetime) -> None:
+    person.event_count = (person.event_count or 0) + 1
+    if person.first_seen_at is None or event_time < person.first_seen_at:
+        person.first_seen_at = event_time
+    if person.last_seen_at is None or event_time > person.last_seen_at:
+        person.last_seen_at = event_time
 
 
 def apply_batch(batch: Batch) -> None:
@@ -60,18 +76,87 @@ def apply_batch(batch: Batch) -> None:
     loaded = {
         p.id: p for p in session.scalars(select(Person).where(Person.id.in_(batch.touched_people)))
     }
+    configs: dict[uuid.UUID, IdentityConfig] = {}
     for event in batch.events:
         if event.person_id is None:
             continue
         person = loaded[event.person_id]
-        person.event_count = (person.event_count or 0) + 1
-        if person.first_seen_at is None or event.timestamp < person.first_seen_at:
-            person.first_seen_at = event.timestamp
-        if person.last_seen_at is None or event.timestamp > person.last_seen_at:
-            person.last_seen_at = event.timestamp
+        _observe(person, event.timestamp)
         traits = event_traits(event)
         if traits:
-            apply_traits(person, traits, isoformat(event.timestamp) or "")
+            config = configs.get(event.workspace_id)
+            if config is None:
+                config = configs[event.workspace_id] = load_config(session, event.workspace_id)
+            apply_traits(
+                person, traits, trait_stamp(config.source_rank(event.source), event.timestamp)
+            )
+
+
+def fold_profile(survivor: Person, loser: Person) -> None:
+    """The survivor of a merge takes the loser's traits where they rank higher, and its history."""
+    traits, times = dict(survivor.traits or {}), dict(survivor.trait_times or {})
+    for name, value in (loser.traits or {}).items():
+        stamp = (loser.trait_times or {}).get(name, "")
+        if name not in times or stamp > times[name]:
+            traits[name], times[name] = value, stamp
+    survivor.traits, survivor.trait_times = traits, times
+    survivor.match_key = match_key(traits)
+    survivor.event_count = (survivor.event_count or 0) + (loser.event_count or 0)
+    for seen in (loser.first_seen_at,):
+        if seen is not None and (survivor.first_seen_at is None or seen < survivor.first_seen_at):
+            survivor.first_seen_at = seen
+    for seen in (loser.last_seen_at,):
+        if seen is not None and (survivor.last_seen_at is None or seen > survivor.last_seen_at):
+            survivor.last_seen_at = seen
+
+
+def rebuild_profile(session: Session, person: Person) -> None:
+    """Recompute a profile from its own events (after an unmerge moved some away)."""
+    person.traits, person.trait_times, person.match_key = {}, {}, None
+    person.event_count, person.first_seen_at, person.last_seen_at = 0, None, None
+    config = load_config(session, person.workspace_id)
+    rows = session.execute(
+        select(Event.type, Event.timestamp, Event.source, Event.payload)
+        .where(Event.workspace_id == person.workspace_id, Event.person_id == person.id)
+        .order_by(Event.timestamp, Event.id)
+    )
+    for event_type, timestamp, source, payload in rows:
+        _observe(person, timestamp)
+        traits = payload.get("traits") if event_type in TRAIT_CALLS else None
+        if isinstance(traits, dict) and traits:
+            apply_traits(person, traits, trait_stamp(config.source_rank(source), timestamp))
+
+
+def trait_history(
+    session: Session, workspace_id: uuid.UUID, person_id: int, trait: str | None
+) -> list[dict[str, Any]]:
+    """Every value each trait was given, newest first, with the event and source that gave it."""
+    rows = session.execute(
+        select(Event.id, Event.timestamp, Event.source, Event.payload)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.person_id == person_id,
+            Event.type.in_(TRAIT_CALLS),
+        )
+        .order_by(Event.timestamp.desc(), Event.id.desc())
+    )
+    history: list[dict[str, Any]] = []
+    for event_id, timestamp, source, payload in rows:
+        traits = payload.get("traits")
+        if not isinstance(traits, dict):
+            continue
+        for name, value in traits.items():
+            if value is not None and (trait is None or name == trait):
+                history.append(
+                    {
+                        "trait": name,
+                        "value": value,
+                        "at": timestamp,
+                        "event_id": event_id,
+                        "source": source,
+                    }
+                )
+    return history
 
 
 def get_person(session: Session, workspace_id: uuid.UUID, person_id: int) -> Person:

@@ -1,0 +1,98 @@
+"""Identity: merge history, unmerge, duplicate review and the identity rules of a workspace."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from leadpond.identity import settings as identity_settings
+from leadpond.identity import suggestions, unmerge
+from leadpond.identity.config import IdentitySettingsBody
+from leadpond.identity.schemas import (
+    IdentitySettingsRead,
+    MergePage,
+    MergeRead,
+    SuggestionDecision,
+    SuggestionPage,
+    SuggestionRead,
+    UnmergeBody,
+    UnmergeRead,
+)
+from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.workspaces.auth import Actor, ApiActor
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+def _actor_name(actor: Actor) -> str:
+    return f"{actor.via}:{actor.role}"
+
+
+@router.post("/people/{person_id}/unmerge", response_model=UnmergeRead)
+def unmerge_person(
+    person_id: int, body: UnmergeBody, actor: ApiActor, session: WriteSession
+) -> UnmergeRead:
+    """Split off what an identifier brought in; both profiles are recomputed and kept apart."""
+    result = unmerge.unmerge(
+        session,
+        actor.workspace_id,
+        person_id,
+        body.identifier.type,
+        body.identifier.value,
+        _actor_name(actor),
+    )
+    return UnmergeRead(**result.__dict__)
+
+
+@router.get("/people/{person_id}/merges", response_model=MergePage)
+def person_merges(person_id: int, actor: ApiActor, session: ReadSession) -> MergePage:
+    """Every merge that shaped this person: identifier, event, who and when; undone ones too."""
+    merges = unmerge.merge_history(session, actor.workspace_id, person_id)
+    return MergePage(total=len(merges), items=[MergeRead.build(m) for m in merges])
+
+
+@router.get("/identity/suggestions", response_model=SuggestionPage)
+def list_suggestions(
+    actor: ApiActor,
+    session: ReadSession,
+    status: Literal["pending", "accepted", "rejected"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SuggestionPage:
+    """Possible duplicates sharing no identifier, best first."""
+    total, found = suggestions.list_suggestions(session, actor.workspace_id, status, limit, offset)
+    return SuggestionPage(total=total, items=[SuggestionRead.build(s) for s in found])
+
+
+@router.post("/identity/suggestions/{suggestion_id}/accept", response_model=SuggestionDecision)
+def accept_suggestion(
+    suggestion_id: int, actor: ApiActor, session: WriteSession
+) -> SuggestionDecision:
+    """Merge the two people (recorded as a merge that can be undone)."""
+    survivor = suggestions.accept(session, actor.workspace_id, suggestion_id, _actor_name(actor))
+    found = suggestions.get_suggestion(session, actor.workspace_id, suggestion_id)
+    return SuggestionDecision(suggestion=SuggestionRead.build(found), person_id=survivor)
+
+
+@router.post("/identity/suggestions/{suggestion_id}/reject", response_model=SuggestionDecision)
+def reject_suggestion(
+    suggestion_id: int, actor: ApiActor, session: WriteSession
+) -> SuggestionDecision:
+    """Keep the two people apart for good."""
+    suggestions.reject(session, actor.workspace_id, suggestion_id, _actor_name(actor))
+    found = suggestions.get_suggestion(session, actor.workspace_id, suggestion_id)
+    return SuggestionDecision(suggestion=SuggestionRead.build(found))
+
+
+@router.get("/identity/settings", response_model=IdentitySettingsRead)
+def read_settings(actor: ApiActor, session: ReadSession) -> IdentitySettingsRead:
+    """The effective identity rules: every type's priority, limit, weakness and blocked values."""
+    return identity_settings.effective(session, actor.workspace_id)
+
+
+@router.put("/identity/settings", response_model=IdentitySettingsRead)
+def write_settings(
+    body: IdentitySettingsBody, actor: ApiActor, session: WriteSession
+) -> IdentitySettingsRead:
+    """Replace the workspace's overrides; new events follow them (rebuild to apply to history)."""
+    identity_settings.save(session, actor.workspace_id, body)
+    return identity_settings.effective(session, actor.workspace_id)

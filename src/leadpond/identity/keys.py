@@ -1,0 +1,85 @@
+"""Which identifiers an event carries, in normal form."""
+
+import re
+from typing import Any
+
+from leadpond.identity.config import IdentityConfig
+from leadpond.identity.normalise import normalise_email, normalise_phone
+from leadpond.pipeline.batch import PipelineEvent
+
+IdentifierKey = tuple[str, str]
+
+_TRAIT_IDENTIFIERS = ("wechat_unionid", "wechat_openid", "crm_id")
+_CUSTOM_TYPE = re.compile(r"[^a-z0-9_]+")
+
+
+def custom_type_name(raw: str) -> str:
+    """``context.externalIds`` types as lower_snake_case identifier types."""
+    name = _CUSTOM_TYPE.sub("_", raw.strip().lower()).strip("_")
+    return name[:64] or "external_id"
+
+
+def _openid_scope(entry: dict[str, Any], context: dict[str, Any]) -> str | None:
+    """OpenIDs are per official account / mini-program: scope them by app id when given."""
+    for key in ("appId", "app_id", "appid"):
+        value = entry.get(key)
+        if isinstance(value, str) and value:
+            return value
+    wechat = context.get("wechat")
+    if isinstance(wechat, dict):
+        value = wechat.get("appId") or wechat.get("app_id") or wechat.get("appid")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def normalise_identifier(id_type: str, raw: object) -> str | None:
+    """The normal form of one identifier value, or None when it is unusable."""
+    if raw is None or isinstance(raw, bool | dict | list):
+        return None
+    text = str(raw).strip()
+    if not text:
+        return None
+    if id_type == "email":
+        return normalise_email(text)
+    if id_type == "phone":
+        return normalise_phone(text)
+    return text[:512]
+
+
+def event_identifiers(event: PipelineEvent, config: IdentityConfig) -> list[IdentifierKey]:
+    """Normalised, unblocked identifiers of an event, strongest first, without repeats."""
+    found: list[IdentifierKey] = []
+    payload = event.payload
+    context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
+    assert isinstance(context, dict)
+
+    def add(id_type: str, raw: object) -> None:
+        value = normalise_identifier(id_type, raw)
+        if value is not None and not config.is_blocked(id_type, value):
+            found.append((id_type, value))
+
+    add("user_id", event.user_id)
+    add("anonymous_id", event.anonymous_id)
+    if event.type == "alias":
+        add("anonymous_id", payload.get("previousId"))
+    traits = payload.get("traits") if event.type in ("identify", "alias") else context.get("traits")
+    if isinstance(traits, dict):
+        add("email", traits.get("email"))
+        add("phone", traits.get("phone") or traits.get("mobile"))
+        for name in _TRAIT_IDENTIFIERS:
+            add(name, traits.get(name))
+    external = context.get("externalIds")
+    if isinstance(external, list):
+        for entry in external:
+            if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+                continue
+            id_type = custom_type_name(entry["type"])
+            value = entry.get("id")
+            if id_type == "wechat_openid" and value:
+                scope = _openid_scope(entry, context)
+                value = f"{scope}:{value}" if scope else value
+            add(id_type, value)
+    unique = list(dict.fromkeys(found))
+    unique.sort(key=lambda key: config.rule(key[0]).priority)
+    return unique

@@ -1,0 +1,111 @@
+"""What the identity API reads and answers."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from leadpond.identity.models import MergeSuggestion, PersonMerge
+
+
+class IdentifierRef(BaseModel):
+    type: str = Field(min_length=1, max_length=64)
+    value: str = Field(min_length=1, max_length=512)
+
+
+class UnmergeBody(BaseModel):
+    identifier: IdentifierRef
+
+
+class UnmergeRead(BaseModel):
+    person_id: int
+    restored_person_id: int
+    moved_identifiers: int
+    moved_events: int
+
+
+class MergeRead(BaseModel):
+    id: int
+    survivor_id: int
+    merged_id: int
+    identifier: IdentifierRef | None
+    event_id: int | None
+    reason: str
+    actor: str
+    created_at: datetime
+    undone_at: datetime | None
+    undone_by: str | None
+
+    @classmethod
+    def build(cls, merge: PersonMerge) -> "MergeRead":
+        identifier = (
+            IdentifierRef(type=merge.identifier_type, value=merge.identifier_value)
+            if merge.identifier_type and merge.identifier_value
+            else None
+        )
+        return cls(
+            id=merge.id,
+            survivor_id=merge.survivor_id,
+            merged_id=merge.merged_id,
+            identifier=identifier,
+            event_id=merge.event_id,
+            reason=merge.reason,
+            actor=merge.actor,
+            created_at=merge.created_at,
+            undone_at=merge.undone_at,
+            undone_by=merge.undone_by,
+        )
+
+
+class MergePage(BaseModel):
+    total: int
+    items: list[MergeRead]
+
+
+class SuggestionRead(BaseModel):
+    id: int
+    person_a_id: int
+    person_b_id: int
+    score: float
+    reasons: list[str]
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+
+    @classmethod
+    def build(cls, s: MergeSuggestion) -> "SuggestionRead":
+        return cls(
+            id=s.id,
+            person_a_id=s.person_a_id,
+            person_b_id=s.person_b_id,
+            score=s.score,
+            reasons=list(s.reasons),
+            status=s.status,
+            created_at=s.created_at,
+            decided_at=s.decided_at,
+            decided_by=s.decided_by,
+        )
+
+
+class SuggestionPage(BaseModel):
+    total: int
+    items: list[SuggestionRead]
+
+
+class SuggestionDecision(BaseModel):
+    suggestion: SuggestionRead
+    person_id: int | None = None
+
+
+class IdentifierTypeRead(BaseModel):
+    type: str
+    priority: int
+    limit: int
+    weak: bool
+    blocked: list[str]
+
+
+class IdentitySettingsRead(BaseModel):
+    types: list[IdentifierTypeRead]
+    blocked: list[str]
+    trait_source_ranking: list[str]
