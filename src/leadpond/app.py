@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from leadpond import __version__
+from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
 from leadpond.kit.http import install_error_handlers
@@ -41,6 +42,7 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(ingest_router)
     app.include_router(people_router)
     app.include_router(pipeline_router)
+    app.include_router(identity_router)
     app.include_router(import_router)
 
     @app.get("/healthz", tags=["meta"])
