@@ -12,6 +12,7 @@ from rich.console import Console
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import unit_of_work
+from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker as pipeline_worker
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(import_app, name="import")
+app.add_typer(identity_app, name="identity")
 
 console = Console()
 err_console = Console(stderr=True)

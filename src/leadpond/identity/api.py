@@ -4,13 +4,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from leadpond.identity import rebuild, suggestions, unmerge
 from leadpond.identity import settings as identity_settings
-from leadpond.identity import suggestions, unmerge
 from leadpond.identity.config import IdentitySettingsBody
 from leadpond.identity.schemas import (
     IdentitySettingsRead,
     MergePage,
     MergeRead,
+    RebuildRead,
     SuggestionDecision,
     SuggestionPage,
     SuggestionRead,
@@ -81,6 +82,12 @@ def reject_suggestion(
     suggestions.reject(session, actor.workspace_id, suggestion_id, _actor_name(actor))
     found = suggestions.get_suggestion(session, actor.workspace_id, suggestion_id)
     return SuggestionDecision(suggestion=SuggestionRead.build(found))
+
+
+@router.post("/identity/rebuild", response_model=RebuildRead)
+def rebuild_graph(actor: ApiActor, session: WriteSession) -> RebuildRead:
+    """Replay the workspace's history through the current rules and apply what changed."""
+    return RebuildRead(**rebuild.rebuild(session, actor.workspace_id).__dict__)
 
 
 @router.get("/identity/settings", response_model=IdentitySettingsRead)

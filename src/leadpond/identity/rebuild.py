@@ -1,0 +1,276 @@
+"""Full rebuild: replay a workspace's whole history through the resolver and apply the difference.
+
+Used after the identity rules change (a new blocked value, a tighter limit). The replay runs the
+same ``decide`` as the pipeline, in the same order (event id), so a rebuild under unchanged rules
+changes nothing. Person ids are kept wherever a person still exists; only what differs is written.
+"""
+
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from leadpond.identity.config import load_config
+from leadpond.identity.keys import IdentifierKey, event_identifiers
+from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
+from leadpond.identity.resolver import MemoryGraph, decide
+from leadpond.identity.service import PersonIdAllocator
+from leadpond.ingest.models import Event
+from leadpond.kit.clock import utcnow
+from leadpond.pipeline.batch import PipelineEvent
+from leadpond.profiles import service as profiles
+from leadpond.profiles.models import Person
+
+_COLUMNS = (
+    Event.id,
+    Event.workspace_id,
+    Event.type,
+    Event.event,
+    Event.user_id,
+    Event.anonymous_id,
+    Event.group_id,
+    Event.timestamp,
+    Event.payload,
+    Event.source,
+    Event.person_id,
+    Event.origin_person_id,
+)
+
+
+@dataclass
+class RebuildReport:
+    events: int = 0
+    identifiers: int = 0
+    events_moved: int = 0
+    people_created: int = 0
+    people_retired: int = 0
+    identifiers_changed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Replay:
+    graph: MemoryGraph = field(default_factory=MemoryGraph)
+    origin_of_event: dict[int, int] = field(default_factory=dict)
+    current_of_event: dict[int, int | None] = field(default_factory=dict)
+    creator: dict[int, int] = field(default_factory=dict)
+    attached: dict[IdentifierKey, tuple[int, datetime, int]] = field(default_factory=dict)
+
+
+def _separation_partners(session: Session, workspace_id: uuid.UUID) -> dict[int, set[int]]:
+    partners: dict[int, set[int]] = {}
+    for a, b in session.execute(
+        select(PersonSeparation.person_a_id, PersonSeparation.person_b_id).where(
+            PersonSeparation.workspace_id == workspace_id
+        )
+    ):
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    return partners
+
+
+def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
+    config = load_config(session, workspace_id)
+    state = _Replay()
+    next_virtual = 1
+    # Operators' separations are between original people; replay them between the virtual
+    # people those originals become, as soon as both exist.
+    partners = _separation_partners(session, workspace_id)
+    virtual_of_original: dict[int, int] = {}
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(Event.workspace_id == workspace_id, Event.processed_at.is_not(None))
+        .order_by(Event.id)
+        .execution_options(yield_per=chunk)
+    )
+    for row in rows:
+        event = PipelineEvent(*row[:-2])
+        state.current_of_event[event.id] = row[-2]
+        original = row[-1]
+        decision = decide(event_identifiers(event, config), state.graph, config)
+        if not decision.resolved:
+            continue
+        person = decision.person_id
+        if person is None:
+            person, next_virtual = next_virtual, next_virtual + 1
+            state.creator[person] = event.id
+            state.graph.ids_of[person] = {}
+            if original is not None and original not in virtual_of_original:
+                virtual_of_original[original] = person
+                for other in partners.get(original, ()):
+                    if other in virtual_of_original:
+                        pair = (person, state.graph.live(virtual_of_original[other]))
+                        state.graph.separations.add(frozenset(pair))
+        for loser in decision.merge:
+            state.graph.merge(person, loser)
+        for key in decision.attach:
+            state.graph.attach(person, key)
+            state.attached[key] = (person, event.timestamp, event.id)
+        state.origin_of_event[event.id] = person
+    return state
+
+
+def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> RebuildReport:
+    """Recompute the workspace's identity graph from its events and write what changed."""
+    started = time.perf_counter()
+    report = RebuildReport()
+    state = _replay(session, workspace_id, chunk)
+    report.events = len(state.current_of_event)
+    report.identifiers = len(state.attached)
+
+    # Virtual people take the real id their first event holds today, unless an earlier one did.
+    allocator = PersonIdAllocator(session)
+    real: dict[int, int] = {}
+    claimed: set[int] = set()
+    new_people: list[int] = []
+    for virtual, creating_event in sorted(state.creator.items()):
+        candidate = state.current_of_event.get(creating_event)
+        if candidate is None or candidate in claimed:
+            candidate = allocator.next()
+            new_people.append(candidate)
+        claimed.add(candidate)
+        real[virtual] = candidate
+    if new_people:
+        now = utcnow()
+        session.execute(
+            insert(Person),
+            [
+                {
+                    "id": pid,
+                    "workspace_id": workspace_id,
+                    "traits": {},
+                    "trait_times": {},
+                    "event_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for pid in new_people
+            ],
+        )
+    report.people_created = len(new_people)
+
+    affected: set[int] = set()
+    moves: list[dict[str, object]] = []
+    losses: dict[int, Counter[int]] = {}
+    for event_id, current in state.current_of_event.items():
+        origin = state.origin_of_event.get(event_id)
+        target = real[state.graph.live(origin)] if origin is not None else None
+        if target != current:
+            moves.append(
+                {
+                    "id": event_id,
+                    "person_id": target,
+                    "origin_person_id": real[origin] if origin is not None else None,
+                }
+            )
+            affected.update(p for p in (target, current) if p is not None)
+            if current is not None and target is not None:
+                losses.setdefault(current, Counter())[target] += 1
+    for start in range(0, len(moves), chunk):
+        session.execute(update(Event), moves[start : start + chunk])
+    report.events_moved = len(moves)
+
+    report.identifiers_changed = _write_identifiers(session, workspace_id, state, real)
+    report.people_retired = _retire(session, workspace_id, set(real.values()), losses)
+    live_people = session.scalars(
+        select(Person).where(Person.id.in_(affected), Person.merged_into_id.is_(None))
+    )
+    for person in live_people:
+        profiles.rebuild_profile(session, person)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _write_identifiers(
+    session: Session, workspace_id: uuid.UUID, state: _Replay, real: dict[int, int]
+) -> int:
+    existing = {
+        (t, v): (p, o)
+        for t, v, p, o in session.execute(
+            select(
+                Identifier.type, Identifier.value, Identifier.person_id, Identifier.origin_person_id
+            ).where(Identifier.workspace_id == workspace_id)
+        )
+    }
+    inserts, updates, changed = [], [], 0
+    for key, (virtual, seen_at, event_id) in state.attached.items():
+        holder, origin = real[state.graph.live(virtual)], real[virtual]
+        before = existing.pop(key, None)
+        if before is None:
+            inserts.append(
+                {
+                    "workspace_id": workspace_id,
+                    "type": key[0],
+                    "value": key[1],
+                    "person_id": holder,
+                    "origin_person_id": origin,
+                    "first_seen_at": seen_at,
+                    "source_event_id": event_id,
+                }
+            )
+        elif before != (holder, origin):
+            updates.append((key, holder, origin))
+    for (id_type, value), holder, origin in updates:
+        session.execute(
+            update(Identifier)
+            .where(
+                Identifier.workspace_id == workspace_id,
+                Identifier.type == id_type,
+                Identifier.value == value,
+            )
+            .values(person_id=holder, origin_person_id=origin)
+        )
+    for id_type, value in existing:  # no longer an identifier (blocked, or its event is gone)
+        session.execute(
+            delete(Identifier).where(
+                Identifier.workspace_id == workspace_id,
+                Identifier.type == id_type,
+                Identifier.value == value,
+            )
+        )
+    if inserts:
+        session.execute(insert(Identifier), inserts)
+    changed = len(inserts) + len(updates) + len(existing)
+    return changed
+
+
+def _retire(
+    session: Session, workspace_id: uuid.UUID, kept: set[int], losses: dict[int, Counter[int]]
+) -> int:
+    """People left with no events fold into whoever received most of them (recorded)."""
+    retired = 0
+    live = session.scalars(
+        select(Person.id).where(
+            Person.workspace_id == workspace_id,
+            Person.merged_into_id.is_(None),
+            Person.id.in_(list(losses)),
+        )
+    ).all()
+    for person_id in live:
+        if person_id in kept:
+            continue
+        survivor = losses[person_id].most_common(1)[0][0]
+        session.execute(
+            update(Person)
+            .where(Person.workspace_id == workspace_id, Person.id == person_id)
+            .values(merged_into_id=survivor)
+            .execution_options(synchronize_session=False)
+        )
+        session.add(
+            PersonMerge(
+                workspace_id=workspace_id,
+                survivor_id=survivor,
+                merged_id=person_id,
+                identifier_type=None,
+                identifier_value=None,
+                event_id=None,
+                reason="rebuild",
+                actor="rebuild",
+            )
+        )
+        retired += 1
+    return retired
