@@ -22,6 +22,7 @@ from leadpond.identity.service import PersonIdAllocator
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import PipelineEvent
+from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
@@ -181,6 +182,7 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
     )
     for person in live_people:
         profiles.rebuild_profile(session, person)
+    people_changed(session, workspace_id, affected)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

@@ -16,6 +16,7 @@ from leadpond.identity.resolver import MemoryGraph, decide
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
@@ -181,7 +182,9 @@ def _write(
                 for row in pending.identifiers
             ],
         )
+    changed: set[int] = set()
     for survivor, loser, key, event_id in pending.merges:
+        changed.update((survivor, loser))
         merge_people(
             session,
             workspace_id,
@@ -192,6 +195,7 @@ def _write(
             reason="identifier_match",
             actor=PIPELINE_ACTOR,
         )
+    people_changed(session, workspace_id, changed)
 
 
 def merge_people(

@@ -15,6 +15,7 @@ from leadpond.identity.service import live_separations, merge_people
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, NotFound
 from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles.models import Person
 
 # More people than this behind one name+company is a common name, not a duplicate.
@@ -168,6 +169,7 @@ def accept(session: Session, workspace_id: uuid.UUID, suggestion_id: int, actor:
         actor=actor,
     )
     suggestion.status, suggestion.decided_at, suggestion.decided_by = "accepted", utcnow(), actor
+    people_changed(session, workspace_id, {survivor, loser})
     return survivor
 
 

@@ -11,6 +11,7 @@ from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
@@ -137,6 +138,7 @@ def unmerge(
     session.refresh(survivor)
     profiles.rebuild_profile(session, survivor)
     profiles.rebuild_profile(session, restored)
+    people_changed(session, workspace_id, {survivor.id, restored_id})
     return UnmergeResult(survivor.id, restored_id, int(moved_identifiers), int(moved_events))
 
 
