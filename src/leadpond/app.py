@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from leadpond import __version__
+from leadpond.accounts.api import router as accounts_router
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
@@ -44,6 +45,7 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(pipeline_router)
     app.include_router(identity_router)
     app.include_router(import_router)
+    app.include_router(accounts_router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
+from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
 from leadpond.db.base import Base
 from leadpond.identity.models import (
     Identifier,
@@ -13,6 +14,9 @@ from leadpond.profiles.models import Person
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
+    "Account",
+    "AccountKey",
+    "AccountSettings",
     "ApiCredential",
     "Base",
     "Event",
@@ -20,6 +24,7 @@ __all__ = [
     "IdentitySettings",
     "MergeSuggestion",
     "Person",
+    "PersonAccount",
     "PersonMerge",
     "PersonSeparation",
     "Workspace",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from leadpond.accounts.service import link_batch
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import read_only, unit_of_work
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 Stage = Callable[[Batch], None]
 
 # The order is the data flow: who is this about, then what it changes on them.
-STAGES: list[Stage] = [resolve_batch, apply_batch, suggest_batch]
+STAGES: list[Stage] = [resolve_batch, apply_batch, link_batch, suggest_batch]
 
 _COLUMNS = (
     Event.id,

@@ -1,0 +1,1 @@
+"""B2B accounts: companies, their keys, and the people who work there."""

@@ -1,0 +1,75 @@
+"""Accounts: search by domain or name, read one with its people, attach aliases, role keywords."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from leadpond.accounts import directory
+from leadpond.accounts.schemas import (
+    AccountDetail,
+    AccountPage,
+    AccountRead,
+    AliasCreate,
+    RoleTableBody,
+)
+from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.workspaces.auth import ApiActor
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("", response_model=AccountPage)
+def list_accounts(
+    actor: ApiActor,
+    session: ReadSession,
+    domain: str | None = None,
+    name: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> AccountPage:
+    """Accounts of the workspace, by mail/web domain or by company name as people type it."""
+    total, found = directory.find_accounts(
+        session, actor.workspace_id, domain=domain, name=name, limit=limit, offset=offset
+    )
+    return AccountPage(total=total, items=[AccountRead.build(a) for a in found])
+
+
+@router.get("/settings/roles", response_model=RoleTableBody)
+def read_role_table(actor: ApiActor, session: ReadSession) -> RoleTableBody:
+    """The title keywords that infer each decision-chain role."""
+    return RoleTableBody(roles=directory.get_role_table(session, actor.workspace_id))
+
+
+@router.put("/settings/roles", response_model=RoleTableBody)
+def replace_role_table(
+    body: RoleTableBody, actor: ApiActor, session: WriteSession
+) -> RoleTableBody:
+    """Replace the title keyword table (longest keyword found in a title wins)."""
+    return RoleTableBody(roles=directory.put_role_table(session, actor.workspace_id, body.roles))
+
+
+@router.get("/{account_id}", response_model=AccountDetail)
+def read_account(account_id: int, actor: ApiActor, session: ReadSession) -> AccountDetail:
+    """One account with its keys and its people, their roles and titles."""
+    account = directory.get_account(session, actor.workspace_id, account_id)
+    return AccountDetail.assemble(
+        account,
+        directory.keys_of(session, actor.workspace_id, account.id),
+        directory.people_of(session, actor.workspace_id, account.id),
+    )
+
+
+@router.post("/{account_id}/aliases", response_model=AccountDetail)
+def attach_alias(
+    account_id: int, body: AliasCreate, actor: ApiActor, session: WriteSession
+) -> AccountDetail:
+    """Attach another name (e.g. the English one) to the account; 409 if another holds it."""
+    account = directory.add_alias(session, actor.workspace_id, account_id, body.alias)
+    return AccountDetail.assemble(
+        account,
+        directory.keys_of(session, actor.workspace_id, account.id),
+        directory.people_of(session, actor.workspace_id, account.id),
+    )

@@ -1,0 +1,369 @@
+"""Linking people to accounts: the pipeline stage, and relinking after a merge or unmerge.
+
+Per workspace and batch the stage reads every key its events could hit in a few set-wise
+queries, decides in memory (``matching.AccountDirectory``), then writes new accounts, keys and
+links in bulk: no query per event.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadpond.accounts.matching import (
+    SOURCE_RANK,
+    AccountDirectory,
+    AccountSignals,
+    KeyRef,
+    deletions,
+    fuzzy_eligible,
+    group_signals,
+    person_signals,
+    title_of,
+)
+from leadpond.accounts.models import (
+    SHARED_KEY_KINDS,
+    Account,
+    AccountKey,
+    AccountSettings,
+    PersonAccount,
+)
+from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, infer_role
+from leadpond.db.engine import is_postgres
+from leadpond.ingest.models import Event
+from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.hooks import on_people_changed
+from leadpond.profiles.models import Person
+
+_CHUNK = 500
+_LINKING_CALLS = ("identify", "group")
+
+
+@dataclass(slots=True)
+class Observation:
+    """One event's word on a person's company and title."""
+
+    person_id: int
+    at: datetime
+    signals: AccountSignals | None
+    title: str | None
+
+
+@dataclass(slots=True)
+class _LinkChange:
+    source: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    title: str | None = None
+    title_seen_at: datetime | None = None
+
+
+@dataclass
+class _Plan:
+    """What one batch decided, before new accounts have ids."""
+
+    directory: AccountDirectory
+    accounts: dict[int, Account]
+    new_keys: list[tuple[int, KeyRef]] = field(default_factory=list)
+    links: dict[tuple[int, int], _LinkChange] = field(default_factory=dict)
+    titles: dict[int, tuple[datetime, str]] = field(default_factory=dict)
+
+
+def observe(
+    call: str, group_id: str | None, traits: Any, person_id: int, at: datetime
+) -> Observation | None:
+    """What an identify or group call says about its person's company; None if nothing."""
+    if call not in _LINKING_CALLS or not isinstance(traits, dict):
+        return None
+    if call == "group":
+        signals = group_signals(group_id, traits)
+        return Observation(person_id, at, signals, None) if signals else None
+    signals, title = person_signals(traits), title_of(traits)
+    if signals is None and title is None:
+        return None
+    return Observation(person_id, at, signals, title)
+
+
+def link_batch(batch: Batch) -> None:
+    """Pipeline stage: link each event's person to the account its company signals point at."""
+    for workspace_id, events in batch.by_workspace().items():
+        observations = [
+            found
+            for event in events
+            if event.person_id is not None
+            and event.type in _LINKING_CALLS
+            and (
+                found := observe(
+                    event.type,
+                    event.group_id,
+                    event.payload.get("traits"),
+                    event.person_id,
+                    event.timestamp,
+                )
+            )
+            is not None
+        ]
+        if observations:
+            link_observations(batch.session, workspace_id, observations)
+
+
+@on_people_changed
+def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterable[int]) -> None:
+    """Recompute the account links of these people from their traits and their events.
+
+    Runs on every merge, unmerge and rebuild (``pipeline.hooks.people_changed``): merged-away
+    people end with no links; a live person gets the links its events and traits imply.
+    """
+    ids = sorted(set(person_ids))
+    if not ids:
+        return
+    session.execute(
+        delete(PersonAccount).where(
+            PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids)
+        )
+    )
+    live = session.execute(
+        select(Person.id, Person.traits, Person.last_seen_at, Person.updated_at).where(
+            Person.workspace_id == workspace_id,
+            Person.id.in_(ids),
+            Person.merged_into_id.is_(None),
+        )
+    ).all()
+    if not live:
+        return
+    rows = session.execute(
+        select(Event.type, Event.group_id, Event.payload, Event.person_id, Event.timestamp)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.person_id.in_([row.id for row in live]),
+            Event.type.in_(_LINKING_CALLS),
+        )
+        .order_by(Event.timestamp, Event.id)
+    )
+    observations = [
+        found
+        for call, group_id, payload, person_id, at in rows
+        if (found := observe(call, group_id, (payload or {}).get("traits"), person_id, at))
+    ]
+    for person_id, traits, last_seen_at, updated_at in live:
+        found = observe("identify", None, traits or {}, person_id, last_seen_at or updated_at)
+        if found is not None:
+            observations.append(found)
+    if observations:
+        link_observations(session, workspace_id, observations)
+
+
+def role_table(session: Session, workspace_id: uuid.UUID) -> RoleTable:
+    """The workspace's title keyword table, or the default one."""
+    stored = session.scalar(
+        select(AccountSettings.role_keywords).where(AccountSettings.workspace_id == workspace_id)
+    )
+    return stored if stored else DEFAULT_ROLE_KEYWORDS
+
+
+def _load_keys(session: Session, workspace_id: uuid.UUID, keys: set[KeyRef]) -> list[Any]:
+    wanted, found = sorted(keys), list[Any]()
+    for start in range(0, len(wanted), _CHUNK):
+        found += session.execute(
+            select(AccountKey.kind, AccountKey.value, AccountKey.account_id).where(
+                AccountKey.workspace_id == workspace_id,
+                tuple_(AccountKey.kind, AccountKey.value).in_(wanted[start : start + _CHUNK]),
+            )
+        ).all()
+    return found
+
+
+def _load_directory(
+    session: Session, workspace_id: uuid.UUID, observations: list[Observation]
+) -> AccountDirectory:
+    """Every stored key the observations could meet, and the names of the accounts met."""
+    directory = AccountDirectory()
+    signals = [o.signals for o in observations if o.signals is not None]
+    directory.load(_load_keys(session, workspace_id, {k for s in signals for k in s.exact_keys()}))
+    typo_keys: set[KeyRef] = set()
+    for s in signals:
+        if s.name is not None and fuzzy_eligible(s.name) and directory.resolve(s) is None:
+            typo_keys.add(("name_deletion", s.name.full_key))
+            for shorter in deletions(s.name.full_key):
+                typo_keys |= {("name_deletion", shorter), ("name", shorter), ("alias", shorter)}
+    if typo_keys:
+        directory.load(_load_keys(session, workspace_id, typo_keys))
+    met = sorted(directory.accounts())
+    for start in range(0, len(met), _CHUNK):
+        directory.load(
+            session.execute(
+                select(AccountKey.kind, AccountKey.value, AccountKey.account_id).where(
+                    AccountKey.account_id.in_(met[start : start + _CHUNK]),
+                    AccountKey.kind.in_(("name", "alias", "group_id", "uscc")),
+                )
+            ).all()
+        )
+    return directory
+
+
+def _new_account(signals: AccountSignals, workspace_id: uuid.UUID) -> Account:
+    name = signals.name
+    return Account(
+        workspace_id=workspace_id,
+        name=signals.display_name or signals.domain or signals.group_id or signals.uscc or "",
+        name_key=name.full_key if name else None,
+        core_key=name.core_key if name else None,
+        domain=signals.domain,
+        uscc=signals.uscc,
+        industry=signals.industry,
+        traits=dict(signals.traits),
+    )
+
+
+def _enrich(account: Account, signals: AccountSignals) -> None:
+    """Fill what the account lacks; a group call's traits are the company's own, newest win."""
+    if signals.display_name and signals.name and account.name_key is None:
+        account.name = signals.display_name
+        account.name_key, account.core_key = signals.name.full_key, signals.name.core_key
+    account.domain = account.domain or signals.domain
+    account.uscc = account.uscc or signals.uscc
+    account.industry = account.industry or signals.industry
+    if signals.traits and any(account.traits.get(k) != v for k, v in signals.traits.items()):
+        account.traits = {**(account.traits or {}), **signals.traits}
+
+
+def _plan(
+    session: Session, workspace_id: uuid.UUID, observations: list[Observation]
+) -> tuple[_Plan, list[Account]]:
+    directory = _load_directory(session, workspace_id, observations)
+    known = sorted(a for a in directory.accounts() if a > 0)
+    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(known)))}
+    plan, created = _Plan(directory, accounts), []
+    for seen in observations:
+        signals = seen.signals
+        if signals is None:
+            if seen.title and seen.at >= plan.titles.get(seen.person_id, (seen.at, ""))[0]:
+                plan.titles[seen.person_id] = (seen.at, seen.title)
+            continue
+        ref = directory.resolve(signals)
+        if ref is None:
+            created.append(_new_account(signals, workspace_id))
+            ref = -len(created)
+            plan.accounts[ref] = created[-1]
+        else:
+            _enrich(plan.accounts[ref], signals)
+        plan.new_keys += [(ref, key) for key in directory.claim(ref, signals)]
+        change = plan.links.get((seen.person_id, ref))
+        if change is None:
+            change = plan.links[(seen.person_id, ref)] = _LinkChange(
+                signals.source, seen.at, seen.at
+            )
+        if SOURCE_RANK[signals.source] > SOURCE_RANK[change.source]:
+            change.source = signals.source
+        change.first_seen_at = min(change.first_seen_at, seen.at)
+        change.last_seen_at = max(change.last_seen_at, seen.at)
+        if seen.title and (change.title_seen_at is None or seen.at >= change.title_seen_at):
+            change.title, change.title_seen_at = seen.title, seen.at
+    return plan, created
+
+
+def link_observations(
+    session: Session, workspace_id: uuid.UUID, observations: list[Observation]
+) -> None:
+    """Find or create the accounts the observations point at and link their people."""
+    plan, created = _plan(session, workspace_id, observations)
+    if created:
+        session.add_all(created)
+        session.flush()
+    real = {ref: account.id for ref, account in plan.accounts.items()}
+    _insert_keys(session, workspace_id, [(real[ref], key) for ref, key in plan.new_keys])
+    _write_links(session, workspace_id, plan, real, role_table(session, workspace_id))
+
+
+def _insert_keys(session: Session, workspace_id: uuid.UUID, keys: list[tuple[int, KeyRef]]) -> None:
+    """Owned keys insert strictly: a concurrent worker's claim rolls the batch back to retry.
+
+    Shared keys (core names, typo deletions) may already be held by the account through
+    another of its names, which this batch did not read; those inserts skip what exists.
+    """
+    rows = [
+        {"workspace_id": workspace_id, "kind": kind, "value": value, "account_id": account}
+        for account, (kind, value) in keys
+    ]
+    owned = [row for row in rows if row["kind"] not in SHARED_KEY_KINDS]
+    shared = [row for row in rows if row["kind"] in SHARED_KEY_KINDS]
+    if owned:
+        session.execute(insert(AccountKey), owned)
+    if shared:
+        dialect_insert = pg_insert if is_postgres(session) else sqlite_insert
+        session.execute(dialect_insert(AccountKey).on_conflict_do_nothing(), shared)
+
+
+def _write_links(
+    session: Session,
+    workspace_id: uuid.UUID,
+    plan: _Plan,
+    real: dict[int, int],
+    roles: RoleTable,
+) -> None:
+    people = sorted({person for person, _ in plan.links} | set(plan.titles))
+    links: dict[int, dict[int, PersonAccount]] = {}
+    for start in range(0, len(people), _CHUNK):
+        for stored in session.scalars(
+            select(PersonAccount).where(
+                PersonAccount.workspace_id == workspace_id,
+                PersonAccount.person_id.in_(people[start : start + _CHUNK]),
+            )
+        ):
+            links.setdefault(stored.person_id, {})[stored.account_id] = stored
+    for (person, ref), change in plan.links.items():
+        account = real[ref]
+        link = links.setdefault(person, {}).get(account)
+        if link is None:
+            link = PersonAccount(
+                workspace_id=workspace_id,
+                person_id=person,
+                account_id=account,
+                source=change.source,
+                first_seen_at=change.first_seen_at,
+                last_seen_at=change.last_seen_at,
+                is_primary=False,
+            )
+            session.add(link)
+            links[person][account] = link
+        else:
+            if SOURCE_RANK[change.source] > SOURCE_RANK.get(link.source, 0):
+                link.source = change.source
+            link.first_seen_at = min(link.first_seen_at, change.first_seen_at)
+            link.last_seen_at = max(link.last_seen_at, change.last_seen_at)
+        if change.title and change.title_seen_at and _newer(change.title_seen_at, link):
+            _set_title(link, change.title, change.title_seen_at, roles)
+    for person in people:
+        held = links.get(person, {})
+        primary = _choose_primary(list(held.values()))
+        for link in held.values():
+            if link.is_primary != (link is primary):
+                link.is_primary = link is primary
+        pending = plan.titles.get(person)
+        if primary is not None and pending is not None and _newer(pending[0], primary):
+            _set_title(primary, pending[1], pending[0], roles)
+
+
+def _newer(at: datetime, link: PersonAccount) -> bool:
+    return link.title_seen_at is None or at >= link.title_seen_at
+
+
+def _set_title(link: PersonAccount, title: str, at: datetime, roles: RoleTable) -> None:
+    link.title, link.title_seen_at = title[:200], at
+    link.role = infer_role(title, roles)
+
+
+def _choose_primary(links: list[PersonAccount]) -> PersonAccount | None:
+    """The newest group call's account, else the first account the person was linked to."""
+    grouped = [link for link in links if link.source == "group"]
+    if grouped:
+        return min(grouped, key=lambda link: (-link.last_seen_at.timestamp(), link.account_id))
+    if not links:
+        return None
+    return min(links, key=lambda link: (link.first_seen_at, link.account_id))
