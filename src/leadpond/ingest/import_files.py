@@ -71,7 +71,10 @@ def parse_cell_time(value: object, zone: ZoneInfo) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # year 1 or 9999 pushed out of range by the offset
+        return None
 
 
 def time_zone(name: str) -> ZoneInfo:

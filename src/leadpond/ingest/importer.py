@@ -146,23 +146,26 @@ class RowContext:
     filename: str
 
 
-def build_message(
-    number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext
-) -> tuple[AcceptedMessage | None, list[dict[str, Any]]]:
-    """One data row as an identify message, or the problems that keep it out."""
-    problems: list[dict[str, Any]] = []
-    traits: dict[str, str] = {}
-    external_ids: list[dict[str, str]] = []
-    canonical: dict[str, str] = {}
+@dataclass
+class RowValues:
+    """What one row says, checked cell by cell; ``canonical`` is what its messageId hashes."""
+
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    traits: dict[str, str] = field(default_factory=dict)
+    external_ids: list[dict[str, str]] = field(default_factory=list)
+    canonical: dict[str, str] = field(default_factory=dict)
     user_id: str | None = None
     moment: datetime | None = None
     original_time: str | None = None
-    has_identifier = False
+    has_identifier: bool = False
 
-    def problem(column: Column | None, reason: str) -> None:
-        problems.append(
-            {"row": number, "column": column.header if column else "", "reason": reason}
-        )
+
+def read_row(number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext) -> RowValues:
+    """Every non-empty mapped cell of a row, validated; each bad cell becomes a problem."""
+    row = RowValues()
+
+    def problem(column: Column, reason: str) -> None:
+        row.problems.append({"row": number, "column": column.header, "reason": reason})
 
     for column in ctx.columns:
         raw = cells[column.index] if column.index < len(cells) else None
@@ -170,14 +173,14 @@ def build_message(
         if text is None:
             continue
         target, external = column.target, column.external_type
-        has_identifier = has_identifier or column.is_identifier
+        row.has_identifier = row.has_identifier or column.is_identifier
         value = text
         if target == "timestamp":
-            moment = parse_cell_time(raw if isinstance(raw, date) else text, ctx.zone)
-            if moment is None:
+            row.moment = parse_cell_time(raw if isinstance(raw, date) else text, ctx.zone)
+            if row.moment is None:
                 problem(column, f"not a date or time: {text!r}")
                 continue
-            value, original_time = isoformat(moment) or text, text
+            value, row.original_time = isoformat(row.moment) or text, text
         elif target == "email":
             value = normalise_email(text) or ""
             if not value:
@@ -189,56 +192,67 @@ def build_message(
         elif (target == "user_id" or external) and len(text) > 255:
             problem(column, "an identifier may hold at most 255 characters")
         if target == "user_id":
-            user_id = text
+            row.user_id = text
         elif external is not None:
-            external_ids.append(
+            row.external_ids.append(
                 {"id": text, "type": external, "collection": "users", "encoding": "none"}
             )
         elif target != "timestamp":
-            traits[target] = text
-        canonical[target] = value
-    if not has_identifier:
-        identifiers = ", ".join(c.header for c in ctx.columns if c.is_identifier)
-        problems.append(
-            {"row": number, "column": identifiers, "reason": "no identifier in this row"}
+            row.traits[target] = text
+        row.canonical[target] = value
+    if not row.has_identifier:
+        row.problems.append(
+            {
+                "row": number,
+                "column": ", ".join(c.header for c in ctx.columns if c.is_identifier),
+                "reason": "no identifier in this row (user_id, email, phone or an external id)",
+            }
         )
-    if problems:
-        return None, problems
+    return row
+
+
+def build_message(
+    number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext
+) -> tuple[AcceptedMessage | None, list[dict[str, Any]]]:
+    """One data row as an identify message, or the problems that keep it out."""
+    row = read_row(number, cells, ctx)
+    if row.problems:
+        return None, row.problems
     digest = hashlib.sha256(
-        orjson.dumps([str(ctx.workspace_id), canonical], option=orjson.OPT_SORT_KEYS)
+        orjson.dumps([str(ctx.workspace_id), row.canonical], option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
-    timestamp = moment or ctx.received_at
+    timestamp = row.moment or ctx.received_at
     context: dict[str, Any] = {
         "library": {"name": "leadpond-import", "version": __version__},
         "import": {"file": ctx.filename, "row": number},
     }
-    if external_ids:
-        context["externalIds"] = external_ids
+    if row.external_ids:
+        context["externalIds"] = row.external_ids
     payload: dict[str, Any] = {
         "type": "identify",
         "messageId": f"import-{digest}",
-        "traits": traits,
+        "traits": row.traits,
         "context": context,
         "timestamp": isoformat(timestamp),
-        "originalTimestamp": original_time,
+        "originalTimestamp": row.original_time,
         "receivedAt": isoformat(ctx.received_at),
     }
-    if user_id:
-        payload["userId"] = user_id
+    if row.user_id:
+        payload["userId"] = row.user_id
     if len(orjson.dumps(payload)) > MAX_EVENT_BYTES:
-        problem(None, f"the row holds more than {MAX_EVENT_BYTES} bytes")
-        return None, problems
+        reason = f"the row holds more than {MAX_EVENT_BYTES} bytes"
+        return None, [{"row": number, "column": "", "reason": reason}]
     message = AcceptedMessage(
         message_id=payload["messageId"],
         type="identify",
         event=None,
-        user_id=user_id,
+        user_id=row.user_id,
         anonymous_id=None,
         group_id=None,
         timestamp=timestamp,
         payload=payload,
     )
-    return message, problems
+    return message, []
 
 
 @dataclass
