@@ -12,6 +12,7 @@ from rich.console import Console
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import unit_of_work
+from leadpond.demo.cli import demo as demo_command
 from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
@@ -29,6 +30,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(import_app, name="import")
 app.add_typer(identity_app, name="identity")
+app.command("demo")(demo_command)
 
 console = Console()
 err_console = Console(stderr=True)
