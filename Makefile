@@ -3,16 +3,23 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The contract tests also drive segment-analytics-python 2.3.x (no Authorization header, write
+# key in the body); it lives apart from the 2.4.x in the venv and is put on PYTHONPATH by the test.
+SEGMENT23 := $(VENV)/sdk/segment23
 
 .PHONY: install run test lint format bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(SEGMENT23)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+$(SEGMENT23)/.installed-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet --upgrade --target $(SEGMENT23) "segment-analytics-python>=2.3,<2.4"
+	touch $@
 
 run: install
 	$(BIN)/leadpond db upgrade

@@ -1,0 +1,76 @@
+"""Real ``leadpond`` processes for the crash tests: start them, wait for them, kill -9 them."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+LEADPOND = Path(sys.executable).with_name("leadpond")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LeadpondProcess:
+    """One ``leadpond ...`` subprocess on the test database; its output goes to a log file."""
+
+    def __init__(self, args: list[str], database_url: str, log_path: Path) -> None:
+        env = {
+            **os.environ,
+            "LEADPOND_DATABASE_URL": database_url,
+            "LEADPOND_PIPELINE_IDLE_SLEEP_S": "0.05",
+        }
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.popen = subprocess.Popen(
+            [str(LEADPOND), *args], env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def kill_9(self) -> None:
+        """SIGKILL: no handler, no cleanup, no flush; the process just stops."""
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=10)
+        self._log.close()
+
+    def assert_alive(self) -> None:
+        code = self.popen.poll()
+        assert code is None, f"leadpond exited with {code}:\n{self.log_path.read_text()[-3000:]}"
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        time.sleep(poll_s)
+
+
+def start_server(database_url: str, log_path: Path) -> tuple[LeadpondProcess, str]:
+    """``leadpond serve --no-worker`` on a free port, once it answers /healthz."""
+    port = free_port()
+    server = LeadpondProcess(
+        ["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
+        database_url,
+        log_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        server.assert_alive()
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(healthy, timeout_s=30, poll_s=0.05)
+    return server, url
