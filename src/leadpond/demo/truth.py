@@ -187,12 +187,12 @@ def resolved_people(session: Session, workspace_id: uuid.UUID) -> dict[str, int 
             select(Person.id, Person.merged_into_id).where(
                 Person.workspace_id == workspace_id, Person.merged_into_id.is_not(None)
             )
-        ).tuples()
+        )
     }
     resolved: dict[str, int | None] = {}
     rows = session.execute(
         select(Event.message_id, Event.person_id).where(Event.workspace_id == workspace_id)
-    ).tuples()
+    )
     for message_id, person_id in rows:
         seen = 0
         while person_id is not None and person_id in merged_into and seen < 64:
@@ -215,7 +215,7 @@ def resolved_accounts(session: Session, workspace_id: uuid.UUID) -> dict[str, in
         select(PersonAccount.person_id, PersonAccount.account_id)
         .where(PersonAccount.workspace_id == workspace_id)
         .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
-    ).tuples()
+    )
     for person_id, account_id in links:
         account_of.setdefault(person_id, account_id)
     return {
