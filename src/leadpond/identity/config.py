@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
@@ -98,6 +99,7 @@ class IdentityConfig:
     """Compiled rules; build with ``from_settings``."""
 
     settings: IdentitySettingsBody = field(default_factory=IdentitySettingsBody)
+    _blocked_cache: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, raw: dict[str, Any] | None) -> "IdentityConfig":
@@ -136,8 +138,15 @@ class IdentityConfig:
 
     def is_blocked(self, id_type: str, value: str) -> bool:
         """True when the value identifies nobody (placeholder, test value, shared mailbox...)."""
-        patterns = self._global_blocked + self.rule(id_type).blocked
-        return any(p.search(value) for p in patterns)
+        key = (id_type, value)
+        found = self._blocked_cache.get(key)
+        if found is None:
+            patterns = self._global_blocked + self.rule(id_type).blocked
+            found = any(p.search(value) for p in patterns)
+            if len(self._blocked_cache) > 500_000:
+                self._blocked_cache.clear()
+            self._blocked_cache[key] = found
+        return found
 
     def source_rank(self, source: str) -> int:
         """Higher wins: listed sources by position, unlisted sources 0."""
@@ -145,7 +154,17 @@ class IdentityConfig:
         return len(ranking) - ranking.index(source) if source in ranking else 0
 
 
+_compiled: dict[bytes, IdentityConfig] = {}
+
+
 def load_config(session: Session, workspace_id: uuid.UUID) -> IdentityConfig:
-    """The workspace's identity rules (defaults where it overrides nothing)."""
+    """The workspace's identity rules (defaults where it overrides nothing), compiled once."""
     stored = session.get(IdentitySettings, workspace_id)
-    return IdentityConfig.from_settings(stored.settings if stored else None)
+    raw = stored.settings if stored else None
+    key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    config = _compiled.get(key)
+    if config is None:
+        if len(_compiled) > 1000:
+            _compiled.clear()
+        config = _compiled[key] = IdentityConfig.from_settings(raw)
+    return config

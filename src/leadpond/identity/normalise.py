@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -10,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|extension|x|#)\s*\d+\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=200_000)
 def normalise_email(text: str) -> str | None:
     """Trimmed, lowercased, syntax-checked email; None when it is not an email address."""
     candidate = unicodedata.normalize("NFKC", text).strip().strip("<>").strip()
@@ -22,6 +24,7 @@ def normalise_email(text: str) -> str | None:
     return checked.normalized.lower()
 
 
+@lru_cache(maxsize=200_000)
 def normalise_phone(text: str, region: str = "CN") -> str | None:
     """E.164 for a valid phone number (full-width digits, 0086/+86, spaces, extensions ok)."""
     candidate = unicodedata.normalize("NFKC", text).strip()

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, text, tuple_, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from leadpond.db.engine import is_postgres
@@ -28,23 +28,28 @@ def load_graph(
 ) -> MemoryGraph:
     """The graph a set of identifiers reaches: holders, their identifiers, separations."""
     graph = MemoryGraph()
-    wanted = list(set(keys))
-    for start in range(0, len(wanted), 500):
-        rows = session.execute(
-            select(Identifier.type, Identifier.value, Identifier.person_id).where(
-                Identifier.workspace_id == workspace_id,
-                tuple_(Identifier.type, Identifier.value).in_(wanted[start : start + 500]),
+    # One IN list per type: SQLite only uses the (workspace, type, value) index this way.
+    by_type: dict[str, list[str]] = {}
+    for id_type, value in set(keys):
+        by_type.setdefault(id_type, []).append(value)
+    for id_type, values in by_type.items():
+        for start in range(0, len(values), 500):
+            rows = session.execute(
+                select(Identifier.value, Identifier.person_id).where(
+                    Identifier.workspace_id == workspace_id,
+                    Identifier.type == id_type,
+                    Identifier.value.in_(values[start : start + 500]),
+                )
             )
-        )
-        graph.owner.update({(t, v): p for t, v, p in rows})
+            graph.owner.update({(id_type, v): p for v, p in rows})
     holders = list(set(graph.owner.values()))
     for start in range(0, len(holders), 500):
-        rows = session.execute(
+        held = session.execute(
             select(Identifier.type, Identifier.value, Identifier.person_id).where(
                 Identifier.person_id.in_(holders[start : start + 500])
             )
         )
-        for id_type, value, person_id in rows:
+        for id_type, value, person_id in held:
             graph.attach(person_id, (id_type, value))
     graph.separations.update(live_separations(session, workspace_id))
     return graph

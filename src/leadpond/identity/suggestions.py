@@ -56,13 +56,13 @@ def _score(a: Person, b: Person) -> tuple[float, list[str]]:
 
 
 def suggest_batch(batch: Batch) -> None:
-    """Pipeline stage: queue review suggestions for touched people with a name+company twin."""
-    if not batch.touched_people:
+    """Pipeline stage: queue review suggestions for people whose name or company just changed."""
+    if not batch.traits_changed:
         return
     session = batch.session
     keyed = session.execute(
         select(Person.workspace_id, Person.match_key).where(
-            Person.id.in_(batch.touched_people), Person.match_key.is_not(None)
+            Person.id.in_(batch.traits_changed), Person.match_key.is_not(None)
         )
     ).all()
     by_workspace: dict[uuid.UUID, set[str]] = {}

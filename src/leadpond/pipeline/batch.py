@@ -32,6 +32,8 @@ class Batch:
     events: list[PipelineEvent]
     now: datetime
     touched_people: set[int] = field(default_factory=set)
+    # People whose traits changed in this batch (stages that derive from traits look here).
+    traits_changed: set[int] = field(default_factory=set)
 
     def by_workspace(self) -> dict[uuid.UUID, list[PipelineEvent]]:
         grouped: dict[uuid.UUID, list[PipelineEvent]] = {}

@@ -1,10 +1,11 @@
 """The person read model: traits kept up to date by the pipeline, and the reads the API serves."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.identity.config import IdentityConfig, load_config
@@ -43,24 +44,57 @@ def trait_stamp(rank: int, at: datetime) -> str:
     return f"{rank:03d}|{isoformat(at)}"
 
 
-def apply_traits(person: Person, traits: dict[str, Any], stamp: str) -> bool:
-    """Keep each trait's value with the highest stamp, so arrival order never changes the result."""
-    changed = False
+class ProfileFields(Protocol):
+    """The mutable profile fields, on a Person row or a plain working copy."""
+
+    traits: dict[str, Any]
+    trait_times: dict[str, str]
+    match_key: str | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    event_count: int
+
+
+@dataclass
+class ProfileDraft:
+    """A working copy of a person's profile, written back in one bulk statement per batch."""
+
+    id: int
+    traits: dict[str, Any]
+    trait_times: dict[str, str]
+    match_key: str | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    event_count: int
+
+
+def apply_traits(person: ProfileFields, traits: dict[str, Any], stamp: str) -> bool:
+    """Keep each trait's value with the highest stamp, so arrival order never changes the result.
+
+    Returns True when a value changed (a newer stamp on the same value is kept but is no change).
+    """
+    changed = restamped = False
     current, times = dict(person.traits or {}), dict(person.trait_times or {})
     for name, value in traits.items():
         if value is None:
             continue
         kept = times.get(name)
-        if (kept is None or stamp >= kept) and (current.get(name) != value or kept != stamp):
+        if kept is not None and stamp < kept:
+            continue
+        if current.get(name) != value:
             current[name], times[name] = value, stamp
             changed = True
-    if changed:
+        elif kept != stamp:
+            times[name] = stamp
+            restamped = True
+    if changed or restamped:
         person.traits, person.trait_times = current, times
+    if changed:
         person.match_key = match_key(current)
     return changed
 
 
-def _observe(person: Person, event_time: datetime) -> None:
+def _observe(person: ProfileFields, event_time: datetime) -> None:
     person.event_count = (person.event_count or 0) + 1
     if person.first_seen_at is None or event_time < person.first_seen_at:
         person.first_seen_at = event_time
@@ -68,28 +102,62 @@ def _observe(person: Person, event_time: datetime) -> None:
         person.last_seen_at = event_time
 
 
+_DRAFT_COLUMNS = (
+    Person.id,
+    Person.traits,
+    Person.trait_times,
+    Person.match_key,
+    Person.first_seen_at,
+    Person.last_seen_at,
+    Person.event_count,
+)
+
+
 def apply_batch(batch: Batch) -> None:
-    """Pipeline stage: fold the batch's events into their people's profiles."""
+    """Pipeline stage: fold the batch's events into their people's profiles (one bulk write)."""
     if not batch.touched_people:
         return
     session = batch.session
-    loaded = {
-        p.id: p for p in session.scalars(select(Person).where(Person.id.in_(batch.touched_people)))
+    session.flush()
+    drafts = {
+        row[0]: ProfileDraft(*row)
+        for row in session.execute(
+            select(*_DRAFT_COLUMNS).where(Person.id.in_(batch.touched_people))
+        )
     }
     configs: dict[uuid.UUID, IdentityConfig] = {}
     for event in batch.events:
         if event.person_id is None:
             continue
-        person = loaded[event.person_id]
-        _observe(person, event.timestamp)
+        draft = drafts[event.person_id]
+        _observe(draft, event.timestamp)
         traits = event_traits(event)
         if traits:
             config = configs.get(event.workspace_id)
             if config is None:
                 config = configs[event.workspace_id] = load_config(session, event.workspace_id)
-            apply_traits(
-                person, traits, trait_stamp(config.source_rank(event.source), event.timestamp)
-            )
+            stamp = trait_stamp(config.source_rank(event.source), event.timestamp)
+            if apply_traits(draft, traits, stamp):
+                batch.traits_changed.add(draft.id)
+    table = cast(Table, Person.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("draft_id")),
+        [
+            {
+                "draft_id": d.id,
+                "traits": d.traits,
+                "trait_times": d.trait_times,
+                "match_key": d.match_key,
+                "first_seen_at": d.first_seen_at,
+                "last_seen_at": d.last_seen_at,
+                "event_count": d.event_count,
+                "updated_at": batch.now,
+            }
+            for d in drafts.values()
+        ],
+    )
+    # Person rows loaded earlier in this transaction (by merges) must not shadow the bulk write.
+    session.expire_all()
 
 
 def fold_profile(survivor: Person, loser: Person) -> None:
