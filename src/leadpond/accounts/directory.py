@@ -147,7 +147,7 @@ def add_alias(session: Session, workspace_id: uuid.UUID, account_id: int, alias:
                 AccountKey.account_id == account.id,
                 AccountKey.kind.in_(("core_name", "name_deletion")),
             )
-        ).tuples()
+        )
     )
     session.add_all(
         AccountKey(workspace_id=workspace_id, kind=kind, value=value, account_id=account.id)

@@ -21,6 +21,7 @@ from leadpond.accounts.normalise import (
     region_prefix_length,
     validate_uscc,
 )
+from leadpond.accounts.vocabulary import WEAK_DESCRIPTORS
 
 KeyRef = tuple[str, str]
 
@@ -192,6 +193,7 @@ class AccountDirectory:
         self.typos: dict[str, set[int]] = {}
         self.names: dict[int, set[str]] = {}
         self.explicit: dict[int, set[str]] = {}
+        self.redirect: dict[int, int] = {}
 
     def load(self, rows: Iterable[tuple[str, str, int]]) -> None:
         """Add stored keys (kind, value, account id) to the index."""
@@ -209,6 +211,50 @@ class AccountDirectory:
                 self.names.setdefault(account, set()).add(value)
             elif kind in _EXPLICIT_KINDS:
                 self.explicit.setdefault(account, set()).add(kind)
+
+    def final(self, account: int) -> int:
+        """The account an absorbed account now lives on (itself when never absorbed)."""
+        while account in self.redirect:
+            account = self.redirect[account]
+        return account
+
+    def absorbable(self, signals: AccountSignals) -> tuple[int, int] | None:
+        """(nameless, named) when the signals prove two accounts are one company.
+
+        A credit code or mail domain leads to an account that has no name yet, while the
+        company's name (exactly, or by an unambiguous core) leads to another that lacks that
+        kind of key: the first was made from an address alone, the second from a typed name
+        alone. Nothing else merges accounts.
+        """
+        name = signals.name
+        if name is None:
+            return None
+        named = self.resolve(AccountSignals("company_name", name=name), fuzzy=False)
+        for kind, value in (("uscc", signals.uscc), ("domain", signals.domain)):
+            nameless = self.owner.get((kind, value or ""))
+            if nameless is None or named is None or nameless == named:
+                continue
+            if self.names.get(nameless) or self._holds(named, kind):
+                return None
+            clash = self.explicit.get(nameless, set()) & self.explicit.get(named, set())
+            return None if clash else (nameless, named)
+        return None
+
+    def _holds(self, account: int, kind: str) -> bool:
+        return any(k == kind and a == account for (k, _), a in self.owner.items())
+
+    def absorb(self, loser: int, survivor: int) -> None:
+        """Move every key of ``loser`` to ``survivor`` in the index."""
+        for key, account in list(self.owner.items()):
+            if account == loser:
+                self.owner[key] = survivor
+        for group in (*self.cores.values(), *self.typos.values()):
+            if loser in group:
+                group.discard(loser)
+                group.add(survivor)
+        self.names.setdefault(survivor, set()).update(self.names.pop(loser, set()))
+        self.explicit.setdefault(survivor, set()).update(self.explicit.pop(loser, set()))
+        self.redirect[loser] = survivor
 
     def accounts(self) -> set[int]:
         """Every account the index knows of."""
@@ -261,7 +307,8 @@ class AccountDirectory:
             core, descriptors, institution = _description(known)
             if institution or core != name.core_key:
                 continue
-            if descriptors <= name.descriptors or name.descriptors <= descriptors:
+            smaller, larger = sorted((descriptors, name.descriptors), key=len)
+            if smaller <= larger and (smaller or larger <= WEAK_DESCRIPTORS):
                 return True
         return False
 
@@ -297,9 +344,15 @@ class AccountDirectory:
                 new.append(key)
         if name is None or ("name", name.full_key) not in new:
             return new
-        if name.core_matchable and account not in self.cores.get(name.core_key, ()):
-            self._index("core_name", name.core_key, account)
-            new.append(("core_name", name.core_key))
+        cores = [name.core_key] if name.core_matchable else []
+        if name.regional_key and ("name", name.regional_key) not in self.owner:
+            self._index("name", name.regional_key, account)
+            new.append(("name", name.regional_key))
+            cores.append(_description(name.regional_key)[0])
+        for core in cores:
+            if account not in self.cores.get(core, ()):
+                self._index("core_name", core, account)
+                new.append(("core_name", core))
         if fuzzy_eligible(name):
             for shorter in sorted(deletions(name.full_key)):
                 if account not in self.typos.get(shorter, ()):

@@ -37,6 +37,8 @@ _BRACKETS = str.maketrans("【〔［｛「『[{】〕］｝」』]}", "(" * 8 + 
 _BRACKETED = re.compile(r"\(([^()]*)\)")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _LATIN_TOKEN = re.compile(r"[0-9a-z]+")
+# A legal form with one character wrong (有限公可, 有限分司) is still a legal form.
+_LEGAL_TYPO = re.compile(r"(?:股[份分])?有限(?:责任)?(?:公[^司]|[^公]司)$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 _REGION_NAMES = sorted({*v.PROVINCES, *v.CITIES}, key=len, reverse=True)
@@ -67,12 +69,14 @@ class CompanyName:
     words, ``descriptors`` the industry words taken off it; the core key only ever meets an
     account unambiguously (see the module docstring). An ``institution`` (bank, university,
     hospital, bureau) keeps its region and is never matched by its core or by a typo.
+    ``regional_key`` is the full key with its leading region, so 中国长城 finds 中国长城科技.
     """
 
     full_key: str
     core_key: str
     descriptors: frozenset[str]
     institution: bool
+    regional_key: str | None = None
 
     @property
     def latin(self) -> bool:
@@ -128,6 +132,7 @@ def _drop_brackets(text: str) -> str:
 
 
 def _strip_legal(text: str) -> str:
+    text = _LEGAL_TYPO.sub("", text) if len(text) > 6 else text
     stripped = True
     while stripped:
         stripped = False
@@ -138,9 +143,13 @@ def _strip_legal(text: str) -> str:
     return text
 
 
-def _strip_regions(text: str) -> str:
-    """Drop a leading region (twice: 广东省深圳市…) and a trailing country (西门子中国)."""
-    institution = _is_institution(text)
+def _strip_regions(text: str) -> tuple[str, str | None]:
+    """Drop a leading region (twice: 广东省深圳市…) and a trailing country (西门子中国).
+
+    Returns the key and, when a leading region went, the key with it (its *regional* form).
+    A region before a bare two-character name stays (中国长城, 宁德时代): it is the brand.
+    """
+    institution, original = _is_institution(text), text
     for _ in range(2):
         match = _LEADING_REGION.match(text)
         if match is None:
@@ -151,11 +160,14 @@ def _strip_regions(text: str) -> str:
             break
         if len(rest) < 2 or _all_generic(rest) or _is_region(rest):
             break
+        if len(rest) <= 2 and not describe(rest)[1]:
+            break
         text = rest
     trailing = _TRAILING_COUNTRY.search(text)
     if trailing is not None and len(text) - len(trailing.group(0)) >= 3:
         text = text[: trailing.start()]
-    return text
+        original = original[: len(original) - len(trailing.group(0))]
+    return text, (original if original != text else None)
 
 
 def describe(full_key: str) -> tuple[str, frozenset[str], bool]:
@@ -164,16 +176,16 @@ def describe(full_key: str) -> tuple[str, frozenset[str], bool]:
         return full_key, frozenset(), bool(full_key)
     latin = _CJK.search(full_key) is None
     words, shortest = (_LATIN_GENERIC, 4) if latin else (_GENERIC, 2)
-    core, descriptors = full_key, set()
+    core, descriptors = full_key, set[str]()
     while True:
-        for word in words:
-            rest = core[: -len(word)]
-            if core.endswith(word) and len(rest) >= shortest and rest not in _REGIONS:
-                descriptors.add("科技" if word in _TECH else word)
-                core = rest
-                break
-        else:
+        # Only the longest industry word at the end may go: 中国石油化工 keeps 石油化工 whole
+        # rather than shedding 化工 and becoming 中国石油.
+        word = next((w for w in words if core.endswith(w)), None)
+        rest = core[: -len(word)] if word else ""
+        if word is None or len(rest) < shortest or rest in _REGIONS:
             return core, frozenset(descriptors), False
+        descriptors.add("科技" if word in _TECH else word)
+        core = rest
 
 
 def _latin_name(text: str) -> CompanyName | None:
@@ -211,11 +223,11 @@ def normalise_company_name(text: str) -> CompanyName | None:
         trailing = [r for r in _REGION_NAMES if name.endswith(r) and len(name) - len(r) >= 2]
         if trailing:
             name = name[: -len(trailing[0])]
-    name = _strip_regions(_strip_legal(name))
+    name, regional = _strip_regions(_strip_legal(name))
     if len(name) < 2 or name in v.NOT_A_COMPANY or _is_region(name) or _all_generic(name):
         return None
     core, descriptors, institution = describe(name)
-    return CompanyName(name, core, descriptors, institution)
+    return CompanyName(name, core, descriptors, institution, regional)
 
 
 def region_prefix_length(full_key: str) -> int:

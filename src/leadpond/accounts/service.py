@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from leadpond.accounts.consolidate import absorb_account, take_over_fields
 from leadpond.accounts.matching import (
     SOURCE_RANK,
     AccountDirectory,
@@ -73,6 +74,7 @@ class _Plan:
     new_keys: list[tuple[int, KeyRef]] = field(default_factory=list)
     links: dict[tuple[int, int], _LinkChange] = field(default_factory=dict)
     titles: dict[int, tuple[datetime, str]] = field(default_factory=dict)
+    absorbed: list[tuple[int, int]] = field(default_factory=list)
 
 
 def observe(
@@ -246,6 +248,11 @@ def _plan(
             if seen.title and seen.at >= plan.titles.get(seen.person_id, (seen.at, ""))[0]:
                 plan.titles[seen.person_id] = (seen.at, seen.title)
             continue
+        pair = directory.absorbable(signals)
+        if pair is not None:
+            directory.absorb(*pair)
+            plan.absorbed.append(pair)
+            take_over_fields(plan.accounts[pair[1]], plan.accounts[pair[0]])
         ref = directory.resolve(signals)
         if ref is None:
             created.append(_new_account(signals, workspace_id))
@@ -273,10 +280,14 @@ def link_observations(
 ) -> None:
     """Find or create the accounts the observations point at and link their people."""
     plan, created = _plan(session, workspace_id, observations)
+    final = plan.directory.final
     if created:
-        session.add_all(created)
+        session.add_all(a for ref, a in plan.accounts.items() if ref < 0 and final(ref) == ref)
         session.flush()
-    real = {ref: account.id for ref, account in plan.accounts.items()}
+    real = {ref: plan.accounts[final(ref)].id for ref in plan.accounts}
+    for loser, survivor in plan.absorbed:
+        if loser > 0:
+            absorb_account(session, workspace_id, plan.accounts[loser], real[survivor])
     _insert_keys(session, workspace_id, [(real[ref], key) for ref, key in plan.new_keys])
     _write_links(session, workspace_id, plan, real, role_table(session, workspace_id))
 

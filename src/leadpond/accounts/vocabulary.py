@@ -58,6 +58,7 @@ LEGAL_FORMS = (
     "集团股份有限公司",
     "集团有限责任公司",
     "股份有限公司",
+    "股分有限公司",
     "有限责任公司",
     "集团有限公司",
     "股份合作公司",
@@ -67,6 +68,8 @@ LEGAL_FORMS = (
     "合伙企业",
     "有限合伙",
     "普通合伙",
+    "有限责任公",
+    "股份有限公",
     "有限责任",
     "股份有限",
     "有限公",
@@ -74,6 +77,7 @@ LEGAL_FORMS = (
     "公司",
     "集团",
     "有限",
+    "股份",
 )
 
 LATIN_LEGAL_FORMS = frozenset(
@@ -134,7 +138,6 @@ INSTITUTIONS = (
 TECH_FAMILY = ("信息科技", "信息技术", "高新技术", "科学技术", "高科技", "科技", "技术", "信息")
 GENERIC_WORDS = (
     *TECH_FAMILY,
-    "计算机系统",
     "系统集成",
     "计算机",
     "软件",
@@ -219,8 +222,6 @@ GENERIC_WORDS = (
     "水务",
     "创新",
     "研究",
-    "网络科技",
-    "软件技术",
     "石化",
     "石油",
     "化学",
@@ -267,6 +268,22 @@ GENERIC_WORDS = (
     "检测",
     "电商",
     "实验室",
+    "产业",
+    "企业",
+    "天然气",
+    "石油化工",
+)
+
+# Descriptors that say what kind of technology company it is, not which business line: a bare
+# trade name (腾讯) may meet an account described by these (腾讯计算机系统) but not one with a
+# business line of its own (美的 is not 美的置业, 阿里 is not 阿里健康).
+WEAK_DESCRIPTORS = frozenset(
+    _words(
+        "科技 系统集成 计算机 软件 网络 互联网 电子 数据 大数据 云计算 智能 数字 数码 "
+        "通信 通讯 系统 国际 实业 发展 创新 产业 企业 控股 管理 服务 "
+        "software systems system network networks data digital cloud solutions solution "
+        "services service international intl holdings holding industries"
+    )
 )
 
 LATIN_GENERIC_WORDS = frozenset(
