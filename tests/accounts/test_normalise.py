@@ -80,7 +80,9 @@ def test_a_region_that_is_part_of_the_identity_stays() -> None:
     assert normalise_company_name("中国银行").institution  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("typed", ["", "  ", "个人", "无", "N/A", "北京", "北京市", "科技有限公司"])
+@pytest.mark.parametrize(
+    "typed", ["", "  ", "个人", "无", "N/A", "北京", "北京市", "科技有限公司", "有限公司"]
+)
 def test_values_that_name_no_company(typed: str) -> None:
     assert normalise_company_name(typed) is None
 

@@ -224,7 +224,9 @@ def normalise_company_name(text: str) -> CompanyName | None:
         if trailing:
             name = name[: -len(trailing[0])]
     name, regional = _strip_regions(_strip_legal(name))
-    if len(name) < 2 or name in v.NOT_A_COMPANY or _is_region(name) or _all_generic(name):
+    if len(name) < 2 or name in v.NOT_A_COMPANY or name in v.LEGAL_FORMS:
+        return None
+    if _is_region(name) or _all_generic(name):
         return None
     core, descriptors, institution = describe(name)
     return CompanyName(name, core, descriptors, institution, regional)

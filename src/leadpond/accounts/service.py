@@ -117,10 +117,12 @@ def link_batch(batch: Batch) -> None:
 
 @on_people_changed
 def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterable[int]) -> None:
-    """Recompute the account links of these people from their traits and their events.
+    """Recompute the account links of these people from their identify and group events.
 
     Runs on every merge, unmerge and rebuild (``pipeline.hooks.people_changed``): merged-away
-    people end with no links; a live person gets the links its events and traits imply.
+    people end with no links; a live person gets the links its events imply. Each event is read
+    on its own, never the merged traits: an email from one source and a company name from
+    another are no evidence that the two belong together.
     """
     ids = sorted(set(person_ids))
     if not ids:
@@ -130,8 +132,8 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
             PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids)
         )
     )
-    live = session.execute(
-        select(Person.id, Person.traits, Person.last_seen_at, Person.updated_at).where(
+    live = session.scalars(
+        select(Person.id).where(
             Person.workspace_id == workspace_id,
             Person.id.in_(ids),
             Person.merged_into_id.is_(None),
@@ -143,7 +145,7 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
         select(Event.type, Event.group_id, Event.payload, Event.person_id, Event.timestamp)
         .where(
             Event.workspace_id == workspace_id,
-            Event.person_id.in_([row.id for row in live]),
+            Event.person_id.in_(live),
             Event.type.in_(_LINKING_CALLS),
         )
         .order_by(Event.timestamp, Event.id)
@@ -153,10 +155,6 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
         for call, group_id, payload, person_id, at in rows
         if (found := observe(call, group_id, (payload or {}).get("traits"), person_id, at))
     ]
-    for person_id, traits, last_seen_at, updated_at in live:
-        found = observe("identify", None, traits or {}, person_id, last_seen_at or updated_at)
-        if found is not None:
-            observations.append(found)
     if observations:
         link_observations(session, workspace_id, observations)
 
