@@ -7,7 +7,10 @@ from tests.conftest import Tracker
 
 
 def _seed(track: Tracker) -> None:
-    track.identify("u1", traits={"email": "a@transwarp.io", "company": "北京星环信息科技有限公司", "title": "CTO"})  # fmt: skip
+    track.identify(
+        "u1",
+        traits={"email": "a@transwarp.io", "company": "北京星环信息科技有限公司", "title": "CTO"},
+    )
     track.identify("u2", traits={"email": "b@qq.com", "company": "星环科技", "title": "部门经理"})
     track.identify("u3", traits={"email": "c@huawei.com", "company": "华为技术有限公司"})
 
@@ -54,9 +57,13 @@ def test_an_alias_attaches_explicitly_and_then_matches(track: Tracker, api: Test
     )
     assert response.status_code == 200, response.text
     assert {"kind": "alias", "value": "starringtechnology"} in response.json()["keys"]
-    again = api.post(f"/api/v1/accounts/{starring['id']}/aliases", json={"alias": "Starring Tech Co., Ltd."})  # fmt: skip
+    again = api.post(
+        f"/api/v1/accounts/{starring['id']}/aliases", json={"alias": "Starring Tech Co., Ltd."}
+    )
     assert again.status_code == 200
-    taken = api.post(f"/api/v1/accounts/{huawei['id']}/aliases", json={"alias": "StarRing Technology Ltd"})  # fmt: skip
+    taken = api.post(
+        f"/api/v1/accounts/{huawei['id']}/aliases", json={"alias": "StarRing Technology Ltd"}
+    )
     assert (taken.status_code, taken.json().get("code")) == (409, "alias_taken"), taken.text
     empty = api.post(f"/api/v1/accounts/{huawei['id']}/aliases", json={"alias": "有限公司"})
     assert (empty.status_code, empty.json().get("code")) == (400, "invalid_input"), empty.text

@@ -88,9 +88,13 @@ def test_a_group_call_creates_the_account_and_makes_it_primary(
         {
             "userId": "u1",
             "groupId": "crm-42",
-            "traits": {"name": "星环信息科技（上海）有限公司", "website": "https://transwarp.io", "industry": "软件"},
+            "traits": {
+                "name": "星环信息科技（上海）有限公司",
+                "website": "https://transwarp.io",
+                "industry": "软件",
+            },
         },
-    )  # fmt: skip
+    )
     person = _person_id(api, user_id="u1")
     links = _links(api, person)
     assert set(links) == {"acme-consulting.cn", "星环信息科技（上海）有限公司"}
