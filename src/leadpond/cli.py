@@ -63,7 +63,7 @@ def serve(
 
 @app.command()
 def worker(
-    batch_size: Annotated[int | None, typer.Option(help="Events per batch")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Events per batch")] = None,
 ) -> None:
     """Run a pipeline worker until interrupted (any number may run against PostgreSQL)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -112,7 +112,7 @@ def workspace_create(
 
 @pipeline_app.command("drain")
 def pipeline_drain(
-    batch_size: Annotated[int | None, typer.Option(help="Events per batch")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Events per batch")] = None,
 ) -> None:
     """Process every pending event, then exit."""
     done = pipeline_worker.drain(batch_size)

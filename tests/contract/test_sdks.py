@@ -31,9 +31,9 @@ from tests.contract.conftest import LiveServer
 
 pytestmark = pytest.mark.contract
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT_SCRIPT = Path(__file__).with_name("sdk_client.py")
-SEGMENT23_DIR = ROOT / ".venv" / "sdk" / "segment23"
+# Where the Makefile's install target puts it: $(VENV)/sdk/segment23, beside the venv's bin/.
+SEGMENT23_DIR = Path(sys.executable).parent.parent / "sdk" / "segment23"
 
 
 @dataclass(frozen=True)

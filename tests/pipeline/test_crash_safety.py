@@ -162,6 +162,7 @@ def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(
 
     # A client retries what it never saw acknowledged: after a restart each message is stored once.
     server, url = start_server(database_url, tmp_path / "serve-again.log")
+    duplicates = 0
     try:
         with httpx.Client(base_url=url, auth=(workspace.write_key, ""), timeout=10) as http:
             for ids in attempted:
@@ -169,9 +170,13 @@ def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(
                     {"type": "track", "userId": "retry", "event": "Viewed Pricing", "messageId": m}
                     for m in ids
                 ]
-                assert http.post("/v1/batch", json={"batch": batch}).status_code == 200
+                response = http.post("/v1/batch", json={"batch": batch})
+                assert response.status_code == 200
+                assert response.json()["accepted"] == len(ids)
+                duplicates += response.json().get("duplicates", 0)
     finally:
         server.kill_9()
+    assert duplicates == len(stored)
     with read_only() as session:
         stored_ids = list(
             session.scalars(

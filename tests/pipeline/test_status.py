@@ -93,3 +93,11 @@ def test_cli_drain_processes_the_backlog_and_status_reports_it(
 
     after = json.loads(runner.invoke(cli, ["pipeline", "status"]).output)
     assert (after["pending_events"], after["oldest_pending_age_s"]) == (0, 0.0)
+
+
+def test_batch_size_must_be_positive(backend: str) -> None:
+    runner = CliRunner()
+    for command in (["pipeline", "drain"], ["worker"]):
+        refused = runner.invoke(cli, [*command, "--batch-size", "0"])
+        assert refused.exit_code == 2
+        assert "--batch-size" in refused.output

@@ -70,15 +70,20 @@ def test_only_hashes_of_the_keys_are_stored(database_url: str, backend: str) -> 
         assert key.startswith(row.prefix) and len(row.prefix) < len(key) // 2
 
 
-def test_an_empty_name_fails_with_a_message_and_creates_nothing(
+def test_an_empty_or_too_long_name_fails_with_a_message_and_creates_nothing(
     database_url: str, backend: str
 ) -> None:
     with read_only() as session:
         before = len(session.scalars(select(Workspace.id)).all())
-    for name in ("", "   "):
+    for name, problem in (
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("工" * 201, "at most 200 characters"),
+    ):
         done = leadpond("workspace", "create", name, "--json", database_url=database_url)
         assert done.returncode != 0
         assert done.stdout == ""
-        assert "name must not be empty" in done.stderr
+        assert problem in done.stderr
+        assert "Traceback" not in done.stderr
     with read_only() as session:
         assert len(session.scalars(select(Workspace.id)).all()) == before

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadpond.db.base import Base, BigId
 from leadpond.kit.clock import utcnow
 
+NAME_MAX_LENGTH = 200
+
 
 class Workspace(Base):
     __tablename__ = "workspace"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

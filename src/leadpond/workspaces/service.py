@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.kit.errors import InvalidInput, NotFound, Unauthorized
-from leadpond.workspaces.models import ApiCredential, Workspace
+from leadpond.workspaces.models import NAME_MAX_LENGTH, ApiCredential, Workspace
 
 
 class KeyKind(StrEnum):
@@ -56,6 +56,11 @@ def create_workspace(session: Session, name: str) -> NewWorkspace:
     name = name.strip()
     if not name:
         raise InvalidInput("workspace name must not be empty", field="name")
+    if len(name) > NAME_MAX_LENGTH:
+        # PostgreSQL would refuse it with a driver error, SQLite would store it: say it plainly.
+        raise InvalidInput(
+            f"workspace name must be at most {NAME_MAX_LENGTH} characters", field="name"
+        )
     workspace = Workspace(name=name)
     session.add(workspace)
     session.flush()
