@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
@@ -145,6 +145,8 @@ def append_events(
     """
     if not messages:
         return 0
+    if not is_postgres(session):
+        return _append_sqlite(session, workspace_id, messages, received_at, source)
     rows = [
         {
             "workspace_id": workspace_id,
@@ -161,16 +163,68 @@ def append_events(
         }
         for m in messages
     ]
-    if is_postgres(session):
-        # psycopg's executemany has no summed rowcount; RETURNING counts the rows written.
-        pg_stmt = postgresql.insert(_event_table).on_conflict_do_nothing(
-            index_elements=["workspace_id", "message_id"]
-        )
-        return len(session.execute(pg_stmt.returning(_event_table.c.id), rows).all())
-    lite_stmt = sqlite.insert(_event_table).on_conflict_do_nothing(
+    # psycopg's executemany has no summed rowcount; RETURNING counts the rows written.
+    pg_stmt = postgresql.insert(_event_table).on_conflict_do_nothing(
         index_elements=["workspace_id", "message_id"]
     )
-    return int(session.execute(lite_stmt, rows).rowcount)  # type: ignore[attr-defined]
+    return len(session.execute(pg_stmt.returning(_event_table.c.id), rows).all())
+
+
+_SQLITE_COLUMNS = (
+    "workspace_id",
+    "message_id",
+    "type",
+    "event",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "timestamp",
+    "received_at",
+    "source",
+    "payload",
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO {_event_table.name} ({', '.join(_SQLITE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _SQLITE_COLUMNS)}) "
+    "ON CONFLICT (workspace_id, message_id) DO NOTHING"
+)
+
+
+def _sqlite_datetime(moment: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME storage format (always six fractional digits)."""
+    text = moment.isoformat(" ")
+    return text if len(text) > 19 else text + ".000000"
+
+
+def _append_sqlite(
+    session: Session,
+    workspace_id: uuid.UUID,
+    messages: list[AcceptedMessage],
+    received_at: datetime,
+    source: str,
+) -> int:
+    """The hot path on SQLite: values pre-encoded exactly as the ORM types store them (UUID as
+    32 hex digits, DATETIME text, the JSON the size check already serialised), one driver-level
+    executemany, whose rowcount counts the new rows."""
+    workspace = workspace_id.hex
+    received = _sqlite_datetime(received_at)
+    rows = [
+        (
+            workspace,
+            m.message_id,
+            m.type,
+            m.event,
+            m.user_id,
+            m.anonymous_id,
+            m.group_id,
+            _sqlite_datetime(m.timestamp),
+            received,
+            source,
+            (m.payload_json or orjson.dumps(m.payload)).decode(),
+        )
+        for m in messages
+    ]
+    return int(session.connection().exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
 
 
 class RateLimiter:
