@@ -11,6 +11,14 @@ from leadpond.identity.models import (
 )
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
+from leadpond.rules.models import (
+    PersonScore,
+    PersonStage,
+    PersonTag,
+    PlaybookVersion,
+    ScoreLedger,
+    StageChange,
+)
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
@@ -24,6 +32,12 @@ __all__ = [
     "IdentitySettings",
     "MergeSuggestion",
     "Person",
+    "PersonScore",
+    "PersonStage",
+    "PersonTag",
+    "PlaybookVersion",
+    "ScoreLedger",
+    "StageChange",
     "PersonAccount",
     "PersonMerge",
     "PersonSeparation",

@@ -1,0 +1,281 @@
+"""YAML/JSON → condition AST, rejecting anything invalid with the path (and line) of the error."""
+
+import re
+from typing import Any
+
+from leadpond.conditions.ast import (
+    COUNT_OPS,
+    LIST_OPS,
+    OPERATORS,
+    AccountMatch,
+    AccountPeople,
+    AllOf,
+    AnyOf,
+    Behaviour,
+    Condition,
+    FieldTest,
+    NotOf,
+    Persona,
+    Scalar,
+    Score,
+    Segment,
+    Stage,
+    Tag,
+    Test,
+    Trait,
+    walk,
+)
+from leadpond.conditions.durations import parse_duration
+from leadpond.conditions.source import Located, Path, format_path, load_located
+from leadpond.kit.errors import InvalidInput
+
+# ``{name}`` in a rule's strings stands for a property of the event that triggered the rule.
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
+_KEY = re.compile(r'^[^"\\\x00-\x1f]+$')
+ATOM_KEYS = {
+    "all": {"all"},
+    "any": {"any"},
+    "not": {"not"},
+    "event": {"event", "where", "count", "within"},
+    "tag": {"tag"},
+    "score": {"score"},
+    "stage": {"stage"},
+    "persona": {"persona"},
+    "segment": {"segment"},
+    "account": {"account"},
+    "account_people": {"account_people"},
+    "trait": {"trait", *OPERATORS},
+}
+# What may be asked of colleagues: their profile, not their event history.
+PEOPLE_ATOMS = (Trait, Tag, Score, Stage, AllOf, AnyOf, NotOf)
+
+
+class ConditionError(InvalidInput):
+    """An invalid condition; ``path`` says where, ``line`` too when it came from text."""
+
+    code = "invalid_condition"
+
+    def __init__(self, message: str, path: Path = (), line: int | None = None) -> None:
+        where = format_path(path)
+        prefix = f"line {line}, {where}" if line is not None else where
+        super().__init__(f"{prefix}: {message}", path=where, line=line)
+        self.path, self.line, self.reason = path, line, message
+
+
+def parse_condition(source: str | Any, path: Path = ()) -> Condition:
+    """A condition from YAML/JSON text or from already-loaded data."""
+    if isinstance(source, str):
+        located = load_located(source)
+        try:
+            return condition_from_data(located.data, path)
+        except ConditionError as exc:
+            line = located.line_of(exc.path[len(path) :])
+            raise ConditionError(exc.reason, exc.path, line) from None
+    return condition_from_data(source, path)
+
+
+def condition_from_data(data: Any, path: Path = ()) -> Condition:
+    """A condition from loaded YAML/JSON data; errors carry the path below ``path``."""
+    if not isinstance(data, dict) or not data:
+        raise ConditionError("a condition is a mapping such as {tag: vip}", path)
+    head = next((key for key in ATOM_KEYS if key in data), None)
+    if head is None:
+        raise ConditionError(
+            f"unknown condition {sorted(map(str, data))}; expected one of {sorted(ATOM_KEYS)}",
+            path,
+        )
+    extra = sorted(str(key) for key in data if key not in ATOM_KEYS[head])
+    if extra:
+        raise ConditionError(f"{head!r} conditions do not take {extra}", (*path, extra[0]))
+    return _PARSERS[head](data, path)
+
+
+def _combine(data: dict[str, Any], path: Path) -> Condition:
+    head = "all" if "all" in data else "any"
+    items = data[head]
+    if not isinstance(items, list):
+        raise ConditionError(f"{head} takes a list of conditions", (*path, head))
+    parsed = tuple(condition_from_data(item, (*path, head, i)) for i, item in enumerate(items))
+    return AllOf(items=parsed) if head == "all" else AnyOf(items=parsed)
+
+
+def _not(data: dict[str, Any], path: Path) -> Condition:
+    return NotOf(item=condition_from_data(data["not"], (*path, "not")))
+
+
+def _event(data: dict[str, Any], path: Path) -> Condition:
+    name = _text(data["event"], (*path, "event"), "an event name")
+    where = _fields(data.get("where", {}), (*path, "where"))
+    count = Test(op="gte", value=1)
+    if "count" in data:
+        tests = parse_tests(data["count"], (*path, "count"), COUNT_OPS, numeric=True)
+        if len(tests) != 1:
+            raise ConditionError("count takes one comparison, e.g. {gte: 3}", (*path, "count"))
+        count = tests[0]
+    within = None
+    if "within" in data:
+        try:
+            within = parse_duration(data["within"])
+        except ValueError as exc:
+            raise ConditionError(str(exc), (*path, "within")) from exc
+    return Behaviour(event=name, where=where, count=count, within=within)
+
+
+def _trait(data: dict[str, Any], path: Path) -> Condition:
+    name = _text(data["trait"], (*path, "trait"), "a trait name")
+    ops = {key: value for key, value in data.items() if key != "trait"}
+    if not ops:
+        raise ConditionError(
+            "a trait condition needs an operator, e.g. {trait: title, eq: CIO}", path
+        )
+    tests = parse_tests(ops, path, OPERATORS)
+    return Trait(field=FieldTest(path=_dotted(name, (*path, "trait")), tests=tests))
+
+
+def _tag(data: dict[str, Any], path: Path) -> Condition:
+    return Tag(tag=_text(data["tag"], (*path, "tag"), "a tag such as product_pref:graph-db"))
+
+
+def _score(data: dict[str, Any], path: Path) -> Condition:
+    models = data["score"]
+    if not isinstance(models, dict) or not models:
+        raise ConditionError("score takes {model: {gte: 50}}", (*path, "score"))
+    atoms: list[Condition] = [
+        Score(
+            model=_text(model, (*path, "score"), "a score model key"),
+            tests=parse_tests(tests, (*path, "score", str(model)), COUNT_OPS, numeric=True),
+        )
+        for model, tests in models.items()
+    ]
+    return atoms[0] if len(atoms) == 1 else AllOf(items=tuple(atoms))
+
+
+def _stage(data: dict[str, Any], path: Path) -> Condition:
+    ops = (*COUNT_OPS, *LIST_OPS, "exists")
+    tests = parse_tests(data["stage"], (*path, "stage"), ops)
+    for test in tests:
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        if test.op != "exists" and not all(isinstance(v, str) for v in values):
+            raise ConditionError("stages are named by their key", (*path, "stage", test.op))
+    return Stage(tests=tests)
+
+
+def _named(data: dict[str, Any], path: Path) -> Condition:
+    head = "persona" if "persona" in data else "segment"
+    key = _text(data[head], (*path, head), f"a {head} key")
+    return Persona(key=key) if head == "persona" else Segment(key=key)
+
+
+def _account(data: dict[str, Any], path: Path) -> Condition:
+    fields = _fields(data["account"], (*path, "account"))
+    if not fields:
+        raise ConditionError("account takes {field: test}, e.g. {industry: banking}", path)
+    return AccountMatch(fields=fields)
+
+
+def _account_people(data: dict[str, Any], path: Path) -> Condition:
+    body, here = data["account_people"], (*path, "account_people")
+    if not isinstance(body, dict) or set(body) != {"any"}:
+        raise ConditionError("account_people takes {any: condition}", here)
+    inner = condition_from_data(body["any"], (*here, "any"))
+    for node in walk(inner):
+        if not isinstance(node, PEOPLE_ATOMS):
+            raise ConditionError(
+                f"{node.kind} cannot be asked of an account's people "
+                "(use trait, tag, score, stage, all, any, not)",
+                (*here, "any"),
+            )
+    return AccountPeople(any=inner)
+
+
+_PARSERS = {
+    "all": _combine,
+    "any": _combine,
+    "not": _not,
+    "event": _event,
+    "trait": _trait,
+    "tag": _tag,
+    "score": _score,
+    "stage": _stage,
+    "persona": _named,
+    "segment": _named,
+    "account": _account,
+    "account_people": _account_people,
+}
+
+
+def parse_tests(
+    value: Any, path: Path, allowed: tuple[str, ...], *, numeric: bool = False
+) -> tuple[Test, ...]:
+    """``{gte: 3, lt: 9}``; a bare scalar means ``eq`` and a bare list means ``in``."""
+    if not isinstance(value, dict):
+        value = {"in": value} if isinstance(value, list) else {"eq": value}
+    if not value:
+        raise ConditionError("expected at least one operator", path)
+    tests = []
+    for op, operand in value.items():
+        here = (*path, str(op))
+        if op not in allowed:
+            raise ConditionError(f"unknown operator {op!r}; expected one of {list(allowed)}", here)
+        tests.append(_test(op, operand, here, numeric))
+    return tuple(tests)
+
+
+def _test(op: str, operand: Any, path: Path, numeric: bool) -> Test:
+    if op == "exists":
+        if not isinstance(operand, bool):
+            raise ConditionError("exists takes true or false", path)
+        return Test(op="exists", value=operand)
+    if op in LIST_OPS:
+        if not isinstance(operand, list) or not operand:
+            raise ConditionError(f"{op} takes a non-empty list", path)
+        return Test(op=op, value=tuple(_scalar(v, (*path, i)) for i, v in enumerate(operand)))
+    scalar = _scalar(operand, path)
+    if numeric and (isinstance(scalar, bool) or not isinstance(scalar, int | float)):
+        raise ConditionError(f"{op} takes a number here", path)
+    if op in ("contains", "starts_with", "matches") and not isinstance(scalar, str):
+        raise ConditionError(f"{op} takes a string", path)
+    if op in ("gt", "gte", "lt", "lte") and isinstance(scalar, bool):
+        raise ConditionError(f"{op} takes a number or a string", path)
+    if op == "matches" and not PLACEHOLDER.search(str(scalar)):
+        try:
+            re.compile(str(scalar))
+        except re.error as exc:
+            raise ConditionError(f"not a valid regular expression: {exc}", path) from exc
+    return Test(op=op, value=scalar)
+
+
+def _scalar(value: Any, path: Path) -> Scalar:
+    if isinstance(value, float) and value != value:
+        raise ConditionError("NaN is not a value", path)
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise ConditionError(f"expected a string, number or boolean, not {type(value).__name__}", path)
+
+
+def _fields(value: Any, path: Path) -> tuple[FieldTest, ...]:
+    if not isinstance(value, dict):
+        raise ConditionError("expected {field: test}, e.g. {path: {starts_with: /pricing}}", path)
+    return tuple(
+        FieldTest(
+            path=_dotted(_text(key, path, "a field name"), (*path, str(key))),
+            tests=parse_tests(tests, (*path, str(key)), OPERATORS),
+        )
+        for key, tests in value.items()
+    )
+
+
+def _dotted(name: str, path: Path) -> tuple[str, ...]:
+    parts = tuple(name.split("."))
+    if not all(parts) or not all(_KEY.match(part) for part in parts):
+        raise ConditionError(f"{name!r} is not a usable field name", path)
+    return parts
+
+
+def _text(value: Any, path: Path, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConditionError(f"expected {what}", path)
+    return value.strip()
+
+
+__all__ = ["ConditionError", "Located", "condition_from_data", "parse_condition", "parse_tests"]

@@ -1,0 +1,1 @@
+"""Tags, scores, lifecycle stages, key events and personas, applied by the pipeline."""

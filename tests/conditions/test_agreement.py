@@ -1,0 +1,171 @@
+"""One truth: the Python evaluator and the SQL compiler agree on random conditions and data."""
+
+import uuid
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from leadpond.accounts.models import Account, PersonAccount
+from leadpond.conditions.evaluate import ConditionContext, EventRecord, ProfileSnapshot
+from leadpond.conditions.parse import condition_from_data
+from leadpond.conditions.sql import TYPE_NAMES, SqlContext, to_sql
+from leadpond.db.engine import get_engine
+from leadpond.ingest.models import Event
+from leadpond.profiles.models import Person
+from leadpond.rules.models import PersonScore, PersonStage, PersonTag
+from leadpond.workspaces.service import NewWorkspace
+from tests.conditions import strategies as gen
+
+CONTEXT = ConditionContext(
+    stages=gen.STAGES,
+    personas={"p1": condition_from_data({"trait": "a", "exists": True})},
+    segments={"s1": condition_from_data({"any": [{"tag": "vip"}, {"stage": "visit"}]})},
+)
+
+
+def _store(session: Session, workspace_id: uuid.UUID, world: dict[str, Any]) -> list[int]:
+    """Write the generated people, events, tags, scores, stages and accounts; return person ids."""
+    account_ids = [
+        session.execute(
+            insert(Account)
+            .values(
+                workspace_id=workspace_id,
+                name=f"acct{i}",
+                industry=a["industry"],
+                traits=a["traits"],
+            )
+            .returning(Account.id)
+        ).scalar_one()
+        for i, a in enumerate(world["accounts"])
+    ]
+    ids = []
+    for n, p in enumerate(world["people"]):
+        pid = session.execute(
+            insert(Person)
+            .values(workspace_id=workspace_id, traits=p["traits"], trait_times={}, event_count=0)
+            .returning(Person.id)
+        ).scalar_one()
+        ids.append(pid)
+        for k, e in enumerate(p["events"]):
+            session.execute(
+                insert(Event).values(
+                    workspace_id=workspace_id,
+                    message_id=f"m-{pid}-{k}",
+                    type=e["type"],
+                    event=e["event"],
+                    timestamp=e["timestamp"],
+                    received_at=gen.NOW,
+                    payload={"properties": e["properties"]},
+                    person_id=pid,
+                )
+            )
+        for tag in p["tags"]:
+            session.execute(
+                insert(PersonTag).values(
+                    workspace_id=workspace_id,
+                    person_id=pid,
+                    tag=tag,
+                    source="manual",
+                    actor="t",
+                    added_at=gen.NOW,
+                )
+            )
+        if p["score"] is not None:
+            session.execute(
+                insert(PersonScore).values(
+                    workspace_id=workspace_id,
+                    person_id=pid,
+                    model="engagement",
+                    points=p["score"],
+                    as_of=gen.NOW,
+                )
+            )
+        if p["stage"] is not None:
+            session.execute(
+                insert(PersonStage).values(
+                    workspace_id=workspace_id, person_id=pid, stage=p["stage"], entered_at=gen.NOW
+                )
+            )
+        if p["account"] is not None:
+            session.execute(
+                insert(PersonAccount).values(
+                    workspace_id=workspace_id,
+                    person_id=pid,
+                    account_id=account_ids[p["account"]],
+                    source="group",
+                    first_seen_at=gen.NOW,
+                    last_seen_at=gen.NOW,
+                    is_primary=True,
+                )
+            )
+        del n
+    return ids
+
+
+def _snapshot(
+    p: dict[str, Any], colleagues: list[ProfileSnapshot], world: dict[str, Any]
+) -> ProfileSnapshot:
+    events: dict[str, list[EventRecord]] = {}
+    for e in p["events"]:
+        name = e["event"] if e["type"] == "track" else TYPE_NAMES[e["type"]]
+        events.setdefault(name, []).append(EventRecord(name, e["timestamp"], e["properties"]))
+    accounts = (
+        []
+        if p["account"] is None
+        else [{"name": f"acct{p['account']}", **world["accounts"][p["account"]]}]
+    )
+    return ProfileSnapshot(
+        now=gen.NOW,
+        context=CONTEXT,
+        traits=p["traits"],
+        tags=set(p["tags"]),
+        scores={} if p["score"] is None else {"engagement": (float(p["score"]), gen.NOW)},
+        stage=p["stage"],
+        events=events,
+        accounts=accounts,
+        account_people=colleagues,
+    )
+
+
+def _python_answer(world: dict[str, Any], cond: Any) -> list[bool]:
+    bare = [_snapshot(p, [], world) for p in world["people"]]
+    answers = []
+    for p in world["people"]:
+        colleagues = [
+            bare[j]
+            for j, q in enumerate(world["people"])
+            if p["account"] is not None and q["account"] == p["account"]
+        ]
+        answers.append(cond.matches(_snapshot(p, colleagues, world)))
+    return answers
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=gen.conditions(), people=gen.people(), accounts=gen.accounts())
+def test_python_and_sql_agree(
+    backend: str,
+    workspace: NewWorkspace,
+    data: dict[str, Any],
+    people: list[Any],
+    accounts: list[Any],
+) -> None:
+    cond = condition_from_data(data)
+    world = {"people": people, "accounts": accounts}
+    expected = _python_answer(world, cond)
+    engine = get_engine()
+    with Session(engine) as session, session.begin():
+        ids = _store(session, workspace.workspace_id, world)
+        ctx = SqlContext(workspace.workspace_id, gen.NOW, engine.dialect.name, CONTEXT)
+        found = set(session.scalars(select(Person.id).where(Person.id.in_(ids), to_sql(cond, ctx))))
+        session.rollback()
+    assert [pid in found for pid in ids] == expected, (data, world)
+
+
+@given(st.data())
+def test_strategies_produce_valid_conditions(data: st.DataObject) -> None:
+    condition_from_data(data.draw(gen.conditions()))
