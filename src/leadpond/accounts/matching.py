@@ -25,7 +25,6 @@ from leadpond.accounts.vocabulary import WEAK_DESCRIPTORS
 
 KeyRef = tuple[str, str]
 
-SOURCE_RANK = {"company_name": 1, "email_domain": 2, "uscc": 3, "group": 4}
 _COMPANY_TRAITS = ("company", "company_name", "companyName", "organization", "organisation")
 _USCC_TRAITS = ("uscc", "credit_code", "creditCode", "unified_social_credit_code")
 _TITLE_TRAITS = ("title", "job_title", "jobTitle", "position")
@@ -194,6 +193,7 @@ class AccountDirectory:
         self.names: dict[int, set[str]] = {}
         self.explicit: dict[int, set[str]] = {}
         self.redirect: dict[int, int] = {}
+        self.kinds: dict[int, set[str]] = {}
 
     def load(self, rows: Iterable[tuple[str, str, int]]) -> None:
         """Add stored keys (kind, value, account id) to the index."""
@@ -207,6 +207,7 @@ class AccountDirectory:
             self.typos.setdefault(value, set()).add(account)
         else:
             self.owner.setdefault((kind, value), account)
+            self.kinds.setdefault(account, set()).add(kind)
             if kind in ("name", "alias"):
                 self.names.setdefault(account, set()).add(value)
             elif kind in _EXPLICIT_KINDS:
@@ -229,19 +230,16 @@ class AccountDirectory:
         name = signals.name
         if name is None:
             return None
-        named = self.resolve(AccountSignals("company_name", name=name), fuzzy=False)
         for kind, value in (("uscc", signals.uscc), ("domain", signals.domain)):
             nameless = self.owner.get((kind, value or ""))
-            if nameless is None or named is None or nameless == named:
+            if nameless is None or self.names.get(nameless):
                 continue
-            if self.names.get(nameless) or self._holds(named, kind):
+            named = self.resolve(AccountSignals("company_name", name=name), fuzzy=False)
+            if named is None or named == nameless or kind in self.kinds.get(named, ()):
                 return None
             clash = self.explicit.get(nameless, set()) & self.explicit.get(named, set())
             return None if clash else (nameless, named)
         return None
-
-    def _holds(self, account: int, kind: str) -> bool:
-        return any(k == kind and a == account for (k, _), a in self.owner.items())
 
     def absorb(self, loser: int, survivor: int) -> None:
         """Move every key of ``loser`` to ``survivor`` in the index."""
@@ -254,6 +252,7 @@ class AccountDirectory:
                 group.add(survivor)
         self.names.setdefault(survivor, set()).update(self.names.pop(loser, set()))
         self.explicit.setdefault(survivor, set()).update(self.explicit.pop(loser, set()))
+        self.kinds.setdefault(survivor, set()).update(self.kinds.pop(loser, set()))
         self.redirect[loser] = survivor
 
     def accounts(self) -> set[int]:

@@ -279,6 +279,9 @@ def normalise_domain(text: str) -> str | None:
 @lru_cache(maxsize=65536)
 def email_domain(email: str) -> str | None:
     """The corporate domain of an email address; None for free mail or a malformed address."""
+    cheap = unicodedata.normalize("NFKC", email).rsplit("@", 1)[-1].strip().strip(">").lower()
+    if is_free_mail_domain(cheap):
+        return None  # most Chinese sign-ups: skip the full address check
     normalised = normalise_email(email)
     if normalised is None:
         return None

@@ -8,7 +8,7 @@ keyword found in the title wins, so 项目经理 (project manager) beats 经理 
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -184,11 +184,28 @@ def infer_role(title: str | None, table: RoleTable | None = None) -> str | None:
     """The decision-chain role a job title implies: None without a title, ``other`` if unknown."""
     if not title or not title.strip():
         return None
+    return _match(title, _compile(_freeze(table if table is not None else DEFAULT_ROLE_KEYWORDS)))
+
+
+def _match(title: str, keywords: tuple[_Keyword, ...]) -> str | None:
+    if not title.strip():
+        return None
     folded = _fold(title)
-    for keyword in _compile(_freeze(table if table is not None else DEFAULT_ROLE_KEYWORDS)):
+    for keyword in keywords:
         if keyword.pattern is None:
             if keyword.text in folded:
                 return keyword.role
         elif keyword.pattern.search(folded):
             return keyword.role
     return "other"
+
+
+def role_inferrer(table: RoleTable) -> Callable[[str], str | None]:
+    """``infer_role`` bound to one table, remembering titles already seen (for a batch)."""
+    frozen = _freeze(table)
+
+    @lru_cache(maxsize=4096)
+    def infer(title: str) -> str | None:
+        return _match(title, _compile(frozen))
+
+    return infer

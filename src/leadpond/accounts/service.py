@@ -17,8 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.consolidate import absorb_account, take_over_fields
+from leadpond.accounts.links import LinkChange, write_links
 from leadpond.accounts.matching import (
-    SOURCE_RANK,
     AccountDirectory,
     AccountSignals,
     KeyRef,
@@ -35,7 +35,7 @@ from leadpond.accounts.models import (
     AccountSettings,
     PersonAccount,
 )
-from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, infer_role
+from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, role_inferrer
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.pipeline.batch import Batch
@@ -56,15 +56,6 @@ class Observation:
     title: str | None
 
 
-@dataclass(slots=True)
-class _LinkChange:
-    source: str
-    first_seen_at: datetime
-    last_seen_at: datetime
-    title: str | None = None
-    title_seen_at: datetime | None = None
-
-
 @dataclass
 class _Plan:
     """What one batch decided, before new accounts have ids."""
@@ -72,7 +63,7 @@ class _Plan:
     directory: AccountDirectory
     accounts: dict[int, Account]
     new_keys: list[tuple[int, KeyRef]] = field(default_factory=list)
-    links: dict[tuple[int, int], _LinkChange] = field(default_factory=dict)
+    links: dict[tuple[int, int], LinkChange] = field(default_factory=dict)
     titles: dict[int, tuple[datetime, str]] = field(default_factory=dict)
     absorbed: list[tuple[int, int]] = field(default_factory=list)
 
@@ -261,15 +252,10 @@ def _plan(
         plan.new_keys += [(ref, key) for key in directory.claim(ref, signals)]
         change = plan.links.get((seen.person_id, ref))
         if change is None:
-            change = plan.links[(seen.person_id, ref)] = _LinkChange(
+            change = plan.links[(seen.person_id, ref)] = LinkChange(
                 signals.source, seen.at, seen.at
             )
-        if SOURCE_RANK[signals.source] > SOURCE_RANK[change.source]:
-            change.source = signals.source
-        change.first_seen_at = min(change.first_seen_at, seen.at)
-        change.last_seen_at = max(change.last_seen_at, seen.at)
-        if seen.title and (change.title_seen_at is None or seen.at >= change.title_seen_at):
-            change.title, change.title_seen_at = seen.title, seen.at
+        change.see(signals.source, seen.at, seen.title)
     return plan, created
 
 
@@ -287,7 +273,18 @@ def link_observations(
         if loser > 0:
             absorb_account(session, workspace_id, plan.accounts[loser], real[survivor])
     _insert_keys(session, workspace_id, [(real[ref], key) for ref, key in plan.new_keys])
-    _write_links(session, workspace_id, plan, real, role_table(session, workspace_id))
+    changes: dict[tuple[int, int], LinkChange] = {}
+    for (person, ref), change in plan.links.items():
+        merged = changes.get((person, real[ref]))
+        if merged is None:
+            changes[(person, real[ref])] = change
+        else:
+            merged.see(change.source, change.first_seen_at, None)
+            merged.see(change.source, change.last_seen_at, None)
+            if change.title and change.title_seen_at:
+                merged.see(change.source, change.title_seen_at, change.title)
+    roles = role_table(session, workspace_id)
+    write_links(session, workspace_id, changes, plan.titles, role_inferrer(roles))
 
 
 def _insert_keys(session: Session, workspace_id: uuid.UUID, keys: list[tuple[int, KeyRef]]) -> None:
@@ -307,72 +304,3 @@ def _insert_keys(session: Session, workspace_id: uuid.UUID, keys: list[tuple[int
     if shared:
         dialect_insert = pg_insert if is_postgres(session) else sqlite_insert
         session.execute(dialect_insert(AccountKey).on_conflict_do_nothing(), shared)
-
-
-def _write_links(
-    session: Session,
-    workspace_id: uuid.UUID,
-    plan: _Plan,
-    real: dict[int, int],
-    roles: RoleTable,
-) -> None:
-    people = sorted({person for person, _ in plan.links} | set(plan.titles))
-    links: dict[int, dict[int, PersonAccount]] = {}
-    for start in range(0, len(people), _CHUNK):
-        for stored in session.scalars(
-            select(PersonAccount).where(
-                PersonAccount.workspace_id == workspace_id,
-                PersonAccount.person_id.in_(people[start : start + _CHUNK]),
-            )
-        ):
-            links.setdefault(stored.person_id, {})[stored.account_id] = stored
-    for (person, ref), change in plan.links.items():
-        account = real[ref]
-        link = links.setdefault(person, {}).get(account)
-        if link is None:
-            link = PersonAccount(
-                workspace_id=workspace_id,
-                person_id=person,
-                account_id=account,
-                source=change.source,
-                first_seen_at=change.first_seen_at,
-                last_seen_at=change.last_seen_at,
-                is_primary=False,
-            )
-            session.add(link)
-            links[person][account] = link
-        else:
-            if SOURCE_RANK[change.source] > SOURCE_RANK.get(link.source, 0):
-                link.source = change.source
-            link.first_seen_at = min(link.first_seen_at, change.first_seen_at)
-            link.last_seen_at = max(link.last_seen_at, change.last_seen_at)
-        if change.title and change.title_seen_at and _newer(change.title_seen_at, link):
-            _set_title(link, change.title, change.title_seen_at, roles)
-    for person in people:
-        held = links.get(person, {})
-        primary = _choose_primary(list(held.values()))
-        for link in held.values():
-            if link.is_primary != (link is primary):
-                link.is_primary = link is primary
-        pending = plan.titles.get(person)
-        if primary is not None and pending is not None and _newer(pending[0], primary):
-            _set_title(primary, pending[1], pending[0], roles)
-
-
-def _newer(at: datetime, link: PersonAccount) -> bool:
-    return link.title_seen_at is None or at >= link.title_seen_at
-
-
-def _set_title(link: PersonAccount, title: str, at: datetime, roles: RoleTable) -> None:
-    link.title, link.title_seen_at = title[:200], at
-    link.role = infer_role(title, roles)
-
-
-def _choose_primary(links: list[PersonAccount]) -> PersonAccount | None:
-    """The newest group call's account, else the first account the person was linked to."""
-    grouped = [link for link in links if link.source == "group"]
-    if grouped:
-        return min(grouped, key=lambda link: (-link.last_seen_at.timestamp(), link.account_id))
-    if not links:
-        return None
-    return min(links, key=lambda link: (link.first_seen_at, link.account_id))
