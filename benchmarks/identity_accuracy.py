@@ -3,10 +3,14 @@
 Baseline: the naive resolver many teams start with, measured on the same events in the same run:
 every pair of events sharing any raw identifier (anonymousId, userId, trimmed lowercase email,
 the digits of a phone, an external id) is the same person (union-find, no rules, no limits).
+Also reported: the "reachable" oracle, joining only through identifiers a single true person
+used, the ceiling for recall without false merges.
 """
 
 import re
+import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -47,27 +51,50 @@ def _raw_identifiers(message: dict[str, Any]) -> list[str]:
         if isinstance(traits.get("email"), str):
             found.append("e:" + traits["email"].strip().lower())
         if isinstance(traits.get("phone"), str):
-            found.append("p:" + _DIGITS.sub("", traits["phone"])[-11:])
+            digits = _DIGITS.sub("", unicodedata.normalize("NFKC", traits["phone"]))
+            found.append("p:" + digits[-11:])
     for entry in context.get("externalIds") or []:
         found.append(f"x:{entry.get('type')}:{entry.get('id')}")
     return found
 
 
-def naive_resolution(url: str, workspace_id: uuid.UUID) -> dict[str, str]:
-    """messageId -> cluster of the merge-on-anything resolver."""
+def _keys_by_message(url: str, workspace_id: uuid.UUID) -> dict[str, list[str]]:
     use_database(url)
-    joined = _UnionFind()
-    messages: list[str] = []
     with read_only() as session:
         rows = session.execute(
             select(Event.message_id, Event.payload).where(Event.workspace_id == workspace_id)
         )
-        for message_id, payload in rows:
-            messages.append(message_id)
-            joined.find(("m", message_id))
-            for key in _raw_identifiers(payload):
+        return {message_id: _raw_identifiers(payload) for message_id, payload in rows}
+
+
+def _clusters(keys_of: dict[str, list[str]], usable: Callable[[str], bool]) -> dict[str, str]:
+    joined = _UnionFind()
+    for message_id, keys in keys_of.items():
+        joined.find(("m", message_id))
+        for key in keys:
+            if usable(key):
                 joined.union(("m", message_id), key)
-    return {message_id: str(joined.find(("m", message_id))) for message_id in messages}
+    return {message_id: str(joined.find(("m", message_id))) for message_id in keys_of}
+
+
+def naive_resolution(keys_of: dict[str, list[str]]) -> dict[str, str]:
+    """messageId -> cluster of the merge-on-anything resolver."""
+    return _clusters(keys_of, lambda _key: True)
+
+
+def reachable_resolution(
+    keys_of: dict[str, list[str]], true_person: dict[str, int]
+) -> dict[str, str]:
+    """The oracle: join through every identifier that only one true person ever used.
+
+    Its recall is the most any resolver can reach without guessing (people who never link
+    their devices stay apart); its precision is 1 by construction.
+    """
+    holders: dict[str, set[int]] = {}
+    for message_id, keys in keys_of.items():
+        for key in keys:
+            holders.setdefault(key, set()).add(true_person[message_id])
+    return _clusters(keys_of, lambda key: len(holders[key]) == 1)
 
 
 def run(ctx: Context) -> list[Result]:
@@ -78,7 +105,9 @@ def run(ctx: Context) -> list[Result]:
     with read_only() as session:
         people = truth.identity_scores(session, world.workspace_id, ground)
         companies = truth.company_scores(session, world.workspace_id, ground)
-    naive = truth.pairwise_scores(ground.person, naive_resolution(world.url, world.workspace_id))
+    keys_of = _keys_by_message(world.url, world.workspace_id)
+    naive = truth.pairwise_scores(ground.person, naive_resolution(keys_of))
+    reachable = truth.pairwise_scores(ground.person, reachable_resolution(keys_of, ground.person))
     return [
         Result(
             name=NAME,
@@ -93,6 +122,7 @@ def run(ctx: Context) -> list[Result]:
             details={
                 "people": people.to_dict(),
                 "naive": naive.to_dict(),
+                "reachable": reachable.to_dict(),
                 "companies": companies.to_dict(),
                 "true_people": world.people,
             },
