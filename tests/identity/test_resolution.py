@@ -55,11 +55,24 @@ def test_shared_device_of_two_known_users_does_not_merge_them(
 ) -> None:
     track.identify("u1", {"email": "a@acme.cn"}, anonymousId="kiosk")
     track.identify("u2", {"email": "b@acme.cn"}, anonymousId="kiosk")
-    track.track("Booth Checked In", anonymousId="kiosk")
     first, second = _one(api, user_id="u1"), _one(api, user_id="u2")
     assert first["id"] != second["id"]
-    assert first["event_count"] == 2
-    assert second["event_count"] == 1
+    assert _one(api, anonymous_id="kiosk")["id"] == first["id"]
+
+
+def test_shared_device_events_follow_whoever_just_identified_on_it(
+    track: Tracker, api: TestClient
+) -> None:
+    t0 = "2026-05-01T09:00:00Z"
+    track.identify("u1", {"email": "a@acme.cn"}, anonymousId="kiosk", timestamp=t0)
+    track.identify(
+        "u2", {"email": "b@acme.cn"}, anonymousId="kiosk", timestamp="2026-05-01T09:10:00Z"
+    )
+    track.track("Form Submitted", anonymousId="kiosk", timestamp="2026-05-01T09:10:05Z")
+    track.track("Booth Checked In", anonymousId="kiosk", timestamp="2026-05-01T11:00:00Z")
+    first, second = _one(api, user_id="u1"), _one(api, user_id="u2")
+    assert second["event_count"] == 2  # the identify and the form right after it
+    assert first["event_count"] == 2  # the first identify and the late, sessionless check-in
 
 
 def test_shared_device_without_user_ids_does_not_blob(track: Tracker, api: TestClient) -> None:
@@ -180,3 +193,41 @@ def test_alias_joins_previous_id(track: Tracker, api: TestClient) -> None:
     track.track("Page Viewed", anonymousId="old-cookie")
     track.call("alias", {"userId": "u5", "previousId": "old-cookie"})
     assert _one(api, user_id="u5")["id"] == _one(api, anonymous_id="old-cookie")["id"]
+
+
+def test_switchboard_extensions_are_desks_not_people(track: Tracker, api: TestClient) -> None:
+    track.identify(traits={"phone": "0757-76393072 转 8487", "name": "黄明"}, anonymousId="d1")
+    track.identify(traits={"phone": "0757-76393072 转 8434", "name": "杨博"}, anonymousId="d2")
+    track.identify(
+        traits={"phone": "(0757)7639-3072 分机8487", "email": "huang@xc.cn"}, anonymousId="d3"
+    )
+    desk = _one(api, identifier_type="landline", identifier_value="+8675776393072;ext=8487")
+    assert desk["event_count"] == 2
+    assert _one(api, anonymous_id="d2")["id"] != desk["id"]
+
+
+def test_bare_switchboard_never_glues_known_people(track: Tracker, api: TestClient) -> None:
+    track.identify(traits={"email": "a@xc.cn", "phone": "0757-76393072"}, anonymousId="b")
+    track.identify(traits={"email": "b@xc.cn", "phone": "0757 7639 3072"}, anonymousId="c")
+    assert _one(api, email="a@xc.cn")["id"] != _one(api, email="b@xc.cn")["id"]
+
+
+def test_team_mailbox_seen_with_two_mobiles_is_two_people(track: Tracker, api: TestClient) -> None:
+    track.identify(traits={"email": "yunwei@hangjin.cn", "phone": "13800001111"}, anonymousId="a")
+    track.identify(traits={"email": "yunwei@hangjin.cn", "phone": "13900002222"}, anonymousId="b")
+    assert _one(api, phone="13800001111")["id"] != _one(api, phone="13900002222")["id"]
+
+
+def test_a_mistyped_mobile_next_to_the_right_email_is_the_same_person(
+    track: Tracker, api: TestClient
+) -> None:
+    track.identify(
+        traits={"email": "wang.lin@huikang.com", "phone": "15689267064"}, anonymousId="a"
+    )
+    track.identify(
+        traits={"email": "wang.lin@huikang.com", "phone": "15689167064"}, anonymousId="b"
+    )
+    track.identify(
+        traits={"email": "wang.lin@huikang.com", "phone": "15689260764"}, anonymousId="c"
+    )
+    assert _one(api, email="wang.lin@huikang.com")["event_count"] == 3

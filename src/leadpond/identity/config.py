@@ -22,7 +22,13 @@ DEFAULT_TYPES: dict[str, dict[str, Any]] = {
     "phone": {"priority": 40, "limit": 5},
     "email": {"priority": 50, "limit": 5},
     "wechat_openid": {"priority": 60, "limit": 5},
-    "anonymous_id": {"priority": 90, "limit": 5, "weak": True},
+    # A desk line (switchboard + extension) belongs to a desk; a bare switchboard number
+    # (总机) to the whole company: weak, like a shared device.
+    "landline": {"priority": 75, "limit": 5},
+    "switchboard": {"priority": 85, "limit": 5, "weak": True},
+    # Browsers, devices and mini-program sessions pile up over a B2B buying cycle of months, so
+    # the count limit is loose; what keeps shared devices from gluing people is weakness.
+    "anonymous_id": {"priority": 90, "limit": 50, "weak": True},
 }
 CUSTOM_TYPE_DEFAULT: dict[str, Any] = {"priority": 70, "limit": 5}
 
@@ -33,8 +39,10 @@ DEFAULT_BLOCKED: list[str] = [
     r"^(null|none|nil|undefined|anonymous|unknown|n/?a|test|guest|default|\[object object\])$",
     r"^(test|example|demo|abc|admin|user|a|aa|aaa|1|123|xxx|qq)@(test|example|demo|abc|a|aa|1|123|xxx)\.(com|cn|net|org)$",
     r"@(example|test)\.(com|net|org|cn)$",
-    r"^(info|sales|admin|service|services|contact|office|hr|support|marketing|market|kefu|"
-    r"noreply|no-reply|webmaster|postmaster|hello|team|enquiry|enquiries|business|bd|public)@",
+    r"^(info|sales|admin|administrator|service|services|contact|office|hr|support|marketing|"
+    r"market|kefu|noreply|no-reply|webmaster|postmaster|hello|team|enquiry|enquiries|business|"
+    r"bd|public|it|itsupport|helpdesk|tech|pr|media|press|job|jobs|career|careers|zhaopin|"
+    r"finance|caiwu|purchase|purchasing|caigou|procurement|xiaoshou|shichang|bangong)@",
     r"^\+86(13800138000|12345678901|13888888888|18888888888|13000000000|11111111111)$",
     r"^\+?(\d)\1{6,}$",
 ]
@@ -64,6 +72,13 @@ class IdentitySettingsBody(BaseModel):
 
     types: dict[str, IdentifierTypeSettings] = Field(default_factory=dict)
     blocked: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED))
+    device_session_minutes: int = Field(
+        default=30,
+        ge=0,
+        le=24 * 60,
+        description="after someone identifies on a shared device, its anonymous events belong "
+        "to them for this long",
+    )
     trait_source_ranking: list[str] = Field(
         default_factory=list,
         description="event sources whose trait values beat newer values from unlisted sources, "

@@ -4,7 +4,12 @@ import re
 from typing import Any
 
 from leadpond.identity.config import IdentityConfig
-from leadpond.identity.normalise import normalise_email, normalise_phone
+from leadpond.identity.normalise import (
+    is_landline,
+    normalise_email,
+    normalise_phone,
+    phone_extension,
+)
 from leadpond.pipeline.batch import PipelineEvent
 
 IdentifierKey = tuple[str, str]
@@ -42,8 +47,13 @@ def normalise_identifier(id_type: str, raw: object) -> str | None:
         return None
     if id_type == "email":
         return normalise_email(text)
-    if id_type == "phone":
+    if id_type in ("phone", "switchboard"):
         return normalise_phone(text)
+    if id_type == "landline":
+        number, _, extension = text.partition(";ext=")
+        e164 = normalise_phone(number)
+        extension = extension or (phone_extension(number) or "")
+        return f"{e164};ext={extension}" if e164 and extension else e164
     return text[:512]
 
 
@@ -56,6 +66,16 @@ def event_identifiers(event: PipelineEvent, config: IdentityConfig) -> list[Iden
 
     def add(id_type: str, raw: object) -> None:
         value = normalise_identifier(id_type, raw)
+        if value is not None and id_type == "phone" and is_landline(value):
+            extension = phone_extension(str(raw))
+            id_type, value = (
+                ("landline", f"{value};ext={extension}")
+                if extension
+                else (
+                    "switchboard",
+                    value,
+                )
+            )
         if value is not None and not config.is_blocked(id_type, value):
             found.append((id_type, value))
 

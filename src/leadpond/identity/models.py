@@ -29,6 +29,9 @@ class Identifier(Base):
     origin_person_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
     first_seen_at: Mapped[datetime]
     source_event_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # Weak identifiers only: who last identified on this device, and when (see resolver).
+    session_person_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    session_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PersonMerge(Base):

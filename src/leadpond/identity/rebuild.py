@@ -92,7 +92,7 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
         event = PipelineEvent(*row[:-2])
         state.current_of_event[event.id] = row[-2]
         original = row[-1]
-        decision = decide(event_identifiers(event, config), state.graph, config)
+        decision = decide(event_identifiers(event, config), state.graph, config, event.timestamp)
         if not decision.resolved:
             continue
         person = decision.person_id
@@ -111,6 +111,8 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
         for key in decision.attach:
             state.graph.attach(person, key)
             state.attached[key] = (person, event.timestamp, event.id)
+        for key in decision.sessions:
+            state.graph.sessions[key] = (person, event.timestamp)
         state.origin_of_event[event.id] = person
     return state
 

@@ -5,12 +5,14 @@ the full rebuild (a graph grown from nothing), so both give the same people.
 
 Per event, identifiers are taken strongest first; each one is kept only if attaching or merging
 through it keeps every person within the type limits, never joins two people an operator
-separated, and — for weak identifiers such as cookies — never joins two people who hold different
-values of a strong type (a shared device is not a shared person). Dropped identifiers are
-reported with their reason.
+separated, and never joins two people who hold different values of a stronger type: a weak
+identifier (cookie, device, landline) defers to every strong type, an email to the mobile numbers
+and ids ranked above it (a shared device or team mailbox is not a shared person). Dropped
+identifiers are reported with their reason.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from leadpond.identity.config import IdentityConfig
 from leadpond.identity.keys import IdentifierKey
@@ -26,6 +28,8 @@ class Decision:
     resolved: bool
     attach: list[IdentifierKey] = field(default_factory=list)
     merge: list[int] = field(default_factory=list)
+    # Weak identifiers whose device session now belongs to the decided person.
+    sessions: list[IdentifierKey] = field(default_factory=list)
     matched_by: dict[int, IdentifierKey] = field(default_factory=dict)
     dropped: list[tuple[IdentifierKey, str]] = field(default_factory=list)
 
@@ -38,6 +42,9 @@ class MemoryGraph:
     ids_of: dict[int, PersonIds] = field(default_factory=dict)
     separations: set[frozenset[int]] = field(default_factory=set)
     redirect: dict[int, int] = field(default_factory=dict)
+    # Weak identifier -> (person last identified on it, when): a shared kiosk's next events
+    # belong to whoever just filled the form on it, not to its first owner.
+    sessions: dict[IdentifierKey, tuple[int, datetime]] = field(default_factory=dict)
 
     def live(self, person_id: int) -> int:
         """Follow merges to the surviving person."""
@@ -81,21 +88,61 @@ def _union(graph: MemoryGraph, people: set[int], extra: list[IdentifierKey]) -> 
     return combined
 
 
+def one_typo_apart(a: str, b: str) -> bool:
+    """Equal length and one character wrong, or two neighbours swapped (a mistyped number)."""
+    if len(a) != len(b):
+        return False
+    wrong = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(wrong) == 1:
+        return True
+    return (
+        len(wrong) == 2
+        and wrong[1] == wrong[0] + 1
+        and a[wrong[0]] == b[wrong[1]]
+        and (a[wrong[1]] == b[wrong[0]])
+    )
+
+
 def _strong_conflict(
-    graph: MemoryGraph, side: PersonIds, other: int, config: IdentityConfig
+    graph: MemoryGraph, side: PersonIds, other: int, config: IdentityConfig, above: int
 ) -> bool:
-    """Both sides hold values of one strong type and none in common."""
+    """Both sides hold values of one strong type ranked above ``above``, none in common and
+    none a typo of the other (a mistyped mobile next to the right email is still one person)."""
     for id_type, values in graph.ids_of.get(other, {}).items():
-        if config.rule(id_type).weak:
+        rule = config.rule(id_type)
+        if rule.weak or rule.priority >= above:
             continue
         mine = side.get(id_type)
-        if mine and values and not (mine & values):
+        if not mine or not values or mine & values:
+            continue
+        # Only mobile numbers get typo tolerance: a1@ and a2@ are usually two colleagues.
+        typo = id_type == "phone" and any(one_typo_apart(a, b) for a in mine for b in values)
+        if not typo:
             return True
     return False
 
 
-def decide(keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig) -> Decision:
+def _session_holder(
+    keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig, at: datetime
+) -> int | None:
+    """For an event with only weak identifiers: who is on that device right now, if anyone."""
+    window = timedelta(minutes=config.settings.device_session_minutes)
+    for key in keys:
+        session = graph.sessions.get(key)
+        if session is not None and timedelta(0) <= at - session[1] <= window:
+            return graph.live(session[0])
+    return None
+
+
+def decide(
+    keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig, at: datetime
+) -> Decision:
     """Choose the person for an event's identifiers (strongest first) without changing the graph."""
+    weak = [key for key in keys if config.rule(key[0]).weak]
+    if weak and len(weak) == len(keys):
+        on_device = _session_holder(keys, graph, config, at)
+        if on_device is not None:
+            return Decision(person_id=on_device, resolved=True)
     people: set[int] = set()
     new_keys: list[IdentifierKey] = []
     kept: list[IdentifierKey] = []
@@ -114,9 +161,14 @@ def decide(keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig
             if any(graph.separated(holder, p) for p in people):
                 dropped.append((key, "separated"))
                 continue
+            # A device may not glue two people who hold different strong identifiers; any other
+            # identifier may not glue two people who differ on a stronger one (a team mailbox
+            # seen with two different mobiles is a team mailbox, not one person).
+            rule = config.rule(key[0])
             side = _union(graph, people, new_keys)
-            if config.rule(key[0]).weak and side and _strong_conflict(graph, side, holder, config):
-                dropped.append((key, "weak_link_conflict"))
+            above = 10**9 if rule.weak else rule.priority
+            if side and _strong_conflict(graph, side, holder, config, above):
+                dropped.append((key, "weak_link_conflict" if rule.weak else "stronger_conflict"))
                 continue
         kept.append(key)
         people = trial_people
@@ -129,6 +181,7 @@ def decide(keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig
     return Decision(
         person_id=survivor,
         resolved=True,
+        sessions=weak if len(weak) < len(keys) else [],
         attach=new_keys,
         merge=sorted(p for p in people if p != survivor),
         matched_by=matched_by,

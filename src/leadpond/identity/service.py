@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from leadpond.db.engine import is_postgres
@@ -42,6 +43,9 @@ def load_graph(
                 )
             )
             graph.owner.update({(id_type, v): p for v, p in rows})
+            graph.sessions.update(
+                _sessions(session, workspace_id, id_type, values[start : start + 500])
+            )
     holders = list(set(graph.owner.values()))
     for start in range(0, len(holders), 500):
         held = session.execute(
@@ -53,6 +57,27 @@ def load_graph(
             graph.attach(person_id, (id_type, value))
     graph.separations.update(live_separations(session, workspace_id))
     return graph
+
+
+def _sessions(
+    session: Session, workspace_id: uuid.UUID, id_type: str, values: list[str]
+) -> dict[IdentifierKey, tuple[int, datetime]]:
+    """Open device sessions of these identifiers, pointing at the person who survives today."""
+    holder = aliased(Person)
+    rows = session.execute(
+        select(
+            Identifier.value,
+            func.coalesce(holder.merged_into_id, holder.id),
+            Identifier.session_at,
+        )
+        .join(holder, holder.id == Identifier.session_person_id)
+        .where(
+            Identifier.workspace_id == workspace_id,
+            Identifier.type == id_type,
+            Identifier.value.in_(values),
+        )
+    )
+    return {(id_type, value): (person, at) for value, person, at in rows if at is not None}
 
 
 def live_separations(session: Session, workspace_id: uuid.UUID) -> set[frozenset[int]]:
@@ -102,6 +127,7 @@ class _Pending:
     people: dict[int, datetime] = field(default_factory=dict)
     identifiers: list[dict[str, object]] = field(default_factory=list)
     merges: list[tuple[int, int, IdentifierKey | None, int]] = field(default_factory=list)
+    sessions: dict[IdentifierKey, tuple[int, datetime]] = field(default_factory=dict)
 
 
 def resolve_batch(batch: Batch) -> None:
@@ -130,7 +156,7 @@ def _resolve_event(
     allocator: PersonIdAllocator,
     pending: _Pending,
 ) -> None:
-    decision = decide(keys, graph, config)
+    decision = decide(keys, graph, config, event.timestamp)
     if not decision.resolved:
         return
     person_id = decision.person_id
@@ -152,6 +178,8 @@ def _resolve_event(
                 "source_event_id": event.id,
             }
         )
+    for key in decision.sessions:
+        graph.sessions[key] = pending.sessions[key] = (person_id, event.timestamp)
     event.person_id = event.origin_person_id = person_id
 
 
@@ -185,6 +213,25 @@ def _write(
                     "person_id": graph.live(int(str(row["origin_person_id"]))),
                 }
                 for row in pending.identifiers
+            ],
+        )
+    if pending.sessions:
+        table = cast(Table, Identifier.__table__)
+        session.execute(
+            update(table).where(
+                table.c.workspace_id == bindparam("ws"),
+                table.c.type == bindparam("id_type"),
+                table.c.value == bindparam("id_value"),
+            ),
+            [
+                {
+                    "ws": workspace_id,
+                    "id_type": key[0],
+                    "id_value": key[1],
+                    "session_person_id": graph.live(person),
+                    "session_at": at,
+                }
+                for key, (person, at) in pending.sessions.items()
             ],
         )
     changed: set[int] = set()

@@ -177,6 +177,14 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+        batch_op.add_column(
+            sa.Column(
+                "session_person_id",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                nullable=True,
+            )
+        )
+        batch_op.add_column(sa.Column("session_at", sa.DateTime(), nullable=True))
         batch_op.create_index(
             batch_op.f("ix_identifier_origin_person_id"), ["origin_person_id"], unique=False
         )
@@ -193,6 +201,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table("identifier", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_identifier_origin_person_id"))
+        batch_op.drop_column("session_at")
+        batch_op.drop_column("session_person_id")
         batch_op.drop_column("origin_person_id")
 
     with op.batch_alter_table("event", schema=None) as batch_op:
