@@ -1,11 +1,14 @@
 """The pipeline links people to accounts from identify and group calls (Segment API)."""
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from leadpond.accounts.service import relink_people
 from leadpond.db.engine import unit_of_work
+from leadpond.ingest import importer
+from leadpond.pipeline import worker
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 
@@ -174,3 +177,34 @@ def test_relink_people_recomputes_from_events(
         True,
         "company_name",
     )
+
+
+def test_an_address_only_account_folds_into_the_named_one(track: Tracker, api: TestClient) -> None:
+    track.identify("u1", traits={"email": "info@ultrapower.com.cn"})
+    track.identify("u2", traits={"email": "x@qq.com", "company": "北京神州泰岳软件股份有限公司"})
+    assert len(_accounts(api)) == 2
+    track.identify("u3", traits={"email": "y@ultrapower.com.cn", "company": "神州泰岳"})
+    [account] = _accounts(api)
+    assert (account["name"], account["domain"]) == (
+        "北京神州泰岳软件股份有限公司",
+        "ultrapower.com.cn",
+    )
+    assert len(_detail(api, account["id"])["people"]) == 3
+
+
+def test_csv_import_links_people_to_accounts(
+    api: TestClient, workspace: NewWorkspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "people.csv"
+    lines = [
+        "email,公司名称,职务",
+        "a@qq.com,北京星环信息科技有限公司,信息中心主任",
+        "b@transwarp.io,星环科技,采购",
+    ]
+    path.write_bytes("".join(f"{line}\r\n" for line in lines).encode("utf-8"))
+    with path.open("rb") as stream:
+        importer.import_people(workspace.workspace_id, stream, path.name)
+    worker.drain()
+    [account] = _accounts(api)
+    people = _detail(api, account["id"])["people"]
+    assert sorted(p["role"] for p in people) == ["executive", "procurement"]
