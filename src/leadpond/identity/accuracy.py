@@ -18,20 +18,9 @@ from leadpond.demo.truth import GroundTruth, pairwise_scores, resolved_people
 from leadpond.identity.config import load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.ingest.models import Event
-from leadpond.pipeline.batch import PipelineEvent
+from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent
 
-_COLUMNS = (
-    Event.id,
-    Event.workspace_id,
-    Event.type,
-    Event.event,
-    Event.user_id,
-    Event.anonymous_id,
-    Event.group_id,
-    Event.timestamp,
-    Event.payload,
-    Event.message_id,
-)
+_COLUMNS = (*EVENT_COLUMNS, Event.message_id)
 
 
 def _reachable_labels(
@@ -64,10 +53,10 @@ def identity_accuracy(
     keys_of: dict[str, list[IdentifierKey]] = {}
     identified: set[str] = set()
     for row in session.execute(select(*_COLUMNS).where(Event.workspace_id == workspace_id)):
-        keys = event_identifiers(PipelineEvent(*row[:9]), config)
-        keys_of[row[9]] = keys
+        keys = event_identifiers(PipelineEvent(*row[:-1]), config)
+        keys_of[row[-1]] = keys
         if any(not config.rule(id_type).weak for id_type, _ in keys):
-            identified.add(row[9])
+            identified.add(row[-1])
     return {
         "all_events": pairwise_scores(truth.person, predicted).to_dict(),
         "identified_events": pairwise_scores(

@@ -21,25 +21,12 @@ from leadpond.identity.resolver import MemoryGraph, decide
 from leadpond.identity.service import PersonIdAllocator
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import PipelineEvent
+from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent
 from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
-_COLUMNS = (
-    Event.id,
-    Event.workspace_id,
-    Event.type,
-    Event.event,
-    Event.user_id,
-    Event.anonymous_id,
-    Event.group_id,
-    Event.timestamp,
-    Event.payload,
-    Event.source,
-    Event.person_id,
-    Event.origin_person_id,
-)
+_COLUMNS = (*EVENT_COLUMNS, Event.person_id, Event.origin_person_id)
 
 
 @dataclass
@@ -137,23 +124,7 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
             new_people.append(candidate)
         claimed.add(candidate)
         real[virtual] = candidate
-    if new_people:
-        now = utcnow()
-        session.execute(
-            insert(Person),
-            [
-                {
-                    "id": pid,
-                    "workspace_id": workspace_id,
-                    "traits": {},
-                    "trait_times": {},
-                    "event_count": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for pid in new_people
-            ],
-        )
+    profiles.insert_blank_people(session, workspace_id, new_people, utcnow())
     report.people_created = len(new_people)
 
     affected: set[int] = set()

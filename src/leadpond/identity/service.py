@@ -186,23 +186,7 @@ def _resolve_event(
 def _write(
     session: Session, workspace_id: uuid.UUID, graph: MemoryGraph, pending: _Pending
 ) -> None:
-    if pending.people:
-        now = utcnow()
-        session.execute(
-            insert(Person),
-            [
-                {
-                    "id": pid,
-                    "workspace_id": workspace_id,
-                    "traits": {},
-                    "trait_times": {},
-                    "event_count": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for pid in pending.people
-            ],
-        )
+    profiles.insert_blank_people(session, workspace_id, pending.people, utcnow())
     if pending.identifiers:
         session.execute(
             insert(Identifier),

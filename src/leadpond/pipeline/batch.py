@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from leadpond.ingest.models import Event
+
 
 @dataclass(slots=True)
 class PipelineEvent:
@@ -40,3 +42,18 @@ class Batch:
         for event in self.events:
             grouped.setdefault(event.workspace_id, []).append(event)
         return grouped
+
+
+# The event-log columns a PipelineEvent is built from, in its field order.
+EVENT_COLUMNS = (
+    Event.id,
+    Event.workspace_id,
+    Event.type,
+    Event.event,
+    Event.user_id,
+    Event.anonymous_id,
+    Event.group_id,
+    Event.timestamp,
+    Event.payload,
+    Event.source,
+)

@@ -22,28 +22,16 @@ from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.profiles.service import apply_batch
+from leadpond.rules.service import apply_batch as apply_rules
 
 log = logging.getLogger(__name__)
 
 Stage = Callable[[Batch], None]
 
 # The order is the data flow: who is this about, then what it changes on them.
-STAGES: list[Stage] = [resolve_batch, apply_batch, link_batch, suggest_batch]
-
-_COLUMNS = (
-    Event.id,
-    Event.workspace_id,
-    Event.type,
-    Event.event,
-    Event.user_id,
-    Event.anonymous_id,
-    Event.group_id,
-    Event.timestamp,
-    Event.payload,
-    Event.source,
-)
+STAGES: list[Stage] = [resolve_batch, apply_batch, link_batch, suggest_batch, apply_rules]
 
 
 def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
@@ -53,7 +41,7 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
         ids = claim_ids(session, Event.id, Event.processed_at.is_(None), size)
         if not ids:
             return 0
-        rows = session.execute(select(*_COLUMNS).where(Event.id.in_(ids)).order_by(Event.id))
+        rows = session.execute(select(*EVENT_COLUMNS).where(Event.id.in_(ids)).order_by(Event.id))
         batch = Batch(session=session, events=[PipelineEvent(*row) for row in rows], now=utcnow())
         for stage in STAGES:
             stage(batch)

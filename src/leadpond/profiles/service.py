@@ -1,11 +1,12 @@
 """The person read model: traits kept up to date by the pipeline, and the reads the API serves."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.identity.config import IdentityConfig, load_config
@@ -37,6 +38,26 @@ def event_traits(event: PipelineEvent) -> dict[str, Any]:
         return {}
     traits = event.payload.get("traits")
     return traits if isinstance(traits, dict) else {}
+
+
+def insert_blank_people(
+    session: Session, workspace_id: uuid.UUID, person_ids: Iterable[int], now: datetime
+) -> None:
+    """Create people whose ids were allocated ahead (the pipeline and the rebuild do this)."""
+    rows = [
+        {
+            "id": pid,
+            "workspace_id": workspace_id,
+            "traits": {},
+            "trait_times": {},
+            "event_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for pid in person_ids
+    ]
+    if rows:
+        session.execute(insert(Person), rows)
 
 
 def trait_stamp(rank: int, at: datetime) -> str:
