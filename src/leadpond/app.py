@@ -14,7 +14,9 @@ from leadpond.ingest.import_api import router as import_router
 from leadpond.kit.http import install_error_handlers
 from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
+from leadpond.playbooks.api import router as playbook_router
 from leadpond.profiles.api import router as people_router
+from leadpond.rules.api import router as rules_router
 
 
 def create_app(*, with_worker: bool = False) -> FastAPI:
@@ -46,6 +48,8 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(import_router)
     app.include_router(accounts_router)
+    app.include_router(rules_router)
+    app.include_router(playbook_router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -17,6 +17,7 @@ from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker as pipeline_worker
+from leadpond.playbooks.cli import playbook_app
 from leadpond.workspaces import service as workspace_service
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(import_app, name="import")
 app.add_typer(identity_app, name="identity")
+app.add_typer(playbook_app, name="playbook")
 app.command("demo")(demo_command)
 
 console = Console()

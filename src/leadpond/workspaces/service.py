@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.kit.errors import InvalidInput, NotFound, Unauthorized
+from leadpond.playbooks.service import apply_default_playbook
 from leadpond.workspaces.models import NAME_MAX_LENGTH, ApiCredential, Workspace
 
 
@@ -64,6 +65,7 @@ def create_workspace(session: Session, name: str) -> NewWorkspace:
     workspace = Workspace(name=name)
     session.add(workspace)
     session.flush()
+    apply_default_playbook(session, workspace.id)
     return NewWorkspace(
         workspace_id=workspace.id,
         write_key=issue_key(session, workspace.id, KeyKind.WRITE),

@@ -1,0 +1,80 @@
+"""The playbook API: apply (YAML body), export, validate, and the JSON Schema for editors."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from leadpond.kit.errors import InvalidInput
+from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.playbooks import service
+from leadpond.playbooks.schema import json_schema
+from leadpond.rules.schemas import BackfillRead
+from leadpond.workspaces.auth import ApiActor
+
+router = APIRouter(prefix="/api/v1/playbook", tags=["playbooks"])
+
+_YAML_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/yaml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+async def yaml_body(request: Request) -> str:
+    """The raw request body as text (YAML or JSON)."""
+    raw = await request.body()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the playbook must be UTF-8 text") from exc
+
+
+YamlBody = Annotated[str, Depends(yaml_body)]
+
+
+class ApplyRead(BaseModel):
+    version: int
+    changed: bool
+    backfill: BackfillRead | None = None
+
+
+class ValidRead(BaseModel):
+    valid: bool
+    rules: int
+
+
+@router.post("", response_model=ApplyRead, openapi_extra=_YAML_BODY)
+def apply_playbook(
+    body: YamlBody, actor: ApiActor, session: WriteSession, backfill: bool = False
+) -> ApplyRead:
+    """Make this playbook the workspace's rules; ``backfill=true`` replays history with them."""
+    result = service.apply_playbook(
+        session, actor.workspace_id, body, actor=actor.via, replay_history=backfill
+    )
+    report = BackfillRead.model_validate(result.backfill.__dict__) if result.backfill else None
+    return ApplyRead(version=result.version, changed=result.changed, backfill=report)
+
+
+@router.post("/validate", response_model=ValidRead, openapi_extra=_YAML_BODY)
+def validate_playbook(body: YamlBody, actor: ApiActor) -> ValidRead:
+    """Check a playbook without applying it (422 with every error's line and key)."""
+    valid = service.validate_playbook(body)
+    rs = valid.ruleset
+    count = len(rs.tag_rules) + len(rs.score_rules) + len(rs.key_events) + len(rs.stage_rules)
+    return ValidRead(valid=True, rules=count)
+
+
+@router.get("", response_class=PlainTextResponse)
+def export_playbook(actor: ApiActor, session: ReadSession) -> PlainTextResponse:
+    """The current playbook as YAML, exactly as applied."""
+    text = service.export_playbook(session, actor.workspace_id)
+    return PlainTextResponse(text, media_type="application/yaml")
+
+
+@router.get("/schema")
+def playbook_schema() -> dict[str, Any]:
+    """The JSON Schema of playbook files (public: editors fetch it)."""
+    return json_schema()

@@ -1,0 +1,88 @@
+"""``leadpond playbook``: validate, apply and export a workspace's playbook; print its schema."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadpond.db import migrate
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.playbooks import service
+from leadpond.playbooks.schema import json_schema
+from leadpond.rules.backfill import backfill as run_backfill
+from leadpond.workspaces.service import find_workspace
+
+playbook_app = typer.Typer(help="Playbooks: the marketing logic as YAML.", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(help="Playbook YAML file")]
+WorkspaceOpt = Annotated[str, typer.Option(help="Workspace name or id")]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}") from exc
+
+
+@playbook_app.command("validate")
+def validate_command(file: FileArg) -> None:
+    """Check a playbook file; every error is printed with its line and key."""
+    try:
+        valid = service.validate_playbook(_read(file))
+    except service.PlaybookInvalid as exc:
+        for error in exc.details["errors"]:
+            line = f"line {error['line']}, " if error.get("line") else ""
+            typer.echo(f"{file}: {line}{error['path']}: {error['message']}", err=True)
+        raise typer.Exit(2) from None
+    rs = valid.ruleset
+    rules = len(rs.tag_rules) + len(rs.score_rules) + len(rs.key_events) + len(rs.stage_rules)
+    typer.echo(f"{file}: valid ({rules} rules, {len(rs.stages)} stages)")
+
+
+@playbook_app.command("apply")
+def apply_command(
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="Replay history through the new rules")
+    ] = False,
+) -> None:
+    """Make the file the workspace's rules (a new version unless nothing changed)."""
+    migrate.upgrade()
+    text = _read(file)
+    with unit_of_work() as session:
+        found = find_workspace(session, workspace)
+        result = service.apply_playbook(
+            session, found.id, text, actor="cli", replay_history=backfill
+        )
+    report = result.backfill.__dict__ if result.backfill else None
+    typer.echo(
+        json.dumps({"version": result.version, "changed": result.changed, "backfill": report})
+    )
+
+
+@playbook_app.command("export")
+def export_command(file: FileArg, workspace: WorkspaceOpt) -> None:
+    """Write the workspace's current playbook to FILE (use - for stdout)."""
+    with read_only() as session:
+        text = service.export_playbook(session, find_workspace(session, workspace).id)
+    if str(file) == "-":
+        typer.echo(text, nl=False)
+    else:
+        file.write_text(text, "utf-8")
+
+
+@playbook_app.command("backfill")
+def backfill_command(workspace: WorkspaceOpt) -> None:
+    """Replay the workspace's history through its current rules."""
+    with unit_of_work() as session:
+        report = run_backfill(session, find_workspace(session, workspace).id)
+    typer.echo(json.dumps(report.__dict__))
+
+
+@playbook_app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of playbook files (for editors)."""
+    typer.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))

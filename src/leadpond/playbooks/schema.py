@@ -1,0 +1,224 @@
+"""The playbook file format (``version: 1``), as pydantic models that also publish a JSON Schema.
+
+Conditions are kept as loaded data here and parsed by the loader, so that an error inside one
+names its full path; the JSON Schema describes them with ``#/$defs/Condition``.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+
+from leadpond.conditions.durations import parse_duration
+
+_CONDITION_MARK = "leadpond-condition"
+ConditionData = Annotated[Any, WithJsonSchema({"$comment": _CONDITION_MARK})]
+Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+RuleId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Duration = Annotated[str, Field(pattern=r"^\s*\d+\s*[smhdw]\s*$", examples=["7d", "12h"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+class StageDef(Strict):
+    key: Key
+    name: str | None = None
+    phase: str | None = None
+    detour: bool = Field(default=False, description="Outside the funnel order (dormant …)")
+    sticky: bool = Field(default=False, description="Only allow_regress rules leave it")
+
+
+class TagCategory(Strict):
+    key: Key
+    name: str | None = None
+    description: str | None = None
+
+
+class Trigger(Strict):
+    """The events that run a rule: one name or several, with optional property tests."""
+
+    event: str | list[str]
+    where: dict[str, Any] = Field(default_factory=dict)
+
+
+class TagActions(Strict):
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+
+
+class TagRule(Strict):
+    id: RuleId
+    on: Trigger | None = None
+    if_: ConditionData = Field(default=None, alias="if")
+    then: TagActions
+
+
+class Cap(Strict):
+    points: float = Field(gt=0)
+    per: Duration | None = None
+
+    _check = field_validator("per")(_duration)
+
+
+class ScoreRule(Strict):
+    id: RuleId
+    on: Trigger | None = None
+    if_: ConditionData = Field(default=None, alias="if")
+    points: float
+    once: bool = False
+    cap: Cap | None = None
+    reason: str | None = None
+
+
+class Threshold(Strict):
+    at: float
+    emit: str = Field(min_length=1, max_length=255)
+    once_per: Duration | None = None
+
+    _check = field_validator("once_per")(_duration)
+
+
+class ScoreModel(Strict):
+    key: Key
+    name: str | None = None
+    half_life: Duration | None = None
+    grades: dict[str, float] | None = Field(
+        default=None, description="Grade letter -> lowest points, e.g. {A: 80, B: 60}"
+    )
+    thresholds: list[Threshold] = Field(default_factory=list)
+    rules: list[ScoreRule] = Field(default_factory=list)
+
+    _check = field_validator("half_life")(_duration)
+
+
+class StageRule(Strict):
+    id: RuleId | None = None
+    to: Key
+    if_: ConditionData = Field(default=None, alias="if")
+    allow_regress: bool = False
+
+
+class KeyEvent(Strict):
+    id: RuleId
+    emit: str = Field(min_length=1, max_length=255)
+    on: Trigger | None = None
+    if_: ConditionData = Field(alias="if")
+    once_per: Duration | None = None
+
+    _check = field_validator("once_per")(_duration)
+
+
+class PersonaDef(Strict):
+    key: Key
+    name: str | None = None
+    description: str | None = None
+    if_: ConditionData = Field(alias="if")
+
+
+class SegmentDef(Strict):
+    key: Key
+    name: str | None = None
+    if_: ConditionData = Field(alias="if")
+
+
+class Playbook(Strict):
+    """One workspace's marketing logic."""
+
+    version: Literal[1]
+    stages: list[StageDef] = Field(default_factory=list)
+    tag_categories: list[TagCategory] = Field(default_factory=list)
+    tag_rules: list[TagRule] = Field(default_factory=list)
+    score_models: list[ScoreModel] = Field(default_factory=list)
+    stage_rules: list[StageRule] = Field(default_factory=list)
+    key_events: list[KeyEvent] = Field(default_factory=list)
+    personas: list[PersonaDef] = Field(default_factory=list)
+    segments: list[SegmentDef] = Field(default_factory=list)
+
+
+_SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
+_TESTS: dict[str, Any] = {
+    "oneOf": [
+        _SCALAR,
+        {"type": "array", "items": _SCALAR},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                **{op: _SCALAR for op in ("eq", "ne", "gt", "gte", "lt", "lte")},
+                **{op: {"type": "string"} for op in ("contains", "starts_with", "matches")},
+                "in": {"type": "array", "items": _SCALAR},
+                "not_in": {"type": "array", "items": _SCALAR},
+                "exists": {"type": "boolean"},
+            },
+        },
+    ]
+}
+_FIELDS: dict[str, Any] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/Tests"}}
+_REF: dict[str, Any] = {"$ref": "#/$defs/Condition"}
+
+
+def _atom(required: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [required],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+CONDITION_SCHEMA: dict[str, Any] = {
+    "description": "The leadpond condition language (see docs/playbooks.md)",
+    "anyOf": [
+        _atom("all", all={"type": "array", "items": _REF}),
+        _atom("any", any={"type": "array", "items": _REF}),
+        _atom("not", **{"not": _REF}),
+        _atom(
+            "event",
+            event={"type": "string"},
+            where=_FIELDS,
+            count={"$ref": "#/$defs/Tests"},
+            within={"type": "string", "pattern": r"^\s*\d+\s*[smhdw]\s*$"},
+        ),
+        {
+            "type": "object",
+            "required": ["trait"],
+            "properties": {"trait": {"type": "string"}},
+            "additionalProperties": True,
+        },
+        _atom("tag", tag={"type": "string"}),
+        _atom("score", score={"type": "object", "additionalProperties": {"$ref": "#/$defs/Tests"}}),
+        _atom("stage", stage={"$ref": "#/$defs/Tests"}),
+        _atom("persona", persona={"type": "string"}),
+        _atom("segment", segment={"type": "string"}),
+        _atom("account", account=_FIELDS),
+        _atom("account_people", account_people=_atom("any", any=_REF)),
+    ],
+}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the playbook file, for editors (YAML language servers and the like)."""
+    schema = Playbook.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "leadpond playbook"
+    schema = dict(_link_conditions(schema))
+    schema.setdefault("$defs", {}).update({"Condition": CONDITION_SCHEMA, "Tests": _TESTS})
+    return schema
+
+
+def _link_conditions(node: Any) -> Any:
+    """Point every condition-valued field at ``#/$defs/Condition``."""
+    if isinstance(node, dict):
+        if node.get("$comment") == _CONDITION_MARK:
+            return {key: value for key, value in node.items() if key != "$comment"} | _REF
+        return {key: _link_conditions(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_link_conditions(item) for item in node]
+    return node

@@ -1,0 +1,169 @@
+"""Validating, applying and exporting playbooks; every apply is a new, recorded version."""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from leadpond.conditions.parse import ConditionError
+from leadpond.conditions.source import Located, SourceError, format_path, load_located
+from leadpond.kit.errors import LeadpondError, NotFound
+from leadpond.playbooks.schema import Playbook
+from leadpond.rules.backfill import BackfillReport, backfill
+from leadpond.rules.models import PlaybookVersion
+from leadpond.rules.ruleset import Ruleset, compile_playbook
+
+
+class PlaybookInvalid(LeadpondError):
+    """Every problem found, each with its path and line; the message names the first."""
+
+    status_code, code = 422, "invalid_playbook"
+
+
+class NoPlaybook(NotFound):
+    code = "playbook_not_found"
+
+
+@dataclass
+class ValidPlaybook:
+    source: str
+    document: dict[str, Any]
+    playbook: Playbook
+    ruleset: Ruleset
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(orjson.dumps(self.document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass
+class ApplyResult:
+    version: int
+    changed: bool
+    backfill: BackfillReport | None = None
+
+
+def _invalid(errors: list[dict[str, Any]]) -> PlaybookInvalid:
+    first = errors[0]
+    where = f"line {first['line']}, " if first.get("line") else ""
+    return PlaybookInvalid(f"{where}{first['path']}: {first['message']}", errors=errors)
+
+
+def validate_playbook(source: str) -> ValidPlaybook:
+    """Parse and check a playbook; raises ``PlaybookInvalid`` with every error's line and key."""
+    try:
+        located = load_located(source)
+    except SourceError as exc:
+        line = exc.details.get("line")
+        raise _invalid(
+            [{"path": exc.details.get("path", "(top)"), "line": line, "message": exc.message}]
+        ) from None
+    if not isinstance(located.data, dict):
+        raise _invalid(
+            [{"path": "(top)", "line": 1, "message": "a playbook is a mapping with version: 1"}]
+        )
+    try:
+        playbook = Playbook.model_validate(located.data)
+    except ValidationError as exc:
+        raise _invalid([_pydantic_error(located, e) for e in exc.errors()]) from None
+    try:
+        ruleset = compile_playbook(playbook)
+    except ConditionError as exc:
+        line = located.line_of(exc.path)
+        raise _invalid(
+            [{"path": format_path(exc.path), "line": line, "message": exc.reason}]
+        ) from None
+    return ValidPlaybook(source, located.data, playbook, ruleset)
+
+
+def _pydantic_error(located: Located, error: Any) -> dict[str, Any]:
+    path = tuple(
+        part
+        for part in error["loc"]
+        if not (isinstance(part, str) and part.startswith("function-"))
+    )
+    return {"path": format_path(path), "line": located.line_of(path), "message": error["msg"]}
+
+
+def current(session: Session, workspace_id: uuid.UUID) -> PlaybookVersion:
+    """The workspace's newest playbook version, or 404."""
+    found = session.scalars(
+        select(PlaybookVersion)
+        .where(PlaybookVersion.workspace_id == workspace_id)
+        .order_by(PlaybookVersion.version.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        raise NoPlaybook("this workspace has no playbook yet")
+    return found
+
+
+def apply_playbook(
+    session: Session,
+    workspace_id: uuid.UUID,
+    source: str,
+    *,
+    actor: str,
+    replay_history: bool = False,
+) -> ApplyResult:
+    """Make this playbook the workspace's rules (a no-op when it is the current one).
+
+    ``replay_history`` backfills every person so tags, scores, stages and key events are what
+    they would be had these rules always existed.
+    """
+    valid = validate_playbook(source)
+    return _store(session, workspace_id, valid, actor, replay_history)
+
+
+def _store(
+    session: Session, workspace_id: uuid.UUID, valid: ValidPlaybook, actor: str, replay: bool
+) -> ApplyResult:
+    latest = session.execute(
+        select(PlaybookVersion.version, PlaybookVersion.checksum)
+        .where(PlaybookVersion.workspace_id == workspace_id)
+        .order_by(PlaybookVersion.version.desc())
+        .limit(1)
+    ).first()
+    changed = latest is None or latest.checksum != valid.checksum
+    version = latest.version if latest is not None else 0
+    if changed:
+        version += 1
+        session.execute(
+            insert(PlaybookVersion).values(
+                workspace_id=workspace_id,
+                version=version,
+                document=valid.document,
+                source=valid.source,
+                checksum=valid.checksum,
+                applied_by=actor[:100],
+            )
+        )
+    report = backfill(session, workspace_id) if replay else None
+    return ApplyResult(version=version, changed=changed, backfill=report)
+
+
+def export_playbook(session: Session, workspace_id: uuid.UUID) -> str:
+    """The current playbook, exactly as it was applied."""
+    return current(session, workspace_id).source
+
+
+def default_source() -> str:
+    """The default B2B playbook shipped with leadpond."""
+    return resources.files("leadpond.playbooks").joinpath("default_b2b.yaml").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _default() -> ValidPlaybook:
+    return validate_playbook(default_source())
+
+
+def apply_default_playbook(session: Session, workspace_id: uuid.UUID) -> None:
+    """Give a new workspace the default B2B playbook (validated once per process)."""
+    _store(session, workspace_id, _default(), "leadpond:default", replay=False)

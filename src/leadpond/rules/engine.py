@@ -1,0 +1,234 @@
+"""The rules engine: one person's events, in time order, through tags, scores, key events and
+stages. The live pipeline and backfills run the same code, so they reach the same state."""
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot, field_holds, matches
+from leadpond.kit.clock import isoformat
+from leadpond.rules.ruleset import CompiledTrigger, Guard, Ruleset, StageRule, fill
+
+# A derived event may cause another (MQL Reached -> a stage); this bounds any loop in a playbook.
+MAX_DERIVED_PER_EVENT = 16
+
+
+@dataclass
+class TagRow:
+    tag: str
+    category: str | None
+    source: str
+    rule_id: str | None
+    event_id: int | None
+    actor: str
+    added_at: datetime
+
+
+@dataclass
+class PersonState:
+    """A person's rule state while events are applied; ``initial_*`` is what the database holds."""
+
+    person_id: int
+    snap: ProfileSnapshot
+    tags: dict[str, TagRow] = field(default_factory=dict)
+    stage_entered: datetime | None = None
+    caps: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
+    fired: dict[str, list[datetime]] = field(default_factory=dict)
+    initial_tags: dict[str, TagRow] = field(default_factory=dict)
+    initial_scores: dict[str, tuple[float, datetime]] = field(default_factory=dict)
+    initial_stage: tuple[str, datetime] | None = None
+
+
+@dataclass
+class Output:
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    stage_changes: list[dict[str, Any]] = field(default_factory=list)
+    derived: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.rs = ruleset
+        self.out = Output()
+        order = ruleset.context.stages
+        self.position = {key: i for i, key in enumerate(order)}
+        self.detours, self.sticky = ruleset.detours, ruleset.sticky
+        # Detours first (explicit exits), then the furthest stage: the first match wins.
+        self.stage_rules = sorted(
+            ruleset.stage_rules,
+            key=lambda r: (r.to not in self.detours, -self.position.get(r.to, -1)),
+        )
+
+    def apply(self, state: PersonState, record: EventRecord) -> None:
+        """Apply one event (at its own time) and whatever it derives."""
+        snap = state.snap
+        snap.now = record.timestamp
+        self._remember(snap, record)
+        queue = deque([record])
+        derived = 0
+        while queue:
+            current = queue.popleft()
+            emitted = self._tags_and_scores(state, current)
+            emitted += self._key_events(state, current)
+            derived += len(emitted)
+            if derived <= MAX_DERIVED_PER_EVENT:
+                queue.extend(emitted)
+        self._stage(state, record)
+
+    def _remember(self, snap: ProfileSnapshot, record: EventRecord) -> None:
+        if record.name in self.rs.history:
+            snap.events.setdefault(record.name, []).append(record)
+
+    def _fires(
+        self, trigger: CompiledTrigger | None, guard: Guard, state: PersonState, record: EventRecord
+    ) -> bool:
+        if trigger is not None and (
+            record.name not in trigger.names
+            or not all(field_holds(f, record.properties) for f in trigger.where)
+        ):
+            return False
+        usable, condition = guard.bind(record.properties)
+        return usable and (condition is None or matches(condition, state.snap))
+
+    def _tags_and_scores(self, state: PersonState, record: EventRecord) -> list[EventRecord]:
+        tag_rules, score_rules = self.rs.rules_for(record.name)
+        for tag_rule in tag_rules:
+            if not self._fires(tag_rule.trigger, tag_rule.guard, state, record):
+                continue
+            for template in tag_rule.add:
+                tag = fill(template, record.properties)
+                if tag is not None and tag not in state.tags:
+                    category = tag.partition(":")[0] if ":" in tag else None
+                    state.tags[tag] = TagRow(
+                        tag,
+                        category,
+                        "rule",
+                        tag_rule.id,
+                        record.event_id,
+                        "rule",
+                        record.timestamp,
+                    )
+                    state.snap.tags.add(tag)
+            for template in tag_rule.remove:
+                tag = fill(template, record.properties)
+                if tag is not None and state.tags.pop(tag, None) is not None:
+                    state.snap.tags.discard(tag)
+        emitted: list[EventRecord] = []
+        for rule in score_rules:
+            if not self._fires(rule.trigger, rule.guard, state, record):
+                continue
+            given = state.caps.setdefault(rule.id, [])
+            if rule.once and given:
+                continue
+            points = rule.points
+            if rule.cap_points is not None and points > 0:
+                window = [
+                    p
+                    for at, p in given
+                    if rule.cap_per is None or at > record.timestamp - rule.cap_per
+                ]
+                points = min(points, rule.cap_points - sum(window))
+                if points <= 0:
+                    continue
+            before = state.snap.score(rule.model)
+            after = before + points
+            state.snap.scores[rule.model] = (after, record.timestamp)
+            given.append((record.timestamp, points))
+            self.out.ledger.append(
+                {
+                    "person_id": state.person_id,
+                    "model": rule.model,
+                    "rule_id": rule.id,
+                    "event_id": record.event_id,
+                    "points": points,
+                    "reason": f"{rule.reason} ({record.name})"[:300],
+                    "at": record.timestamp,
+                }
+            )
+            for threshold in self.rs.thresholds.get(rule.model, ()):
+                if before < threshold.at <= after:
+                    reason = f"{rule.model} reached {threshold.at:g}"
+                    emitted += self._emit(
+                        state, threshold.key, threshold.emit, threshold.once_per, record, reason
+                    )
+        return emitted
+
+    def _key_events(self, state: PersonState, record: EventRecord) -> list[EventRecord]:
+        emitted: list[EventRecord] = []
+        for rule in self.rs.key_events:
+            if (
+                rule.trigger is None
+                and rule.wakes_on is not None
+                and record.name not in rule.wakes_on
+            ):
+                continue
+            if self._fires(rule.trigger, rule.guard, state, record):
+                emitted += self._emit(
+                    state, rule.id, rule.emit, rule.once_per, record, f"key event {rule.id}"
+                )
+        return emitted
+
+    def _emit(
+        self,
+        state: PersonState,
+        key: str,
+        name: str,
+        once_per: Any,
+        cause: EventRecord,
+        reason: str,
+    ) -> list[EventRecord]:
+        at = cause.timestamp
+        fired = state.fired.setdefault(key, [])
+        if any(
+            once_per is None or previous > at - once_per for previous in fired if previous <= at
+        ):
+            return []
+        fired.append(at)
+        properties = {"rule_id": key, "reason": reason, "cause_event_id": cause.event_id}
+        record = EventRecord(name, at, properties, None, key)
+        self._remember(state.snap, record)
+        self.out.derived.append(
+            {
+                "person_id": state.person_id,
+                "message_id": f"derived:{key}:{state.person_id}:{isoformat(at)}",
+                "event": name,
+                "timestamp": at,
+                "properties": properties,
+            }
+        )
+        return [record]
+
+    def _allowed(self, current: str | None, rule: StageRule) -> bool:
+        if rule.to == current:
+            return False
+        if current in self.sticky and not rule.allow_regress:
+            return False
+        if (
+            rule.to in self.detours
+            or rule.allow_regress
+            or current is None
+            or current in self.detours
+        ):
+            return True
+        return self.position[rule.to] > self.position[current]
+
+    def _stage(self, state: PersonState, record: EventRecord) -> None:
+        current = state.snap.stage
+        for rule in self.stage_rules:
+            if not self._allowed(current, rule):
+                continue
+            if rule.condition is None or matches(rule.condition, state.snap):
+                state.snap.stage, state.stage_entered = rule.to, record.timestamp
+                self.out.stage_changes.append(
+                    {
+                        "person_id": state.person_id,
+                        "from_stage": current,
+                        "to_stage": rule.to,
+                        "rule_id": rule.id,
+                        "event_id": record.event_id,
+                        "reason": f"rule {rule.id} on {record.name}"[:300],
+                        "at": record.timestamp,
+                    }
+                )
+                return

@@ -1,0 +1,215 @@
+"""What the API shows about a person's rules state, and the manual tag edits."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from leadpond.accounts.models import PersonAccount
+from leadpond.conditions.evaluate import decayed, matches
+from leadpond.kit.clock import utcnow
+from leadpond.kit.errors import InvalidInput, NotFound
+from leadpond.profiles.models import Person
+from leadpond.rules.active import current_ruleset
+from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
+from leadpond.rules.ruleset import Ruleset
+from leadpond.rules.state import load_states
+
+
+class TagNotFound(NotFound):
+    code = "tag_not_found"
+
+
+@dataclass
+class ModelScore:
+    model: str
+    points: float
+    grade: str | None
+    as_of: datetime | None
+    ledger: list[dict[str, Any]]
+
+
+def _ruleset(session: Session, workspace_id: uuid.UUID) -> Ruleset | None:
+    return current_ruleset(session, workspace_id)
+
+
+def tags_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[PersonTag]:
+    """The person's tags with who or what put each there, oldest first."""
+    return list(
+        session.scalars(
+            select(PersonTag)
+            .where(PersonTag.workspace_id == workspace_id, PersonTag.person_id == person_id)
+            .order_by(PersonTag.added_at, PersonTag.id)
+        )
+    )
+
+
+def add_manual_tag(
+    session: Session, workspace_id: uuid.UUID, person_id: int, tag: str, actor: str
+) -> PersonTag:
+    """Tag a person by hand (idempotent: an existing tag is returned as it is)."""
+    tag = tag.strip()
+    if not tag or len(tag) > 200:
+        raise InvalidInput("a tag is 1 to 200 characters", field="tag")
+    existing = session.scalars(
+        select(PersonTag).where(PersonTag.person_id == person_id, PersonTag.tag == tag)
+    ).first()
+    if existing is not None:
+        return existing
+    row = PersonTag(
+        workspace_id=workspace_id,
+        person_id=person_id,
+        tag=tag,
+        category=tag.partition(":")[0] if ":" in tag else None,
+        source="manual",
+        actor=actor[:100],
+        added_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_tag(session: Session, workspace_id: uuid.UUID, person_id: int, tag: str) -> None:
+    """Take a tag off a person, whoever put it there."""
+    gone = session.execute(
+        delete(PersonTag).where(
+            PersonTag.workspace_id == workspace_id,
+            PersonTag.person_id == person_id,
+            PersonTag.tag == tag,
+        )
+    )
+    if not gone.rowcount:  # type: ignore[attr-defined]
+        raise TagNotFound(f"person {person_id} has no tag {tag!r}")
+
+
+def scores_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[ModelScore]:
+    """Each model's value now, and every ledger entry with what it is worth now."""
+    ruleset = _ruleset(session, workspace_id)
+    now = utcnow()
+    half_lives = ruleset.half_lives if ruleset else {}
+    held = {
+        s.model: s
+        for s in session.scalars(
+            select(PersonScore).where(
+                PersonScore.workspace_id == workspace_id, PersonScore.person_id == person_id
+            )
+        )
+    }
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for row in session.scalars(
+        select(ScoreLedger)
+        .where(ScoreLedger.workspace_id == workspace_id, ScoreLedger.person_id == person_id)
+        .order_by(ScoreLedger.at, ScoreLedger.id)
+    ):
+        entries.setdefault(row.model, []).append(
+            {
+                "rule_id": row.rule_id,
+                "event_id": row.event_id,
+                "points": row.points,
+                "worth_now": round(decayed(row.points, row.at, now, half_lives.get(row.model)), 4),
+                "reason": row.reason,
+                "at": row.at,
+            }
+        )
+    models = list(ruleset.models) if ruleset else []
+    models += sorted((set(held) | set(entries)) - set(models))
+    result = []
+    for model in models:
+        score = held.get(model)
+        points = (
+            0.0 if score is None else decayed(score.points, score.as_of, now, half_lives.get(model))
+        )
+        result.append(
+            ModelScore(
+                model=model,
+                points=round(points, 4),
+                grade=ruleset.grade(model, points) if ruleset else None,
+                as_of=score.as_of if score else None,
+                ledger=entries.get(model, []),
+            )
+        )
+    return result
+
+
+def stage_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> dict[str, Any]:
+    """The current stage (with its phase) and every change, oldest first."""
+    ruleset = _ruleset(session, workspace_id)
+    current = session.scalars(
+        select(PersonStage).where(
+            PersonStage.workspace_id == workspace_id, PersonStage.person_id == person_id
+        )
+    ).first()
+    phases = {s.key: (s.phase, s.name) for s in ruleset.stages} if ruleset else {}
+    history = session.scalars(
+        select(StageChange)
+        .where(StageChange.workspace_id == workspace_id, StageChange.person_id == person_id)
+        .order_by(StageChange.at, StageChange.id)
+    )
+    stage = current.stage if current else None
+    phase, name = phases.get(stage or "", (None, None))
+    return {
+        "stage": stage,
+        "name": name,
+        "phase": phase,
+        "entered_at": current.entered_at if current else None,
+        "history": [
+            {
+                "from_stage": h.from_stage,
+                "to_stage": h.to_stage,
+                "rule_id": h.rule_id,
+                "event_id": h.event_id,
+                "reason": h.reason,
+                "at": h.at,
+            }
+            for h in history
+        ],
+    }
+
+
+def personas_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[dict[str, Any]]:
+    """The personas whose criteria the person matches now."""
+    ruleset = _ruleset(session, workspace_id)
+    if ruleset is None or not ruleset.personas:
+        return []
+    now = utcnow()
+    state = load_states(session, workspace_id, ruleset, {person_id}, since=now, fresh=False)[
+        person_id
+    ]
+    state.snap.now = now
+    for colleague in state.snap.account_people:
+        colleague.now = now
+    return [
+        {"key": key, "name": name}
+        for key, name in ruleset.personas
+        if matches(ruleset.context.persona(key), state.snap)
+    ]
+
+
+def account_scores(session: Session, workspace_id: uuid.UUID, account_id: int) -> dict[str, Any]:
+    """An account's scores: the sum of its (live) people's current values, per model."""
+    ruleset = _ruleset(session, workspace_id)
+    half_lives = ruleset.half_lives if ruleset else {}
+    now = utcnow()
+    people = select(PersonAccount.person_id).join(Person, Person.id == PersonAccount.person_id)
+    people = people.where(
+        PersonAccount.workspace_id == workspace_id,
+        PersonAccount.account_id == account_id,
+        Person.merged_into_id.is_(None),
+    )
+    total = session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    models: dict[str, float] = {}
+    for model, points, as_of in session.execute(
+        select(PersonScore.model, PersonScore.points, PersonScore.as_of).where(
+            PersonScore.workspace_id == workspace_id, PersonScore.person_id.in_(people)
+        )
+    ):
+        models[model] = models.get(model, 0.0) + decayed(points, as_of, now, half_lives.get(model))
+    return {
+        "account_id": account_id,
+        "people": int(total),
+        "scores": {m: round(v, 4) for m, v in sorted(models.items())},
+    }

@@ -1,0 +1,90 @@
+"""What the rules API answers with."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class TagRead(BaseModel):
+    tag: str
+    category: str | None
+    source: str = Field(description="rule or manual")
+    rule_id: str | None
+    event_id: int | None
+    actor: str
+    added_at: datetime
+
+
+class TagList(BaseModel):
+    person_id: int
+    items: list[TagRead]
+
+
+class TagBody(BaseModel):
+    tag: str = Field(min_length=1, max_length=200)
+
+
+class LedgerEntry(BaseModel):
+    rule_id: str
+    event_id: int | None
+    points: float
+    worth_now: float = Field(description="The points after decay (equal to points without it)")
+    reason: str
+    at: datetime
+
+
+class ScoreRead(BaseModel):
+    model: str
+    points: float = Field(description="The value now: the sum of worth_now over the ledger")
+    grade: str | None
+    as_of: datetime | None
+    ledger: list[LedgerEntry]
+
+
+class ScoreList(BaseModel):
+    person_id: int
+    items: list[ScoreRead]
+
+
+class StageChangeRead(BaseModel):
+    from_stage: str | None
+    to_stage: str
+    rule_id: str | None
+    event_id: int | None
+    reason: str
+    at: datetime
+
+
+class StageRead(BaseModel):
+    person_id: int
+    stage: str | None
+    name: str | None
+    phase: str | None
+    entered_at: datetime | None
+    history: list[StageChangeRead]
+
+
+class PersonaRead(BaseModel):
+    key: str
+    name: str | None
+
+
+class PersonaList(BaseModel):
+    person_id: int
+    items: list[PersonaRead]
+
+
+class AccountScoresRead(BaseModel):
+    account_id: int
+    people: int
+    scores: dict[str, float]
+
+
+class BackfillRead(BaseModel):
+    people: int
+    events: int
+    tags: int
+    ledger_entries: int
+    stage_changes: int
+    key_events: int
+    seconds: float

@@ -1,0 +1,98 @@
+"""Rules in the pipeline: apply each batch's events to their people, and recompute people
+that merges, unmerges and rebuilds reshaped."""
+
+import uuid
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.hooks import on_people_changed
+from leadpond.profiles.models import Person
+from leadpond.rules.active import current_ruleset
+from leadpond.rules.backfill import backfill, clear_rule_state
+from leadpond.rules.engine import Engine
+from leadpond.rules.models import PersonTag
+from leadpond.rules.state import chunks, load_states, record_of
+from leadpond.rules.store import write_changes
+
+
+def apply_batch(batch: Batch) -> None:
+    """Pipeline stage: run every event of the batch through its workspace's rules, in time order."""
+    session = batch.session
+    for workspace_id, events in batch.by_workspace().items():
+        mine = [e for e in events if e.person_id is not None]
+        if not mine:
+            continue
+        ruleset = current_ruleset(session, workspace_id)
+        if ruleset is None:
+            continue
+        people = {e.person_id for e in mine if e.person_id is not None}
+        since = min(e.timestamp for e in mine)
+        states = load_states(session, workspace_id, ruleset, people, since=since, fresh=False)
+        engine = Engine(ruleset)
+        for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
+            assert event.person_id is not None
+            record = record_of(event.id, event.type, event.event, event.timestamp, event.payload)
+            engine.apply(states[event.person_id], record)
+        write_changes(session, workspace_id, states, engine.out, batch.now)
+
+
+@on_people_changed
+def recompute_people(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
+    """After a merge/unmerge/rebuild: manual tags follow the survivor, the rest is replayed."""
+    survivors: dict[int, int] = {}
+    live: set[int] = set()
+    for ids in chunks(person_ids):
+        for pid, merged_into in session.execute(
+            select(Person.id, Person.merged_into_id).where(
+                Person.workspace_id == workspace_id, Person.id.in_(ids)
+            )
+        ):
+            if merged_into is None:
+                live.add(pid)
+            else:
+                survivors[pid] = merged_into
+    if survivors:
+        _move_manual_tags(session, workspace_id, survivors)
+        for ids in chunks(survivors):
+            clear_rule_state(session, workspace_id, ids)
+    live |= set(survivors.values())
+    if live:
+        backfill(session, workspace_id, live)
+
+
+def _move_manual_tags(session: Session, workspace_id: uuid.UUID, survivors: dict[int, int]) -> None:
+    rows = session.scalars(
+        select(PersonTag).where(
+            PersonTag.workspace_id == workspace_id,
+            PersonTag.person_id.in_(set(survivors) | set(survivors.values())),
+            PersonTag.source == "manual",
+        )
+    ).all()
+    held = {(t.person_id, t.tag) for t in rows}
+    moved = []
+    for tag in rows:
+        target = survivors.get(tag.person_id)
+        if target is not None and (target, tag.tag) not in held:
+            held.add((target, tag.tag))
+            moved.append(
+                {
+                    "workspace_id": workspace_id,
+                    "person_id": target,
+                    "tag": tag.tag,
+                    "category": tag.category,
+                    "source": "manual",
+                    "rule_id": None,
+                    "event_id": tag.event_id,
+                    "actor": tag.actor,
+                    "added_at": tag.added_at,
+                }
+            )
+    session.execute(
+        delete(PersonTag).where(
+            PersonTag.workspace_id == workspace_id, PersonTag.person_id.in_(list(survivors))
+        )
+    )
+    if moved:
+        session.execute(insert(PersonTag), moved)

@@ -1,0 +1,257 @@
+"""Loading people's rule state (and the history their conditions need) for a set of people."""
+
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from leadpond.accounts.models import Account, PersonAccount
+from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
+from leadpond.conditions.sql import TYPE_NAMES
+from leadpond.ingest.models import Event
+from leadpond.profiles.models import Person
+from leadpond.rules.engine import PersonState, TagRow
+from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger
+from leadpond.rules.ruleset import Ruleset
+
+CHUNK = 500
+DERIVED = "derived"
+
+
+def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    """Id lists small enough for an IN clause on every backend."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def event_name(kind: str, name: str | None) -> str | None:
+    """The name behaviour conditions know an event by ("Page Viewed" for page calls)."""
+    return name if kind == "track" else TYPE_NAMES.get(kind)
+
+
+def record_of(
+    event_id: int, kind: str, name: str | None, at: datetime, payload: Any
+) -> EventRecord:
+    """An event as the engine and the conditions see it."""
+    properties = payload.get("properties") if isinstance(payload, dict) else None
+    return EventRecord(
+        event_name(kind, name) or "",
+        at,
+        properties if isinstance(properties, dict) else {},
+        event_id,
+    )
+
+
+def name_filter(names: Iterable[str]) -> Any:
+    """SQL for "the event is known by one of these names"."""
+    names = set(names)
+    types = [kind for kind, name in TYPE_NAMES.items() if name in names]
+    track = and_(Event.type == "track", Event.event.in_(sorted(names)))
+    return or_(track, Event.type.in_(types)) if types else track
+
+
+def load_states(
+    session: Session,
+    workspace_id: uuid.UUID,
+    ruleset: Ruleset,
+    person_ids: set[int],
+    *,
+    since: datetime | None,
+    fresh: bool,
+) -> dict[int, PersonState]:
+    """Each person's state; ``fresh`` (a replay) keeps only manual tags and loads no history.
+
+    Live processing passes ``since`` (the batch's earliest event) so only the history the
+    conditions can still see is read.
+    """
+    states: dict[int, PersonState] = {}
+    for ids in chunks(person_ids):
+        for pid, traits in session.execute(
+            select(Person.id, Person.traits).where(Person.id.in_(ids))
+        ):
+            snap = ProfileSnapshot(now=datetime.min, context=ruleset.context, traits=traits or {})
+            states[pid] = PersonState(person_id=pid, snap=snap)
+        tag_rows = session.scalars(select(PersonTag).where(PersonTag.person_id.in_(ids)))
+        for tag in tag_rows:
+            if fresh and tag.source != "manual":
+                continue
+            row = TagRow(
+                tag.tag,
+                tag.category,
+                tag.source,
+                tag.rule_id,
+                tag.event_id,
+                tag.actor,
+                tag.added_at,
+            )
+            state = states[tag.person_id]
+            state.tags[tag.tag] = row
+            state.initial_tags[tag.tag] = row
+            state.snap.tags.add(tag.tag)
+        if fresh:
+            continue
+        for pid, model, points, as_of in session.execute(
+            select(
+                PersonScore.person_id, PersonScore.model, PersonScore.points, PersonScore.as_of
+            ).where(PersonScore.person_id.in_(ids))
+        ):
+            states[pid].snap.scores[model] = states[pid].initial_scores[model] = (points, as_of)
+        for pid, stage, entered in session.execute(
+            select(PersonStage.person_id, PersonStage.stage, PersonStage.entered_at).where(
+                PersonStage.person_id.in_(ids)
+            )
+        ):
+            states[pid].snap.stage, states[pid].stage_entered = stage, entered
+            states[pid].initial_stage = (stage, entered)
+        _load_caps(session, ruleset, ids, states)
+        _load_history(session, workspace_id, ruleset, ids, states, since)
+    if ruleset.needs_accounts:
+        load_accounts(session, workspace_id, ruleset, states)
+    return states
+
+
+def _load_caps(
+    session: Session, ruleset: Ruleset, ids: list[int], states: dict[int, PersonState]
+) -> None:
+    capped = [r.id for r in ruleset.score_rules if r.once or r.cap_points is not None]
+    if not capped:
+        return
+    rows = session.execute(
+        select(
+            ScoreLedger.person_id, ScoreLedger.rule_id, ScoreLedger.at, ScoreLedger.points
+        ).where(ScoreLedger.person_id.in_(ids), ScoreLedger.rule_id.in_(capped))
+    )
+    for pid, rule_id, at, points in rows:
+        states[pid].caps.setdefault(rule_id, []).append((at, points))
+
+
+def _load_history(
+    session: Session,
+    workspace_id: uuid.UUID,
+    ruleset: Ruleset,
+    ids: list[int],
+    states: dict[int, PersonState],
+    since: datetime | None,
+) -> None:
+    columns = (
+        Event.id,
+        Event.person_id,
+        Event.type,
+        Event.event,
+        Event.timestamp,
+        Event.payload,
+        Event.source,
+    )
+    scope = (
+        Event.workspace_id == workspace_id,
+        Event.person_id.in_(ids),
+        Event.processed_at.is_not(None),
+    )
+    by_window: dict[timedelta | None, list[str]] = {}
+    for name, window in ruleset.history.items():
+        by_window.setdefault(window, []).append(name)
+    clauses = []
+    for window, names in by_window.items():
+        clause = name_filter(names)
+        if window is not None and since is not None:
+            clause = and_(clause, Event.timestamp > since - window)
+        clauses.append(clause)
+    seen: set[int] = set()
+    queries = [select(*columns).where(*scope, Event.source == DERIVED)]
+    if clauses:
+        queries.append(select(*columns).where(*scope, Event.source != DERIVED, or_(*clauses)))
+    for query in queries:
+        for event_id, pid, kind, name, at, payload, source in session.execute(
+            query.order_by(Event.timestamp, Event.id)
+        ):
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+            record = record_of(event_id, kind, name, at, payload)
+            state = states[pid]
+            if source == DERIVED:
+                rule_id = record.properties.get("rule_id")
+                if isinstance(rule_id, str):
+                    record.rule_id = rule_id
+                    state.fired.setdefault(rule_id, []).append(at)
+            if record.name in ruleset.history:
+                state.snap.events.setdefault(record.name, []).append(record)
+
+
+def load_accounts(
+    session: Session, workspace_id: uuid.UUID, ruleset: Ruleset, states: dict[int, PersonState]
+) -> None:
+    """Each person's accounts, and everyone at them (as profile-only snapshots)."""
+    links: dict[int, list[int]] = {}
+    accounts: dict[int, dict[str, Any]] = {}
+    for ids in chunks(states):
+        rows = session.execute(
+            select(
+                PersonAccount.person_id,
+                Account.id,
+                Account.name,
+                Account.domain,
+                Account.industry,
+                Account.uscc,
+                Account.traits,
+            )
+            .join(Account, Account.id == PersonAccount.account_id)
+            .where(PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids))
+        )
+        for pid, aid, name, domain, industry, uscc, traits in rows:
+            links.setdefault(pid, []).append(aid)
+            accounts[aid] = {
+                "name": name,
+                "domain": domain,
+                "industry": industry,
+                "uscc": uscc,
+                "traits": traits or {},
+            }
+    members: dict[int, list[int]] = {}
+    for ids in chunks(accounts):
+        rows = session.execute(
+            select(PersonAccount.account_id, PersonAccount.person_id)
+            .join(Person, Person.id == PersonAccount.person_id)
+            .where(PersonAccount.account_id.in_(ids), Person.merged_into_id.is_(None))
+        )
+        for aid, pid in rows:
+            members.setdefault(aid, []).append(pid)
+    colleagues = load_profiles(session, ruleset, {p for ps in members.values() for p in ps})
+    for pid, state in states.items():
+        state.snap.accounts = [accounts[a] for a in links.get(pid, [])]
+        state.snap.account_people = [
+            colleagues[p] for a in links.get(pid, []) for p in members.get(a, []) if p in colleagues
+        ]
+
+
+def load_profiles(
+    session: Session, ruleset: Ruleset, person_ids: set[int]
+) -> dict[int, ProfileSnapshot]:
+    """Profile-only snapshots (traits, tags, scores, stage) of some people."""
+    found: dict[int, ProfileSnapshot] = {}
+    for ids in chunks(person_ids):
+        for pid, traits in session.execute(
+            select(Person.id, Person.traits).where(Person.id.in_(ids))
+        ):
+            found[pid] = ProfileSnapshot(
+                now=datetime.min, context=ruleset.context, traits=traits or {}
+            )
+        for pid, tag in session.execute(
+            select(PersonTag.person_id, PersonTag.tag).where(PersonTag.person_id.in_(ids))
+        ):
+            found[pid].tags.add(tag)
+        for pid, model, points, as_of in session.execute(
+            select(
+                PersonScore.person_id, PersonScore.model, PersonScore.points, PersonScore.as_of
+            ).where(PersonScore.person_id.in_(ids))
+        ):
+            found[pid].scores[model] = (points, as_of)
+        for pid, stage in session.execute(
+            select(PersonStage.person_id, PersonStage.stage).where(PersonStage.person_id.in_(ids))
+        ):
+            found[pid].stage = stage
+    return found
