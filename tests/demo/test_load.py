@@ -40,10 +40,11 @@ def _options(tmp_path: Path, **overrides: object) -> DemoOptions:
 
 
 def _stored(workspace_id: uuid.UUID) -> tuple[int, int]:
+    """Loaded events and how many wait (rules add derived events of their own)."""
     with read_only() as session:
         total, pending = session.execute(
             select(func.count(), func.count().filter(Event.processed_at.is_(None))).where(
-                Event.workspace_id == workspace_id
+                Event.workspace_id == workspace_id, Event.source.in_(("demo", "api"))
             )
         ).one()
     return int(total), int(pending)
@@ -60,8 +61,8 @@ def test_a_small_world_loads_processes_and_scores(backend: str, tmp_path: Path) 
     with read_only() as session:
         resolved = truth.resolved_people(session, report.workspace_id)
         scores = truth.identity_scores(session, report.workspace_id, ground)
-    assert set(resolved) == set(ground.person)
-    assert all(person is not None for person in resolved.values())
+    assert set(ground.person) <= set(resolved)
+    assert all(resolved[message_id] is not None for message_id in ground.person)
     assert scores.items == report.messages
     assert scores.precision > 0.5 and scores.recall > 0.3
 

@@ -119,9 +119,10 @@ def normalise(
         if isinstance(context_traits, dict):
             message["traits"] = context_traits
 
-    message["timestamp"], message["originalTimestamp"] = _corrected_timestamp(
-        message, received_at, batch_sent_at
-    )
+    moment, message["originalTimestamp"] = _corrected_timestamp(message, received_at, batch_sent_at)
+    # Stored at the millisecond precision of the payload's text, which is what a re-read gives.
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    message["timestamp"] = isoformat(moment)
     message["receivedAt"] = isoformat(received_at)
     message_id = ids["messageId"] or f"lp-{uuid.uuid4()}"
     message["messageId"] = message_id
@@ -143,7 +144,7 @@ def normalise(
         user_id=user_id,
         anonymous_id=anonymous_id,
         group_id=group_id,
-        timestamp=parse_timestamp(message["timestamp"]) or received_at,
+        timestamp=moment,
         payload=message,
         payload_json=payload_json,
     )
@@ -151,16 +152,16 @@ def normalise(
 
 def _corrected_timestamp(
     message: dict[str, Any], received_at: datetime, batch_sent_at: datetime | None
-) -> tuple[str | None, str | None]:
+) -> tuple[datetime, str | None]:
     """Segment's skew correction: timestamp = receivedAt - (sentAt - originalTimestamp)."""
     original_text = message.get("originalTimestamp") or message.get("timestamp")
     original = parse_timestamp(original_text)
     sent_at = parse_timestamp(message.get("sentAt")) or batch_sent_at
     if original is None:
-        return isoformat(received_at), None
+        return received_at, None
     if sent_at is None:
-        return isoformat(original), str(original_text)
+        return original, str(original_text)
     corrected = received_at - (sent_at - original)
     if abs(sent_at - original) > timedelta(days=3650):
         corrected = original
-    return isoformat(corrected), str(original_text)
+    return corrected, str(original_text)
