@@ -17,8 +17,9 @@ from leadpond.conditions.source import Located, SourceError, format_path, load_l
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.playbooks.schema import Playbook
 from leadpond.rules.backfill import BackfillReport, backfill
+from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
-from leadpond.rules.ruleset import Ruleset, compile_playbook
+from leadpond.rules.ruleset import Ruleset
 
 
 class PlaybookInvalid(LeadpondError):

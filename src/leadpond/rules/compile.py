@@ -1,0 +1,290 @@
+"""Compiling a validated playbook into a ``Ruleset``: parse every condition, check every
+reference (stages, score models, personas, segments, tag categories), index rules by event."""
+
+from datetime import timedelta
+from typing import Any
+
+from leadpond.conditions.ast import Behaviour, Condition, Persona, Score, Segment, Stage, walk
+from leadpond.conditions.durations import parse_duration
+from leadpond.conditions.evaluate import ConditionContext
+from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
+from leadpond.conditions.source import Path
+from leadpond.playbooks.schema import Playbook, Trigger
+from leadpond.rules.ruleset import (
+    CompiledTrigger,
+    Guard,
+    KeyEventRule,
+    Ruleset,
+    ScoreRule,
+    StageRule,
+    TagRule,
+    Threshold,
+    placeholders,
+)
+
+
+def compile_playbook(playbook: Playbook, version_id: int = 0) -> Ruleset:
+    """Parse and cross-check every condition and reference; errors name the path."""
+    return _Compiler(playbook).build(version_id)
+
+
+class _Compiler:
+    def __init__(self, playbook: Playbook) -> None:
+        self.pb = playbook
+        self.rule_ids: set[str] = set()
+        self.conditions: list[tuple[Condition, Path]] = []
+
+    def unique(self, key: str, seen: set[str], path: Path) -> None:
+        if key in seen:
+            raise ConditionError(f"{key!r} is defined twice", path)
+        seen.add(key)
+
+    def condition(self, data: Any, path: Path, *, templated: bool = False) -> Guard:
+        if data is None:
+            return Guard(None)
+        if placeholders(data):
+            if not templated:
+                raise ConditionError("{placeholders} need a rule with an `on` event", path)
+            condition_from_data(_stripplaceholders(data), path)
+            return Guard(None, template=data)
+        parsed = condition_from_data(data, path)
+        self.conditions.append((parsed, path))
+        return Guard(parsed)
+
+    def trigger(self, trigger: Trigger | None, path: Path) -> CompiledTrigger | None:
+        if trigger is None:
+            return None
+        names = [trigger.event] if isinstance(trigger.event, str) else trigger.event
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise ConditionError(
+                "on.event takes an event name or a list of names", (*path, "event")
+            )
+        where = condition_from_data({"event": names[0], "where": trigger.where}, path)
+        assert isinstance(where, Behaviour)
+        return CompiledTrigger(frozenset(n.strip() for n in names), where.where)
+
+    def build(self, version_id: int) -> Ruleset:
+        pb = self.pb
+        stage_keys: set[str] = set()
+        for i, stage in enumerate(pb.stages):
+            self.unique(stage.key, stage_keys, ("stages", i, "key"))
+        categories: set[str] = set()
+        for i, category in enumerate(pb.tag_categories):
+            self.unique(category.key, categories, ("tag_categories", i, "key"))
+        personas = {
+            p.key: self.condition(p.if_, ("personas", i, "if")) for i, p in enumerate(pb.personas)
+        }
+        segments = {
+            s.key: self.condition(s.if_, ("segments", i, "if")) for i, s in enumerate(pb.segments)
+        }
+        for section, keys in (
+            ("personas", [p.key for p in pb.personas]),
+            ("segments", [s.key for s in pb.segments]),
+        ):
+            seen: set[str] = set()
+            for i, key in enumerate(keys):
+                self.unique(key, seen, (section, i, "key"))
+        tag_rules = []
+        for i, tag_rule in enumerate(pb.tag_rules):
+            path: Path = ("tag_rules", i)
+            self.unique(tag_rule.id, self.rule_ids, (*path, "id"))
+            on = tag_rule.on is not None
+            for action in ("add_tags", "remove_tags"):
+                for j, tag in enumerate(getattr(tag_rule.then, action)):
+                    self.check_tag(tag, categories, (*path, "then", action, j), on)
+            tag_rules.append(
+                TagRule(
+                    tag_rule.id,
+                    self.trigger(tag_rule.on, (*path, "on")),
+                    self.condition(tag_rule.if_, (*path, "if"), templated=on),
+                    tuple(tag_rule.then.add_tags),
+                    tuple(tag_rule.then.remove_tags),
+                )
+            )
+        score_rules: list[ScoreRule] = []
+        thresholds: dict[str, list[Threshold]] = {}
+        half_lives: dict[str, timedelta] = {}
+        grades: dict[str, list[tuple[str, float]]] = {}
+        models: set[str] = set()
+        for i, model in enumerate(pb.score_models):
+            self.unique(model.key, models, ("score_models", i, "key"))
+            if model.half_life:
+                half_lives[model.key] = parse_duration(model.half_life)
+            if model.grades:
+                grades[model.key] = sorted(model.grades.items(), key=lambda g: -g[1])
+            thresholds[model.key] = [
+                Threshold(f"{model.key}@{t.at:g}", model.key, t.at, t.emit, _maybe(t.once_per))
+                for t in model.thresholds
+            ]
+            for j, rule in enumerate(model.rules):
+                path = ("score_models", i, "rules", j)
+                self.unique(rule.id, self.rule_ids, (*path, "id"))
+                score_rules.append(
+                    ScoreRule(
+                        rule.id,
+                        model.key,
+                        self.trigger(rule.on, (*path, "on")),
+                        self.condition(rule.if_, (*path, "if"), templated=rule.on is not None),
+                        rule.points,
+                        rule.once,
+                        rule.cap.points if rule.cap else None,
+                        _maybe(rule.cap.per) if rule.cap else None,
+                        rule.reason or rule.id,
+                    )
+                )
+        key_events = []
+        for i, key_event in enumerate(pb.key_events):
+            path = ("key_events", i)
+            self.unique(key_event.id, self.rule_ids, (*path, "id"))
+            guard = self.condition(key_event.if_, (*path, "if"), templated=key_event.on is not None)
+            key_events.append(
+                KeyEventRule(
+                    key_event.id,
+                    key_event.emit,
+                    self.trigger(key_event.on, (*path, "on")),
+                    guard,
+                    _maybe(key_event.once_per),
+                    _wakes_on(guard.condition) if guard.template is None else None,
+                )
+            )
+        stage_rules = []
+        for i, stage_rule in enumerate(pb.stage_rules):
+            path = ("stage_rules", i)
+            if stage_rule.to not in stage_keys:
+                raise ConditionError(f"no such stage: {stage_rule.to!r}", (*path, "to"))
+            rule_id = stage_rule.id or f"stage:{stage_rule.to}:{i}"
+            self.unique(rule_id, self.rule_ids, (*path, "id"))
+            guard = self.condition(stage_rule.if_, (*path, "if"))
+            stage_rules.append(
+                StageRule(rule_id, stage_rule.to, guard.condition, stage_rule.allow_regress)
+            )
+        context = ConditionContext(
+            stages=tuple(s.key for s in pb.stages if not s.detour),
+            personas={k: g.condition for k, g in personas.items() if g.condition is not None},
+            segments={k: g.condition for k, g in segments.items() if g.condition is not None},
+            half_lives=half_lives,
+        )
+        self.check_references(context, stage_keys, models)
+        atoms = [node for cond, _ in self.conditions for node in walk(cond)]
+        atoms += (
+            [node for guard in personas.values() for node in walk(guard.condition)] if False else []
+        )
+        behaviours = [a for a in atoms if isinstance(a, Behaviour)]
+        templated = [r.if_ for r in pb.tag_rules] + [k.if_ for k in pb.key_events]
+        templated += [r.if_ for m in pb.score_models for r in m.rules]
+        for data in templated:
+            if placeholders(data):
+                behaviours += [_template_atom(d) for d in _behaviour_data(data)]
+        return Ruleset(
+            version_id=version_id,
+            stages=list(pb.stages),
+            context=context,
+            tag_rules=tag_rules,
+            score_rules=score_rules,
+            models=[m.key for m in pb.score_models],
+            half_lives=half_lives,
+            grades=grades,
+            thresholds=thresholds,
+            key_events=key_events,
+            stage_rules=stage_rules,
+            personas=[(p.key, p.name) for p in pb.personas],
+            history=_history(behaviours),
+            needs_accounts=any(a.kind in ("account", "account_people") for a in atoms),
+        )
+
+    def check_tag(self, tag: str, categories: set[str], path: Path, templated: bool) -> None:
+        if not tag.strip():
+            raise ConditionError("a tag must not be empty", path)
+        if PLACEHOLDER.search(tag) and not templated:
+            raise ConditionError("{placeholders} need a rule with an `on` event", path)
+        category, sep, _ = tag.partition(":")
+        if sep and categories and category not in categories:
+            raise ConditionError(f"no such tag category: {category!r}", path)
+
+    def check_references(
+        self, context: ConditionContext, stages: set[str], models: set[str]
+    ) -> None:
+        for cond, path in self.conditions:
+            for node in walk(cond):
+                problem = None
+                if isinstance(node, Score) and node.model not in models:
+                    problem = f"no such score model: {node.model!r}"
+                elif isinstance(node, Stage):
+                    for test in node.tests:
+                        values = test.value if isinstance(test.value, tuple) else (test.value,)
+                        unknown = [v for v in values if test.op != "exists" and v not in stages]
+                        problem = f"no such stage: {unknown[0]!r}" if unknown else problem
+                elif isinstance(node, Persona) and node.key not in context.personas:
+                    problem = f"no such persona: {node.key!r}"
+                elif isinstance(node, Segment) and node.key not in context.segments:
+                    problem = f"no such segment: {node.key!r}"
+                if problem:
+                    raise ConditionError(problem, path)
+        for section, table in (("personas", context.personas), ("segments", context.segments)):
+            for key in table:
+                _acyclic(section, key, context, ())
+
+
+def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str, ...]) -> None:
+    if f"{section}:{key}" in trail:
+        raise ConditionError(
+            f"{section} refer to each other in a loop: {' -> '.join(trail)}", (section,)
+        )
+    table = context.personas if section == "personas" else context.segments
+    for node in walk(table[key]):
+        if isinstance(node, Persona | Segment):
+            nested = "personas" if isinstance(node, Persona) else "segments"
+            _acyclic(nested, node.key, context, (*trail, f"{section}:{key}"))
+
+
+def _maybe(text: str | None) -> timedelta | None:
+    return parse_duration(text) if text else None
+
+
+def _stripplaceholders(data: Any) -> Any:
+    if isinstance(data, str):
+        return PLACEHOLDER.sub("x", data)
+    if isinstance(data, dict):
+        return {k: _stripplaceholders(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_stripplaceholders(v) for v in data]
+    return data
+
+
+def _behaviour_data(data: Any) -> list[dict[str, Any]]:
+    """Behaviour atoms inside raw (templated) condition data."""
+    if isinstance(data, dict):
+        found = [data] if "event" in data else []
+        return found + [d for v in data.values() for d in _behaviour_data(v)]
+    if isinstance(data, list):
+        return [d for v in data for d in _behaviour_data(v)]
+    return []
+
+
+def _template_atom(data: dict[str, Any]) -> Behaviour:
+    """The name and window of a templated behaviour atom (its values are filled per event)."""
+    within = data.get("within")
+    return Behaviour(
+        event=str(data.get("event")), within=parse_duration(within) if within else None
+    )
+
+
+def _history(behaviours: list[Behaviour]) -> dict[str, timedelta | None]:
+    windows: dict[str, timedelta | None] = {}
+    for atom in behaviours:
+        if atom.event in windows and windows[atom.event] is None:
+            continue
+        known = windows.get(atom.event, timedelta(0))
+        windows[atom.event] = (
+            None if atom.within is None else max(known or atom.within, atom.within)
+        )
+    return windows
+
+
+def _wakes_on(condition: Condition | None) -> frozenset[str] | None:
+    if condition is None:
+        return None
+    nodes = walk(condition)
+    if all(n.kind in ("event", "all", "any") for n in nodes):
+        return frozenset(n.event for n in nodes if isinstance(n, Behaviour))
+    return None
