@@ -24,28 +24,60 @@ from leadpond.profiles.models import Person
 PIPELINE_ACTOR = "pipeline"
 
 
-def load_graph(
-    session: Session, workspace_id: uuid.UUID, keys: Iterable[IdentifierKey]
-) -> MemoryGraph:
-    """The graph a set of identifiers reaches: holders, their identifiers, separations."""
-    graph = MemoryGraph()
+def _owners(
+    session: Session, workspace_id: uuid.UUID, by_type: dict[str, list[str]]
+) -> tuple[dict[IdentifierKey, int], dict[IdentifierKey, tuple[int, datetime]]]:
+    owner: dict[IdentifierKey, int] = {}
+    sessions: dict[IdentifierKey, tuple[int, datetime]] = {}
     # One IN list per type: SQLite only uses the (workspace, type, value) index this way.
-    by_type: dict[str, list[str]] = {}
-    for id_type, value in set(keys):
-        by_type.setdefault(id_type, []).append(value)
     for id_type, values in by_type.items():
         for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             rows = session.execute(
                 select(Identifier.value, Identifier.person_id).where(
                     Identifier.workspace_id == workspace_id,
                     Identifier.type == id_type,
-                    Identifier.value.in_(values[start : start + 500]),
+                    Identifier.value.in_(chunk),
                 )
             )
-            graph.owner.update({(id_type, v): p for v, p in rows})
-            graph.sessions.update(
-                _sessions(session, workspace_id, id_type, values[start : start + 500])
-            )
+            owner.update({(id_type, v): p for v, p in rows})
+            sessions.update(_sessions(session, workspace_id, id_type, chunk))
+    return owner, sessions
+
+
+def _lock_people(session: Session, person_ids: set[int]) -> None:
+    """Row locks in id order, so concurrent workers queue instead of deadlocking."""
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 500):
+        session.execute(
+            select(Person.id)
+            .where(Person.id.in_(ordered[start : start + 500]))
+            .order_by(Person.id)
+            .with_for_update()
+        )
+
+
+def load_graph(
+    session: Session, workspace_id: uuid.UUID, keys: Iterable[IdentifierKey]
+) -> MemoryGraph:
+    """The graph a set of identifiers reaches: holders, their identifiers, separations.
+
+    On PostgreSQL the people it reaches are locked first and the graph read again under the
+    locks: two workers with batches about one person take turns, so neither overwrites the
+    other's merge, traits or counts. (SQLite has one writer at a time already.)
+    """
+    by_type: dict[str, list[str]] = {}
+    for id_type, value in set(keys):
+        by_type.setdefault(id_type, []).append(value)
+    locked: set[int] = set()
+    while True:
+        owner, sessions = _owners(session, workspace_id, by_type)
+        reached = set(owner.values()) | {person for person, _ in sessions.values()}
+        if not is_postgres(session) or reached <= locked:
+            break
+        _lock_people(session, reached - locked)
+        locked |= reached
+    graph = MemoryGraph(owner=owner, sessions=sessions)
     holders = list(set(graph.owner.values()))
     for start in range(0, len(holders), 500):
         held = session.execute(
