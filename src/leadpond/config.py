@@ -25,7 +25,9 @@ class Settings(BaseSettings):
         default=0.0, ge=0.0, description="events/s accepted per workspace; 0 disables the limit"
     )
     ingest_rate_burst: int = Field(default=50_000, ge=1)
-    clock_skew_tolerance_s: float = Field(default=0.0, ge=0.0)
+    import_max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1, description="largest file POST /api/v1/imports accepts"
+    )
 
 
 @lru_cache

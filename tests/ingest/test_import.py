@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadpond.cli import app as cli_app
+from leadpond.config import get_settings
 from leadpond.db.engine import read_only
 from leadpond.ingest import importer
 from leadpond.ingest.models import Event
@@ -379,7 +380,12 @@ def test_api_refuses_unusable_uploads(
     missing = api.post("/api/v1/imports/people", data={"dry_run": "1"})
     assert (missing.status_code, missing.json()["code"]) == (400, "invalid_input")
     monkeypatch.setenv("LEADPOND_IMPORT_MAX_UPLOAD_BYTES", "100")
-    assert post("people.csv", b"Email\n" + b"a@acme.cn\n" * 20) == (413, "payload_too_large")
+    get_settings.cache_clear()
+    try:
+        assert post("people.csv", b"Email\n" + b"a@acme.cn\n" * 20) == (413, "payload_too_large")
+    finally:
+        monkeypatch.delenv("LEADPOND_IMPORT_MAX_UPLOAD_BYTES")
+        get_settings.cache_clear()
     stranger = {"Authorization": "Bearer nope"}
     assert api.post("/api/v1/imports/people", headers=stranger).status_code == 401
     assert _events(workspace) == []

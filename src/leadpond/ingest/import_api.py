@@ -6,9 +6,9 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import UploadFile
 
+from leadpond.config import get_settings
 from leadpond.ingest import importer
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
 from leadpond.workspaces.auth import ApiActor
@@ -17,16 +17,6 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
 # Room for the multipart envelope and the small form fields around the file itself.
 _FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-class ImportSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="LEADPOND_IMPORT_", env_file=".env", extra="ignore"
-    )
-
-    max_upload_bytes: int = Field(
-        default=200 * 1024 * 1024, ge=1, description="largest file POST /api/v1/imports accepts"
-    )
 
 
 class RowProblem(BaseModel):
@@ -93,7 +83,7 @@ def _flag(field: object) -> bool:
 )
 async def import_people(request: Request, actor: ApiActor) -> dict[str, Any]:
     """Good rows become identify events (idempotently); every bad row is reported."""
-    limit = ImportSettings().max_upload_bytes
+    limit = get_settings().import_max_upload_bytes
     declared = request.headers.get("content-length", "")
     # Refuse before the body is read when the client says up front that it is too large.
     if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
