@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from leadpond import __version__
 from leadpond.accounts.api import router as accounts_router
+from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
@@ -19,8 +20,12 @@ from leadpond.profiles.api import router as people_router
 from leadpond.rules.api import router as rules_router
 
 
-def create_app(*, with_worker: bool = False) -> FastAPI:
-    """The whole HTTP surface; ``with_worker`` also runs the pipeline in this process."""
+def create_app(*, with_worker: bool = False, with_console: bool = False) -> FastAPI:
+    """The whole HTTP surface; ``with_worker`` also runs the pipeline in this process.
+
+    ``with_console`` mounts the NiceGUI console at ``/console`` (once per process: NiceGUI is a
+    process-wide singleton); the console's REST API and login routes are always there.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +55,8 @@ def create_app(*, with_worker: bool = False) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(rules_router)
     app.include_router(playbook_router)
+
+    install_console(app, mount_ui=with_console)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

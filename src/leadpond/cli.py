@@ -18,6 +18,7 @@ from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker as pipeline_worker
 from leadpond.playbooks.cli import playbook_app
+from leadpond.users.cli import user_app
 from leadpond.workspaces import service as workspace_service
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(import_app, name="import")
 app.add_typer(identity_app, name="identity")
+app.add_typer(user_app, name="user")
 app.add_typer(playbook_app, name="playbook")
 app.command("demo")(demo_command)
 
@@ -56,7 +58,7 @@ def serve(
     if migrate_first:
         migrate.upgrade()
     uvicorn.run(
-        create_app(with_worker=not no_worker),
+        create_app(with_worker=not no_worker, with_console=True),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",

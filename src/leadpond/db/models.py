@@ -1,6 +1,11 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+from leadpond.console.models import (
+    PERSON_ACTIVITY_INDEX,
+    PERSON_LAST_SEEN_INDEX,
+    PERSON_NAME_INDEX,
+)
 from leadpond.db.base import Base
 from leadpond.identity.models import (
     Identifier,
@@ -19,17 +24,24 @@ from leadpond.rules.models import (
     ScoreLedger,
     StageChange,
 )
+from leadpond.users.models import ConsoleSession, ConsoleUser, Membership
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
     "Account",
     "AccountKey",
     "AccountSettings",
+    "PERSON_ACTIVITY_INDEX",
+    "PERSON_LAST_SEEN_INDEX",
+    "PERSON_NAME_INDEX",
     "ApiCredential",
     "Base",
+    "ConsoleSession",
+    "ConsoleUser",
     "Event",
     "Identifier",
     "IdentitySettings",
+    "Membership",
     "MergeSuggestion",
     "Person",
     "PersonScore",

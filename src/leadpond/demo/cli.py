@@ -18,8 +18,10 @@ from rich.progress import (
 
 from leadpond.config import get_settings
 from leadpond.db import migrate
+from leadpond.db.engine import unit_of_work
 from leadpond.demo import service
 from leadpond.demo.service import DemoOptions, DemoReport
+from leadpond.users.demo import CONSOLE_CREDENTIALS_PATH, ensure_demo_admin
 
 console = Console()
 
@@ -116,3 +118,9 @@ def demo(
         hooks = RichHooks(progress)
         report = service.ensure(options, hooks) if ensure else service.run(options, hooks)
     _print_report(report)
+    with unit_of_work() as session:
+        login = ensure_demo_admin(session, report.workspace_id)
+    console.print(
+        f"  console login: [bold]{login['console_email']}[/] / [bold]{login['console_password']}[/]"
+        f" (kept in {CONSOLE_CREDENTIALS_PATH})"
+    )

@@ -1,0 +1,224 @@
+"""The dashboard's numbers: stage funnel, new people per channel over time, top tags, scores.
+
+All counts are computed in the database for one workspace and one date range.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from leadpond.db.engine import is_postgres
+from leadpond.ingest.models import Event
+from leadpond.kit.errors import InvalidInput
+from leadpond.profiles.models import Person
+from leadpond.rules.models import PersonScore, PersonStage, PersonTag, StageChange
+
+MAX_RANGE_DAYS = 800
+TOP_TAGS = 15
+SCORE_BUCKETS = 10
+
+
+@dataclass
+class FunnelStep:
+    stage: str
+    reached: int
+    current: int
+    conversion: float | None  # share of the previous step's people who reached this one
+
+
+@dataclass
+class Dashboard:
+    start: date
+    end: date
+    people_total: int
+    people_new: int
+    events: int
+    funnel: list[FunnelStep] = field(default_factory=list)
+    new_people: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> day -> n
+    top_tags: list[tuple[str, int]] = field(default_factory=list)
+    score_model: str | None = None
+    score_histogram: list[tuple[str, int]] = field(default_factory=list)
+    score_models: list[str] = field(default_factory=list)
+
+
+def _pairs(result: Any) -> dict[Any, Any]:
+    # dict(result) would treat a Result as a mapping (it has .keys()): unpack rows instead.
+    return {key: value for key, value in result}
+
+
+def check_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The date range asked for (default: the last 90 days), or 400."""
+    end = end or today
+    start = start or end - timedelta(days=89)
+    if start > end:
+        raise InvalidInput("start must not be after end", field="start")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"a range spans at most {MAX_RANGE_DAYS} days", field="start")
+    return start, end
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+
+
+def funnel(
+    session: Session, workspace_id: uuid.UUID, start: date, end: date, order: list[str]
+) -> list[FunnelStep]:
+    """People who reached each stage in the range (playbook order) and who are there now."""
+    low, high = _bounds(start, end)
+    reached: dict[str, int] = _pairs(
+        session.execute(
+            select(StageChange.to_stage, func.count(func.distinct(StageChange.person_id)))
+            .where(
+                StageChange.workspace_id == workspace_id,
+                StageChange.at >= low,
+                StageChange.at < high,
+            )
+            .group_by(StageChange.to_stage)
+        )
+    )
+    current: dict[str, int] = _pairs(
+        session.execute(
+            select(PersonStage.stage, func.count())
+            .where(PersonStage.workspace_id == workspace_id)
+            .group_by(PersonStage.stage)
+        )
+    )
+    names = [s for s in order if s in reached or s in current]
+    rest = (set(reached) | set(current)) - set(names)
+    names += sorted(rest, key=lambda s: (-reached.get(s, 0), s))
+    steps: list[FunnelStep] = []
+    previous: int | None = None
+    for name in names:
+        count = int(reached.get(name, 0))
+        rate = round(count / previous, 4) if previous else None
+        steps.append(FunnelStep(name, count, int(current.get(name, 0)), rate))
+        previous = count
+    return steps
+
+
+def channel_of_first_event() -> Any:
+    """The channel an event came through: its UTM source when it has one, else its source."""
+    utm = Event.payload["context"]["campaign"]["source"].as_string()
+    return func.coalesce(utm, Event.source)
+
+
+def new_people(
+    session: Session, workspace_id: uuid.UUID, start: date, end: date
+) -> dict[str, dict[str, int]]:
+    """People first seen in the range, per channel of their first event and per day."""
+    low, high = _bounds(start, end)
+    day = (
+        func.to_char(Person.first_seen_at, "YYYY-MM-DD")
+        if is_postgres(session)
+        else func.strftime("%Y-%m-%d", Person.first_seen_at)
+    )
+    rows = session.execute(
+        select(channel_of_first_event(), day, func.count(func.distinct(Person.id)))
+        .join(
+            Event,
+            (Event.person_id == Person.id) & (Event.timestamp == Person.first_seen_at),
+        )
+        .where(
+            Person.workspace_id == workspace_id,
+            Person.merged_into_id.is_(None),
+            Person.first_seen_at >= low,
+            Person.first_seen_at < high,
+        )
+        .group_by(channel_of_first_event(), day)
+    )
+    series: dict[str, dict[str, int]] = {}
+    for channel, when, count in rows:
+        series.setdefault(str(channel or "api"), {})[str(when)[:10]] = int(count)
+    return series
+
+
+def top_tags(
+    session: Session, workspace_id: uuid.UUID, limit: int = TOP_TAGS
+) -> list[tuple[str, int]]:
+    """The most held tags and how many people hold each."""
+    rows = session.execute(
+        select(PersonTag.tag, func.count().label("n"))
+        .where(PersonTag.workspace_id == workspace_id)
+        .group_by(PersonTag.tag)
+        .order_by(func.count().desc(), PersonTag.tag)
+        .limit(limit)
+    )
+    return [(tag, int(n)) for tag, n in rows]
+
+
+def score_models(session: Session, workspace_id: uuid.UUID) -> list[str]:
+    """The score models people have points in."""
+    return list(
+        session.scalars(
+            select(PersonScore.model)
+            .where(PersonScore.workspace_id == workspace_id)
+            .group_by(PersonScore.model)
+            .order_by(PersonScore.model)
+        )
+    )
+
+
+def score_histogram(
+    session: Session, workspace_id: uuid.UUID, model: str, buckets: int = SCORE_BUCKETS
+) -> list[tuple[str, int]]:
+    """How many people fall in each of ``buckets`` equal score bands of the model."""
+    where = (PersonScore.workspace_id == workspace_id, PersonScore.model == model)
+    low, high = session.execute(
+        select(func.min(PersonScore.points), func.max(PersonScore.points)).where(*where)
+    ).one()
+    if low is None or high is None:
+        return []
+    width = max((float(high) - float(low)) / buckets, 1e-9)
+    raw_band = func.floor((PersonScore.points - low) / width)
+    band = case((raw_band >= buckets, buckets - 1), else_=raw_band)
+    counts: dict[Any, int] = dict(
+        session.execute(select(band, func.count()).where(*where).group_by(band))
+    )
+    return [
+        (f"{low + i * width:g}–{low + (i + 1) * width:g}", int(counts.get(i, 0)))
+        for i in range(buckets)
+    ]
+
+
+def build(
+    session: Session,
+    workspace_id: uuid.UUID,
+    start: date,
+    end: date,
+    stage_order: list[str],
+    model: str | None = None,
+) -> Dashboard:
+    """Everything the dashboard shows for the range."""
+    low, high = _bounds(start, end)
+    live = (Person.workspace_id == workspace_id, Person.merged_into_id.is_(None))
+    total = session.scalar(select(func.count()).select_from(Person).where(*live)) or 0
+    new = session.scalar(
+        select(func.count())
+        .select_from(Person)
+        .where(*live, Person.first_seen_at >= low, Person.first_seen_at < high)
+    )
+    events = session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.workspace_id == workspace_id, Event.timestamp >= low, Event.timestamp < high)
+    )
+    models = score_models(session, workspace_id)
+    chosen = model if model in models else (models[0] if models else None)
+    return Dashboard(
+        start=start,
+        end=end,
+        people_total=int(total),
+        people_new=int(new or 0),
+        events=int(events or 0),
+        funnel=funnel(session, workspace_id, start, end, stage_order),
+        new_people=new_people(session, workspace_id, start, end),
+        top_tags=top_tags(session, workspace_id),
+        score_model=chosen,
+        score_histogram=score_histogram(session, workspace_id, chosen) if chosen else [],
+        score_models=models,
+    )

@@ -1,0 +1,259 @@
+"""The people directory: search, filter, sort and page a workspace's people inside the database.
+
+Every search path uses an index: identifiers by their unique (workspace, type, value) key as a
+prefix range, names by the ``ix_person_name_key`` expression index, companies through the
+accounts' normalised name keys. Sorting is on indexed columns, so a page costs the same at 1M.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, union
+from sqlalchemy.orm import Session
+
+from leadpond.accounts import directory as account_directory
+from leadpond.accounts.models import Account, PersonAccount
+from leadpond.console.models import name_key
+from leadpond.identity.models import Identifier
+from leadpond.kit.errors import InvalidInput
+from leadpond.profiles.models import Person
+from leadpond.profiles.service import people
+from leadpond.rules.models import PersonScore, PersonStage, PersonTag
+
+# Above every character a prefix can continue with, for index range scans.
+_TOP = "\U0010ffff"
+SORTS: dict[str, Any] = {
+    "last_seen": Person.last_seen_at,
+    "events": Person.event_count,
+    "name": name_key(),
+    "id": Person.id,
+}
+SORT_NAMES = tuple(f"{sign}{name}" for name in SORTS for sign in ("-", ""))
+_COMPANY_MATCH_LIMIT = 200
+
+
+@dataclass
+class PeopleQuery:
+    """What the marketer asked the directory for."""
+
+    q: str | None = None
+    tag: str | None = None
+    stage: str | None = None
+    account_id: int | None = None
+    score_model: str | None = None
+    min_score: float | None = None
+    sort: str = "-last_seen"
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass
+class PersonRow:
+    """One line of the directory."""
+
+    id: int
+    name: str | None
+    email: str | None
+    phone: str | None
+    company: str | None
+    account_id: int | None
+    title: str | None
+    role: str | None
+    stage: str | None
+    tags: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    event_count: int = 0
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
+def _prefix(column: Any, text: str) -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = (column >= text) & (column < text + _TOP)
+    return condition
+
+
+def _identifier_prefix(workspace_id: uuid.UUID, id_type: str, text: str) -> Select[Any]:
+    return select(Identifier.person_id).where(
+        Identifier.workspace_id == workspace_id,
+        Identifier.type == id_type,
+        _prefix(Identifier.value, text),
+    )
+
+
+def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[Any]:
+    """Person ids whose name, email, phone or company starts with (or names) ``q``."""
+    text = q.strip().lower()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    parts: list[Select[Any]] = []
+    if "@" in text:
+        parts.append(_identifier_prefix(workspace_id, "email", text))
+    elif digits and len(digits) >= 3 and len(digits) >= len(text.replace(" ", "")) - 2:
+        parts.append(_identifier_prefix(workspace_id, "phone", "+" + digits))
+        if not digits.startswith("86"):
+            parts.append(_identifier_prefix(workspace_id, "phone", "+86" + digits))
+    else:
+        parts.append(
+            select(Person.id).where(Person.workspace_id == workspace_id, _prefix(name_key(), text))
+        )
+        parts.append(_identifier_prefix(workspace_id, "email", text))
+        accounts = _accounts_named(session, workspace_id, q)
+        if accounts:
+            parts.append(
+                select(PersonAccount.person_id).where(
+                    PersonAccount.workspace_id == workspace_id,
+                    PersonAccount.account_id.in_(accounts),
+                )
+            )
+    return select(union(*parts).subquery().c[0]) if len(parts) > 1 else parts[0]
+
+
+def _accounts_named(session: Session, workspace_id: uuid.UUID, name: str) -> list[int]:
+    try:
+        _, found = account_directory.find_accounts(
+            session, workspace_id, domain=None, name=name, limit=_COMPANY_MATCH_LIMIT, offset=0
+        )
+    except InvalidInput:
+        return []
+    return [account.id for account in found]
+
+
+def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> Select[Any]:
+    stmt = people(workspace_id)
+    if query.q and query.q.strip():
+        stmt = stmt.where(Person.id.in_(_matching_ids(session, workspace_id, query.q)))
+    if query.tag:
+        stmt = stmt.where(
+            Person.id.in_(
+                select(PersonTag.person_id).where(
+                    PersonTag.workspace_id == workspace_id, PersonTag.tag == query.tag
+                )
+            )
+        )
+    if query.stage:
+        stmt = stmt.where(
+            Person.id.in_(
+                select(PersonStage.person_id).where(
+                    PersonStage.workspace_id == workspace_id, PersonStage.stage == query.stage
+                )
+            )
+        )
+    if query.account_id is not None:
+        stmt = stmt.where(
+            Person.id.in_(
+                select(PersonAccount.person_id).where(
+                    PersonAccount.workspace_id == workspace_id,
+                    PersonAccount.account_id == query.account_id,
+                )
+            )
+        )
+    if query.score_model and query.min_score is not None:
+        stmt = stmt.where(
+            Person.id.in_(
+                select(PersonScore.person_id).where(
+                    PersonScore.workspace_id == workspace_id,
+                    PersonScore.model == query.score_model,
+                    PersonScore.points >= query.min_score,
+                )
+            )
+        )
+    return stmt
+
+
+def _order(sort: str) -> list[Any]:
+    descending = sort.startswith("-")
+    column = SORTS.get(sort.lstrip("-"))
+    if column is None:
+        raise InvalidInput(f"sort must be one of {', '.join(SORT_NAMES)}", field="sort")
+    if descending:
+        return [column.desc(), Person.id.desc()]
+    return [column.asc(), Person.id.asc()]
+
+
+def search_people(
+    session: Session, workspace_id: uuid.UUID, query: PeopleQuery
+) -> tuple[int, list[PersonRow]]:
+    """One page of the directory and the number of people matching, sorted in the database."""
+    order = _order(query.sort)
+    stmt = _filtered(session, workspace_id, query)
+    total = session.scalar(
+        select(func.count()).select_from(stmt.with_only_columns(Person.id).subquery())
+    )
+    found = list(session.scalars(stmt.order_by(*order).limit(query.limit).offset(query.offset)))
+    return int(total or 0), describe(session, workspace_id, found)
+
+
+def describe(session: Session, workspace_id: uuid.UUID, found: list[Person]) -> list[PersonRow]:
+    """Directory rows for these people: contact identifiers, company, stage, tags, scores."""
+    ids = [p.id for p in found]
+    contacts: dict[tuple[int, str], str] = {}
+    for person_id, id_type, value in session.execute(
+        select(Identifier.person_id, Identifier.type, Identifier.value)
+        .where(Identifier.person_id.in_(ids), Identifier.type.in_(("email", "phone")))
+        .order_by(Identifier.id)
+    ):
+        contacts.setdefault((person_id, id_type), value)
+    companies: dict[int, tuple[int | None, str | None, str | None, str | None]] = {}
+    for person_id, linked_id, name, title, role in session.execute(
+        select(
+            PersonAccount.person_id,
+            Account.id,
+            Account.name,
+            PersonAccount.title,
+            PersonAccount.role,
+        )
+        .join(Account, Account.id == PersonAccount.account_id)
+        .where(PersonAccount.person_id.in_(ids))
+        .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
+    ):
+        companies.setdefault(person_id, (linked_id, name, title, role))
+    stages: dict[int, str] = {
+        person_id: stage
+        for person_id, stage in session.execute(
+            select(PersonStage.person_id, PersonStage.stage).where(PersonStage.person_id.in_(ids))
+        )
+    }
+    tags: dict[int, list[str]] = {pid: [] for pid in ids}
+    for person_id, tag in session.execute(
+        select(PersonTag.person_id, PersonTag.tag)
+        .where(PersonTag.person_id.in_(ids))
+        .order_by(PersonTag.added_at, PersonTag.id)
+    ):
+        tags[person_id].append(tag)
+    scores: dict[int, dict[str, float]] = {pid: {} for pid in ids}
+    for person_id, model, points in session.execute(
+        select(PersonScore.person_id, PersonScore.model, PersonScore.points).where(
+            PersonScore.person_id.in_(ids), PersonScore.workspace_id == workspace_id
+        )
+    ):
+        scores[person_id][model] = points
+    rows = []
+    for person in found:
+        traits = person.traits or {}
+        account_id, company, title, role = companies.get(person.id, (None, None, None, None))
+        rows.append(
+            PersonRow(
+                id=person.id,
+                name=_text(traits.get("name")),
+                email=contacts.get((person.id, "email")),
+                phone=contacts.get((person.id, "phone")),
+                company=company or _text(traits.get("company")),
+                account_id=account_id,
+                title=title or _text(traits.get("title")),
+                role=role,
+                stage=stages.get(person.id),
+                tags=tags[person.id],
+                scores=scores[person.id],
+                event_count=person.event_count,
+                first_seen_at=person.first_seen_at,
+                last_seen_at=person.last_seen_at,
+            )
+        )
+    return rows
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name")
+    return str(value) if value not in (None, "") else None

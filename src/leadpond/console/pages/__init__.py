@@ -1,0 +1,38 @@
+"""The console's NiceGUI pages, registered and mounted on the FastAPI app."""
+
+from fastapi import FastAPI
+from nicegui import ui
+
+from leadpond.console.pages.accounts import account_page, accounts_page
+from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.login import login_page
+from leadpond.console.pages.people import people_page
+from leadpond.console.pages.person import person_page
+
+PAGES = (
+    ("/", dashboard_page),
+    ("/login", login_page),
+    ("/people", people_page),
+    ("/people/{person_id}", person_page),
+    ("/accounts", accounts_page),
+    ("/accounts/{account_id}", account_page),
+)
+
+
+def register() -> None:
+    """Declare every console page on NiceGUI's app (paths relative to the mount point)."""
+    for path, page in PAGES:
+        ui.page(path)(page)
+
+
+def mount(app: FastAPI, path: str) -> None:
+    """Serve the console under ``path`` of the app (assets ship in the wheel: works offline)."""
+    register()
+    ui.run_with(
+        app,
+        mount_path=path,
+        title="leadpond",
+        favicon="🦆",
+        show_welcome_message=False,
+        reconnect_timeout=10.0,
+    )

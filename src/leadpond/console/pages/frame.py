@@ -1,0 +1,115 @@
+"""What every console page shares: who is logged in, the header, navigation and formatting."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from leadpond.console.i18n import LOCALE_NAMES, Translate, translator
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.kit.errors import LeadpondError
+from leadpond.users import service as users
+from leadpond.users.service import Role, SessionActor
+from leadpond.workspaces.auth import SESSION_COOKIE
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page view: the logged-in actor, their translations and the console's base path."""
+
+    actor: SessionActor
+    token: str
+    base: str
+    _: Translate
+
+    def href(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def can(self, role: Role) -> bool:
+        return self.actor.role.allows(role)
+
+    def still_valid(self) -> SessionActor:
+        """The session re-checked before a write (it may have ended since the page was built)."""
+        with read_only() as session:
+            return users.resolve_session(session, self.token)
+
+
+def base_path(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def visit(request: Request) -> Visit | RedirectResponse:
+    """The logged-in visit, or a redirect to the login page."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    base = base_path(request)
+    try:
+        with read_only() as session:
+            actor = users.resolve_session(session, token)
+    except LeadpondError:
+        return RedirectResponse(f"{base}/login", status_code=303)
+    return Visit(actor=actor, token=token, base=base, _=translator(actor.locale))
+
+
+NAV = (
+    ("/", "Dashboard", "insights"),
+    ("/people", "People", "people"),
+    ("/accounts", "Accounts", "business"),
+)
+
+
+def header(v: Visit, title: str) -> None:
+    """The top bar: navigation, workspace switcher, language, user and logout."""
+    _ = v._
+    ui.page_title(f"{title} · leadpond")
+    with read_only() as session:
+        choices = users.workspaces_of(session, v.actor.user_id)
+    with ui.header().classes("items-center gap-4 bg-primary text-white px-4 py-2"):
+        ui.label("leadpond").classes("text-lg font-bold")
+        for path, label, icon in NAV:
+            with ui.link(target=v.href(path)).classes("text-white no-underline flex gap-1"):
+                ui.icon(icon)
+                ui.label(_(label))
+        ui.space()
+        if len(choices) > 1:
+            ui.select(
+                {str(w.id): w.name for w, _role in choices},
+                value=str(v.actor.workspace_id),
+                on_change=lambda e: _switch(v, str(e.value)),
+            ).props("dense dark outlined options-dense").classes("min-w-40").mark("workspace")
+        else:
+            ui.label(choices[0][0].name if choices else "")
+        ui.select(
+            LOCALE_NAMES,
+            value=v.actor.locale,
+            on_change=lambda e: _set_locale(v, str(e.value)),
+        ).props("dense dark outlined options-dense").mark("language")
+        ui.label(f"{v.actor.name} ({_(v.actor.role.value)})").classes("text-sm")
+        with ui.element("form").props(f'method="post" action="{v.href("/logout")}"'):
+            ui.button(_("Log out"), icon="logout").props(
+                'type="submit" flat color="white" dense'
+            ).mark("logout")
+    ui.label(title).classes("text-2xl font-semibold")
+
+
+def _switch(v: Visit, workspace_id: str) -> None:
+    with unit_of_work() as session:
+        users.switch_workspace(session, v.token, uuid.UUID(workspace_id))
+    ui.navigate.to(v.href("/"))
+
+
+def _set_locale(v: Visit, locale: str) -> None:
+    with unit_of_work() as session:
+        users.set_locale(session, v.actor.user_id, locale)
+    ui.navigate.reload()
+
+
+def when(value: datetime | None) -> str:
+    """A stored UTC time as the console shows it."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+def notify_error(exc: LeadpondError) -> None:
+    ui.notify(exc.message, type="negative")

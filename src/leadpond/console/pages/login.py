@@ -1,0 +1,42 @@
+"""The login page: a plain HTML form posted to ``/console/login`` (see ``console.setup``)."""
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from leadpond.console.i18n import DEFAULT_LOCALE, LOCALE_NAMES, translator
+from leadpond.console.pages.frame import base_path, visit
+
+
+def login_page(
+    request: Request, error: str = "", lang: str = DEFAULT_LOCALE
+) -> RedirectResponse | None:
+    """Email and password; already logged-in visitors go straight to the dashboard."""
+    base = base_path(request)
+    if not isinstance(visit(request), RedirectResponse):
+        return RedirectResponse(f"{base}/", status_code=303)
+    _ = translator(lang)
+    ui.page_title(_("Log in") + " · leadpond")
+    with ui.card().classes("absolute-center w-96 gap-2"):
+        ui.label("leadpond").classes("text-2xl font-bold")
+        ui.label(_("Marketing console")).classes("text-gray-600")
+        if error:
+            ui.label(_("Wrong email or password.")).classes("text-negative").mark("login-error")
+        with (
+            ui.element("form")
+            .props(f'method="post" action="{base}/login"')
+            .classes("w-full flex flex-col gap-2")
+        ):
+            ui.input(_("Email")).props('name="email" type="email" autofocus').classes(
+                "w-full"
+            ).mark("email")
+            ui.input(_("Password"), password=True).props('name="password"').classes("w-full").mark(
+                "password"
+            )
+            ui.button(_("Log in")).props('type="submit" color="primary"').classes("w-full").mark(
+                "submit"
+            )
+        with ui.row().classes("gap-2"):
+            for code, name in LOCALE_NAMES.items():
+                ui.link(name, f"{base}/login?lang={code}").classes("text-sm")
+    return None

@@ -1,0 +1,220 @@
+"""Person 360: identities and their sources, accounts, traits, tags, scores, stage, personas."""
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from leadpond.console import person_view
+from leadpond.console.pages.frame import Visit, header, visit, when
+from leadpond.console.pages.person_activity import merges_section, timeline_section
+from leadpond.db.engine import read_only
+from leadpond.kit.errors import LeadpondError
+from leadpond.profiles import service as profiles
+from leadpond.rules import reads
+
+
+def person_page(request: Request, person_id: int) -> RedirectResponse | None:
+    """Everything known about one person."""
+    v = visit(request)
+    if isinstance(v, RedirectResponse):
+        return v
+    _ = v._
+    ws = v.actor.workspace_id
+    try:
+        with read_only() as session:
+            person = profiles.get_person(session, ws, person_id)
+            if person.id != person_id:
+                return RedirectResponse(v.href(f"/people/{person.id}"), status_code=303)
+            identifiers = person_view.identifier_sources(session, ws, person.id)
+            accounts = person_view.accounts_of(session, ws, person.id)
+            history = profiles.trait_history(session, ws, person.id, None)
+            tags = reads.tags_of(session, ws, person.id)
+            scores = reads.scores_of(session, ws, person.id)
+            stage = reads.stage_of(session, ws, person.id)
+            personas = reads.personas_of(session, ws, person.id)
+    except LeadpondError as exc:
+        header(v, _("Person"))
+        ui.label(exc.message).classes("text-negative").mark("not-found")
+        return None
+    traits = person.traits or {}
+    header(v, str(traits.get("name") or f"#{person.id}"))
+    with ui.row().classes("gap-6 items-center text-gray-700").mark("summary"):
+        if accounts:
+            ui.link(accounts[0].name, v.href(f"/accounts/{accounts[0].account_id}"))
+        ui.label(f"{_('Stage')}: {stage.get('name') or stage.get('stage') or '–'}")
+        for score in scores:
+            grade = f" ({score.grade})" if score.grade else ""
+            ui.label(f"{score.model}: {score.points:g}{grade}")
+        ui.label(f"{_('Events')}: {person.event_count}")
+        ui.label(f"{_('First seen')}: {when(person.first_seen_at)}")
+        ui.label(f"{_('Last seen')}: {when(person.last_seen_at)}")
+    with ui.tabs().classes("w-full") as tabs:
+        profile_tab = ui.tab(_("Profile")).mark("tab-profile")
+        rules_tab = ui.tab(_("Tags, scores, stage")).mark("tab-rules")
+        timeline_tab = ui.tab(_("Timeline")).mark("tab-timeline")
+        merges_tab = ui.tab(_("Merges")).mark("tab-merges")
+    with ui.tab_panels(tabs, value=profile_tab).classes("w-full"):
+        with ui.tab_panel(profile_tab):
+            _profile(v, identifiers, accounts, traits, history)
+        with ui.tab_panel(rules_tab):
+            _rules(v, tags, scores, stage, personas)
+        with ui.tab_panel(timeline_tab):
+            timeline_section(v, person.id)
+        with ui.tab_panel(merges_tab):
+            merges_section(v, person.id)
+    return None
+
+
+def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str) -> None:
+    ui.table(
+        columns=[{"name": k, "label": label, "field": k, "align": "left"} for k, label in columns],
+        rows=rows,
+    ).props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'").classes(
+        "w-full"
+    ).mark(mark)
+
+
+def _profile(
+    v: Visit,
+    identifiers: list[person_view.IdentifierSource],
+    accounts: list[person_view.PersonAccountLink],
+    traits: dict[str, Any],
+    history: list[dict[str, Any]],
+) -> None:
+    _ = v._
+    with ui.grid(columns=2).classes("w-full gap-4"):
+        with ui.card():
+            ui.label(_("Identities")).classes("text-lg")
+            _table(
+                [
+                    ("type", _("Type")),
+                    ("value", _("Value")),
+                    ("source", _("Source")),
+                    ("first_seen_at", _("First seen")),
+                ],
+                [
+                    {
+                        "type": i.type,
+                        "value": i.value,
+                        "source": i.source or "–",
+                        "first_seen_at": when(i.first_seen_at),
+                    }
+                    for i in identifiers
+                ],
+                "identities",
+            )
+        with ui.card():
+            ui.label(_("Accounts")).classes("text-lg")
+            for link in accounts:
+                with ui.row().classes("gap-2 items-center"):
+                    ui.link(link.name, v.href(f"/accounts/{link.account_id}")).mark("account-link")
+                    ui.label(f"{_(link.role or 'other')} · {link.title or '–'}")
+                    if link.is_primary:
+                        ui.badge(_("primary"))
+            if not accounts:
+                ui.label(_("No account yet."))
+        with ui.card():
+            ui.label(_("Traits")).classes("text-lg")
+            _table(
+                [("trait", _("Trait")), ("value", _("Value"))],
+                [{"trait": k, "value": _plain(val)} for k, val in sorted(traits.items())],
+                "traits",
+            )
+        with ui.card():
+            ui.label(_("Trait history")).classes("text-lg")
+            _table(
+                [
+                    ("trait", _("Trait")),
+                    ("value", _("Value")),
+                    ("source", _("Source")),
+                    ("at", _("When")),
+                ],
+                [
+                    {
+                        "trait": h["trait"],
+                        "value": _plain(h["value"]),
+                        "source": h["source"],
+                        "at": when(h["at"]),
+                    }
+                    for h in history[:200]
+                ],
+                "trait-history",
+            )
+
+
+def _rules(
+    v: Visit,
+    tags: list[Any],
+    scores: list[reads.ModelScore],
+    stage: dict[str, Any],
+    personas: list[dict[str, Any]],
+) -> None:
+    _ = v._
+    with ui.grid(columns=2).classes("w-full gap-4"):
+        with ui.card():
+            ui.label(_("Tags")).classes("text-lg")
+            _table(
+                [("tag", _("Tag")), ("source", _("Source")), ("why", _("Why")), ("at", _("When"))],
+                [
+                    {
+                        "tag": t.tag,
+                        "source": t.source,
+                        "why": t.rule_id or t.actor,
+                        "at": when(t.added_at),
+                    }
+                    for t in tags
+                ],
+                "tags",
+            )
+            ui.label(_("Personas")).classes("text-lg")
+            with ui.row():
+                for persona in personas:
+                    ui.badge(str(persona["name"])).mark("persona")
+                if not personas:
+                    ui.label("–")
+        with ui.card():
+            ui.label(_("Stage")).classes("text-lg")
+            ui.label(
+                f"{stage.get('name') or stage.get('stage') or '–'} "
+                f"({_('since')} {when(stage.get('entered_at'))})"
+            )
+            _table(
+                [("from", _("From")), ("to", _("To")), ("why", _("Why")), ("at", _("When"))],
+                [
+                    {
+                        "from": h["from_stage"] or "–",
+                        "to": h["to_stage"],
+                        "why": h["reason"],
+                        "at": when(h["at"]),
+                    }
+                    for h in stage.get("history", [])
+                ],
+                "stage-history",
+            )
+        for score in scores:
+            with ui.card():
+                ui.label(f"{_('Score')} {score.model}: {score.points:g}").classes("text-lg")
+                _table(
+                    [
+                        ("points", _("Points")),
+                        ("worth_now", _("Worth now")),
+                        ("reason", _("Why")),
+                        ("at", _("When")),
+                    ],
+                    [
+                        {
+                            "points": e["points"],
+                            "worth_now": e["worth_now"],
+                            "reason": e["reason"],
+                            "at": when(e["at"]),
+                        }
+                        for e in score.ledger
+                    ],
+                    f"ledger-{score.model}",
+                )
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)

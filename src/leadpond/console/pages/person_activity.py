@@ -1,0 +1,110 @@
+"""Person 360, continued: the cross-channel timeline and the merge history with unmerge."""
+
+from nicegui import ui
+
+from leadpond.console.pages.frame import Visit, notify_error, when
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.identity import unmerge
+from leadpond.kit.errors import LeadpondError
+from leadpond.profiles import service as profiles
+from leadpond.users.service import Role
+
+TIMELINE_PAGE = 50
+
+
+def _describe(event_type: str, name: str | None, payload: dict[str, object]) -> str:
+    if event_type == "track":
+        return name or "track"
+    properties = payload.get("properties")
+    if event_type == "page" and isinstance(properties, dict):
+        return f"page {properties.get('title') or properties.get('path') or ''}"
+    return event_type
+
+
+def timeline_section(v: Visit, person_id: int) -> None:
+    """The person's events across channels, newest first, a page at a time."""
+    _ = v._
+    state = {"offset": 0}
+
+    @ui.refreshable
+    def page() -> None:
+        with read_only() as session:
+            total, events = profiles.timeline(
+                session,
+                v.actor.workspace_id,
+                person_id,
+                limit=TIMELINE_PAGE,
+                offset=state["offset"],
+            )
+        ui.label(_("{total} events").format(total=total)).mark("timeline-total")
+        with ui.timeline(side="right").classes("w-full").mark("timeline"):
+            for event in events:
+                ui.timeline_entry(
+                    body=", ".join(
+                        f"{k}={val}"
+                        for k, val in list((event.payload.get("properties") or {}).items())[:6]
+                    ),
+                    title=_describe(event.type, event.event, event.payload),
+                    subtitle=f"{when(event.timestamp)} · {event.source}",
+                )
+        with ui.row():
+            if state["offset"] > 0:
+                ui.button(_("Newer"), on_click=lambda: move(-TIMELINE_PAGE))
+            if state["offset"] + TIMELINE_PAGE < total:
+                ui.button(_("Older"), on_click=lambda: move(TIMELINE_PAGE)).mark("older")
+
+    def move(delta: int) -> None:
+        state["offset"] = max(0, state["offset"] + delta)
+        page.refresh()
+
+    page()
+
+
+def merges_section(v: Visit, person_id: int) -> None:
+    """Every merge that shaped the person; marketers and admins may undo one."""
+    _ = v._
+
+    @ui.refreshable
+    def listing() -> None:
+        with read_only() as session:
+            merges = unmerge.merge_history(session, v.actor.workspace_id, person_id)
+        if not merges:
+            ui.label(_("No merges."))
+        for merge in merges:
+            with ui.card().classes("w-full").mark("merge"):
+                via = (
+                    f"{merge.identifier_type}={merge.identifier_value}"
+                    if merge.identifier_type
+                    else merge.reason
+                )
+                ui.label(
+                    f"#{merge.merged_id} → #{merge.survivor_id} · {via} · {merge.actor} · "
+                    f"{when(merge.created_at)}"
+                )
+                if merge.undone_at is not None:
+                    ui.label(f"{_('Undone')} {when(merge.undone_at)} ({merge.undone_by})")
+                elif merge.identifier_type and merge.identifier_value and v.can(Role.MARKETER):
+                    ui.button(
+                        _("Unmerge"),
+                        on_click=lambda m=merge: split(m.identifier_type, m.identifier_value),
+                    ).props("outline color=negative").mark("unmerge")
+
+    def split(id_type: str | None, value: str | None) -> None:
+        try:
+            actor = v.still_valid()
+            with unit_of_work() as session:
+                result = unmerge.unmerge(
+                    session,
+                    actor.workspace_id,
+                    person_id,
+                    id_type or "",
+                    value or "",
+                    f"session:{actor.email}",
+                )
+        except LeadpondError as exc:
+            notify_error(exc)
+            return
+        ui.notify(_("Split off person #{id}").format(id=result.restored_person_id), type="positive")
+        listing.refresh()
+
+    listing()

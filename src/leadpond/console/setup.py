@@ -1,0 +1,65 @@
+"""Putting the console on the app: its REST routers, the login form routes, the NiceGUI mount."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form
+from fastapi.responses import RedirectResponse
+
+from leadpond.console.api import router as console_router
+from leadpond.db.engine import unit_of_work
+from leadpond.kit.errors import LeadpondError
+from leadpond.users import service as users
+from leadpond.users.api import SessionCookie, set_session_cookie
+from leadpond.users.api import router as users_router
+from leadpond.workspaces.auth import SESSION_COOKIE
+
+MOUNT_PATH = "/console"
+
+# The login page posts a plain HTML form here, so the session cookie is set by an HTTP
+# response (HttpOnly) rather than by script.
+forms = APIRouter(prefix=MOUNT_PATH, include_in_schema=False)
+
+
+@forms.post("/login")
+def login_form(
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> RedirectResponse:
+    """Log in from the console's form; back to the form with ``?error=1`` when it fails."""
+    try:
+        with unit_of_work() as session:
+            user = users.authenticate(session, email, password)
+            token, _ = users.open_session(session, user)
+    except LeadpondError:
+        return RedirectResponse(f"{MOUNT_PATH}/login?error=1", status_code=303)
+    response = RedirectResponse(f"{MOUNT_PATH}/", status_code=303)
+    set_session_cookie(response, token)
+    return response
+
+
+@forms.post("/logout")
+def logout_form(token: SessionCookie = None) -> RedirectResponse:
+    """Log out from the console and go back to the login form."""
+    if token:
+        with unit_of_work() as session:
+            users.close_session(session, token)
+    response = RedirectResponse(f"{MOUNT_PATH}/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+_mounted: list[FastAPI] = []
+
+
+def install_console(app: FastAPI, *, mount_ui: bool) -> None:
+    """The console's REST API and form routes; with ``mount_ui`` also the NiceGUI pages."""
+    app.include_router(users_router)
+    app.include_router(console_router)
+    app.include_router(forms)
+    if mount_ui:
+        if _mounted:
+            raise RuntimeError("the NiceGUI console can be mounted on one app per process")
+        from leadpond.console.pages import mount
+
+        mount(app, MOUNT_PATH)
+        _mounted.append(app)

@@ -1,0 +1,1 @@
+"""Console users, their roles per workspace, and their login sessions."""
