@@ -167,7 +167,7 @@ def build_catalog(seed: int, start: float, end: float) -> Catalog:
 def _content(rng: random.Random, start: float, span: float) -> dict[str, list[ContentItem]]:
     made: dict[str, list[ContentItem]] = {}
 
-    def add(kind: str, category: str, stage: str, title: str, topic: str, **extra: str) -> None:
+    def _add(kind: str, category: str, stage: str, title: str, topic: str, **extra: str) -> None:
         items = made.setdefault(kind, [])
         items.append(
             ContentItem(
@@ -184,13 +184,13 @@ def _content(rng: random.Random, start: float, span: float) -> dict[str, list[Co
         )
 
     for line, label in LINE_LABELS.items():
-        add("whitepaper", "opinion", "awareness", f"{label}技术白皮书", line)
-        add("whitepaper", "opinion", "consideration", f"{label}选型指南", line)
-        add("video", "brand", "awareness", f"三分钟了解{label}", line)
-        add("tutorial", "product", "consideration", f"{label}快速上手教程", line)
-        add("comparison", "product", "decision", f"{label}与开源方案对比", line)
+        _add("whitepaper", "opinion", "awareness", f"{label}技术白皮书", line)
+        _add("whitepaper", "opinion", "consideration", f"{label}选型指南", line)
+        _add("video", "brand", "awareness", f"三分钟了解{label}", line)
+        _add("tutorial", "product", "consideration", f"{label}快速上手教程", line)
+        _add("comparison", "product", "decision", f"{label}与开源方案对比", line)
     for industry in INDUSTRIES:
-        add(
+        _add(
             "whitepaper",
             "opinion",
             "awareness",
@@ -200,11 +200,11 @@ def _content(rng: random.Random, start: float, span: float) -> dict[str, list[Co
         for number in range(2):
             line = PRODUCT_LINES[(len(made.get("case", [])) + number) % 4]
             title = f"{industry.label}客户案例：{LINE_LABELS[line]}助力业务增长（{number + 1}）"
-            add("case", "product", "decision", title, line, industry=industry.key)
+            _add("case", "product", "decision", title, line, industry=industry.key)
     for week in range(52):
         line = PRODUCT_LINES[week % 4]
         title = f"第{week + 1}期 | {LINE_LABELS[line]}的{rng.choice(('十个', '三个', '五个'))}实践"
-        add("article", "opinion", "awareness", title, line)
+        _add("article", "opinion", "awareness", title, line)
     return made
 
 

@@ -34,11 +34,13 @@ class RichHooks:
         self.task: TaskID | None = None
 
     def phase(self, name: str, total: int | None) -> None:
+        """Start a new bar (and stop the previous one)."""
         if self.task is not None:
             self.progress.stop_task(self.task)
         self.task = self.progress.add_task(name, total=total)
 
     def advance(self, amount: int) -> None:
+        """Move the current bar on."""
         if self.task is not None:
             self.progress.advance(self.task, amount)
 

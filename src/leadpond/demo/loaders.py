@@ -34,6 +34,8 @@ Progress = Callable[[int], None]
 
 
 class DemoLoadFailed(LeadpondError):
+    """The server or the writer refused generated messages."""
+
     status_code, code = 502, "demo_load_failed"
 
 
@@ -137,6 +139,7 @@ class HttpLoader:
                     progress(count)
 
     def close(self) -> None:
+        """Close the HTTP connections."""
         self.client.close()
 
 

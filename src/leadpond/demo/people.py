@@ -62,6 +62,7 @@ class Person:
 
     @property
     def name(self) -> str:
+        """The name as on the ID card (surname first)."""
         return self.surname + self.given
 
     def name_as_typed(self, rng: random.Random) -> str:

@@ -30,13 +30,17 @@ TRUTH_ROOT = Path("var/demo")
 class ProgressHooks(Protocol):
     """Where a long run reports how far it got (the CLI draws Rich progress bars)."""
 
-    def phase(self, name: str, total: int | None) -> None: ...
+    def phase(self, name: str, total: int | None) -> None:
+        """A new phase begins, of ``total`` units when known."""
 
-    def advance(self, amount: int) -> None: ...
+    def advance(self, amount: int) -> None:
+        """``amount`` more units of the current phase are done."""
 
 
 @dataclass
 class DemoOptions:
+    """What to generate and where to put it."""
+
     people: int = DEFAULT_PEOPLE
     seed: int = DEFAULT_SEED
     end: date | None = None  # the world's year ends here (default: today, UTC)
@@ -50,6 +54,8 @@ class DemoOptions:
 
 @dataclass
 class DemoReport:
+    """What a run did: the workspace, its keys, and the counts and times of each phase."""
+
     workspace_id: uuid.UUID
     workspace_name: str
     created: bool

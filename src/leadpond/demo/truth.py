@@ -118,14 +118,17 @@ class PairwiseScores:
 
     @property
     def precision(self) -> float:
+        """Correct pairs among the pairs predicted to be one person."""
         return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
 
     @property
     def recall(self) -> float:
+        """Correct pairs among the pairs that truly are one person."""
         return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
 
     @property
     def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
         total = self.precision + self.recall
         return 2 * self.precision * self.recall / total if total else 0.0
 

@@ -29,10 +29,12 @@ class WorldSpec:
 
     @property
     def start_at(self) -> datetime:
+        """The first instant of the world's year (UTC)."""
         return self.end_at - YEAR
 
     @property
     def end_at(self) -> datetime:
+        """The instant the world's year ends (midnight UTC starting ``end``)."""
         return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
 
 
