@@ -18,6 +18,7 @@ from leadpond.pipeline.worker import Worker
 from leadpond.playbooks.api import router as playbook_router
 from leadpond.profiles.api import router as people_router
 from leadpond.rules.api import router as rules_router
+from leadpond.segments.api import router as segments_router
 
 
 def create_app(*, with_worker: bool = False, with_console: bool = False) -> FastAPI:
@@ -55,6 +56,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     app.include_router(accounts_router)
     app.include_router(rules_router)
     app.include_router(playbook_router)
+    app.include_router(segments_router)
 
     install_console(app, mount_ui=with_console)
 

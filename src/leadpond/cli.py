@@ -18,6 +18,7 @@ from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker as pipeline_worker
 from leadpond.playbooks.cli import playbook_app
+from leadpond.segments.cli import segment_app
 from leadpond.users.cli import user_app
 from leadpond.workspaces import service as workspace_service
 
@@ -34,6 +35,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(identity_app, name="identity")
 app.add_typer(user_app, name="user")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(segment_app, name="segment")
 app.command("demo")(demo_command)
 
 console = Console()

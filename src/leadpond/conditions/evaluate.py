@@ -54,6 +54,8 @@ class ConditionContext:
     personas: Mapping[str, Condition] = field(default_factory=dict)
     segments: Mapping[str, Condition] = field(default_factory=dict)
     half_lives: Mapping[str, timedelta] = field(default_factory=dict)
+    # Static segments (hand-kept lists): key -> segment id; membership is read, not computed.
+    static_segments: Mapping[str, int] = field(default_factory=dict)
 
     def persona(self, key: str) -> Condition:
         """The persona's criteria, or a clear error."""
@@ -91,6 +93,8 @@ class ProfileSnapshot:
     events: dict[str, list[EventRecord]] = field(default_factory=dict)
     accounts: list[dict[str, Any]] = field(default_factory=list)
     account_people: list["ProfileSnapshot"] = field(default_factory=list)
+    # Keys of the static segments the person is a member of.
+    static_segments: set[str] = field(default_factory=set)
 
     def score(self, model: str) -> float:
         """The model's value at ``now`` (0 without points), decayed by its half-life."""
@@ -129,6 +133,8 @@ def matches(cond: Condition, snap: ProfileSnapshot) -> bool:
     if isinstance(cond, Persona):
         return matches(snap.context.persona(cond.key), snap)
     if isinstance(cond, Segment):
+        if cond.key in snap.context.static_segments:
+            return cond.key in snap.static_segments
         return matches(snap.context.segment(cond.key), snap)
     if isinstance(cond, AccountMatch):
         return any(

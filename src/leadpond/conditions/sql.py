@@ -56,6 +56,7 @@ from leadpond.conditions.evaluate import (
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
+from leadpond.segments.models import SegmentMember
 
 # The event name a non-track call answers to in behaviour conditions.
 TYPE_NAMES = {
@@ -105,6 +106,11 @@ class _Compiler:
         if isinstance(cond, Persona):
             return self.compile(self.ctx.context.persona(cond.key), person)
         if isinstance(cond, Segment):
+            static_id = self.ctx.context.static_segments.get(cond.key)
+            if static_id is not None:
+                return person.id.in_(
+                    select(SegmentMember.person_id).where(SegmentMember.segment_id == static_id)
+                )
             return self.compile(self.ctx.context.segment(cond.key), person)
         if isinstance(cond, Tag):
             return person.id.in_(

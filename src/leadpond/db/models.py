@@ -24,16 +24,17 @@ from leadpond.rules.models import (
     ScoreLedger,
     StageChange,
 )
+from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
 from leadpond.users.models import ConsoleSession, ConsoleUser, Membership
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
-    "Account",
-    "AccountKey",
-    "AccountSettings",
     "PERSON_ACTIVITY_INDEX",
     "PERSON_LAST_SEEN_INDEX",
     "PERSON_NAME_INDEX",
+    "Account",
+    "AccountKey",
+    "AccountSettings",
     "ApiCredential",
     "Base",
     "ConsoleSession",
@@ -44,14 +45,18 @@ __all__ = [
     "Membership",
     "MergeSuggestion",
     "Person",
+    "PersonAccount",
+    "PersonMerge",
     "PersonScore",
+    "PersonSeparation",
     "PersonStage",
     "PersonTag",
     "PlaybookVersion",
     "ScoreLedger",
+    "Segment",
+    "SegmentAccountMember",
+    "SegmentChange",
+    "SegmentMember",
     "StageChange",
-    "PersonAccount",
-    "PersonMerge",
-    "PersonSeparation",
     "Workspace",
 ]

@@ -25,13 +25,24 @@ from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.profiles.service import apply_batch
 from leadpond.rules.service import apply_batch as apply_rules
+from leadpond.segments.incremental import segment_batch
+from leadpond.segments.scheduler import refresh_due
 
 log = logging.getLogger(__name__)
 
 Stage = Callable[[Batch], None]
 
 # The order is the data flow: who is this about, then what it changes on them.
-STAGES: list[Stage] = [resolve_batch, apply_batch, link_batch, suggest_batch, apply_rules]
+STAGES: list[Stage] = [
+    resolve_batch,
+    apply_batch,
+    link_batch,
+    suggest_batch,
+    apply_rules,
+    segment_batch,
+]
+# How often the loop looks for segments that time alone changes (windows, score decay).
+SEGMENT_REFRESH_CHECK_S = 60.0
 
 
 def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
@@ -117,9 +128,13 @@ class Worker:
     def run(self) -> None:
         idle = get_settings().pipeline_idle_sleep_s
         log.info("pipeline worker started")
+        next_refresh = 0.0
         while not self._stop.is_set():
             try:
                 done = _process_with_retry(self.batch_size, self.url)
+                if time.monotonic() >= next_refresh:
+                    next_refresh = time.monotonic() + SEGMENT_REFRESH_CHECK_S
+                    refresh_due(self.url)
             except Exception:
                 log.exception("pipeline batch failed; retrying after a pause")
                 done = 0

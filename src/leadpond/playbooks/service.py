@@ -20,6 +20,7 @@ from leadpond.rules.backfill import BackfillReport, backfill
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
 from leadpond.rules.ruleset import Ruleset
+from leadpond.segments.service import sync_from_playbook
 
 
 class PlaybookInvalid(LeadpondError):
@@ -147,6 +148,9 @@ def _store(
             )
         )
     report = backfill(session, workspace_id) if replay else None
+    sync_from_playbook(
+        session, workspace_id, valid.playbook.segments, rebuild_all=changed or replay
+    )
     return ApplyResult(version=version, changed=changed, backfill=report)
 
 

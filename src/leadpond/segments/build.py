@@ -1,0 +1,144 @@
+"""The set-based path: one SQL statement per segment answers for the whole workspace.
+
+A full build compares that answer with the stored membership and records only the difference,
+so rebuilding an up-to-date segment writes nothing. Previews run the same statement unsaved.
+"""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, not_, select, update
+from sqlalchemy.orm import Session
+
+from leadpond.accounts.models import Account, PersonAccount
+from leadpond.conditions.ast import Condition
+from leadpond.conditions.sql import definite, to_sql
+from leadpond.db.engine import is_postgres
+from leadpond.profiles.models import Person
+from leadpond.segments.definitions import DYNAMIC, PERSON, WorkspaceSegments
+from leadpond.segments.membership import record_changes
+from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
+
+
+@dataclass
+class BuildReport:
+    segment: str
+    members: int
+    entered: int
+    exited: int
+    seconds: float
+
+
+def person_filter(
+    session: Session, loaded: WorkspaceSegments, condition: Condition, now: datetime
+) -> list[Any]:
+    """WHERE clauses over ``Person`` for the live people matching the condition."""
+    return [
+        Person.workspace_id == loaded.workspace_id,
+        Person.merged_into_id.is_(None),
+        to_sql(condition, loaded.sql_context(session, now)),
+    ]
+
+
+def account_filter(
+    session: Session,
+    loaded: WorkspaceSegments,
+    condition: Condition,
+    match: str,
+    now: datetime,
+) -> list[Any]:
+    """WHERE clauses over ``Account`` for accounts whose people match any/all/none."""
+    test = to_sql(condition, loaded.sql_context(session, now))
+    linked = (
+        select(PersonAccount.account_id)
+        .join(Person, Person.id == PersonAccount.person_id)
+        .where(PersonAccount.workspace_id == loaded.workspace_id, Person.merged_into_id.is_(None))
+    )
+    scope = Account.workspace_id == loaded.workspace_id
+    if match == "any":
+        return [scope, Account.id.in_(linked.where(test))]
+    if match == "none":
+        return [scope, Account.id.not_in(linked.where(test))]
+    return [scope, Account.id.in_(linked), Account.id.not_in(linked.where(not_(definite(test))))]
+
+
+def matching_ids(
+    session: Session,
+    loaded: WorkspaceSegments,
+    condition: Condition,
+    level: str,
+    match: str | None,
+    now: datetime,
+) -> Select[Any]:
+    """The ids (people or accounts) the condition selects now."""
+    if level == PERSON:
+        return select(Person.id).where(*person_filter(session, loaded, condition, now))
+    return select(Account.id).where(
+        *account_filter(session, loaded, condition, match or "any", now)
+    )
+
+
+def current_members(session: Session, segment: Segment) -> set[int]:
+    """The stored membership of a segment."""
+    if segment.level == PERSON:
+        query = select(SegmentMember.person_id).where(SegmentMember.segment_id == segment.id)
+    else:
+        query = select(SegmentAccountMember.account_id).where(
+            SegmentAccountMember.segment_id == segment.id
+        )
+    return set(session.scalars(query))
+
+
+def lock_segments(session: Session, segment_ids: Iterable[int]) -> None:
+    """Serialise writers of these segments (PostgreSQL row locks; SQLite has one writer)."""
+    ids = sorted(segment_ids)
+    if ids and is_postgres(session):
+        session.execute(select(Segment.id).where(Segment.id.in_(ids)).with_for_update())
+
+
+def rebuild(
+    session: Session,
+    loaded: WorkspaceSegments,
+    segment: Segment,
+    now: datetime,
+    reason: str = "full rebuild",
+) -> BuildReport:
+    """Recompute a dynamic segment from scratch and record who entered and who left."""
+    started = time.perf_counter()
+    condition = loaded.conditions.get(segment.id)
+    if segment.kind != DYNAMIC or condition is None:
+        members = current_members(session, segment)
+        return BuildReport(segment.key, len(members), 0, 0, 0.0)
+    lock_segments(session, [segment.id])
+    query = matching_ids(session, loaded, condition, segment.level, segment.account_match, now)
+    matched = set(session.scalars(query))
+    current = current_members(session, segment)
+    entered, exited = matched - current, current - matched
+    record_changes(session, segment, entered, exited, now, reason)
+    seconds = time.perf_counter() - started
+    session.execute(
+        update(Segment)
+        .where(Segment.id == segment.id)
+        .values(member_count=len(matched), last_built_at=now, last_build_seconds=seconds)
+    )
+    return BuildReport(segment.key, len(matched), len(entered), len(exited), round(seconds, 4))
+
+
+def preview(
+    session: Session,
+    loaded: WorkspaceSegments,
+    condition: Condition,
+    level: str,
+    match: str | None,
+    now: datetime,
+    sample: int = 20,
+) -> tuple[int, list[int]]:
+    """How many people (or accounts) an unsaved condition selects, and the first few ids."""
+    query = matching_ids(session, loaded, condition, level, match, now)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    column = Person.id if level == PERSON else Account.id
+    ids = list(session.scalars(query.order_by(column).limit(sample)))
+    return int(count), ids

@@ -1,0 +1,226 @@
+"""The live path: re-evaluate only the people a change touched, with the real-time evaluator.
+
+The pipeline stage runs last in every batch (after identity, profiles, accounts and rules), so
+it sees the batch's final tags, scores and stages. Merges, unmerges and rebuilds arrive through
+``pipeline.hooks.people_changed``.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+# Imported for their people_changed handlers: links and rule state must be recomputed before
+# memberships are (handlers run in registration order).
+import leadpond.accounts.service
+import leadpond.rules.service
+from leadpond.accounts.models import PersonAccount
+from leadpond.conditions.evaluate import EventRecord, matches
+from leadpond.kit.clock import utcnow
+from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.hooks import on_people_changed
+from leadpond.profiles.models import Person
+from leadpond.rules.state import chunks, record_of
+from leadpond.segments.build import lock_segments
+from leadpond.segments.definitions import ACCOUNT, PERSON, STATIC, WorkspaceSegments, load_segments
+from leadpond.segments.membership import Reasons, record_changes
+from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
+from leadpond.segments.snapshots import account_people, load_snapshots, needs_of
+
+_HANDLERS_FIRST = (leadpond.accounts.service, leadpond.rules.service)
+
+
+def evaluate_people(
+    session: Session,
+    loaded: WorkspaceSegments,
+    person_ids: Iterable[int],
+    now: datetime,
+    reasons: Reasons,
+    *,
+    pending: Iterable[tuple[int, EventRecord]] = (),
+    only: Iterable[Segment] | None = None,
+) -> int:
+    """Re-evaluate dynamic person segments for these people; returns entries + exits written.
+
+    People that are no longer live (merged away) leave every dynamic segment.
+    """
+    segments = list(only) if only is not None else loaded.dynamic(PERSON)
+    segments = [s for s in segments if s.id in loaded.conditions and s.level == PERSON]
+    ids = set(person_ids)
+    if not segments or not ids:
+        return 0
+    nodes = [n for s in segments for n in loaded.expanded(loaded.conditions[s.id])]
+    needs = needs_of(nodes, loaded.context)
+    snaps = load_snapshots(session, loaded.workspace_id, loaded.context, ids, needs, now, pending)
+    lock_segments(session, [s.id for s in segments])
+    held: dict[int, set[int]] = {}
+    for chunk in chunks(ids):
+        for sid, pid in session.execute(
+            select(SegmentMember.segment_id, SegmentMember.person_id).where(
+                SegmentMember.person_id.in_(chunk),
+                SegmentMember.segment_id.in_([s.id for s in segments]),
+            )
+        ):
+            held.setdefault(sid, set()).add(pid)
+    written = 0
+    for segment in segments:
+        condition = loaded.conditions[segment.id]
+        inside = {pid for pid, snap in snaps.items() if matches(condition, snap)}
+        had = held.get(segment.id, set())
+        entered, exited = inside - had, had - inside
+        record_changes(session, segment, entered, exited, now, reasons)
+        written += len(entered) + len(exited)
+    return written
+
+
+def evaluate_accounts(
+    session: Session,
+    loaded: WorkspaceSegments,
+    account_ids: Iterable[int],
+    now: datetime,
+    reason: str,
+) -> int:
+    """Re-evaluate account segments for these accounts; returns entries + exits written."""
+    segments = [s for s in loaded.dynamic(ACCOUNT) if s.id in loaded.conditions]
+    accounts = set(account_ids)
+    if not segments or not accounts:
+        return 0
+    people = account_people(session, loaded.workspace_id, accounts)
+    nodes = [n for s in segments for n in loaded.expanded(loaded.conditions[s.id])]
+    snaps = load_snapshots(
+        session,
+        loaded.workspace_id,
+        loaded.context,
+        {p for ps in people.values() for p in ps},
+        needs_of(nodes, loaded.context),
+        now,
+    )
+    lock_segments(session, [s.id for s in segments])
+    written = 0
+    for segment in segments:
+        condition = loaded.conditions[segment.id]
+        inside = set()
+        for account in accounts:
+            answers = [matches(condition, snaps[p]) for p in people.get(account, ()) if p in snaps]
+            if {
+                "any": any(answers),
+                "all": bool(answers) and all(answers),
+                "none": not any(answers),
+            }[segment.account_match or "any"]:
+                inside.add(account)
+        had: set[int] = set()
+        for chunk in chunks(accounts):
+            had.update(
+                session.scalars(
+                    select(SegmentAccountMember.account_id).where(
+                        SegmentAccountMember.segment_id == segment.id,
+                        SegmentAccountMember.account_id.in_(chunk),
+                    )
+                )
+            )
+        entered, exited = inside - had, had - inside
+        record_changes(session, segment, entered, exited, now, reason)
+        written += len(entered) + len(exited)
+    return written
+
+
+def accounts_of(session: Session, workspace_id: uuid.UUID, person_ids: Iterable[int]) -> set[int]:
+    """The accounts these people are linked to."""
+    found: set[int] = set()
+    for chunk in chunks(person_ids):
+        found.update(
+            session.scalars(
+                select(PersonAccount.account_id).where(
+                    PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def with_colleagues(
+    session: Session, loaded: WorkspaceSegments, person_ids: set[int], accounts: set[int]
+) -> set[int]:
+    """The people plus, when a segment reads accounts or colleagues, everyone at their accounts."""
+    if not any(loaded.uses_accounts(s) for s in loaded.dynamic(PERSON)):
+        return person_ids
+    members = account_people(session, loaded.workspace_id, accounts)
+    return person_ids | {p for ps in members.values() for p in ps}
+
+
+def segment_batch(batch: Batch) -> None:
+    """Pipeline stage: update the memberships of the people (and accounts) the batch touched."""
+    session = batch.session
+    for workspace_id, events in batch.by_workspace().items():
+        mine = [e for e in events if e.person_id is not None]
+        if not mine or session.scalar(_any_segment(workspace_id)) is None:
+            continue
+        loaded = load_segments(session, workspace_id)
+        reasons: dict[int, str] = {}
+        pending: list[tuple[int, EventRecord]] = []
+        for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
+            assert event.person_id is not None
+            record = record_of(event.id, event.type, event.event, event.timestamp, event.payload)
+            pending.append((event.person_id, record))
+            reasons[event.person_id] = f"{record.name or event.type} (event {event.id})"
+        people = set(reasons)
+        accounts = accounts_of(session, workspace_id, people)
+        candidates = with_colleagues(session, loaded, people, accounts)
+        evaluate_people(session, loaded, candidates, batch.now, reasons, pending=pending)
+        evaluate_accounts(session, loaded, accounts, batch.now, "people at the account changed")
+
+
+def _any_segment(workspace_id: uuid.UUID) -> Select[Any]:
+    return select(Segment.id).where(Segment.workspace_id == workspace_id).limit(1)
+
+
+@on_people_changed
+def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
+    """After a merge, unmerge or rebuild: static memberships follow the survivor, the rest is
+    re-evaluated (merged-away people leave every segment)."""
+    if session.scalar(_any_segment(workspace_id)) is None:
+        return
+    now = utcnow()
+    loaded = load_segments(session, workspace_id)
+    survivors: dict[int, int] = {}
+    for chunk in chunks(person_ids):
+        for pid, into in session.execute(
+            select(Person.id, Person.merged_into_id).where(
+                Person.workspace_id == workspace_id, Person.id.in_(chunk)
+            )
+        ):
+            if into is not None:
+                survivors[pid] = into
+    statics = [s for s in loaded.segments if s.kind == STATIC and s.level == PERSON]
+    if survivors and statics:
+        _move_static(session, statics, survivors, now)
+    everyone = set(person_ids) | set(survivors.values())
+    reasons = {pid: "identity changed (merge, unmerge or rebuild)" for pid in everyone}
+    reasons.update({loser: f"merged into person {into}" for loser, into in survivors.items()})
+    evaluate_people(session, loaded, everyone, now, reasons)
+    evaluate_accounts(
+        session, loaded, accounts_of(session, workspace_id, everyone), now, "identity changed"
+    )
+
+
+def _move_static(
+    session: Session, statics: list[Segment], survivors: dict[int, int], now: datetime
+) -> None:
+    for segment in statics:
+        held = set(
+            session.scalars(
+                select(SegmentMember.person_id).where(
+                    SegmentMember.segment_id == segment.id,
+                    SegmentMember.person_id.in_(set(survivors) | set(survivors.values())),
+                )
+            )
+        )
+        losers = {p for p in held if p in survivors}
+        if not losers:
+            continue
+        gained = {survivors[p] for p in losers} - held
+        record_changes(session, segment, set(), losers, now, "merged into another person")
+        record_changes(session, segment, gained, set(), now, "merged from a listed person")
