@@ -241,10 +241,15 @@ def sync_from_playbook(
                 )
                 update_segment(session, workspace_id, found, update)
     listed = {b.key for b in wanted}
-    for key, segment in existing.items():
-        if segment.origin == "playbook" and key not in listed:
+    leaving = [s for k, s in existing.items() if s.origin == "playbook" and k not in listed]
+    while leaving:
+        loaded = load_segments(session, workspace_id)
+        # Users before the segments they use.
+        free = [s for s in leaving if not any(_refers(loaded, o, s) for o in leaving if o is not s)]
+        for segment in free or leaving[:1]:
             delete_segment(session, workspace_id, segment)
-            changed.append(key)
+            changed.append(segment.key)
+        leaving = [s for s in leaving if s.key not in changed]
     if rebuild_all:
         loaded = load_segments(session, workspace_id)
         for segment in loaded.segments:
