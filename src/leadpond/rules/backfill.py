@@ -4,7 +4,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
@@ -13,7 +13,7 @@ from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.engine import Engine
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
-from leadpond.rules.state import DERIVED, chunks, load_states, record_of
+from leadpond.rules.state import DERIVED, chunks, load_states, properties_column, record_of
 from leadpond.rules.store import write_changes
 
 
@@ -29,25 +29,18 @@ class BackfillReport:
 
 
 def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list[int]) -> None:
-    """Forget what rules computed for these people (manual tags stay)."""
+    """Forget what rules computed for these people of the workspace (manual tags stay).
+
+    The ids were chosen within the workspace, so they alone scope the deletes: adding
+    ``workspace_id`` would make SQLite walk the workspace's index instead of the person's.
+    """
     for table in (ScoreLedger, PersonScore, PersonStage, StageChange):
-        session.execute(
-            delete(table).where(table.workspace_id == workspace_id, table.person_id.in_(person_ids))
-        )
+        session.execute(delete(table).where(table.person_id.in_(person_ids)))
     session.execute(
-        delete(PersonTag).where(
-            PersonTag.workspace_id == workspace_id,
-            PersonTag.person_id.in_(person_ids),
-            PersonTag.source != "manual",
-        )
+        delete(PersonTag).where(PersonTag.person_id.in_(person_ids), PersonTag.source != "manual")
     )
-    session.execute(
-        delete(Event).where(
-            Event.workspace_id == workspace_id,
-            Event.source == DERIVED,
-            or_(Event.person_id.in_(person_ids), Event.origin_person_id.in_(person_ids)),
-        )
-    )
+    # Merges and unmerges move derived events with the others, so person_id finds them all.
+    session.execute(delete(Event).where(Event.person_id.in_(person_ids), Event.source == DERIVED))
 
 
 def backfill(
@@ -79,19 +72,23 @@ def backfill(
         engine = Engine(ruleset)
         rows = session.execute(
             select(
-                Event.id, Event.person_id, Event.type, Event.event, Event.timestamp, Event.payload
+                Event.id,
+                Event.person_id,
+                Event.type,
+                Event.event,
+                Event.timestamp,
+                properties_column(session),
             )
             .where(
-                Event.workspace_id == workspace_id,
                 Event.person_id.in_(ids),
                 Event.processed_at.is_not(None),
                 Event.source != DERIVED,
             )
             .order_by(Event.person_id, Event.timestamp, Event.id)
         )
-        for event_id, pid, kind, name, at, payload in rows:
+        for event_id, pid, kind, name, at, properties in rows:
             report.events += 1
-            engine.apply(states[pid], record_of(event_id, kind, name, at, payload))
+            engine.apply(states[pid], record_of(event_id, kind, name, at, properties))
         write_changes(session, workspace_id, states, engine.out, now)
         report.tags += sum(len(s.tags) for s in states.values())
         report.ledger_entries += len(engine.out.ledger)

@@ -1,10 +1,25 @@
 """Compiling a validated playbook into a ``Ruleset``: parse every condition, check every
 reference (stages, score models, personas, segments, tag categories), index rules by event."""
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from leadpond.conditions.ast import Behaviour, Condition, Persona, Score, Segment, Stage, walk
+from leadpond.conditions.ast import (
+    AccountMatch,
+    AccountPeople,
+    AllOf,
+    AnyOf,
+    Behaviour,
+    Condition,
+    NotOf,
+    Persona,
+    Score,
+    Segment,
+    Stage,
+    Trait,
+    walk,
+)
 from leadpond.conditions.durations import parse_duration
 from leadpond.conditions.evaluate import ConditionContext
 from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
@@ -45,11 +60,11 @@ class _Compiler:
         if placeholders(data):
             if not templated:
                 raise ConditionError("{placeholders} need a rule with an `on` event", path)
-            condition_from_data(_stripplaceholders(data), path)
+            condition_from_data(_strip_placeholders(data), path)
             return Guard(None, template=data)
         parsed = condition_from_data(data, path)
         self.conditions.append((parsed, path))
-        return Guard(parsed)
+        return Guard(parsed, static=path[0] not in ("personas", "segments"))
 
     def trigger(self, trigger: Trigger | None, path: Path) -> CompiledTrigger | None:
         if trigger is None:
@@ -165,10 +180,16 @@ class _Compiler:
             half_lives=half_lives,
         )
         self.check_references(context, stage_keys, models)
-        atoms = [node for cond, _ in self.conditions for node in walk(cond)]
-        atoms += (
-            [node for guard in personas.values() for node in walk(guard.condition)] if False else []
-        )
+        tag_rules = [replace(r, guard=_settle(r.guard, context)) for r in tag_rules]
+        score_rules = [replace(r, guard=_settle(r.guard, context)) for r in score_rules]
+        stage_rules = [_split(r, context) for r in stage_rules]
+        # What the rules need loaded: persona and segment definitions count only where used.
+        atoms = [
+            node
+            for cond, path in self.conditions
+            if path[0] not in ("personas", "segments")
+            for node in _expand(cond, context)
+        ]
         behaviours = [a for a in atoms if isinstance(a, Behaviour)]
         templated = [r.if_ for r in pb.tag_rules] + [k.if_ for k in pb.key_events]
         templated += [r.if_ for m in pb.score_models for r in m.rules]
@@ -237,17 +258,63 @@ def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str
             _acyclic(nested, node.key, context, (*trail, f"{section}:{key}"))
 
 
+_STATIC = (Trait, AccountMatch, AccountPeople, AllOf, AnyOf, NotOf, Persona, Segment)
+
+
+def _static(cond: Condition, context: ConditionContext) -> bool:
+    return all(isinstance(node, _STATIC) for node in _expand(cond, context))
+
+
+def _settle(guard: Guard, context: ConditionContext) -> Guard:
+    """Mark a parsed guard static when it reads only the profile (not events, scores, tags)."""
+    static = guard.condition is not None and _static(guard.condition, context)
+    return replace(guard, static=static)
+
+
+def _split(rule: StageRule, context: ConditionContext) -> StageRule:
+    """Separate a stage rule's profile-only alternatives from those that follow events."""
+    cond = rule.condition
+    if cond is None:
+        return rule
+    if _static(cond, context):
+        return replace(rule, static_part=cond)
+    items = list(cond.items) if isinstance(cond, AnyOf) else [cond]
+    static = [c for c in items if _static(c, context)]
+    dynamic = [c for c in items if not _static(c, context)]
+    dynamic_part = dynamic[0] if len(dynamic) == 1 else AnyOf(items=tuple(dynamic))
+    return replace(
+        rule,
+        static_part=(static[0] if len(static) == 1 else AnyOf(items=tuple(static)))
+        if static
+        else None,
+        dynamic_part=dynamic_part,
+        wakes_on=_wakes_on(dynamic_part),
+    )
+
+
+def _expand(cond: Condition, context: ConditionContext) -> list[Condition]:
+    """Every node of a condition, following persona and segment references into theirs."""
+    found = []
+    for node in walk(cond):
+        found.append(node)
+        if isinstance(node, Persona):
+            found += _expand(context.persona(node.key), context)
+        elif isinstance(node, Segment):
+            found += _expand(context.segment(node.key), context)
+    return found
+
+
 def _maybe(text: str | None) -> timedelta | None:
     return parse_duration(text) if text else None
 
 
-def _stripplaceholders(data: Any) -> Any:
+def _strip_placeholders(data: Any) -> Any:
     if isinstance(data, str):
         return PLACEHOLDER.sub("x", data)
     if isinstance(data, dict):
-        return {k: _stripplaceholders(v) for k, v in data.items()}
+        return {k: _strip_placeholders(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_stripplaceholders(v) for v in data]
+        return [_strip_placeholders(v) for v in data]
     return data
 
 

@@ -35,6 +35,8 @@ class PersonState:
     stage_entered: datetime | None = None
     caps: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     fired: dict[str, list[datetime]] = field(default_factory=dict)
+    # Results of profile-only conditions, which cannot change during one run.
+    static: dict[str, bool] = field(default_factory=dict)
     initial_tags: dict[str, TagRow] = field(default_factory=dict)
     initial_scores: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     initial_stage: tuple[str, datetime] | None = None
@@ -66,6 +68,7 @@ class Engine:
         snap.now = record.timestamp
         self._remember(snap, record)
         queue = deque([record])
+        names = {record.name}
         derived = 0
         while queue:
             current = queue.popleft()
@@ -74,7 +77,8 @@ class Engine:
             derived += len(emitted)
             if derived <= MAX_DERIVED_PER_EVENT:
                 queue.extend(emitted)
-        self._stage(state, record)
+                names.update(e.name for e in emitted)
+        self._stage(state, record, names)
 
     def _remember(self, snap: ProfileSnapshot, record: EventRecord) -> None:
         if record.name in self.rs.history:
@@ -88,8 +92,17 @@ class Engine:
             or not all(field_holds(f, record.properties) for f in trigger.where)
         ):
             return False
+        if guard.static and guard.condition is not None:
+            return self._once(state, id(guard), guard.condition)
         usable, condition = guard.bind(record.properties)
         return usable and (condition is None or matches(condition, state.snap))
+
+    def _once(self, state: PersonState, key: object, condition: Any) -> bool:
+        cache_key = str(key)
+        found = state.static.get(cache_key)
+        if found is None:
+            found = state.static[cache_key] = matches(condition, state.snap)
+        return found
 
     def _tags_and_scores(self, state: PersonState, record: EventRecord) -> list[EventRecord]:
         tag_rules, score_rules = self.rs.rules_for(record.name)
@@ -116,10 +129,10 @@ class Engine:
                     state.snap.tags.discard(tag)
         emitted: list[EventRecord] = []
         for rule in score_rules:
-            if not self._fires(rule.trigger, rule.guard, state, record):
-                continue
             given = state.caps.setdefault(rule.id, [])
             if rule.once and given:
+                continue
+            if not self._fires(rule.trigger, rule.guard, state, record):
                 continue
             points = rule.points
             if rule.cap_points is not None and points > 0:
@@ -213,12 +226,21 @@ class Engine:
             return True
         return self.position[rule.to] > self.position[current]
 
-    def _stage(self, state: PersonState, record: EventRecord) -> None:
+    def _stage(self, state: PersonState, record: EventRecord, names: set[str]) -> None:
         current = state.snap.stage
         for rule in self.stage_rules:
             if not self._allowed(current, rule):
                 continue
-            if rule.condition is None or matches(rule.condition, state.snap):
+            hit = rule.condition is None
+            if not hit and rule.static_part is not None:
+                hit = self._once(state, rule.id, rule.static_part)
+            if (
+                not hit
+                and rule.dynamic_part is not None
+                and (rule.wakes_on is None or not rule.wakes_on.isdisjoint(names))
+            ):
+                hit = matches(rule.dynamic_part, state.snap)
+            if hit:
                 state.snap.stage, state.stage_entered = rule.to, record.timestamp
                 self.out.stage_changes.append(
                     {

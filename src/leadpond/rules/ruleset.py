@@ -29,6 +29,8 @@ class Guard:
 
     condition: Condition | None
     template: Any = None
+    # Only profile atoms (traits, accounts): constant during one run, so evaluated once per person.
+    static: bool = False
 
     def bind(self, properties: dict[str, Any]) -> tuple[bool, Condition | None]:
         """(usable, condition) for this event; unusable when a placeholder has no value."""
@@ -95,6 +97,11 @@ class StageRule:
     to: str
     condition: Condition | None
     allow_regress: bool
+    # The profile-only alternatives (checked once per person per run) and the rest, which is
+    # checked when an event it names happens (``wakes_on``; None: on every event).
+    static_part: Condition | None = None
+    dynamic_part: Condition | None = None
+    wakes_on: frozenset[str] | None = None
 
 
 @dataclass

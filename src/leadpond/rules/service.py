@@ -33,7 +33,8 @@ def apply_batch(batch: Batch) -> None:
         engine = Engine(ruleset)
         for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
             assert event.person_id is not None
-            record = record_of(event.id, event.type, event.event, event.timestamp, event.payload)
+            properties = event.payload.get("properties")
+            record = record_of(event.id, event.type, event.event, event.timestamp, properties)
             engine.apply(states[event.person_id], record)
         write_changes(session, workspace_id, states, engine.out, batch.now)
 

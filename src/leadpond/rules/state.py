@@ -5,12 +5,13 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import JSON, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
 from leadpond.conditions.sql import TYPE_NAMES
+from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
 from leadpond.rules.engine import PersonState, TagRow
@@ -19,6 +20,14 @@ from leadpond.rules.ruleset import Ruleset
 
 CHUNK = 500
 DERIVED = "derived"
+
+
+def properties_column(session: Session) -> Any:
+    """Only an event's properties (contexts are large and conditions never read them)."""
+    if is_postgres(session):
+        return Event.payload["properties"]
+    # SQLAlchemy's JSON index on SQLite quotes objects into strings; extract the JSON text.
+    return type_coerce(func.json_extract(Event.payload, "$.properties"), JSON)
 
 
 def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
@@ -34,10 +43,9 @@ def event_name(kind: str, name: str | None) -> str | None:
 
 
 def record_of(
-    event_id: int, kind: str, name: str | None, at: datetime, payload: Any
+    event_id: int, kind: str, name: str | None, at: datetime, properties: Any
 ) -> EventRecord:
-    """An event as the engine and the conditions see it."""
-    properties = payload.get("properties") if isinstance(payload, dict) else None
+    """An event (and its properties) as the engine and the conditions see it."""
     return EventRecord(
         event_name(kind, name) or "",
         at,
@@ -143,11 +151,11 @@ def _load_history(
         Event.type,
         Event.event,
         Event.timestamp,
-        Event.payload,
+        properties_column(session),
         Event.source,
     )
+    # The ids alone scope the query (see backfill.clear_rule_state for why not workspace_id).
     scope = (
-        Event.workspace_id == workspace_id,
         Event.person_id.in_(ids),
         Event.processed_at.is_not(None),
     )
@@ -165,13 +173,13 @@ def _load_history(
     if clauses:
         queries.append(select(*columns).where(*scope, Event.source != DERIVED, or_(*clauses)))
     for query in queries:
-        for event_id, pid, kind, name, at, payload, source in session.execute(
+        for event_id, pid, kind, name, at, properties, source in session.execute(
             query.order_by(Event.timestamp, Event.id)
         ):
             if event_id in seen:
                 continue
             seen.add(event_id)
-            record = record_of(event_id, kind, name, at, payload)
+            record = record_of(event_id, kind, name, at, properties)
             state = states[pid]
             if source == DERIVED:
                 rule_id = record.properties.get("rule_id")

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
@@ -14,6 +14,11 @@ from leadpond.rules.state import DERIVED
 
 _tag_table = cast(Table, PersonTag.__table__)
 _score_table = cast(Table, PersonScore.__table__)
+
+
+def _core(model: Any) -> Table:
+    """The model's table: Core executemany skips the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)
 
 
 def write_changes(
@@ -70,7 +75,7 @@ def write_changes(
             drop_tags,
         )
     if add_tags:
-        session.execute(insert(PersonTag), add_tags)
+        session.execute(_core(PersonTag).insert(), add_tags)
     if drop_scores:
         session.execute(
             _score_table.delete().where(
@@ -79,23 +84,24 @@ def write_changes(
             drop_scores,
         )
     if add_scores:
-        session.execute(insert(PersonScore), add_scores)
+        session.execute(_core(PersonScore).insert(), add_scores)
     if stage_people:
         session.execute(delete(PersonStage).where(PersonStage.person_id.in_(stage_people)))
     if add_stages:
-        session.execute(insert(PersonStage), add_stages)
+        session.execute(_core(PersonStage).insert(), add_stages)
     if out.ledger:
         session.execute(
-            insert(ScoreLedger), [{"workspace_id": workspace_id, **row} for row in out.ledger]
+            _core(ScoreLedger).insert(),
+            [{"workspace_id": workspace_id, **row} for row in out.ledger],
         )
     if out.stage_changes:
         session.execute(
-            insert(StageChange),
+            _core(StageChange).insert(),
             [{"workspace_id": workspace_id, **row} for row in out.stage_changes],
         )
     if out.derived:
         session.execute(
-            insert(Event), [_derived_event(workspace_id, row, now) for row in out.derived]
+            _core(Event).insert(), [_derived_event(workspace_id, row, now) for row in out.derived]
         )
 
 
