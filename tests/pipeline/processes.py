@@ -47,6 +47,10 @@ class LeadpondProcess:
         assert code is None, f"leadpond exited with {code}:\n{self.log_path.read_text()[-3000:]}"
 
 
+# spawn(args, log file name): the fixture in conftest.py, which kills leftovers at teardown.
+Spawn = Callable[[list[str], str], LeadpondProcess]
+
+
 def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.02) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -55,14 +59,10 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 
         time.sleep(poll_s)
 
 
-def start_server(database_url: str, log_path: Path) -> tuple[LeadpondProcess, str]:
+def start_server(spawn: Spawn, log_name: str) -> tuple[LeadpondProcess, str]:
     """``leadpond serve --no-worker`` on a free port, once it answers /healthz."""
     port = free_port()
-    server = LeadpondProcess(
-        ["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
-        database_url,
-        log_path,
-    )
+    server = spawn(["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)], log_name)
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
