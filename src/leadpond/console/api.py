@@ -4,7 +4,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from leadpond.console import accounts_view, dashboard, directory, person_view
 from leadpond.console.schemas import (
@@ -30,6 +30,8 @@ router = APIRouter(prefix="/api/v1", tags=["console"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Text = Annotated[str | None, Query(max_length=200)]
+# Ids beyond 64 bits cannot name a row (SQLite would overflow): 404 is not the answer, 422 is.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/search/people", response_model=PersonRowPage)
@@ -41,7 +43,7 @@ def search_people(
     ] = None,
     tag: Text = None,
     stage: Text = None,
-    account_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     score_model: Text = None,
     min_score: Annotated[float | None, Query(ge=-1e12, le=1e12)] = None,
     sort: Annotated[str, Query(description=", ".join(directory.SORT_NAMES))] = "-last_seen",
@@ -66,7 +68,7 @@ def search_people(
 
 @router.get("/people/{person_id}/identifiers", response_model=IdentifierSourcePage)
 def person_identifiers(
-    person_id: int, actor: ApiActor, session: ReadSession
+    person_id: RowId, actor: ApiActor, session: ReadSession
 ) -> IdentifierSourcePage:
     """The person's identifiers, each with the channel that first brought it."""
     person = get_person(session, actor.workspace_id, person_id)
@@ -77,7 +79,7 @@ def person_identifiers(
 
 
 @router.get("/people/{person_id}/accounts", response_model=PersonAccountPage)
-def person_accounts(person_id: int, actor: ApiActor, session: ReadSession) -> PersonAccountPage:
+def person_accounts(person_id: RowId, actor: ApiActor, session: ReadSession) -> PersonAccountPage:
     """The accounts the person works at, with decision-chain role and title."""
     person = get_person(session, actor.workspace_id, person_id)
     found = person_view.accounts_of(session, actor.workspace_id, person.id)
@@ -98,7 +100,9 @@ def search_accounts(
 
 
 @router.get("/accounts/{account_id}/overview", response_model=AccountOverviewRead)
-def account_overview(account_id: int, actor: ApiActor, session: ReadSession) -> AccountOverviewRead:
+def account_overview(
+    account_id: RowId, actor: ApiActor, session: ReadSession
+) -> AccountOverviewRead:
     """The account's people by decision-chain role, committee coverage and weekly engagement."""
     found = accounts_view.overview(session, actor.workspace_id, account_id, utcnow().date())
     return AccountOverviewRead(

@@ -117,8 +117,8 @@ def new_people(
         if is_postgres(session)
         else func.strftime("%Y-%m-%d", Person.first_seen_at)
     )
-    rows = session.execute(
-        select(channel_of_first_event(), day, func.count(func.distinct(Person.id)))
+    firsts = (
+        select(channel_of_first_event().label("channel"), day.label("day"), Person.id.label("pid"))
         .join(
             Event,
             (Event.person_id == Person.id) & (Event.timestamp == Person.first_seen_at),
@@ -129,7 +129,12 @@ def new_people(
             Person.first_seen_at >= low,
             Person.first_seen_at < high,
         )
-        .group_by(channel_of_first_event(), day)
+        .subquery()
+    )
+    rows = session.execute(
+        select(firsts.c.channel, firsts.c.day, func.count(func.distinct(firsts.c.pid))).group_by(
+            firsts.c.channel, firsts.c.day
+        )
     )
     series: dict[str, dict[str, int]] = {}
     for channel, when, count in rows:
@@ -176,7 +181,7 @@ def score_histogram(
     width = max((float(high) - float(low)) / buckets, 1e-9)
     raw_band = func.floor((PersonScore.points - low) / width)
     band = case((raw_band >= buckets, buckets - 1), else_=raw_band)
-    counts: dict[Any, int] = dict(
+    counts: dict[Any, int] = _pairs(
         session.execute(select(band, func.count()).where(*where).group_by(band))
     )
     return [

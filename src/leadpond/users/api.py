@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Response
+from fastapi import APIRouter, Cookie, Path, Response
 
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
@@ -23,6 +23,7 @@ from leadpond.workspaces.service import get_workspace
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)]
 
 
@@ -124,7 +125,7 @@ def add_member(body: MemberCreate, actor: AdminActor, session: WriteSession) -> 
 
 @router.put("/users/{user_id}/role", response_model=MemberRead)
 def change_role(
-    user_id: int, body: RoleBody, actor: AdminActor, session: WriteSession
+    user_id: UserId, body: RoleBody, actor: AdminActor, session: WriteSession
 ) -> MemberRead:
     """Change a member's role in this workspace."""
     service.role_in(session, user_id, actor.workspace_id)
@@ -133,6 +134,6 @@ def change_role(
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def remove_member(user_id: int, actor: AdminActor, session: WriteSession) -> None:
+def remove_member(user_id: UserId, actor: AdminActor, session: WriteSession) -> None:
     """Remove the user from this workspace (their other workspaces are untouched)."""
     service.revoke_membership(session, user_id, actor.workspace_id)

@@ -78,14 +78,16 @@ def header(v: Visit, title: str) -> None:
                 {str(w.id): w.name for w, _role in choices},
                 value=str(v.actor.workspace_id),
                 on_change=lambda e: _switch(v, str(e.value)),
-            ).props("dense dark outlined options-dense").classes("min-w-40").mark("workspace")
+            ).props("dense dark outlined options-dense").classes("min-w-40 lp-workspace").mark(
+                "workspace"
+            )
         else:
             ui.label(choices[0][0].name if choices else "")
         ui.select(
             LOCALE_NAMES,
             value=v.actor.locale,
             on_change=lambda e: _set_locale(v, str(e.value)),
-        ).props("dense dark outlined options-dense").mark("language")
+        ).props("dense dark outlined options-dense").classes("lp-language").mark("language")
         ui.label(f"{v.actor.name} ({_(v.actor.role.value)})").classes("text-sm")
         with ui.element("form").props(f'method="post" action="{v.href("/logout")}"'):
             ui.button(_("Log out"), icon="logout").props(

@@ -81,7 +81,7 @@ def people_page(request: Request) -> RedirectResponse | None:
         search = (
             ui.input(_("Name, email, phone or company"))
             .props("clearable")
-            .classes("w-80")
+            .classes("w-80 lp-search")
             .mark("search")
         )
         tag = ui.input(_("Tag")).props("clearable").classes("w-40").mark("tag")
@@ -92,7 +92,7 @@ def people_page(request: Request) -> RedirectResponse | None:
         )
         sort = ui.select(sorts, value=query.sort, label=_("Sort")).classes("w-48").mark("sort")
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
-    summary = ui.label().mark("total")
+    summary = ui.label().classes("lp-total").mark("total")
     table = ui.table(columns=people_columns(v), rows=[], row_key="id").classes("w-full")
     table.props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'")
     table.add_slot("body-cell-name", NAME_CELL)

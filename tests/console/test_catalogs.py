@@ -1,0 +1,27 @@
+"""Every console text has a Chinese translation; English falls back to the message id."""
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from leadpond.console.i18n import catalog, translator
+
+PAGES = Path(__file__).resolve().parents[2] / "src" / "leadpond" / "console" / "pages"
+
+
+def test_every_console_text_is_translated_to_chinese() -> None:
+    ids = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(PAGES), method_map=[("**.py", "python")], keywords={"_": None}
+        )
+    }
+    assert len(ids) > 40
+    chinese = catalog("zh_CN")
+    assert sorted(i for i in ids if i not in chinese) == []
+
+
+def test_english_shows_the_ids_and_unknown_locales_fall_back_to_chinese() -> None:
+    assert translator("en")("People") == "People"
+    assert translator("zh_CN")("People") == "人员"
+    assert translator("xx")("Log in") == "登录"

@@ -1,0 +1,99 @@
+"""The people directory, account views and dashboard, through the console's REST API."""
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tracker
+
+
+def _world(track: Tracker) -> None:
+    track.identify(
+        "u1",
+        traits={
+            "name": "张伟",
+            "email": "zhang.wei@xinghuan.cn",
+            "phone": "15876543219",
+            "company": "北京星环信息科技有限公司",
+            "title": "CIO",
+        },
+    )
+    track.identify(
+        "u2",
+        traits={
+            "name": "Alice Chen",
+            "email": "alice@xinghuan.cn",
+            "company": "星环科技",
+            "title": "采购经理",
+        },
+    )
+    track.identify("u3", traits={"name": "王芳", "email": "wangfang@qq.com"})
+    for _ in range(3):
+        track.track("Page Viewed", "u3")
+
+
+def test_search_finds_people_by_name_email_phone_and_company(
+    api: TestClient, track: Tracker
+) -> None:
+    _world(track)
+
+    def names(**params: str) -> list[str]:
+        body = api.get("/api/v1/search/people", params=params).json()
+        assert body["total"] == len(body["items"])
+        return sorted(item["name"] for item in body["items"])
+
+    assert names(q="张") == ["张伟"]
+    assert names(q="alice") == ["Alice Chen"]
+    assert names(q="zhang.wei@") == ["张伟"]
+    assert names(q="1587654") == ["张伟"]
+    assert names(q="星环科技") == ["Alice Chen", "张伟"]
+    assert names(q="nobody") == []
+    assert names() == ["Alice Chen", "张伟", "王芳"]
+
+
+def test_directory_sorts_and_pages_in_the_database(api: TestClient, track: Tracker) -> None:
+    _world(track)
+    busiest = api.get("/api/v1/search/people", params={"sort": "-events", "limit": 1}).json()
+    assert busiest["total"] == 3
+    assert [i["name"] for i in busiest["items"]] == ["王芳"]
+    second = api.get(
+        "/api/v1/search/people", params={"sort": "name", "limit": 1, "offset": 1}
+    ).json()
+    assert [i["name"] for i in second["items"]] == ["张伟"]
+    bad = api.get("/api/v1/search/people", params={"sort": "shoe_size"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_input"
+
+
+def test_account_overview_groups_people_by_role(api: TestClient, track: Tracker) -> None:
+    _world(track)
+    person = api.get("/api/v1/search/people", params={"q": "张"}).json()["items"][0]
+    assert person["company"] and person["account_id"]
+    overview = api.get(f"/api/v1/accounts/{person['account_id']}/overview").json()
+    members = {p["name"] for rows in overview["people_by_role"].values() for p in rows}
+    assert {"张伟", "Alice Chen"} <= members
+    assert overview["coverage"]["executive"] >= 1
+    assert 0 < overview["coverage_ratio"] <= 1
+    assert len(overview["engagement"]) == 26
+    links = api.get(f"/api/v1/people/{person['id']}/accounts").json()
+    assert links["items"][0]["account_id"] == person["account_id"]
+    listed = api.get("/api/v1/search/accounts").json()
+    assert any(a["id"] == person["account_id"] and a["people"] >= 2 for a in listed["items"])
+
+
+def test_identifiers_show_the_source_that_brought_them(api: TestClient, track: Tracker) -> None:
+    _world(track)
+    person = api.get("/api/v1/search/people", params={"q": "王"}).json()["items"][0]
+    found = api.get(f"/api/v1/people/{person['id']}/identifiers").json()
+    assert {(i["type"], i["value"]) for i in found["items"]} >= {("email", "wangfang@qq.com")}
+    assert all(i["source"] for i in found["items"])
+
+
+def test_dashboard_counts_new_people_and_checks_the_range(api: TestClient, track: Tracker) -> None:
+    _world(track)
+    board = api.get("/api/v1/dashboard").json()
+    assert board["people_total"] == 3
+    assert board["people_new"] == 3
+    assert sum(n for series in board["new_people"].values() for n in series.values()) == 3
+    assert board["events"] >= 6
+    steps = [step["stage"] for step in board["funnel"]]
+    assert len(steps) == len(set(steps))
+    bad = api.get("/api/v1/dashboard", params={"start": "2026-02-01", "end": "2026-01-01"})
+    assert bad.status_code == 400

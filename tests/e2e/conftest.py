@@ -1,0 +1,96 @@
+"""A live leadpond (demo world + ``leadpond serve``) per database backend, for browser tests."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import PG_ADMIN_URL, _postgres_available
+
+DEMO_PEOPLE = 300
+LEADPOND = str(Path(sys.executable).parent / "leadpond")
+
+
+@dataclass
+class LiveServer:
+    backend: str
+    base_url: str
+    email: str
+    password: str
+    api_key: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _database(backend: str, home: Path) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        return f"sqlite:///{home / 'leadpond.db'}", None
+    problem = _postgres_available()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"leadpond_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}", name
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """``leadpond demo --ensure`` then ``leadpond serve`` on a free loopback port."""
+    backend = request.param
+    home = tmp_path_factory.mktemp(f"live-{backend}")
+    url, pg_name = _database(backend, home)
+    port = _free_port()
+    env = {**os.environ, "LEADPOND_DATABASE_URL": url, "LEADPOND_PORT": str(port)}
+    subprocess.run(
+        [LEADPOND, "demo", "--ensure", "--people", str(DEMO_PEOPLE)],
+        cwd=home,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    console = json.loads((home / "var" / "demo-console.json").read_text())
+    keys = json.loads((home / "var" / "demo-credentials.json").read_text())
+    log = (home / "serve.log").open("w")
+    server = subprocess.Popen(
+        [LEADPOND, "serve", "--port", str(port)], cwd=home, env=env, stdout=log, stderr=log
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"server did not start: {(home / 'serve.log').read_text()[-2000:]}")
+        yield LiveServer(backend, base_url, console["email"], console["password"], keys["api_key"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        if pg_name:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')

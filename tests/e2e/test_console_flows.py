@@ -1,0 +1,107 @@
+"""The console as a marketer uses it, in Debian's headless chromium driven by Playwright."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    context.close()
+
+
+def shot(page: Page, server: LiveServer, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SCREENSHOTS / f"{server.backend}-{name}.png"), full_page=True)
+
+
+def log_in(page: Page, server: LiveServer, password: str | None = None) -> None:
+    page.goto(f"{server.base_url}/console/login")
+    page.fill("input[name=email]", server.email)
+    page.fill("input[name=password]", password or server.password)
+    page.click("button[type=submit]")
+
+
+def test_wrong_password_stays_on_the_login_page(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, password="not the password")
+    expect(page).to_have_url(f"{live_server.base_url}/console/login?error=1")
+    expect(page.get_by_text("邮箱或密码错误")).to_be_visible()
+
+
+def test_marketer_finds_a_person_opens_360_switches_language(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    expect(page.get_by_text("生命周期漏斗")).to_be_visible()
+    shot(page, live_server, "dashboard")
+
+    page.goto(f"{base}/console/people")
+    expect(page.locator(".lp-total")).to_contain_text("共 ")
+    first_email = page.locator("table tbody tr td:nth-child(2)").filter(has_text="@").first
+    email = first_email.inner_text().strip()
+    shot(page, live_server, "people")
+    page.locator(".lp-search input").fill(email)
+    page.locator(".lp-search input").press("Enter")
+    expect(page.locator("table tbody tr")).to_have_count(1)
+    page.locator("table tbody tr a").first.click()
+
+    expect(page).to_have_url(f"{base}/console/people/" + page.url.rsplit("/", 1)[-1])
+    expect(page.get_by_text("身份标识")).to_be_visible()
+    expect(page.get_by_text(email).first).to_be_visible()
+    shot(page, live_server, "person")
+    page.get_by_role("tab", name="时间线").click()
+    expect(page.get_by_text("个事件")).to_be_visible()
+    shot(page, live_server, "person-timeline")
+
+    page.locator(".lp-language").click()
+    page.get_by_role("option", name="English").click()
+    expect(page.get_by_text("Identities")).to_be_visible()
+    page.goto(f"{base}/console/accounts")
+    expect(page.get_by_role("link", name="Accounts")).to_be_visible()
+    page.locator("table tbody tr a").first.click()
+    expect(page.get_by_text("Buying committee coverage")).to_be_visible()
+    shot(page, live_server, "account")
+    page.locator(".lp-language").click()
+    page.get_by_role("option", name="中文").click()
+    expect(page.get_by_text("采购决策链覆盖率")).to_be_visible()
+
+    page.get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(f"{base}/console/login")
+    page.goto(f"{base}/console/people")
+    expect(page).to_have_url(f"{base}/console/login")
