@@ -166,6 +166,7 @@ def test_python_and_sql_agree(
     assert [pid in found for pid in ids] == expected, (data, world)
 
 
+@settings(deadline=None)
 @given(st.data())
 def test_strategies_produce_valid_conditions(data: st.DataObject) -> None:
     condition_from_data(data.draw(gen.conditions()))

@@ -13,7 +13,14 @@ from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.engine import Engine
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
-from leadpond.rules.state import DERIVED, chunks, load_states, properties_column, record_of
+from leadpond.rules.state import (
+    DERIVED,
+    chunks,
+    json_member,
+    load_states,
+    properties_column,
+    record_of,
+)
 from leadpond.rules.store import write_changes
 
 
@@ -78,6 +85,7 @@ def backfill(
                 Event.event,
                 Event.timestamp,
                 properties_column(session),
+                json_member(session, "traits"),
             )
             .where(
                 Event.person_id.in_(ids),
@@ -86,9 +94,10 @@ def backfill(
             )
             .order_by(Event.person_id, Event.timestamp, Event.id)
         )
-        for event_id, pid, kind, name, at, properties in rows:
+        for event_id, pid, kind, name, at, properties, traits in rows:
             report.events += 1
-            engine.apply(states[pid], record_of(event_id, kind, name, at, properties))
+            record = record_of(event_id, kind, name, at, properties)
+            engine.apply(states[pid], record, traits if kind == "identify" else None)
         write_changes(session, workspace_id, states, engine.out, now)
         report.tags += sum(len(s.tags) for s in states.values())
         report.ledger_entries += len(engine.out.ledger)

@@ -14,6 +14,13 @@ from leadpond.rules.ruleset import CompiledTrigger, Guard, Ruleset, StageRule, f
 MAX_DERIVED_PER_EVENT = 16
 
 
+def merge_traits(traits: dict[str, Any], asserted: Any) -> dict[str, Any]:
+    """Traits after one identify call (non-null values win), as conditions see them."""
+    if not isinstance(asserted, dict) or not asserted:
+        return traits
+    return {**traits, **{k: v for k, v in asserted.items() if v is not None}}
+
+
 @dataclass
 class TagRow:
     tag: str
@@ -62,9 +69,17 @@ class Engine:
             key=lambda r: (r.to not in self.detours, -self.position.get(r.to, -1)),
         )
 
-    def apply(self, state: PersonState, record: EventRecord) -> None:
-        """Apply one event (at its own time) and whatever it derives."""
+    def apply(
+        self, state: PersonState, record: EventRecord, traits: dict[str, Any] | None = None
+    ) -> None:
+        """Apply one event (at its own time) and whatever it derives.
+
+        Identify calls pass their ``traits``, so conditions see the traits as they were then.
+        """
         snap = state.snap
+        if traits:
+            snap.traits = merge_traits(snap.traits, traits)
+            state.static.clear()
         snap.now = record.timestamp
         self._remember(snap, record)
         queue = deque([record])

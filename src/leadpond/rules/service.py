@@ -13,7 +13,7 @@ from leadpond.rules.active import current_ruleset
 from leadpond.rules.backfill import backfill, clear_rule_state
 from leadpond.rules.engine import Engine
 from leadpond.rules.models import PersonTag
-from leadpond.rules.state import chunks, load_states, record_of
+from leadpond.rules.state import chunks, load_states, record_of, traits_before
 from leadpond.rules.store import write_changes
 
 
@@ -30,12 +30,17 @@ def apply_batch(batch: Batch) -> None:
         people = {e.person_id for e in mine if e.person_id is not None}
         since = min(e.timestamp for e in mine)
         states = load_states(session, workspace_id, ruleset, people, since=since, fresh=False)
+        # People identified in this batch: conditions see their traits as of each event.
+        identified = {e.person_id for e in mine if e.type == "identify" and e.person_id}
+        for pid, traits in traits_before(session, identified).items():
+            states[pid].snap.traits = traits
         engine = Engine(ruleset)
         for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
             assert event.person_id is not None
             properties = event.payload.get("properties")
             record = record_of(event.id, event.type, event.event, event.timestamp, properties)
-            engine.apply(states[event.person_id], record)
+            asserted = event.payload.get("traits") if event.type == "identify" else None
+            engine.apply(states[event.person_id], record, asserted)
         write_changes(session, workspace_id, states, engine.out, batch.now)
 
 

@@ -14,7 +14,7 @@ from leadpond.conditions.sql import TYPE_NAMES
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
-from leadpond.rules.engine import PersonState, TagRow
+from leadpond.rules.engine import PersonState, TagRow, merge_traits
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger
 from leadpond.rules.ruleset import Ruleset
 
@@ -24,10 +24,15 @@ DERIVED = "derived"
 
 def properties_column(session: Session) -> Any:
     """Only an event's properties (contexts are large and conditions never read them)."""
+    return json_member(session, "properties")
+
+
+def json_member(session: Session, name: str) -> Any:
+    """One top-level member of the event payload, decoded, on either database."""
     if is_postgres(session):
-        return Event.payload["properties"]
+        return Event.payload[name]
     # SQLAlchemy's JSON index on SQLite quotes objects into strings; extract the JSON text.
-    return type_coerce(func.json_extract(Event.payload, "$.properties"), JSON)
+    return type_coerce(func.json_extract(Event.payload, f"$.{name}"), JSON)
 
 
 def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
@@ -81,7 +86,10 @@ def load_states(
         for pid, traits in session.execute(
             select(Person.id, Person.traits).where(Person.id.in_(ids))
         ):
-            snap = ProfileSnapshot(now=datetime.min, context=ruleset.context, traits=traits or {})
+            # A replay rebuilds traits from the identify calls as it goes.
+            snap = ProfileSnapshot(
+                now=datetime.min, context=ruleset.context, traits={} if fresh else traits or {}
+            )
             states[pid] = PersonState(person_id=pid, snap=snap)
         tag_rows = session.scalars(select(PersonTag).where(PersonTag.person_id.in_(ids)))
         for tag in tag_rows:
@@ -263,3 +271,21 @@ def load_profiles(
         ):
             found[pid].stage = stage
     return found
+
+
+def traits_before(session: Session, person_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Each person's traits from their already processed identify calls, in time order."""
+    folded: dict[int, dict[str, Any]] = {pid: {} for pid in person_ids}
+    for ids in chunks(person_ids):
+        rows = session.execute(
+            select(Event.person_id, json_member(session, "traits"))
+            .where(
+                Event.person_id.in_(ids),
+                Event.type == "identify",
+                Event.processed_at.is_not(None),
+            )
+            .order_by(Event.person_id, Event.timestamp, Event.id)
+        )
+        for pid, asserted in rows:
+            folded[pid] = merge_traits(folded[pid], asserted)
+    return folded
