@@ -72,5 +72,5 @@ def start_server(spawn: Spawn, log_name: str) -> tuple[LeadpondProcess, str]:
         except httpx.TransportError:
             return False
 
-    wait_until(healthy, timeout_s=30, poll_s=0.05)
+    wait_until(healthy, timeout_s=60, poll_s=0.05)
     return server, url

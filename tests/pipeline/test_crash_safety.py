@@ -92,7 +92,7 @@ def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(
     stop = threading.Event()
 
     def send(sender: int) -> None:
-        with httpx.Client(base_url=url, auth=(workspace.write_key, ""), timeout=10) as http:
+        with httpx.Client(base_url=url, auth=(workspace.write_key, ""), timeout=30) as http:
             for n in range(10_000):
                 if stop.is_set():
                     return
@@ -141,7 +141,7 @@ def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(
     server, url = start_server(spawn, "serve-again.log")
     duplicates = 0
     try:
-        with httpx.Client(base_url=url, auth=(workspace.write_key, ""), timeout=10) as http:
+        with httpx.Client(base_url=url, auth=(workspace.write_key, ""), timeout=30) as http:
             for ids in attempted:
                 batch = [
                     {"type": "track", "userId": "retry", "event": "Viewed Pricing", "messageId": m}
@@ -153,7 +153,9 @@ def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(
                 duplicates += response.json().get("duplicates", 0)
     finally:
         server.kill_9()
-    assert duplicates == len(stored)
+    # At least every acknowledged message was already there. (More may be: on PostgreSQL a killed
+    # server's last COMMIT, already sent, can still land after the kill; it was never answered.)
+    assert duplicates >= sum(len(ids) for ids in acknowledged)
     with read_only() as session:
         stored_ids = list(
             session.scalars(
