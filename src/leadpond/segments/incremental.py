@@ -23,12 +23,12 @@ from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import Batch
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
-from leadpond.rules.state import chunks, record_of
+from leadpond.rules.state import chunks
 from leadpond.segments.build import lock_segments
 from leadpond.segments.definitions import ACCOUNT, PERSON, STATIC, WorkspaceSegments, load_segments
 from leadpond.segments.membership import Reasons, record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
-from leadpond.segments.snapshots import account_people, load_snapshots, needs_of
+from leadpond.segments.snapshots import account_people, event_record, load_snapshots, needs_of
 
 _HANDLERS_FIRST = (leadpond.accounts.service, leadpond.rules.service)
 
@@ -163,7 +163,7 @@ def segment_batch(batch: Batch) -> None:
         pending: list[tuple[int, EventRecord]] = []
         for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
             assert event.person_id is not None
-            record = record_of(event.id, event.type, event.event, event.timestamp, event.payload)
+            record = event_record(event.id, event.type, event.event, event.timestamp, event.payload)
             pending.append((event.person_id, record))
             reasons[event.person_id] = f"{record.name or event.type} (event {event.id})"
         people = set(reasons)

@@ -89,6 +89,14 @@ def load_snapshots(
     return snaps
 
 
+def event_record(
+    event_id: int, kind: str, name: str | None, at: datetime, payload: Any
+) -> EventRecord:
+    """A stored event as behaviour conditions see it (its ``properties``)."""
+    properties = payload.get("properties") if isinstance(payload, dict) else None
+    return record_of(event_id, kind, name, at, properties)
+
+
 def _profiles(
     session: Session,
     workspace_id: uuid.UUID,
@@ -153,7 +161,7 @@ def _history(
             )
         )
         for event_id, pid, kind, name, at, payload in rows:
-            record = record_of(event_id, kind, name, at, payload)
+            record = event_record(event_id, kind, name, at, payload)
             snaps[pid].events.setdefault(record.name, []).append(record)
 
 
