@@ -105,3 +105,37 @@ def test_marketer_finds_a_person_opens_360_switches_language(
     expect(page).to_have_url(f"{base}/console/login")
     page.goto(f"{base}/console/people")
     expect(page).to_have_url(f"{base}/console/login")
+
+
+def test_marketer_builds_a_segment_exports_it_and_checks_the_playbook(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    page.goto(f"{base}/console/segments/new")
+    page.locator(".lp-segment-key input").fill("evaluating")
+    page.locator(".lp-segment-name input").fill("评估中的线索")
+    page.locator(".lp-add-tag").click()
+    page.locator(".lp-atom-value input").fill("need:evaluation")
+    expect(page.locator(".lp-yaml textarea")).to_have_value("{tag: 'need:evaluation'}\n")
+    expect(page.locator(".lp-preview-count")).to_contain_text("匹配")
+    shot(page, live_server, "segment-builder")
+    page.locator(".lp-save").click()
+    expect(page).to_have_url(f"{base}/console/segments/evaluating")
+    expect(page.locator(".lp-members")).to_contain_text("名成员")
+    shot(page, live_server, "segment")
+    export = page.request.get(f"{base}/api/v1/segments/evaluating/export?format=csv")
+    assert export.status == 200
+    assert export.headers["content-type"].startswith("text/csv")
+    members = page.locator(".lp-members").inner_text()
+    count = int("".join(ch for ch in members if ch.isdigit()))
+    lines = [line for line in export.text().splitlines() if line.strip()]
+    assert len(lines) == count + 1
+
+    page.goto(f"{base}/console/playbook")
+    expect(page.get_by_text("生命周期阶段")).to_be_visible()
+    page.get_by_role("tab", name="YAML").click()
+    page.locator(".lp-validate").click()
+    expect(page.get_by_text("剧本校验通过")).to_be_visible()
+    shot(page, live_server, "playbook")

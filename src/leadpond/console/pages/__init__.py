@@ -8,6 +8,8 @@ from leadpond.console.pages.dashboard import dashboard_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
 from leadpond.console.pages.person import person_page
+from leadpond.console.pages.playbook import playbook_page
+from leadpond.console.pages.segments import segment_page, segments_page
 
 PAGES = (
     ("/", dashboard_page),
@@ -16,6 +18,9 @@ PAGES = (
     ("/people/{person_id}", person_page),
     ("/accounts", accounts_page),
     ("/accounts/{account_id}", account_page),
+    ("/segments", segments_page),
+    ("/segments/{key}", segment_page),
+    ("/playbook", playbook_page),
 )
 
 

@@ -57,6 +57,8 @@ NAV = (
     ("/", "Dashboard", "insights"),
     ("/people", "People", "people"),
     ("/accounts", "Accounts", "business"),
+    ("/segments", "Segments", "filter_alt"),
+    ("/playbook", "Playbook", "rule"),
 )
 
 
@@ -99,7 +101,7 @@ def header(v: Visit, title: str) -> None:
 def _switch(v: Visit, workspace_id: str) -> None:
     with unit_of_work() as session:
         users.switch_workspace(session, v.token, uuid.UUID(workspace_id))
-    ui.navigate.to(v.href("/"))
+    ui.navigate.to("/")
 
 
 def _set_locale(v: Visit, locale: str) -> None:
