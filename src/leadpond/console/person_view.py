@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.identity.models import Identifier
 from leadpond.ingest.models import Event
+from leadpond.segments.models import Segment, SegmentMember
 
 
 @dataclass
@@ -68,3 +69,16 @@ def accounts_of(
         .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
     )
     return [PersonAccountLink(*row) for row in rows]
+
+
+def segments_of(
+    session: Session, workspace_id: uuid.UUID, person_id: int
+) -> list[tuple[str, str, datetime]]:
+    """(key, name, since) of every person-level segment the person is in now."""
+    rows = session.execute(
+        select(Segment.key, Segment.name, SegmentMember.since)
+        .join(Segment, Segment.id == SegmentMember.segment_id)
+        .where(SegmentMember.workspace_id == workspace_id, SegmentMember.person_id == person_id)
+        .order_by(SegmentMember.since)
+    )
+    return [(key, name or key, since) for key, name, since in rows]

@@ -34,6 +34,7 @@ def person_page(request: Request, person_id: int) -> RedirectResponse | None:
             scores = reads.scores_of(session, ws, person.id)
             stage = reads.stage_of(session, ws, person.id)
             personas = reads.personas_of(session, ws, person.id)
+            member_of = person_view.segments_of(session, ws, person.id)
     except LeadpondError as exc:
         header(v, _("Person"))
         ui.label(exc.message).classes("text-negative").mark("not-found")
@@ -60,6 +61,7 @@ def person_page(request: Request, person_id: int) -> RedirectResponse | None:
             _profile(v, identifiers, accounts, traits, history)
         with ui.tab_panel(rules_tab):
             _rules(v, tags, scores, stage, personas)
+            _segments(v, member_of)
         with ui.tab_panel(timeline_tab):
             timeline_section(v, person.id)
         with ui.tab_panel(merges_tab):
@@ -214,6 +216,18 @@ def _rules(
                     ],
                     f"ledger-{score.model}",
                 )
+
+
+def _segments(v: Visit, member_of: list[tuple[str, str, Any]]) -> None:
+    _ = v._
+    ui.label(_("Segments")).classes("text-lg")
+    with ui.row():
+        for key, name, since in member_of:
+            ui.link(f"{name} ({_('since')} {when(since)})", v.href(f"/segments/{key}")).mark(
+                "segment"
+            )
+        if not member_of:
+            ui.label("–")
 
 
 def _plain(value: Any) -> str:
