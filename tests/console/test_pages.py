@@ -1,0 +1,95 @@
+"""Console page logic with NiceGUI's simulated user (no browser): auth redirect, directory, 360."""
+
+import functools
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_simulation import user_simulation
+
+from leadpond.console.pages import PAGES
+from leadpond.db.engine import unit_of_work
+from leadpond.users import service
+from leadpond.workspaces.auth import SESSION_COOKIE
+from leadpond.workspaces.service import NewWorkspace
+from tests.conftest import Tracker
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def user(backend: str) -> AsyncIterator[User]:
+    async with user_simulation() as simulated:
+        for path, page in PAGES:
+            ui.page(path)(_here(page))
+        yield simulated
+
+
+def _here(page: Callable[..., Any]) -> Callable[..., Any]:
+    """The page under a function of this module: NiceGUI's simulation unloads the modules of the
+    page functions it served when it ends, which must not be leadpond's own."""
+
+    @functools.wraps(page)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return page(*args, **kwargs)
+
+    wrapped.__module__ = __name__
+    return wrapped
+
+
+def log_in(user: User, workspace: NewWorkspace, role: str, locale: str = "zh_CN") -> None:
+    with unit_of_work() as session:
+        account = service.create_user(
+            session, f"{role}-{uuid.uuid4().hex[:6]}@example.com", role, "long enough pw", locale
+        )
+        service.grant(session, account.id, workspace.workspace_id, role)
+        token, _ = service.open_session(session, account, workspace.workspace_id)
+    user.http_client.cookies.set(SESSION_COOKIE, token)
+
+
+async def test_pages_send_strangers_to_the_login_form(user: User) -> None:
+    await user.open("/people")
+    await user.should_see(marker="email")
+    await user.should_see("登录")
+
+
+async def test_people_page_lists_the_workspace_in_chinese(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.identify("u1", traits={"name": "张伟", "email": "zhang.wei@xinghuan.cn"})
+    track.identify("u2", traits={"name": "王芳", "email": "wang.fang@xinghuan.cn"})
+    log_in(user, workspace, "viewer")
+    await user.open("/people")
+    await user.should_see("人员")
+    await user.should_see("第 1–2 条，共 2 人")
+    rows = user.find(marker="people-table").elements.pop().rows
+    assert sorted(row["name"] for row in rows) == ["张伟", "王芳"]
+
+
+async def test_person_page_in_english_shows_identities_and_hides_unmerge_from_viewers(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.identify("u1", traits={"name": "Alice", "email": "alice@example.cn"})
+    log_in(user, workspace, "viewer", locale="en")
+    await user.open("/people")
+    person_id = user.find(marker="people-table").elements.pop().rows[0]["id"]
+    await user.open(f"/people/{person_id}")
+    await user.should_see("Identities")
+    await user.should_see("Timeline")
+    await user.should_not_see(marker="unmerge")
+
+
+async def test_a_person_of_another_workspace_is_not_found(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "viewer")
+    await user.open("/people/999999999")
+    await user.should_see(marker="not-found")
