@@ -82,3 +82,15 @@ def test_rebuild_from_the_cli(track: Tracker, workspace: object) -> None:
     )
     assert result.exit_code == 0, result.output
     assert '"events_moved": 0' in result.output
+
+
+def test_rebuild_leaves_derived_events_with_their_person(track: Tracker, api: TestClient) -> None:
+    track.identify("u1", {"email": "zhao@acme.cn"}, anonymousId="c1")
+    track.track("Trial Requested", user_id="u1")
+    person = api.get("/api/v1/people", params={"user_id": "u1"}).json()["items"][0]
+    before = api.get(f"/api/v1/people/{person['id']}/timeline").json()
+    derived = [e for e in before["items"] if e["source"] == "derived"]
+    assert derived, "the default playbook derives a key event from a trial request"
+    api.post("/api/v1/identity/rebuild").raise_for_status()
+    after = api.get(f"/api/v1/people/{person['id']}/timeline").json()
+    assert {e["message_id"] for e in after["items"]} == {e["message_id"] for e in before["items"]}

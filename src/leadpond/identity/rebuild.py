@@ -19,7 +19,7 @@ from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, decide
 from leadpond.identity.service import PersonIdAllocator
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent
 from leadpond.pipeline.hooks import people_changed
@@ -71,7 +71,11 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
     virtual_of_original: dict[int, int] = {}
     rows = session.execute(
         select(*_COLUMNS)
-        .where(Event.workspace_id == workspace_id, Event.processed_at.is_not(None))
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.processed_at.is_not(None),
+            Event.source != DERIVED_SOURCE,  # owned by their person; rules re-derive them
+        )
         .order_by(Event.id)
         .execution_options(yield_per=chunk)
     )

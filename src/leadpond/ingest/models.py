@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
 
+# Events leadpond writes itself (key events, segment entries…): already processed, never
+# resolved through identifiers, owned by the person they were derived for.
+DERIVED_SOURCE = "derived"
+
 
 class Event(Base):
     """One Segment-spec message. ``processed_at`` NULL means it waits for the pipeline.

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.ingest.spec import (
     MAX_BATCH_EVENTS,
     MAX_REQUEST_BYTES,
@@ -252,3 +252,30 @@ class RateLimiter:
                     retry_after_s=retry_after,
                 )
             self._buckets[workspace_id] = (tokens - events, now)
+
+
+def derived_event_row(
+    workspace_id: uuid.UUID, row: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """An event-log row for an event leadpond derived for a person (``row``: message_id, event,
+    properties, timestamp, person_id); idempotent through its deterministic message id."""
+    payload = {
+        "type": "track",
+        "event": row["event"],
+        "properties": row["properties"],
+        "messageId": row["message_id"],
+        "timestamp": row["timestamp"].isoformat() + "Z",
+    }
+    return {
+        "workspace_id": workspace_id,
+        "message_id": row["message_id"],
+        "type": "track",
+        "event": row["event"],
+        "timestamp": row["timestamp"],
+        "received_at": now,
+        "source": DERIVED_SOURCE,
+        "payload": payload,
+        "person_id": row["person_id"],
+        "origin_person_id": row["person_id"],
+        "processed_at": now,
+    }

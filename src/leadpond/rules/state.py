@@ -12,14 +12,14 @@ from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
 from leadpond.conditions.sql import TYPE_NAMES
 from leadpond.db.engine import is_postgres
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.profiles.models import Person
 from leadpond.rules.engine import PersonState, TagRow, merge_traits
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger
 from leadpond.rules.ruleset import Ruleset
 
 CHUNK = 500
-DERIVED = "derived"
+DERIVED = DERIVED_SOURCE
 
 
 def properties_column(session: Session) -> Any:

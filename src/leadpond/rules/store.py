@@ -8,9 +8,9 @@ from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
+from leadpond.ingest.service import derived_event_row
 from leadpond.rules.engine import Output, PersonState
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
-from leadpond.rules.state import DERIVED
 
 _tag_table = cast(Table, PersonTag.__table__)
 _score_table = cast(Table, PersonScore.__table__)
@@ -101,28 +101,6 @@ def write_changes(
         )
     if out.derived:
         session.execute(
-            _core(Event).insert(), [_derived_event(workspace_id, row, now) for row in out.derived]
+            _core(Event).insert(),
+            [derived_event_row(workspace_id, row, now) for row in out.derived],
         )
-
-
-def _derived_event(workspace_id: uuid.UUID, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    payload = {
-        "type": "track",
-        "event": row["event"],
-        "properties": row["properties"],
-        "messageId": row["message_id"],
-        "timestamp": row["timestamp"].isoformat() + "Z",
-    }
-    return {
-        "workspace_id": workspace_id,
-        "message_id": row["message_id"],
-        "type": "track",
-        "event": row["event"],
-        "timestamp": row["timestamp"],
-        "received_at": now,
-        "source": DERIVED,
-        "payload": payload,
-        "person_id": row["person_id"],
-        "origin_person_id": row["person_id"],
-        "processed_at": now,
-    }

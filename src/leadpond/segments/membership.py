@@ -7,9 +7,9 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
+from leadpond.ingest.service import derived_event_row as derived_event
 from leadpond.kit.clock import isoformat
 from leadpond.rules.state import chunks
-from leadpond.rules.store import _derived_event as derived_event
 from leadpond.segments.definitions import PERSON
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
 
