@@ -14,6 +14,7 @@ ConditionInput = Annotated[
 ]
 Level = Literal["person", "account"]
 AccountMatch = Literal["any", "all", "none"]
+PersonId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class SegmentCreate(BaseModel):
@@ -25,7 +26,7 @@ class SegmentCreate(BaseModel):
         default=None, description="Account segments: accounts whose people match any/all/none"
     )
     condition: ConditionInput | None = None
-    people: list[int] = Field(default_factory=list, description="Static: the first members")
+    people: list[PersonId] = Field(default_factory=list, description="Static: the first members")
 
 
 class SegmentUpdate(BaseModel):
@@ -107,8 +108,8 @@ class MemberPage(BaseModel):
 
 
 class StaticChange(BaseModel):
-    add: list[int] = Field(default_factory=list, description="Person ids to add")
-    remove: list[int] = Field(default_factory=list, description="Person ids to remove")
+    add: list[PersonId] = Field(default_factory=list, description="Person ids to add")
+    remove: list[PersonId] = Field(default_factory=list, description="Person ids to remove")
 
 
 class StaticChangeResult(BaseModel):

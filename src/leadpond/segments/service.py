@@ -37,7 +37,10 @@ def get_segment(session: Session, workspace_id: uuid.UUID, ref: str | int) -> Se
     """A segment by id or key, or 404."""
     scope = Segment.workspace_id == workspace_id
     if isinstance(ref, int) or ref.isdigit():
-        found = session.scalar(select(Segment).where(scope, Segment.id == int(ref)))
+        number = int(ref)
+        found = None
+        if 0 < number < 2**63:
+            found = session.scalar(select(Segment).where(scope, Segment.id == number))
     else:
         found = session.scalar(select(Segment).where(scope, Segment.key == ref))
     if found is None:
