@@ -16,7 +16,7 @@ from leadpond.profiles.models import Person
 
 
 class TraitText(ColumnElement[str]):
-    """A person trait as text: ``json_extract(traits, '$.x')`` / ``(traits ->> 'x')``."""
+    """A person trait as text: ``json_extract(traits, '$.x')`` / ``traits ->> 'x'``."""
 
     inherit_cache = True
     type = String()
@@ -38,7 +38,7 @@ def _trait_text_sqlite(element: TraitText, compiler: SQLCompiler, **_kw: Any) ->
 
 @compiles(TraitText, "postgresql")
 def _trait_text_postgres(element: TraitText, compiler: SQLCompiler, **_kw: Any) -> str:
-    return f"(traits ->> '{element.trait}')"
+    return f"traits ->> '{element.trait}'"
 
 
 def name_key() -> ColumnElement[str]:

@@ -103,7 +103,7 @@ def upgrade() -> None:
 
 def _name_key() -> str:
     if op.get_bind().dialect.name == "postgresql":
-        return "lower((traits ->> 'name'))"
+        return "lower(traits ->> 'name')"
     return "lower(json_extract(traits, '$.name'))"
 
 
