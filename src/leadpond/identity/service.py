@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from leadpond.db.engine import is_postgres
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
-from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
+from leadpond.identity.merge import MergePlan, apply_merges
+from leadpond.identity.models import Identifier, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, decide
-from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import Batch, PipelineEvent
 from leadpond.pipeline.hooks import people_changed
@@ -250,66 +250,8 @@ def _write(
                 for key, (person, at) in pending.sessions.items()
             ],
         )
-    changed: set[int] = set()
-    for survivor, loser, key, event_id in pending.merges:
-        changed.update((survivor, loser))
-        merge_people(
-            session,
-            workspace_id,
-            survivor,
-            loser,
-            key=key,
-            event_id=event_id,
-            reason="identifier_match",
-            actor=PIPELINE_ACTOR,
-        )
-    people_changed(session, workspace_id, changed)
-
-
-def merge_people(
-    session: Session,
-    workspace_id: uuid.UUID,
-    survivor_id: int,
-    loser_id: int,
-    *,
-    key: IdentifierKey | None,
-    event_id: int | None,
-    reason: str,
-    actor: str,
-) -> PersonMerge:
-    """Fold one person into another: identifiers, events and profile move; the merge is recorded."""
-    session.execute(
-        update(Identifier)
-        .where(Identifier.workspace_id == workspace_id, Identifier.person_id == loser_id)
-        .values(person_id=survivor_id)
+    plans = [MergePlan(*merge) for merge in pending.merges]
+    apply_merges(session, workspace_id, plans, reason="identifier_match", actor=PIPELINE_ACTOR)
+    people_changed(
+        session, workspace_id, {p for plan in plans for p in (plan.survivor, plan.loser)}
     )
-    session.execute(
-        update(Event)
-        .where(Event.workspace_id == workspace_id, Event.person_id == loser_id)
-        .values(person_id=survivor_id)
-    )
-    session.execute(
-        update(Person)
-        .where(
-            Person.workspace_id == workspace_id,
-            or_(Person.id == loser_id, Person.merged_into_id == loser_id),
-        )
-        .values(merged_into_id=survivor_id)
-        .execution_options(synchronize_session=False)
-    )
-    survivor, loser = session.get_one(Person, survivor_id), session.get_one(Person, loser_id)
-    session.refresh(loser)
-    profiles.fold_profile(survivor, loser)
-    record = PersonMerge(
-        workspace_id=workspace_id,
-        survivor_id=survivor_id,
-        merged_id=loser_id,
-        identifier_type=key[0] if key else None,
-        identifier_value=key[1] if key else None,
-        event_id=event_id,
-        reason=reason,
-        actor=actor,
-    )
-    session.add(record)
-    session.flush()
-    return record

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
 from leadpond.identity.config import load_config
+from leadpond.identity.merge import MergePlan, apply_merges
 from leadpond.identity.models import Identifier, MergeSuggestion, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, merge_blocker
-from leadpond.identity.service import live_separations, merge_people
+from leadpond.identity.service import live_separations
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, NotFound
 from leadpond.pipeline.batch import Batch
@@ -158,13 +159,10 @@ def accept(session: Session, workspace_id: uuid.UUID, suggestion_id: int, actor:
             f"merging {a.id} and {b.id} would break the identity rules ({blocker})"
         )
     survivor, loser = sorted((a.id, b.id))
-    merge_people(
+    apply_merges(
         session,
         workspace_id,
-        survivor,
-        loser,
-        key=None,
-        event_id=None,
+        [MergePlan(survivor, loser, key=None, event_id=None)],
         reason="suggestion_accepted",
         actor=actor,
     )

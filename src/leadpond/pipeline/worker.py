@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+import leadpond.db.models  # noqa: F401  (every mapper known before the first batch)
 from leadpond.accounts.service import link_batch
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids

@@ -57,7 +57,7 @@ def insert_blank_people(
         for pid in person_ids
     ]
     if rows:
-        session.execute(insert(Person), rows)
+        session.execute(insert(cast(Table, Person.__table__)), rows)
 
 
 def trait_stamp(rank: int, at: datetime) -> str:
@@ -134,18 +134,47 @@ _DRAFT_COLUMNS = (
 )
 
 
+def load_drafts(session: Session, person_ids: Iterable[int]) -> dict[int, ProfileDraft]:
+    """Working copies of these people's profiles (flushes pending ORM changes first)."""
+    session.flush()
+    wanted = list(set(person_ids))
+    drafts: dict[int, ProfileDraft] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(*_DRAFT_COLUMNS).where(Person.id.in_(wanted[start : start + 500]))
+        )
+        drafts.update({row[0]: ProfileDraft(*row) for row in rows})
+    return drafts
+
+
+def write_drafts(session: Session, drafts: Iterable[ProfileDraft], now: datetime) -> None:
+    """Write working copies back in one bulk statement."""
+    rows = [
+        {
+            "draft_id": d.id,
+            "traits": d.traits,
+            "trait_times": d.trait_times,
+            "match_key": d.match_key,
+            "first_seen_at": d.first_seen_at,
+            "last_seen_at": d.last_seen_at,
+            "event_count": d.event_count,
+            "updated_at": now,
+        }
+        for d in drafts
+    ]
+    if rows:
+        table = cast(Table, Person.__table__)
+        session.execute(update(table).where(table.c.id == bindparam("draft_id")), rows)
+        # Person rows loaded earlier in this transaction must not shadow the bulk write.
+        session.expire_all()
+
+
 def apply_batch(batch: Batch) -> None:
     """Pipeline stage: fold the batch's events into their people's profiles (one bulk write)."""
     if not batch.touched_people:
         return
     session = batch.session
-    session.flush()
-    drafts = {
-        row[0]: ProfileDraft(*row)
-        for row in session.execute(
-            select(*_DRAFT_COLUMNS).where(Person.id.in_(batch.touched_people))
-        )
-    }
+    drafts = load_drafts(session, batch.touched_people)
     configs: dict[uuid.UUID, IdentityConfig] = {}
     for event in batch.events:
         if event.person_id is None:
@@ -160,28 +189,10 @@ def apply_batch(batch: Batch) -> None:
             stamp = trait_stamp(config.source_rank(event.source), event.timestamp)
             if apply_traits(draft, traits, stamp):
                 batch.traits_changed.add(draft.id)
-    table = cast(Table, Person.__table__)
-    session.execute(
-        update(table).where(table.c.id == bindparam("draft_id")),
-        [
-            {
-                "draft_id": d.id,
-                "traits": d.traits,
-                "trait_times": d.trait_times,
-                "match_key": d.match_key,
-                "first_seen_at": d.first_seen_at,
-                "last_seen_at": d.last_seen_at,
-                "event_count": d.event_count,
-                "updated_at": batch.now,
-            }
-            for d in drafts.values()
-        ],
-    )
-    # Person rows loaded earlier in this transaction (by merges) must not shadow the bulk write.
-    session.expire_all()
+    write_drafts(session, drafts.values(), batch.now)
 
 
-def fold_profile(survivor: Person, loser: Person) -> None:
+def fold_profile(survivor: ProfileFields, loser: ProfileFields) -> None:
     """The survivor of a merge takes the loser's traits where they rank higher, and its history."""
     traits, times = dict(survivor.traits or {}), dict(survivor.trait_times or {})
     for name, value in (loser.traits or {}).items():
