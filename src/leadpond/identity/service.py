@@ -27,22 +27,38 @@ PIPELINE_ACTOR = "pipeline"
 def _owners(
     session: Session, workspace_id: uuid.UUID, by_type: dict[str, list[str]]
 ) -> tuple[dict[IdentifierKey, int], dict[IdentifierKey, tuple[int, datetime]]]:
+    """Who holds each identifier, and the open device sessions of the weak ones."""
     owner: dict[IdentifierKey, int] = {}
-    sessions: dict[IdentifierKey, tuple[int, datetime]] = {}
+    opened: dict[IdentifierKey, tuple[int, datetime]] = {}
     # One IN list per type: SQLite only uses the (workspace, type, value) index this way.
     for id_type, values in by_type.items():
         for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
             rows = session.execute(
-                select(Identifier.value, Identifier.person_id).where(
+                select(
+                    Identifier.value,
+                    Identifier.person_id,
+                    Identifier.session_person_id,
+                    Identifier.session_at,
+                ).where(
                     Identifier.workspace_id == workspace_id,
                     Identifier.type == id_type,
-                    Identifier.value.in_(chunk),
+                    Identifier.value.in_(values[start : start + 500]),
                 )
             )
-            owner.update({(id_type, v): p for v, p in rows})
-            sessions.update(_sessions(session, workspace_id, id_type, chunk))
-    return owner, sessions
+            for value, person_id, session_person, session_at in rows:
+                owner[(id_type, value)] = person_id
+                if session_person is not None and session_at is not None:
+                    opened[(id_type, value)] = (session_person, session_at)
+    if opened:
+        # A session may name someone merged away since: point it at the survivor.
+        survivors = session.execute(
+            select(Person.id, func.coalesce(Person.merged_into_id, Person.id)).where(
+                Person.id.in_({person for person, _ in opened.values()})
+            )
+        )
+        live = {person_id: survivor for person_id, survivor in survivors}
+        opened = {key: (live.get(p, p), at) for key, (p, at) in opened.items()}
+    return owner, opened
 
 
 def _lock_people(session: Session, person_ids: set[int]) -> None:
@@ -89,27 +105,6 @@ def load_graph(
             graph.attach(person_id, (id_type, value))
     graph.separations.update(live_separations(session, workspace_id))
     return graph
-
-
-def _sessions(
-    session: Session, workspace_id: uuid.UUID, id_type: str, values: list[str]
-) -> dict[IdentifierKey, tuple[int, datetime]]:
-    """Open device sessions of these identifiers, pointing at the person who survives today."""
-    holder = aliased(Person)
-    rows = session.execute(
-        select(
-            Identifier.value,
-            func.coalesce(holder.merged_into_id, holder.id),
-            Identifier.session_at,
-        )
-        .join(holder, holder.id == Identifier.session_person_id)
-        .where(
-            Identifier.workspace_id == workspace_id,
-            Identifier.type == id_type,
-            Identifier.value.in_(values),
-        )
-    )
-    return {(id_type, value): (person, at) for value, person, at in rows if at is not None}
 
 
 def live_separations(session: Session, workspace_id: uuid.UUID) -> set[frozenset[int]]:
