@@ -102,3 +102,16 @@ def test_bad_definitions_are_refused_with_a_clear_code(api: TestClient) -> None:
     assert missing.status_code == 404 and missing.json()["code"] == "segment_not_found"
     no_condition = api.post("/api/v1/segments", json={"key": "b"})
     assert no_condition.status_code == 400
+
+
+def test_segment_timeline_events_survive_a_merge(track: Tracker, api: TestClient) -> None:
+    create(api, key="bankers", name="银行", condition="{trait: industry, eq: bank}")
+    track.identify("u1", traits={"email": "li@bank.cn", "industry": "bank"}, anonymousId="web")
+    track.track(
+        "Page Viewed", anonymousId="wx-device", context={"traits": {"phone": "13811112222"}}
+    )
+    track.identify("u1", traits={"phone": "13811112222"})  # joins the WeChat device's person
+    u1 = person_id(api, "u1")
+    timeline = api.get(f"/api/v1/people/{u1}/timeline").json()["items"]
+    assert [e["event"] for e in timeline].count("Segment Entered") == 1
+    assert api.get(f"/api/v1/people/{u1}/merges").json()["total"] == 1

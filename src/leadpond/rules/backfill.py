@@ -11,7 +11,7 @@ from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
-from leadpond.rules.engine import Engine
+from leadpond.rules.engine import RULE_EVENT_PREFIX, Engine
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
 from leadpond.rules.state import (
     DERIVED,
@@ -47,7 +47,13 @@ def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list
         delete(PersonTag).where(PersonTag.person_id.in_(person_ids), PersonTag.source != "manual")
     )
     # Merges and unmerges move derived events with the others, so person_id finds them all.
-    session.execute(delete(Event).where(Event.person_id.in_(person_ids), Event.source == DERIVED))
+    session.execute(
+        delete(Event).where(
+            Event.person_id.in_(person_ids),
+            Event.source == DERIVED,
+            Event.message_id.startswith(RULE_EVENT_PREFIX),
+        )
+    )
 
 
 def backfill(

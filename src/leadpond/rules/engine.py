@@ -12,6 +12,8 @@ from leadpond.rules.ruleset import CompiledTrigger, Guard, Ruleset, StageRule, f
 
 # A derived event may cause another (MQL Reached -> a stage); this bounds any loop in a playbook.
 MAX_DERIVED_PER_EVENT = 16
+# Message ids of the events the rules derive; segments and others derive events of their own.
+RULE_EVENT_PREFIX = "rule:"
 
 
 def merge_traits(traits: dict[str, Any], asserted: Any) -> dict[str, Any]:
@@ -219,7 +221,7 @@ class Engine:
         self.out.derived.append(
             {
                 "person_id": state.person_id,
-                "message_id": f"derived:{key}:{state.person_id}:{isoformat(at)}",
+                "message_id": f"{RULE_EVENT_PREFIX}{key}:{state.person_id}:{isoformat(at)}",
                 "event": name,
                 "timestamp": at,
                 "properties": properties,

@@ -14,7 +14,7 @@ from leadpond.conditions.sql import TYPE_NAMES
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.profiles.models import Person
-from leadpond.rules.engine import PersonState, TagRow, merge_traits
+from leadpond.rules.engine import RULE_EVENT_PREFIX, PersonState, TagRow, merge_traits
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger
 from leadpond.rules.ruleset import Ruleset
 
@@ -177,7 +177,11 @@ def _load_history(
             clause = and_(clause, Event.timestamp > since - window)
         clauses.append(clause)
     seen: set[int] = set()
-    queries = [select(*columns).where(*scope, Event.source == DERIVED)]
+    queries = [
+        select(*columns).where(
+            *scope, Event.source == DERIVED, Event.message_id.startswith(RULE_EVENT_PREFIX)
+        )
+    ]
     if clauses:
         queries.append(select(*columns).where(*scope, Event.source != DERIVED, or_(*clauses)))
     for query in queries:

@@ -93,7 +93,7 @@ def _timeline_event(
     name = ENTERED if change == "entered" else EXITED
     row = {
         "person_id": person_id,
-        "message_id": f"derived:segment:{segment.id}:{person_id}:{change}:{isoformat(at)}",
+        "message_id": f"segment:{segment.id}:{person_id}:{change}:{isoformat(at)}",
         "event": name,
         "timestamp": at,
         "properties": {
