@@ -12,7 +12,7 @@ from leadpond.accounts.schemas import (
     AliasCreate,
     RoleTableBody,
 )
-from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.workspaces.auth import ApiActor
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
@@ -52,7 +52,7 @@ def replace_role_table(
 
 
 @router.get("/{account_id}", response_model=AccountDetail)
-def read_account(account_id: int, actor: ApiActor, session: ReadSession) -> AccountDetail:
+def read_account(account_id: RowId, actor: ApiActor, session: ReadSession) -> AccountDetail:
     """One account with its keys and its people, their roles and titles."""
     account = directory.get_account(session, actor.workspace_id, account_id)
     return AccountDetail.assemble(
@@ -64,7 +64,7 @@ def read_account(account_id: int, actor: ApiActor, session: ReadSession) -> Acco
 
 @router.post("/{account_id}/aliases", response_model=AccountDetail)
 def attach_alias(
-    account_id: int, body: AliasCreate, actor: ApiActor, session: WriteSession
+    account_id: RowId, body: AliasCreate, actor: ApiActor, session: WriteSession
 ) -> AccountDetail:
     """Attach another name (e.g. the English one) to the account; 409 if another holds it."""
     account = directory.add_alias(session, actor.workspace_id, account_id, body.alias)

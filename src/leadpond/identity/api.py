@@ -18,7 +18,7 @@ from leadpond.identity.schemas import (
     UnmergeBody,
     UnmergeRead,
 )
-from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.workspaces.auth import Actor, ApiActor
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -30,7 +30,7 @@ def _actor_name(actor: Actor) -> str:
 
 @router.post("/people/{person_id}/unmerge", response_model=UnmergeRead)
 def unmerge_person(
-    person_id: int, body: UnmergeBody, actor: ApiActor, session: WriteSession
+    person_id: RowId, body: UnmergeBody, actor: ApiActor, session: WriteSession
 ) -> UnmergeRead:
     """Split off what an identifier brought in; both profiles are recomputed and kept apart."""
     result = unmerge.unmerge(
@@ -45,7 +45,7 @@ def unmerge_person(
 
 
 @router.get("/people/{person_id}/merges", response_model=MergePage)
-def person_merges(person_id: int, actor: ApiActor, session: ReadSession) -> MergePage:
+def person_merges(person_id: RowId, actor: ApiActor, session: ReadSession) -> MergePage:
     """Every merge that shaped this person: identifier, event, who and when; undone ones too."""
     merges = unmerge.merge_history(session, actor.workspace_id, person_id)
     return MergePage(total=len(merges), items=[MergeRead.build(m) for m in merges])
@@ -66,7 +66,7 @@ def list_suggestions(
 
 @router.post("/identity/suggestions/{suggestion_id}/accept", response_model=SuggestionDecision)
 def accept_suggestion(
-    suggestion_id: int, actor: ApiActor, session: WriteSession
+    suggestion_id: RowId, actor: ApiActor, session: WriteSession
 ) -> SuggestionDecision:
     """Merge the two people (recorded as a merge that can be undone)."""
     survivor = suggestions.accept(session, actor.workspace_id, suggestion_id, _actor_name(actor))
@@ -76,7 +76,7 @@ def accept_suggestion(
 
 @router.post("/identity/suggestions/{suggestion_id}/reject", response_model=SuggestionDecision)
 def reject_suggestion(
-    suggestion_id: int, actor: ApiActor, session: WriteSession
+    suggestion_id: RowId, actor: ApiActor, session: WriteSession
 ) -> SuggestionDecision:
     """Keep the two people apart for good."""
     suggestions.reject(session, actor.workspace_id, suggestion_id, _actor_name(actor))

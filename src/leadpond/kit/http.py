@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -26,6 +26,8 @@ def read_session() -> Iterator[Session]:
 
 
 WriteSession = Annotated[Session, Depends(write_session)]
+# Row ids in paths: 64-bit on both databases, so larger numbers are refused as input (422).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ReadSession = Annotated[Session, Depends(read_session)]
 
 

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response
 
-from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.profiles.service import get_person
 from leadpond.rules import reads
 from leadpond.rules.backfill import backfill
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["rules"])
 
 
 @router.get("/people/{person_id}/tags", response_model=TagList)
-def read_tags(person_id: int, actor: ApiActor, session: ReadSession) -> TagList:
+def read_tags(person_id: RowId, actor: ApiActor, session: ReadSession) -> TagList:
     """Every tag with its provenance: the rule and event, or the user, and when."""
     person = get_person(session, actor.workspace_id, person_id)
     tags = reads.tags_of(session, actor.workspace_id, person.id)
@@ -36,7 +36,7 @@ def read_tags(person_id: int, actor: ApiActor, session: ReadSession) -> TagList:
 
 
 @router.post("/people/{person_id}/tags", response_model=TagRead, status_code=201)
-def add_tag(person_id: int, body: TagBody, actor: ApiActor, session: WriteSession) -> TagRead:
+def add_tag(person_id: RowId, body: TagBody, actor: ApiActor, session: WriteSession) -> TagRead:
     """Tag a person by hand (idempotent)."""
     person = get_person(session, actor.workspace_id, person_id)
     row = reads.add_manual_tag(session, actor.workspace_id, person.id, body.tag, actor.via)
@@ -44,7 +44,7 @@ def add_tag(person_id: int, body: TagBody, actor: ApiActor, session: WriteSessio
 
 
 @router.delete("/people/{person_id}/tags/{tag:path}", status_code=204)
-def remove_tag(person_id: int, tag: str, actor: ApiActor, session: WriteSession) -> Response:
+def remove_tag(person_id: RowId, tag: str, actor: ApiActor, session: WriteSession) -> Response:
     """Take a tag off (a rule may add it again on a later event)."""
     person = get_person(session, actor.workspace_id, person_id)
     reads.remove_tag(session, actor.workspace_id, person.id, tag)
@@ -52,7 +52,7 @@ def remove_tag(person_id: int, tag: str, actor: ApiActor, session: WriteSession)
 
 
 @router.get("/people/{person_id}/scores", response_model=ScoreList)
-def read_scores(person_id: int, actor: ApiActor, session: ReadSession) -> ScoreList:
+def read_scores(person_id: RowId, actor: ApiActor, session: ReadSession) -> ScoreList:
     """Each score model's value, explained point by point by the ledger."""
     person = get_person(session, actor.workspace_id, person_id)
     scores = reads.scores_of(session, actor.workspace_id, person.id)
@@ -62,7 +62,7 @@ def read_scores(person_id: int, actor: ApiActor, session: ReadSession) -> ScoreL
 
 
 @router.get("/people/{person_id}/stage", response_model=StageRead)
-def read_stage(person_id: int, actor: ApiActor, session: ReadSession) -> StageRead:
+def read_stage(person_id: RowId, actor: ApiActor, session: ReadSession) -> StageRead:
     """The lifecycle stage and every change with its rule, event and time."""
     person = get_person(session, actor.workspace_id, person_id)
     stage = reads.stage_of(session, actor.workspace_id, person.id)
@@ -70,7 +70,7 @@ def read_stage(person_id: int, actor: ApiActor, session: ReadSession) -> StageRe
 
 
 @router.get("/people/{person_id}/personas", response_model=PersonaList)
-def read_personas(person_id: int, actor: ApiActor, session: ReadSession) -> PersonaList:
+def read_personas(person_id: RowId, actor: ApiActor, session: ReadSession) -> PersonaList:
     """The personas (role cards) the person matches now."""
     person = get_person(session, actor.workspace_id, person_id)
     found = reads.personas_of(session, actor.workspace_id, person.id)
@@ -79,7 +79,7 @@ def read_personas(person_id: int, actor: ApiActor, session: ReadSession) -> Pers
 
 @router.get("/accounts/{account_id}/scores", response_model=AccountScoresRead)
 def read_account_scores(
-    account_id: int, actor: ApiActor, session: ReadSession
+    account_id: RowId, actor: ApiActor, session: ReadSession
 ) -> AccountScoresRead:
     """An account's scores, rolled up from its people."""
     return AccountScoresRead.model_validate(
