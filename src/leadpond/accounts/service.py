@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -159,14 +159,22 @@ def role_table(session: Session, workspace_id: uuid.UUID) -> RoleTable:
 
 
 def _load_keys(session: Session, workspace_id: uuid.UUID, keys: set[KeyRef]) -> list[Any]:
-    wanted, found = sorted(keys), list[Any]()
-    for start in range(0, len(wanted), _CHUNK):
-        found += session.execute(
-            select(AccountKey.kind, AccountKey.value, AccountKey.account_id).where(
-                AccountKey.workspace_id == workspace_id,
-                tuple_(AccountKey.kind, AccountKey.value).in_(wanted[start : start + _CHUNK]),
-            )
-        ).all()
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, []).append(value)
+    found = list[Any]()
+    # One IN list per kind: SQLite uses the (workspace, kind, value) index only this way; a
+    # row-value IN makes it walk every key of the workspace.
+    for kind, values in sorted(by_kind.items()):
+        values.sort()
+        for start in range(0, len(values), _CHUNK):
+            found += session.execute(
+                select(AccountKey.kind, AccountKey.value, AccountKey.account_id).where(
+                    AccountKey.workspace_id == workspace_id,
+                    AccountKey.kind == kind,
+                    AccountKey.value.in_(values[start : start + _CHUNK]),
+                )
+            ).all()
     return found
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
 from leadpond.identity.config import IdentityConfig, load_config
@@ -109,15 +109,22 @@ def load_graph(
 
 def live_separations(session: Session, workspace_id: uuid.UUID) -> set[frozenset[int]]:
     """Separated pairs, mapped onto the people who survive today."""
-    a, b = aliased(Person), aliased(Person)
-    rows = session.execute(
-        select(func.coalesce(a.merged_into_id, a.id), func.coalesce(b.merged_into_id, b.id))
-        .select_from(PersonSeparation)
-        .join(a, a.id == PersonSeparation.person_a_id)
-        .join(b, b.id == PersonSeparation.person_b_id)
-        .where(PersonSeparation.workspace_id == workspace_id)
+    pairs = session.execute(
+        select(PersonSeparation.person_a_id, PersonSeparation.person_b_id).where(
+            PersonSeparation.workspace_id == workspace_id
+        )
+    ).all()
+    if not pairs:
+        return set()
+    # Two steps: joined in one query, SQLite may walk every person of the workspace.
+    survivors = session.execute(
+        select(Person.id, func.coalesce(Person.merged_into_id, Person.id)).where(
+            Person.id.in_({p for pair in pairs for p in pair})
+        )
     )
-    return {frozenset((x, y)) for x, y in rows if x != y}
+    live = {person_id: survivor for person_id, survivor in survivors}
+    found = {frozenset((live.get(a, a), live.get(b, b))) for a, b in pairs}
+    return {pair for pair in found if len(pair) == 2}
 
 
 class PersonIdAllocator:
