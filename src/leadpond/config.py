@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    pipeline_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    pipeline_batch_size: int = Field(default=2500, ge=1, le=50_000)
     pipeline_idle_sleep_s: float = Field(default=0.2, ge=0.0)
     ingest_rate_limit_per_s: float = Field(
         default=0.0, ge=0.0, description="events/s accepted per workspace; 0 disables the limit"
