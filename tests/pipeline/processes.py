@@ -42,20 +42,29 @@ class LeadpondProcess:
         self.popen.wait(timeout=10)
         self._log.close()
 
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
     def assert_alive(self) -> None:
         code = self.popen.poll()
-        assert code is None, f"leadpond exited with {code}:\n{self.log_path.read_text()[-3000:]}"
+        assert code is None, f"leadpond exited with {code}:\n{self.log_tail()}"
 
 
 # spawn(args, log file name): the fixture in conftest.py, which kills leftovers at teardown.
 Spawn = Callable[[list[str], str], LeadpondProcess]
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.02) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout_s: float,
+    poll_s: float = 0.02,
+    describe: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll; a generous timeout is only a safety net (a shared 2-core machine can be slow)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
+            raise AssertionError(f"condition not met within {timeout_s} s. {describe()}")
         time.sleep(poll_s)
 
 
@@ -72,5 +81,5 @@ def start_server(spawn: Spawn, log_name: str) -> tuple[LeadpondProcess, str]:
         except httpx.TransportError:
             return False
 
-    wait_until(healthy, timeout_s=60, poll_s=0.05)
+    wait_until(healthy, timeout_s=60, poll_s=0.05, describe=server.log_tail)
     return server, url

@@ -51,7 +51,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
             process.assert_alive()
             return processed_count(world) >= target
 
-        wait_until(past_target, timeout_s=60)
+        wait_until(
+            past_target,
+            timeout_s=180,
+            describe=lambda process=process: (
+                f"processed {processed_count(world)} of {world.events}; worker log:\n"
+                + process.log_tail()
+            ),
+        )
         process.kill_9()
         killed_at = processed_count(world)
         assert done < killed_at < world.events, f"round {round_no} killed at {killed_at}"
@@ -76,7 +83,12 @@ def test_two_concurrent_workers_give_the_single_worker_result(spawn: Spawn) -> N
             process.assert_alive()
         return processed_count(double) == double.events
 
-    wait_until(all_processed, timeout_s=120, poll_s=0.1)
+    wait_until(
+        all_processed,
+        timeout_s=180,
+        poll_s=0.1,
+        describe=lambda: "\n".join(process.log_tail() for process in workers),
+    )
     for process in workers:
         process.kill_9()
     assert_processed_exactly_once(double)
@@ -121,7 +133,7 @@ def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(
     for thread in senders:
         thread.start()
     try:
-        wait_until(lambda: len(acknowledged) >= 20, timeout_s=60)
+        wait_until(lambda: len(acknowledged) >= 20, timeout_s=120, describe=server.log_tail)
     finally:
         server.kill_9()
         stop.set()
