@@ -61,8 +61,8 @@ def serve(
         migrate.upgrade()
     uvicorn.run(
         create_app(with_worker=not no_worker, with_console=True),
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host if host is not None else settings.host,
+        port=port if port is not None else settings.port,
         log_level="info",
     )
 
