@@ -11,6 +11,10 @@ def _world(track: Tracker) -> None:
     track.identify(traits={"email": "shared@acme.cn", "phone": "13500000002"}, anonymousId="c2")
     track.identify(traits={"email": "shared@acme.cn", "phone": "13500000003"}, anonymousId="c3")
     track.identify("u2", {"email": "li@acme.cn"}, anonymousId="c4")
+    # Two people met later by one form: a merge the rebuild must reproduce, not re-create.
+    track.identify(traits={"email": "he@acme.cn"}, anonymousId="c5")
+    track.identify(traits={"phone": "13500000009"}, anonymousId="c6")
+    track.identify(traits={"email": "he@acme.cn", "phone": "13500000009"}, anonymousId="c7")
 
 
 def _snapshot(api: TestClient) -> list[tuple[int, int, list[tuple[str, str]]]]:
@@ -25,7 +29,7 @@ def test_rebuild_under_unchanged_rules_changes_nothing(track: Tracker, api: Test
     _world(track)
     before = _snapshot(api)
     report = api.post("/api/v1/identity/rebuild").json()
-    assert report["events"] == 5
+    assert report["events"] == 8
     assert (report["events_moved"], report["people_created"], report["identifiers_changed"]) == (
         0,
         0,

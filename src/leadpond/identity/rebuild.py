@@ -45,6 +45,7 @@ class _Replay:
     graph: MemoryGraph = field(default_factory=MemoryGraph)
     origin_of_event: dict[int, int] = field(default_factory=dict)
     current_of_event: dict[int, int | None] = field(default_factory=dict)
+    original_of_event: dict[int, int | None] = field(default_factory=dict)
     creator: dict[int, int] = field(default_factory=dict)
     attached: dict[IdentifierKey, tuple[int, datetime, int]] = field(default_factory=dict)
 
@@ -82,7 +83,7 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
     for row in rows:
         event = PipelineEvent(*row[:-2])
         state.current_of_event[event.id] = row[-2]
-        original = row[-1]
+        original = state.original_of_event[event.id] = row[-1]
         decision = decide(event_identifiers(event, config), state.graph, config, event.timestamp)
         if not decision.resolved:
             continue
@@ -116,13 +117,16 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
     report.events = len(state.current_of_event)
     report.identifiers = len(state.attached)
 
-    # Virtual people take the real id their first event holds today, unless an earlier one did.
+    # A virtual person takes the id of the person its first event created (merged or not), else
+    # the one that event belongs to today, unless an earlier virtual person took it.
     allocator = PersonIdAllocator(session)
     real: dict[int, int] = {}
     claimed: set[int] = set()
     new_people: list[int] = []
     for virtual, creating_event in sorted(state.creator.items()):
-        candidate = state.current_of_event.get(creating_event)
+        candidate = state.original_of_event.get(creating_event)
+        if candidate is None or candidate in claimed:
+            candidate = state.current_of_event.get(creating_event)
         if candidate is None or candidate in claimed:
             candidate = allocator.next()
             new_people.append(candidate)

@@ -143,6 +143,12 @@ def decide(
         on_device = _session_holder(keys, graph, config, at)
         if on_device is not None:
             return Decision(person_id=on_device, resolved=True)
+    holders = {graph.holder(key) for key in keys}
+    if len(holders) == 1 and None not in holders:
+        # The common case, a known person again: nothing to attach, merge or check.
+        return Decision(
+            person_id=holders.pop(), resolved=True, sessions=weak if len(weak) < len(keys) else []
+        )
     people: set[int] = set()
     new_keys: list[IdentifierKey] = []
     kept: list[IdentifierKey] = []
