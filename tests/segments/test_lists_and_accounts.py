@@ -142,3 +142,50 @@ def test_playbook_segments_are_created_updated_and_removed(track: Tracker, api: 
     assert again.status_code == 200, again.text
     keys = {s["key"] for s in api.get("/api/v1/segments").json()["items"]}
     assert keys == {api_made["key"]}
+
+
+PLAYBOOK_LIST_AND_ACCOUNTS = """
+  - key: vip-list
+    name: VIP 名单
+    kind: static
+  - key: vip-bankers
+    if: {all: [{segment: vip-list}, {trait: industry, eq: bank}]}
+  - key: bank-accounts
+    name: 银行客户
+    level: account
+    account_match: any
+    if: {trait: industry, eq: bank}
+"""
+
+
+def test_playbooks_define_static_lists_and_account_segments(
+    track: Tracker, api: TestClient
+) -> None:
+    head, _, _ = api.get("/api/v1/playbook").text.partition("segments:")
+    applied = api.post(
+        "/api/v1/playbook",
+        content=(head + "segments:" + PLAYBOOK_LIST_AND_ACCOUNTS).encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert applied.status_code == 200, applied.text
+    found = {s["key"]: s for s in api.get("/api/v1/segments").json()["items"]}
+    assert (found["vip-list"]["kind"], found["vip-list"]["origin"]) == ("static", "playbook")
+    assert (found["bank-accounts"]["level"], found["bank-accounts"]["account_match"]) == (
+        "account",
+        "any",
+    )
+    misuse = head + "segments:" + PLAYBOOK_LIST_AND_ACCOUNTS
+    misuse = misuse.replace(
+        "personas:", "personas:\n  - key: vip\n    if: {segment: vip-list}\n", 1
+    )
+    refused = api.post(
+        "/api/v1/playbook", content=misuse.encode(), headers={"Content-Type": "application/yaml"}
+    )
+    assert refused.status_code in (400, 422), refused.text
+    assert "vip-list" in refused.json()["message"]
+    bad = head + "segments:\n  - key: list-with-if\n    kind: static\n    if: {tag: x}\n"
+    invalid = api.post(
+        "/api/v1/playbook", content=bad.encode(), headers={"Content-Type": "application/yaml"}
+    )
+    assert invalid.status_code in (400, 422)
+    assert "static segment" in invalid.json()["message"]

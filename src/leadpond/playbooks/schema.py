@@ -6,7 +6,14 @@ names its full path; the JSON Schema describes them with ``#/$defs/Condition``.
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from leadpond.conditions.durations import parse_duration
 
@@ -123,9 +130,27 @@ class PersonaDef(Strict):
 
 
 class SegmentDef(Strict):
+    """A dynamic segment has ``if``; a static one (a hand-kept list) has none; an account
+    segment holds the accounts whose people match ``if`` (``account_match``: any/all/none)."""
+
     key: Key
     name: str | None = None
-    if_: ConditionData = Field(alias="if")
+    kind: Literal["dynamic", "static"] = "dynamic"
+    level: Literal["person", "account"] = "person"
+    account_match: Literal["any", "all", "none"] | None = None
+    if_: ConditionData | None = Field(default=None, alias="if")
+
+    @model_validator(mode="after")
+    def _shape(self) -> "SegmentDef":
+        if self.kind == "dynamic" and self.if_ is None:
+            raise ValueError("a dynamic segment needs `if`")
+        if self.kind == "static" and self.if_ is not None:
+            raise ValueError("a static segment has no `if`: its members are added by hand")
+        if self.kind == "static" and self.level == "account":
+            raise ValueError("static segments hold people; account segments are dynamic")
+        if self.account_match is not None and self.level != "account":
+            raise ValueError("`account_match` is for account segments (level: account)")
+        return self
 
 
 class Playbook(Strict):

@@ -48,6 +48,7 @@ class _Compiler:
         self.pb = playbook
         self.rule_ids: set[str] = set()
         self.conditions: list[tuple[Condition, Path]] = []
+        self.segment_only_keys: set[str] = set()
 
     def unique(self, key: str, seen: set[str], path: Path) -> None:
         if key in seen:
@@ -90,8 +91,15 @@ class _Compiler:
             p.key: self.condition(p.if_, ("personas", i, "if")) for i, p in enumerate(pb.personas)
         }
         segments = {
-            s.key: self.condition(s.if_, ("segments", i, "if")) for i, s in enumerate(pb.segments)
+            s.key: self.condition(s.if_, ("segments", i, "if"))
+            for i, s in enumerate(pb.segments)
+            if s.if_ is not None and s.level == "person"
         }
+        # Lists and account segments: segment definitions may read them, rules may not.
+        self.segment_only_keys = {s.key for s in pb.segments if s.key not in segments}
+        for i, s in enumerate(pb.segments):
+            if s.if_ is not None and s.level == "account":
+                self.condition(s.if_, ("segments", i, "if"))
         for section, keys in (
             ("personas", [p.key for p in pb.personas]),
             ("segments", [s.key for s in pb.segments]),
@@ -238,7 +246,13 @@ class _Compiler:
                 elif isinstance(node, Persona) and node.key not in context.personas:
                     problem = f"no such persona: {node.key!r}"
                 elif isinstance(node, Segment) and node.key not in context.segments:
-                    problem = f"no such segment: {node.key!r}"
+                    if node.key not in self.segment_only_keys:
+                        problem = f"no such segment: {node.key!r}"
+                    elif path[0] != "segments":
+                        problem = (
+                            f"segment {node.key!r} is a static list or an account segment: "
+                            "only segments can use it"
+                        )
                 if problem:
                     raise ConditionError(problem, path)
         for section, table in (("personas", context.personas), ("segments", context.segments)):
@@ -252,6 +266,8 @@ def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str
             f"{section} refer to each other in a loop: {' -> '.join(trail)}", (section,)
         )
     table = context.personas if section == "personas" else context.segments
+    if key not in table:  # a static list or an account segment: it refers to nothing
+        return
     for node in walk(table[key]):
         if isinstance(node, Persona | Segment):
             nested = "personas" if isinstance(node, Persona) else "segments"
