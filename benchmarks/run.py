@@ -19,7 +19,15 @@ from rich.table import Table
 
 from benchmarks.common import Context, Result, machine
 
-BENCHMARKS = ("ingest_http", "pipeline_drain", "identity_accuracy", "identity_rebuild")
+BENCHMARKS = (
+    "ingest_http",
+    "pipeline_drain",
+    "identity_accuracy",
+    "identity_rebuild",
+    "rules_pipeline",
+    "rules_backfill",
+    "segments",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
