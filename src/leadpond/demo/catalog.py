@@ -34,6 +34,7 @@ class WebPage:
     title: str
     category: str
     product_line: str | None = None
+    industry: str | None = None  # case studies: the customer's industry
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,9 @@ def _pages(content: dict[str, list[ContentItem]]) -> dict[str, list[WebPage]]:
         ],
         "pricing": [WebPage("Pricing", "/pricing", "价格与版本 | 图灵数智", "pricing")],
         "case": [
-            WebPage("Case Study", f"/cases/{item.id}", item.title, "case", item.topic)
+            WebPage(
+                "Case Study", f"/cases/{item.id}", item.title, "case", item.topic, item.industry
+            )
             for item in content["case"]
         ],
         "docs": [

@@ -129,6 +129,8 @@ class Journey:
             "content_type": "case",
         }
         properties |= {"title": page.title, "topic": page.product_line or "", "stage": "decision"}
+        if page.industry:
+            properties["industry"] = page.industry
         context = self.out.web_context(mobile, page)
         self.out.track(now, "Content Viewed", properties, context, cookie, self.user_id)
         self.engagement += 1 if self.rng.random() < 0.3 else 0
@@ -220,6 +222,7 @@ class Journey:
         properties: dict[str, Any] = {
             "event_id": event.id,
             "event_name": event.name,
+            "topic": event.topic,
             "checkin_point": "entrance",
         }
         properties["method"] = rng.choice(("badge_qr", "badge_qr", "phone_lookup"))
