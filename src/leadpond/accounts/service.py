@@ -41,6 +41,7 @@ from leadpond.ingest.models import Event
 from leadpond.pipeline.batch import Batch
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
+from leadpond.rules.state import json_member
 
 _CHUNK = 500
 _LINKING_CALLS = ("identify", "group")
@@ -132,19 +133,24 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
     ).all()
     if not live:
         return
+    # The live ids were chosen within the workspace, so they alone scope the query: with
+    # ``workspace_id`` SQLite walks the workspace's events instead of each person's timeline.
+    # Only the traits are decoded (the payload's context is large and never read here).
     rows = session.execute(
-        select(Event.type, Event.group_id, Event.payload, Event.person_id, Event.timestamp)
-        .where(
-            Event.workspace_id == workspace_id,
-            Event.person_id.in_(live),
-            Event.type.in_(_LINKING_CALLS),
+        select(
+            Event.type,
+            Event.group_id,
+            json_member(session, "traits"),
+            Event.person_id,
+            Event.timestamp,
         )
+        .where(Event.person_id.in_(live), Event.type.in_(_LINKING_CALLS))
         .order_by(Event.timestamp, Event.id)
     )
     observations = [
         found
-        for call, group_id, payload, person_id, at in rows
-        if (found := observe(call, group_id, (payload or {}).get("traits"), person_id, at))
+        for call, group_id, traits, person_id, at in rows
+        if (found := observe(call, group_id, traits, person_id, at))
     ]
     if observations:
         link_observations(session, workspace_id, observations)

@@ -45,7 +45,7 @@ class PersonState:
     caps: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     fired: dict[str, list[datetime]] = field(default_factory=dict)
     # Results of profile-only conditions, which cannot change during one run.
-    static: dict[str, bool] = field(default_factory=dict)
+    static: dict[object, bool] = field(default_factory=dict)
     initial_tags: dict[str, TagRow] = field(default_factory=dict)
     initial_scores: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     initial_stage: tuple[str, datetime] | None = None
@@ -70,6 +70,8 @@ class Engine:
             ruleset.stage_rules,
             key=lambda r: (r.to not in self.detours, -self.position.get(r.to, -1)),
         )
+        # Current stage -> the stage rules that may move a person on from it, in order.
+        self._movable: dict[str | None, list[StageRule]] = {}
 
     def apply(
         self, state: PersonState, record: EventRecord, traits: dict[str, Any] | None = None
@@ -115,10 +117,9 @@ class Engine:
         return usable and (condition is None or matches(condition, state.snap))
 
     def _once(self, state: PersonState, key: object, condition: Any) -> bool:
-        cache_key = str(key)
-        found = state.static.get(cache_key)
+        found = state.static.get(key)
         if found is None:
-            found = state.static[cache_key] = matches(condition, state.snap)
+            found = state.static[key] = matches(condition, state.snap)
         return found
 
     def _tags_and_scores(self, state: PersonState, record: EventRecord) -> list[EventRecord]:
@@ -245,9 +246,12 @@ class Engine:
 
     def _stage(self, state: PersonState, record: EventRecord, names: set[str]) -> None:
         current = state.snap.stage
-        for rule in self.stage_rules:
-            if not self._allowed(current, rule):
-                continue
+        movable = self._movable.get(current)
+        if movable is None:
+            movable = self._movable[current] = [
+                rule for rule in self.stage_rules if self._allowed(current, rule)
+            ]
+        for rule in movable:
             hit = rule.condition is None
             if not hit and rule.static_part is not None:
                 hit = self._once(state, rule.id, rule.static_part)

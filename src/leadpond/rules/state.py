@@ -91,23 +91,27 @@ def load_states(
                 now=datetime.min, context=ruleset.context, traits={} if fresh else traits or {}
             )
             states[pid] = PersonState(person_id=pid, snap=snap)
-        tag_rows = session.scalars(select(PersonTag).where(PersonTag.person_id.in_(ids)))
-        for tag in tag_rows:
-            if fresh and tag.source != "manual":
-                continue
-            row = TagRow(
-                tag.tag,
-                tag.category,
-                tag.source,
-                tag.rule_id,
-                tag.event_id,
-                tag.actor,
-                tag.added_at,
+        # Plain rows: loading PersonTag objects costs more than the whole tag logic.
+        tag_rows = session.execute(
+            select(
+                PersonTag.person_id,
+                PersonTag.tag,
+                PersonTag.category,
+                PersonTag.source,
+                PersonTag.rule_id,
+                PersonTag.event_id,
+                PersonTag.actor,
+                PersonTag.added_at,
+            ).where(
+                PersonTag.person_id.in_(ids), *([PersonTag.source == "manual"] if fresh else [])
             )
-            state = states[tag.person_id]
-            state.tags[tag.tag] = row
-            state.initial_tags[tag.tag] = row
-            state.snap.tags.add(tag.tag)
+        )
+        for pid, tag, category, source, rule_id, event_id, actor, added_at in tag_rows:
+            row = TagRow(tag, category, source, rule_id, event_id, actor, added_at)
+            state = states[pid]
+            state.tags[row.tag] = row
+            state.initial_tags[row.tag] = row
+            state.snap.tags.add(row.tag)
         if fresh:
             continue
         for pid, model, points, as_of in session.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, null, or_, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
@@ -15,6 +15,8 @@ from leadpond.conditions.ast import (
     AccountPeople,
     Behaviour,
     Condition,
+    Tag,
+    Trait,
 )
 from leadpond.conditions.ast import (
     Segment as SegmentAtom,
@@ -36,13 +38,20 @@ class Needs:
     accounts: bool = False
     colleagues: bool = False
     statics: bool = False
+    # Whether traits and tags are read at all (a segment on scores and stages needs neither).
+    traits: bool = True
+    tags: bool = True
 
 
 def needs_of(nodes: Iterable[Condition], context: ConditionContext) -> Needs:
-    """The history, accounts and static memberships the (expanded) nodes read."""
-    needs = Needs()
+    """The history, accounts, static memberships, traits and tags the (expanded) nodes read."""
+    needs = Needs(traits=False, tags=False)
     for node in nodes:
-        if isinstance(node, Behaviour):
+        if isinstance(node, Trait):
+            needs.traits = True
+        elif isinstance(node, Tag):
+            needs.tags = True
+        elif isinstance(node, Behaviour):
             known = needs.history.get(node.event, timedelta(0))
             wider = None if node.within is None or known is None else max(known, node.within)
             needs.history[node.event] = wider
@@ -69,7 +78,7 @@ def load_snapshots(
     ``pending`` are events of the running pipeline batch: their ``person_id`` is written only
     when the batch ends, so they are added here rather than read back.
     """
-    snaps = _profiles(session, workspace_id, context, person_ids, now)
+    snaps = _profiles(session, workspace_id, context, person_ids, now, needs)
     if needs.history:
         _history(session, workspace_id, snaps, needs.history, now)
         for pid, record in pending:
@@ -85,7 +94,7 @@ def load_snapshots(
             ):
                 snaps[pid].static_segments.add(statics[sid])
     if needs.accounts:
-        _accounts(session, workspace_id, context, snaps, now, needs.colleagues)
+        _accounts(session, workspace_id, context, snaps, now, needs)
     return snaps
 
 
@@ -103,22 +112,26 @@ def _profiles(
     context: ConditionContext,
     person_ids: Iterable[int],
     now: datetime,
+    needs: Needs,
 ) -> dict[int, ProfileSnapshot]:
     found: dict[int, ProfileSnapshot] = {}
+    # Traits are decoded only when a condition reads them; the query also finds the live people.
+    traits_column = Person.traits if needs.traits else null()
     for ids in chunks(person_ids):
         for pid, traits in session.execute(
-            select(Person.id, Person.traits).where(
+            select(Person.id, traits_column).where(
                 Person.workspace_id == workspace_id,
                 Person.id.in_(ids),
                 Person.merged_into_id.is_(None),
             )
         ):
             found[pid] = ProfileSnapshot(now=now, context=context, traits=traits or {})
-        for pid, tag in session.execute(
-            select(PersonTag.person_id, PersonTag.tag).where(PersonTag.person_id.in_(ids))
-        ):
-            if pid in found:
-                found[pid].tags.add(tag)
+        if needs.tags:
+            for pid, tag in session.execute(
+                select(PersonTag.person_id, PersonTag.tag).where(PersonTag.person_id.in_(ids))
+            ):
+                if pid in found:
+                    found[pid].tags.add(tag)
         for pid, model, points, as_of in session.execute(
             select(
                 PersonScore.person_id, PersonScore.model, PersonScore.points, PersonScore.as_of
@@ -171,7 +184,7 @@ def _accounts(
     context: ConditionContext,
     snaps: dict[int, ProfileSnapshot],
     now: datetime,
-    colleagues: bool,
+    needs: Needs,
 ) -> None:
     links: dict[int, list[int]] = {}
     accounts: dict[int, dict[str, Any]] = {}
@@ -200,11 +213,11 @@ def _accounts(
             }
     for pid, snap in snaps.items():
         snap.accounts = [accounts[a] for a in links.get(pid, [])]
-    if not colleagues:
+    if not needs.colleagues:
         return
     members = account_people(session, workspace_id, accounts)
     everyone = _profiles(
-        session, workspace_id, context, {p for ps in members.values() for p in ps}, now
+        session, workspace_id, context, {p for ps in members.values() for p in ps}, now, needs
     )
     for pid, snap in snaps.items():
         snap.account_people = [
