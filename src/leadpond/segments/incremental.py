@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 import leadpond.accounts.service
 import leadpond.rules.service
 from leadpond.accounts.models import PersonAccount
+from leadpond.conditions.ast import Behaviour
 from leadpond.conditions.evaluate import EventRecord, matches
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import Batch
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
-from leadpond.rules.state import chunks
+from leadpond.rules.state import chunks, event_name
 from leadpond.segments.build import lock_segments
 from leadpond.segments.definitions import ACCOUNT, PERSON, STATIC, WorkspaceSegments, load_segments
 from leadpond.segments.membership import Reasons, record_changes
@@ -159,18 +160,50 @@ def segment_batch(batch: Batch) -> None:
         if not mine or session.scalar(_any_segment(workspace_id)) is None:
             continue
         loaded = load_segments(session, workspace_id)
+        # The batch's events as records only when a segment counts events.
+        history = _reads_history(loaded)
         reasons: dict[int, str] = {}
         pending: list[tuple[int, EventRecord]] = []
         for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
             assert event.person_id is not None
-            record = event_record(event.id, event.type, event.event, event.timestamp, event.payload)
-            pending.append((event.person_id, record))
-            reasons[event.person_id] = f"{record.name or event.type} (event {event.id})"
+            if history:
+                pending.append(
+                    (
+                        event.person_id,
+                        event_record(
+                            event.id, event.type, event.event, event.timestamp, event.payload
+                        ),
+                    )
+                )
+            name = event_name(event.type, event.event)
+            reasons[event.person_id] = f"{name or event.type} (event {event.id})"
         people = set(reasons)
-        accounts = accounts_of(session, workspace_id, people)
+        accounts = _accounts_if_read(session, loaded, people)
         candidates = with_colleagues(session, loaded, people, accounts)
         evaluate_people(session, loaded, candidates, batch.now, reasons, pending=pending)
         evaluate_accounts(session, loaded, accounts, batch.now, "people at the account changed")
+
+
+def _reads_history(loaded: WorkspaceSegments) -> bool:
+    """True when a dynamic person segment counts events."""
+    return any(
+        isinstance(node, Behaviour)
+        for s in loaded.dynamic(PERSON)
+        if s.id in loaded.conditions
+        for node in loaded.expanded(loaded.conditions[s.id])
+    )
+
+
+def _accounts_if_read(
+    session: Session, loaded: WorkspaceSegments, person_ids: set[int]
+) -> set[int]:
+    """The people's accounts when account segments or colleague conditions need them, else
+    none (``evaluate_accounts`` and ``with_colleagues`` read nothing else from them)."""
+    account_level = any(s.id in loaded.conditions for s in loaded.dynamic(ACCOUNT))
+    colleagues = any(loaded.uses_accounts(s) for s in loaded.dynamic(PERSON))
+    if not account_level and not colleagues:
+        return set()
+    return accounts_of(session, loaded.workspace_id, person_ids)
 
 
 def _any_segment(workspace_id: uuid.UUID) -> Select[Any]:
@@ -202,7 +235,7 @@ def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[i
     reasons.update({loser: f"merged into person {into}" for loser, into in survivors.items()})
     evaluate_people(session, loaded, everyone, now, reasons)
     evaluate_accounts(
-        session, loaded, accounts_of(session, workspace_id, everyone), now, "identity changed"
+        session, loaded, _accounts_if_read(session, loaded, everyone), now, "identity changed"
     )
 
 
