@@ -84,6 +84,17 @@ def to_sql(cond: Condition, ctx: SqlContext, person: Any = None) -> ColumnElemen
     return compiled
 
 
+def groups_events(cond: Condition, ctx: SqlContext) -> bool:
+    """Whether ``to_sql`` answers a behaviour atom with a whole-workspace grouped event query.
+
+    That form only appears where nothing else narrows the candidates (see ``behaviour``); the
+    caller may then want hash joins (``segments.build.set_based``).
+    """
+    compiler = _Compiler(ctx)
+    compiler.compile(cond, Person)
+    return compiler.grouped
+
+
 def definite(expr: ColumnElement[bool]) -> ColumnElement[bool]:
     """NULL (unknown) becomes false, so that negating it is safe."""
     return case((expr, true()), else_=false())
@@ -93,10 +104,18 @@ class _Compiler:
     def __init__(self, ctx: SqlContext) -> None:
         self.ctx = ctx
         self.pg = ctx.dialect == "postgresql"
+        # True inside an ``all`` with a non-behaviour item: other conditions narrow the people.
+        self.narrowed = False
+        self.grouped = False  # a grouped, whole-workspace event count was emitted
 
     def compile(self, cond: Condition, person: Any) -> Any:
         if isinstance(cond, AllOf):
-            return and_(true(), *(self.compile(i, person) for i in cond.items))
+            outer = self.narrowed
+            self.narrowed = outer or any(not isinstance(i, Behaviour) for i in cond.items)
+            try:
+                return and_(true(), *(self.compile(i, person) for i in cond.items))
+            finally:
+                self.narrowed = outer
         if isinstance(cond, AnyOf):
             return or_(false(), *(self.compile(i, person) for i in cond.items))
         if isinstance(cond, NotOf):
@@ -179,11 +198,18 @@ class _Compiler:
         return self._members(person, rows, and_(true(), *tests), absent)
 
     def behaviour(self, cond: Behaviour, person: Any) -> Any:
+        """The event count test, in one of two equivalent shapes.
+
+        Next to conditions that narrow the people (``all`` with a trait, tag, account, ...) it
+        is a correlated ``count(*)`` per candidate over ``ix_event_person_timeline``, so only
+        the candidates' events are read. Alone it is one grouped query over the workspace's
+        events of that name in the window (``ix_event_workspace_name_timestamp``), cheaper than
+        a probe per person when every person is a candidate.
+        """
         types = [kind for kind, name in TYPE_NAMES.items() if name == cond.event]
         named = and_(Event.type == "track", Event.event == cond.event)
         where = [
             Event.workspace_id == self.ctx.workspace_id,
-            Event.person_id.is_not(None),
             or_(named, Event.type.in_(types)) if types else named,
             Event.timestamp <= self.ctx.now,
         ]
@@ -191,7 +217,15 @@ class _Compiler:
             where.append(Event.timestamp > self.ctx.now - cond.within)
         where.extend(self.field(Event.payload, f, ("properties",)) for f in cond.where)
         count = func.count()
-        rows = select(Event.person_id).where(*where).group_by(Event.person_id)
+        if self.narrowed:
+            per_person = select(count).where(Event.person_id == person.id, *where)
+            return self.number(per_person.correlate(person).scalar_subquery(), cond.count)
+        self.grouped = True
+        rows = (
+            select(Event.person_id)
+            .where(Event.person_id.is_not(None), *where)
+            .group_by(Event.person_id)
+        )
         if value_holds(0, cond.count):
             return person.id.not_in(rows.having(not_(self.number(count, cond.count))))
         return person.id.in_(rows.having(self.number(count, cond.count)))
@@ -213,6 +247,11 @@ class _Compiler:
 
     def account_people(self, cond: AccountPeople, person: Any) -> Any:
         mine, theirs, colleague = aliased(PersonAccount), aliased(PersonAccount), aliased(Person)
+        outer, self.narrowed = self.narrowed, False  # colleagues are not narrowed by our siblings
+        try:
+            colleague_test = self.compile(cond.any, colleague)
+        finally:
+            self.narrowed = outer
         links = (
             select(mine.person_id)
             .join(theirs, theirs.account_id == mine.account_id)
@@ -220,7 +259,7 @@ class _Compiler:
             .where(
                 mine.workspace_id == self.ctx.workspace_id,
                 colleague.merged_into_id.is_(None),
-                self.compile(cond.any, colleague),
+                colleague_test,
             )
         )
         return person.id.in_(links)
@@ -319,4 +358,4 @@ def _operands(target: Any) -> tuple[Any, ...]:
     return tuple(target) if isinstance(target, tuple) else (target,)
 
 
-__all__ = ["TYPE_NAMES", "SqlContext", "definite", "to_sql"]
+__all__ = ["TYPE_NAMES", "SqlContext", "definite", "groups_events", "to_sql"]

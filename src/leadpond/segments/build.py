@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Condition
-from leadpond.conditions.sql import definite, to_sql
+from leadpond.conditions.sql import definite, groups_events, to_sql
 from leadpond.db.engine import is_postgres
 from leadpond.profiles.models import Person
 from leadpond.segments.definitions import DYNAMIC, PERSON, WorkspaceSegments
@@ -83,21 +83,37 @@ def matching_ids(
 
 
 @contextmanager
-def set_based(session: Session) -> Iterator[None]:
-    """Plan the next statements for whole-workspace answers.
+def set_based(session: Session, hash_joins: bool = True) -> Iterator[None]:
+    """Plan the next statements for whole-workspace answers (PostgreSQL settings, local).
 
-    PostgreSQL cannot estimate JSON trait tests (it guesses one matching row) and then picks a
-    nested loop that re-reads a grouped event subquery once per person: seconds instead of a
-    hash join's milliseconds. Hash and merge joins keep every condition linear.
+    JIT is off: these statements are index probes and joins whose inflated cost estimates
+    (a correlated event count is costed for every person) would buy tens of milliseconds of
+    compilation for nothing. With ``hash_joins`` nested loops are off too: PostgreSQL cannot
+    estimate JSON trait tests (it guesses one matching row) and then picks a nested loop that
+    re-reads a grouped event subquery once per person: seconds instead of a hash join's
+    milliseconds. Without that subquery (``groups_events`` false) nested loops stay allowed,
+    and PostgreSQL drives a correlated count from the few candidates of the other conditions.
     """
     if not is_postgres(session):
         yield
         return
-    session.execute(text("SET LOCAL enable_nestloop = off"))
+    session.execute(text("SET LOCAL jit = off"))
+    if hash_joins:
+        session.execute(text("SET LOCAL enable_nestloop = off"))
     try:
         yield
     finally:
+        session.execute(text("SET LOCAL jit TO DEFAULT"))
         session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+
+
+def _hash_joins(
+    session: Session, loaded: WorkspaceSegments, cond: Condition, level: str, now: datetime
+) -> bool:
+    """Person statements keep nested loops unless they group events (see ``set_based``)."""
+    if not is_postgres(session):
+        return False
+    return level != PERSON or groups_events(cond, loaded.sql_context(session, now))
 
 
 def current_members(session: Session, segment: Segment) -> set[int]:
@@ -133,7 +149,7 @@ def rebuild(
         return BuildReport(segment.key, len(members), 0, 0, 0.0)
     lock_segments(session, [segment.id])
     query = matching_ids(session, loaded, condition, segment.level, segment.account_match, now)
-    with set_based(session):
+    with set_based(session, _hash_joins(session, loaded, condition, segment.level, now)):
         matched = set(session.scalars(query))
     current = current_members(session, segment)
     entered, exited = matched - current, current - matched
@@ -159,7 +175,7 @@ def preview(
     """How many people (or accounts) an unsaved condition selects, and the first few ids."""
     query = matching_ids(session, loaded, condition, level, match, now)
     column = Person.id if level == PERSON else Account.id
-    with set_based(session):
+    with set_based(session, _hash_joins(session, loaded, condition, level, now)):
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         ids = list(session.scalars(query.order_by(column).limit(sample)))
     return int(count), ids
