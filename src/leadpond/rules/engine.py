@@ -8,6 +8,7 @@ from typing import Any
 
 from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot, field_holds, matches
 from leadpond.kit.clock import isoformat
+from leadpond.rules.profile_cache import ProfileAnswers
 from leadpond.rules.ruleset import CompiledTrigger, Guard, Ruleset, StageRule, fill
 
 # A derived event may cause another (MQL Reached -> a stage); this bounds any loop in a playbook.
@@ -62,6 +63,7 @@ class Engine:
     def __init__(self, ruleset: Ruleset) -> None:
         self.rs = ruleset
         self.out = Output()
+        self.profile_answers = ProfileAnswers(ruleset.context)
         order = ruleset.context.stages
         self.position = {key: i for i, key in enumerate(order)}
         self.detours, self.sticky = ruleset.detours, ruleset.sticky
@@ -119,7 +121,7 @@ class Engine:
     def _once(self, state: PersonState, key: object, condition: Any) -> bool:
         found = state.static.get(key)
         if found is None:
-            found = state.static[key] = matches(condition, state.snap)
+            found = state.static[key] = self.profile_answers.matches(condition, state.snap)
         return found
 
     def _tags_and_scores(self, state: PersonState, record: EventRecord) -> list[EventRecord]:
