@@ -60,10 +60,12 @@ class Output:
 
 
 class Engine:
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, *, shared_answers: bool = False) -> None:
         self.rs = ruleset
         self.out = Output()
-        self.profile_answers = ProfileAnswers(ruleset.context)
+        # A live batch sees many people with the same titles and industries; a replay sees few
+        # people whose traits change with every identify call, where sharing does not pay.
+        self.profile_answers = ProfileAnswers(ruleset.context) if shared_answers else None
         order = ruleset.context.stages
         self.position = {key: i for i, key in enumerate(order)}
         self.detours, self.sticky = ruleset.detours, ruleset.sticky
@@ -121,7 +123,12 @@ class Engine:
     def _once(self, state: PersonState, key: object, condition: Any) -> bool:
         found = state.static.get(key)
         if found is None:
-            found = state.static[key] = self.profile_answers.matches(condition, state.snap)
+            answers = self.profile_answers
+            found = state.static[key] = (
+                matches(condition, state.snap)
+                if answers is None
+                else answers.matches(condition, state.snap)
+            )
         return found
 
     def _tags_and_scores(self, state: PersonState, record: EventRecord) -> list[EventRecord]:

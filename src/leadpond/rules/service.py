@@ -34,7 +34,7 @@ def apply_batch(batch: Batch) -> None:
         identified = {e.person_id for e in mine if e.type == "identify" and e.person_id}
         for pid, traits in traits_before(session, identified).items():
             states[pid].snap.traits = traits
-        engine = Engine(ruleset)
+        engine = Engine(ruleset, shared_answers=True)
         for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
             assert event.person_id is not None
             properties = event.payload.get("properties")
