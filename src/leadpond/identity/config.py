@@ -115,6 +115,10 @@ class IdentityConfig:
 
     settings: IdentitySettingsBody = field(default_factory=IdentitySettingsBody)
     _blocked_cache: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+    # (type, raw value) -> identifier key or None: filled by identity.keys, bounded there.
+    identifier_memo: dict[tuple[str, str], tuple[str, str] | None] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_settings(cls, raw: dict[str, Any] | None) -> "IdentityConfig":

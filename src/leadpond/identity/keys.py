@@ -57,6 +57,19 @@ def normalise_identifier(id_type: str, raw: object) -> str | None:
     return text[:512]
 
 
+def _identifier(id_type: str, raw: object, config: IdentityConfig) -> IdentifierKey | None:
+    """One raw value as an identifier key: normal form, desk line or switchboard, not blocked."""
+    value = normalise_identifier(id_type, raw)
+    if value is not None and id_type == "phone" and is_landline(value):
+        extension = phone_extension(str(raw))
+        id_type, value = (
+            ("landline", f"{value};ext={extension}") if extension else ("switchboard", value)
+        )
+    if value is None or config.is_blocked(id_type, value):
+        return None
+    return (id_type, value)
+
+
 def event_identifiers(event: PipelineEvent, config: IdentityConfig) -> list[IdentifierKey]:
     """Normalised, unblocked identifiers of an event, strongest first, without repeats."""
     found: list[IdentifierKey] = []
@@ -64,20 +77,21 @@ def event_identifiers(event: PipelineEvent, config: IdentityConfig) -> list[Iden
     context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
     assert isinstance(context, dict)
 
+    memo = config.identifier_memo
+
     def add(id_type: str, raw: object) -> None:
-        value = normalise_identifier(id_type, raw)
-        if value is not None and id_type == "phone" and is_landline(value):
-            extension = phone_extension(str(raw))
-            id_type, value = (
-                ("landline", f"{value};ext={extension}")
-                if extension
-                else (
-                    "switchboard",
-                    value,
-                )
-            )
-        if value is not None and not config.is_blocked(id_type, value):
-            found.append((id_type, value))
+        if raw is None:
+            return
+        memo_key = (id_type, raw if isinstance(raw, str) else repr(raw))
+        if memo_key in memo:
+            known = memo[memo_key]
+        else:
+            known = _identifier(id_type, raw, config)
+            if len(memo) > 500_000:
+                memo.clear()
+            memo[memo_key] = known
+        if known is not None:
+            found.append(known)
 
     add("user_id", event.user_id)
     add("anonymous_id", event.anonymous_id)
