@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from leadpond.accounts.models import Account, PersonAccount
+from leadpond.accounts.facts import linked_accounts
+from leadpond.accounts.models import PersonAccount
 from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
 from leadpond.conditions.sql import TYPE_NAMES
 from leadpond.db.engine import is_postgres
@@ -210,31 +211,7 @@ def load_accounts(
     session: Session, workspace_id: uuid.UUID, ruleset: Ruleset, states: dict[int, PersonState]
 ) -> None:
     """Each person's accounts, and everyone at them (as profile-only snapshots)."""
-    links: dict[int, list[int]] = {}
-    accounts: dict[int, dict[str, Any]] = {}
-    for ids in chunks(states):
-        rows = session.execute(
-            select(
-                PersonAccount.person_id,
-                Account.id,
-                Account.name,
-                Account.domain,
-                Account.industry,
-                Account.uscc,
-                Account.traits,
-            )
-            .join(Account, Account.id == PersonAccount.account_id)
-            .where(PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids))
-        )
-        for pid, aid, name, domain, industry, uscc, traits in rows:
-            links.setdefault(pid, []).append(aid)
-            accounts[aid] = {
-                "name": name,
-                "domain": domain,
-                "industry": industry,
-                "uscc": uscc,
-                "traits": traits or {},
-            }
+    links, accounts = linked_accounts(session, workspace_id, states)
     members: dict[int, list[int]] = {}
     for ids in chunks(accounts):
         rows = session.execute(

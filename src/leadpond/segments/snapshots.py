@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import and_, null, or_, select
 from sqlalchemy.orm import Session
 
-from leadpond.accounts.models import Account, PersonAccount
+from leadpond.accounts.facts import linked_accounts
+from leadpond.accounts.models import PersonAccount
 from leadpond.conditions.ast import (
     AccountMatch,
     AccountPeople,
@@ -186,31 +187,7 @@ def _accounts(
     now: datetime,
     needs: Needs,
 ) -> None:
-    links: dict[int, list[int]] = {}
-    accounts: dict[int, dict[str, Any]] = {}
-    for ids in chunks(snaps):
-        rows = session.execute(
-            select(
-                PersonAccount.person_id,
-                Account.id,
-                Account.name,
-                Account.domain,
-                Account.industry,
-                Account.uscc,
-                Account.traits,
-            )
-            .join(Account, Account.id == PersonAccount.account_id)
-            .where(PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids))
-        )
-        for pid, aid, name, domain, industry, uscc, traits in rows:
-            links.setdefault(pid, []).append(aid)
-            accounts[aid] = {
-                "name": name,
-                "domain": domain,
-                "industry": industry,
-                "uscc": uscc,
-                "traits": traits or {},
-            }
+    links, accounts = linked_accounts(session, workspace_id, snaps)
     for pid, snap in snaps.items():
         snap.accounts = [accounts[a] for a in links.get(pid, [])]
     if not needs.colleagues:
