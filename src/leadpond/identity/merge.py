@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, or_, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from leadpond.identity.keys import IdentifierKey
@@ -41,15 +41,15 @@ def apply_merges(
             .values(person_id=bindparam("to")),
             moves,
         )
-    session.execute(
-        update(person)
-        .where(
-            person.c.workspace_id == bindparam("ws"),
-            or_(person.c.id == bindparam("from"), person.c.merged_into_id == bindparam("from")),
+    # Two statements, not one with OR: each then uses its index (the primary key, and
+    # (workspace_id, merged_into_id)) instead of walking every person of the workspace.
+    for moved in (person.c.id, person.c.merged_into_id):
+        session.execute(
+            update(person)
+            .where(person.c.workspace_id == bindparam("ws"), moved == bindparam("from"))
+            .values(merged_into_id=bindparam("to")),
+            moves,
         )
-        .values(merged_into_id=bindparam("to")),
-        moves,
-    )
     drafts = profiles.load_drafts(session, [p.survivor for p in plans] + [p.loser for p in plans])
     for plan in plans:
         profiles.fold_profile(drafts[plan.survivor], drafts[plan.loser])
