@@ -189,3 +189,11 @@ def test_invalid_identity_settings_are_rejected_and_change_nothing(api: TestClie
 def test_identity_api_needs_an_api_key(client: TestClient) -> None:
     assert client.get("/api/v1/identity/settings").status_code == 401
     assert client.get("/api/v1/identity/suggestions").status_code == 401
+
+
+def test_suggestions_read_company_names_as_the_accounts_do(track: Tracker, api: TestClient) -> None:
+    track.identify(traits={"name": "钱进", "company": "北京星环信息科技有限公司"}, anonymousId="a")
+    track.identify(
+        traits={"name": "钱 进", "company": "星环信息科技（北京）有限公司"}, anonymousId="b"
+    )
+    assert api.get("/api/v1/identity/suggestions").json()["total"] == 1

@@ -4,6 +4,8 @@ import re
 import unicodedata
 from typing import Any
 
+from leadpond.accounts.normalise import normalise_company_name
+
 _SPACES = re.compile(r"[\s·•.\-_]+")
 
 
@@ -12,18 +14,13 @@ def normalise_person_name(name: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", name)).lower()
 
 
-def company_key(company: str) -> str:
-    """The company name in normal form (width, case, spacing)."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", company)).lower()
-
-
 def match_key(traits: dict[str, Any]) -> str | None:
     """``name|company`` in normal form, or None when either is missing."""
     name = traits.get("name")
     company = traits.get("company") or traits.get("company_name")
     if not isinstance(name, str) or not isinstance(company, str):
         return None
-    name_key, company_part = normalise_person_name(name), company_key(company)
-    if not name_key or not company_part:
+    name_key, company_name = normalise_person_name(name), normalise_company_name(company)
+    if not name_key or company_name is None or not company_name.full_key:
         return None
-    return f"{name_key}|{company_part}"[:255]
+    return f"{name_key}|{company_name.full_key}"[:255]
