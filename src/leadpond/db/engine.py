@@ -42,8 +42,13 @@ _created: list[Engine] = []
 
 
 @lru_cache(maxsize=16)
-def get_engine(url: str | None = None, *, writer: bool = True) -> Engine:
-    """An engine per URL; SQLite writers BEGIN IMMEDIATE, readers DEFERRED."""
+def get_engine(url: str | None = None, *, writer: bool = True, derived: bool = False) -> Engine:
+    """An engine per URL; SQLite writers BEGIN IMMEDIATE, readers DEFERRED.
+
+    ``derived`` writers (the pipeline) commit with ``synchronous=NORMAL`` on SQLite: what they
+    write is derived from the event log, which ingest commits durably. A power cut may undo
+    their last batches, atomically, and the worker then processes those events again.
+    """
     settings = get_settings()
     url = url or settings.database_url
     parsed = make_url(url)
@@ -56,9 +61,8 @@ def get_engine(url: str | None = None, *, writer: bool = True) -> Engine:
             json_deserializer=orjson.loads,
             connect_args={"check_same_thread": False, "timeout": 60},
         )
-        _configure_sqlite(
-            engine, settings.sqlite_synchronous, "IMMEDIATE" if writer else "DEFERRED"
-        )
+        synchronous = "NORMAL" if derived else settings.sqlite_synchronous
+        _configure_sqlite(engine, synchronous, "IMMEDIATE" if writer else "DEFERRED")
     else:
         engine = create_engine(
             url,
@@ -83,14 +87,18 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
 
 
 @lru_cache(maxsize=16)
-def _factory(url: str | None, writer: bool) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url, writer=writer), expire_on_commit=False)
+def _factory(url: str | None, writer: bool, derived: bool = False) -> sessionmaker[Session]:
+    engine = get_engine(url, writer=writer, derived=derived)
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
-def unit_of_work(url: str | None = None) -> Iterator[Session]:
-    """One write transaction: commits when the block succeeds, rolls back when it raises."""
-    with _factory(url, True)() as session, session.begin():
+def unit_of_work(url: str | None = None, *, derived: bool = False) -> Iterator[Session]:
+    """One write transaction: commits when the block succeeds, rolls back when it raises.
+
+    ``derived=True`` is for writes recomputable from the event log (see ``get_engine``).
+    """
+    with _factory(url, True, derived)() as session, session.begin():
         yield session
 
 
