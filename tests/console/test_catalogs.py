@@ -5,6 +5,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from leadpond.console.i18n import catalog, translator
+from leadpond.console.playbook_forms import SECTIONS
 
 PAGES = Path(__file__).resolve().parents[2] / "src" / "leadpond" / "console" / "pages"
 
@@ -25,3 +26,11 @@ def test_english_shows_the_ids_and_unknown_locales_fall_back_to_chinese() -> Non
     assert translator("en")("People") == "People"
     assert translator("zh_CN")("People") == "人员"
     assert translator("xx")("Log in") == "登录"
+
+
+def test_every_playbook_form_label_is_translated_to_chinese() -> None:
+    labels = {s.title for s in SECTIONS} | {f.label for s in SECTIONS for f in s.fields}
+    labels |= {c.title for s in SECTIONS for c in s.children}
+    labels |= {f.label for s in SECTIONS for c in s.children for f in c.fields}
+    chinese = catalog("zh_CN")
+    assert sorted(label for label in labels if label not in chinese) == []

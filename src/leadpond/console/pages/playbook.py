@@ -1,5 +1,6 @@
-"""The playbook: stages, tags, score models, key events and personas, as tables and as YAML;
-validate before saving, apply with or without the backfill of history."""
+"""The playbook: stages, tags, score models, stage rules, key events and personas as forms and
+as YAML (one document: the forms write the YAML, the YAML fills the forms); validate before
+saving, apply with or without the backfill of history."""
 
 from typing import Any
 
@@ -7,17 +8,17 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.frame import header, notify_error, visit
+from leadpond.console.pages.playbook_sections import MONOSPACE, PlaybookForms
+from leadpond.console.playbook_forms import PlaybookDraft, SnippetError
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.playbooks import service as playbooks
 from leadpond.users.service import Role
 
-DENSE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
-
 
 def playbook_page(request: Request) -> RedirectResponse | None:
-    """The workspace's marketing logic, readable and editable."""
+    """The workspace's marketing logic, readable by everyone, editable by marketers."""
     v = visit(request)
     if isinstance(v, RedirectResponse):
         return v
@@ -28,42 +29,97 @@ def playbook_page(request: Request) -> RedirectResponse | None:
             text = playbooks.export_playbook(session, v.actor.workspace_id)
     except LeadpondError:
         text = playbooks.default_source()
+    editable = v.can(Role.MARKETER)
+    # ``synced`` is the YAML the forms' draft was last read from or written to; the editor
+    # differs from it only after typing on the YAML tab, the draft only after form edits.
+    state: dict[str, Any] = {"synced": text, "forms_changed": False}
+    if not editable:
+        ui.label(_("Read only: marketers and admins change the playbook.")).classes(
+            "text-gray-600"
+        ).mark("read-only-note")
+
+    def forms_changed() -> None:
+        state["forms_changed"] = True
+
     with ui.tabs() as tabs:
-        tables_tab = ui.tab(_("Overview"))
-        yaml_tab = ui.tab("YAML")
-    with ui.tab_panels(tabs, value=tables_tab).classes("w-full"):
-        with ui.tab_panel(tables_tab):
-            overview = ui.column().classes("w-full")
+        forms_tab = ui.tab("forms", _("Forms")).mark("forms-tab")
+        yaml_tab = ui.tab("yaml", "YAML").mark("yaml-tab")
+    with ui.tab_panels(tabs, value=forms_tab).classes("w-full"):
+        with ui.tab_panel(forms_tab):
+            unreadable = ui.label().classes("text-negative lp-unreadable").mark("unreadable")
+            forms_box = ui.column().classes("w-full")
+            with forms_box:
+                forms = PlaybookForms(v, editable, forms_changed)
+                forms.build()
         with ui.tab_panel(yaml_tab):
             editor = (
                 ui.textarea(value=text)
-                .props("outlined autogrow input-style='font-family: monospace'")
+                .props(f"outlined autogrow {MONOSPACE}")
                 .classes("w-full lp-playbook-yaml")
+                .mark("playbook-yaml")
             )
-            problems = ui.column()
-            with ui.row().classes("items-center"):
-                ui.button(_("Validate"), icon="check", on_click=lambda: check()).classes(
-                    "lp-validate"
+            if not editable:
+                editor.props("readonly")
+    problems = ui.column()
+    with ui.row().classes("items-center"):
+        ui.button(_("Validate"), icon="check", on_click=lambda: check()).classes(
+            "lp-validate"
+        ).mark("validate")
+        if editable:
+            backfill = ui.checkbox(_("Also replay history (backfill)")).mark("backfill")
+            ui.button(_("Save"), icon="save", on_click=lambda: save(backfill.value)).classes(
+                "lp-save-playbook"
+            ).mark("save")
+
+    def load_forms(source: str) -> None:
+        state["synced"] = source
+        try:
+            draft = PlaybookDraft.from_yaml(source)
+        except SnippetError as exc:
+            message = _("The YAML cannot be shown as forms; fix it on the YAML tab: {error}")
+            unreadable.text = message.format(error=str(exc))
+            forms_box.set_visibility(False)
+            forms.draft = PlaybookDraft({})
+            return
+        unreadable.text = ""
+        forms_box.set_visibility(True)
+        forms.show(draft)
+
+    def sync() -> str:
+        """The one current text: form edits written to the YAML, or YAML edits read into forms."""
+        if state["forms_changed"]:
+            editor.value = state["synced"] = forms.draft.to_yaml()
+            state["forms_changed"] = False
+        elif (editor.value or "") != state["synced"]:
+            load_forms(editor.value or "")
+        return str(editor.value or "")
+
+    def show_problems(errors: list[dict[str, Any]]) -> None:
+        with problems:
+            for error in errors:
+                where = f"{_('line')} {error['line']}: " if error.get("line") else ""
+                ui.label(f"{where}{error.get('path', '')} {error['message']}").classes(
+                    "text-negative lp-problem"
                 )
-                if v.can(Role.MARKETER):
-                    backfill = ui.checkbox(_("Also replay history (backfill)"))
-                    ui.button(_("Save"), icon="save", on_click=lambda: save(backfill.value))
 
     def check() -> bool:
+        source = sync()
         problems.clear()
-        try:
-            valid = playbooks.validate_playbook(editor.value or "")
-        except LeadpondError as exc:
-            with problems:
-                for error in exc.details.get("errors", [{"message": exc.message}]):
-                    where = f"{_('line')} {error['line']}: " if error.get("line") else ""
-                    ui.label(f"{where}{error.get('path', '')} {error['message']}").classes(
-                        "text-negative lp-problem"
-                    )
+        if forms.draft.snippet_problems:
+            errors = forms.draft.problems()
+            show_problems(errors)
+            forms.mark_errors(errors)
             return False
+        try:
+            playbooks.validate_playbook(source)
+        except LeadpondError as exc:
+            errors = exc.details.get("errors", [{"message": exc.message}])
+            show_problems(errors)
+            forms.mark_errors(errors)
+            return False
+        forms.mark_errors([])
         with problems:
             ui.label(_("The playbook is valid.")).classes("text-positive lp-valid")
-        _overview(v, overview, valid.document)
         return True
 
     def save(replay: bool) -> None:
@@ -86,36 +142,10 @@ def playbook_page(request: Request) -> RedirectResponse | None:
         if result.backfill is not None:
             message += " · " + _("{people} people replayed").format(people=result.backfill.people)
         ui.notify(message, type="positive")
+        with problems:
+            ui.label(message).classes("text-positive lp-saved").mark("saved")
 
+    tabs.on_value_change(lambda: sync())
+    load_forms(text)
     check()
     return None
-
-
-def _overview(v: Visit, box: ui.column, document: dict[str, Any]) -> None:
-    _ = v._
-    box.clear()
-    sections = (
-        ("stages", _("Stages"), ("key", "name", "phase")),
-        ("tag_categories", _("Tag categories"), ("key", "name")),
-        ("tag_rules", _("Tag rules"), ("id", "on", "add")),
-        ("score_models", _("Score models"), ("key", "name", "rules")),
-        ("key_events", _("Key events"), ("key", "name", "if", "on")),
-        ("personas", _("Personas"), ("key", "name", "if")),
-    )
-    with box:
-        for field, title, columns in sections:
-            items = document.get(field) or []
-            ui.label(f"{title} ({len(items)})").classes("text-lg")
-            rows = [
-                {c: _cell(item.get(c)) for c in columns} for item in items if isinstance(item, dict)
-            ]
-            ui.table(
-                columns=[{"name": c, "label": c, "field": c, "align": "left"} for c in columns],
-                rows=rows,
-            ).props(DENSE).classes("w-full")
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return f"{len(value)} ×"
-    return "" if value is None else str(value)[:120]

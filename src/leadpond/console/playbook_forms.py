@@ -1,0 +1,427 @@
+"""The playbook as forms: each section of the parsed document as rows of fields, and the edits a
+form makes (set a field, add, remove, reorder) applied to that same document.
+
+The YAML tab and the forms edit one document: the forms change the parsed playbook and write it
+back with ``yaml.safe_dump``. Nothing is validated here: ``playbooks.service.validate_playbook``
+checks what the forms wrote, and its errors name the paths the fields carry
+(``score_models[0].rules[2].points``). Conditions are YAML snippets of the condition language.
+"""
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+from leadpond.conditions.source import Path, SourceError, format_path, load_located
+
+FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
+
+# Mappings a rule needs even when empty (a tag rule's ``then``); other emptied ones are dropped.
+_KEPT_EMPTY = frozenset({"then"})
+_NAME_SUFFIX = re.compile(r"-(\d+)$")
+_LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+
+
+class SnippetError(ValueError):
+    """A condition or mapping typed into a form is not YAML (or not the shape it must be)."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form row: ``key`` is dotted below the item (``on.event``, ``cap.per``)."""
+
+    key: str
+    label: str
+    kind: FieldKind = "text"
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.key.split("."))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A list of the playbook shown as form rows; ``children`` are lists inside each row."""
+
+    key: str
+    title: str
+    fields: tuple[FormField, ...]
+    new_item: dict[str, Any]
+    name_key: str | None = None  # the field that names an item; new items get a unique value
+    children: tuple["Section", ...] = field(default=())
+
+
+_KEY = FormField("key", "Key")
+_ID = FormField("id", "Rule id")
+_NAME = FormField("name", "Name")
+_DESCRIPTION = FormField("description", "Description")
+_TRIGGER = (
+    FormField("on.event", "On events (comma-separated)", "words"),
+    FormField("on.where", "Event properties (YAML)", "yaml"),
+)
+_IF = FormField("if", "Condition (YAML)", "yaml")
+
+STAGES = Section(
+    "stages",
+    "Stages",
+    (
+        _KEY,
+        _NAME,
+        FormField("phase", "Phase"),
+        FormField("detour", "Detour (outside the order)", "flag"),
+        FormField("sticky", "Sticky", "flag"),
+    ),
+    {"key": "new-stage"},
+    "key",
+)
+TAG_CATEGORIES = Section(
+    "tag_categories", "Tag categories", (_KEY, _NAME, _DESCRIPTION), {"key": "new-category"}, "key"
+)
+TAG_RULES = Section(
+    "tag_rules",
+    "Tag rules",
+    (
+        _ID,
+        *_TRIGGER,
+        _IF,
+        FormField("then.add_tags", "Add tags (comma-separated)", "words"),
+        FormField("then.remove_tags", "Remove tags (comma-separated)", "words"),
+    ),
+    {"id": "new-tag-rule", "then": {}},
+    "id",
+)
+THRESHOLDS = Section(
+    "thresholds",
+    "Thresholds",
+    (
+        FormField("at", "At points", "number"),
+        FormField("emit", "Emit event"),
+        FormField("once_per", "Once per (e.g. 30d)"),
+    ),
+    {"at": 10, "emit": "Threshold Reached"},
+)
+SCORE_RULES = Section(
+    "rules",
+    "Score rules",
+    (
+        _ID,
+        *_TRIGGER,
+        _IF,
+        FormField("points", "Points", "number"),
+        FormField("once", "Once per person", "flag"),
+        FormField("cap.points", "Cap (points)", "number"),
+        FormField("cap.per", "Cap per (e.g. 7d)"),
+        FormField("reason", "Reason"),
+    ),
+    {"id": "new-score-rule", "points": 1},
+    "id",
+)
+SCORE_MODELS = Section(
+    "score_models",
+    "Score models",
+    (
+        _KEY,
+        _NAME,
+        FormField("half_life", "Half-life (e.g. 90d)"),
+        FormField("grades", "Grades (YAML, e.g. {A: 60, B: 40})", "yaml"),
+    ),
+    {"key": "new-model", "rules": []},
+    "key",
+    (THRESHOLDS, SCORE_RULES),
+)
+STAGE_RULES = Section(
+    "stage_rules",
+    "Stage rules",
+    (
+        _ID,
+        FormField("to", "To stage", "stage"),
+        _IF,
+        FormField("allow_regress", "May go back", "flag"),
+    ),
+    {"to": ""},
+)
+KEY_EVENTS = Section(
+    "key_events",
+    "Key events",
+    (_ID, FormField("emit", "Emit event"), *_TRIGGER, _IF, FormField("once_per", "Once per")),
+    {"id": "new-key-event", "emit": "New Key Event", "if": {"event": "Page Viewed"}},
+    "id",
+)
+PERSONAS = Section(
+    "personas",
+    "Personas",
+    (_KEY, _NAME, _DESCRIPTION, _IF),
+    {"key": "new-persona", "if": {"trait": "title", "exists": True}},
+    "key",
+)
+SECTIONS = (STAGES, TAG_CATEGORIES, TAG_RULES, SCORE_MODELS, STAGE_RULES, KEY_EVENTS, PERSONAS)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe dumping with the playbook loader's YAML 1.2 booleans: a rule's ``on:`` key and words
+    such as ``yes`` are written plain, as people write them (the loader reads them as text)."""
+
+
+_Dumper.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def dump_yaml(data: Any, width: int = 100) -> str:
+    """A whole playbook (or a part of it) as the forms write it."""
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=None,
+        width=width,
+    )
+
+
+def snippet(value: Any) -> str:
+    """A condition (or mapping) as the short YAML a form field shows."""
+    if value is None:
+        return ""
+    return dump_yaml(value, width=90).removesuffix("...\n").rstrip("\n")
+
+
+def parse_snippet(text: str) -> Any:
+    """The data of a YAML snippet typed in a form (with the playbook loader's rules)."""
+    try:
+        data = load_located(text).data
+    except SourceError as exc:
+        raise SnippetError(exc.message) from None
+    if data is not None and not isinstance(data, dict):
+        raise SnippetError("expected a mapping such as {tag: vip}")
+    return data
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None or value == "":
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _words(text: Any) -> list[str]:
+    if isinstance(text, list):
+        return [str(word) for word in text]
+    return [word.strip() for word in str(text or "").split(",") if word.strip()]
+
+
+def shown(item: dict[str, Any], form_field: FormField) -> Any:
+    """What the field's input shows for this item."""
+    value: Any = item
+    for part in form_field.parts:
+        value = value.get(part) if isinstance(value, dict) else None
+    if form_field.kind == "flag":
+        return bool(value)
+    if form_field.kind == "number":
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if form_field.kind == "words":
+        return ", ".join(_words(value)) if value is not None else ""
+    if form_field.kind == "yaml":
+        return snippet(value)
+    return "" if value is None else str(value)
+
+
+def stored(form_field: FormField, raw: Any) -> Any:
+    """The document value of what was typed; ``None`` means the key is left out."""
+    if form_field.kind == "flag":
+        return True if raw else None
+    if form_field.kind == "number":
+        try:
+            return _number(raw)
+        except (TypeError, ValueError):
+            raise SnippetError("expected a number") from None
+    if form_field.kind == "words":
+        words = _words(raw)
+        if form_field.key == "on.event" and len(words) == 1:
+            return words[0]
+        return words or None
+    if form_field.kind == "yaml":
+        return parse_snippet(str(raw or ""))
+    text = str(raw or "").strip()
+    return text or None
+
+
+def input_for(error_path: str, inputs: Collection[str]) -> str | None:
+    """The field an error is about: its own path, or the nearest field above it
+    (``score_models[0].rules[2].if.all[1]`` is about ``score_models[0].rules[2].if``)."""
+    path = error_path
+    while path:
+        if path in inputs:
+            return path
+        shorter = _LAST_STEP.sub("", path)
+        if shorter == path:
+            return None
+        path = shorter
+    return None
+
+
+class PlaybookDraft:
+    """The parsed playbook the forms edit, and the snippets that could not be read yet."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.snippet_problems: dict[str, str] = {}
+
+    @classmethod
+    def from_yaml(cls, text: str) -> "PlaybookDraft":
+        """The draft of a playbook's text; raises ``SnippetError`` when it is not a mapping."""
+        try:
+            data = load_located(text).data
+        except SourceError as exc:
+            raise SnippetError(exc.message) from None
+        if not isinstance(data, dict):
+            raise SnippetError("a playbook is a mapping with version: 1")
+        return cls(data)
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self.document)
+
+    def rows(self, list_path: Path) -> list[tuple[int, dict[str, Any]]]:
+        """(index, item) of a list's mappings (anything else is for the YAML tab)."""
+        found = self._get(list_path)
+        if not isinstance(found, list):
+            return []
+        return [(index, item) for index, item in enumerate(found) if isinstance(item, dict)]
+
+    def stage_keys(self) -> list[str]:
+        """The stages' keys, for pickers."""
+        return [str(s["key"]) for _, s in self.rows(("stages",)) if s.get("key")]
+
+    def problems(self) -> list[dict[str, Any]]:
+        """Snippets that are not YAML, as the service reports errors."""
+        return [
+            {"path": path, "line": None, "message": message}
+            for path, message in sorted(self.snippet_problems.items())
+        ]
+
+    def edit(self, item_path: Path, section: Section, form_field: FormField, raw: Any) -> None:
+        """Store what a field holds; a snippet that is not YAML is remembered, not stored."""
+        where = format_path((*item_path, *form_field.parts))
+        try:
+            value = stored(form_field, raw)
+        except SnippetError as exc:
+            self.snippet_problems[where] = str(exc)
+            return
+        self.snippet_problems.pop(where, None)
+        item = self._get(item_path)
+        if not isinstance(item, dict):
+            return
+        *parents, last = form_field.parts
+        trail: list[tuple[dict[str, Any], str]] = []
+        container = item
+        for part in parents:
+            if not isinstance(container.get(part), dict):
+                if value is None:
+                    return
+                container[part] = {}
+            trail.append((container, part))
+            container = container[part]
+        if value is None:
+            container.pop(last, None)
+        else:
+            container[last] = value
+        for holder, part in reversed(trail):
+            if not holder[part] and part not in _KEPT_EMPTY:
+                del holder[part]
+        _order_keys(item, section)
+
+    def add(self, list_path: Path, section: Section) -> int:
+        """Append a new row (with a unique key or id); returns its index."""
+        found = self._get(list_path)
+        if not isinstance(found, list):
+            found = self._make_list(list_path)
+        item = dict(_deep_copy(section.new_item))
+        if section.name_key:
+            item[section.name_key] = self._unique(
+                section.name_key, list_path, str(item[section.name_key])
+            )
+        if section is STAGE_RULES:
+            item["to"] = next(iter(self.stage_keys()), "")
+        found.append(item)
+        self._forget(list_path)
+        return len(found) - 1
+
+    def remove(self, list_path: Path, index: int) -> None:
+        found = self._get(list_path)
+        if isinstance(found, list) and 0 <= index < len(found):
+            del found[index]
+            self._forget(list_path)
+
+    def move(self, list_path: Path, index: int, offset: int) -> int:
+        """Move a row up (``offset`` -1) or down (+1); returns where it is now."""
+        found = self._get(list_path)
+        rows: list[Any] = found if isinstance(found, list) else []
+        target = index + offset
+        if not (0 <= index < len(rows) and 0 <= target < len(rows)):
+            return index
+        rows[index], rows[target] = rows[target], rows[index]
+        self._forget(list_path)
+        return target
+
+    def _get(self, path: Path) -> Any:
+        node: Any = self.document
+        for part in path:
+            if isinstance(part, int):
+                node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            else:
+                node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    def _make_list(self, list_path: Path) -> list[Any]:
+        parent = self._get(list_path[:-1])
+        if not isinstance(parent, dict):
+            raise SnippetError(f"{format_path(list_path[:-1])} is not a mapping")
+        parent[str(list_path[-1])] = []
+        found: list[Any] = parent[str(list_path[-1])]
+        return found
+
+    def _forget(self, list_path: Path) -> None:
+        """Rows moved: the remembered snippet problems below the list no longer line up."""
+        prefix = format_path(list_path) + "["
+        for path in [p for p in self.snippet_problems if p.startswith(prefix)]:
+            del self.snippet_problems[path]
+
+    def _unique(self, name_key: str, list_path: Path, wanted: str) -> str:
+        taken = {str(item.get(name_key)) for _, item in self.rows(list_path)}
+        if name_key == "id":
+            taken |= self._rule_ids()
+        name, number = wanted, 1
+        while name in taken:
+            number += 1
+            name = f"{_NAME_SUFFIX.sub('', wanted)}-{number}"
+        return name
+
+    def _rule_ids(self) -> set[str]:
+        """Rule ids are unique across the whole playbook."""
+        lists: list[Path] = [("tag_rules",), ("stage_rules",), ("key_events",)]
+        lists += [("score_models", index, "rules") for index, _ in self.rows(("score_models",))]
+        return {str(item["id"]) for path in lists for _, item in self.rows(path) if "id" in item}
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _order_keys(item: dict[str, Any], section: Section) -> None:
+    """Keys in the form's order (then any others), so the YAML reads like the form."""
+    order = [f.parts[0] for f in section.fields] + [c.key for c in section.children]
+    rank = {key: i for i, key in enumerate(dict.fromkeys(order))}
+    ordered = sorted(item.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+    if [k for k, _ in ordered] != list(item):
+        item.clear()
+        item.update(ordered)

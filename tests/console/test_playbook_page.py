@@ -1,0 +1,133 @@
+"""The playbook page's forms with NiceGUI's simulated user: form and YAML are one document,
+validation points at the field, only marketers save."""
+
+from typing import Any
+
+import pytest
+from nicegui.testing import User
+from sqlalchemy import select
+
+from leadpond.conditions.source import load_located
+from leadpond.db.engine import read_only
+from leadpond.rules.models import PlaybookVersion
+from leadpond.workspaces.service import NewWorkspace
+from tests.console.test_pages import anyio_backend, log_in, user
+
+pytestmark = pytest.mark.anyio
+__all__ = ["anyio_backend", "user"]
+
+POINTS = "score_models[0].rules[0].points"
+
+
+def field(user: User, path: str) -> Any:
+    return user.find(marker=f"field-{path}").elements.pop()
+
+
+def set_value(user: User, element: Any, value: Any) -> None:
+    with user:
+        element.value = value
+
+
+def editor(user: User) -> Any:
+    return user.find(marker="playbook-yaml").elements.pop()
+
+
+def newest_document(workspace: NewWorkspace) -> tuple[int, dict[str, Any]]:
+    with read_only() as session:
+        row = session.execute(
+            select(PlaybookVersion.version, PlaybookVersion.document)
+            .where(PlaybookVersion.workspace_id == workspace.workspace_id)
+            .order_by(PlaybookVersion.version.desc())
+            .limit(1)
+        ).one()
+    return row.version, row.document
+
+
+async def test_a_score_rule_edited_in_the_form_is_in_the_yaml_and_saved(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/playbook")
+    await user.should_see("评分模型")
+    points = field(user, POINTS)
+    assert points.value == 1
+    set_value(user, points, 4)
+    user.find(marker="yaml-tab").click()
+    document = load_located(editor(user).value).data
+    assert document["score_models"][0]["rules"][0] == {
+        "id": "event-registration",
+        "on": {"event": "Event Registered"},
+        "points": 4,
+    }
+    user.find(marker="validate").click()
+    await user.should_see("剧本校验通过。")
+    before, _ = newest_document(workspace)
+    user.find(marker="save").click()
+    await user.should_see(marker="saved")
+    version, saved = newest_document(workspace)
+    assert version == before + 1
+    assert saved["score_models"][0]["rules"][0]["points"] == 4
+
+
+async def test_yaml_typed_on_the_yaml_tab_fills_the_forms(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/playbook")
+    user.find(marker="yaml-tab").click()
+    text = editor(user).value.replace("name: 活跃度", "name: 互动度")
+    set_value(user, editor(user), text)
+    user.find(marker="forms-tab").click()
+    assert field(user, "score_models[0].name").value == "互动度"
+
+
+async def test_a_broken_condition_is_reported_on_its_field_and_not_saved(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "admin")
+    await user.open("/playbook")
+    before = newest_document(workspace)
+    condition = field(user, "personas[1].if")
+    set_value(user, condition, "{trait: title, matches: [unclosed")
+    assert condition.error is not None
+    user.find(marker="save").click()
+    await user.should_see("personas[1].if")
+    set_value(user, condition, "{trait: title, resembles: CIO}")
+    assert condition.error is None
+    user.find(marker="validate").click()
+    await user.should_see("personas[1].if")
+    assert "resembles" in condition.error
+    assert newest_document(workspace) == before
+
+
+async def test_stages_are_added_moved_and_removed_in_the_form(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/playbook")
+    user.find(marker="add-stages").click()
+    set_value(user, field(user, "stages[9].key"), "nurture")
+    set_value(user, field(user, "stages[9].name"), "培育")
+    for _ in range(7):
+        user.find(marker=f"up-stages[{9 - _}]").click()
+    user.find(marker="remove-stages[0]").click()
+    user.find(marker="yaml-tab").click()
+    stages = load_located(editor(user).value).data["stages"]
+    assert [s["key"] for s in stages][:3] == ["visit", "nurture", "registered"]
+    assert stages[1] == {"key": "nurture", "name": "培育"}
+    user.find(marker="validate").click()
+    # The default stage rules still send people to the removed "awareness" stage.
+    await user.should_see("stage_rules[0].to")
+
+
+async def test_viewers_read_the_forms_but_cannot_change_or_save(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "viewer")
+    await user.open("/playbook")
+    await user.should_see(marker="read-only-note")
+    assert field(user, POINTS).props.get("readonly") is True
+    await user.should_not_see(marker="add-stages")
+    await user.should_not_see(marker="save")
+    ui_count = len(user.find(marker="validate").elements)
+    assert ui_count == 1
