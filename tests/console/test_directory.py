@@ -95,5 +95,8 @@ def test_dashboard_counts_new_people_and_checks_the_range(api: TestClient, track
     assert board["events"] >= 6
     steps = [step["stage"] for step in board["funnel"]]
     assert len(steps) == len(set(steps))
+    # Every model of the playbook is offered; the chart starts with one people have points in.
+    assert board["score_models"] == ["engagement", "fit"]
+    assert board["score_model"] == "fit"
     bad = api.get("/api/v1/dashboard", params={"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 400

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from leadpond.console.stages import score_models as playbook_score_models
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.kit.errors import InvalidInput
@@ -156,7 +157,7 @@ def top_tags(
     return [(tag, int(n)) for tag, n in rows]
 
 
-def score_models(session: Session, workspace_id: uuid.UUID) -> list[str]:
+def scored_models(session: Session, workspace_id: uuid.UUID) -> list[str]:
     """The score models people have points in."""
     return list(
         session.scalars(
@@ -166,6 +167,13 @@ def score_models(session: Session, workspace_id: uuid.UUID) -> list[str]:
             .order_by(PersonScore.model)
         )
     )
+
+
+def score_models(session: Session, workspace_id: uuid.UUID, scored: list[str]) -> list[str]:
+    """Every score model of the workspace: the playbook's, in its order, then any other that
+    people have points in (``scored``; a model since removed from the playbook)."""
+    defined = [key for key, _ in playbook_score_models(session, workspace_id)]
+    return list(dict.fromkeys([*defined, *scored]))
 
 
 def score_histogram(
@@ -212,8 +220,12 @@ def build(
         .select_from(Event)
         .where(Event.workspace_id == workspace_id, Event.timestamp >= low, Event.timestamp < high)
     )
-    models = score_models(session, workspace_id)
-    chosen = model if model in models else (models[0] if models else None)
+    scored = scored_models(session, workspace_id)
+    models = score_models(session, workspace_id, scored)
+    chosen = model if model in models else None
+    if chosen is None and models:
+        # The first model anyone has points in: a model nobody scored yet would draw nothing.
+        chosen = next((m for m in models if m in scored), models[0])
     return Dashboard(
         start=start,
         end=end,

@@ -1,6 +1,7 @@
-"""The lifecycle stages the workspace's playbook defines, in order (for funnels and pickers)."""
+"""What the workspace's playbook defines, for funnels and pickers: stages and score models."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -8,22 +9,32 @@ from sqlalchemy.orm import Session
 from leadpond.rules.models import PlaybookVersion
 
 
-def stages(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
-    """(key, display name) of each stage of the newest applied playbook, in its order."""
-    document = session.scalar(
+def _listed(session: Session, workspace_id: uuid.UUID, section: str) -> list[tuple[str, str]]:
+    """(key, display name) of each item of a section of the newest applied playbook, in order."""
+    document: Any = session.scalar(
         select(PlaybookVersion.document)
         .where(PlaybookVersion.workspace_id == workspace_id)
         .order_by(PlaybookVersion.version.desc())
         .limit(1)
     )
-    listed = document.get("stages") if isinstance(document, dict) else None
+    listed = document.get(section) if isinstance(document, dict) else None
     found: list[tuple[str, str]] = []
-    for stage in listed if isinstance(listed, list) else []:
-        if isinstance(stage, dict) and isinstance(stage.get("key"), str):
-            found.append((stage["key"], str(stage.get("name") or stage["key"])))
+    for item in listed if isinstance(listed, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("key"), str):
+            found.append((item["key"], str(item.get("name") or item["key"])))
     return found
+
+
+def stages(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(key, display name) of each stage of the newest applied playbook, in its order."""
+    return _listed(session, workspace_id, "stages")
 
 
 def stage_order(session: Session, workspace_id: uuid.UUID) -> list[str]:
     """Stage keys in playbook order (empty when no playbook is applied)."""
     return [key for key, _ in stages(session, workspace_id)]
+
+
+def score_models(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(key, display name) of each score model of the newest applied playbook, in its order."""
+    return _listed(session, workspace_id, "score_models")

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from leadpond.console import dashboard
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
-from leadpond.console.stages import stages
+from leadpond.console.stages import score_models, stages
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
@@ -50,13 +50,17 @@ def dashboard_page(request: Request) -> RedirectResponse | None:
             else:
                 ui.notify(_("Dates must be YYYY-MM-DD."), type="negative")
             return
-        _render(v, built, labels)
+        with read_only() as session:
+            model_names = dict(score_models(session, v.actor.workspace_id))
+        _render(v, built, labels, model_names)
 
     body()
     return None
 
 
-def _render(v: Visit, built: dashboard.Dashboard, labels: dict[str, str]) -> None:
+def _render(
+    v: Visit, built: dashboard.Dashboard, labels: dict[str, str], model_names: dict[str, str]
+) -> None:
     _ = v._
     with ui.row().classes("gap-4"):
         for label, value in (
@@ -122,13 +126,47 @@ def _render(v: Visit, built: dashboard.Dashboard, labels: dict[str, str]) -> Non
                 }
             ).classes("h-72").mark("top-tags")
         with ui.card():
-            title = _("Score distribution")
-            ui.label(f"{title}: {built.score_model or '–'}").classes("text-lg")
-            ui.echart(
-                {
-                    "tooltip": {},
-                    "xAxis": {"type": "category", "data": [b for b, _n in built.score_histogram]},
-                    "yAxis": {"type": "value"},
-                    "series": [{"type": "bar", "data": [n for _b, n in built.score_histogram]}],
-                }
-            ).classes("h-72").mark("scores")
+            _score_chart(v, built, model_names)
+
+
+def _score_chart(v: Visit, built: dashboard.Dashboard, model_names: dict[str, str]) -> None:
+    """The histogram of one score model, with a picker of every model of the workspace."""
+    _ = v._
+    options = {m: f"{model_names[m]} ({m})" if m in model_names else m for m in built.score_models}
+    with ui.row().classes("items-center gap-4 w-full"):
+        ui.label(_("Score distribution")).classes("text-lg")
+        picker = (
+            ui.select(options, value=built.score_model, label=_("Score model"))
+            .props("dense outlined options-dense")
+            .classes("min-w-48")
+            .mark("score-model")
+        )
+        picker.set_enabled(bool(options))
+
+    def histogram(model: str | None) -> list[tuple[str, int]]:
+        if model == built.score_model:
+            return built.score_histogram
+        with read_only() as session:
+            return dashboard.score_histogram(session, v.actor.workspace_id, str(model))
+
+    def option(bands: list[tuple[str, int]]) -> dict[str, Any]:
+        return {
+            "tooltip": {},
+            "xAxis": {"type": "category", "data": [b for b, _n in bands]},
+            "yAxis": {"type": "value"},
+            "series": [{"type": "bar", "data": [n for _b, n in bands]}],
+        }
+
+    bands = built.score_histogram
+    chart = ui.echart(option(bands)).classes("h-72").mark("scores")
+    empty = ui.label(_("Nobody has points in this model yet.")).classes("text-gray-600")
+    empty.mark("scores-empty").set_visibility(not bands and bool(options))
+
+    def redraw() -> None:
+        bands = histogram(picker.value) if picker.value else []
+        chart.options.clear()
+        chart.options.update(option(bands))
+        chart.update()
+        empty.set_visibility(not bands)
+
+    picker.on_value_change(redraw)
