@@ -17,6 +17,7 @@ from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker as pipeline_worker
+from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.playbooks.cli import playbook_app
 from leadpond.segments.cli import segment_app
 from leadpond.users.cli import user_app
@@ -123,6 +124,16 @@ def pipeline_drain(
     """Process every pending event, then exit."""
     done = pipeline_worker.drain(batch_size)
     console.print(f"processed {done} events")
+
+
+@pipeline_app.command("sweep")
+def pipeline_sweep() -> None:
+    """Apply idle stage rules now (the worker does this every minute)."""
+    migrate.upgrade()
+    for workspace_id, report in sweep_idle_stages().items():
+        console.print(
+            f"{workspace_id}: {report.candidates} quiet people looked at, {len(report.moved)} moved"
+        )
 
 
 @pipeline_app.command("status")

@@ -61,18 +61,6 @@ def _owners(
     return owner, opened
 
 
-def _lock_people(session: Session, person_ids: set[int]) -> None:
-    """Row locks in id order, so concurrent workers queue instead of deadlocking."""
-    ordered = sorted(person_ids)
-    for start in range(0, len(ordered), 500):
-        session.execute(
-            select(Person.id)
-            .where(Person.id.in_(ordered[start : start + 500]))
-            .order_by(Person.id)
-            .with_for_update()
-        )
-
-
 def load_graph(
     session: Session, workspace_id: uuid.UUID, keys: Iterable[IdentifierKey]
 ) -> MemoryGraph:
@@ -91,7 +79,7 @@ def load_graph(
         reached = set(owner.values()) | {person for person, _ in sessions.values()}
         if not is_postgres(session) or reached <= locked:
             break
-        _lock_people(session, reached - locked)
+        profiles.lock_people(session, reached - locked)
         locked |= reached
     graph = MemoryGraph(owner=owner, sessions=sessions)
     holders = list(set(graph.owner.values()))

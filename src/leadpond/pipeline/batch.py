@@ -36,6 +36,8 @@ class Batch:
     touched_people: set[int] = field(default_factory=set)
     # People whose traits changed in this batch (stages that derive from traits look here).
     traits_changed: set[int] = field(default_factory=set)
+    # Each touched person's latest event before this batch (None: the batch is their first).
+    last_seen_before: dict[int, datetime | None] = field(default_factory=dict)
 
     def by_workspace(self) -> dict[uuid.UUID, list[PipelineEvent]]:
         grouped: dict[uuid.UUID, list[PipelineEvent]] = {}

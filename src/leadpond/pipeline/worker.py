@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select, update
@@ -26,6 +25,7 @@ from leadpond.identity.suggestions import suggest_batch
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
+from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.profiles.service import apply_batch
 from leadpond.rules.service import apply_batch as apply_rules
 from leadpond.segments.incremental import segment_batch
@@ -48,8 +48,8 @@ _event_table = cast(Table, Event.__table__)
 # A Core executemany: the ORM's bulk update by primary key costs more than the statement.
 _MARK_PROCESSED = update(_event_table).where(_event_table.c.id == bindparam("event_id"))
 
-# How often the loop looks for segments that time alone changes (windows, score decay).
-SEGMENT_REFRESH_CHECK_S = 60.0
+# How often the loop looks for what time alone changes: idle stages, segments with windows.
+TIME_CHECK_S = 60.0
 
 
 def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
@@ -141,7 +141,8 @@ class Worker:
             try:
                 done = _process_with_retry(self.batch_size, self.url)
                 if time.monotonic() >= next_refresh:
-                    next_refresh = time.monotonic() + SEGMENT_REFRESH_CHECK_S
+                    next_refresh = time.monotonic() + TIME_CHECK_S
+                    sweep_idle_stages(self.url)
                     refresh_due(self.url)
             except Exception:
                 log.exception("pipeline batch failed; retrying after a pause")

@@ -110,6 +110,13 @@ class StageRule(Strict):
     to: Key
     if_: ConditionData = Field(default=None, alias="if")
     allow_regress: bool = False
+    idle: Duration | None = Field(
+        default=None,
+        description="Move a person here once they have been this long without any event "
+        "(e.g. dormant after 90d); `if`, when given, must also hold at that moment",
+    )
+
+    _check = field_validator("idle")(_duration)
 
 
 class KeyEvent(Strict):

@@ -9,6 +9,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from leadpond.db.engine import is_postgres
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.matching import match_key
 from leadpond.identity.models import Identifier
@@ -175,6 +176,7 @@ def apply_batch(batch: Batch) -> None:
         return
     session = batch.session
     drafts = load_drafts(session, batch.touched_people)
+    batch.last_seen_before = {pid: draft.last_seen_at for pid, draft in drafts.items()}
     configs: dict[uuid.UUID, IdentityConfig] = {}
     for event in batch.events:
         if event.person_id is None:
@@ -320,3 +322,18 @@ def timeline(
         .offset(offset)
     ).all()
     return int(total), list(rows)
+
+
+def lock_people(session: Session, person_ids: set[int]) -> None:
+    """PostgreSQL row locks in id order, so concurrent workers queue instead of deadlocking
+    (SQLite's single writer lock already serialises them)."""
+    if not is_postgres(session):
+        return
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 500):
+        session.execute(
+            select(Person.id)
+            .where(Person.id.in_(ordered[start : start + 500]))
+            .order_by(Person.id)
+            .with_for_update()
+        )

@@ -104,6 +104,8 @@ def backfill(
             report.events += 1
             record = record_of(event_id, kind, name, at, properties)
             engine.apply(states[pid], record, traits if kind == "identify" else None)
+        for state in states.values():
+            engine.settle(state, now)
         write_changes(session, workspace_id, states, engine.out, now)
         report.tags += sum(len(s.tags) for s in states.values())
         report.ledger_entries += len(engine.out.ledger)

@@ -179,7 +179,13 @@ class _Compiler:
             self.unique(rule_id, self.rule_ids, (*path, "id"))
             guard = self.condition(stage_rule.if_, (*path, "if"))
             stage_rules.append(
-                StageRule(rule_id, stage_rule.to, guard.condition, stage_rule.allow_regress)
+                StageRule(
+                    rule_id,
+                    stage_rule.to,
+                    guard.condition,
+                    stage_rule.allow_regress,
+                    idle=_maybe(stage_rule.idle),
+                )
             )
         context = ConditionContext(
             stages=tuple(s.key for s in pb.stages if not s.detour),
@@ -290,7 +296,7 @@ def _settle(guard: Guard, context: ConditionContext) -> Guard:
 def _split(rule: StageRule, context: ConditionContext) -> StageRule:
     """Separate a stage rule's profile-only alternatives from those that follow events."""
     cond = rule.condition
-    if cond is None:
+    if cond is None or rule.idle is not None:
         return rule
     if _static(cond, context):
         return replace(rule, static_part=cond)

@@ -3,9 +3,10 @@ stages. The live pipeline and backfills run the same code, so they reach the sam
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from leadpond.conditions.durations import format_duration
 from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot, field_holds, matches
 from leadpond.kit.clock import isoformat
 from leadpond.rules.profile_cache import ProfileAnswers
@@ -50,6 +51,10 @@ class PersonState:
     initial_tags: dict[str, TagRow] = field(default_factory=dict)
     initial_scores: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     initial_stage: tuple[str, datetime] | None = None
+    # When the person's latest event happened (idle stage rules count from it).
+    last_active: datetime | None = None
+    # The stage an idle rule moved the person out of: activity brings them back to it.
+    revive_to: str | None = None
 
 
 @dataclass
@@ -71,9 +76,15 @@ class Engine:
         self.detours, self.sticky = ruleset.detours, ruleset.sticky
         # Detours first (explicit exits), then the furthest stage: the first match wins.
         self.stage_rules = sorted(
-            ruleset.stage_rules,
+            (r for r in ruleset.stage_rules if r.idle is None),
             key=lambda r: (r.to not in self.detours, -self.position.get(r.to, -1)),
         )
+        # Rules that time alone fires, shortest quiet period first (dormant, then lost...).
+        self.idle_rules = sorted(
+            (r for r in ruleset.stage_rules if r.idle is not None),
+            key=lambda r: r.idle or timedelta(0),
+        )
+        self.idle_targets = {r.to for r in self.idle_rules}
         # Current stage -> the stage rules that may move a person on from it, in order.
         self._movable: dict[str | None, list[StageRule]] = {}
 
@@ -85,6 +96,12 @@ class Engine:
         Identify calls pass their ``traits``, so conditions see the traits as they were then.
         """
         snap = state.snap
+        if self.idle_rules:
+            self.settle(state, record.timestamp)
+            if snap.stage in self.idle_targets and state.revive_to is not None:
+                self._revive(state, record)
+        if state.last_active is None or record.timestamp > state.last_active:
+            state.last_active = record.timestamp
         if traits:
             snap.traits = merge_traits(snap.traits, traits)
             state.static.clear()
@@ -102,6 +119,59 @@ class Engine:
                 queue.extend(emitted)
                 names.update(e.name for e in emitted)
         self._stage(state, record, names)
+
+    def settle(self, state: PersonState, at: datetime) -> None:
+        """Apply the idle rules whose quiet period ended by ``at``, each at the moment it ended.
+
+        The live pipeline calls this before each event and its sweep at "now"; a replay before
+        each event and at its end: both record the same change at the same time.
+        """
+        last = state.last_active
+        if last is None:
+            return
+        snap = state.snap
+        for rule in self.idle_rules:
+            assert rule.idle is not None
+            moved_at = last + rule.idle
+            if moved_at > at or not self.allowed(snap.stage, rule):
+                continue
+            if rule.condition is not None:
+                was, snap.now = snap.now, moved_at
+                holds = matches(rule.condition, snap)
+                snap.now = was
+                if not holds:
+                    continue
+            self.out.stage_changes.append(
+                {
+                    "person_id": state.person_id,
+                    "from_stage": snap.stage,
+                    "to_stage": rule.to,
+                    "rule_id": rule.id,
+                    "event_id": None,
+                    "reason": f"rule {rule.id}: no activity for {format_duration(rule.idle)}",
+                    "at": moved_at,
+                }
+            )
+            if snap.stage not in self.idle_targets:
+                state.revive_to = snap.stage
+            snap.stage, state.stage_entered = rule.to, moved_at
+
+    def _revive(self, state: PersonState, record: EventRecord) -> None:
+        """Activity ends an idle stage: back to the stage the person was in before it."""
+        snap = state.snap
+        self.out.stage_changes.append(
+            {
+                "person_id": state.person_id,
+                "from_stage": snap.stage,
+                "to_stage": state.revive_to,
+                "rule_id": None,
+                "event_id": record.event_id,
+                "reason": f"activity resumed ({record.name})"[:300],
+                "at": record.timestamp,
+            }
+        )
+        snap.stage, state.stage_entered = state.revive_to, record.timestamp
+        state.revive_to = None
 
     def _remember(self, snap: ProfileSnapshot, record: EventRecord) -> None:
         if record.name in self.rs.history:
@@ -239,7 +309,8 @@ class Engine:
         )
         return [record]
 
-    def _allowed(self, current: str | None, rule: StageRule) -> bool:
+    def allowed(self, current: str | None, rule: StageRule) -> bool:
+        """True when this rule may move a person out of ``current``."""
         if rule.to == current:
             return False
         if current in self.sticky and not rule.allow_regress:
@@ -258,7 +329,7 @@ class Engine:
         movable = self._movable.get(current)
         if movable is None:
             movable = self._movable[current] = [
-                rule for rule in self.stage_rules if self._allowed(current, rule)
+                rule for rule in self.stage_rules if self.allowed(current, rule)
             ]
         for rule in movable:
             hit = rule.condition is None

@@ -25,6 +25,9 @@ class PlaybookVersion(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     applied_by: Mapped[str] = mapped_column(String(100))
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The idle sweep has moved everyone whose quiet period ended before this (None: never ran
+    # with this version, so its first sweep looks at everyone).
+    idle_swept_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PersonTag(Base):

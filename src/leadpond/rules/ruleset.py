@@ -102,6 +102,8 @@ class StageRule:
     static_part: Condition | None = None
     dynamic_part: Condition | None = None
     wakes_on: frozenset[str] | None = None
+    # Idle rules fire on time alone: this long after a person's last event.
+    idle: timedelta | None = None
 
 
 @dataclass

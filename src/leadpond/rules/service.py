@@ -34,6 +34,8 @@ def apply_batch(batch: Batch) -> None:
         identified = {e.person_id for e in mine if e.type == "identify" and e.person_id}
         for pid, traits in traits_before(session, identified).items():
             states[pid].snap.traits = traits
+        for pid, state in states.items():
+            state.last_active = batch.last_seen_before.get(pid)
         engine = Engine(ruleset, shared_answers=True)
         for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
             assert event.person_id is not None
@@ -41,6 +43,9 @@ def apply_batch(batch: Batch) -> None:
             record = record_of(event.id, event.type, event.event, event.timestamp, properties)
             asserted = event.payload.get("traits") if event.type == "identify" else None
             engine.apply(states[event.person_id], record, asserted)
+        # History arriving late (imports, replays of old events) may already be quiet for long.
+        for state in states.values():
+            engine.settle(state, batch.now)
         write_changes(session, workspace_id, states, engine.out, batch.now)
 
 

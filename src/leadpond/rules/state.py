@@ -16,7 +16,13 @@ from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.profiles.models import Person
 from leadpond.rules.engine import RULE_EVENT_PREFIX, PersonState, TagRow, merge_traits
-from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger
+from leadpond.rules.models import (
+    PersonScore,
+    PersonStage,
+    PersonTag,
+    ScoreLedger,
+    StageChange,
+)
 from leadpond.rules.ruleset import Ruleset
 
 CHUNK = 500
@@ -128,11 +134,33 @@ def load_states(
         ):
             states[pid].snap.stage, states[pid].stage_entered = stage, entered
             states[pid].initial_stage = (stage, entered)
+        _load_revivals(session, ruleset, states, ids)
         _load_caps(session, ruleset, ids, states)
         _load_history(session, workspace_id, ruleset, ids, states, since)
     if ruleset.needs_accounts:
         load_accounts(session, workspace_id, ruleset, states)
     return states
+
+
+def _load_revivals(
+    session: Session, ruleset: Ruleset, states: dict[int, PersonState], ids: list[int]
+) -> None:
+    """For people in an idle stage (dormant), the stage that activity brings them back to."""
+    idle = {r.to for r in ruleset.stage_rules if r.idle is not None}
+    resting = [pid for pid in ids if states[pid].snap.stage in idle]
+    if not resting:
+        return
+    rows = session.execute(
+        select(StageChange.person_id, StageChange.from_stage, StageChange.to_stage)
+        .where(StageChange.person_id.in_(resting))
+        .order_by(StageChange.person_id, StageChange.at, StageChange.id)
+    )
+    for pid, from_stage, to_stage in rows:
+        state = states[pid]
+        if to_stage in idle and from_stage not in idle:
+            state.revive_to = from_stage
+        elif to_stage not in idle:
+            state.revive_to = None
 
 
 def _load_caps(

@@ -184,6 +184,20 @@ def segment_batch(batch: Batch) -> None:
         evaluate_accounts(session, loaded, accounts, batch.now, "people at the account changed")
 
 
+def people_updated(
+    session: Session, workspace_id: uuid.UUID, person_ids: set[int], now: datetime, reason: str
+) -> None:
+    """Re-evaluate the memberships of people whose state changed outside a batch (the idle
+    sweep moved their stage), and of their accounts."""
+    if not person_ids or session.scalar(_any_segment(workspace_id)) is None:
+        return
+    loaded = load_segments(session, workspace_id)
+    accounts = _accounts_if_read(session, loaded, person_ids)
+    candidates = with_colleagues(session, loaded, person_ids, accounts)
+    evaluate_people(session, loaded, candidates, now, reason)
+    evaluate_accounts(session, loaded, accounts, now, reason)
+
+
 def _reads_history(loaded: WorkspaceSegments) -> bool:
     """True when a dynamic person segment counts events."""
     return any(
