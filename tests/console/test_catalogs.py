@@ -5,7 +5,9 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from leadpond.console.i18n import catalog, translator
+from leadpond.console.pages.segment_atoms import OP_LABELS
 from leadpond.console.playbook_forms import SECTIONS
+from leadpond.console.segment_builder import ATOM_LABELS, MEMBER_COLUMNS
 
 PAGES = Path(__file__).resolve().parents[2] / "src" / "leadpond" / "console" / "pages"
 
@@ -32,5 +34,12 @@ def test_every_playbook_form_label_is_translated_to_chinese() -> None:
     labels = {s.title for s in SECTIONS} | {f.label for s in SECTIONS for f in s.fields}
     labels |= {c.title for s in SECTIONS for c in s.children}
     labels |= {f.label for s in SECTIONS for c in s.children for f in c.fields}
+    chinese = catalog("zh_CN")
+    assert sorted(label for label in labels if label not in chinese) == []
+
+
+def test_every_segment_builder_label_is_translated_to_chinese() -> None:
+    labels = set(ATOM_LABELS.values()) | set(OP_LABELS.values())
+    labels |= {label for columns in MEMBER_COLUMNS.values() for _field, label in columns}
     chinese = catalog("zh_CN")
     assert sorted(label for label in labels if label not in chinese) == []

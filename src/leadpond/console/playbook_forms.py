@@ -55,7 +55,7 @@ class Section:
 
 _KEY = FormField("key", "Key")
 _ID = FormField("id", "Rule id")
-_NAME = FormField("name", "Name")
+_NAME = FormField("name", "Display name")
 _DESCRIPTION = FormField("description", "Description")
 _TRIGGER = (
     FormField("on.event", "On events (comma-separated)", "words"),

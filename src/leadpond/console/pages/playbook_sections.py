@@ -149,9 +149,9 @@ class PlaybookForms:
             element.classes("w-40").set_enabled(self.editable)
         elif form_field.kind == "yaml":
             element = ui.textarea(label, value=value, on_change=handler).props(
-                f"outlined autogrow {MONOSPACE}"
+                f"outlined autogrow dense {MONOSPACE}"
             )
-            element.classes("w-full")
+            element.classes("grow basis-80")
         else:
             wide = form_field.kind == "words" or form_field.key in ("description", "reason")
             element = ui.input(label, value=value, on_change=handler).classes(

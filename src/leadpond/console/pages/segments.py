@@ -1,14 +1,16 @@
 """Segments: the list, and the builder (visual atoms + YAML), live preview, members, export."""
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
-from leadpond.console.segment_builder import ATOM_KINDS, Atom, to_yaml
+from leadpond.console.pages.segment_atoms import AtomRows
+from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
+from leadpond.console.stages import score_models, stages
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
@@ -16,12 +18,11 @@ from leadpond.segments import service as segments
 from leadpond.segments.build import preview
 from leadpond.segments.definitions import load_segments, parse_segment_condition
 from leadpond.segments.reads import member_reads
-from leadpond.segments.schemas import SegmentCreate, SegmentUpdate
+from leadpond.segments.schemas import AccountMatch, Level, SegmentCreate, SegmentUpdate
 from leadpond.users.service import Role
 
 MEMBER_PAGE = 50
 DENSE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
-MEMBER_COLUMNS = ("id", "name", "email", "company", "title")
 
 
 def segments_page(request: Request) -> RedirectResponse | None:
@@ -40,12 +41,16 @@ def segments_page(request: Request) -> RedirectResponse | None:
     for segment in found:
         with ui.row().classes("items-center gap-4"):
             ui.link(segment.name or segment.key, v.href(f"/segments/{segment.key}"))
-            ui.label(f"{segment.key} · {_(segment.kind)} · {segment.member_count:,}")
+            subject = _("Accounts") if segment.level == ACCOUNT else _("People")
+            ui.label(
+                f"{segment.key} · {subject} · {_(segment.kind)} · {segment.member_count:,}"
+            ).mark(f"segment-{segment.key}")
     return None
 
 
 def segment_page(request: Request, key: str) -> RedirectResponse | None:
-    """Build or change a segment; see its preview while editing, its members and exports."""
+    """Build or change a segment of people or of accounts; see its preview while editing, its
+    members and exports."""
     v = visit(request)
     if isinstance(v, RedirectResponse):
         return v
@@ -59,6 +64,8 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
                     "key": found.key,
                     "name": found.name or "",
                     "kind": found.kind,
+                    "level": found.level,
+                    "account_match": found.account_match or "any",
                     "source": found.condition_source or "",
                 }
         except LeadpondError as exc:
@@ -66,66 +73,113 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
             ui.label(exc.message).classes("text-negative")
             return None
     header(v, existing.get("name") or existing.get("key") or _("New segment"))
+    with read_only() as session:
+        stage_keys = [k for k, _name in stages(session, v.actor.workspace_id)]
+        model_keys = [k for k, _name in score_models(session, v.actor.workspace_id)]
+    state: dict[str, str] = {
+        "level": existing.get("level", PERSON),
+        "match": "all",
+        "account_match": existing.get("account_match", "any"),
+    }
     with ui.row().classes("gap-4 items-end"):
-        seg_key = ui.input(_("Key"), value=existing.get("key", "")).classes("lp-segment-key")
+        seg_key = (
+            ui.input(_("Key"), value=existing.get("key", ""))
+            .classes("lp-segment-key")
+            .mark("segment-key")
+        )
         seg_key.set_enabled(not existing)
-        name = ui.input(_("Name"), value=existing.get("name", "")).classes("lp-segment-name")
-    atoms: list[Atom] = []
-    match = {"value": "all"}
-
-    def set_match(event: Any) -> None:
-        match["value"] = str(event.value)
-        write_yaml()
-
+        name = (
+            ui.input(_("Display name"), value=existing.get("name", ""))
+            .classes("lp-segment-name")
+            .mark("segment-name")
+        )
+        subject = (
+            ui.toggle(
+                {PERSON: _("People"), ACCOUNT: _("Accounts")},
+                value=state["level"],
+                on_change=lambda e: set_level(str(e.value)),
+            )
+            .classes("lp-subject")
+            .mark("subject")
+        )
+        subject.set_enabled(not existing)
+        account_match = (
+            ui.select(
+                {
+                    "any": _("someone at the account matches"),
+                    "all": _("everyone at the account matches"),
+                    "none": _("nobody at the account matches"),
+                },
+                value=state["account_match"],
+                label=_("Accounts where"),
+                on_change=lambda e: set_account_match(str(e.value)),
+            )
+            .classes("min-w-64 lp-account-match")
+            .mark("account-match")
+        )
     with ui.card().classes("w-full"):
         ui.label(_("Conditions")).classes("text-lg")
-        atom_rows = ui.column().classes("w-full")
         with ui.row().classes("items-center"):
-            ui.select({"all": _("all of"), "any": _("any of")}, value="all", on_change=set_match)
-            for kind in ATOM_KINDS:
-                ui.button(_(kind), icon="add", on_click=lambda k=kind: add_atom(k)).props(
-                    "outline dense"
-                ).classes(f"lp-add-{kind}")
+            match = ui.select(
+                {"all": _("all of"), "any": _("any of")},
+                value="all",
+                on_change=lambda e: set_match(str(e.value)),
+            ).mark("match")
+        atoms = AtomRows(v, lambda: write_yaml(), stage_keys, model_keys)
+        yaml_only = ui.label().classes("text-gray-600").mark("yaml-only")
     source = (
         ui.textarea(_("Condition (YAML)"), value=existing.get("source", ""))
-        .props("outlined autogrow input-style='font-family: monospace'")
+        .props("outlined autogrow stack-label input-style='font-family: monospace'")
         .classes("w-full lp-yaml")
+        .mark("condition-yaml")
     )
-    count = ui.label().classes("text-lg lp-preview-count")
-    sample = (
-        ui.table(
-            columns=[
-                {"name": c, "label": _(c), "field": c, "align": "left"} for c in MEMBER_COLUMNS
-            ],
-            rows=[],
-        )
-        .props(DENSE)
-        .classes("w-full")
-    )
+    count = ui.label().classes("text-lg lp-preview-count").mark("preview-count")
+    sample = ui.table(columns=[], rows=[]).props(DENSE).classes("w-full").mark("sample")
 
-    def setter(atom: Atom, field: str, convert: Any = str) -> Any:
-        def handler(event: Any) -> None:
-            setattr(atom, field, convert(event.value or 0) if convert is float else event.value)
+    def set_match(value: str) -> None:
+        if value != state["match"]:  # not when reading the YAML set it
+            state["match"] = value
             write_yaml()
 
-        return handler
+    def set_account_match(value: str) -> None:
+        state["account_match"] = value
+        run_preview()
 
-    def add_atom(kind: str) -> None:
-        atom = Atom(kind=kind, number=1.0 if kind == "event" else 0.0)
-        atoms.append(atom)
-        with atom_rows, ui.row().classes("items-center gap-2"):
-            ui.label(_(kind)).classes("w-20")
-            if kind == "score":
-                ui.input(_("Model"), on_change=setter(atom, "model"))
-                ui.number(_("At least"), value=0, on_change=setter(atom, "number", float))
-            else:
-                ui.input(_("Value"), on_change=setter(atom, "value")).classes("lp-atom-value")
-            if kind == "event":
-                ui.number(_("At least"), value=1, on_change=setter(atom, "number", float))
-                ui.input(_("Within (e.g. 30d)"), on_change=setter(atom, "within"))
+    def set_level(level: str) -> None:
+        state["level"] = level
+        level_shown()
+        read_yaml(redraw=True)
+        run_preview()
+
+    def level_shown() -> None:
+        account_match.set_visibility(state["level"] == ACCOUNT)
+        sample.columns = _columns(v, state["level"])
+        sample.rows = []
+        sample.update()
 
     def write_yaml() -> None:
-        source.value = to_yaml(atoms, match["value"])
+        source.value = to_yaml(atoms.atoms, state["match"])
+        run_preview()
+
+    def read_yaml(redraw: bool = False) -> None:
+        """Show the YAML as atoms when it is made of them only; else leave it to the editor."""
+        found = from_yaml(source.value or "", state["level"])
+        if found is None:
+            atoms.show(state["level"], [], can_add=False)
+            yaml_only.text = _(
+                "This condition has parts the builder cannot show: edit it as YAML "
+                "(clear it to build with atoms)."
+            )
+            return
+        yaml_only.text = ""
+        state["match"], listed = found
+        match.value = state["match"]
+        same = to_yaml(listed, state["match"]) == to_yaml(atoms.atoms, state["match"])
+        if redraw or not atoms.can_add or not same:
+            atoms.show(state["level"], listed)
+
+    def typed() -> None:
+        read_yaml()
         run_preview()
 
     def run_preview() -> None:
@@ -133,29 +187,40 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
         if not text.strip():
             count.text, sample.rows = "", []
             return
+        level, match = state["level"], state["account_match"]
         try:
             started = time.perf_counter()
             condition, _text = parse_segment_condition(text)
             with read_only() as session:
                 loaded = load_segments(session, v.actor.workspace_id)
-                total, ids = preview(session, loaded, condition, "person", None, utcnow())
-                reads = member_reads(
-                    session, v.actor.workspace_id, "person", [(i, None) for i in ids]
+                total, ids = preview(
+                    session,
+                    loaded,
+                    condition,
+                    level,
+                    match if level == ACCOUNT else None,
+                    utcnow(),
                 )
+                reads = member_reads(session, v.actor.workspace_id, level, [(i, None) for i in ids])
         except LeadpondError as exc:
             count.text = exc.message
             return
         except ValueError as exc:
             count.text = str(exc)
             return
-        seconds = time.perf_counter() - started
-        count.text = _("{count} people match ({seconds} s)").format(
-            count=f"{total:,}", seconds=f"{seconds:.2f}"
+        seconds = f"{time.perf_counter() - started:.2f}"
+        message = (
+            _("{count} accounts match ({seconds} s)")
+            if level == ACCOUNT
+            else _("{count} people match ({seconds} s)")
         )
-        sample.rows = [{c: getattr(r, c, "") or "" for c in MEMBER_COLUMNS} for r in reads]
+        count.text = message.format(count=f"{total:,}", seconds=seconds)
+        sample.rows = _rows(reads, level)
         sample.update()
 
     def save() -> None:
+        level = state["level"]
+        chosen = cast(AccountMatch, state["account_match"]) if level == ACCOUNT else None
         try:
             actor = v.still_valid()
             with unit_of_work() as session:
@@ -165,7 +230,9 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
                         session,
                         actor.workspace_id,
                         segment,
-                        SegmentUpdate(name=name.value or None, condition=source.value),
+                        SegmentUpdate(
+                            name=name.value or None, condition=source.value, account_match=chosen
+                        ),
                     )
                     saved_key = segment.key
                 else:
@@ -173,7 +240,11 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
                         session,
                         actor.workspace_id,
                         SegmentCreate(
-                            key=seg_key.value, name=name.value or None, condition=source.value
+                            key=seg_key.value,
+                            name=name.value or None,
+                            level=cast(Level, level),
+                            account_match=chosen,
+                            condition=source.value,
                         ),
                     )
                     saved_key = created.key
@@ -185,15 +256,31 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
             return
         ui.navigate.to(f"/segments/{saved_key}")
 
-    source.on("update:model-value", run_preview, throttle=1.0)
+    # What the browser sends while typing (``ui.textarea`` emits ``update:value``), at most once
+    # a second; the builder's own writes preview directly.
+    source.on("update:value", typed, throttle=1.0)
     with ui.row():
         ui.button(_("Preview"), icon="visibility", on_click=run_preview).classes("lp-preview")
         if v.can(Role.MARKETER):
-            ui.button(_("Save"), icon="save", on_click=save).classes("lp-save")
+            ui.button(_("Save"), icon="save", on_click=save).classes("lp-save").mark("save")
     if existing:
         _members(v, existing["key"])
+    level_shown()
+    read_yaml(redraw=True)
     run_preview()
     return None
+
+
+def _columns(v: Visit, level: str) -> list[dict[str, Any]]:
+    _ = v._
+    return [
+        {"name": field, "label": _(label), "field": field, "align": "left"}
+        for field, label in MEMBER_COLUMNS[level]
+    ]
+
+
+def _rows(reads: list[Any], level: str) -> list[dict[str, Any]]:
+    return [{f: getattr(r, f, "") or "" for f, _label in MEMBER_COLUMNS[level]} for r in reads]
 
 
 def _members(v: Visit, key: str) -> None:
@@ -205,13 +292,13 @@ def _members(v: Visit, key: str) -> None:
         )
         reads = member_reads(session, v.actor.workspace_id, segment.level, rows)
     with ui.row().classes("items-center gap-4"):
-        ui.label(_("{total} members").format(total=f"{total:,}")).classes("text-lg lp-members")
+        label = _("{total} accounts") if segment.level == ACCOUNT else _("{total} members")
+        ui.label(label.format(total=f"{total:,}")).classes("text-lg lp-members").mark("members")
         for fmt in ("csv", "xlsx"):
             ui.link(
                 _("Export {format}").format(format=fmt.upper()),
                 f"/api/v1/segments/{key}/export?format={fmt}",
             ).classes(f"lp-export-{fmt}")
-    ui.table(
-        columns=[{"name": c, "label": _(c), "field": c, "align": "left"} for c in MEMBER_COLUMNS],
-        rows=[{c: getattr(r, c, "") or "" for c in MEMBER_COLUMNS} for r in reads],
-    ).props(DENSE).classes("w-full")
+    ui.table(columns=_columns(v, segment.level), rows=_rows(reads, segment.level)).props(
+        DENSE
+    ).classes("w-full").mark("members-table")

@@ -1,0 +1,130 @@
+"""The segment builder's atom rows for one subject (people or accounts); every change is
+reported so the page rewrites the YAML and the preview."""
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from leadpond.console.pages.frame import Visit
+from leadpond.console.segment_builder import (
+    ACCOUNT_FIELDS,
+    ATOM_KINDS,
+    ATOM_LABELS,
+    FIELD_OPS,
+    Atom,
+)
+
+OP_LABELS = {"eq": "is", "in": "is one of", "contains": "contains"}
+
+
+class AtomRows:
+    """Rows of visual atoms and the buttons that add them."""
+
+    def __init__(
+        self, v: Visit, changed: Callable[[], None], stages: list[str], models: list[str]
+    ) -> None:
+        self.v = v
+        self.changed = changed
+        self.stages = stages
+        self.models = models
+        self.atoms: list[Atom] = []
+        self.level = "person"
+        self.can_add = True
+        self.rows = ui.column().classes("w-full")
+        self.buttons = ui.row().classes("items-center")
+
+    def show(self, level: str, atoms: list[Atom], *, can_add: bool = True) -> None:
+        """Draw these atoms and the add buttons of the level (disabled when ``can_add`` is off)."""
+        _ = self.v._
+        self.level, self.atoms, self.can_add = level, atoms, can_add
+        self.rows.clear()
+        for atom in atoms:
+            self._row(atom)
+        self.buttons.clear()
+        with self.buttons:
+            for kind in ATOM_KINDS[level]:
+                button = ui.button(
+                    _(ATOM_LABELS[kind]), icon="add", on_click=lambda k=kind: self.add(k)
+                )
+                button.props("outline dense").classes(f"lp-add-{kind}").mark(f"add-{kind}")
+                button.set_enabled(can_add)
+
+    def add(self, kind: str) -> None:
+        atom = Atom(kind=kind, number=1.0 if kind in ("event", "people_score") else 0.0)
+        self.atoms.append(atom)
+        self._row(atom)
+        self.changed()
+
+    def _remove(self, atom: Atom, row: ui.row) -> None:
+        self.atoms.remove(atom)
+        self.rows.remove(row)
+        self.changed()
+
+    def _setter(self, atom: Atom, field: str, number: bool = False) -> Callable[[Any], None]:
+        def handler(event: Any) -> None:
+            value = event.value
+            setattr(atom, field, float(value or 0) if number else str(value or ""))
+            self.changed()
+
+        return handler
+
+    def _row(self, atom: Atom) -> None:
+        _ = self.v._
+        kind = atom.kind
+        with self.rows, ui.row().classes("items-center gap-2") as row:
+            ui.label(_(ATOM_LABELS[kind])).classes("w-36")
+            if kind in ("score", "people_score"):
+                ui.input(
+                    _("Model"),
+                    value=atom.model,
+                    autocomplete=self.models,
+                    on_change=self._setter(atom, "model"),
+                ).classes("lp-atom-model")
+                ui.number(
+                    _("At least"), value=atom.number, on_change=self._setter(atom, "number", True)
+                ).classes("lp-atom-number")
+            elif kind == "account_field":
+                fields = list(dict.fromkeys([*ACCOUNT_FIELDS, atom.field]))
+                ui.select(
+                    fields,
+                    value=atom.field,
+                    label=_("Field"),
+                    new_value_mode="add-unique",
+                    on_change=self._setter(atom, "field"),
+                ).classes("w-36 lp-atom-field")
+                ui.select(
+                    {op: _(OP_LABELS[op]) for op in FIELD_OPS},
+                    value=atom.op,
+                    on_change=self._setter(atom, "op"),
+                ).classes("w-28 lp-atom-op").mark("field-op")
+                ui.input(
+                    _("Value (several: comma-separated)"),
+                    value=atom.value,
+                    on_change=self._setter(atom, "value"),
+                ).classes("w-64 lp-atom-value").mark("atom-value")
+            else:
+                hint = {
+                    "stage": _("Stages (comma-separated)"),
+                    "people_stage": _("Stages (comma-separated)"),
+                    "people_title": _("Keywords (comma-separated)"),
+                }.get(kind, _("Value"))
+                suggestions = self.stages if kind in ("stage", "people_stage") else []
+                ui.input(
+                    hint,
+                    value=atom.value,
+                    autocomplete=suggestions,
+                    on_change=self._setter(atom, "value"),
+                ).classes("lp-atom-value").mark("atom-value")
+            if kind == "event":
+                ui.number(
+                    _("At least"), value=atom.number, on_change=self._setter(atom, "number", True)
+                )
+                ui.input(
+                    _("Within (e.g. 30d)"),
+                    value=atom.within,
+                    on_change=self._setter(atom, "within"),
+                )
+            ui.button(icon="close", on_click=lambda: self._remove(atom, row)).props(
+                "flat dense round"
+            ).tooltip(_("Remove")).mark("remove-atom")
