@@ -75,11 +75,29 @@ def _trait() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+GRADES = (("A", 3.0), ("B", 1.0), ("C", 0.5))  # else F; floors fall on generated scores
+LETTERS = ("A", "B", "C", "F")
+
+
+def _grade_test() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(LETTERS),
+        st.lists(st.sampled_from(LETTERS), min_size=1, max_size=3),
+        st.builds(
+            lambda op, v: {op: v},
+            st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte"]),
+            st.sampled_from(LETTERS),
+        ),
+        st.builds(lambda v: {"not_in": v}, st.lists(st.sampled_from(LETTERS), min_size=1)),
+    )
+
+
 def _profile_atoms() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(
         _trait(),
         st.builds(lambda t: {"tag": t}, st.sampled_from(TAGS)),
         st.builds(lambda t: {"score": {"engagement": t}}, test_for(numeric_only=True)),
+        st.builds(lambda t: {"grade": {"engagement": t}}, _grade_test()),
         st.builds(
             lambda op, s: {"stage": {op: s}},
             st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte"]),

@@ -23,6 +23,7 @@ CONTEXT = ConditionContext(
     stages=gen.STAGES,
     personas={"p1": condition_from_data({"trait": "a", "exists": True})},
     segments={"s1": condition_from_data({"any": [{"tag": "vip"}, {"stage": "visit"}]})},
+    grades={"engagement": gen.GRADES},
 )
 
 

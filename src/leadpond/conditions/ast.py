@@ -87,6 +87,14 @@ class Score(Node):
     tests: tuple[Test, ...]
 
 
+class Grade(Node):
+    """A score model's grade letter (A best); tests compare letters, ``gte: B`` = B or better."""
+
+    kind: Literal["grade"] = "grade"
+    model: str
+    tests: tuple[Test, ...]
+
+
 class Stage(Node):
     kind: Literal["stage"] = "stage"
     tests: tuple[Test, ...]
@@ -136,6 +144,7 @@ Condition = Annotated[
     | Trait
     | Tag
     | Score
+    | Grade
     | Stage
     | Persona
     | Segment

@@ -25,6 +25,7 @@ from leadpond.conditions.ast import (
     Behaviour,
     Condition,
     FieldTest,
+    Grade,
     NotOf,
     Persona,
     Score,
@@ -54,6 +55,8 @@ class ConditionContext:
     personas: Mapping[str, Condition] = field(default_factory=dict)
     segments: Mapping[str, Condition] = field(default_factory=dict)
     half_lives: Mapping[str, timedelta] = field(default_factory=dict)
+    # Score model -> its grades as (letter, lowest points), best first.
+    grades: Mapping[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     # Static segments (hand-kept lists): key -> segment id; membership is read, not computed.
     static_segments: Mapping[str, int] = field(default_factory=dict)
 
@@ -62,6 +65,13 @@ class ConditionContext:
         if key not in self.personas:
             raise UnknownReference(f"no such persona: {key!r}")
         return self.personas[key]
+
+    def grade_table(self, model: str) -> tuple[tuple[str, float], ...]:
+        """The model's grades, best first, or a clear error."""
+        table = self.grades.get(model)
+        if not table:
+            raise UnknownReference(f"score model {model!r} has no grades")
+        return table
 
     def segment(self, key: str) -> Condition:
         """The segment's criteria, or a clear error."""
@@ -104,6 +114,61 @@ class ProfileSnapshot:
         return decayed(held[0], held[1], self.now, self.context.half_lives.get(model))
 
 
+FALLBACK_GRADE = "F"
+
+
+def grade_of(table: tuple[tuple[str, float], ...], points: float) -> str:
+    """The letter for a value: the best grade whose lowest points it reaches, else F."""
+    return next((letter for letter, floor in table if points >= floor), FALLBACK_GRADE)
+
+
+def grade_as_scores(cond: Grade, context: ConditionContext) -> Condition:
+    """A grade condition as the score ranges of the letters it admits (both evaluators use it,
+    so a grade means in SQL exactly what it means per event)."""
+    table = context.grade_table(cond.model)
+    letters = [letter for letter, _ in table]
+    if FALLBACK_GRADE not in letters:
+        letters.append(FALLBACK_GRADE)
+    rank = {letter: i for i, letter in enumerate(letters)}  # 0 = best
+    ceilings: dict[str, float | None] = {}
+    floors: dict[str, float | None] = {}
+    previous: float | None = None
+    for letter, floor in table:
+        ceilings[letter], floors[letter], previous = previous, floor, floor
+    if FALLBACK_GRADE not in floors:
+        ceilings[FALLBACK_GRADE], floors[FALLBACK_GRADE] = previous, None
+    ranges: list[Condition] = []
+    for letter in letters:
+        if all(_letter_holds(letter, test, rank) for test in cond.tests):
+            bounds = []
+            if floors[letter] is not None:
+                bounds.append(Test(op="gte", value=floors[letter]))
+            if ceilings[letter] is not None:
+                bounds.append(Test(op="lt", value=ceilings[letter]))
+            ranges.append(Score(model=cond.model, tests=tuple(bounds)))
+    return AnyOf(items=tuple(ranges))
+
+
+def _letter_holds(letter: str, test: Test, rank: Mapping[str, int]) -> bool:
+    values = test.value if isinstance(test.value, tuple) else (test.value,)
+    if test.op == "in":
+        return letter in values
+    if test.op == "not_in":
+        return letter not in values
+    if test.op == "eq":
+        return letter == test.value
+    if test.op == "ne":
+        return letter != test.value
+    other = rank.get(str(test.value))
+    if other is None:
+        return False
+    mine = rank[letter]
+    # Better grades rank lower: "gte: B" admits A and B.
+    return {"gt": mine < other, "gte": mine <= other, "lt": mine > other, "lte": mine >= other}[
+        test.op
+    ]
+
+
 def decayed(points: float, as_of: datetime, now: datetime, half_life: timedelta | None) -> float:
     """Points held at ``as_of`` as worth at ``now`` under exponential decay."""
     if half_life is None:
@@ -126,6 +191,8 @@ def matches(cond: Condition, snap: ProfileSnapshot) -> bool:
     if isinstance(cond, Score):
         value = snap.score(cond.model)
         return all(value_holds(value, test) for test in cond.tests)
+    if isinstance(cond, Grade):
+        return matches(grade_as_scores(cond, snap.context), snap)
     if isinstance(cond, Stage):
         return all(_stage_holds(snap.stage, test, snap.context.stages) for test in cond.tests)
     if isinstance(cond, Behaviour):

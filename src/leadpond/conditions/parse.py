@@ -14,6 +14,7 @@ from leadpond.conditions.ast import (
     Behaviour,
     Condition,
     FieldTest,
+    Grade,
     NotOf,
     Persona,
     Scalar,
@@ -39,6 +40,7 @@ ATOM_KEYS = {
     "event": {"event", "where", "count", "within"},
     "tag": {"tag"},
     "score": {"score"},
+    "grade": {"grade"},
     "stage": {"stage"},
     "persona": {"persona"},
     "segment": {"segment"},
@@ -47,7 +49,7 @@ ATOM_KEYS = {
     "trait": {"trait", *OPERATORS},
 }
 # What may be asked of colleagues: their profile, not their event history.
-PEOPLE_ATOMS = (Trait, Tag, Score, Stage, AllOf, AnyOf, NotOf)
+PEOPLE_ATOMS = (Trait, Tag, Score, Grade, Stage, AllOf, AnyOf, NotOf)
 
 
 class ConditionError(InvalidInput):
@@ -150,6 +152,22 @@ def _score(data: dict[str, Any], path: Path) -> Condition:
     return atoms[0] if len(atoms) == 1 else AllOf(items=tuple(atoms))
 
 
+def _grade(data: dict[str, Any], path: Path) -> Condition:
+    models = data["grade"]
+    if not isinstance(models, dict) or not models:
+        raise ConditionError("grade takes {model: [A, B]} or {model: {gte: B}}", (*path, "grade"))
+    atoms: list[Condition] = []
+    for model, tests in models.items():
+        here = (*path, "grade", str(model))
+        parsed = parse_tests(tests, here, ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte"))
+        for test in parsed:
+            values = test.value if isinstance(test.value, tuple) else (test.value,)
+            if not all(isinstance(v, str) and v.strip() for v in values):
+                raise ConditionError("grades are letters such as A or B", (*here, test.op))
+        atoms.append(Grade(model=_text(model, (*path, "grade"), "a score model key"), tests=parsed))
+    return atoms[0] if len(atoms) == 1 else AllOf(items=tuple(atoms))
+
+
 def _stage(data: dict[str, Any], path: Path) -> Condition:
     ops = (*COUNT_OPS, *LIST_OPS, "exists")
     tests = parse_tests(data["stage"], (*path, "stage"), ops)
@@ -182,7 +200,7 @@ def _account_people(data: dict[str, Any], path: Path) -> Condition:
         if not isinstance(node, PEOPLE_ATOMS):
             raise ConditionError(
                 f"{node.kind} cannot be asked of an account's people "
-                "(use trait, tag, score, stage, all, any, not)",
+                "(use trait, tag, score, grade, stage, all, any, not)",
                 (*here, "any"),
             )
     return AccountPeople(any=inner)
@@ -196,6 +214,7 @@ _PARSERS = {
     "trait": _trait,
     "tag": _tag,
     "score": _score,
+    "grade": _grade,
     "stage": _stage,
     "persona": _named,
     "segment": _named,

@@ -38,6 +38,7 @@ from leadpond.conditions.ast import (
     Behaviour,
     Condition,
     FieldTest,
+    Grade,
     NotOf,
     Persona,
     Score,
@@ -51,6 +52,7 @@ from leadpond.conditions.evaluate import (
     ACCOUNT_COLUMNS,
     MISSING,
     ConditionContext,
+    grade_as_scores,
     value_holds,
 )
 from leadpond.ingest.models import Event
@@ -139,6 +141,8 @@ class _Compiler:
             )
         if isinstance(cond, Score):
             return self.score(cond, person)
+        if isinstance(cond, Grade):
+            return self.compile(grade_as_scores(cond, self.ctx.context), person)
         if isinstance(cond, Stage):
             return self.stage(cond, person)
         if isinstance(cond, Behaviour):

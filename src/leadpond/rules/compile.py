@@ -12,6 +12,7 @@ from leadpond.conditions.ast import (
     AnyOf,
     Behaviour,
     Condition,
+    Grade,
     NotOf,
     Persona,
     Score,
@@ -21,7 +22,7 @@ from leadpond.conditions.ast import (
     walk,
 )
 from leadpond.conditions.durations import parse_duration
-from leadpond.conditions.evaluate import ConditionContext
+from leadpond.conditions.evaluate import FALLBACK_GRADE, ConditionContext
 from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
 from leadpond.conditions.source import Path
 from leadpond.playbooks.schema import Playbook, Trigger
@@ -192,6 +193,7 @@ class _Compiler:
             personas={k: g.condition for k, g in personas.items() if g.condition is not None},
             segments={k: g.condition for k, g in segments.items() if g.condition is not None},
             half_lives=half_lives,
+            grades={model: tuple(table) for model, table in grades.items()},
         )
         self.check_references(context, stage_keys, models)
         tag_rules = [replace(r, guard=_settle(r.guard, context)) for r in tag_rules]
@@ -242,8 +244,10 @@ class _Compiler:
         for cond, path in self.conditions:
             for node in walk(cond):
                 problem = None
-                if isinstance(node, Score) and node.model not in models:
+                if isinstance(node, Score | Grade) and node.model not in models:
                     problem = f"no such score model: {node.model!r}"
+                elif isinstance(node, Grade):
+                    problem = _grade_problem(node, context)
                 elif isinstance(node, Stage):
                     for test in node.tests:
                         values = test.value if isinstance(test.value, tuple) else (test.value,)
@@ -281,6 +285,19 @@ def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str
 
 
 _STATIC = (Trait, AccountMatch, AccountPeople, AllOf, AnyOf, NotOf, Persona, Segment)
+
+
+def _grade_problem(node: Grade, context: ConditionContext) -> str | None:
+    table = context.grades.get(node.model)
+    if not table:
+        return f"score model {node.model!r} has no grades"
+    letters = {letter for letter, _ in table} | {FALLBACK_GRADE}
+    for test in node.tests:
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        unknown = [v for v in values if v not in letters]
+        if unknown:
+            return f"no such grade of {node.model!r}: {unknown[0]!r} (grades: {sorted(letters)})"
+    return None
 
 
 def _static(cond: Condition, context: ConditionContext) -> bool:

@@ -10,7 +10,7 @@ from leadpond.conditions.ast import (
     Condition,
     FieldTest,
 )
-from leadpond.conditions.evaluate import ConditionContext
+from leadpond.conditions.evaluate import ConditionContext, grade_of
 from leadpond.conditions.parse import PLACEHOLDER, condition_from_data
 from leadpond.playbooks.schema import StageDef
 
@@ -148,9 +148,7 @@ class Ruleset:
     def grade(self, model: str, points: float) -> str | None:
         """The grade letter for a value, for models that define grades (else None)."""
         table = self.grades.get(model)
-        if not table:
-            return None
-        return next((letter for letter, floor in table if points >= floor), "F")
+        return grade_of(tuple(table), points) if table else None
 
 
 def lookup(document: dict[str, Any], dotted: str) -> Any:

@@ -16,6 +16,7 @@ from leadpond.conditions.ast import (
     AccountPeople,
     Behaviour,
     Condition,
+    Grade,
     Persona,
     Score,
     walk,
@@ -119,7 +120,7 @@ class WorkspaceSegments:
             return False
         return any(
             (isinstance(n, Behaviour) and n.within is not None)
-            or (isinstance(n, Score) and n.model in self.context.half_lives)
+            or (isinstance(n, Score | Grade) and n.model in self.context.half_lives)
             for n in self.expanded(condition)
         )
 
