@@ -1,5 +1,6 @@
 """The console as a marketer uses it, in Debian's headless chromium driven by Playwright."""
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,8 +135,69 @@ def test_marketer_builds_a_segment_exports_it_and_checks_the_playbook(
     assert len(lines) == count + 1
 
     page.goto(f"{base}/console/playbook")
-    expect(page.get_by_text("生命周期阶段")).to_be_visible()
+    expect(page.get_by_role("tab", name="生命周期阶段")).to_be_visible()
     page.get_by_role("tab", name="YAML").click()
     page.locator(".lp-validate").click()
     expect(page.get_by_text("剧本校验通过")).to_be_visible()
     shot(page, live_server, "playbook")
+
+
+def test_marketer_edits_a_score_rule_in_the_playbook_form(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    page.goto(f"{base}/console/playbook")
+    page.get_by_role("tab", name="评分模型").click()
+    points = page.locator('[data-path="score_models[0].rules[0].points"]')
+    expect(points).to_have_value("1")
+    points.fill("4")
+    page.locator(".lp-validate").click()
+    expect(page.get_by_text("剧本校验通过")).to_be_visible()
+    shot(page, live_server, "playbook-forms")
+    page.locator(".lp-save-playbook").click()
+    expect(page.get_by_text("已保存为第").first).to_be_visible()
+    page.get_by_role("tab", name="YAML").click()
+    yaml_text = page.locator(".lp-playbook-yaml textarea").input_value()
+    assert (
+        "  - id: event-registration\n    on: {event: Event Registered}\n    points: 4\n"
+        in yaml_text
+    )
+    shot(page, live_server, "playbook-yaml")
+    exported = page.request.get(f"{base}/api/v1/playbook")
+    assert exported.status == 200
+    assert "points: 4\n" in exported.text()
+
+
+def test_marketer_builds_an_account_segment_and_sees_its_count(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    listed = page.request.get(f"{base}/api/v1/accounts?limit=1000").json()["items"]
+    industries = Counter(a["industry"] for a in listed if a["industry"])
+    industry = industries.most_common(1)[0][0]
+    condition = {"account": {"industry": industry}}
+    expected = page.request.post(
+        f"{base}/api/v1/segments:preview", data={"condition": condition, "level": "account"}
+    ).json()["count"]
+    assert expected >= 1
+
+    page.goto(f"{base}/console/segments/new")
+    page.locator(".lp-segment-key input").fill("industry-accounts")
+    page.locator(".lp-subject").get_by_text("客户公司").click()
+    expect(page.locator(".lp-account-match")).to_be_visible()
+    page.locator(".lp-add-account_field").click()
+    page.locator(".lp-atom-value input").fill(industry)
+    expect(page.locator(".lp-yaml textarea")).to_have_value(f"account: {{industry: {industry}}}\n")
+    expect(page.locator(".lp-preview-count")).to_contain_text(f"匹配 {expected:,} 家公司")
+    shot(page, live_server, "account-segment-builder")
+    page.locator(".lp-save").click()
+    expect(page).to_have_url(f"{base}/console/segments/industry-accounts")
+    expect(page.locator(".lp-members")).to_have_text(f"共 {expected:,} 家公司")
+    shot(page, live_server, "account-segment")
+    export = page.request.get(f"{base}/api/v1/segments/industry-accounts/export?format=csv")
+    lines = [line for line in export.text().splitlines() if line.strip()]
+    assert len(lines) == expected + 1
