@@ -138,6 +138,7 @@ STAGE_RULES = Section(
         _ID,
         FormField("to", "To stage", "stage"),
         _IF,
+        FormField("idle", "After idle for (e.g. 90d)"),
         FormField("allow_regress", "May go back", "flag"),
     ),
     {"to": ""},
