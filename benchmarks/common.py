@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import reset_engines, unit_of_work
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
+from leadpond.kit.clock import utcnow
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.service import NewWorkspace, key_cache
 
@@ -29,8 +30,9 @@ PG_ADMIN_URL = os.environ.get(
     "LEADPOND_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 LEADPOND = Path(sys.executable).with_name("leadpond")
-# A fixed end date: the corpus is the same on every run and every machine.
-CORPUS_END = date(2026, 6, 30)
+# The corpus ends yesterday: the same world (seed and shape) on every run, shifted in time, so
+# rules and segments that read "now" (windows, decay, idle stages) do the same work every day.
+CORPUS_END = utcnow().date() - timedelta(days=1)
 SEED = 2026
 
 
