@@ -49,6 +49,23 @@ def test_search_finds_people_by_name_email_phone_and_company(
     assert names() == ["Alice Chen", "张伟", "王芳"]
 
 
+def test_chinese_names_are_found_by_their_given_name(api: TestClient, track: Tracker) -> None:
+    for user, name in (("u1", "张伟"), ("u2", "王建国"), ("u3", "李建华"), ("u4", "Alice Chen")):
+        track.identify(user, traits={"name": name})
+    track.identify("u5", traits={"name": "赵_伟%"})
+
+    def names(q: str) -> list[str]:
+        body = api.get("/api/v1/search/people", params={"q": q}).json()
+        return sorted(item["name"] for item in body["items"])
+
+    assert names("伟") == ["张伟", "赵_伟%"]
+    assert names("建国") == ["王建国"]
+    assert names("建") == ["李建华", "王建国"]
+    assert names("王建国") == ["王建国"]
+    assert names("_伟") == ["赵_伟%"]  # LIKE's wildcards are plain characters here
+    assert names("chen") == []  # Latin names keep to their start (an index range)
+
+
 def test_directory_sorts_and_pages_in_the_database(api: TestClient, track: Tracker) -> None:
     _world(track)
     busiest = api.get("/api/v1/search/people", params={"sort": "-events", "limit": 1}).json()

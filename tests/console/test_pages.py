@@ -93,3 +93,18 @@ async def test_a_person_of_another_workspace_is_not_found(
     log_in(user, workspace, "viewer")
     await user.open("/people/999999999")
     await user.should_see(marker="not-found")
+
+
+async def test_a_given_name_finds_the_person_and_says_how(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.identify("u1", traits={"name": "张伟"})
+    track.identify("u2", traits={"name": "王建国"})
+    log_in(user, workspace, "viewer")
+    await user.open("/people")
+    user.find(marker="search").type("建国").trigger("keydown.enter")
+    rows = user.find(marker="people-table").elements.pop().rows
+    assert [row["name"] for row in rows] == ["王建国"]
+    await user.should_see("中文姓名也按其中任意部分查找")
+    user.find(marker="search").clear().type("wang").trigger("keydown.enter")
+    await user.should_not_see("中文姓名也按其中任意部分查找")

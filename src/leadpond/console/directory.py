@@ -1,10 +1,13 @@
 """The people directory: search, filter, sort and page a workspace's people inside the database.
 
-Every search path uses an index: identifiers by their unique (workspace, type, value) key as a
-prefix range, names by the ``ix_person_name_key`` expression index, companies through the
-accounts' normalised name keys. Sorting is on indexed columns, so a page costs the same at 1M.
+Identifiers are found by their unique (workspace, type, value) key as a prefix range, names by
+their start on the ``ix_person_name_key`` expression index, companies through the accounts'
+normalised name keys. Chinese names are also found by any part (a given name), which no index
+here answers: that search reads the workspace's names and stops at ``NAME_INSIDE_LIMIT`` matches.
+Sorting is on indexed columns.
 """
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +35,10 @@ SORTS: dict[str, Any] = {
 }
 SORT_NAMES = tuple(f"{sign}{name}" for name in SORTS for sign in ("-", ""))
 _COMPANY_MATCH_LIMIT = 200
+# Name matches found inside names (a given name: 伟 finds 张伟), at most: that search reads the
+# workspace's names rather than an index range, so it stops here.
+NAME_INSIDE_LIMIT = 1000
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass
@@ -97,6 +104,16 @@ def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[A
         parts.append(
             select(Person.id).where(Person.workspace_id == workspace_id, _prefix(name_key(), text))
         )
+        if searches_inside_names(text):
+            inside = (
+                select(Person.id)
+                .where(
+                    Person.workspace_id == workspace_id, name_key().contains(text, autoescape=True)
+                )
+                .limit(NAME_INSIDE_LIMIT)
+                .subquery()
+            )
+            parts.append(select(inside.c.id))
         parts.append(_identifier_prefix(workspace_id, "email", text))
         accounts = _accounts_named(session, workspace_id, q)
         if accounts:
@@ -107,6 +124,13 @@ def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[A
                 )
             )
     return select(union(*parts).subquery().c[0]) if len(parts) > 1 else parts[0]
+
+
+def searches_inside_names(q: str) -> bool:
+    """Chinese names are found by any part (a given name), not only by their start: the name
+    has no space to start a word at. Such a search reads names without an index (bounded)."""
+    text = q.strip()
+    return bool(_HAN.search(text)) and "@" not in text
 
 
 def _accounts_named(session: Session, workspace_id: uuid.UUID, name: str) -> list[int]:

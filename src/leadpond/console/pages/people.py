@@ -93,6 +93,7 @@ def people_page(request: Request) -> RedirectResponse | None:
         sort = ui.select(sorts, value=query.sort, label=_("Sort")).classes("w-48").mark("sort")
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
+    inside = ui.label().classes("text-sm text-gray-600").mark("inside-names")
     table = ui.table(columns=people_columns(v), rows=[], row_key="id").classes("w-full")
     table.props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'")
     table.add_slot("body-cell-name", NAME_CELL)
@@ -117,6 +118,15 @@ def people_page(request: Request) -> RedirectResponse | None:
         table.update()
         shown = f"{query.offset + 1}–{query.offset + len(rows)}" if rows else "0"
         summary.text = _("{shown} of {total} people").format(shown=shown, total=f"{total:,}")
+        inside.text = (
+            _(
+                "Chinese names are also searched inside (伟 finds 张伟): this reads names without "
+                "an index, may take a second at a million people, and counts at most {limit} "
+                "such matches."
+            ).format(limit=f"{directory.NAME_INSIDE_LIMIT:,}")
+            if directory.searches_inside_names(query.q or "")
+            else ""
+        )
         back.set_enabled(query.offset > 0)
         forward.set_enabled(query.offset + len(rows) < total)
 
