@@ -17,6 +17,15 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(
         default="FULL", description="FULL survives power loss; NORMAL survives process crashes"
     )
+    sqlite_cache_mb: int = Field(
+        default=64,
+        ge=2,
+        le=65536,
+        description="SQLite page cache per connection; raise it for worlds of a million people",
+    )
+    sqlite_mmap_mb: int = Field(
+        default=0, ge=0, le=1_048_576, description="SQLite memory-mapped I/O (0: off)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     pipeline_batch_size: int = Field(default=2500, ge=1, le=50_000)

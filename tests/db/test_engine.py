@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from leadpond.config import get_settings
 from leadpond.db.engine import reset_engines, unit_of_work
 
 FULL, NORMAL = 2, 1
@@ -21,3 +23,20 @@ def test_pipeline_writes_commit_without_fsync_but_ingest_writes_do(tmp_path: Pat
             assert session.scalar(text("PRAGMA synchronous")) == FULL
     finally:
         reset_engines()
+
+
+def test_the_page_cache_and_memory_map_follow_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADPOND_SQLITE_CACHE_MB", "128")
+    monkeypatch.setenv("LEADPOND_SQLITE_MMAP_MB", "256")
+    get_settings.cache_clear()
+    url = f"sqlite:///{tmp_path / 'cache.db'}"
+    try:
+        with unit_of_work(url) as session:
+            assert session.scalar(text("PRAGMA cache_size")) == -128 * 1024
+            assert session.scalar(text("PRAGMA mmap_size")) == 256 * 1024 * 1024
+    finally:
+        reset_engines()
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -19,6 +19,8 @@ def _json_dumps(value: Any) -> str:
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, begin: str) -> None:
+    settings = get_settings()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN IMMEDIATE makes writers queue
@@ -30,7 +32,8 @@ def _configure_sqlite(engine: Engine, synchronous: str, begin: str) -> None:
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute(f"PRAGMA cache_size=-{settings.sqlite_cache_mb * 1024}")
+        cursor.execute(f"PRAGMA mmap_size={settings.sqlite_mmap_mb * 1024 * 1024}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
