@@ -6,6 +6,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from leadpond.kit.clock import isoformat, utcnow
+from leadpond.rules.backfill import backfill_in_steps
+from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.rules.helpers import person_id, scores, stage, state, tags, timeline_names
 
@@ -142,3 +144,19 @@ def test_decay_halves_points_and_the_ledger_still_adds_up(track: Tracker, api: T
     ]
     assert abs(interest["points"] - 17 / 4) < 0.01  # two half-lives ago
     assert abs(sum(e["worth_now"] for e in ledger) - interest["points"]) < 0.001
+
+
+def test_a_backfill_in_steps_of_one_person_gives_the_same_as_one_transaction(
+    track: Tracker, api: TestClient, workspace: NewWorkspace
+) -> None:
+    base = utcnow() - timedelta(days=30)
+    users = ("s1", "s2", "s3")
+    track.batch([call for user in users for call in _journey(user, base)])
+    before = {user: state(api, person_id(api, user_id=user)) for user in users}
+    seen: list[tuple[int, int]] = []
+    report = backfill_in_steps(
+        workspace.workspace_id, step=1, on_step=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert (report.people, report.key_events) == (3, 6)
+    assert {user: state(api, person_id(api, user_id=user)) for user in users} == before

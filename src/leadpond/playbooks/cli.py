@@ -1,16 +1,19 @@
 """``leadpond playbook``: validate, apply and export a workspace's playbook; print its schema."""
 
 import json
+import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress
 
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
-from leadpond.rules.backfill import backfill as run_backfill
+from leadpond.rules.backfill import BackfillReport, backfill_in_steps
 from leadpond.workspaces.service import find_workspace
 
 playbook_app = typer.Typer(help="Playbooks: the marketing logic as YAML.", no_args_is_help=True)
@@ -54,10 +57,9 @@ def apply_command(
     text = _read(file)
     with unit_of_work() as session:
         found = find_workspace(session, workspace)
-        result = service.apply_playbook(
-            session, found.id, text, actor="cli", replay_history=backfill
-        )
-    report = result.backfill.__dict__ if result.backfill else None
+        result = service.apply_playbook(session, found.id, text, actor="cli")
+    # The new version is committed first; the history is replayed in steps after it.
+    report = _replay(found.id).__dict__ if backfill else None
     typer.echo(
         json.dumps({"version": result.version, "changed": result.changed, "backfill": report})
     )
@@ -76,10 +78,20 @@ def export_command(file: FileArg, workspace: WorkspaceOpt) -> None:
 
 @playbook_app.command("backfill")
 def backfill_command(workspace: WorkspaceOpt) -> None:
-    """Replay the workspace's history through its current rules."""
-    with unit_of_work() as session:
-        report = run_backfill(session, find_workspace(session, workspace).id)
-    typer.echo(json.dumps(report.__dict__))
+    """Replay the workspace's history through its current rules (one transaction per step)."""
+    migrate.upgrade()
+    with read_only() as session:
+        workspace_id = find_workspace(session, workspace).id
+    typer.echo(json.dumps(_replay(workspace_id).__dict__))
+
+
+def _replay(workspace_id: uuid.UUID) -> BackfillReport:
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("replaying history", total=None)
+        return backfill_in_steps(
+            workspace_id,
+            on_step=lambda done, total: progress.update(task, completed=done, total=total),
+        )
 
 
 @playbook_app.command("schema")

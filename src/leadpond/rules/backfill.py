@@ -2,11 +2,13 @@
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from leadpond.db.engine import read_only, unit_of_work
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.profiles.models import Person
@@ -33,6 +35,52 @@ class BackfillReport:
     stage_changes: int = 0
     key_events: int = 0
     seconds: float = 0.0
+
+    def add(self, part: "BackfillReport") -> None:
+        """Count a step's work in (``seconds`` is the caller's to set)."""
+        self.people += part.people
+        self.events += part.events
+        self.tags += part.tags
+        self.ledger_entries += part.ledger_entries
+        self.stage_changes += part.stage_changes
+        self.key_events += part.key_events
+
+
+STEP_PEOPLE = 2000
+
+
+def backfill_in_steps(
+    workspace_id: uuid.UUID,
+    *,
+    url: str | None = None,
+    step: int = STEP_PEOPLE,
+    on_step: Callable[[int, int], None] | None = None,
+) -> BackfillReport:
+    """Backfill every live person of the workspace, one transaction per ``step`` people.
+
+    The SQLite write lock is held for one step at a time, so ingest and the pipeline go on
+    between steps; the rules version is already committed, so people the pipeline touches
+    meanwhile get the same rules either way. A crash loses one step: running it again is
+    idempotent. ``on_step(done, total)`` reports progress.
+    """
+    started = time.perf_counter()
+    with read_only(url) as session:
+        ids = sorted(
+            session.scalars(
+                select(Person.id).where(
+                    Person.workspace_id == workspace_id, Person.merged_into_id.is_(None)
+                )
+            )
+        )
+    report = BackfillReport()
+    for start in range(0, len(ids), step):
+        # What a backfill writes is derived from the log, like a pipeline batch.
+        with unit_of_work(url, derived=True) as session:
+            report.add(backfill(session, workspace_id, set(ids[start : start + step]), chunk=step))
+        if on_step is not None:
+            on_step(min(start + step, len(ids)), len(ids))
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
 
 
 def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list[int]) -> None:
