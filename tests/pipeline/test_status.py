@@ -35,7 +35,12 @@ def test_backlog_counts_and_oldest_age_before_and_after_drain(
     worker.drain()
     empty = api.get("/api/v1/pipeline")
     assert empty.status_code == 200
-    assert empty.json() == {"pending_events": 0, "processed_events": 0, "oldest_pending_age_s": 0.0}
+    assert empty.json() == {
+        "pending_events": 0,
+        "processed_events": 0,
+        "oldest_pending_age_s": 0.0,
+        "derived_events": 0,
+    }
 
     _append_tracks(workspace, 3, minutes_ago=5)
     _append_tracks(workspace, 2)
@@ -45,7 +50,21 @@ def test_backlog_counts_and_oldest_age_before_and_after_drain(
 
     assert worker.drain() == 5
     drained = api.get("/api/v1/pipeline").json()
-    assert drained == {"pending_events": 0, "processed_events": 5, "oldest_pending_age_s": 0.0}
+    assert drained == {
+        "pending_events": 0,
+        "processed_events": 5,
+        "oldest_pending_age_s": 0.0,
+        "derived_events": 0,
+    }
+
+
+def test_derived_events_are_counted_apart_from_received_ones(
+    api: TestClient, track: Tracker
+) -> None:
+    track.track("Trial Requested", "t1")  # the default playbook derives Hand Raised from it
+    counts = api.get("/api/v1/pipeline").json()
+    assert counts["processed_events"] == 1
+    assert counts["derived_events"] >= 1
 
 
 def test_backlog_is_scoped_to_the_callers_workspace(

@@ -1,7 +1,7 @@
 """Pipeline health for the caller's workspace."""
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from leadpond.pipeline import worker
 from leadpond.workspaces.auth import ApiActor
@@ -11,8 +11,11 @@ router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 
 class PipelineStatusRead(BaseModel):
     pending_events: int
-    processed_events: int
+    processed_events: int = Field(description="received events (API, imports) processed")
     oldest_pending_age_s: float
+    derived_events: int = Field(
+        description="events leadpond derived (key events, segment entries and exits)"
+    )
 
 
 @router.get("/pipeline", response_model=PipelineStatusRead)
@@ -23,4 +26,5 @@ def pipeline_status(actor: ApiActor) -> PipelineStatusRead:
         pending_events=s.pending_events,
         processed_events=s.processed_events,
         oldest_pending_age_s=s.oldest_pending_age_s,
+        derived_events=s.derived_events,
     )

@@ -22,7 +22,7 @@ from leadpond.db.claim import claim_ids
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.pipeline.sweep import sweep_idle_stages
@@ -105,8 +105,10 @@ def _process_with_retry(batch_size: int | None, url: str | None, attempts: int =
 @dataclass
 class PipelineStatus:
     pending_events: int
+    # Events received (API, imports) and processed; what leadpond derived is counted apart.
     processed_events: int
     oldest_pending_age_s: float
+    derived_events: int = 0
 
 
 def status(workspace_id: object | None = None, url: str | None = None) -> PipelineStatus:
@@ -118,11 +120,21 @@ def status(workspace_id: object | None = None, url: str | None = None) -> Pipeli
                 Event.processed_at.is_(None), *scope
             )
         ).one()
-        processed = session.scalar(
-            select(func.count()).select_from(Event).where(Event.processed_at.is_not(None), *scope)
-        )
+        counts: dict[bool, int] = {}
+        for source, count in session.execute(
+            select(Event.source, func.count())
+            .where(Event.processed_at.is_not(None), *scope)
+            .group_by(Event.source)
+        ):
+            derived = source == DERIVED_SOURCE
+            counts[derived] = counts.get(derived, 0) + count
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-    return PipelineStatus(int(pending), int(processed or 0), round(max(age, 0.0), 3))
+    return PipelineStatus(
+        int(pending),
+        int(counts.get(False, 0)),
+        round(max(age, 0.0), 3),
+        int(counts.get(True, 0)),
+    )
 
 
 class Worker:
