@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from leadpond.config import get_settings
+from leadpond.db import migrate
 from leadpond.db.engine import reset_engines, unit_of_work
 
 FULL, NORMAL = 2, 1
@@ -40,3 +41,10 @@ def test_the_page_cache_and_memory_map_follow_the_settings(
         reset_engines()
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_migrating_creates_the_folder_of_a_new_sqlite_file(tmp_path: Path) -> None:
+    # A fresh checkout has no var/: `make run` migrates before anything else opens the file.
+    target = tmp_path / "var" / "nested" / "leadpond.db"
+    migrate.upgrade(f"sqlite:///{target}")
+    assert target.exists()

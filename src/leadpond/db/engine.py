@@ -44,6 +44,13 @@ def _configure_sqlite(engine: Engine, synchronous: str, begin: str) -> None:
 _created: list[Engine] = []
 
 
+def make_sqlite_folder(url: str) -> None:
+    """Create the folder an SQLite file lives in (``var/`` on a fresh checkout)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+
+
 @lru_cache(maxsize=16)
 def get_engine(url: str | None = None, *, writer: bool = True, derived: bool = False) -> Engine:
     """An engine per URL; SQLite writers BEGIN IMMEDIATE, readers DEFERRED.
@@ -56,8 +63,7 @@ def get_engine(url: str | None = None, *, writer: bool = True, derived: bool = F
     url = url or settings.database_url
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        make_sqlite_folder(url)
         engine = create_engine(
             url,
             json_serializer=_json_dumps,
