@@ -79,7 +79,7 @@ def test_the_sweep_moves_people_when_their_quiet_period_ends_and_agrees_with_a_b
     assert len(_dormancies(api, soon)) == 1
 
 
-DORMANT_RULE = "  - {to: dormant, idle: 90d}"
+DORMANT_RULE = "  - to: dormant"
 
 
 def _apply(api: TestClient, source: str) -> None:
@@ -94,7 +94,7 @@ def test_a_new_idle_rule_is_caught_up_by_the_sweep_exactly_as_a_backfill_would(
 ) -> None:
     source = default_source()
     assert DORMANT_RULE in source
-    _apply(api, source.replace(DORMANT_RULE, ""))
+    _apply(api, source.split(DORMANT_RULE)[0] + source[source.index("\npersonas:") :])
     last = (utcnow() - timedelta(days=200)).replace(microsecond=0)
     track.batch(_visit("old", last, email="old@bank.cn"))
     pid = person_id(api, user_id="old")
@@ -117,6 +117,25 @@ def test_a_sticky_stage_never_goes_dormant(track: Tracker, api: TestClient) -> N
     pid = person_id(api, user_id="gone")
     sweep_idle_stages(now=utcnow() + timedelta(days=1))
     assert stage(api, pid)["stage"] == "disqualified"
+    assert _dormancies(api, pid) == []
+
+
+def test_customers_do_not_go_dormant(track: Tracker, api: TestClient) -> None:
+    long_ago = utcnow() - timedelta(days=200)
+    track.batch(
+        [
+            *_visit("buyer", long_ago),
+            {
+                "type": "track",
+                "userId": "buyer",
+                "event": "Order Completed",
+                "timestamp": isoformat(long_ago + timedelta(hours=1)),
+            },
+        ]
+    )
+    pid = person_id(api, user_id="buyer")
+    sweep_idle_stages(now=utcnow() + timedelta(days=1))
+    assert stage(api, pid)["stage"] == "customer"
     assert _dormancies(api, pid) == []
 
 
@@ -148,7 +167,7 @@ def test_the_sweep_updates_segments_that_read_the_stage(track: Tracker, api: Tes
 
 @pytest.mark.parametrize("idle", ["soon", "90", "-3d"])
 def test_an_invalid_idle_period_is_rejected_with_its_path(api: TestClient, idle: str) -> None:
-    source = default_source().replace(DORMANT_RULE, f"  - {{to: dormant, idle: {idle!r}}}")
+    source = default_source().replace("    idle: 90d", f"    idle: {idle!r}")
     response = api.post(
         "/api/v1/playbook/validate", content=source, headers={"Content-Type": "application/yaml"}
     )
