@@ -117,3 +117,68 @@ def test_dashboard_counts_new_people_and_checks_the_range(api: TestClient, track
     assert board["score_model"] == "fit"
     bad = api.get("/api/v1/dashboard", params={"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 400
+
+
+def _personas_world(track: Tracker) -> None:
+    track.identify(
+        "u1", traits={"name": "张伟", "title": "CIO", "industry": "银行", "email": "zw@bank.cn"}
+    )
+    track.identify("u2", traits={"name": "Alice Chen", "title": "高级工程师"})
+    track.identify("u3", traits={"name": "王芳", "title": "CTO", "industry": "制造"})
+    track.identify("u4", traits={"name": "李雷"})
+    # A demo request tags the person need:evaluation and raises a hand: stage opportunity.
+    track.track("Demo Requested", "u3")
+
+
+def test_the_directory_filters_by_persona_as_the_person_page_reads_it(
+    api: TestClient, track: Tracker
+) -> None:
+    _personas_world(track)
+
+    def names(**params: str | int) -> list[str]:
+        body = api.get("/api/v1/search/people", params=params).json()
+        return [item["name"] for item in body["items"]]
+
+    assert names(persona="bank-cio") == ["张伟"]
+    assert names(persona="it-decision-maker", sort="name") == ["张伟", "王芳"]
+    assert names(persona="engineer") == ["Alice Chen"]
+    # The set-based answer is the one the person 360 page evaluates on read, person by person.
+    read: dict[str, set[int]] = {}
+    for person in api.get("/api/v1/search/people").json()["items"]:
+        matched = api.get(f"/api/v1/people/{person['id']}/personas").json()["items"]
+        for persona in matched:
+            read.setdefault(persona["key"], set()).add(person["id"])
+    for key in ("bank-cio", "it-decision-maker", "engineer"):
+        found = api.get("/api/v1/search/people", params={"persona": key}).json()["items"]
+        assert {item["id"] for item in found} == read.get(key, set()), key
+
+
+def test_a_persona_combines_with_search_tag_stage_and_paging(
+    api: TestClient, track: Tracker
+) -> None:
+    _personas_world(track)
+
+    def page(**params: str | int) -> tuple[int, list[str]]:
+        body = api.get("/api/v1/search/people", params=params).json()
+        return body["total"], [item["name"] for item in body["items"]]
+
+    leaders = {"persona": "it-decision-maker"}
+    assert page(**leaders, tag="need:evaluation") == (1, ["王芳"])
+    assert page(**leaders, stage="opportunity") == (1, ["王芳"])
+    assert page(persona="bank-cio", tag="need:evaluation") == (0, [])
+    assert page(**leaders, q="张") == (1, ["张伟"])
+    assert page(**leaders, sort="name", limit=1, offset=1) == (2, ["王芳"])
+    assert page(**leaders, sort="-events", limit=1) == (2, ["王芳"])
+
+
+def test_an_unknown_persona_is_bad_input_that_names_the_known_ones(
+    api: TestClient, track: Tracker
+) -> None:
+    _personas_world(track)
+    bad = api.get("/api/v1/search/people", params={"persona": "astronaut"})
+    assert bad.status_code == 400
+    body = bad.json()
+    assert body["code"] == "invalid_input" and body["field"] == "persona"
+    assert "astronaut" in body["message"] and "bank-cio" in body["message"]
+    documented = api.get("/openapi.json").json()["paths"]["/api/v1/search/people"]["get"]
+    assert "persona" in {p["name"] for p in documented["parameters"]}

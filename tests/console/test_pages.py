@@ -108,3 +108,32 @@ async def test_a_given_name_finds_the_person_and_says_how(
     await user.should_see("中文姓名也按其中任意部分查找")
     user.find(marker="search").clear().type("wang").trigger("keydown.enter")
     await user.should_not_see("中文姓名也按其中任意部分查找")
+
+
+async def test_people_page_filters_by_a_persona_picked_by_its_name(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.identify("u1", traits={"name": "张伟", "title": "CIO"})
+    track.identify("u2", traits={"name": "Alice Chen", "title": "高级工程师"})
+    track.identify("u3", traits={"name": "王芳", "title": "CTO"})
+    track.track("Demo Requested", "u3")
+    log_in(user, workspace, "viewer")
+    await user.open("/people")
+    picker: Any = user.find(marker="persona").elements.pop()
+    assert picker.options == {
+        "": "全部画像",
+        "bank-cio": "银行CIO",
+        "it-decision-maker": "IT决策者",
+        "engineer": "工程师",
+    }
+    with user:
+        picker.value = "it-decision-maker"
+    await user.should_see("第 1–2 条，共 2 人")
+    rows = user.find(marker="people-table").elements.pop().rows
+    assert sorted(row["name"] for row in rows) == ["张伟", "王芳"]
+    user.find(marker="tag").type("need:evaluation").trigger("keydown.enter")
+    rows = user.find(marker="people-table").elements.pop().rows
+    assert [row["name"] for row in rows] == ["王芳"]
+    with user:
+        picker.value = ""
+    await user.should_see("第 1–1 条，共 1 人")

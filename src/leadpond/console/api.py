@@ -46,6 +46,14 @@ def search_people(
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     score_model: Text = None,
     min_score: Annotated[float | None, Query(ge=-1e12, le=1e12)] = None,
+    persona: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="a persona key of the playbook (people matching its condition now); "
+            "an unknown key answers 400 invalid_input",
+        ),
+    ] = None,
     sort: Annotated[str, Query(description=", ".join(directory.SORT_NAMES))] = "-last_seen",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -58,6 +66,7 @@ def search_people(
         account_id=account_id,
         score_model=score_model,
         min_score=min_score,
+        persona=persona,
         sort=sort,
         limit=limit,
         offset=offset,

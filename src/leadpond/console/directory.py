@@ -4,11 +4,13 @@ Identifiers are found by their unique (workspace, type, value) key as a prefix r
 their start on the ``ix_person_name_key`` expression index, companies through the accounts'
 normalised name keys. Chinese names are also found by any part (a given name), which no index
 here answers: that search reads the workspace's names and stops at ``NAME_INSIDE_LIMIT`` matches.
-Sorting is on indexed columns.
+A persona is the playbook's named condition, compiled to SQL by the condition language (the same
+WHERE clause a segment of ``{persona: key}`` gets). Sorting is on indexed columns.
 """
 
 import re
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,12 +20,16 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts import directory as account_directory
 from leadpond.accounts.models import Account, PersonAccount
+from leadpond.conditions.ast import Persona
 from leadpond.console.models import name_key
 from leadpond.identity.models import Identifier
+from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
 from leadpond.profiles.models import Person
 from leadpond.profiles.service import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
+from leadpond.segments.build import person_filter, set_based
+from leadpond.segments.definitions import load_segments
 
 # Above every character a prefix can continue with, for index range scans.
 _TOP = "\U0010ffff"
@@ -51,6 +57,7 @@ class PeopleQuery:
     account_id: int | None = None
     score_model: str | None = None
     min_score: float | None = None
+    persona: str | None = None
     sort: str = "-last_seen"
     limit: int = 50
     offset: int = 0
@@ -143,8 +150,22 @@ def _accounts_named(session: Session, workspace_id: uuid.UUID, name: str) -> lis
     return [account.id for account in found]
 
 
+def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> list[Any]:
+    """WHERE clauses over ``Person`` for the persona's people now: the condition language's SQL,
+    with the segments and static lists a persona may refer to."""
+    loaded = load_segments(session, workspace_id)
+    if key not in loaded.context.personas:
+        known = ", ".join(loaded.context.personas) or "none"
+        raise InvalidInput(
+            f"no such persona: {key!r} (the playbook defines: {known})", field="persona"
+        )
+    return person_filter(session, loaded, Persona(key=key), utcnow())
+
+
 def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> Select[Any]:
     stmt = people(workspace_id)
+    if query.persona:
+        stmt = stmt.where(*_persona_filter(session, workspace_id, query.persona))
     if query.q and query.q.strip():
         stmt = stmt.where(Person.id.in_(_matching_ids(session, workspace_id, query.q)))
     if query.tag:
@@ -201,10 +222,14 @@ def search_people(
     """One page of the directory and the number of people matching, sorted in the database."""
     order = _order(query.sort)
     stmt = _filtered(session, workspace_id, query)
-    total = session.scalar(
-        select(func.count()).select_from(stmt.with_only_columns(Person.id).subquery())
-    )
-    found = list(session.scalars(stmt.order_by(*order).limit(query.limit).offset(query.offset)))
+    # PostgreSQL guesses that a persona's JSON trait tests match one person; joined with a search
+    # (a union of ids) it then picked a nested loop that took minutes at a million people. Hash
+    # joins cost a scan of the workspace (under a second there) and never that.
+    with set_based(session) if query.persona else nullcontext():
+        total = session.scalar(
+            select(func.count()).select_from(stmt.with_only_columns(Person.id).subquery())
+        )
+        found = list(session.scalars(stmt.order_by(*order).limit(query.limit).offset(query.offset)))
     return int(total or 0), describe(session, workspace_id, found)
 
 

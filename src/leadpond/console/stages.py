@@ -1,4 +1,4 @@
-"""What the workspace's playbook defines, for funnels and pickers: stages and score models."""
+"""What the playbook defines, for funnels and pickers: stages, score models and personas."""
 
 import uuid
 from typing import Any
@@ -38,3 +38,8 @@ def stage_order(session: Session, workspace_id: uuid.UUID) -> list[str]:
 def score_models(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
     """(key, display name) of each score model of the newest applied playbook, in its order."""
     return _listed(session, workspace_id, "score_models")
+
+
+def personas(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(key, display name) of each persona of the newest applied playbook, in its order."""
+    return _listed(session, workspace_id, "personas")

@@ -1,4 +1,4 @@
-"""The people directory page: search, filter by tag or stage, sort, page (all in the database)."""
+"""The people directory page: search, filter (tag, stage, persona), sort, page in the database."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from nicegui import ui
 
 from leadpond.console import directory
 from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
-from leadpond.console.stages import stages
+from leadpond.console.stages import personas, stages
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 
@@ -68,6 +68,7 @@ def people_page(request: Request) -> RedirectResponse | None:
     header(v, _("People"))
     with read_only() as session:
         labels = dict(stages(session, v.actor.workspace_id))
+        persona_names = dict(personas(session, v.actor.workspace_id))
     query = directory.PeopleQuery(limit=PAGE_SIZE)
     sorts = {
         "-last_seen": _("Recently active"),
@@ -90,6 +91,11 @@ def people_page(request: Request) -> RedirectResponse | None:
             .classes("w-40")
             .mark("stage")
         )
+        persona = (
+            ui.select({"": _("Any persona"), **persona_names}, value="", label=_("Persona"))
+            .classes("w-40")
+            .mark("persona")
+        )
         sort = ui.select(sorts, value=query.sort, label=_("Sort")).classes("w-48").mark("sort")
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
@@ -106,7 +112,8 @@ def people_page(request: Request) -> RedirectResponse | None:
 
     def run(offset: int) -> None:
         query.q, query.tag = search.value or None, tag.value or None
-        query.stage, query.sort = stage.value or None, str(sort.value)
+        query.stage, query.persona = stage.value or None, persona.value or None
+        query.sort = str(sort.value)
         query.offset = max(offset, 0)
         try:
             with read_only() as session:
@@ -133,6 +140,7 @@ def people_page(request: Request) -> RedirectResponse | None:
     search.on("keydown.enter", lambda: run(0))
     tag.on("keydown.enter", lambda: run(0))
     stage.on_value_change(lambda: run(0))
+    persona.on_value_change(lambda: run(0))
     sort.on_value_change(lambda: run(0))
     run(0)
     return None
