@@ -173,3 +173,17 @@ def test_an_invalid_idle_period_is_rejected_with_its_path(api: TestClient, idle:
     )
     assert response.status_code == 422, response.text
     assert "idle" in response.text
+
+
+def test_history_arriving_out_of_order_gives_what_time_order_gives(
+    track: Tracker, api: TestClient
+) -> None:
+    days = (250, 140, 20)  # quiet gaps of 110 and 120 days: dormant twice, revived twice
+    moments = [(utcnow() - timedelta(days=d)).replace(microsecond=0) for d in days]
+    track.batch([call for at in moments for call in _visit("ordered", at, email="o@bank.cn")])
+    for at in (moments[2], moments[0], moments[1]):  # newest first, one drained batch each
+        track.batch(_visit("shuffled", at, email="s@bank.cn"))
+    ordered = state(api, person_id(api, user_id="ordered"))
+    shuffled = state(api, person_id(api, user_id="shuffled"))
+    assert shuffled == ordered
+    assert [h[1] for h in ordered["stage"]].count("dormant") == 2

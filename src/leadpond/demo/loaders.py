@@ -28,6 +28,7 @@ from leadpond.ingest.spec import (
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker
+from leadpond.pipeline.sweep import sweep_idle_stages
 
 BULK_CHUNK = 5_000
 Progress = Callable[[int], None]
@@ -151,6 +152,7 @@ def process_pending(
     while True:
         done = _batch_with_retry(batch_size, url)
         if done == 0:
+            sweep_idle_stages(url)
             return total
         total += done
         if progress:

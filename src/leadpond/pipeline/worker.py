@@ -80,11 +80,13 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
 
 
 def drain(batch_size: int | None = None, url: str | None = None) -> int:
-    """Process everything pending now and return how many events that was."""
+    """Process everything pending now, then what time alone changed (idle stages); returns
+    how many events were processed."""
     total = 0
     while True:
         done = _process_with_retry(batch_size, url)
         if done == 0:
+            sweep_idle_stages(url)
             return total
         total += done
 

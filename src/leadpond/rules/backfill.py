@@ -2,8 +2,10 @@
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -104,14 +106,23 @@ def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list
     )
 
 
+# An event not yet in the log as processed: (id, person, type, name, time, properties, traits).
+PendingRow = tuple[int, int, str, str | None, datetime, Any, Any]
+
+
 def backfill(
     session: Session,
     workspace_id: uuid.UUID,
     person_ids: set[int] | None = None,
     *,
     chunk: int = 2000,
+    pending: Sequence[PendingRow] = (),
+    now: datetime | None = None,
 ) -> BackfillReport:
-    """Recompute tags, scores, stages and key events of these (default: all) live people."""
+    """Recompute tags, scores, stages and key events of these (default: all) live people.
+
+    ``pending``: events of the batch being processed, replayed in time order with the log's.
+    """
     started = time.perf_counter()
     report = BackfillReport()
     ruleset = current_ruleset(session, workspace_id)
@@ -123,7 +134,10 @@ def backfill(
                 )
             )
         )
-    now = utcnow()
+    now = now or utcnow()
+    waiting: dict[int, list[PendingRow]] = {}
+    for row in pending:
+        waiting.setdefault(row[1], []).append(row)
     for ids in chunks(person_ids, chunk):
         clear_rule_state(session, workspace_id, ids)
         report.people += len(ids)
@@ -148,6 +162,10 @@ def backfill(
             )
             .order_by(Event.person_id, Event.timestamp, Event.id)
         )
+        late = [row for pid in ids for row in waiting.get(pid, ())]
+        if late:
+            merged: list[Any] = [*rows, *late]
+            rows = sorted(merged, key=lambda r: (r[1], r[4], r[0]))  # type: ignore[assignment]
         for event_id, pid, kind, name, at, properties, traits in rows:
             report.events += 1
             record = record_of(event_id, kind, name, at, properties)

@@ -6,13 +6,14 @@ import uuid
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.batch import Batch, PipelineEvent
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.backfill import backfill, clear_rule_state
 from leadpond.rules.engine import Engine
-from leadpond.rules.models import PersonTag
+from leadpond.rules.models import PersonStage, PersonTag
+from leadpond.rules.ruleset import Ruleset
 from leadpond.rules.state import chunks, load_states, record_of, traits_before
 from leadpond.rules.store import write_changes
 
@@ -26,6 +27,9 @@ def apply_batch(batch: Batch) -> None:
             continue
         ruleset = current_ruleset(session, workspace_id)
         if ruleset is None:
+            continue
+        mine = _replay_late(batch, workspace_id, ruleset, mine)
+        if not mine:
             continue
         people = {e.person_id for e in mine if e.person_id is not None}
         since = min(e.timestamp for e in mine)
@@ -43,10 +47,52 @@ def apply_batch(batch: Batch) -> None:
             record = record_of(event.id, event.type, event.event, event.timestamp, properties)
             asserted = event.payload.get("traits") if event.type == "identify" else None
             engine.apply(states[event.person_id], record, asserted)
-        # History arriving late (imports, replays of old events) may already be quiet for long.
-        for state in states.values():
-            engine.settle(state, batch.now)
         write_changes(session, workspace_id, states, engine.out, batch.now)
+
+
+def _replay_late(
+    batch: Batch, workspace_id: uuid.UUID, ruleset: Ruleset, events: list[PipelineEvent]
+) -> list[PipelineEvent]:
+    """People with an event older than what was already decided for them are replayed from
+    the log with the batch's events (a backfill): older than an event already processed, or
+    than an idle stage the sweep entered them in. So late arrivals (imports of old history,
+    delayed devices) give what time order would have given. Returns the events left for the
+    incremental path."""
+    decided = {pid: seen for pid, seen in batch.last_seen_before.items() if seen is not None}
+    idle = [r.to for r in ruleset.stage_rules if r.idle is not None]
+    if idle:
+        people = {e.person_id for e in events if e.person_id is not None}
+        for ids in chunks(people):
+            for pid, entered in batch.session.execute(
+                select(PersonStage.person_id, PersonStage.entered_at).where(
+                    PersonStage.person_id.in_(ids), PersonStage.stage.in_(idle)
+                )
+            ):
+                decided[pid] = max(entered, decided.get(pid, entered))
+    late = {
+        e.person_id
+        for e in events
+        if e.person_id is not None
+        and (known := decided.get(e.person_id)) is not None
+        and e.timestamp < known
+    }
+    if not late:
+        return events
+    rows = [
+        (
+            e.id,
+            e.person_id,
+            e.type,
+            e.event,
+            e.timestamp,
+            e.payload.get("properties"),
+            e.payload.get("traits"),
+        )
+        for e in events
+        if e.person_id in late
+    ]
+    backfill(batch.session, workspace_id, late, pending=rows, now=batch.now)
+    return [e for e in events if e.person_id not in late]
 
 
 @on_people_changed
