@@ -6,11 +6,15 @@ from typing import Any
 import pytest
 from nicegui.testing import User
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from leadpond.conditions.source import load_located
 from leadpond.db.engine import read_only
+from leadpond.profiles.models import Person
 from leadpond.rules.models import PlaybookVersion
+from leadpond.rules.reads import scores_of
 from leadpond.workspaces.service import NewWorkspace
+from tests.conftest import Tracker
 from tests.console.test_pages import anyio_backend, log_in, user
 
 pytestmark = pytest.mark.anyio
@@ -67,6 +71,36 @@ async def test_a_score_rule_edited_in_the_form_is_in_the_yaml_and_saved(
     version, saved = newest_document(workspace)
     assert version == before + 1
     assert saved["score_models"][0]["rules"][0]["points"] == 4
+
+
+async def test_saving_with_the_backfill_replays_history_under_the_new_points(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.track("Event Registered", "u1", {"event_name": "Graph Summit"})
+    with read_only() as session:
+        pid = person_ids(session, workspace)[0]
+        assert engagement(session, workspace, pid) == 1
+    log_in(user, workspace, "marketer")
+    await user.open("/playbook")
+    await user.should_see("评分模型")
+    set_value(user, field(user, POINTS), 4)
+    with user:
+        user.find(marker="backfill").elements.pop().value = True
+    user.find(marker="save").click()
+    await user.should_see("已回放 1 人")
+    with read_only() as session:
+        assert engagement(session, workspace, pid) == 4
+
+
+def person_ids(session: Session, workspace: NewWorkspace) -> list[int]:
+    return list(
+        session.scalars(select(Person.id).where(Person.workspace_id == workspace.workspace_id))
+    )
+
+
+def engagement(session: Session, workspace: NewWorkspace, pid: int) -> float:
+    found = {s.model: s for s in scores_of(session, workspace.workspace_id, pid)}
+    return found["engagement"].points
 
 
 async def test_yaml_typed_on_the_yaml_tab_fills_the_forms(

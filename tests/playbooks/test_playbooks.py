@@ -32,6 +32,16 @@ stage_rules:
   - {to: hot, if: {score: {reading: {gte: 10}}}}
 """
 
+WITH_SEGMENT = (
+    SMALL
+    + """\
+segments:
+  - key: readers
+    name: Readers
+    if: {stage: {in: [hot]}}
+"""
+)
+
 BROKEN = """\
 version: 1
 stages:
@@ -91,12 +101,40 @@ def test_apply_with_backfill_replays_history(track: Tracker, api: TestClient) ->
     track.track("Article Read", "r1", {"topic": "ai"})
     pid = person_id(api, user_id="r1")
     assert "reading" not in scores(api, pid)
-    applied = api.post("/api/v1/playbook", params={"backfill": "true"}, content=SMALL).json()
-    assert applied["backfill"]["people"] == 1 and applied["backfill"]["events"] == 2
+    applied = api.post("/api/v1/playbook", params={"backfill": "true"}, content=WITH_SEGMENT)
+    assert applied.status_code == 200, applied.text
+    report = applied.json()["backfill"]
+    assert report["people"] == 1 and report["events"] == 2
     assert scores(api, pid)["reading"]["points"] == 10
     assert api.get(f"/api/v1/people/{pid}/stage").json()["stage"] == "hot"
     tags = {t["tag"] for t in api.get(f"/api/v1/people/{pid}/tags").json()["items"]}
     assert tags == {"topic:graph", "topic:ai"}
+    # The segment was built when the playbook was applied, before the replay gave the points:
+    # the replay rebuilds it, and its history says why the person entered.
+    members = api.get("/api/v1/segments/readers/members").json()
+    assert [m["id"] for m in members["items"]] == [pid]
+    history = api.get("/api/v1/segments/readers/history").json()["items"]
+    assert [(h["member_id"], h["change"], h["reason"]) for h in history] == [
+        (pid, "entered", "history replayed")
+    ]
+
+
+def test_cli_backfill_replays_rules_and_segments(
+    track: Tracker, api: TestClient, workspace: NewWorkspace, tmp_path: Path
+) -> None:
+    track.track("Article Read", "r2", {"topic": "graph"})
+    track.track("Article Read", "r2", {"topic": "ai"})
+    pid = person_id(api, user_id="r2")
+    good = tmp_path / "good.yaml"
+    good.write_text(WITH_SEGMENT)
+    ws = str(workspace.workspace_id)
+    runner = CliRunner()
+    applied = runner.invoke(cli, ["playbook", "apply", str(good), "--workspace", ws, "--backfill"])
+    assert applied.exit_code == 0, applied.output
+    assert json.loads(applied.stdout)["backfill"]["events"] == 2
+    assert api.get(f"/api/v1/people/{pid}/stage").json()["stage"] == "hot"
+    members = api.get("/api/v1/segments/readers/members").json()
+    assert [m["id"] for m in members["items"]] == [pid]
 
 
 def test_cli_validate_apply_export(workspace: NewWorkspace, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_people_enter_when_they_qualify_and_the_entry_is_on_their_timeline(
     assert entered[0]["source"] == "derived"
     assert entered[0]["properties"]["segment"] == "graph-readers"
     assert "Content Viewed" in entered[0]["properties"]["reason"]
-    history = api.get("/api/v1/segments/graph-readers/history").json()
+    history = api.get("/api/v1/segments/graph-readers/history").json()["items"]
     assert [(h["member_id"], h["change"]) for h in history] == [(u1, "entered")]
 
 
@@ -42,7 +42,7 @@ def test_a_trait_change_makes_a_person_leave_with_a_reason(track: Tracker, api: 
     assert member_ids(api, "banks") == {u1}
     track.identify("u1", traits={"industry": "insurance"}, timestamp=ago(1))
     assert member_ids(api, "banks") == set()
-    history = api.get("/api/v1/segments/banks/history").json()
+    history = api.get("/api/v1/segments/banks/history").json()["items"]
     assert [h["change"] for h in history] == ["exited", "entered"]
     assert history[1]["reason"] == "segment created"
     assert "Identify" in history[0]["reason"]

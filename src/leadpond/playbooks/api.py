@@ -1,13 +1,15 @@
 """The playbook API: apply (YAML body), export, validate, and the JSON Schema for editors."""
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import InvalidInput
-from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.http import ReadSession
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
 from leadpond.rules.schemas import BackfillRead
@@ -47,14 +49,15 @@ class ValidRead(BaseModel):
 
 
 @router.post("", response_model=ApplyRead, openapi_extra=_YAML_BODY)
-def apply_playbook(
-    body: YamlBody, actor: ApiActor, session: WriteSession, backfill: bool = False
-) -> ApplyRead:
-    """Make this playbook the workspace's rules; ``backfill=true`` replays history with them."""
-    result = service.apply_playbook(
-        session, actor.workspace_id, body, actor=actor.via, replay_history=backfill
-    )
-    report = BackfillRead.model_validate(result.backfill.__dict__) if result.backfill else None
+def apply_playbook(body: YamlBody, actor: ApiActor, backfill: bool = False) -> ApplyRead:
+    """Make this playbook the workspace's rules; ``backfill=true`` then replays history with
+    them, one transaction per 2,000 people after the new version is committed (ingest and the
+    pipeline go on meanwhile), and answers when the replay is done."""
+    with unit_of_work() as session:
+        result = service.apply_playbook(session, actor.workspace_id, body, actor=actor.via)
+    report = None
+    if backfill:
+        report = BackfillRead.model_validate(asdict(service.replay_history(actor.workspace_id)))
     return ApplyRead(version=result.version, changed=result.changed, backfill=report)
 
 

@@ -13,7 +13,7 @@ from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
-from leadpond.rules.backfill import BackfillReport, backfill_in_steps
+from leadpond.rules.backfill import BackfillReport
 from leadpond.workspaces.service import find_workspace
 
 playbook_app = typer.Typer(help="Playbooks: the marketing logic as YAML.", no_args_is_help=True)
@@ -88,7 +88,7 @@ def backfill_command(workspace: WorkspaceOpt) -> None:
 def _replay(workspace_id: uuid.UUID) -> BackfillReport:
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("replaying history", total=None)
-        return backfill_in_steps(
+        return service.replay_history(
             workspace_id,
             on_step=lambda done, total: progress.update(task, completed=done, total=total),
         )

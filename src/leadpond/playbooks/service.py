@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -14,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
+from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.playbooks.schema import Playbook
-from leadpond.rules.backfill import BackfillReport, backfill
+from leadpond.rules.backfill import BackfillReport, backfill_in_steps
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
 from leadpond.rules.ruleset import Ruleset
-from leadpond.segments.service import sync_from_playbook
+from leadpond.segments.service import rebuild_workspace, sync_from_playbook
 
 
 class PlaybookInvalid(LeadpondError):
@@ -49,7 +51,6 @@ class ValidPlaybook:
 class ApplyResult:
     version: int
     changed: bool
-    backfill: BackfillReport | None = None
 
 
 def _invalid(errors: list[dict[str, Any]]) -> PlaybookInvalid:
@@ -108,24 +109,18 @@ def current(session: Session, workspace_id: uuid.UUID) -> PlaybookVersion:
 
 
 def apply_playbook(
-    session: Session,
-    workspace_id: uuid.UUID,
-    source: str,
-    *,
-    actor: str,
-    replay_history: bool = False,
+    session: Session, workspace_id: uuid.UUID, source: str, *, actor: str
 ) -> ApplyResult:
     """Make this playbook the workspace's rules (a no-op when it is the current one).
 
-    ``replay_history`` backfills every person so tags, scores, stages and key events are what
-    they would be had these rules always existed.
+    The history is not replayed here: commit this, then :func:`replay_history` (in steps).
     """
     valid = validate_playbook(source)
-    return _store(session, workspace_id, valid, actor, replay_history)
+    return _store(session, workspace_id, valid, actor)
 
 
 def _store(
-    session: Session, workspace_id: uuid.UUID, valid: ValidPlaybook, actor: str, replay: bool
+    session: Session, workspace_id: uuid.UUID, valid: ValidPlaybook, actor: str
 ) -> ApplyResult:
     latest = session.execute(
         select(PlaybookVersion.version, PlaybookVersion.checksum)
@@ -147,11 +142,27 @@ def _store(
                 applied_by=actor[:100],
             )
         )
-    report = backfill(session, workspace_id) if replay else None
-    sync_from_playbook(
-        session, workspace_id, valid.playbook.segments, rebuild_all=changed or replay
-    )
-    return ApplyResult(version=version, changed=changed, backfill=report)
+    sync_from_playbook(session, workspace_id, valid.playbook.segments, rebuild_all=changed)
+    return ApplyResult(version=version, changed=changed)
+
+
+def replay_history(
+    workspace_id: uuid.UUID,
+    *,
+    url: str | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> BackfillReport:
+    """Replay the workspace's history through its current (committed) rules, so tags, scores,
+    stages and key events are what they would be had these rules always existed; then rebuild
+    its segments, which read them.
+
+    One transaction per step of people (``rules.backfill.backfill_in_steps``), so ingest and
+    the pipeline go on meanwhile; the segments are rebuilt in one transaction at the end.
+    """
+    report = backfill_in_steps(workspace_id, url=url, on_step=on_step)
+    with unit_of_work(url) as session:
+        rebuild_workspace(session, workspace_id, "history replayed")
+    return report
 
 
 def export_playbook(session: Session, workspace_id: uuid.UUID) -> str:
@@ -171,4 +182,4 @@ def _default() -> ValidPlaybook:
 
 def apply_default_playbook(session: Session, workspace_id: uuid.UUID) -> None:
     """Give a new workspace the default B2B playbook (validated once per process)."""
-    _store(session, workspace_id, _default(), "leadpond:default", replay=False)
+    _store(session, workspace_id, _default(), "leadpond:default")

@@ -5,9 +5,9 @@ from dataclasses import asdict
 from fastapi import APIRouter, Response
 
 from leadpond.kit.http import ReadSession, RowId, WriteSession
+from leadpond.playbooks.service import replay_history
 from leadpond.profiles.service import get_person
 from leadpond.rules import reads
-from leadpond.rules.backfill import backfill_in_steps
 from leadpond.rules.schemas import (
     AccountScoresRead,
     BackfillRead,
@@ -90,5 +90,6 @@ def read_account_scores(
 @router.post("/rules/backfill", response_model=BackfillRead)
 def run_backfill(actor: ApiActor) -> BackfillRead:
     """Replay the workspace's history through its current rules, one transaction per 2,000
-    people (ingest and the pipeline go on between them); answers when all are done."""
-    return BackfillRead.model_validate(asdict(backfill_in_steps(actor.workspace_id)))
+    people (ingest and the pipeline go on between them), then rebuild its segments; answers
+    when all are done."""
+    return BackfillRead.model_validate(asdict(replay_history(actor.workspace_id)))

@@ -21,6 +21,7 @@ from leadpond.segments.schemas import (
     PreviewResponse,
     SegmentChangeRead,
     SegmentCreate,
+    SegmentHistory,
     SegmentList,
     SegmentRead,
     SegmentUpdate,
@@ -148,14 +149,14 @@ async def upload_members(
     return StaticChangeResult(added=added, removed=0, unknown=problems)
 
 
-@router.get("/{ref}/history", response_model=list[SegmentChangeRead])
+@router.get("/{ref}/history", response_model=SegmentHistory)
 def read_history(
     ref: str, actor: ApiActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
-) -> list[SegmentChangeRead]:
+) -> SegmentHistory:
     """Entries and exits with their reasons, newest first."""
     segment = service.get_segment(session, actor.workspace_id, ref)
-    _, rows = service.history(session, actor.workspace_id, segment, limit=limit, offset=offset)
-    return [
+    total, rows = service.history(session, actor.workspace_id, segment, limit=limit, offset=offset)
+    items = [
         SegmentChangeRead(
             member_id=r.person_id if r.person_id is not None else (r.account_id or 0),
             change=r.change,
@@ -164,6 +165,7 @@ def read_history(
         )
         for r in rows
     ]
+    return SegmentHistory(total=total, items=items)
 
 
 @router.get("/{ref}/export")

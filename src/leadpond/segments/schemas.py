@@ -127,6 +127,11 @@ class SegmentChangeRead(BaseModel):
     at: datetime
 
 
+class SegmentHistory(BaseModel):
+    total: int
+    items: list[SegmentChangeRead]
+
+
 class BuildRead(BaseModel):
     segment: str
     members: int

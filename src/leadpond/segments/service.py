@@ -254,11 +254,22 @@ def sync_from_playbook(
             changed.append(segment.key)
         leaving = [s for s in leaving if s.key not in changed]
     if rebuild_all:
-        loaded = load_segments(session, workspace_id)
-        for segment in loaded.segments:
-            if segment.key not in changed:
-                rebuild(session, loaded, segment, utcnow(), "playbook applied")
+        rebuild_workspace(session, workspace_id, "playbook applied", skip=set(changed))
     return changed
+
+
+def rebuild_workspace(
+    session: Session, workspace_id: uuid.UUID, reason: str, *, skip: set[str] | None = None
+) -> list[BuildReport]:
+    """Rebuild every segment of the workspace, recording who entered and left with ``reason``:
+    after what segments read was recomputed under them (a replay of history)."""
+    loaded = load_segments(session, workspace_id)
+    now = utcnow()
+    return [
+        rebuild(session, loaded, segment, now, reason)
+        for segment in loaded.segments
+        if not skip or segment.key not in skip
+    ]
 
 
 def _dependency_order(bodies: list[SegmentCreate]) -> list[SegmentCreate]:

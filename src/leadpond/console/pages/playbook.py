@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import run, ui
 
 from leadpond.console.pages.frame import header, notify_error, visit
 from leadpond.console.pages.playbook_sections import MONOSPACE, PlaybookForms
@@ -122,25 +122,26 @@ def playbook_page(request: Request) -> RedirectResponse | None:
             ui.label(_("The playbook is valid.")).classes("text-positive lp-valid")
         return True
 
-    def save(replay: bool) -> None:
+    async def save(replay: bool) -> None:
         if not check():
             return
         try:
             actor = v.still_valid()
             with unit_of_work() as session:
                 result = playbooks.apply_playbook(
-                    session,
-                    actor.workspace_id,
-                    editor.value or "",
-                    actor=f"session:{actor.email}",
-                    replay_history=replay,
+                    session, actor.workspace_id, editor.value or "", actor=f"session:{actor.email}"
                 )
+            replayed = None
+            if replay:
+                # Minutes on a large workspace: off the event loop, the page stays live.
+                ui.notify(_("Saved; replaying history…"), type="ongoing")
+                replayed = await run.io_bound(playbooks.replay_history, actor.workspace_id)
         except LeadpondError as exc:
             notify_error(exc)
             return
         message = _("Saved as version {version}").format(version=result.version)
-        if result.backfill is not None:
-            message += " · " + _("{people} people replayed").format(people=result.backfill.people)
+        if replayed is not None:
+            message += " · " + _("{people} people replayed").format(people=replayed.people)
         ui.notify(message, type="positive")
         with problems:
             ui.label(message).classes("text-positive lp-saved").mark("saved")
