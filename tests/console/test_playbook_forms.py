@@ -1,11 +1,14 @@
 """The playbook forms' document edits, without a browser: what a form does to the playbook."""
 
+import copy
+import difflib
 from typing import Any
 
 import pytest
 
 from leadpond.conditions.source import load_located
 from leadpond.console.playbook_forms import (
+    KEY_EVENTS,
     SCORE_MODELS,
     SCORE_RULES,
     SECTIONS,
@@ -18,6 +21,7 @@ from leadpond.console.playbook_forms import (
     SnippetError,
     input_for,
     shown,
+    stored,
 )
 from leadpond.playbooks.service import default_source, validate_playbook
 
@@ -43,8 +47,7 @@ def draft() -> PlaybookDraft:
 
 def test_the_default_playbook_survives_forms_unchanged(draft: PlaybookDraft) -> None:
     written = draft.to_yaml()
-    assert validate_playbook(written).document == validate_playbook(default_source()).document
-    assert "\n  on: {event: Booth Checked In}\n" in written  # plain, as people write it
+    assert written == default_source()
     assert load_located(written).data["tag_rules"][0]["on"]
 
 
@@ -169,3 +172,248 @@ def test_an_error_is_shown_on_the_field_it_is_about_or_the_nearest_above() -> No
         "score_models[0].rules[2].points"
     )
     assert input_for("version", inputs) is None
+
+
+# A playbook as a team keeps it in git: comments on their own lines, at line ends and between
+# rows, flow mappings, quoted strings, Chinese text, and YAML 1.2 words (``on:``, ``yes``).
+COMMENTED = """\
+# Acme's playbook: kept in git, reviewed like code.
+version: 1
+
+stages:
+  - {key: new, name: 新线索}          # everyone starts here
+  - {key: engaged, name: "活跃", phase: 育}
+
+tag_rules:
+  - id: webinar-topic   # 按主题打标签
+    on: {event: Webinar Attended}
+    then: {add_tags: ["product_pref:{topic}"]}
+
+score_models:
+  - key: engagement
+    name: 'Engagement'
+    rules:
+      # Visits count a little.
+      - {id: page-view, on: {event: "Page Viewed"}, points: 1}
+
+      # Downloads count more, capped per month.
+      - id: whitepaper
+        on:
+          event: Whitepaper Downloaded   # the gated PDFs
+        points: 5
+        cap: {points: 15, per: 30d}
+      - id: opted-in-webinar
+        on: {event: [Webinar Attended, Event Checked In]}
+        if: {trait: opted_in, eq: yes}   # "yes" is text here, not a boolean
+        points: 3
+    # grades come later
+
+stage_rules:
+  - {to: new}
+  - to: engaged
+    if: {score: {engagement: {gte: 10}}}  # MQL-ish
+"""
+RULES = ("score_models", 0, "rules")
+
+
+def changes(before: str, after: str) -> list[str]:
+    """The lines taken out (``-``) and put in (``+``), in order."""
+    diff = difflib.ndiff(before.splitlines(), after.splitlines())
+    return [line for line in diff if line[:1] in "+-"]
+
+
+def comments(text: str) -> list[str]:
+    return [line[line.index("#") :] for line in text.splitlines() if "#" in line]
+
+
+def data(text: str) -> dict[str, Any]:
+    document: dict[str, Any] = validate_playbook(text).document
+    return document
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        default_source(),
+        COMMENTED,
+        "---\nversion: 1\nstages:\n- {key: a}  # dash under the key\n- key: b\n  name: B\n",
+        "# header\n%YAML 1.2\n---  # on the start line\nversion: 1\n",
+    ],
+    ids=["default", "commented", "dashes-at-key-column", "preamble"],
+)
+def test_a_playbook_read_and_written_unchanged_is_the_same_text(text: str) -> None:
+    assert PlaybookDraft.from_yaml(text).to_yaml() == text
+
+
+def test_a_field_edit_changes_that_value_and_keeps_every_comment_and_layout() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.edit((*RULES, 0), SCORE_RULES, form_field(SCORE_RULES, "points"), 4)
+    written = draft.to_yaml()
+    assert changes(COMMENTED, written) == [
+        '-       - {id: page-view, on: {event: "Page Viewed"}, points: 1}',
+        '+       - {id: page-view, on: {event: "Page Viewed"}, points: 4}',
+    ]
+    expected = copy.deepcopy(data(COMMENTED))
+    expected["score_models"][0]["rules"][0]["points"] = 4
+    assert data(written) == expected
+
+
+def test_a_value_edited_in_a_block_keeps_its_line_comment_and_quotes() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.edit((*RULES, 1), SCORE_RULES, form_field(SCORE_RULES, "on.event"), "Guide Downloaded")
+    draft.edit(("stages", 1), STAGES, form_field(STAGES, "name"), "互动")
+    assert changes(COMMENTED, draft.to_yaml()) == [
+        '-   - {key: engaged, name: "活跃", phase: 育}',
+        '+   - {key: engaged, name: "互动", phase: 育}',
+        "-           event: Whitepaper Downloaded   # the gated PDFs",
+        "+           event: Guide Downloaded        # the gated PDFs",
+    ]
+
+
+def test_a_condition_retyped_changes_only_what_differs() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    condition = form_field(SCORE_RULES, "if")
+    draft.edit((*RULES, 2), SCORE_RULES, condition, "{trait: opted_in, eq: 'no'}")
+    assert changes(COMMENTED, draft.to_yaml()) == [
+        '-         if: {trait: opted_in, eq: yes}   # "yes" is text here, not a boolean',
+        '+         if: {trait: opted_in, eq: no}    # "yes" is text here, not a boolean',
+    ]
+    assert data(draft.to_yaml())["score_models"][0]["rules"][2]["if"]["eq"] == "no"
+
+
+def test_a_new_key_and_a_cleared_key_touch_only_their_own_lines() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.edit(
+        (*RULES, 1), SCORE_RULES, form_field(SCORE_RULES, "if"), "{trait: title, exists: true}"
+    )
+    draft.edit((*RULES, 1), SCORE_RULES, form_field(SCORE_RULES, "cap.points"), None)
+    draft.edit((*RULES, 1), SCORE_RULES, form_field(SCORE_RULES, "cap.per"), "")
+    draft.edit((*RULES, 2), SCORE_RULES, form_field(SCORE_RULES, "reason"), "opted in")
+    assert changes(COMMENTED, draft.to_yaml()) == [
+        "+         if: {trait: title, exists: true}",
+        "-         cap: {points: 15, per: 30d}",
+        "+         reason: opted in",
+    ]
+
+
+def test_every_field_retyped_as_shown_leaves_the_default_playbook_text_alone(
+    draft: PlaybookDraft,
+) -> None:
+    def retype(section: Section, parent: tuple[Any, ...]) -> None:
+        list_path = (*parent, section.key)
+        for index, item in draft.rows(list_path):
+            for each in section.fields:
+                draft.edit((*list_path, index), section, each, shown(item, each))
+            for child in section.children:
+                retype(child, (*list_path, index))
+
+    for section in SECTIONS:
+        retype(section, ())
+    assert draft.problems() == []
+    assert draft.to_yaml() == default_source()
+
+
+def test_an_added_rule_goes_below_the_last_and_the_comments_around_stay() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.add(RULES, SCORE_RULES)
+    draft.add(("stages",), STAGES)
+    written = draft.to_yaml()
+    assert changes(COMMENTED, written) == [
+        "+   - {key: new-stage}",
+        "+       - id: new-score-rule",
+        "+         points: 1",
+    ]
+    assert written.index("points: 3") < written.index("new-score-rule")
+    assert written.index("new-score-rule") < written.index("# grades come later")
+    assert data(written)["score_models"][0]["rules"][3] == {"id": "new-score-rule", "points": 1}
+
+
+def test_a_rule_added_below_flow_rows_is_a_flow_row(draft: PlaybookDraft) -> None:
+    draft.add(("score_models", 0, "rules"), SCORE_RULES)
+    assert changes(default_source(), draft.to_yaml()) == [
+        "+       - {id: new-score-rule, points: 1}"
+    ]
+
+
+def test_a_removed_rule_takes_its_own_comments_and_leaves_the_others() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.remove(RULES, 1)
+    written = draft.to_yaml()
+    gone = ["# Downloads count more, capped per month.", "# the gated PDFs"]
+    assert comments(written) == [c for c in comments(COMMENTED) if c not in gone]
+    assert [r["id"] for r in data(written)["score_models"][0]["rules"]] == [
+        "page-view",
+        "opted-in-webinar",
+    ]
+
+
+def test_removing_the_last_rule_keeps_the_comment_after_the_list() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.remove(RULES, 2)
+    written = draft.to_yaml()
+    assert "# grades come later" in written
+    assert '"yes" is text here' not in written
+    assert written.index("cap: {points: 15, per: 30d}") < written.index("# grades come later")
+    draft.remove(RULES, 1)
+    draft.remove(RULES, 0)
+    assert "    rules: []\n    # grades come later\n" in draft.to_yaml()
+    assert data(draft.to_yaml())["score_models"][0]["rules"] == []
+
+
+def test_a_moved_row_takes_its_comments_along() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    assert draft.move(RULES, 1, 1) == 2
+    written = draft.to_yaml()
+    assert sorted(comments(written)) == sorted(comments(COMMENTED))
+    expected = "\n".join(
+        [
+            "      - id: opted-in-webinar",
+            "        on: {event: [Webinar Attended, Event Checked In]}",
+            '        if: {trait: opted_in, eq: yes}   # "yes" is text here, not a boolean',
+            "        points: 3",
+            "",
+            "      # Downloads count more, capped per month.",
+            "      - id: whitepaper",
+        ]
+    )
+    assert expected in written
+    assert written.index("cap: {points: 15, per: 30d}") < written.index("# grades come later")
+
+
+def test_a_flow_row_with_a_comment_above_a_block_row_stays_valid_yaml() -> None:
+    # ruamel.yaml 0.19 alone writes this as "- id: a then: {}"
+    text = (
+        "version: 1\ntag_rules:  # by topic\n  - id: a\n    then: {}\n  - {id: b, then: {}}  # b\n"
+    )
+    draft = PlaybookDraft.from_yaml(text)
+    draft.move(("tag_rules",), 1, -1)
+    assert draft.to_yaml().endswith("  - {id: b, then: {}}  # b\n  - id: a\n    then: {}\n")
+    assert [r["id"] for r in data(draft.to_yaml())["tag_rules"]] == ["b", "a"]
+
+
+@pytest.mark.parametrize("typed", ["yes", "on", "off", "no", "true", "1:30", "0123", "~", "a: b"])
+def test_text_typed_in_a_form_is_read_back_as_that_text(typed: str) -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    draft.edit((*RULES, 0), SCORE_RULES, form_field(SCORE_RULES, "reason"), typed)
+    assert load_located(draft.to_yaml()).data["score_models"][0]["rules"][0]["reason"] == typed
+
+
+def test_on_and_yes_stay_text_in_the_draft_as_in_the_loader() -> None:
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    assert list(rule(draft, (*RULES, 2))) == ["id", "on", "if", "points"]
+    assert rule(draft, (*RULES, 2))["if"]["eq"] == "yes"
+    flag = form_field(STAGES, "detour")
+    draft.edit(("stages", 0), STAGES, flag, stored(flag, True))
+    assert "  - {key: new, name: 新线索, detour: true}" in draft.to_yaml()
+
+
+def test_a_key_event_added_to_an_empty_list_is_written_as_a_block() -> None:
+    draft = PlaybookDraft.from_yaml("version: 1\nkey_events: []  # none yet\n")
+    draft.add(("key_events",), KEY_EVENTS)
+    assert draft.to_yaml() == (
+        "version: 1\n"
+        "key_events:     # none yet\n"
+        "  - id: new-key-event\n"
+        "    emit: New Key Event\n"
+        "    if: {event: Page Viewed}\n"
+    )

@@ -1,20 +1,32 @@
 """The playbook as forms: each section of the parsed document as rows of fields, and the edits a
 form makes (set a field, add, remove, reorder) applied to that same document.
 
-The YAML tab and the forms edit one document: the forms change the parsed playbook and write it
-back with ``yaml.safe_dump``. Nothing is validated here: ``playbooks.service.validate_playbook``
-checks what the forms wrote, and its errors name the paths the fields carry
-(``score_models[0].rules[2].points``). Conditions are YAML snippets of the condition language.
+The YAML tab and the forms edit one document, read with ruamel.yaml's round trip: a form edit
+changes only the values it touches, and the comments, blank lines, ``{...}`` layout and quoting of
+everything else are written back as they were. Plain scalars mean what they mean to the playbook
+loader (YAML 1.2 booleans: a rule's ``on:`` is text). Nothing is validated here:
+``playbooks.service.validate_playbook`` checks what the forms wrote, and its errors name the paths
+the fields carry (``score_models[0].rules[2].points``). Conditions are YAML snippets of the
+condition language.
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from io import StringIO
+from typing import Any, ClassVar, Literal
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.emitter import RoundTripEmitter
+from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import ScalarString
+from ruamel.yaml.tokens import CommentToken
 
-from leadpond.conditions.source import Path, SourceError, format_path, load_located
+from leadpond.conditions.source import Path, SourceError, _Loader, format_path, load_located
 
 FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
 
@@ -22,6 +34,11 @@ FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
 _KEPT_EMPTY = frozenset({"then"})
 _NAME_SUFFIX = re.compile(r"-(\d+)$")
 _LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+# A key whose value starts on the next line (``rules:``, ``- on:  # note``); group 1 ends at it.
+_OPENING = re.compile(r"^([ -]*)[^\s#'\"{\[][^:#]*:\s*(?:#.*)?$")
+# What comes before the document's content: comments, directives and the ``---`` line.
+_PREAMBLE = re.compile(r"(?:[ \t]*(?:[#%].*)?\n)*---[ \t]*(?:#.*)?\n")
+_NO_NOTES = (None, None, None, None)
 
 
 class SnippetError(ValueError):
@@ -161,8 +178,8 @@ SECTIONS = (STAGES, TAG_CATEGORIES, TAG_RULES, SCORE_MODELS, STAGE_RULES, KEY_EV
 
 
 class _Dumper(yaml.SafeDumper):
-    """Safe dumping with the playbook loader's YAML 1.2 booleans: a rule's ``on:`` key and words
-    such as ``yes`` are written plain, as people write them (the loader reads them as text)."""
+    """Snippets (short and without comments) as the forms have always shown them: safe dumping
+    with the playbook loader's YAML 1.2 booleans, so ``on`` and ``yes`` are written plain."""
 
 
 _Dumper.yaml_implicit_resolvers = {
@@ -174,23 +191,19 @@ _Dumper.add_implicit_resolver(
 )
 
 
-def dump_yaml(data: Any, width: int = 100) -> str:
-    """A whole playbook (or a part of it) as the forms write it."""
-    return yaml.dump(
-        data,
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        default_flow_style=None,
-        width=width,
-    )
-
-
 def snippet(value: Any) -> str:
     """A condition (or mapping) as the short YAML a form field shows."""
     if value is None:
         return ""
-    return dump_yaml(value, width=90).removesuffix("...\n").rstrip("\n")
+    text = yaml.dump(
+        _plain(value),
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=None,
+        width=90,
+    )
+    return text.removesuffix("...\n").rstrip("\n")
 
 
 def parse_snippet(text: str) -> Any:
@@ -202,6 +215,79 @@ def parse_snippet(text: str) -> Any:
     if data is not None and not isinstance(data, dict):
         raise SnippetError("expected a mapping such as {tag: vip}")
     return data
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How a playbook's text is laid out where ruamel.yaml does not remember it."""
+
+    mapping: int = 2  # spaces a nested mapping is indented by
+    offset: int = 2  # spaces before a list's dash, under its key
+    preamble: str = ""  # comments and directives up to a ``---`` line, written back as they were
+
+    @classmethod
+    def of(cls, text: str) -> "TextLayout":
+        """Guessed from the first nested mapping and list, as most files indent alike."""
+        mapping: int | None = None
+        offset: int | None = None
+        opened: int | None = None
+        for line in text.splitlines():
+            stripped = line.lstrip(" ")
+            if not stripped or stripped.startswith("#"):
+                continue
+            column = len(line) - len(stripped)
+            if opened is not None and stripped.startswith("- ") and offset is None:
+                offset = max(column - opened, 0)
+            elif opened is not None and column > opened and mapping is None:
+                mapping = column - opened
+            opening = _OPENING.match(line)
+            opened = len(opening.group(1)) if opening else None
+        preamble = _PREAMBLE.match(text)
+        return cls(mapping or 2, 2 if offset is None else offset, preamble[0] if preamble else "")
+
+
+class _LoaderScalars(VersionedResolver):
+    """Plain scalars resolve as ``load_located`` resolves them, so the draft reads what the loader
+    reads, and a string the loader would take for something else is written quoted."""
+
+    table: ClassVar[dict[Any, Any]] = {
+        first: list(found) for first, found in _Loader.yaml_implicit_resolvers.items()
+    }
+
+    @property
+    def versioned_resolver(self) -> Any:
+        return self.table
+
+
+class _Emitter(RoundTripEmitter):
+    """ruamel.yaml 0.19 keeps "no line break: just after ``- ``" past the comment that ends a
+    ``- {...}  # note`` row, and then writes the next row's first two keys on one line."""
+
+    def write_post_comment(self, event: Any) -> bool:
+        written: bool = super().write_post_comment(event)
+        if written:
+            self.no_newline = False
+        return written
+
+
+def _round_trip(layout: TextLayout) -> YAML:
+    round_trip = YAML()
+    round_trip.Resolver = _LoaderScalars
+    round_trip.Emitter = _Emitter
+    round_trip.indent(mapping=layout.mapping, sequence=layout.offset + 2, offset=layout.offset)
+    round_trip.width = 4096  # a long flow line is the author's: written back unbroken
+    round_trip.preserve_quotes = True
+    round_trip.brace_single_entry_mapping_in_flow_sequence = True  # [{tag: x}], not [tag: x]
+    return round_trip
+
+
+def dump_yaml(data: Any, layout: TextLayout = TextLayout()) -> str:
+    """A playbook (or a part of it) as the forms write it: what was read is written as it was."""
+    text = StringIO()
+    text.write(layout.preamble)
+    nodes = data if isinstance(data, CommentedMap | CommentedSeq) else _styled(data)
+    _round_trip(layout).dump(nodes, text)
+    return text.getvalue()
 
 
 def _number(value: Any) -> int | float | None:
@@ -222,6 +308,7 @@ def shown(item: dict[str, Any], form_field: FormField) -> Any:
     value: Any = item
     for part in form_field.parts:
         value = value.get(part) if isinstance(value, dict) else None
+    value = _plain(value)
     if form_field.kind == "flag":
         return bool(value)
     if form_field.kind == "number":
@@ -270,8 +357,11 @@ def input_for(error_path: str, inputs: Collection[str]) -> str | None:
 class PlaybookDraft:
     """The parsed playbook the forms edit, and the snippets that could not be read yet."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
+    def __init__(self, document: dict[str, Any], layout: TextLayout = TextLayout()) -> None:
+        self.document: CommentedMap = (
+            document if isinstance(document, CommentedMap) else _styled(document, flow=False)
+        )
+        self.layout = layout
         self.snippet_problems: dict[str, str] = {}
 
     @classmethod
@@ -283,10 +373,16 @@ class PlaybookDraft:
             raise SnippetError(exc.message) from None
         if not isinstance(data, dict):
             raise SnippetError("a playbook is a mapping with version: 1")
-        return cls(data)
+        layout = TextLayout.of(text)
+        try:
+            document = _round_trip(layout).load(text[len(layout.preamble) :])
+        except (YAMLError, ValueError) as exc:  # a scalar the loader reads and ruamel cannot
+            raise SnippetError(f"the forms cannot read this YAML: {exc}") from None
+        _comments_to_their_rows(document)
+        return cls(document, layout)
 
     def to_yaml(self) -> str:
-        return dump_yaml(self.document)
+        return dump_yaml(self.document, self.layout)
 
     def rows(self, list_path: Path) -> list[tuple[int, dict[str, Any]]]:
         """(index, item) of a list's mappings (anything else is for the YAML tab)."""
@@ -307,7 +403,8 @@ class PlaybookDraft:
         ]
 
     def edit(self, item_path: Path, section: Section, form_field: FormField, raw: Any) -> None:
-        """Store what a field holds; a snippet that is not YAML is remembered, not stored."""
+        """Store what a field holds, changing nothing else of the text; a snippet that is not
+        YAML is remembered, not stored."""
         where = format_path((*item_path, *form_field.parts))
         try:
             value = stored(form_field, raw)
@@ -316,57 +413,65 @@ class PlaybookDraft:
             return
         self.snippet_problems.pop(where, None)
         item = self._get(item_path)
-        if not isinstance(item, dict):
+        top, *inner = form_field.parts
+        if not isinstance(item, CommentedMap) or (value is None and top not in item):
             return
-        *parents, last = form_field.parts
-        trail: list[tuple[dict[str, Any], str]] = []
-        container = item
-        for part in parents:
-            if not isinstance(container.get(part), dict):
-                if value is None:
-                    return
-                container[part] = {}
-            trail.append((container, part))
-            container = container[part]
-        if value is None:
-            container.pop(last, None)
+        new = _with(_plain(item.get(top)), inner, value)
+        if inner and not new and top not in _KEPT_EMPTY:
+            new = None
+        if new is None:
+            if top in item:
+                _drop(item, top)
+        elif top in item:
+            _update(item, top, new)
         else:
-            container[last] = value
-        for holder, part in reversed(trail):
-            if not holder[part] and part not in _KEPT_EMPTY:
-                del holder[part]
-        _order_keys(item, section)
+            _insert(item, _position(item, top, _order(section)), top, new)
 
     def add(self, list_path: Path, section: Section) -> int:
-        """Append a new row (with a unique key or id); returns its index."""
+        """Append a new row (with a unique key or id), in the style of the row above; returns
+        its index."""
         found = self._get(list_path)
-        if not isinstance(found, list):
-            found = self._make_list(list_path)
-        item = dict(_deep_copy(section.new_item))
+        if not isinstance(found, CommentedSeq):
+            found = self._make_list(list_path, section)
+        item = _plain(section.new_item)
         if section.name_key:
             item[section.name_key] = self._unique(
                 section.name_key, list_path, str(item[section.name_key])
             )
         if section is STAGE_RULES:
             item["to"] = next(iter(self.stage_keys()), "")
-        found.append(item)
+        above = found[-1] if found else None
+        flow = above.fa.flow_style() if isinstance(above, CommentedMap) else None
+        with self._lines_after_list_kept(list_path):
+            if not found:
+                found.fa.set_block_style()
+            found.append(_styled(item, flow))
         self._forget(list_path)
         return len(found) - 1
 
     def remove(self, list_path: Path, index: int) -> None:
+        """Remove a row with the comment lines above it; the other rows keep theirs."""
         found = self._get(list_path)
-        if isinstance(found, list) and 0 <= index < len(found):
-            del found[index]
+        if isinstance(found, CommentedSeq) and 0 <= index < len(found):
+            with self._lines_after_list_kept(list_path):
+                del found[index]
+                if not found:
+                    _emptied(self._get(list_path[:-1]), str(list_path[-1]))
             self._forget(list_path)
 
     def move(self, list_path: Path, index: int, offset: int) -> int:
-        """Move a row up (``offset`` -1) or down (+1); returns where it is now."""
+        """Move a row up (``offset`` -1) or down (+1) with its comments; returns where it is
+        now."""
         found = self._get(list_path)
-        rows: list[Any] = found if isinstance(found, list) else []
+        rows = found if isinstance(found, CommentedSeq) else CommentedSeq()
         target = index + offset
         if not (0 <= index < len(rows) and 0 <= target < len(rows)):
             return index
-        rows[index], rows[target] = rows[target], rows[index]
+        with self._lines_after_list_kept(list_path):
+            rows[index], rows[target] = rows[target], rows[index]
+            notes = rows.ca.items  # a row's own comments, by index
+            swapped = {target: notes.pop(index, None), index: notes.pop(target, None)}
+            notes.update({at: row_notes for at, row_notes in swapped.items() if row_notes})
         self._forget(list_path)
         return target
 
@@ -379,13 +484,22 @@ class PlaybookDraft:
                 node = node.get(part) if isinstance(node, dict) else None
         return node
 
-    def _make_list(self, list_path: Path) -> list[Any]:
+    def _make_list(self, list_path: Path, section: Section) -> CommentedSeq:
         parent = self._get(list_path[:-1])
-        if not isinstance(parent, dict):
+        if not isinstance(parent, CommentedMap):
             raise SnippetError(f"{format_path(list_path[:-1])} is not a mapping")
-        parent[str(list_path[-1])] = []
-        found: list[Any] = parent[str(list_path[-1])]
+        key = str(list_path[-1])
+        holder = next((s for s in SECTIONS if section in s.children), None)
+        order = _order(holder) if holder else ["version", *(s.key for s in SECTIONS)]
+        _insert(parent, _position(parent, key, order), key, [])
+        found: CommentedSeq = parent[key]
         return found
+
+    @contextmanager
+    def _lines_after_list_kept(self, list_path: Path) -> Iterator[None]:
+        """The lines below a list (about what follows it) stay there, whatever its rows do."""
+        with _lines_below_kept(self._get(list_path[:-1]), list_path[-1]):
+            yield
 
     def _forget(self, list_path: Path) -> None:
         """Rows moved: the remembered snippet problems below the list no longer line up."""
@@ -410,19 +524,176 @@ class PlaybookDraft:
         return {str(item["id"]) for path in lists for _, item in self.rows(path) if "id" in item}
 
 
-def _deep_copy(value: Any) -> Any:
+def _order(section: Section) -> list[str]:
+    """An item's keys in the form's order."""
+    return [f.parts[0] for f in section.fields] + [c.key for c in section.children]
+
+
+def _position(node: CommentedMap, key: str, order: Sequence[str]) -> int:
+    """Where a new key goes: after the keys the form shows before it, before unknown ones."""
+    rank = {name: i for i, name in enumerate(dict.fromkeys(order))}
+    wanted = rank.get(key, len(rank))
+    before = [i for i, name in enumerate(node) if rank.get(name, len(rank)) < wanted]
+    return before[-1] + 1 if before else 0
+
+
+def _with(current: Any, parts: Sequence[str], value: Any) -> Any:
+    """``current`` with ``value`` at ``parts`` (``None`` leaves it out); an emptied mapping goes
+    too, unless a rule needs it (a tag rule's ``then``)."""
+    if not parts:
+        return value
+    mapping = dict(current) if isinstance(current, dict) else {}
+    inner = _with(mapping.get(parts[0]), parts[1:], value)
+    if inner is None or (len(parts) > 1 and not inner and parts[0] not in _KEPT_EMPTY):
+        mapping.pop(parts[0], None)
+    else:
+        mapping[parts[0]] = inner
+    return mapping
+
+
+def _plain(value: Any) -> Any:
+    """Document nodes as plain data: dict, list, str, int, float, bool, None."""
     if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
+        return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
+        return [_plain(v) for v in value]
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
     return value
 
 
-def _order_keys(item: dict[str, Any], section: Section) -> None:
-    """Keys in the form's order (then any others), so the YAML reads like the form."""
-    order = [f.parts[0] for f in section.fields] + [c.key for c in section.children]
-    rank = {key: i for i, key in enumerate(dict.fromkeys(order))}
-    ordered = sorted(item.items(), key=lambda kv: rank.get(kv[0], len(rank)))
-    if [k for k, _ in ordered] != list(item):
-        item.clear()
-        item.update(ordered)
+def _styled(value: Any, flow: bool | None = None) -> Any:
+    """Plain data as document nodes: ``{...}`` when ``flow`` asks, blocks when it forbids, else a
+    collection of scalars on one line and anything deeper in blocks (as PyYAML writes)."""
+    if not isinstance(value, dict | list):
+        return value
+    inner = value.values() if isinstance(value, dict) else value
+    if flow is None:
+        flow = not any(isinstance(v, dict | list) for v in inner)
+    below = True if flow else None
+    node: CommentedMap | CommentedSeq
+    if isinstance(value, dict):
+        node = CommentedMap((k, _styled(v, below)) for k, v in value.items())
+    else:
+        node = CommentedSeq(_styled(v, below) for v in value)
+    if flow:
+        node.fa.set_flow_style()
+    else:
+        node.fa.set_block_style()
+    return node
+
+
+def _update(node: Any, key: Any, value: Any) -> None:
+    """Set an entry to ``value``, keeping what did not change as it was written."""
+    old = node[key]
+    with _lines_below_kept(node, key):
+        if isinstance(old, CommentedMap) and isinstance(value, dict):
+            for gone in [k for k in old if k not in value]:
+                _drop(old, gone)
+            for k, v in value.items():
+                if k in old:
+                    _update(old, k, v)
+                else:
+                    _insert(old, len(old), k, v)
+        elif isinstance(old, CommentedSeq) and isinstance(value, list):
+            del old[len(value) :]
+            for index, v in enumerate(value):
+                if index < len(old):
+                    _update(old, index, v)
+                else:  # quoted like the one before it, as in ["a", "b"]
+                    like = old[-1] if old and isinstance(v, str) else None
+                    old.append(type(like)(v) if isinstance(like, ScalarString) else _styled(v))
+        elif old != value or isinstance(old, bool) is not isinstance(value, bool):
+            flow = old.fa.flow_style() if isinstance(old, CommentedMap | CommentedSeq) else None
+            node[key] = _styled(value, flow)
+
+
+def _insert(node: CommentedMap, position: int, key: str, value: Any) -> None:
+    """A new entry at ``position``; the lines above the entry it pushes down stay above that."""
+    keys = list(node)
+    above = _take_lines_below(node, keys[position - 1]) if position > 0 else ""
+    node.insert(position, key, _styled(value))
+    _put_lines_below(node, key, above)
+
+
+def _drop(node: CommentedMap, key: str) -> None:
+    """Remove an entry with the lines above it (about it); the lines below it stay."""
+    keys = list(node)
+    position = keys.index(key)
+    below = _take_lines_below(node, key)
+    if position > 0:
+        _take_lines_below(node, keys[position - 1])
+    del node[key]
+    if position > 0:
+        _put_lines_below(node, keys[position - 1], below)
+
+
+def _emptied(holder: CommentedMap, key: str) -> None:
+    """A list whose last row went is written ``[]``, and the comment lines above its rows go."""
+    holder[key].fa.set_flow_style()
+    holder[key].ca.comment = None
+    holder.ca.items.setdefault(key, list(_NO_NOTES))[3] = None
+    _take_lines_below(holder, key)
+
+
+# ruamel.yaml keeps a comment as the text after a value up to the next entry: the comment on the
+# value's line, then the lines below it (blank, or comments about what comes next), held at the
+# entry's last line. When an entry goes, moves or gets a neighbour, those lines must stay put.
+
+
+def _end_of(node: Any, key: Any) -> tuple[list[Any], int]:
+    """Where the comment after an entry is held: at its last line (inside a block value)."""
+    value = node[key]
+    if isinstance(value, CommentedMap | CommentedSeq) and value and not value.fa.flow_style():
+        return _end_of(value, next(reversed(value)) if isinstance(value, dict) else len(value) - 1)
+    notes: list[Any] = node.ca.items.setdefault(key, list(_NO_NOTES))
+    return notes, 2 if isinstance(node, dict) else 0
+
+
+def _take_lines_below(node: Any, key: Any) -> str:
+    """Detach the lines below an entry, leaving the comment on its last line."""
+    notes, at = _end_of(node, key)
+    if notes[at] is None:
+        return ""
+    line, newline, below = str(notes[at].value).partition("\n")
+    notes[at].value = line + newline
+    return below
+
+
+def _put_lines_below(node: Any, key: Any, lines: str) -> None:
+    if not lines:
+        return
+    notes, at = _end_of(node, key)
+    if notes[at] is None:
+        notes[at] = CommentToken("\n" + lines, CommentMark(0))
+    else:
+        notes[at].value = str(notes[at].value).removesuffix("\n") + "\n" + lines
+
+
+@contextmanager
+def _lines_below_kept(node: Any, key: Any) -> Iterator[None]:
+    lines = _take_lines_below(node, key)
+    yield
+    _put_lines_below(node, key, lines)
+
+
+def _comments_to_their_rows(node: Any) -> None:
+    """Lines between two rows of a list go with the row below, as its own comment: they move
+    with it and go when it is removed, instead of trailing the row above."""
+    if isinstance(node, CommentedSeq) and not node.fa.flow_style():
+        for index in range(len(node) - 1):
+            lines = _take_lines_below(node, index)
+            if lines:
+                notes = node.ca.items.setdefault(index + 1, list(_NO_NOTES))
+                notes[1] = [*_comment_tokens(lines), *(notes[1] or [])]
+    for child in node.values() if isinstance(node, dict) else node:
+        if isinstance(child, dict | list):
+            _comments_to_their_rows(child)
+
+
+def _comment_tokens(lines: str) -> list[CommentToken]:
+    return [
+        CommentToken(line.lstrip(" ") + "\n", CommentMark(len(line) - len(line.lstrip(" "))))
+        for line in lines.splitlines()
+    ]
