@@ -12,15 +12,15 @@ from leadpond.kit.errors import InvalidInput
 Path = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
+class YamlLoader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false, so a rule's ``on:`` key stays the string "on"."""
 
 
-_Loader.yaml_implicit_resolvers = {
+YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
+YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
@@ -60,7 +60,7 @@ def format_path(path: Path) -> str:
 def load_located(text: str) -> Located:
     """Parse YAML (JSON is YAML) safely and record the line of every key."""
     try:
-        loader = _Loader(text)
+        loader = YamlLoader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

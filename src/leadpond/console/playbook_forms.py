@@ -14,19 +14,26 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from io import StringIO
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import yaml
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.emitter import RoundTripEmitter
-from ruamel.yaml.error import CommentMark, YAMLError
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import ScalarString
-from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.error import YAMLError
 
-from leadpond.conditions.source import Path, SourceError, _Loader, format_path, load_located
+from leadpond.conditions.source import Path, SourceError, format_path, load_located
+from leadpond.console.playbook_yaml import (
+    TextLayout,
+    comments_to_their_rows,
+    drop_entry,
+    dump_yaml,
+    emptied,
+    insert_entry,
+    lines_below_kept,
+    plain,
+    round_trip,
+    styled,
+    update_entry,
+)
 
 FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
 
@@ -34,11 +41,6 @@ FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
 _KEPT_EMPTY = frozenset({"then"})
 _NAME_SUFFIX = re.compile(r"-(\d+)$")
 _LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
-# A key whose value starts on the next line (``rules:``, ``- on:  # note``); group 1 ends at it.
-_OPENING = re.compile(r"^([ -]*)[^\s#'\"{\[][^:#]*:\s*(?:#.*)?$")
-# What comes before the document's content: comments, directives and the ``---`` line.
-_PREAMBLE = re.compile(r"(?:[ \t]*(?:[#%].*)?\n)*---[ \t]*(?:#.*)?\n")
-_NO_NOTES = (None, None, None, None)
 
 
 class SnippetError(ValueError):
@@ -196,7 +198,7 @@ def snippet(value: Any) -> str:
     if value is None:
         return ""
     text = yaml.dump(
-        _plain(value),
+        plain(value),
         Dumper=_Dumper,
         allow_unicode=True,
         sort_keys=False,
@@ -217,79 +219,6 @@ def parse_snippet(text: str) -> Any:
     return data
 
 
-@dataclass(frozen=True)
-class TextLayout:
-    """How a playbook's text is laid out where ruamel.yaml does not remember it."""
-
-    mapping: int = 2  # spaces a nested mapping is indented by
-    offset: int = 2  # spaces before a list's dash, under its key
-    preamble: str = ""  # comments and directives up to a ``---`` line, written back as they were
-
-    @classmethod
-    def of(cls, text: str) -> "TextLayout":
-        """Guessed from the first nested mapping and list, as most files indent alike."""
-        mapping: int | None = None
-        offset: int | None = None
-        opened: int | None = None
-        for line in text.splitlines():
-            stripped = line.lstrip(" ")
-            if not stripped or stripped.startswith("#"):
-                continue
-            column = len(line) - len(stripped)
-            if opened is not None and stripped.startswith("- ") and offset is None:
-                offset = max(column - opened, 0)
-            elif opened is not None and column > opened and mapping is None:
-                mapping = column - opened
-            opening = _OPENING.match(line)
-            opened = len(opening.group(1)) if opening else None
-        preamble = _PREAMBLE.match(text)
-        return cls(mapping or 2, 2 if offset is None else offset, preamble[0] if preamble else "")
-
-
-class _LoaderScalars(VersionedResolver):
-    """Plain scalars resolve as ``load_located`` resolves them, so the draft reads what the loader
-    reads, and a string the loader would take for something else is written quoted."""
-
-    table: ClassVar[dict[Any, Any]] = {
-        first: list(found) for first, found in _Loader.yaml_implicit_resolvers.items()
-    }
-
-    @property
-    def versioned_resolver(self) -> Any:
-        return self.table
-
-
-class _Emitter(RoundTripEmitter):
-    """ruamel.yaml 0.19 keeps "no line break: just after ``- ``" past the comment that ends a
-    ``- {...}  # note`` row, and then writes the next row's first two keys on one line."""
-
-    def write_post_comment(self, event: Any) -> bool:
-        written: bool = super().write_post_comment(event)
-        if written:
-            self.no_newline = False
-        return written
-
-
-def _round_trip(layout: TextLayout) -> YAML:
-    round_trip = YAML()
-    round_trip.Resolver = _LoaderScalars
-    round_trip.Emitter = _Emitter
-    round_trip.indent(mapping=layout.mapping, sequence=layout.offset + 2, offset=layout.offset)
-    round_trip.width = 4096  # a long flow line is the author's: written back unbroken
-    round_trip.preserve_quotes = True
-    round_trip.brace_single_entry_mapping_in_flow_sequence = True  # [{tag: x}], not [tag: x]
-    return round_trip
-
-
-def dump_yaml(data: Any, layout: TextLayout = TextLayout()) -> str:
-    """A playbook (or a part of it) as the forms write it: what was read is written as it was."""
-    text = StringIO()
-    text.write(layout.preamble)
-    nodes = data if isinstance(data, CommentedMap | CommentedSeq) else _styled(data)
-    _round_trip(layout).dump(nodes, text)
-    return text.getvalue()
-
-
 def _number(value: Any) -> int | float | None:
     if value is None or value == "":
         return None
@@ -308,7 +237,7 @@ def shown(item: dict[str, Any], form_field: FormField) -> Any:
     value: Any = item
     for part in form_field.parts:
         value = value.get(part) if isinstance(value, dict) else None
-    value = _plain(value)
+    value = plain(value)
     if form_field.kind == "flag":
         return bool(value)
     if form_field.kind == "number":
@@ -359,7 +288,7 @@ class PlaybookDraft:
 
     def __init__(self, document: dict[str, Any], layout: TextLayout = TextLayout()) -> None:
         self.document: CommentedMap = (
-            document if isinstance(document, CommentedMap) else _styled(document, flow=False)
+            document if isinstance(document, CommentedMap) else styled(document, flow=False)
         )
         self.layout = layout
         self.snippet_problems: dict[str, str] = {}
@@ -375,10 +304,10 @@ class PlaybookDraft:
             raise SnippetError("a playbook is a mapping with version: 1")
         layout = TextLayout.of(text)
         try:
-            document = _round_trip(layout).load(text[len(layout.preamble) :])
+            document = round_trip(layout).load(text[len(layout.preamble) :])
         except (YAMLError, ValueError) as exc:  # a scalar the loader reads and ruamel cannot
             raise SnippetError(f"the forms cannot read this YAML: {exc}") from None
-        _comments_to_their_rows(document)
+        comments_to_their_rows(document)
         return cls(document, layout)
 
     def to_yaml(self) -> str:
@@ -416,16 +345,16 @@ class PlaybookDraft:
         top, *inner = form_field.parts
         if not isinstance(item, CommentedMap) or (value is None and top not in item):
             return
-        new = _with(_plain(item.get(top)), inner, value)
+        new = _with(plain(item.get(top)), inner, value)
         if inner and not new and top not in _KEPT_EMPTY:
             new = None
         if new is None:
             if top in item:
-                _drop(item, top)
+                drop_entry(item, top)
         elif top in item:
-            _update(item, top, new)
+            update_entry(item, top, new)
         else:
-            _insert(item, _position(item, top, _order(section)), top, new)
+            insert_entry(item, _position(item, top, _order(section)), top, new)
 
     def add(self, list_path: Path, section: Section) -> int:
         """Append a new row (with a unique key or id), in the style of the row above; returns
@@ -433,7 +362,7 @@ class PlaybookDraft:
         found = self._get(list_path)
         if not isinstance(found, CommentedSeq):
             found = self._make_list(list_path, section)
-        item = _plain(section.new_item)
+        item = plain(section.new_item)
         if section.name_key:
             item[section.name_key] = self._unique(
                 section.name_key, list_path, str(item[section.name_key])
@@ -445,7 +374,7 @@ class PlaybookDraft:
         with self._lines_after_list_kept(list_path):
             if not found:
                 found.fa.set_block_style()
-            found.append(_styled(item, flow))
+            found.append(styled(item, flow))
         self._forget(list_path)
         return len(found) - 1
 
@@ -456,7 +385,7 @@ class PlaybookDraft:
             with self._lines_after_list_kept(list_path):
                 del found[index]
                 if not found:
-                    _emptied(self._get(list_path[:-1]), str(list_path[-1]))
+                    emptied(self._get(list_path[:-1]), str(list_path[-1]))
             self._forget(list_path)
 
     def move(self, list_path: Path, index: int, offset: int) -> int:
@@ -491,14 +420,14 @@ class PlaybookDraft:
         key = str(list_path[-1])
         holder = next((s for s in SECTIONS if section in s.children), None)
         order = _order(holder) if holder else ["version", *(s.key for s in SECTIONS)]
-        _insert(parent, _position(parent, key, order), key, [])
+        insert_entry(parent, _position(parent, key, order), key, [])
         found: CommentedSeq = parent[key]
         return found
 
     @contextmanager
     def _lines_after_list_kept(self, list_path: Path) -> Iterator[None]:
         """The lines below a list (about what follows it) stay there, whatever its rows do."""
-        with _lines_below_kept(self._get(list_path[:-1]), list_path[-1]):
+        with lines_below_kept(self._get(list_path[:-1]), list_path[-1]):
             yield
 
     def _forget(self, list_path: Path) -> None:
@@ -549,151 +478,3 @@ def _with(current: Any, parts: Sequence[str], value: Any) -> Any:
     else:
         mapping[parts[0]] = inner
     return mapping
-
-
-def _plain(value: Any) -> Any:
-    """Document nodes as plain data: dict, list, str, int, float, bool, None."""
-    if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    for kind in (bool, str, int, float):
-        if isinstance(value, kind):
-            return kind(value)
-    return value
-
-
-def _styled(value: Any, flow: bool | None = None) -> Any:
-    """Plain data as document nodes: ``{...}`` when ``flow`` asks, blocks when it forbids, else a
-    collection of scalars on one line and anything deeper in blocks (as PyYAML writes)."""
-    if not isinstance(value, dict | list):
-        return value
-    inner = value.values() if isinstance(value, dict) else value
-    if flow is None:
-        flow = not any(isinstance(v, dict | list) for v in inner)
-    below = True if flow else None
-    node: CommentedMap | CommentedSeq
-    if isinstance(value, dict):
-        node = CommentedMap((k, _styled(v, below)) for k, v in value.items())
-    else:
-        node = CommentedSeq(_styled(v, below) for v in value)
-    if flow:
-        node.fa.set_flow_style()
-    else:
-        node.fa.set_block_style()
-    return node
-
-
-def _update(node: Any, key: Any, value: Any) -> None:
-    """Set an entry to ``value``, keeping what did not change as it was written."""
-    old = node[key]
-    with _lines_below_kept(node, key):
-        if isinstance(old, CommentedMap) and isinstance(value, dict):
-            for gone in [k for k in old if k not in value]:
-                _drop(old, gone)
-            for k, v in value.items():
-                if k in old:
-                    _update(old, k, v)
-                else:
-                    _insert(old, len(old), k, v)
-        elif isinstance(old, CommentedSeq) and isinstance(value, list):
-            del old[len(value) :]
-            for index, v in enumerate(value):
-                if index < len(old):
-                    _update(old, index, v)
-                else:  # quoted like the one before it, as in ["a", "b"]
-                    like = old[-1] if old and isinstance(v, str) else None
-                    old.append(type(like)(v) if isinstance(like, ScalarString) else _styled(v))
-        elif old != value or isinstance(old, bool) is not isinstance(value, bool):
-            flow = old.fa.flow_style() if isinstance(old, CommentedMap | CommentedSeq) else None
-            node[key] = _styled(value, flow)
-
-
-def _insert(node: CommentedMap, position: int, key: str, value: Any) -> None:
-    """A new entry at ``position``; the lines above the entry it pushes down stay above that."""
-    keys = list(node)
-    above = _take_lines_below(node, keys[position - 1]) if position > 0 else ""
-    node.insert(position, key, _styled(value))
-    _put_lines_below(node, key, above)
-
-
-def _drop(node: CommentedMap, key: str) -> None:
-    """Remove an entry with the lines above it (about it); the lines below it stay."""
-    keys = list(node)
-    position = keys.index(key)
-    below = _take_lines_below(node, key)
-    if position > 0:
-        _take_lines_below(node, keys[position - 1])
-    del node[key]
-    if position > 0:
-        _put_lines_below(node, keys[position - 1], below)
-
-
-def _emptied(holder: CommentedMap, key: str) -> None:
-    """A list whose last row went is written ``[]``, and the comment lines above its rows go."""
-    holder[key].fa.set_flow_style()
-    holder[key].ca.comment = None
-    holder.ca.items.setdefault(key, list(_NO_NOTES))[3] = None
-    _take_lines_below(holder, key)
-
-
-# ruamel.yaml keeps a comment as the text after a value up to the next entry: the comment on the
-# value's line, then the lines below it (blank, or comments about what comes next), held at the
-# entry's last line. When an entry goes, moves or gets a neighbour, those lines must stay put.
-
-
-def _end_of(node: Any, key: Any) -> tuple[list[Any], int]:
-    """Where the comment after an entry is held: at its last line (inside a block value)."""
-    value = node[key]
-    if isinstance(value, CommentedMap | CommentedSeq) and value and not value.fa.flow_style():
-        return _end_of(value, next(reversed(value)) if isinstance(value, dict) else len(value) - 1)
-    notes: list[Any] = node.ca.items.setdefault(key, list(_NO_NOTES))
-    return notes, 2 if isinstance(node, dict) else 0
-
-
-def _take_lines_below(node: Any, key: Any) -> str:
-    """Detach the lines below an entry, leaving the comment on its last line."""
-    notes, at = _end_of(node, key)
-    if notes[at] is None:
-        return ""
-    line, newline, below = str(notes[at].value).partition("\n")
-    notes[at].value = line + newline
-    return below
-
-
-def _put_lines_below(node: Any, key: Any, lines: str) -> None:
-    if not lines:
-        return
-    notes, at = _end_of(node, key)
-    if notes[at] is None:
-        notes[at] = CommentToken("\n" + lines, CommentMark(0))
-    else:
-        notes[at].value = str(notes[at].value).removesuffix("\n") + "\n" + lines
-
-
-@contextmanager
-def _lines_below_kept(node: Any, key: Any) -> Iterator[None]:
-    lines = _take_lines_below(node, key)
-    yield
-    _put_lines_below(node, key, lines)
-
-
-def _comments_to_their_rows(node: Any) -> None:
-    """Lines between two rows of a list go with the row below, as its own comment: they move
-    with it and go when it is removed, instead of trailing the row above."""
-    if isinstance(node, CommentedSeq) and not node.fa.flow_style():
-        for index in range(len(node) - 1):
-            lines = _take_lines_below(node, index)
-            if lines:
-                notes = node.ca.items.setdefault(index + 1, list(_NO_NOTES))
-                notes[1] = [*_comment_tokens(lines), *(notes[1] or [])]
-    for child in node.values() if isinstance(node, dict) else node:
-        if isinstance(child, dict | list):
-            _comments_to_their_rows(child)
-
-
-def _comment_tokens(lines: str) -> list[CommentToken]:
-    return [
-        CommentToken(line.lstrip(" ") + "\n", CommentMark(len(line) - len(line.lstrip(" "))))
-        for line in lines.splitlines()
-    ]
