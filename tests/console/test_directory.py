@@ -119,6 +119,34 @@ def test_dashboard_counts_new_people_and_checks_the_range(api: TestClient, track
     assert bad.status_code == 400
 
 
+def test_the_funnel_counts_skipped_stages_as_passed(api: TestClient, track: Tracker) -> None:
+    # A demo request makes an unknown visitor an opportunity at once: they passed every stage
+    # before it, so each step holds at most the one before and no conversion exceeds 100%.
+    track.track("Demo Requested", "u9")
+    track.call("page", {"userId": "u8", "name": "Pricing", "properties": {"path": "/pricing"}})
+    board = api.get("/api/v1/dashboard").json()
+    line = [s for s in board["funnel"] if not s["detour"]]
+    assert [s["stage"] for s in line] == [
+        "awareness",
+        "visit",
+        "registered",
+        "engaged",
+        "opportunity",
+        "customer",
+        "advocate",
+    ]
+    reached = {s["stage"]: s["reached"] for s in line}
+    assert reached["awareness"] == reached["visit"] == 2
+    assert reached["registered"] == reached["engaged"] == reached["opportunity"] == 1
+    assert reached["customer"] == reached["advocate"] == 0
+    assert all(s["conversion"] is None or s["conversion"] <= 1 for s in line)
+    assert [s["conversion"] for s in line][:5] == [None, 1.0, 0.5, 1.0, 1.0]
+    assert {s["stage"]: s["current"] for s in line}["opportunity"] == 1
+    detours = [s for s in board["funnel"] if s["detour"]]
+    assert [s["stage"] for s in detours] == ["dormant", "disqualified"]
+    assert all(s["conversion"] is None and s["reached"] == 0 for s in detours)
+
+
 def _personas_world(track: Tracker) -> None:
     track.identify(
         "u1", traits={"name": "张伟", "title": "CIO", "industry": "银行", "email": "zw@bank.cn"}

@@ -19,7 +19,6 @@ from leadpond.console.schemas import (
     PersonRowPage,
     PersonRowRead,
 )
-from leadpond.console.stages import stage_order
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession
 from leadpond.profiles.service import get_person
@@ -139,12 +138,5 @@ def read_dashboard(
 ) -> DashboardRead:
     """Stage funnel, new people per channel per day, top tags and a score histogram."""
     first, last = dashboard.check_range(start, end, utcnow().date())
-    built = dashboard.build(
-        session,
-        actor.workspace_id,
-        first,
-        last,
-        stage_order(session, actor.workspace_id),
-        score_model,
-    )
+    built = dashboard.build(session, actor.workspace_id, first, last, score_model)
     return DashboardRead(**asdict(built))

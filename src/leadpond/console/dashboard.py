@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from leadpond.console.stages import detour_stages, stage_order
 from leadpond.console.stages import score_models as playbook_score_models
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
@@ -26,9 +27,10 @@ SCORE_BUCKETS = 10
 @dataclass
 class FunnelStep:
     stage: str
-    reached: int
-    current: int
-    conversion: float | None  # share of the previous step's people who reached this one
+    reached: int  # the funnel's line: people who reached this stage or a later one in the range
+    current: int  # people at this stage now
+    conversion: float | None  # share of the previous step's people who got this far
+    detour: bool = False  # off the line (dormant, disqualified): people who entered it in range
 
 
 @dataclass
@@ -67,18 +69,43 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def funnel(
-    session: Session, workspace_id: uuid.UUID, start: date, end: date, order: list[str]
+    session: Session,
+    workspace_id: uuid.UUID,
+    start: date,
+    end: date,
+    order: list[str],
+    detours: set[str],
 ) -> list[FunnelStep]:
-    """People who reached each stage in the range (playbook order) and who are there now."""
+    """The stage funnel of the range, in playbook order.
+
+    A step counts the people who reached its stage *or a later one* in the range: a person who
+    skipped a stage (a demo request makes an unknown visitor an opportunity) still passed it,
+    so each step holds at most the one before and its conversion is at most 100%. Detours
+    follow the line, counting the people who entered them in the range, without a conversion.
+    """
     low, high = _bounds(start, end)
-    reached: dict[str, int] = _pairs(
+    in_range = (
+        StageChange.workspace_id == workspace_id,
+        StageChange.at >= low,
+        StageChange.at < high,
+    )
+    line = [s for s in order if s not in detours]
+    furthest: dict[int, int] = {}
+    if line:
+        position = case({stage: i for i, stage in enumerate(line)}, value=StageChange.to_stage)
+        per_person = (
+            select(func.max(position).label("top"))
+            .where(*in_range, StageChange.to_stage.in_(line))
+            .group_by(StageChange.person_id)
+            .subquery()
+        )
+        furthest = _pairs(
+            session.execute(select(per_person.c.top, func.count()).group_by(per_person.c.top))
+        )
+    entered: dict[str, int] = _pairs(
         session.execute(
             select(StageChange.to_stage, func.count(func.distinct(StageChange.person_id)))
-            .where(
-                StageChange.workspace_id == workspace_id,
-                StageChange.at >= low,
-                StageChange.at < high,
-            )
+            .where(*in_range, StageChange.to_stage.not_in(line))
             .group_by(StageChange.to_stage)
         )
     )
@@ -89,16 +116,21 @@ def funnel(
             .group_by(PersonStage.stage)
         )
     )
-    names = [s for s in order if s in reached or s in current]
-    rest = (set(reached) | set(current)) - set(names)
-    names += sorted(rest, key=lambda s: (-reached.get(s, 0), s))
     steps: list[FunnelStep] = []
+    beyond = sum(furthest.values())
     previous: int | None = None
-    for name in names:
-        count = int(reached.get(name, 0))
-        rate = round(count / previous, 4) if previous else None
-        steps.append(FunnelStep(name, count, int(current.get(name, 0)), rate))
-        previous = count
+    for i, stage in enumerate(line):
+        reached = beyond
+        beyond -= int(furthest.get(i, 0))
+        rate = round(reached / previous, 4) if previous else None
+        steps.append(FunnelStep(stage, reached, int(current.get(stage, 0)), rate))
+        previous = reached
+    off_line = [s for s in order if s in detours]
+    off_line += sorted((set(entered) | set(current)) - set(order))
+    for stage in off_line:
+        if stage in entered or stage in current or stage in detours:
+            found = int(entered.get(stage, 0))
+            steps.append(FunnelStep(stage, found, int(current.get(stage, 0)), None, detour=True))
     return steps
 
 
@@ -203,7 +235,6 @@ def build(
     workspace_id: uuid.UUID,
     start: date,
     end: date,
-    stage_order: list[str],
     model: str | None = None,
 ) -> Dashboard:
     """Everything the dashboard shows for the range."""
@@ -232,7 +263,14 @@ def build(
         people_total=int(total),
         people_new=int(new or 0),
         events=int(events or 0),
-        funnel=funnel(session, workspace_id, start, end, stage_order),
+        funnel=funnel(
+            session,
+            workspace_id,
+            start,
+            end,
+            stage_order(session, workspace_id),
+            detour_stages(session, workspace_id),
+        ),
         new_people=new_people(session, workspace_id, start, end),
         top_tags=top_tags(session, workspace_id),
         score_model=chosen,

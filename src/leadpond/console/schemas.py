@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PersonRowRead(BaseModel):
@@ -54,9 +54,10 @@ class AccountOverviewRead(BaseModel):
 
 class FunnelStepRead(BaseModel):
     stage: str
-    reached: int
-    current: int
-    conversion: float | None
+    reached: int = Field(description="people who reached this stage or a later one in the range")
+    current: int = Field(description="people at this stage now")
+    conversion: float | None = Field(description="share of the previous step (at most 1)")
+    detour: bool = Field(description="off the funnel's line (dormant, disqualified)")
 
 
 class DashboardRead(BaseModel):

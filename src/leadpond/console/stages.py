@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from leadpond.rules.models import PlaybookVersion
 
 
-def _listed(session: Session, workspace_id: uuid.UUID, section: str) -> list[tuple[str, str]]:
-    """(key, display name) of each item of a section of the newest applied playbook, in order."""
+def _items(session: Session, workspace_id: uuid.UUID, section: str) -> list[dict[str, Any]]:
+    """The items (with a key) of a section of the newest applied playbook, in order."""
     document: Any = session.scalar(
         select(PlaybookVersion.document)
         .where(PlaybookVersion.workspace_id == workspace_id)
@@ -18,11 +18,19 @@ def _listed(session: Session, workspace_id: uuid.UUID, section: str) -> list[tup
         .limit(1)
     )
     listed = document.get(section) if isinstance(document, dict) else None
-    found: list[tuple[str, str]] = []
-    for item in listed if isinstance(listed, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            found.append((item["key"], str(item.get("name") or item["key"])))
-    return found
+    return [
+        item
+        for item in (listed if isinstance(listed, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("key"), str)
+    ]
+
+
+def _listed(session: Session, workspace_id: uuid.UUID, section: str) -> list[tuple[str, str]]:
+    """(key, display name) of each item of a section of the newest applied playbook, in order."""
+    return [
+        (item["key"], str(item.get("name") or item["key"]))
+        for item in _items(session, workspace_id, section)
+    ]
 
 
 def stages(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
@@ -33,6 +41,11 @@ def stages(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:
 def stage_order(session: Session, workspace_id: uuid.UUID) -> list[str]:
     """Stage keys in playbook order (empty when no playbook is applied)."""
     return [key for key, _ in stages(session, workspace_id)]
+
+
+def detour_stages(session: Session, workspace_id: uuid.UUID) -> set[str]:
+    """Stages outside the funnel's line (``detour: true``: dormant, disqualified)."""
+    return {item["key"] for item in _items(session, workspace_id, "stages") if item.get("detour")}
 
 
 def score_models(session: Session, workspace_id: uuid.UUID) -> list[tuple[str, str]]:

@@ -41,9 +41,7 @@ def dashboard_page(request: Request) -> RedirectResponse | None:
             )
             with read_only() as session:
                 labels = dict(stages(session, v.actor.workspace_id))
-                built = dashboard.build(
-                    session, v.actor.workspace_id, first, last, list(labels), None
-                )
+                built = dashboard.build(session, v.actor.workspace_id, first, last)
         except (LeadpondError, ValueError) as exc:
             if isinstance(exc, LeadpondError):
                 notify_error(exc)
@@ -74,27 +72,46 @@ def _render(
     with ui.grid(columns=2).classes("w-full gap-4"):
         with ui.card():
             ui.label(_("Stage funnel")).classes("text-lg")
-            steps = built.funnel
-            names = [labels.get(s.stage, s.stage) for s in steps]
+            line = [s for s in built.funnel if not s.detour]
+            names = [labels.get(s.stage, s.stage) for s in line]
             ui.echart(
                 {
                     "tooltip": {"trigger": "axis"},
+                    "legend": {},
                     "xAxis": {"type": "value"},
-                    "yAxis": {"type": "category", "data": names[::-1]},
+                    "yAxis": {
+                        "type": "category",
+                        "data": names[::-1],
+                        "axisLabel": {"interval": 0},
+                    },
                     "series": [
                         {
                             "type": "bar",
-                            "name": _("Reached"),
-                            "data": [s.reached for s in steps][::-1],
+                            "name": _("Reached (this stage or later)"),
+                            "data": [s.reached for s in line][::-1],
                             "label": {"show": True, "position": "right"},
-                        }
+                        },
+                        {
+                            "type": "bar",
+                            "name": _("Here now"),
+                            "data": [s.current for s in line][::-1],
+                        },
                     ],
                 }
             ).classes("h-72").mark("funnel")
             with ui.row().classes("gap-3 text-sm"):
-                for name, step in zip(names, steps, strict=True):
+                for name, step in zip(names, line, strict=True):
                     rate = "–" if step.conversion is None else f"{step.conversion:.0%}"
-                    ui.label(f"{name}: {rate}")
+                    ui.label(f"{name}: {rate}").mark("conversion")
+            with ui.row().classes("gap-3 text-sm text-gray-600"):
+                for step in built.funnel:
+                    if step.detour:
+                        text = _("{stage}: {entered} entered, {now} now").format(
+                            stage=labels.get(step.stage, step.stage),
+                            entered=f"{step.reached:,}",
+                            now=f"{step.current:,}",
+                        )
+                        ui.label(text).mark("detour")
         with ui.card():
             ui.label(_("New people by channel")).classes("text-lg")
             days = sorted({d for series in built.new_people.values() for d in series})
@@ -121,7 +138,11 @@ def _render(
                 {
                     "tooltip": {},
                     "xAxis": {"type": "value"},
-                    "yAxis": {"type": "category", "data": [t for t, _n in built.top_tags][::-1]},
+                    "yAxis": {
+                        "type": "category",
+                        "data": [t for t, _n in built.top_tags][::-1],
+                        "axisLabel": {"interval": 0},
+                    },
                     "series": [{"type": "bar", "data": [n for _t, n in built.top_tags][::-1]}],
                 }
             ).classes("h-72").mark("top-tags")
