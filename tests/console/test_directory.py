@@ -44,6 +44,8 @@ def test_search_finds_people_by_name_email_phone_and_company(
     assert names(q="alice") == ["Alice Chen"]
     assert names(q="zhang.wei@") == ["张伟"]
     assert names(q="1587654") == ["张伟"]
+    assert names(q="(+86) 158-7654-3219") == ["张伟"]  # as people type it
+    assert names(q="+86 158 7654 3219") == ["张伟"]
     assert names(q="星环科技") == ["Alice Chen", "张伟"]
     assert names(q="nobody") == []
     assert names() == ["Alice Chen", "张伟", "王芳"]

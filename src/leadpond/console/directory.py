@@ -44,6 +44,8 @@ _COMPANY_MATCH_LIMIT = 200
 # Name matches found inside names (a given name: 伟 finds 张伟), at most: that search reads the
 # workspace's names rather than an index range, so it stops here.
 NAME_INSIDE_LIMIT = 1000
+# What people type around a phone number: "(+86) 153-2275 0830", "0755.8888.1234".
+_PHONE_PUNCTUATION = " +-().\u3000（）"
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -103,7 +105,7 @@ def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[A
     parts: list[Select[Any]] = []
     if "@" in text:
         parts.append(_identifier_prefix(workspace_id, "email", text))
-    elif digits and len(digits) >= 3 and len(digits) >= len(text.replace(" ", "")) - 2:
+    elif len(digits) >= 3 and all(ch.isdigit() or ch in _PHONE_PUNCTUATION for ch in text):
         parts.append(_identifier_prefix(workspace_id, "phone", "+" + digits))
         if not digits.startswith("86"):
             parts.append(_identifier_prefix(workspace_id, "phone", "+86" + digits))
