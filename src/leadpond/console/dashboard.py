@@ -17,6 +17,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.kit.errors import InvalidInput
 from leadpond.profiles.models import Person
+from leadpond.reports.rollups import processed_events
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, StageChange
 
 MAX_RANGE_DAYS = 800
@@ -246,11 +247,8 @@ def build(
         .select_from(Person)
         .where(*live, Person.first_seen_at >= low, Person.first_seen_at < high)
     )
-    events = session.scalar(
-        select(func.count())
-        .select_from(Event)
-        .where(Event.workspace_id == workspace_id, Event.timestamp >= low, Event.timestamp < high)
-    )
+    # Received events of the range, from the rollup the pipeline keeps (not a count of the log).
+    events = processed_events(session, workspace_id, start, end)
     scored = scored_models(session, workspace_id)
     models = score_models(session, workspace_id, scored)
     chosen = model if model in models else None

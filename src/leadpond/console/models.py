@@ -49,3 +49,5 @@ def name_key() -> ColumnElement[str]:
 PERSON_NAME_INDEX = Index("ix_person_name_key", Person.workspace_id, name_key())
 PERSON_LAST_SEEN_INDEX = Index("ix_person_last_seen", Person.workspace_id, Person.last_seen_at)
 PERSON_ACTIVITY_INDEX = Index("ix_person_event_count", Person.workspace_id, Person.event_count)
+# The dashboard's new people of a date range.
+PERSON_FIRST_SEEN_INDEX = Index("ix_person_first_seen", Person.workspace_id, Person.first_seen_at)

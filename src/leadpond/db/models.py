@@ -3,6 +3,7 @@
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
 from leadpond.console.models import (
     PERSON_ACTIVITY_INDEX,
+    PERSON_FIRST_SEEN_INDEX,
     PERSON_LAST_SEEN_INDEX,
     PERSON_NAME_INDEX,
 )
@@ -16,6 +17,7 @@ from leadpond.identity.models import (
 )
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
+from leadpond.reports.models import EventDay
 from leadpond.rules.models import (
     PersonScore,
     PersonStage,
@@ -30,6 +32,7 @@ from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
     "PERSON_ACTIVITY_INDEX",
+    "PERSON_FIRST_SEEN_INDEX",
     "PERSON_LAST_SEEN_INDEX",
     "PERSON_NAME_INDEX",
     "Account",
@@ -40,6 +43,7 @@ __all__ = [
     "ConsoleSession",
     "ConsoleUser",
     "Event",
+    "EventDay",
     "Identifier",
     "IdentitySettings",
     "Membership",

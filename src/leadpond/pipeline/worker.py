@@ -8,6 +8,7 @@ nothing is applied twice.
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -22,11 +23,12 @@ from leadpond.db.claim import claim_ids
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
-from leadpond.ingest.models import DERIVED_SOURCE, Event
+from leadpond.ingest.models import DERIVED_ONLY, Event
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.profiles.service import apply_batch
+from leadpond.reports.rollups import count_processed, processed_events
 from leadpond.rules.service import apply_batch as apply_rules
 from leadpond.segments.incremental import segment_batch
 from leadpond.segments.scheduler import refresh_due
@@ -76,6 +78,7 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
                 for e in batch.events
             ],
         )
+        count_processed(session, ((e.workspace_id, e.timestamp) for e in batch.events))
         return len(batch.events)
 
 
@@ -113,30 +116,27 @@ class PipelineStatus:
     derived_events: int = 0
 
 
-def status(workspace_id: object | None = None, url: str | None = None) -> PipelineStatus:
-    """Backlog size and age, for one workspace or all."""
+def status(workspace_id: uuid.UUID | None = None, url: str | None = None) -> PipelineStatus:
+    """Backlog size and age, for one workspace or all.
+
+    Nothing here counts the event log: pending events through the partial index of the
+    pending, derived ones through the partial index of the derived, processed ones from the
+    per-day rollup the pipeline keeps (a count of a million-event log took minutes).
+    """
     scope = [] if workspace_id is None else [Event.workspace_id == workspace_id]
     with read_only(url) as session:
         pending, oldest = session.execute(
-            select(func.count(), func.min(Event.received_at)).where(
-                Event.processed_at.is_(None), *scope
-            )
+            select(func.count(), func.min(Event.received_at))
+            .where(Event.processed_at.is_(None), *scope)
+            # With a workspace, SQLite would walk that workspace's events instead.
+            .with_hint(Event, "INDEXED BY ix_event_pending", "sqlite")
         ).one()
-        counts: dict[bool, int] = {}
-        for source, count in session.execute(
-            select(Event.source, func.count())
-            .where(Event.processed_at.is_not(None), *scope)
-            .group_by(Event.source)
-        ):
-            derived = source == DERIVED_SOURCE
-            counts[derived] = counts.get(derived, 0) + count
+        derived = session.scalar(
+            select(func.count()).select_from(Event).where(DERIVED_ONLY, *scope)
+        )
+        processed = processed_events(session, workspace_id)
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-    return PipelineStatus(
-        int(pending),
-        int(counts.get(False, 0)),
-        round(max(age, 0.0), 3),
-        int(counts.get(True, 0)),
-    )
+    return PipelineStatus(int(pending), processed, round(max(age, 0.0), 3), int(derived or 0))
 
 
 class Worker:

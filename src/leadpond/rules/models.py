@@ -97,7 +97,11 @@ class StageChange(Base):
     """One lifecycle move, with the rule and event behind it (for velocity reports)."""
 
     __tablename__ = "stage_change"
-    __table_args__ = (Index("ix_stage_change_person", "person_id", "at"),)
+    __table_args__ = (
+        Index("ix_stage_change_person", "person_id", "at"),
+        # The dashboard's funnel reads the moves of a date range.
+        Index("ix_stage_change_workspace_at", "workspace_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))

@@ -1,0 +1,59 @@
+"""Keeping and reading the rollups (see ``reports.models``)."""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadpond.db.engine import is_postgres
+from leadpond.reports.models import EventDay
+
+_table = cast(Table, EventDay.__table__)
+
+
+def count_processed(session: Session, events: Iterable[tuple[uuid.UUID, datetime]]) -> None:
+    """Add processed received events, given as (workspace, timestamp), to their days.
+
+    Rows are upserted in (workspace, day) order: concurrent PostgreSQL workers lock the same
+    day rows in the same order, so they queue for each other and never deadlock.
+    """
+    days: Counter[tuple[uuid.UUID, date]] = Counter(
+        (workspace_id, at.date()) for workspace_id, at in events
+    )
+    if not days:
+        return
+    insert: Any = pg_insert(_table) if is_postgres(session) else sqlite_insert(_table)
+    upsert = insert.on_conflict_do_update(
+        index_elements=[_table.c.workspace_id, _table.c.day],
+        set_={"events": _table.c.events + insert.excluded.events},
+    )
+    session.execute(
+        upsert,
+        [
+            {"workspace_id": workspace_id, "day": day, "events": count}
+            for (workspace_id, day), count in sorted(days.items())
+        ],
+    )
+
+
+def processed_events(
+    session: Session,
+    workspace_id: uuid.UUID | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> int:
+    """Received events processed, of one workspace (or all), on days in [start, end]."""
+    query = select(func.coalesce(func.sum(EventDay.events), 0))
+    if workspace_id is not None:
+        query = query.where(EventDay.workspace_id == workspace_id)
+    if start is not None:
+        query = query.where(EventDay.day >= start)
+    if end is not None:
+        query = query.where(EventDay.day <= end)
+    return int(session.scalar(query) or 0)
