@@ -86,6 +86,23 @@ def backend(database_url: str) -> str:
 
 
 @pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own, not migrated (for tests of the migrations themselves)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rollups.db'}"
+        return
+    name = f"leadpond_rollups_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def workspace(backend: str) -> workspace_service.NewWorkspace:
     """A fresh workspace with its keys: tests never see each other's data."""
     with unit_of_work() as session:

@@ -1,13 +1,8 @@
 """The per-day rollup of processed events: exact, what the dashboard and the status read."""
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import psycopg
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -19,7 +14,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.pipeline import worker
 from leadpond.reports.rollups import processed_events
 from leadpond.workspaces.service import NewWorkspace, create_workspace
-from tests.conftest import PG_ADMIN_URL, Tracker
+from tests.conftest import Tracker
 
 BEFORE_ROLLUPS = "20261123_0820"
 
@@ -74,23 +69,6 @@ def test_the_rollup_is_per_workspace(track: Tracker, workspace: NewWorkspace) ->
     with read_only() as session:
         assert processed_events(session, workspace.workspace_id) == 1
         assert processed_events(session, other.workspace_id) == 1
-
-
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own (the migration under test starts from an older revision)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rollups.db'}"
-        return
-    name = f"leadpond_rollups_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_the_migration_counts_what_was_processed_before_it(empty_database: str) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from leadpond.console.stages import detour_stages, stage_order
 from leadpond.console.stages import score_models as playbook_score_models
 from leadpond.db.engine import is_postgres
-from leadpond.ingest.models import Event
 from leadpond.kit.errors import InvalidInput
 from leadpond.profiles.models import Person
 from leadpond.reports.rollups import processed_events
@@ -135,40 +134,26 @@ def funnel(
     return steps
 
 
-def channel_of_first_event() -> Any:
-    """The channel an event came through: its UTM source when it has one, else its source."""
-    utm = Event.payload["context"]["campaign"]["source"].as_string()
-    return func.coalesce(utm, Event.source)
-
-
 def new_people(
     session: Session, workspace_id: uuid.UUID, start: date, end: date
 ) -> dict[str, dict[str, int]]:
-    """People first seen in the range, per channel of their first event and per day."""
+    """People first seen in the range, per channel they came through and per day (the person's
+    ``first_channel``, kept by the pipeline: the range is one walk of ``ix_person_first_seen``)."""
     low, high = _bounds(start, end)
     day = (
         func.to_char(Person.first_seen_at, "YYYY-MM-DD")
         if is_postgres(session)
         else func.strftime("%Y-%m-%d", Person.first_seen_at)
     )
-    firsts = (
-        select(channel_of_first_event().label("channel"), day.label("day"), Person.id.label("pid"))
-        .join(
-            Event,
-            (Event.person_id == Person.id) & (Event.timestamp == Person.first_seen_at),
-        )
+    rows = session.execute(
+        select(Person.first_channel, day, func.count())
         .where(
             Person.workspace_id == workspace_id,
             Person.merged_into_id.is_(None),
             Person.first_seen_at >= low,
             Person.first_seen_at < high,
         )
-        .subquery()
-    )
-    rows = session.execute(
-        select(firsts.c.channel, firsts.c.day, func.count(func.distinct(firsts.c.pid))).group_by(
-            firsts.c.channel, firsts.c.day
-        )
+        .group_by(Person.first_channel, day)
     )
     series: dict[str, dict[str, int]] = {}
     for channel, when, count in rows:

@@ -27,6 +27,8 @@ class Person(Base):
     # trait -> ISO timestamp of the event that set the kept value: newest wins, whatever the order.
     trait_times: Mapped[dict[str, str]] = mapped_column(JsonDoc, default=dict)
     first_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    # How the person came: the channel of their first event (its UTM source, else its source).
+    first_channel: Mapped[str | None] = mapped_column(String(64), default=None)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     event_count: Mapped[int] = mapped_column(default=0)
     # Normalised name + company, for duplicate suggestions between people sharing no identifier.

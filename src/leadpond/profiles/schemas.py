@@ -21,6 +21,8 @@ class PersonRead(BaseModel):
     traits: dict[str, Any]
     identifiers: list[IdentifierRead]
     first_seen_at: datetime | None
+    # The channel of the person's first event: its UTM source, else its source (api, import…).
+    first_channel: str | None = None
     last_seen_at: datetime | None
     event_count: int
     created_at: datetime
@@ -36,6 +38,7 @@ class PersonRead(BaseModel):
                 for i in identifiers
             ],
             first_seen_at=person.first_seen_at,
+            first_channel=person.first_channel,
             last_seen_at=person.last_seen_at,
             event_count=person.event_count,
             created_at=person.created_at,

@@ -13,7 +13,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.matching import match_key
 from leadpond.identity.models import Identifier
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
 from leadpond.pipeline.batch import Batch, PipelineEvent
@@ -39,6 +39,17 @@ def event_traits(event: PipelineEvent) -> dict[str, Any]:
         return {}
     traits = event.payload.get("traits")
     return traits if isinstance(traits, dict) else {}
+
+
+def channel_of(payload: dict[str, Any], source: str) -> str:
+    """The channel an event came through: its UTM source when it has one, else its source
+    (``api``, ``import``, ``demo``…). A person's first event's channel is how they came."""
+    context = payload.get("context")
+    campaign = context.get("campaign") if isinstance(context, dict) else None
+    utm = campaign.get("source") if isinstance(campaign, dict) else None
+    if isinstance(utm, str) and utm.strip():
+        return utm.strip()[:64]
+    return source
 
 
 def insert_blank_people(
@@ -73,6 +84,7 @@ class ProfileFields(Protocol):
     trait_times: dict[str, str]
     match_key: str | None
     first_seen_at: datetime | None
+    first_channel: str | None
     last_seen_at: datetime | None
     event_count: int
 
@@ -86,6 +98,7 @@ class ProfileDraft:
     trait_times: dict[str, str]
     match_key: str | None
     first_seen_at: datetime | None
+    first_channel: str | None
     last_seen_at: datetime | None
     event_count: int
 
@@ -116,10 +129,10 @@ def apply_traits(person: ProfileFields, traits: dict[str, Any], stamp: str) -> b
     return changed
 
 
-def _observe(person: ProfileFields, event_time: datetime) -> None:
+def _observe(person: ProfileFields, event_time: datetime, channel: str) -> None:
     person.event_count = (person.event_count or 0) + 1
     if person.first_seen_at is None or event_time < person.first_seen_at:
-        person.first_seen_at = event_time
+        person.first_seen_at, person.first_channel = event_time, channel
     if person.last_seen_at is None or event_time > person.last_seen_at:
         person.last_seen_at = event_time
 
@@ -130,6 +143,7 @@ _DRAFT_COLUMNS = (
     Person.trait_times,
     Person.match_key,
     Person.first_seen_at,
+    Person.first_channel,
     Person.last_seen_at,
     Person.event_count,
 )
@@ -157,6 +171,7 @@ def write_drafts(session: Session, drafts: Iterable[ProfileDraft], now: datetime
             "trait_times": d.trait_times,
             "match_key": d.match_key,
             "first_seen_at": d.first_seen_at,
+            "first_channel": d.first_channel,
             "last_seen_at": d.last_seen_at,
             "event_count": d.event_count,
             "updated_at": now,
@@ -182,7 +197,7 @@ def apply_batch(batch: Batch) -> None:
         if event.person_id is None:
             continue
         draft = drafts[event.person_id]
-        _observe(draft, event.timestamp)
+        _observe(draft, event.timestamp, channel_of(event.payload, event.source))
         traits = event_traits(event)
         if traits:
             config = configs.get(event.workspace_id)
@@ -204,9 +219,9 @@ def fold_profile(survivor: ProfileFields, loser: ProfileFields) -> None:
     survivor.traits, survivor.trait_times = traits, times
     survivor.match_key = match_key(traits)
     survivor.event_count = (survivor.event_count or 0) + (loser.event_count or 0)
-    for seen in (loser.first_seen_at,):
-        if seen is not None and (survivor.first_seen_at is None or seen < survivor.first_seen_at):
-            survivor.first_seen_at = seen
+    seen = loser.first_seen_at
+    if seen is not None and (survivor.first_seen_at is None or seen < survivor.first_seen_at):
+        survivor.first_seen_at, survivor.first_channel = seen, loser.first_channel
     for seen in (loser.last_seen_at,):
         if seen is not None and (survivor.last_seen_at is None or seen > survivor.last_seen_at):
             survivor.last_seen_at = seen
@@ -216,14 +231,20 @@ def rebuild_profile(session: Session, person: Person) -> None:
     """Recompute a profile from its own events (after an unmerge moved some away)."""
     person.traits, person.trait_times, person.match_key = {}, {}, None
     person.event_count, person.first_seen_at, person.last_seen_at = 0, None, None
+    person.first_channel = None
     config = load_config(session, person.workspace_id)
     rows = session.execute(
         select(Event.type, Event.timestamp, Event.source, Event.payload)
-        .where(Event.workspace_id == person.workspace_id, Event.person_id == person.id)
+        .where(
+            Event.workspace_id == person.workspace_id,
+            Event.person_id == person.id,
+            # What leadpond derived (key events, segment entries) is not activity, as live.
+            Event.source != DERIVED_SOURCE,
+        )
         .order_by(Event.timestamp, Event.id)
     )
     for event_type, timestamp, source, payload in rows:
-        _observe(person, timestamp)
+        _observe(person, timestamp, channel_of(payload, source))
         traits = payload.get("traits") if event_type in TRAIT_CALLS else None
         if isinstance(traits, dict) and traits:
             apply_traits(person, traits, trait_stamp(config.source_rank(source), timestamp))
