@@ -3,11 +3,20 @@
 import json
 import logging
 import sys
+import time
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from leadpond.config import get_settings
 from leadpond.db import migrate
@@ -121,9 +130,29 @@ def workspace_create(
 def pipeline_drain(
     batch_size: Annotated[int | None, typer.Option(min=1, help="Events per batch")] = None,
 ) -> None:
-    """Process every pending event, then exit."""
-    done = pipeline_worker.drain(batch_size)
-    console.print(f"processed {done} events")
+    """Process every pending event, then exit (with a progress bar on a terminal)."""
+    started = time.perf_counter()
+    pending = pipeline_worker.status().pending_events
+    columns = (
+        TextColumn("processing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("processing", total=pending or None, rate="–")
+
+        def advance(done: int) -> None:
+            seconds = max(time.perf_counter() - started, 1e-9)
+            progress.advance(task, done)
+            rate = progress.tasks[0].completed / seconds
+            progress.update(task, rate=f"{rate:,.0f}")
+
+        done = pipeline_worker.drain(batch_size, progress=advance)
+    seconds = time.perf_counter() - started
+    console.print(f"processed {done} events in {seconds:.1f} s")
 
 
 @pipeline_app.command("sweep")

@@ -120,3 +120,11 @@ def test_batch_size_must_be_positive(backend: str) -> None:
         refused = runner.invoke(cli, [*command, "--batch-size", "0"])
         assert refused.exit_code == 2
         assert "--batch-size" in refused.output
+
+
+def test_drain_reports_each_batch_to_its_progress_callback(workspace: NewWorkspace) -> None:
+    worker.drain()
+    _append_tracks(workspace, 7)
+    heard: list[int] = []
+    assert worker.drain(batch_size=3, progress=heard.append) == 7
+    assert heard == [3, 3, 1]

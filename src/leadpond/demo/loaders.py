@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from leadpond.db.engine import unit_of_work
 from leadpond.ingest.service import append_events
@@ -28,7 +27,6 @@ from leadpond.ingest.spec import (
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import worker
-from leadpond.pipeline.sweep import sweep_idle_stages
 
 BULK_CHUNK = 5_000
 Progress = Callable[[int], None]
@@ -147,25 +145,5 @@ class HttpLoader:
 def process_pending(
     batch_size: int | None = None, url: str | None = None, progress: Progress | None = None
 ) -> int:
-    """Run the pipeline until nothing is pending (what ``drain()`` does, reporting progress)."""
-    total = 0
-    while True:
-        done = _batch_with_retry(batch_size, url)
-        if done == 0:
-            sweep_idle_stages(url)
-            return total
-        total += done
-        if progress:
-            progress(done)
-
-
-def _batch_with_retry(batch_size: int | None, url: str | None, attempts: int = 5) -> int:
-    # A worker of a running server may race us on a new identifier: retry the rolled-back batch.
-    for attempt in range(attempts):
-        try:
-            return worker.process_batch(batch_size, url)
-        except (IntegrityError, DBAPIError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
-    return 0
+    """Run the pipeline until nothing is pending, reporting progress."""
+    return worker.drain(batch_size, url, progress)

@@ -82,9 +82,13 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
         return len(batch.events)
 
 
-def drain(batch_size: int | None = None, url: str | None = None) -> int:
+def drain(
+    batch_size: int | None = None,
+    url: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Process everything pending now, then what time alone changed (idle stages); returns
-    how many events were processed."""
+    how many events were processed. ``progress(n)`` hears of each batch's ``n`` events."""
     total = 0
     while True:
         done = _process_with_retry(batch_size, url)
@@ -92,6 +96,8 @@ def drain(batch_size: int | None = None, url: str | None = None) -> int:
             sweep_idle_stages(url)
             return total
         total += done
+        if progress is not None:
+            progress(done)
 
 
 def _process_with_retry(batch_size: int | None, url: str | None, attempts: int = 5) -> int:
