@@ -84,6 +84,7 @@ async def test_person_page_in_english_shows_identities_and_hides_unmerge_from_vi
     await user.open(f"/people/{person_id}")
     await user.should_see("Identities")
     await user.should_see("Timeline")
+    await user.should_see("Came through: api")
     await user.should_not_see(marker="unmerge")
 
 

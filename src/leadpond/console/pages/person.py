@@ -50,6 +50,7 @@ def person_page(request: Request, person_id: int) -> RedirectResponse | None:
             ui.label(f"{score.model}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
         ui.label(f"{_('First seen')}: {when(person.first_seen_at)}")
+        ui.label(f"{_('Came through')}: {person.first_channel or '–'}").mark("first-channel")
         ui.label(f"{_('Last seen')}: {when(person.last_seen_at)}")
     with ui.tabs().classes("w-full") as tabs:
         profile_tab = ui.tab(_("Profile")).mark("tab-profile")
