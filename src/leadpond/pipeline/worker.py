@@ -11,16 +11,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, Uuid, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch)
 from leadpond.accounts.service import link_batch
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
-from leadpond.db.engine import read_only, unit_of_work
+from leadpond.db.engine import is_postgres, read_only, unit_of_work
 from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
 from leadpond.ingest.models import DERIVED_ONLY, Event
@@ -131,18 +131,26 @@ def status(workspace_id: uuid.UUID | None = None, url: str | None = None) -> Pip
     """
     scope = [] if workspace_id is None else [Event.workspace_id == workspace_id]
     with read_only(url) as session:
+        # With the workspace as an index term, SQLite walks that workspace's events (17 s at
+        # 7.7M); a unary + keeps it to the partial index of the pending.
+        pending_scope: list[Any] = list(scope)
+        if workspace_id is not None and not is_postgres(session):
+            pending_scope = [
+                text("+event.workspace_id = :pending_ws").bindparams(
+                    bindparam("pending_ws", workspace_id, type_=Uuid)
+                )
+            ]
         pending, oldest = session.execute(
-            select(func.count(), func.min(Event.received_at))
-            .where(Event.processed_at.is_(None), *scope)
-            # With a workspace, SQLite would walk that workspace's events instead.
-            .with_hint(Event, "INDEXED BY ix_event_pending", "sqlite")
+            select(func.count(), func.min(Event.received_at)).where(
+                Event.processed_at.is_(None), *pending_scope
+            )
         ).one()
         derived = session.scalar(
             select(func.count()).select_from(Event).where(DERIVED_ONLY, *scope)
         )
         processed = processed_events(session, workspace_id)
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-    return PipelineStatus(int(pending), processed, round(max(age, 0.0), 3), int(derived or 0))
+    return PipelineStatus(int(pending or 0), processed, round(max(age, 0.0), 3), int(derived or 0))
 
 
 class Worker:
