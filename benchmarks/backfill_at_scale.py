@@ -33,16 +33,15 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 from sqlalchemy import func, select
 
 from benchmarks.common import use_database
+from benchmarks.rules_backfill import scan_floor
 from leadpond.db.engine import read_only
-from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
-from leadpond.rules.state import DERIVED, properties_column
+from leadpond.rules.state import DERIVED
 from leadpond.workspaces.service import find_workspace
 
 LEADPOND = str(Path(sys.executable).parent / "leadpond")
@@ -129,33 +128,6 @@ def resolve_by_truth(path: Path, workspace_hex: str, truth_dir: Path) -> int:
         return int(people)
     finally:
         connection.close()
-
-
-def scan_floor(workspace_id: Any) -> tuple[int, float]:
-    """Read every event of the workspace's people in replay order (nothing else)."""
-    started = time.perf_counter()
-    events = 0
-    with read_only() as session:
-        rows = session.execute(
-            select(
-                Event.id,
-                Event.person_id,
-                Event.type,
-                Event.event,
-                Event.timestamp,
-                properties_column(session),
-            )
-            .where(
-                Event.workspace_id == workspace_id,
-                Event.person_id.is_not(None),
-                Event.source != DERIVED,
-            )
-            .order_by(Event.person_id, Event.timestamp, Event.id)
-            .execution_options(yield_per=20_000)
-        )
-        for _ in rows:
-            events += 1
-    return events, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:

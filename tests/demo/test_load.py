@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from leadpond.db.engine import read_only
 from leadpond.demo import service, truth
-from leadpond.demo.loaders import HttpLoader, batch_bodies, process_pending
+from leadpond.demo.loaders import HttpLoader, batch_bodies
 from leadpond.demo.service import DemoOptions
 from leadpond.demo.world import WorldSpec, iter_blocks
 from leadpond.ingest.models import Event
 from leadpond.ingest.spec import MAX_BATCH_EVENTS, MAX_REQUEST_BYTES
+from leadpond.pipeline import worker
 from leadpond.workspaces.service import NewWorkspace
 
 LEADPOND = Path(sys.executable).with_name("leadpond")
@@ -74,7 +75,7 @@ def test_loading_the_same_world_again_stores_nothing_new(backend: str, tmp_path:
     assert again.workspace_id == first.workspace_id and not again.created
     assert again.messages == first.messages and again.inserted == 0
     assert _stored(first.workspace_id) == (first.messages, first.messages)
-    process_pending()
+    worker.drain()
 
 
 def test_ensure_creates_once_then_only_reports(backend: str, tmp_path: Path) -> None:
@@ -111,7 +112,7 @@ def test_http_loader_posts_batches_the_api_accepts(
     loader.load(messages)
     assert loader.inserted == len(messages)
     assert _stored(workspace.workspace_id) == (len(messages), len(messages))
-    process_pending()
+    worker.drain()
     assert _stored(workspace.workspace_id)[1] == 0
 
 

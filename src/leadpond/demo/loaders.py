@@ -26,7 +26,6 @@ from leadpond.ingest.spec import (
 )
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
-from leadpond.pipeline import worker
 
 BULK_CHUNK = 5_000
 Progress = Callable[[int], None]
@@ -140,10 +139,3 @@ class HttpLoader:
     def close(self) -> None:
         """Close the HTTP connections."""
         self.client.close()
-
-
-def process_pending(
-    batch_size: int | None = None, url: str | None = None, progress: Progress | None = None
-) -> int:
-    """Run the pipeline until nothing is pending, reporting progress."""
-    return worker.drain(batch_size, url, progress)

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
-from leadpond.demo.loaders import BulkLoader, HttpLoader, process_pending
+from leadpond.demo.loaders import BulkLoader, HttpLoader
 from leadpond.demo.truth import TruthWriter
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
+from leadpond.pipeline import worker
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.models import Workspace
 from leadpond.workspaces.service import KeyKind
@@ -170,7 +171,7 @@ def run(
         started = time.perf_counter()
         if hooks:
             hooks.phase("processing", report.inserted)
-        report.processed = process_pending(progress=hooks.advance if hooks else None)
+        report.processed = worker.drain(progress=hooks.advance if hooks else None)
         report.process_seconds = time.perf_counter() - started
     return report
 
