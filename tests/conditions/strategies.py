@@ -193,6 +193,8 @@ def people() -> st.SearchStrategy[list[dict[str, Any]]]:
             "traits": document(),
             "tags": st.sets(st.sampled_from(TAGS)),
             "score": st.one_of(st.none(), numbers),
+            # How long ago the points were last changed: the half-life decays them since.
+            "score_age_days": st.sampled_from((0, 1, 15, 30, 90)),
             "stage": st.one_of(st.none(), st.sampled_from((*STAGES, "dormant"))),
             "events": events(),
             "account": st.one_of(st.none(), st.integers(0, 1)),

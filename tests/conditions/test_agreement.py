@@ -1,6 +1,7 @@
 """One truth: the Python evaluator and the SQL compiler agree on random conditions and data."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -9,13 +10,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
-from leadpond.conditions.evaluate import ConditionContext, EventRecord, ProfileSnapshot
+from leadpond.conditions.ast import walk
+from leadpond.conditions.evaluate import ConditionContext, matches
 from leadpond.conditions.parse import condition_from_data
-from leadpond.conditions.sql import TYPE_NAMES, SqlContext, to_sql
+from leadpond.conditions.sql import SqlContext, to_sql
 from leadpond.db.engine import get_engine
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
+from leadpond.segments.snapshots import load_snapshots, needs_of
 from leadpond.workspaces.service import NewWorkspace
 from tests.conditions import strategies as gen
 
@@ -24,6 +27,8 @@ CONTEXT = ConditionContext(
     personas={"p1": condition_from_data({"trait": "a", "exists": True})},
     segments={"s1": condition_from_data({"any": [{"tag": "vip"}, {"stage": "visit"}]})},
     grades={"engagement": gen.GRADES},
+    # Scores decay: the evaluator and the SQL compiler must agree on the decayed value.
+    half_lives={"engagement": timedelta(days=30)},
 )
 
 
@@ -81,7 +86,7 @@ def _store(session: Session, workspace_id: uuid.UUID, world: dict[str, Any]) -> 
                     person_id=pid,
                     model="engagement",
                     points=p["score"],
-                    as_of=gen.NOW,
+                    as_of=gen.NOW - timedelta(days=p["score_age_days"]),
                 )
             )
         if p["stage"] is not None:
@@ -106,42 +111,16 @@ def _store(session: Session, workspace_id: uuid.UUID, world: dict[str, Any]) -> 
     return ids
 
 
-def _snapshot(
-    p: dict[str, Any], colleagues: list[ProfileSnapshot], world: dict[str, Any]
-) -> ProfileSnapshot:
-    events: dict[str, list[EventRecord]] = {}
-    for e in p["events"]:
-        name = e["event"] if e["type"] == "track" else TYPE_NAMES[e["type"]]
-        events.setdefault(name, []).append(EventRecord(name, e["timestamp"], e["properties"]))
-    accounts = (
-        []
-        if p["account"] is None
-        else [{"name": f"acct{p['account']}", **world["accounts"][p["account"]]}]
-    )
-    return ProfileSnapshot(
-        now=gen.NOW,
-        context=CONTEXT,
-        traits=p["traits"],
-        tags=set(p["tags"]),
-        scores={} if p["score"] is None else {"engagement": (float(p["score"]), gen.NOW)},
-        stage=p["stage"],
-        events=events,
-        accounts=accounts,
-        account_people=colleagues,
-    )
-
-
-def _python_answer(world: dict[str, Any], cond: Any) -> list[bool]:
-    bare = [_snapshot(p, [], world) for p in world["people"]]
-    answers = []
-    for p in world["people"]:
-        colleagues = [
-            bare[j]
-            for j, q in enumerate(world["people"])
-            if p["account"] is not None and q["account"] == p["account"]
-        ]
-        answers.append(cond.matches(_snapshot(p, colleagues, world)))
-    return answers
+def _python_answer(
+    session: Session, workspace_id: uuid.UUID, ids: list[int], cond: Any
+) -> list[bool]:
+    """The evaluator's answers on snapshots built by the production loader (the one the
+    real-time segments use), from what ``_store`` wrote."""
+    nodes = list(walk(cond))
+    for table in (CONTEXT.personas, CONTEXT.segments):
+        nodes += [node for definition in table.values() for node in walk(definition)]
+    snaps = load_snapshots(session, workspace_id, CONTEXT, ids, needs_of(nodes, CONTEXT), gen.NOW)
+    return [matches(cond, snaps[pid]) for pid in ids]
 
 
 @settings(
@@ -157,10 +136,10 @@ def test_python_and_sql_agree(
 ) -> None:
     cond = condition_from_data(data)
     world = {"people": people, "accounts": accounts}
-    expected = _python_answer(world, cond)
     engine = get_engine()
     with Session(engine) as session, session.begin():
         ids = _store(session, workspace.workspace_id, world)
+        expected = _python_answer(session, workspace.workspace_id, ids, cond)
         ctx = SqlContext(workspace.workspace_id, gen.NOW, engine.dialect.name, CONTEXT)
         found = set(session.scalars(select(Person.id).where(Person.id.in_(ids), to_sql(cond, ctx))))
         session.rollback()

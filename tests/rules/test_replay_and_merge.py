@@ -158,5 +158,5 @@ def test_a_backfill_in_steps_of_one_person_gives_the_same_as_one_transaction(
         workspace.workspace_id, step=1, on_step=lambda done, total: seen.append((done, total))
     )
     assert seen == [(1, 3), (2, 3), (3, 3)]
-    assert (report.people, report.key_events) == (3, 6)
+    assert (report.people, report.key_events) == (3, 9)
     assert {user: state(api, person_id(api, user_id=user)) for user in users} == before

@@ -38,7 +38,7 @@ from leadpond.accounts.models import (
 from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, role_inferrer
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
-from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.batch import Batch, time_order_sql
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
 from leadpond.rules.state import json_member
@@ -145,7 +145,7 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
             Event.timestamp,
         )
         .where(Event.person_id.in_(live), Event.type.in_(_LINKING_CALLS))
-        .order_by(Event.timestamp, Event.id)
+        .order_by(*time_order_sql())
     )
     observations = [
         found

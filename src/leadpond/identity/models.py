@@ -29,9 +29,28 @@ class Identifier(Base):
     origin_person_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
     first_seen_at: Mapped[datetime]
     source_event_id: Mapped[int | None] = mapped_column(BigId, default=None)
-    # Weak identifiers only: who last identified on this device, and when (see resolver).
-    session_person_id: Mapped[int | None] = mapped_column(BigId, default=None)
-    session_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DeviceSession(Base):
+    """Someone identified on a weak identifier (a shared device, a kiosk's cookie) at a moment.
+
+    Anonymous events on that identifier belong to whoever identified on it nearest in event time
+    within the device window (see resolver), whatever order the events arrived in; every such
+    moment is kept, so a late identify can take back the events it explains.
+    """
+
+    __tablename__ = "device_session"
+    __table_args__ = (Index("ix_device_session_key_at", "workspace_id", "type", "value", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    type: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(512))
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
+    at: Mapped[datetime]
+    # The identifying message: orders sessions at the same instant, whatever their arrival.
+    message_id: Mapped[str] = mapped_column(String(255), default="")
+    event_id: Mapped[int | None] = mapped_column(BigId, default=None)
 
 
 class PersonMerge(Base):

@@ -1,8 +1,9 @@
 """Full rebuild: replay a workspace's whole history through the resolver and apply the difference.
 
 Used after the identity rules change (a new blocked value, a tighter limit). The replay runs the
-same ``decide`` as the pipeline, in the same order (event id), so a rebuild under unchanged rules
-changes nothing. Person ids are kept wherever a person still exists; only what differs is written.
+same ``decide`` as the pipeline, in event time (events that name someone first, then the
+anonymous ones, as a batch does), so a rebuild under unchanged rules changes nothing. Person
+ids are kept wherever a person still exists; only what differs is written.
 """
 
 import time
@@ -16,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from leadpond.identity.config import load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
-from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
-from leadpond.identity.resolver import MemoryGraph, decide
+from leadpond.identity.models import DeviceSession, Identifier, PersonMerge, PersonSeparation
+from leadpond.identity.resolver import MemoryGraph, decide, weak_only
 from leadpond.identity.service import PersonIdAllocator
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent
+from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent, time_order_sql
 from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
@@ -70,42 +71,52 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
     # people those originals become, as soon as both exist.
     partners = _separation_partners(session, workspace_id)
     virtual_of_original: dict[int, int] = {}
-    rows = session.execute(
+    query = (
         select(*_COLUMNS)
         .where(
             Event.workspace_id == workspace_id,
             Event.processed_at.is_not(None),
             Event.source != DERIVED_SOURCE,  # owned by their person; rules re-derive them
         )
-        .order_by(Event.id)
+        .order_by(*time_order_sql())
         .execution_options(yield_per=chunk)
     )
-    for row in rows:
-        event = PipelineEvent(*row[:-2])
-        state.current_of_event[event.id] = row[-2]
-        original = state.original_of_event[event.id] = row[-1]
-        decision = decide(event_identifiers(event, config), state.graph, config, event.timestamp)
-        if not decision.resolved:
-            continue
-        person = decision.person_id
-        if person is None:
-            person, next_virtual = next_virtual, next_virtual + 1
-            state.creator[person] = event.id
-            state.graph.ids_of[person] = {}
-            if original is not None and original not in virtual_of_original:
-                virtual_of_original[original] = person
-                for other in partners.get(original, ()):
-                    if other in virtual_of_original:
-                        pair = (person, state.graph.live(virtual_of_original[other]))
-                        state.graph.separations.add(frozenset(pair))
-        for loser in decision.merge:
-            state.graph.merge(person, loser)
-        for key in decision.attach:
-            state.graph.attach(person, key)
-            state.attached[key] = (person, event.timestamp, event.id)
-        for key in decision.sessions:
-            state.graph.sessions[key] = (person, event.timestamp)
-        state.origin_of_event[event.id] = person
+    # As the pipeline decides: events that name someone in event time, then the anonymous ones
+    # (given to whoever was on their device nearest in time, all sessions being known).
+    for anonymous_pass in (False, True):
+        for row in session.execute(query):
+            event = PipelineEvent(*row[:-2])
+            keys = event_identifiers(event, config)
+            if weak_only(keys, config) != anonymous_pass:
+                continue
+            state.current_of_event[event.id] = row[-2]
+            original = state.original_of_event[event.id] = row[-1]
+            decision = decide(keys, state.graph, config, event.timestamp, event.message_id)
+            if not decision.resolved:
+                continue
+            person = decision.person_id
+            if person is None:
+                person, next_virtual = next_virtual, next_virtual + 1
+                state.creator[person] = event.id
+                state.graph.ids_of[person] = {}
+                if original is not None and original not in virtual_of_original:
+                    virtual_of_original[original] = person
+                    for other in partners.get(original, ()):
+                        if other in virtual_of_original:
+                            pair = (person, state.graph.live(virtual_of_original[other]))
+                            state.graph.separations.add(frozenset(pair))
+            for loser in decision.merge:
+                state.graph.merge(person, loser)
+            for key in decision.attach:
+                state.graph.attach(person, key)
+                state.attached[key] = (person, event.timestamp, event.id)
+            for key, holder in decision.take:
+                state.graph.detach(holder, key)
+                state.graph.attach(person, key)
+                state.attached[key] = (person, event.timestamp, event.id)
+            for key in decision.sessions:
+                state.graph.open_session(key, person, event.timestamp, event.message_id)
+            state.origin_of_event[event.id] = person
     return state
 
 
@@ -158,6 +169,7 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
 
     report.identifiers_changed = _write_identifiers(session, workspace_id, state, real)
     report.people_retired = _retire(session, workspace_id, set(real.values()), losses)
+    _write_sessions(session, workspace_id, state, real)
     live_people = session.scalars(
         select(Person).where(Person.id.in_(affected), Person.merged_into_id.is_(None))
     )
@@ -166,6 +178,27 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
     people_changed(session, workspace_id, affected)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _write_sessions(
+    session: Session, workspace_id: uuid.UUID, state: _Replay, real: dict[int, int]
+) -> None:
+    """The device sessions as the replay opened them, on the people it kept or made."""
+    session.execute(delete(DeviceSession).where(DeviceSession.workspace_id == workspace_id))
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "type": key[0],
+            "value": key[1],
+            "person_id": real[state.graph.live(person)],
+            "at": at,
+            "message_id": order,
+        }
+        for key, moments in state.graph.sessions.items()
+        for at, order, person in moments
+    ]
+    for start in range(0, len(rows), 20_000):
+        session.execute(insert(DeviceSession), rows[start : start + 20_000])
 
 
 def _write_identifiers(

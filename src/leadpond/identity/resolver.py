@@ -11,6 +11,7 @@ and ids ranked above it (a shared device or team mailbox is not a shared person)
 identifiers are reported with their reason.
 """
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +19,9 @@ from leadpond.identity.config import IdentityConfig
 from leadpond.identity.keys import IdentifierKey
 
 PersonIds = dict[str, set[str]]
+# When someone identified on a device: the event's time, then its message id (a tie-break that
+# does not depend on arrival), then the person.
+Moment = tuple[datetime, str, int]
 
 
 @dataclass
@@ -30,6 +34,9 @@ class Decision:
     merge: list[int] = field(default_factory=list)
     # Weak identifiers whose device session now belongs to the decided person.
     sessions: list[IdentifierKey] = field(default_factory=list)
+    # Weak identifiers taken from their holder: this event's person identified on the device
+    # earlier in event time than the holder did (see ``MemoryGraph.claims``).
+    take: list[tuple[IdentifierKey, int]] = field(default_factory=list)
     matched_by: dict[int, IdentifierKey] = field(default_factory=dict)
     dropped: list[tuple[IdentifierKey, str]] = field(default_factory=list)
 
@@ -42,9 +49,14 @@ class MemoryGraph:
     ids_of: dict[int, PersonIds] = field(default_factory=dict)
     separations: set[frozenset[int]] = field(default_factory=set)
     redirect: dict[int, int] = field(default_factory=dict)
-    # Weak identifier -> (person last identified on it, when): a shared kiosk's next events
-    # belong to whoever just filled the form on it, not to its first owner.
-    sessions: dict[IdentifierKey, tuple[int, datetime]] = field(default_factory=dict)
+    # Weak identifier -> every (moment, person) someone identified on it: a shared kiosk's
+    # anonymous events belong to whoever filled the form on it nearest in time, not to its
+    # first owner (see ``session_holder``).
+    sessions: dict[IdentifierKey, list[Moment]] = field(default_factory=dict)
+    # Weak identifier -> person -> the first moment they identified on it. A shared device
+    # belongs to whoever identified on it first in event time (not first to arrive), so the
+    # same events give the same holder in any order.
+    claims: dict[IdentifierKey, dict[int, tuple[datetime, str]]] = field(default_factory=dict)
 
     def live(self, person_id: int) -> int:
         """Follow merges to the surviving person."""
@@ -55,6 +67,26 @@ class MemoryGraph:
     def holder(self, key: IdentifierKey) -> int | None:
         found = self.owner.get(key)
         return None if found is None else self.live(found)
+
+    def open_session(self, key: IdentifierKey, person_id: int, at: datetime, order: str) -> None:
+        """Someone identified on a weak identifier at ``at`` (message ``order``)."""
+        moments = self.sessions.setdefault(key, [])
+        moment = (at, order, person_id)
+        if moment not in moments:
+            insort(moments, moment)
+        claims = self.claims.setdefault(key, {})
+        if person_id not in claims or (at, order) < claims[person_id]:
+            claims[person_id] = (at, order)
+
+    def first_claim(self, key: IdentifierKey, person_id: int) -> tuple[datetime, str] | None:
+        """When ``person_id`` (or anyone merged into them) first identified on ``key``."""
+        found = [c for p, c in self.claims.get(key, {}).items() if self.live(p) == person_id]
+        return min(found) if found else None
+
+    def detach(self, person_id: int, key: IdentifierKey) -> None:
+        values = self.ids_of.get(person_id, {}).get(key[0])
+        if values is not None:
+            values.discard(key[1])
 
     def separated(self, a: int, b: int) -> bool:
         return frozenset((a, b)) in self.separations
@@ -122,25 +154,53 @@ def _strong_conflict(
     return False
 
 
-def _session_holder(
-    keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig, at: datetime
+def session_holder(
+    keys: list[IdentifierKey],
+    graph: MemoryGraph,
+    config: IdentityConfig,
+    at: datetime,
 ) -> int | None:
-    """For an event with only weak identifiers: who is on that device right now, if anyone."""
+    """For an event with only weak identifiers: who identified on that device nearest in event
+    time, within the device window on either side (a form is often sent a second before its
+    identify call), the earlier one on a tie; None when nobody did.
+
+    Defined on event time, not arrival: the answer is the same whatever order the events came
+    in, once every identify is known (``identity.service`` re-resolves when a late one comes).
+    """
     window = timedelta(minutes=config.settings.device_session_minutes)
+    best: tuple[timedelta, bool, str, int] | None = None
     for key in keys:
-        session = graph.sessions.get(key)
-        if session is not None and timedelta(0) <= at - session[1] <= window:
-            return graph.live(session[0])
-    return None
+        moments = graph.sessions.get(key)
+        if not moments:
+            continue
+        start = bisect_left(moments, (at - window, "", -1))
+        for moment, order, person in moments[start:]:
+            if moment > at + window:
+                break
+            candidate = (abs(at - moment), moment > at, order, person)
+            if best is None or candidate < best:
+                best = candidate
+    return None if best is None else graph.live(best[3])
+
+
+def weak_only(keys: list[IdentifierKey], config: IdentityConfig) -> bool:
+    """Only weak identifiers (a cookie, a shared device): who it is depends on device sessions."""
+    return bool(keys) and all(config.rule(key[0]).weak for key in keys)
 
 
 def decide(
-    keys: list[IdentifierKey], graph: MemoryGraph, config: IdentityConfig, at: datetime
+    keys: list[IdentifierKey],
+    graph: MemoryGraph,
+    config: IdentityConfig,
+    at: datetime,
+    order: str = "",
 ) -> Decision:
-    """Choose the person for an event's identifiers (strongest first) without changing the graph."""
+    """Choose the person for an event's identifiers (strongest first) without changing the graph.
+
+    ``at`` and ``order`` (the message id) place the event in event time."""
     weak = [key for key in keys if config.rule(key[0]).weak]
     if weak and len(weak) == len(keys):
-        on_device = _session_holder(keys, graph, config, at)
+        on_device = session_holder(keys, graph, config, at)
         if on_device is not None:
             return Decision(person_id=on_device, resolved=True)
     holders = {graph.holder(key) for key in keys}
@@ -154,6 +214,7 @@ def decide(
     kept: list[IdentifierKey] = []
     matched_by: dict[int, IdentifierKey] = {}
     dropped: list[tuple[IdentifierKey, str]] = []
+    take: list[tuple[IdentifierKey, int]] = []
     for key in keys:
         holder = graph.holder(key)
         trial_people = people | ({holder} if holder is not None else set())
@@ -174,6 +235,11 @@ def decide(
             side = _union(graph, people, new_keys)
             above = 10**9 if rule.weak else rule.priority
             if side and _strong_conflict(graph, side, holder, config, above):
+                claimed = graph.first_claim(key, holder) if rule.weak else None
+                if claimed is not None and (at, order) < claimed:
+                    take.append((key, holder))
+                    kept.append(key)
+                    continue
                 dropped.append((key, "weak_link_conflict" if rule.weak else "stronger_conflict"))
                 continue
         kept.append(key)
@@ -190,6 +256,7 @@ def decide(
         sessions=weak if len(weak) < len(keys) else [],
         attach=new_keys,
         merge=sorted(p for p in people if p != survivor),
+        take=take,
         matched_by=matched_by,
         dropped=dropped,
     )

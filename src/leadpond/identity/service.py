@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
@@ -13,10 +13,11 @@ from leadpond.db.engine import is_postgres
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.merge import MergePlan, apply_merges
-from leadpond.identity.models import Identifier, PersonSeparation
-from leadpond.identity.resolver import MemoryGraph, decide
+from leadpond.identity.models import DeviceSession, Identifier, PersonSeparation
+from leadpond.identity.resolver import MemoryGraph, decide, session_holder, weak_only
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent, time_order
 from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
@@ -26,45 +27,64 @@ PIPELINE_ACTOR = "pipeline"
 
 def _owners(
     session: Session, workspace_id: uuid.UUID, by_type: dict[str, list[str]]
-) -> tuple[dict[IdentifierKey, int], dict[IdentifierKey, tuple[int, datetime]]]:
-    """Who holds each identifier, and the open device sessions of the weak ones."""
+) -> dict[IdentifierKey, int]:
+    """Who holds each identifier."""
     owner: dict[IdentifierKey, int] = {}
-    opened: dict[IdentifierKey, tuple[int, datetime]] = {}
     # One IN list per type: SQLite only uses the (workspace, type, value) index this way.
     for id_type, values in by_type.items():
         for start in range(0, len(values), 500):
             rows = session.execute(
-                select(
-                    Identifier.value,
-                    Identifier.person_id,
-                    Identifier.session_person_id,
-                    Identifier.session_at,
-                ).where(
+                select(Identifier.value, Identifier.person_id).where(
                     Identifier.workspace_id == workspace_id,
                     Identifier.type == id_type,
                     Identifier.value.in_(values[start : start + 500]),
                 )
             )
-            for value, person_id, session_person, session_at in rows:
+            for value, person_id in rows:
                 owner[(id_type, value)] = person_id
-                if session_person is not None and session_at is not None:
-                    opened[(id_type, value)] = (session_person, session_at)
-    if opened:
+    return owner
+
+
+def _device_sessions(
+    session: Session, workspace_id: uuid.UUID, weak: dict[str, list[str]]
+) -> list[tuple[IdentifierKey, datetime, str, int]]:
+    """Every moment someone identified on these weak identifiers, naming who survives today."""
+    found: list[tuple[IdentifierKey, datetime, str, int]] = []
+    for id_type, values in weak.items():
+        for start in range(0, len(values), 500):
+            rows = session.execute(
+                select(
+                    DeviceSession.value,
+                    DeviceSession.at,
+                    DeviceSession.message_id,
+                    DeviceSession.person_id,
+                ).where(
+                    DeviceSession.workspace_id == workspace_id,
+                    DeviceSession.type == id_type,
+                    DeviceSession.value.in_(values[start : start + 500]),
+                )
+            )
+            found += [((id_type, value), at, order, p) for value, at, order, p in rows]
+    if found:
         # A session may name someone merged away since: point it at the survivor.
         survivors = session.execute(
             select(Person.id, func.coalesce(Person.merged_into_id, Person.id)).where(
-                Person.id.in_({person for person, _ in opened.values()})
+                Person.id.in_({p for *_, p in found})
             )
         )
         live = {person_id: survivor for person_id, survivor in survivors}
-        opened = {key: (live.get(p, p), at) for key, (p, at) in opened.items()}
-    return owner, opened
+        found = [(key, at, order, live.get(p, p)) for key, at, order, p in found]
+    return found
 
 
 def load_graph(
-    session: Session, workspace_id: uuid.UUID, keys: Iterable[IdentifierKey]
+    session: Session,
+    workspace_id: uuid.UUID,
+    keys: Iterable[IdentifierKey],
+    config: IdentityConfig | None = None,
 ) -> MemoryGraph:
-    """The graph a set of identifiers reaches: holders, their identifiers, separations.
+    """The graph a set of identifiers reaches: holders, their identifiers, separations, and
+    (given the ``config`` that says which are weak) the device sessions of the weak ones.
 
     On PostgreSQL the people it reaches are locked first and the graph read again under the
     locks: two workers with batches about one person take turns, so neither overwrites the
@@ -73,15 +93,23 @@ def load_graph(
     by_type: dict[str, list[str]] = {}
     for id_type, value in set(keys):
         by_type.setdefault(id_type, []).append(value)
+    weak = (
+        {t: values for t, values in by_type.items() if config.rule(t).weak}
+        if config is not None
+        else {}
+    )
     locked: set[int] = set()
     while True:
-        owner, sessions = _owners(session, workspace_id, by_type)
-        reached = set(owner.values()) | {person for person, _ in sessions.values()}
+        owner = _owners(session, workspace_id, by_type)
+        moments = _device_sessions(session, workspace_id, weak) if weak else []
+        reached = set(owner.values()) | {p for *_, p in moments}
         if not is_postgres(session) or reached <= locked:
             break
         profiles.lock_people(session, reached - locked)
         locked |= reached
-    graph = MemoryGraph(owner=owner, sessions=sessions)
+    graph = MemoryGraph(owner=owner)
+    for key, at, order, person in moments:
+        graph.open_session(key, person, at, order)
     holders = list(set(graph.owner.values()))
     for start in range(0, len(holders), 500):
         held = session.execute(
@@ -149,25 +177,104 @@ class _Pending:
     people: dict[int, datetime] = field(default_factory=dict)
     identifiers: list[dict[str, object]] = field(default_factory=list)
     merges: list[tuple[int, int, IdentifierKey | None, int]] = field(default_factory=list)
-    sessions: dict[IdentifierKey, tuple[int, datetime]] = field(default_factory=dict)
+    sessions: list[dict[str, object]] = field(default_factory=list)
+    # Weak identifiers taken by someone who identified on them earlier: key -> (person, event).
+    transfers: dict[IdentifierKey, tuple[int, datetime, int]] = field(default_factory=dict)
+    # Events already processed that a device session of this batch now explains.
+    moved: dict[int, int] = field(default_factory=dict)
+    moved_from: set[int] = field(default_factory=set)
 
 
 def resolve_batch(batch: Batch) -> None:
-    """Pipeline stage: resolve every event to a person, creating, attaching and merging."""
+    """Pipeline stage: resolve every event to a person, creating, attaching and merging.
+
+    Events that name someone come first, in event time, so the device sessions they open are
+    known before the anonymous events of the batch are given to whoever was on the device
+    nearest in time; then the processed anonymous events those sessions now explain move
+    (a late identify), whatever order the events arrived in.
+    """
     session = batch.session
     allocator = PersonIdAllocator(session)
     for workspace_id, events in batch.by_workspace().items():
         config = load_config(session, workspace_id)
         keys_of = {event.id: event_identifiers(event, config) for event in events}
-        graph = load_graph(session, workspace_id, (k for ks in keys_of.values() for k in ks))
+        window = timedelta(minutes=config.settings.device_session_minutes)
+        graph = load_graph(
+            session, workspace_id, (k for ks in keys_of.values() for k in ks), config
+        )
         pending = _Pending()
-        for event in events:
+        anonymous = {e.id for e in events if weak_only(keys_of[e.id], config)}
+        in_time = sorted(events, key=time_order)
+        for event in [e for e in in_time if e.id not in anonymous] + [
+            e for e in in_time if e.id in anonymous
+        ]:
             _resolve_event(event, keys_of[event.id], graph, config, allocator, pending)
+        if pending.sessions or pending.transfers:
+            _explain_processed(session, workspace_id, graph, config, pending, window)
         _write(session, workspace_id, graph, pending)
         for event in events:
             if event.person_id is not None:
                 event.person_id = graph.live(event.person_id)
                 batch.touched_people.add(event.person_id)
+
+
+def _explain_processed(
+    session: Session,
+    workspace_id: uuid.UUID,
+    graph: MemoryGraph,
+    config: IdentityConfig,
+    pending: _Pending,
+    window: timedelta,
+) -> None:
+    """Processed anonymous events that now belong to someone else than the person they were
+    given to move to them: those near a session this batch opened (its identify arrived late),
+    and every one on a device this batch took from its holder (it now has an earlier owner)."""
+    spans: dict[str, tuple[datetime, datetime] | None] = {}
+    for row in pending.sessions:
+        key = (str(row["type"]), str(row["value"]))
+        # A device only its holder ever identified on (a person's own browser): whatever the
+        # order, its anonymous events are that person's already.
+        on_it = {graph.live(p) for *_, p in graph.sessions.get(key, ())}
+        if key[0] != "anonymous_id" or on_it == {graph.holder(key)}:
+            continue
+        at = cast(datetime, row["at"])
+        known = spans.get(key[1], (at, at))
+        if known is not None:
+            spans[key[1]] = (min(known[0], at), max(known[1], at))
+    for key in pending.transfers:
+        if key[0] == "anonymous_id":
+            # Anonymous events at any time may now be the new holder's.
+            spans[key[1]] = None
+    if not spans:
+        return
+    candidates = []
+    for value, span in spans.items():
+        scope = []
+        if span is not None:
+            scope = [Event.timestamp.between(span[0] - window, span[1] + window)]
+        rows = session.execute(
+            select(*EVENT_COLUMNS, Event.person_id).where(
+                Event.workspace_id == workspace_id,
+                Event.anonymous_id == value,
+                Event.user_id.is_(None),
+                Event.processed_at.is_not(None),
+                Event.source != DERIVED_SOURCE,
+                *scope,
+            )
+        )
+        candidates += [(PipelineEvent(*row[:-1]), row[-1]) for row in rows]
+    for event, current in candidates:
+        keys = event_identifiers(event, config)
+        if current is None or not weak_only(keys, config):
+            continue
+        # As ``decide`` would give it now: whoever was on the device nearest in time, else
+        # the device's holder.
+        target = session_holder(keys, graph, config, event.timestamp)
+        if target is None:
+            target = next((h for k in keys if (h := graph.holder(k)) is not None), None)
+        if target is not None and target != graph.live(current):
+            pending.moved[event.id] = target
+            pending.moved_from.add(current)
 
 
 def _resolve_event(
@@ -178,7 +285,7 @@ def _resolve_event(
     allocator: PersonIdAllocator,
     pending: _Pending,
 ) -> None:
-    decision = decide(keys, graph, config, event.timestamp)
+    decision = decide(keys, graph, config, event.timestamp, event.message_id)
     if not decision.resolved:
         return
     person_id = decision.person_id
@@ -200,8 +307,22 @@ def _resolve_event(
                 "source_event_id": event.id,
             }
         )
+    for key, holder in decision.take:
+        graph.detach(holder, key)
+        graph.attach(person_id, key)
+        pending.transfers[key] = (person_id, event.timestamp, event.id)
     for key in decision.sessions:
-        graph.sessions[key] = pending.sessions[key] = (person_id, event.timestamp)
+        graph.open_session(key, person_id, event.timestamp, event.message_id)
+        pending.sessions.append(
+            {
+                "type": key[0],
+                "value": key[1],
+                "origin": person_id,
+                "at": event.timestamp,
+                "message_id": event.message_id,
+                "event_id": event.id,
+            }
+        )
     event.person_id = event.origin_person_id = person_id
 
 
@@ -223,6 +344,22 @@ def _write(
             ],
         )
     if pending.sessions:
+        session.execute(
+            insert(cast(Table, DeviceSession.__table__)),
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "type": row["type"],
+                    "value": row["value"],
+                    "person_id": graph.live(int(str(row["origin"]))),
+                    "at": row["at"],
+                    "message_id": row["message_id"],
+                    "event_id": row["event_id"],
+                }
+                for row in pending.sessions
+            ],
+        )
+    if pending.transfers:
         table = cast(Table, Identifier.__table__)
         session.execute(
             update(table).where(
@@ -235,14 +372,38 @@ def _write(
                     "ws": workspace_id,
                     "id_type": key[0],
                     "id_value": key[1],
-                    "session_person_id": graph.live(person),
-                    "session_at": at,
+                    "person_id": graph.live(person),
+                    "origin_person_id": person,
+                    "first_seen_at": at,
+                    "source_event_id": event_id,
                 }
-                for key, (person, at) in pending.sessions.items()
+                for key, (person, at, event_id) in pending.transfers.items()
             ],
         )
+    moved_people: set[int] = set()
+    if pending.moved:
+        table = cast(Table, Event.__table__)
+        session.execute(
+            update(table).where(table.c.id == bindparam("event_id")),
+            [
+                {
+                    "event_id": event_id,
+                    "person_id": graph.live(person),
+                    "origin_person_id": graph.live(person),
+                }
+                for event_id, person in pending.moved.items()
+            ],
+        )
+        moved_people = {graph.live(p) for p in pending.moved.values()}
+        moved_people |= {graph.live(p) for p in pending.moved_from}
+    if pending.transfers:
+        moved_people |= {graph.live(p) for p, _, _ in pending.transfers.values()}
+        for person in session.scalars(select(Person).where(Person.id.in_(moved_people))):
+            profiles.rebuild_profile(session, person)
     plans = [MergePlan(*merge) for merge in pending.merges]
     apply_merges(session, workspace_id, plans, reason="identifier_match", actor=PIPELINE_ACTOR)
     people_changed(
-        session, workspace_id, {p for plan in plans for p in (plan.survivor, plan.loser)}
+        session,
+        workspace_id,
+        {p for plan in plans for p in (plan.survivor, plan.loser)} | moved_people,
     )

@@ -42,6 +42,15 @@ class Event(Base):
             postgresql_where=text(f"source = '{DERIVED_SOURCE}'"),
         ),
         Index("ix_event_workspace_name_timestamp", "workspace_id", "event", "timestamp"),
+        # A late identify on a shared device finds the anonymous events it may now explain.
+        Index(
+            "ix_event_anonymous",
+            "workspace_id",
+            "anonymous_id",
+            "timestamp",
+            sqlite_where=text("user_id IS NULL"),
+            postgresql_where=text("user_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

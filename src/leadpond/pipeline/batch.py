@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case
 from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
@@ -22,8 +23,29 @@ class PipelineEvent:
     timestamp: datetime
     payload: dict[str, Any]
     source: str = "api"
+    # The tie-break between events at the same instant (arrival order is not one).
+    message_id: str = ""
     person_id: int | None = None
     origin_person_id: int | None = None
+
+
+# At the same instant, who someone is comes before what they did (an SDK's identify and the
+# page view it sends with it), then the message id: never arrival order (event ids).
+IDENTITY_CALLS = ("identify", "alias", "group")
+
+
+def time_order(event: PipelineEvent) -> tuple[datetime, bool, str]:
+    """The order every stage applies events in, the same whatever order they arrived in."""
+    return event.timestamp, event.type not in IDENTITY_CALLS, event.message_id
+
+
+def time_order_sql() -> tuple[Any, ...]:
+    """``time_order`` as ORDER BY terms on the event log."""
+    return (
+        Event.timestamp,
+        case((Event.type.in_(IDENTITY_CALLS), 0), else_=1),
+        Event.message_id,
+    )
 
 
 @dataclass
@@ -58,4 +80,5 @@ EVENT_COLUMNS = (
     Event.timestamp,
     Event.payload,
     Event.source,
+    Event.message_id,
 )

@@ -30,6 +30,7 @@ from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.profiles.service import apply_batch
 from leadpond.reports.rollups import count_processed, processed_events
 from leadpond.rules.service import apply_batch as apply_rules
+from leadpond.rules.sweep import hold_watermarks
 from leadpond.segments.incremental import segment_batch
 from leadpond.segments.scheduler import refresh_due
 
@@ -39,6 +40,7 @@ Stage = Callable[[Batch], None]
 
 # The order is the data flow: who is this about, then what it changes on them.
 STAGES: list[Stage] = [
+    hold_watermarks,
     resolve_batch,
     apply_batch,
     link_batch,
@@ -51,7 +53,11 @@ _event_table = cast(Table, Event.__table__)
 _MARK_PROCESSED = update(_event_table).where(_event_table.c.id == bindparam("event_id"))
 
 # How often the loop looks for what time alone changes: idle stages, segments with windows.
+# It looks when the backlog is drained (as `pipeline drain` does), so people whose events are
+# still pending are not moved to an idle stage that their next batch would undo with a replay;
+# under a backlog that never drains, it looks at most this much later anyway.
 TIME_CHECK_S = 60.0
+TIME_CHECK_MAX_S = 900.0
 
 
 def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
@@ -165,11 +171,13 @@ class Worker:
         idle = get_settings().pipeline_idle_sleep_s
         log.info("pipeline worker started")
         next_refresh = 0.0
+        overdue = time.monotonic() + TIME_CHECK_MAX_S
         while not self._stop.is_set():
             try:
                 done = _process_with_retry(self.batch_size, self.url)
-                if time.monotonic() >= next_refresh:
-                    next_refresh = time.monotonic() + TIME_CHECK_S
+                clock = time.monotonic()
+                if (done == 0 and clock >= next_refresh) or clock >= overdue:
+                    next_refresh, overdue = clock + TIME_CHECK_S, clock + TIME_CHECK_MAX_S
                     sweep_idle_stages(self.url)
                     refresh_due(self.url)
             except Exception:

@@ -16,7 +16,7 @@ from leadpond.identity.models import Identifier
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
-from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.pipeline.batch import Batch, PipelineEvent, time_order, time_order_sql
 from leadpond.profiles.models import Person
 
 TRAIT_CALLS = ("identify",)
@@ -72,9 +72,10 @@ def insert_blank_people(
         session.execute(insert(cast(Table, Person.__table__)), rows)
 
 
-def trait_stamp(rank: int, at: datetime) -> str:
-    """Orders competing values: a higher-ranked source first, then the newer event."""
-    return f"{rank:03d}|{isoformat(at)}"
+def trait_stamp(rank: int, at: datetime, message_id: str = "") -> str:
+    """Orders competing values: a higher-ranked source first, then the newer event, then (at
+    the same instant) the greater message id, so arrival order never decides."""
+    return f"{rank:03d}|{isoformat(at)}|{message_id}"
 
 
 class ProfileFields(Protocol):
@@ -193,7 +194,7 @@ def apply_batch(batch: Batch) -> None:
     drafts = load_drafts(session, batch.touched_people)
     batch.last_seen_before = {pid: draft.last_seen_at for pid, draft in drafts.items()}
     configs: dict[uuid.UUID, IdentityConfig] = {}
-    for event in batch.events:
+    for event in sorted(batch.events, key=time_order):
         if event.person_id is None:
             continue
         draft = drafts[event.person_id]
@@ -203,7 +204,7 @@ def apply_batch(batch: Batch) -> None:
             config = configs.get(event.workspace_id)
             if config is None:
                 config = configs[event.workspace_id] = load_config(session, event.workspace_id)
-            stamp = trait_stamp(config.source_rank(event.source), event.timestamp)
+            stamp = trait_stamp(config.source_rank(event.source), event.timestamp, event.message_id)
             if apply_traits(draft, traits, stamp):
                 batch.traits_changed.add(draft.id)
     write_drafts(session, drafts.values(), batch.now)
@@ -234,20 +235,21 @@ def rebuild_profile(session: Session, person: Person) -> None:
     person.first_channel = None
     config = load_config(session, person.workspace_id)
     rows = session.execute(
-        select(Event.type, Event.timestamp, Event.source, Event.payload)
+        select(Event.type, Event.timestamp, Event.source, Event.payload, Event.message_id)
         .where(
             Event.workspace_id == person.workspace_id,
             Event.person_id == person.id,
             # What leadpond derived (key events, segment entries) is not activity, as live.
             Event.source != DERIVED_SOURCE,
         )
-        .order_by(Event.timestamp, Event.id)
+        .order_by(*time_order_sql())
     )
-    for event_type, timestamp, source, payload in rows:
+    for event_type, timestamp, source, payload, message_id in rows:
         _observe(person, timestamp, channel_of(payload, source))
         traits = payload.get("traits") if event_type in TRAIT_CALLS else None
         if isinstance(traits, dict) and traits:
-            apply_traits(person, traits, trait_stamp(config.source_rank(source), timestamp))
+            stamp = trait_stamp(config.source_rank(source), timestamp, message_id)
+            apply_traits(person, traits, stamp)
 
 
 def trait_history(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
+from leadpond.pipeline.batch import IDENTITY_CALLS, time_order_sql
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.engine import RULE_EVENT_PREFIX, Engine
@@ -107,7 +108,8 @@ def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list
 
 
 # An event not yet in the log as processed: (id, person, type, name, time, properties, traits).
-PendingRow = tuple[int, int, str, str | None, datetime, Any, Any]
+# id, person, type, name, timestamp, properties, traits, message id
+PendingRow = tuple[int, int, str, str | None, datetime, Any, Any, str]
 
 
 def backfill(
@@ -154,19 +156,22 @@ def backfill(
                 Event.timestamp,
                 properties_column(session),
                 json_member(session, "traits"),
+                Event.message_id,
             )
             .where(
                 Event.person_id.in_(ids),
                 Event.processed_at.is_not(None),
                 Event.source != DERIVED,
             )
-            .order_by(Event.person_id, Event.timestamp, Event.id)
+            .order_by(Event.person_id, *time_order_sql())
         )
         late = [row for pid in ids for row in waiting.get(pid, ())]
         if late:
             merged: list[Any] = [*rows, *late]
-            rows = sorted(merged, key=lambda r: (r[1], r[4], r[0]))  # type: ignore[assignment]
-        for event_id, pid, kind, name, at, properties, traits in rows:
+            rows = sorted(  # type: ignore[assignment]
+                merged, key=lambda r: (r[1], r[4], r[2] not in IDENTITY_CALLS, r[7])
+            )
+        for event_id, pid, kind, name, at, properties, traits, _ in rows:
             report.events += 1
             record = record_of(event_id, kind, name, at, properties)
             engine.apply(states[pid], record, traits if kind == "identify" else None)

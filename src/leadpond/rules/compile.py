@@ -66,7 +66,9 @@ class _Compiler:
             return Guard(None, template=data)
         parsed = condition_from_data(data, path)
         self.conditions.append((parsed, path))
-        return Guard(parsed, static=path[0] not in ("personas", "segments"))
+        # Not memoisable until ``_settle`` proves it reads only the profile (it needs every
+        # persona and segment definition, so it runs once all are parsed).
+        return Guard(parsed)
 
     def trigger(self, trigger: Trigger | None, path: Path) -> CompiledTrigger | None:
         if trigger is None:
@@ -198,6 +200,7 @@ class _Compiler:
         self.check_references(context, stage_keys, models)
         tag_rules = [replace(r, guard=_settle(r.guard, context)) for r in tag_rules]
         score_rules = [replace(r, guard=_settle(r.guard, context)) for r in score_rules]
+        key_events = [replace(r, guard=_settle(r.guard, context)) for r in key_events]
         stage_rules = [_split(r, context) for r in stage_rules]
         # What the rules need loaded: persona and segment definitions count only where used.
         atoms = [

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from leadpond.pipeline.batch import Batch, PipelineEvent
+from leadpond.pipeline.batch import Batch, PipelineEvent, time_order
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
@@ -16,6 +16,7 @@ from leadpond.rules.models import PersonStage, PersonTag
 from leadpond.rules.ruleset import Ruleset
 from leadpond.rules.state import chunks, load_states, record_of, traits_before
 from leadpond.rules.store import write_changes
+from leadpond.rules.sweep import settle_to_watermark
 
 
 def apply_batch(batch: Batch) -> None:
@@ -41,12 +42,13 @@ def apply_batch(batch: Batch) -> None:
         for pid, state in states.items():
             state.last_active = batch.last_seen_before.get(pid)
         engine = Engine(ruleset, shared_answers=True)
-        for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
+        for event in sorted(mine, key=time_order):
             assert event.person_id is not None
             properties = event.payload.get("properties")
             record = record_of(event.id, event.type, event.event, event.timestamp, properties)
             asserted = event.payload.get("traits") if event.type == "identify" else None
             engine.apply(states[event.person_id], record, asserted)
+        settle_to_watermark(session, engine, ruleset.version_id, states)
         write_changes(session, workspace_id, states, engine.out, batch.now)
 
 
@@ -74,7 +76,8 @@ def _replay_late(
         for e in events
         if e.person_id is not None
         and (known := decided.get(e.person_id)) is not None
-        and e.timestamp < known
+        # At the same instant as what was decided: the message ids order them, not arrival.
+        and e.timestamp <= known
     }
     if not late:
         return events
@@ -87,6 +90,7 @@ def _replay_late(
             e.timestamp,
             e.payload.get("properties"),
             e.payload.get("traits"),
+            e.message_id,
         )
         for e in events
         if e.person_id in late

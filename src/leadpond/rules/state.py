@@ -14,6 +14,7 @@ from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
 from leadpond.conditions.sql import TYPE_NAMES
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import DERIVED_SOURCE, Event
+from leadpond.pipeline.batch import time_order_sql
 from leadpond.profiles.models import Person
 from leadpond.rules.engine import RULE_EVENT_PREFIX, PersonState, TagRow, merge_traits
 from leadpond.rules.models import (
@@ -219,7 +220,7 @@ def _load_history(
         queries.append(select(*columns).where(*scope, Event.source != DERIVED, or_(*clauses)))
     for query in queries:
         for event_id, pid, kind, name, at, properties, source in session.execute(
-            query.order_by(Event.timestamp, Event.id)
+            query.order_by(*time_order_sql())
         ):
             if event_id in seen:
                 continue
@@ -297,7 +298,7 @@ def traits_before(session: Session, person_ids: set[int]) -> dict[int, dict[str,
                 Event.type == "identify",
                 Event.processed_at.is_not(None),
             )
-            .order_by(Event.person_id, Event.timestamp, Event.id)
+            .order_by(Event.person_id, *time_order_sql())
         )
         for pid, asserted in rows:
             folded[pid] = merge_traits(folded[pid], asserted)

@@ -5,6 +5,14 @@ The sweep hands each candidate to the same ``Engine.settle`` a replay calls, so 
 records (at the moment the quiet period ended, not when the sweep noticed) is the one a backfill
 would record. Each playbook version keeps a watermark: a sweep only reads people whose last event
 fell in the window since the previous one, through the index on ``(workspace_id, last_seen_at)``.
+
+The watermark is a promise: everyone whose quiet period ended by it has been moved. People the
+pipeline processes after a sweep (a backlog, an import of old history) may have a quiet period
+that ended before the watermark, below the next sweep's window; so the batch that processes them
+settles them up to the watermark itself (``settle_to_watermark``), as the sweep would have. A
+batch holds the watermark in share mode from its start and a sweep takes it exclusively before it
+reads, so no batch commits against a watermark a concurrent sweep has moved past it (PostgreSQL;
+SQLite has a single writer).
 """
 
 import uuid
@@ -14,10 +22,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from leadpond.pipeline.batch import Batch
 from leadpond.profiles.models import Person
 from leadpond.profiles.service import lock_people
-from leadpond.rules.active import current_ruleset
-from leadpond.rules.engine import Engine
+from leadpond.rules.active import current_ruleset, current_version_id
+from leadpond.rules.engine import Engine, PersonState
 from leadpond.rules.models import PersonStage, PlaybookVersion
 from leadpond.rules.state import chunks, load_states
 from leadpond.rules.store import write_changes
@@ -45,8 +54,12 @@ def sweep_idle(session: Session, workspace_id: uuid.UUID, now: datetime) -> Swee
         return report
     shortest = min(r.idle for r in engine.idle_rules if r.idle is not None)
     longest = max(r.idle for r in engine.idle_rules if r.idle is not None)
+    # Exclusive before reading: in-flight batches commit first (their people are then visible
+    # to the query below), later batches see the new watermark.
     swept_until = session.scalar(
-        select(PlaybookVersion.idle_swept_until).where(PlaybookVersion.id == ruleset.version_id)
+        select(PlaybookVersion.idle_swept_until)
+        .where(PlaybookVersion.id == ruleset.version_id)
+        .with_for_update()
     )
     # Stages some idle rule may move a person out of (never into the stage they are in).
     movable = [
@@ -84,3 +97,34 @@ def sweep_idle(session: Session, workspace_id: uuid.UUID, now: datetime) -> Swee
         .values(idle_swept_until=now)
     )
     return report
+
+
+def hold_watermarks(batch: Batch) -> None:
+    """Pipeline stage (first): hold the idle watermark of each workspace in the batch in share
+    mode, before any person is locked, so a sweep waits for this batch (and never the reverse
+    while it holds people this batch needs)."""
+    session = batch.session
+    for workspace_id in batch.by_workspace():
+        version_id = current_version_id(session, workspace_id)
+        if version_id is not None:
+            session.execute(
+                select(PlaybookVersion.id)
+                .where(PlaybookVersion.id == version_id)
+                .with_for_update(read=True)
+            ).all()
+
+
+def settle_to_watermark(
+    session: Session, engine: Engine, version_id: int, states: dict[int, PersonState]
+) -> None:
+    """Move the batch's people whose quiet period ended before the last sweep, as it would have
+    (a person processed after a sweep, whose last event is older than its window)."""
+    if not engine.idle_rules:
+        return
+    swept_until = session.scalar(
+        select(PlaybookVersion.idle_swept_until).where(PlaybookVersion.id == version_id)
+    )
+    if swept_until is None:
+        return
+    for state in states.values():
+        engine.settle(state, swept_until)

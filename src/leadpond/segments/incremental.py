@@ -21,7 +21,7 @@ from leadpond.accounts.models import PersonAccount
 from leadpond.conditions.ast import Behaviour
 from leadpond.conditions.evaluate import EventRecord, matches
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import Batch
+from leadpond.pipeline.batch import Batch, time_order
 from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
 from leadpond.rules.state import chunks, event_name
@@ -164,7 +164,7 @@ def segment_batch(batch: Batch) -> None:
         history = _reads_history(loaded)
         reasons: dict[int, str] = {}
         pending: list[tuple[int, EventRecord]] = []
-        for event in sorted(mine, key=lambda e: (e.timestamp, e.id)):
+        for event in sorted(mine, key=time_order):
             assert event.person_id is not None
             if history:
                 pending.append(
