@@ -61,7 +61,7 @@ def apply_playbook(
     actor: ApiActor,
     session: WriteSession,
     response: Response,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: IdempotencyKey = None,
     backfill: bool = False,
 ) -> ApplyRead:
     """Make this playbook the workspace's rules; ``backfill=true`` also queues a replay of

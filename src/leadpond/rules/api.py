@@ -90,7 +90,10 @@ def read_account_scores(
 
 @router.post("/rules/backfill", response_model=JobRead, status_code=202)
 def run_backfill(
-    actor: ApiActor, session: WriteSession, response: Response, idempotency_key: IdempotencyKey
+    actor: ApiActor,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> JobRead:
     """Queue a replay of the workspace's history through its current rules (a job: one
     transaction per 2,000 people, then its segments are rebuilt); answers 202 at once with the
