@@ -2,9 +2,14 @@
 dead-lettered with the error, followed through /api/v1/jobs and ``leadpond jobs``."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +26,8 @@ from leadpond.jobs.runner import JobRunner
 from leadpond.kit.clock import utcnow
 from leadpond.workspaces.service import NewWorkspace, create_workspace
 from tests.conftest import Tracker
+from tests.jobs.slow_runner import SLOW
+from tests.pipeline.processes import wait_until
 
 FLAKY = "tests.flaky"
 UNKNOWN = "tests.unknown"
@@ -234,3 +241,43 @@ def test_start_a_whole_workspace_job_by_kind(api: TestClient, track: Tracker) ->
     assert cli_started.exit_code == 0, cli_started.output
     assert json.loads(cli_started.output)["state"] == "queued"
     assert CliRunner().invoke(cli, ["jobs", "run"]).exit_code == 0
+
+
+def test_a_runner_process_killed_mid_job_hands_the_job_to_the_next_runner(
+    database_url: str, workspace: NewWorkspace, tmp_path: Path
+) -> None:
+    JobRunner().run_pending()
+    with unit_of_work() as session:
+        job_id = service.enqueue(
+            session, SLOW, "kill-me", {}, workspace_id=workspace.workspace_id
+        ).id
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "LEADPOND_DATABASE_URL": database_url,
+        "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)]),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.jobs.slow_runner", "1.0"],
+        env=env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "runner.log").open("wb"),
+    )
+    try:
+        wait_until(
+            lambda: _job(job_id).progress_done == 1,
+            timeout_s=60,
+            describe=lambda: (tmp_path / "runner.log").read_text()[-3000:],
+        )
+        assert _job(job_id).state == "running"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    wait_until(lambda: JobRunner().run_pending() > 0, timeout_s=10, poll_s=0.2)
+    done = _job(job_id)
+    assert (done.state, done.attempts, done.result) == (
+        "succeeded",
+        2,
+        {"finished_on_attempt": 2},
+    )

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, update
 
+import leadpond.db.models  # noqa: F401  (every mapper known before the first claim)
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import unit_of_work
