@@ -281,3 +281,19 @@ def test_a_runner_process_killed_mid_job_hands_the_job_to_the_next_runner(
         2,
         {"finished_on_attempt": 2},
     )
+
+
+def test_a_runner_that_stops_hands_its_job_back_at_the_next_progress_report(
+    workspace: NewWorkspace,
+) -> None:
+    JobRunner().run_pending()
+    job_id, name = _enqueue(workspace, fail_times=0)
+    stopping = JobRunner()
+    ctx = stopping.claim()
+    assert ctx is not None and ctx.job_id == job_id
+    stopping.stop()
+    stopping.execute(ctx)  # the handler's first progress report finds the runner stopping
+    handed_back = _job(job_id)
+    assert (handed_back.state, handed_back.attempts, handed_back.locked_by) == ("queued", 0, None)
+    assert JobRunner().run_one()
+    assert (_job(job_id).state, calls[name]) == ("succeeded", 2)

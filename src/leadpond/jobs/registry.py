@@ -5,6 +5,7 @@ It runs outside any transaction: it opens its own units of work (one per step fo
 like the CLI does, and reports progress between them.
 """
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,10 +35,16 @@ class JobContext:
     runner: str
     lease_s: float
     url: str | None = None
+    # Set when the runner shuts down: the job is handed back at its next progress report.
+    stopping: threading.Event | None = None
 
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
         """Record how far the job got and renew its lease; raises :class:`JobStopped` when the
-        job was cancelled meanwhile (or another runner took it over)."""
+        job was cancelled meanwhile (or another runner took it over), or when the runner is
+        shutting down (the job is then queued again at once, this attempt not counted)."""
+        if self.stopping is not None and self.stopping.is_set():
+            self._hand_back()
+            raise JobStopped(f"job {self.job_id} handed back: the runner is stopping")
         values: dict[str, Any] = {
             "progress_done": done,
             "progress_total": total,
@@ -57,6 +64,24 @@ class JobContext:
             ).rowcount  # type: ignore[attr-defined]
         if not updated:
             raise JobStopped(f"job {self.job_id} was cancelled or taken over")
+
+    def _hand_back(self) -> None:
+        with unit_of_work(self.url) as session:
+            session.execute(
+                update(Job)
+                .where(
+                    Job.id == self.job_id,
+                    Job.state == JobState.RUNNING.value,
+                    Job.locked_by == self.runner,
+                )
+                .values(
+                    state=JobState.QUEUED.value,
+                    attempts=Job.attempts - 1,
+                    run_at=utcnow(),
+                    locked_by=None,
+                    locked_until=None,
+                )
+            )
 
 
 Handler = Callable[[JobContext], dict[str, Any] | None]

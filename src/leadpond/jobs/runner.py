@@ -89,6 +89,7 @@ class JobRunner:
                 runner=self.name,
                 lease_s=self.lease_s,
                 url=self.url,
+                stopping=self._stop,
             )
 
     def run_one(self) -> bool:
