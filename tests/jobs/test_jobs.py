@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.workspaces.service import NewWorkspace, create_workspace
 from tests.conftest import Tracker
 from tests.jobs.slow_runner import SLOW
-from tests.pipeline.processes import wait_until
+from tests.pipeline.processes import LeadpondProcess, free_port, wait_until
 
 FLAKY = "tests.flaky"
 UNKNOWN = "tests.unknown"
@@ -297,3 +298,36 @@ def test_a_runner_that_stops_hands_its_job_back_at_the_next_progress_report(
     assert (handed_back.state, handed_back.attempts, handed_back.locked_by) == ("queued", 0, None)
     assert JobRunner().run_one()
     assert (_job(job_id).state, calls[name]) == ("succeeded", 2)
+
+
+def test_leadpond_serve_runs_the_backfill_it_was_asked_for(
+    database_url: str, workspace: NewWorkspace, tmp_path: Path
+) -> None:
+    port = free_port()
+    server = LeadpondProcess(
+        ["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)],
+        database_url,
+        tmp_path / "serve.log",
+    )
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {workspace.api_key}"}
+
+    def healthy() -> bool:
+        server.assert_alive()
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(healthy, timeout_s=60, poll_s=0.05, describe=server.log_tail)
+        queued = httpx.post(f"{url}/api/v1/rules/backfill", headers=headers, timeout=10)
+        assert queued.status_code == 202, queued.text
+        location = f"{url}{queued.headers['Location']}"
+
+        def finished() -> bool:
+            return httpx.get(location, headers=headers, timeout=5).json()["state"] == "succeeded"
+
+        wait_until(finished, timeout_s=60, poll_s=0.1, describe=server.log_tail)
+    finally:
+        server.kill_9()
