@@ -22,6 +22,7 @@ from leadpond.app import create_app
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import reset_engines, unit_of_work
+from leadpond.jobs.runner import JobRunner
 from leadpond.pipeline import worker
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.service import key_cache
@@ -159,6 +160,16 @@ class Tracker:
         self, messages: list[dict[str, Any]], *, drain: bool = True, **extra: Any
     ) -> httpx.Response:
         return self.call("batch", {"batch": messages, **extra}, drain=drain)
+
+
+def finish_job(api: TestClient, queued: httpx.Response) -> dict[str, Any]:
+    """Run the jobs due now (the worker's job runner, in this process) and answer the job that
+    ``queued`` (a 202 answer with a Location) points at."""
+    assert queued.status_code == 202, queued.text
+    JobRunner().run_pending()
+    job: dict[str, Any] = api.get(queued.headers["Location"]).json()
+    assert job["state"] == "succeeded", job["last_error"]
+    return job
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
+from leadpond.jobs.api import router as jobs_router
 from leadpond.kit.http import install_error_handlers
 from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
@@ -57,6 +58,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     app.include_router(rules_router)
     app.include_router(playbook_router)
     app.include_router(segments_router)
+    app.include_router(jobs_router)
 
     install_console(app, mount_ui=with_console)
 

@@ -20,17 +20,20 @@ from rich.progress import (
 
 from leadpond.config import get_settings
 from leadpond.db import migrate
-from leadpond.db.engine import unit_of_work
+from leadpond.db.engine import read_only, unit_of_work
 from leadpond.demo.cli import demo as demo_command
 from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
+from leadpond.jobs.cli import jobs_app
 from leadpond.kit.errors import LeadpondError
+from leadpond.pipeline import quarantine
 from leadpond.pipeline import worker as pipeline_worker
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.playbooks.cli import playbook_app
 from leadpond.segments.cli import segment_app
 from leadpond.users.cli import user_app
 from leadpond.workspaces import service as workspace_service
+from leadpond.workspaces.service import find_workspace
 
 app = typer.Typer(
     help="leadpond: B2B customer data platform and marketing automation.", no_args_is_help=True
@@ -46,6 +49,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(user_app, name="user")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(segment_app, name="segment")
+app.add_typer(jobs_app, name="jobs")
 app.command("demo")(demo_command)
 
 console = Console()
@@ -166,10 +170,28 @@ def pipeline_sweep() -> None:
 
 
 @pipeline_app.command("status")
-def pipeline_status() -> None:
-    """Backlog size and age, all workspaces."""
-    s = pipeline_worker.status()
+def pipeline_status(
+    workspace: Annotated[str | None, typer.Option(help="Workspace name or id")] = None,
+) -> None:
+    """Backlog size and age, and quarantined events per workspace (all workspaces by default)."""
+    workspace_id = None
+    if workspace is not None:
+        with read_only() as session:
+            workspace_id = find_workspace(session, workspace).id
+    s = pipeline_worker.status(workspace_id)
     typer.echo(json.dumps(s.__dict__))
+
+
+@pipeline_app.command("retry-failed")
+def pipeline_retry_failed(
+    workspace: Annotated[str | None, typer.Option(help="Workspace name or id")] = None,
+) -> None:
+    """Put quarantined events back in the queue (all workspaces by default)."""
+    migrate.upgrade()
+    with unit_of_work() as session:
+        workspace_id = find_workspace(session, workspace).id if workspace is not None else None
+        count = quarantine.retry_failed(session, workspace_id)
+    console.print(f"{count} quarantined event(s) queued again")
 
 
 def main() -> None:

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     port: int = 8000
     pipeline_batch_size: int = Field(default=2500, ge=1, le=50_000)
     pipeline_idle_sleep_s: float = Field(default=0.2, ge=0.0)
+    jobs_lease_s: float = Field(
+        default=600.0, gt=0.0, description="a running job not heard of for this long is retaken"
+    )
+    jobs_backoff_s: float = Field(
+        default=10.0, ge=0.0, description="wait before a failed job's 2nd attempt, doubling"
+    )
+    jobs_idle_sleep_s: float = Field(default=1.0, ge=0.0)
     ingest_rate_limit_per_s: float = Field(
         default=0.0, ge=0.0, description="events/s accepted per workspace; 0 disables the limit"
     )

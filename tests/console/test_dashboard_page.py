@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 from nicegui.testing import User
 
+from leadpond.pipeline import worker
+from leadpond.pipeline.batch import Batch
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.console.test_pages import anyio_backend, log_in, user
@@ -55,3 +57,22 @@ async def test_a_model_nobody_scored_says_so(
         picker.value = "engagement"
     assert drawn(user) == []
     await user.should_see("还没有人在这个模型中得分。")
+
+
+async def test_quarantined_events_are_shown_and_a_marketer_lets_them_through(
+    user: User, workspace: NewWorkspace, track: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(batch: Batch) -> None:
+        if any(e.event == "Poisoned" for e in batch.events):
+            raise ValueError("cannot take it")
+
+    monkeypatch.setattr(worker, "STAGES", [refuse, *worker.STAGES])
+    track.track("Poisoned", "p1")
+    log_in(user, workspace, "marketer")
+    await user.open("/")
+    await user.should_see("处理管道：0 个事件等待处理，1 个已隔离")
+    user.find(marker="quarantined-event").elements.pop()
+    monkeypatch.setattr(worker, "STAGES", worker.STAGES[1:])
+    user.find(marker="retry-quarantined").click()
+    await user.should_see("处理管道：1 个事件等待处理，0 个已隔离")
+    assert worker.drain() == 1

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.conditions.source import load_located
 from leadpond.db.engine import read_only
+from leadpond.jobs.runner import JobRunner
 from leadpond.profiles.models import Person
 from leadpond.rules.models import PlaybookVersion
 from leadpond.rules.reads import scores_of
@@ -87,6 +88,9 @@ async def test_saving_with_the_backfill_replays_history_under_the_new_points(
     with user:
         user.find(marker="backfill").elements.pop().value = True
     user.find(marker="save").click()
+    await user.should_see("历史回放已排队")
+    # The worker's job runner replays it; the page polls the job until it reports.
+    JobRunner().run_pending()
     await user.should_see("已回放 1 人")
     with read_only() as session:
         assert engagement(session, workspace, pid) == 4

@@ -40,6 +40,7 @@ def test_backlog_counts_and_oldest_age_before_and_after_drain(
         "processed_events": 0,
         "oldest_pending_age_s": 0.0,
         "derived_events": 0,
+        "quarantined_events": 0,
     }
 
     _append_tracks(workspace, 3, minutes_ago=5)
@@ -55,6 +56,7 @@ def test_backlog_counts_and_oldest_age_before_and_after_drain(
         "processed_events": 5,
         "oldest_pending_age_s": 0.0,
         "derived_events": 0,
+        "quarantined_events": 0,
     }
 
 

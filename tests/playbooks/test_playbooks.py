@@ -7,9 +7,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from leadpond.cli import app as cli
+from leadpond.jobs.runner import JobRunner
 from leadpond.playbooks.service import default_source
 from leadpond.workspaces.service import NewWorkspace
-from tests.conftest import Tracker
+from tests.conftest import Tracker, finish_job
 from tests.rules.helpers import person_id, scores
 
 SMALL = """\
@@ -66,9 +67,9 @@ def test_apply_is_versioned_and_idempotent(api: TestClient) -> None:
         "/api/v1/playbook", content=SMALL, headers={"Content-Type": "application/yaml"}
     )
     assert first.status_code == 200, first.text
-    assert first.json() == {"version": 2, "changed": True, "backfill": None}
+    assert first.json() == {"version": 2, "changed": True, "backfill_job": None}
     again = api.post("/api/v1/playbook", content=SMALL)
-    assert again.json() == {"version": 2, "changed": False, "backfill": None}
+    assert again.json() == {"version": 2, "changed": False, "backfill_job": None}
     assert api.get("/api/v1/playbook").text == SMALL
 
 
@@ -102,8 +103,9 @@ def test_apply_with_backfill_replays_history(track: Tracker, api: TestClient) ->
     pid = person_id(api, user_id="r1")
     assert "reading" not in scores(api, pid)
     applied = api.post("/api/v1/playbook", params={"backfill": "true"}, content=WITH_SEGMENT)
-    assert applied.status_code == 200, applied.text
-    report = applied.json()["backfill"]
+    assert applied.json()["version"] == 2 and applied.json()["changed"] is True
+    assert applied.json()["backfill_job"]["state"] == "queued"
+    report = finish_job(api, applied)["result"]
     assert report["people"] == 1 and report["events"] == 2
     assert scores(api, pid)["reading"]["points"] == 10
     assert api.get(f"/api/v1/people/{pid}/stage").json()["stage"] == "hot"
@@ -135,6 +137,21 @@ def test_cli_backfill_replays_rules_and_segments(
     assert api.get(f"/api/v1/people/{pid}/stage").json()["stage"] == "hot"
     members = api.get("/api/v1/segments/readers/members").json()
     assert [m["id"] for m in members["items"]] == [pid]
+
+
+def test_cli_backfill_as_a_job_is_run_by_the_job_runner(
+    track: Tracker, api: TestClient, workspace: NewWorkspace
+) -> None:
+    track.track("Article Read", "r3", {"topic": "graph"})
+    queued = CliRunner().invoke(
+        cli, ["playbook", "backfill", "--workspace", str(workspace.workspace_id), "--as-job"]
+    )
+    assert queued.exit_code == 0, queued.output
+    job = json.loads(queued.stdout)
+    assert (job["kind"], job["state"]) == ("rules.backfill", "queued")
+    JobRunner().run_pending()
+    done = api.get(f"/api/v1/jobs/{job['id']}").json()
+    assert done["state"] == "succeeded" and done["result"]["events"] == 1
 
 
 def test_cli_validate_apply_export(workspace: NewWorkspace, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from leadpond.kit.clock import isoformat, utcnow
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.playbooks.service import default_source
 from leadpond.segments.models import SegmentMember
-from tests.conftest import Tracker
+from tests.conftest import Tracker, finish_job
 from tests.rules.helpers import person_id, stage, state
 
 
@@ -106,7 +106,7 @@ def test_a_new_idle_rule_is_caught_up_by_the_sweep_exactly_as_a_backfill_would(
     assert stage(api, pid)["stage"] == "dormant"
     assert datetime.fromisoformat(_dormancies(api, pid)[0]["at"]) == last + timedelta(days=90)
     swept = state(api, pid)
-    assert api.post("/api/v1/rules/backfill").status_code == 200
+    finish_job(api, api.post("/api/v1/rules/backfill"))
     assert state(api, pid) == swept
 
 

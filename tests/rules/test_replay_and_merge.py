@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from leadpond.kit.clock import isoformat, utcnow
 from leadpond.rules.backfill import backfill_in_steps
 from leadpond.workspaces.service import NewWorkspace
-from tests.conftest import Tracker
+from tests.conftest import Tracker, finish_job
 from tests.rules.helpers import person_id, scores, stage, state, tags, timeline_names
 
 
@@ -78,9 +78,8 @@ def test_backfill_gives_what_live_processing_gave(track: Tracker, api: TestClien
     before = state(api, live)
     assert before["scores"]["engagement"][0] == 1 + 3 + 10 + 5 + 6 + 10
     assert before == state(api, bulk)
-    replayed = api.post("/api/v1/rules/backfill")
-    assert replayed.status_code == 200, replayed.text
-    assert replayed.json()["people"] == 2
+    replayed = finish_job(api, api.post("/api/v1/rules/backfill"))
+    assert replayed["result"]["people"] == 2
     assert state(api, live) == before
     assert state(api, bulk) == before
     names = timeline_names(api, live)

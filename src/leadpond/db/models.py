@@ -16,6 +16,7 @@ from leadpond.identity.models import (
     PersonSeparation,
 )
 from leadpond.ingest.models import Event
+from leadpond.jobs.models import Job
 from leadpond.profiles.models import Person
 from leadpond.reports.models import EventDay
 from leadpond.rules.models import (
@@ -46,6 +47,7 @@ __all__ = [
     "EventDay",
     "Identifier",
     "IdentitySettings",
+    "Job",
     "Membership",
     "MergeSuggestion",
     "Person",

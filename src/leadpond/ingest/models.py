@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, Uuid, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -15,10 +15,14 @@ DERIVED_SOURCE = "derived"
 # "The event is derived", written out so that both databases use ix_event_derived for it (a
 # partial index serves a query only when the query's own text implies the index's condition).
 DERIVED_ONLY = text(f"event.source = '{DERIVED_SOURCE}'")
+# Waiting for the pipeline: not processed and not set aside by the quarantine.
+PENDING_SQL = text("processed_at IS NULL AND failed_at IS NULL")
+QUARANTINED_SQL = text("failed_at IS NOT NULL")
 
 
 class Event(Base):
-    """One Segment-spec message. ``processed_at`` NULL means it waits for the pipeline.
+    """One Segment-spec message. ``processed_at`` NULL means it waits for the pipeline, unless
+    ``failed_at`` says the pipeline set it aside (quarantine: the stage and the error are kept).
 
     The same table is the person timeline: the pipeline sets ``person_id`` when it resolves who
     the event is about, and merges/unmerges move it.
@@ -30,8 +34,15 @@ class Event(Base):
         Index(
             "ix_event_pending",
             "id",
-            sqlite_where=text("processed_at IS NULL"),
-            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=PENDING_SQL,
+            postgresql_where=PENDING_SQL,
+        ),
+        # Quarantined events are few: counted and retried per workspace without the log.
+        Index(
+            "ix_event_quarantined",
+            "workspace_id",
+            sqlite_where=QUARANTINED_SQL,
+            postgresql_where=QUARANTINED_SQL,
         ),
         Index("ix_event_person_timeline", "person_id", "timestamp"),
         # Derived events are a few percent of the log: counted without reading the rest.
@@ -69,3 +80,6 @@ class Event(Base):
     # The person the event first resolved to; merges move person_id, never this (for unmerge).
     origin_person_id: Mapped[int | None] = mapped_column(BigId, default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_stage: Mapped[str | None] = mapped_column(String(64), default=None)
+    failed_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,9 +1,13 @@
-"""Pipeline health for the caller's workspace."""
+"""Pipeline health for the caller's workspace, and its quarantined events."""
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from leadpond.pipeline import worker
+from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.pipeline import quarantine, worker
 from leadpond.workspaces.auth import ApiActor
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
@@ -16,6 +20,33 @@ class PipelineStatusRead(BaseModel):
     derived_events: int = Field(
         description="events leadpond derived (key events, segment entries and exits)"
     )
+    quarantined_events: int = Field(
+        description="events set aside because processing them failed (see /pipeline/quarantine)"
+    )
+
+
+class QuarantinedRead(BaseModel):
+    id: int
+    type: str
+    event: str | None
+    timestamp: datetime
+    received_at: datetime
+    failed_at: datetime | None
+    failed_stage: str | None = Field(description="the pipeline stage that raised")
+    failed_error: str | None
+
+
+class QuarantinePage(BaseModel):
+    total: int
+    items: list[QuarantinedRead]
+
+
+class RetriedRead(BaseModel):
+    queued_again: int
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
 
 
 @router.get("/pipeline", response_model=PipelineStatusRead)
@@ -27,4 +58,39 @@ def pipeline_status(actor: ApiActor) -> PipelineStatusRead:
         processed_events=s.processed_events,
         oldest_pending_age_s=s.oldest_pending_age_s,
         derived_events=s.derived_events,
+        quarantined_events=s.quarantined_events,
     )
+
+
+@router.get("/pipeline/quarantine", response_model=QuarantinePage)
+def list_quarantined(
+    actor: ApiActor,
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> QuarantinePage:
+    """The workspace's quarantined events with the stage that failed and its error."""
+    total = quarantine.counts(session, actor.workspace_id).get(actor.workspace_id, 0)
+    found = quarantine.listed(session, actor.workspace_id, limit, offset)
+    return QuarantinePage(
+        total=total,
+        items=[
+            QuarantinedRead(
+                id=q.id,
+                type=q.type,
+                event=q.event,
+                timestamp=_aware(q.timestamp),
+                received_at=_aware(q.received_at),
+                failed_at=_aware(q.failed_at) if q.failed_at else None,
+                failed_stage=q.failed_stage,
+                failed_error=q.failed_error,
+            )
+            for q in found
+        ],
+    )
+
+
+@router.post("/pipeline/quarantine/retry", response_model=RetriedRead)
+def retry_quarantined(actor: ApiActor, session: WriteSession) -> RetriedRead:
+    """Put the workspace's quarantined events back in the queue."""
+    return RetriedRead(queued_again=quarantine.retry_failed(session, actor.workspace_id))

@@ -8,13 +8,15 @@ nothing is applied twice.
 import logging
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, Uuid, bindparam, func, select, text, update
+from sqlalchemy import Table, Uuid, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch)
 from leadpond.accounts.service import link_batch
@@ -24,7 +26,9 @@ from leadpond.db.engine import is_postgres, read_only, unit_of_work
 from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
 from leadpond.ingest.models import DERIVED_ONLY, Event
+from leadpond.jobs.runner import JobRunner
 from leadpond.kit.clock import utcnow
+from leadpond.pipeline import quarantine
 from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.profiles.service import apply_batch
@@ -51,6 +55,8 @@ STAGES: list[Stage] = [
 _event_table = cast(Table, Event.__table__)
 # A Core executemany: the ORM's bulk update by primary key costs more than the statement.
 _MARK_PROCESSED = update(_event_table).where(_event_table.c.id == bindparam("event_id"))
+# Waiting for the pipeline: neither processed nor quarantined (the partial index ix_event_pending).
+PENDING = and_(Event.processed_at.is_(None), Event.failed_at.is_(None))
 
 # How often the loop looks for what time alone changes: idle stages, segments with windows.
 # It looks when the backlog is drained (as `pipeline drain` does), so people whose events are
@@ -60,32 +66,109 @@ TIME_CHECK_S = 60.0
 TIME_CHECK_MAX_S = 900.0
 
 
+class BatchFailed(Exception):
+    """A batch's transaction rolled back: which events it held, and which stage raised what."""
+
+    def __init__(self, ids: list[int], stage: str, error: BaseException) -> None:
+        super().__init__(f"{stage}: {type(error).__name__}: {error}")
+        self.ids = ids
+        self.stage = stage
+        self.error = error
+
+
+def _stage_name(stage: Stage) -> str:
+    return f"{stage.__module__.removeprefix('leadpond.')}.{stage.__name__}"
+
+
+def _process_claimed(batch_size: int, url: str | None, among: list[int] | None = None) -> int:
+    """Claim up to ``batch_size`` pending events (only ``among`` these, when given) and process
+    them in one transaction; raises :class:`BatchFailed` when anything after the claim fails."""
+    pending: Any = PENDING
+    if among is not None:
+        pending = and_(PENDING, Event.id.in_(among))
+    ids: list[int] = []
+    stage_name = "load"
+    try:
+        # Everything a batch writes is derived from the durably committed log (see get_engine).
+        with unit_of_work(url, derived=True) as session:
+            ids = claim_ids(session, Event.id, pending, batch_size)
+            if not ids:
+                return 0
+            rows = session.execute(
+                select(*EVENT_COLUMNS).where(Event.id.in_(ids)).order_by(Event.id)
+            )
+            events = [PipelineEvent(*row) for row in rows]
+            batch = Batch(session=session, events=events, now=utcnow())
+            for stage in STAGES:
+                stage_name = _stage_name(stage)
+                stage(batch)
+            stage_name = "mark_processed"
+            _mark_processed(session, batch)
+            stage_name = "commit"
+    except Exception as exc:
+        if not ids:  # the claim itself failed: not the events' doing
+            raise
+        raise BatchFailed(ids, stage_name, exc) from exc
+    return len(ids)
+
+
+def _mark_processed(session: Session, batch: Batch) -> None:
+    session.execute(
+        _MARK_PROCESSED,
+        [
+            {
+                "event_id": e.id,
+                "person_id": e.person_id,
+                "origin_person_id": e.origin_person_id,
+                "processed_at": batch.now,
+            }
+            for e in batch.events
+        ],
+    )
+    count_processed(session, ((e.workspace_id, e.timestamp) for e in batch.events))
+
+
 def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
-    """Claim and fully process one batch; returns how many events it held (0 = nothing pending)."""
+    """Claim and fully process one batch; returns how many events it held (0 = nothing pending).
+
+    A batch that fails is bisected (see :func:`_bisect`): the events that fail alone are
+    quarantined and the others are processed, so no event can stop the pipeline.
+    """
     size = batch_size or get_settings().pipeline_batch_size
-    # Everything a batch writes is derived from the durably committed log (see get_engine).
-    with unit_of_work(url, derived=True) as session:
-        ids = claim_ids(session, Event.id, Event.processed_at.is_(None), size)
-        if not ids:
-            return 0
-        rows = session.execute(select(*EVENT_COLUMNS).where(Event.id.in_(ids)).order_by(Event.id))
-        batch = Batch(session=session, events=[PipelineEvent(*row) for row in rows], now=utcnow())
-        for stage in STAGES:
-            stage(batch)
-        session.execute(
-            _MARK_PROCESSED,
-            [
-                {
-                    "event_id": e.id,
-                    "person_id": e.person_id,
-                    "origin_person_id": e.origin_person_id,
-                    "processed_at": batch.now,
-                }
-                for e in batch.events
-            ],
-        )
-        count_processed(session, ((e.workspace_id, e.timestamp) for e in batch.events))
-        return len(batch.events)
+    try:
+        return _process_with_retry(size, url)
+    except BatchFailed as failed:
+        return _bisect(failed, url)
+
+
+def _bisect(failed: BatchFailed, url: str | None) -> int:
+    """Process the failed batch's halves in their own transactions, in id order, splitting
+    again whatever fails, until single events remain: those are quarantined with their stage
+    and error. Returns how many events were processed or quarantined."""
+    if len(failed.ids) == 1:
+        _quarantine(failed, url)
+        return 1
+    middle = len(failed.ids) // 2
+    handled = 0
+    for half in (failed.ids[:middle], failed.ids[middle:]):
+        try:
+            handled += _process_with_retry(len(half), url, half)
+        except BatchFailed as again:
+            handled += _bisect(again, url)
+    return handled
+
+
+def _quarantine(failed: BatchFailed, url: str | None) -> None:
+    error = "".join(traceback.format_exception(failed.error, limit=-6))
+    with unit_of_work(url) as session:
+        if quarantine.set_aside(session, failed.ids[0], failed.stage, error):
+            log.error(
+                "event %s quarantined: %s failed with %s: %s",
+                failed.ids[0],
+                failed.stage,
+                type(failed.error).__name__,
+                failed.error,
+            )
 
 
 def drain(
@@ -94,10 +177,11 @@ def drain(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Process everything pending now, then what time alone changed (idle stages); returns
-    how many events were processed. ``progress(n)`` hears of each batch's ``n`` events."""
+    how many events were processed (or quarantined). ``progress(n)`` hears of each batch's
+    ``n`` events."""
     total = 0
     while True:
-        done = _process_with_retry(batch_size, url)
+        done = process_batch(batch_size, url)
         if done == 0:
             sweep_idle_stages(url)
             return total
@@ -106,16 +190,27 @@ def drain(
             progress(done)
 
 
-def _process_with_retry(batch_size: int | None, url: str | None, attempts: int = 5) -> int:
-    """Concurrent workers can race on a new identifier; the loser's batch rolls back and retries."""
+# Concurrent workers can race on a new identifier: the loser's batch rolls back and retries.
+_RACES = (IntegrityError, DBAPIError)
+
+
+def _process_with_retry(
+    batch_size: int, url: str | None, among: list[int] | None = None, attempts: int = 5
+) -> int:
+    """Retry a batch that lost a race; any other failure (or a race lost ``attempts`` times)
+    raises :class:`BatchFailed`."""
     for attempt in range(attempts):
         try:
-            return process_batch(batch_size, url)
-        except (IntegrityError, DBAPIError) as exc:
+            return _process_claimed(batch_size, url, among)
+        except BatchFailed as failed:
+            if not isinstance(failed.error, _RACES) or attempt == attempts - 1:
+                raise
+            log.warning("batch rolled back (%s); retrying", type(failed.error).__name__)
+        except _RACES as exc:  # while claiming
             if attempt == attempts - 1:
                 raise
-            log.warning("batch rolled back (%s); retrying", type(exc).__name__)
-            time.sleep(0.05 * (attempt + 1))
+            log.warning("claim rolled back (%s); retrying", type(exc).__name__)
+        time.sleep(0.05 * (attempt + 1))
     return 0
 
 
@@ -126,6 +221,9 @@ class PipelineStatus:
     processed_events: int
     oldest_pending_age_s: float
     derived_events: int = 0
+    # Set aside by the quarantine (``leadpond pipeline retry-failed`` reprocesses them).
+    quarantined_events: int = 0
+    quarantined_by_workspace: dict[str, int] = field(default_factory=dict)
 
 
 def status(workspace_id: uuid.UUID | None = None, url: str | None = None) -> PipelineStatus:
@@ -147,34 +245,56 @@ def status(workspace_id: uuid.UUID | None = None, url: str | None = None) -> Pip
                 )
             ]
         pending, oldest = session.execute(
-            select(func.count(), func.min(Event.received_at)).where(
-                Event.processed_at.is_(None), *pending_scope
-            )
+            select(func.count(), func.min(Event.received_at)).where(PENDING, *pending_scope)
         ).one()
         derived = session.scalar(
             select(func.count()).select_from(Event).where(DERIVED_ONLY, *scope)
         )
         processed = processed_events(session, workspace_id)
+        set_aside = quarantine.counts(session, workspace_id)
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-    return PipelineStatus(int(pending or 0), processed, round(max(age, 0.0), 3), int(derived or 0))
+    return PipelineStatus(
+        int(pending or 0),
+        processed,
+        round(max(age, 0.0), 3),
+        int(derived or 0),
+        quarantined_events=sum(set_aside.values()),
+        quarantined_by_workspace={str(ws): n for ws, n in sorted(set_aside.items())},
+    )
 
 
 class Worker:
-    """Runs batches until stopped; sleeps briefly when there is nothing to do."""
+    """Runs batches until stopped; sleeps briefly when there is nothing to do.
 
-    def __init__(self, batch_size: int | None = None, url: str | None = None) -> None:
+    Beside the event loop it runs a :class:`~leadpond.jobs.runner.JobRunner` in a thread of its
+    own (``with_jobs``), so a long backfill never holds up the events.
+    """
+
+    def __init__(
+        self, batch_size: int | None = None, url: str | None = None, *, with_jobs: bool = True
+    ) -> None:
         self.batch_size = batch_size
         self.url = url
         self._stop = threading.Event()
+        self.jobs = JobRunner(url) if with_jobs else None
 
     def run(self) -> None:
+        jobs_thread = self.jobs.start_thread() if self.jobs is not None else None
+        try:
+            self._run_events()
+        finally:
+            if self.jobs is not None and jobs_thread is not None:
+                self.jobs.stop()
+                jobs_thread.join(timeout=30)
+
+    def _run_events(self) -> None:
         idle = get_settings().pipeline_idle_sleep_s
         log.info("pipeline worker started")
         next_refresh = 0.0
         overdue = time.monotonic() + TIME_CHECK_MAX_S
         while not self._stop.is_set():
             try:
-                done = _process_with_retry(self.batch_size, self.url)
+                done = process_batch(self.batch_size, self.url)
                 clock = time.monotonic()
                 if (done == 0 and clock >= next_refresh) or clock >= overdue:
                     next_refresh, overdue = clock + TIME_CHECK_S, clock + TIME_CHECK_MAX_S
@@ -189,6 +309,8 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.jobs is not None:
+            self.jobs.stop()
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="leadpond-worker", daemon=True)

@@ -1,18 +1,18 @@
 """The playbook API: apply (YAML body), export, validate, and the JSON Schema for editors."""
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from leadpond.db.engine import unit_of_work
+from leadpond.jobs.api import IdempotencyKey, locate
+from leadpond.jobs.schemas import JobRead
 from leadpond.kit.errors import InvalidInput
-from leadpond.kit.http import ReadSession
+from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
-from leadpond.rules.schemas import BackfillRead
+from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.workspaces.auth import ApiActor
 
 router = APIRouter(prefix="/api/v1/playbook", tags=["playbooks"])
@@ -40,7 +40,9 @@ YamlBody = Annotated[str, Depends(yaml_body)]
 class ApplyRead(BaseModel):
     version: int
     changed: bool
-    backfill: BackfillRead | None = None
+    backfill_job: JobRead | None = Field(
+        default=None, description="the queued history replay (with backfill=true)"
+    )
 
 
 class ValidRead(BaseModel):
@@ -48,17 +50,33 @@ class ValidRead(BaseModel):
     rules: int
 
 
-@router.post("", response_model=ApplyRead, openapi_extra=_YAML_BODY)
-def apply_playbook(body: YamlBody, actor: ApiActor, backfill: bool = False) -> ApplyRead:
-    """Make this playbook the workspace's rules; ``backfill=true`` then replays history with
-    them, one transaction per 2,000 people after the new version is committed (ingest and the
-    pipeline go on meanwhile), and answers when the replay is done."""
-    with unit_of_work() as session:
-        result = service.apply_playbook(session, actor.workspace_id, body, actor=actor.via)
-    report = None
+@router.post(
+    "",
+    response_model=ApplyRead,
+    openapi_extra=_YAML_BODY,
+    responses={202: {"description": "applied; the history replay is queued as a job"}},
+)
+def apply_playbook(
+    body: YamlBody,
+    actor: ApiActor,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    backfill: bool = False,
+) -> ApplyRead:
+    """Make this playbook the workspace's rules; ``backfill=true`` also queues a replay of
+    history with them (a job, committed with the new version) and answers 202 with it."""
+    result = service.apply_playbook(session, actor.workspace_id, body, actor=actor.via)
+    job = None
     if backfill:
-        report = BackfillRead.model_validate(asdict(service.replay_history(actor.workspace_id)))
-    return ApplyRead(version=result.version, changed=result.changed, backfill=report)
+        job = enqueue_replay(session, actor.workspace_id, idempotency_key)
+        response.status_code = 202
+        locate(response, job)
+    return ApplyRead(
+        version=result.version,
+        changed=result.changed,
+        backfill_job=JobRead.build(job) if job is not None else None,
+    )
 
 
 @router.post("/validate", response_model=ValidRead, openapi_extra=_YAML_BODY)

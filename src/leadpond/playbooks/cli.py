@@ -3,7 +3,7 @@
 import json
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,8 +11,11 @@ from rich.progress import Progress
 
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.jobs.models import Job
+from leadpond.jobs.schemas import JobRead
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
+from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.rules.backfill import BackfillReport
 from leadpond.workspaces.service import find_workspace
 
@@ -20,6 +23,10 @@ playbook_app = typer.Typer(help="Playbooks: the marketing logic as YAML.", no_ar
 
 FileArg = Annotated[Path, typer.Argument(help="Playbook YAML file")]
 WorkspaceOpt = Annotated[str, typer.Option(help="Workspace name or id")]
+AsJobOpt = Annotated[
+    bool,
+    typer.Option("--as-job", help="Queue the replay for the worker and print the job instead"),
+]
 
 
 def _read(path: Path) -> str:
@@ -51,6 +58,7 @@ def apply_command(
     backfill: Annotated[
         bool, typer.Option("--backfill", help="Replay history through the new rules")
     ] = False,
+    as_job: AsJobOpt = False,
 ) -> None:
     """Make the file the workspace's rules (a new version unless nothing changed)."""
     migrate.upgrade()
@@ -58,10 +66,18 @@ def apply_command(
     with unit_of_work() as session:
         found = find_workspace(session, workspace)
         result = service.apply_playbook(session, found.id, text, actor="cli")
+        job = _job_read(enqueue_replay(session, found.id)) if backfill and as_job else None
     # The new version is committed first; the history is replayed in steps after it.
-    report = _replay(found.id).__dict__ if backfill else None
+    report = _replay(found.id).__dict__ if backfill and not as_job else None
     typer.echo(
-        json.dumps({"version": result.version, "changed": result.changed, "backfill": report})
+        json.dumps(
+            {
+                "version": result.version,
+                "changed": result.changed,
+                "backfill": report,
+                "backfill_job": job,
+            }
+        )
     )
 
 
@@ -77,12 +93,21 @@ def export_command(file: FileArg, workspace: WorkspaceOpt) -> None:
 
 
 @playbook_app.command("backfill")
-def backfill_command(workspace: WorkspaceOpt) -> None:
+def backfill_command(workspace: WorkspaceOpt, as_job: AsJobOpt = False) -> None:
     """Replay the workspace's history through its current rules (one transaction per step)."""
     migrate.upgrade()
+    if as_job:
+        with unit_of_work() as session:
+            job = _job_read(enqueue_replay(session, find_workspace(session, workspace).id))
+        typer.echo(json.dumps(job))
+        return
     with read_only() as session:
         workspace_id = find_workspace(session, workspace).id
     typer.echo(json.dumps(_replay(workspace_id).__dict__))
+
+
+def _job_read(job: Job) -> dict[str, Any]:
+    return JobRead.build(job).model_dump(mode="json")
 
 
 def _replay(workspace_id: uuid.UUID) -> BackfillReport:

@@ -4,13 +4,14 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response
 
+from leadpond.jobs.api import IdempotencyKey, locate
+from leadpond.jobs.schemas import JobRead
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.playbooks.service import replay_history
+from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.profiles.service import get_person
 from leadpond.rules import reads
 from leadpond.rules.schemas import (
     AccountScoresRead,
-    BackfillRead,
     PersonaList,
     PersonaRead,
     ScoreList,
@@ -87,9 +88,16 @@ def read_account_scores(
     )
 
 
-@router.post("/rules/backfill", response_model=BackfillRead)
-def run_backfill(actor: ApiActor) -> BackfillRead:
-    """Replay the workspace's history through its current rules, one transaction per 2,000
-    people (ingest and the pipeline go on between them), then rebuild its segments; answers
-    when all are done."""
-    return BackfillRead.model_validate(asdict(replay_history(actor.workspace_id)))
+@router.post("/rules/backfill", response_model=JobRead, status_code=202)
+def run_backfill(
+    actor: ApiActor,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobRead:
+    """Queue a replay of the workspace's history through its current rules (a job: one
+    transaction per 2,000 people, then its segments are rebuilt); answers 202 at once with the
+    job, whose ``Location`` reports progress and, when done, the backfill report."""
+    job = enqueue_replay(session, actor.workspace_id, idempotency_key)
+    locate(response, job)
+    return JobRead.build(job)

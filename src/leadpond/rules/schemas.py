@@ -78,13 +78,3 @@ class AccountScoresRead(BaseModel):
     account_id: int
     people: int
     scores: dict[str, float]
-
-
-class BackfillRead(BaseModel):
-    people: int
-    events: int
-    tags: int
-    ledger_entries: int
-    stage_changes: int
-    key_events: int
-    seconds: float

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from leadpond.console import dashboard
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.pipeline_panel import pipeline_panel
 from leadpond.console.stages import score_models, stages
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
@@ -24,6 +25,7 @@ def dashboard_page(request: Request) -> RedirectResponse | None:
         return v
     _ = v._
     header(v, _("Dashboard"))
+    pipeline_panel(v)
     today = utcnow().date()
     state: dict[str, Any] = {"start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
     with ui.row().classes("items-end gap-4"):

@@ -6,14 +6,16 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
 from leadpond.console.pages.frame import header, notify_error, visit
+from leadpond.console.pages.job_progress import follow_replay
 from leadpond.console.pages.playbook_sections import MONOSPACE, PlaybookForms
 from leadpond.console.playbook_forms import PlaybookDraft, SnippetError
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.playbooks import service as playbooks
+from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.users.service import Role
 
 
@@ -122,7 +124,7 @@ def playbook_page(request: Request) -> RedirectResponse | None:
             ui.label(_("The playbook is valid.")).classes("text-positive lp-valid")
         return True
 
-    async def save(replay: bool) -> None:
+    def save(replay: bool) -> None:
         if not check():
             return
         try:
@@ -131,20 +133,17 @@ def playbook_page(request: Request) -> RedirectResponse | None:
                 result = playbooks.apply_playbook(
                     session, actor.workspace_id, editor.value or "", actor=f"session:{actor.email}"
                 )
-            replayed = None
-            if replay:
-                # Minutes on a large workspace: off the event loop, the page stays live.
-                ui.notify(_("Saved; replaying history…"), type="ongoing")
-                replayed = await run.io_bound(playbooks.replay_history, actor.workspace_id)
+                # Queued with the new version: the worker replays it (minutes at scale).
+                job = enqueue_replay(session, actor.workspace_id) if replay else None
         except LeadpondError as exc:
             notify_error(exc)
             return
         message = _("Saved as version {version}").format(version=result.version)
-        if replayed is not None:
-            message += " · " + _("{people} people replayed").format(people=replayed.people)
         ui.notify(message, type="positive")
         with problems:
             ui.label(message).classes("text-positive lp-saved").mark("saved")
+            if job is not None:
+                follow_replay(v, job.id)
 
     tabs.on_value_change(lambda: sync())
     load_forms(text)

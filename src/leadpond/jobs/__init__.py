@@ -1,0 +1,1 @@
+"""The job layer: work that outlives a request, claimed from the ``job`` table with leases."""
