@@ -54,7 +54,7 @@ def test_the_catastrophic_pattern_previews_in_under_a_second_while_healthz_answe
     people[7]["traits"]["title"] = "a" * 25
     track.batch(people)
 
-    health: list[float] = []
+    health: list[tuple[int, float]] = []
     answered, ready = threading.Event(), threading.Event()
 
     def poll_health() -> None:
@@ -63,27 +63,32 @@ def test_the_catastrophic_pattern_previews_in_under_a_second_while_healthz_answe
             ready.set()
             while not answered.is_set():
                 started = time.perf_counter()
-                assert probe.get("/healthz").status_code == 200
-                health.append(time.perf_counter() - started)
-                time.sleep(0.01)
+                status = probe.get("/healthz").status_code
+                health.append((status, time.perf_counter() - started))
+                time.sleep(0.005)
 
     poller = threading.Thread(target=poll_health)
+    answers: list[tuple[httpx.Response, float]] = []
     with httpx.Client(
         base_url=live_url, headers={"Authorization": f"Bearer {workspace.api_key}"}
     ) as client:
         client.post("/api/v1/segments:preview", json={"condition": {"trait": "title", "eq": "a"}})
         poller.start()
         ready.wait(5)
-        started = time.perf_counter()
-        response = client.post("/api/v1/segments:preview", json={"condition": CATASTROPHIC})
-        seconds = time.perf_counter() - started
+        for _ in range(5):  # a window long enough for /healthz to be asked meanwhile
+            started = time.perf_counter()
+            response = client.post("/api/v1/segments:preview", json={"condition": CATASTROPHIC})
+            answers.append((response, time.perf_counter() - started))
         answered.set()
         poller.join()
-    assert response.status_code == 200, response.text
-    assert response.json()["count"] == 1
-    assert seconds < 1, f"preview took {seconds:.2f} s"
-    assert health, "no /healthz answer while the preview ran"
-    assert max(health) < 0.1, f"/healthz took up to {max(health) * 1000:.0f} ms"
+    for response, seconds in answers:
+        assert response.status_code == 200, response.text
+        assert response.json()["count"] == 1
+        assert seconds < 1, f"preview took {seconds:.2f} s"
+    assert health, "no /healthz answer while the previews ran"
+    assert {status for status, _ in health} == {200}
+    slowest = max(seconds for _, seconds in health)
+    assert slowest < 0.1, f"/healthz took up to {slowest * 1000:.0f} ms"
 
 
 def test_the_evaluator_answers_the_catastrophic_pattern_in_linear_time() -> None:
