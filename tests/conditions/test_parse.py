@@ -65,6 +65,7 @@ def test_errors_name_the_path_and_line(text: str, path: str, line: int) -> None:
         ("CTO(?i)", "(?:"),
         (r"\pL", "escape \\p"),
         ("[[:alpha:]]", "[:alpha:]"),
+        ("[[.a.]]", "[:alpha:]"),
         ("a{300}", "at most 255"),
         ("(", "missing )"),
     ],

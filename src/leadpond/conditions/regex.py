@@ -108,7 +108,7 @@ def portability_problem(pattern: str) -> str | None:
             index += 2
             continue
         if in_brackets:
-            if body.startswith("[:", index) or body.startswith("[=", index):
+            if body.startswith(("[:", "[=", "[."), index):
                 return "character class names like [:alpha:] are not supported; list the characters"
             if char == "]":
                 in_brackets = False
