@@ -12,11 +12,21 @@ FIELDS = ("a", "b", "c.d")
 EVENT_NAMES = ("Page Viewed", "Signed Up", "Demo Requested")
 INDUSTRIES = ("banking", "energy", "银行")
 
-strings = st.sampled_from(["", "a", "ab", "b", "ba", "A", "首", "首a", "/pricing", "/pricing/x"])
+strings = st.sampled_from(
+    ["", "a", "ab", "b", "ba", "A", "首", "首a", "/pricing", "/pricing/x", "a\nb", "a1", "Éb"]
+)
 numbers = st.sampled_from([-2, 0, 1, 3, 0.5, 1.0, 2.5])
 scalars = st.one_of(strings, numbers, st.booleans())
 json_values = st.one_of(scalars, st.none(), st.just([1, "a"]), st.just({"x": 1}))
-patterns = st.sampled_from(["a", "^a", "b$", "a|b", "首", "^$", "a.*b", "^/pricing"])
+# Beside plain ones, the constructs RE2 and PostgreSQL read differently unless spelled out
+# (conditions.regex.postgres_pattern): ., \d, \w, \s, \b, flags.
+patterns = st.sampled_from(
+    [
+        *("a", "^a", "b$", "a|b", "首", "^$", "a.*b", "^/pricing"),
+        *("(?i)a", "(?i)éB", "a.b", "(?s)a.b", r"\bb", r"\Bb", r"\w$", r"^\W"),
+        *(r"\d", r"[\d\s]", r"^\S+$", "a{1,2}b", "[^]a]"),
+    ]
+)
 offsets = st.sampled_from([-3600, 60, 3600, 86400 * 2, 86400 * 6, 86400 * 8, 86400 * 40])
 
 

@@ -57,6 +57,35 @@ def test_errors_name_the_path_and_line(text: str, path: str, line: int) -> None:
     assert body["message"].startswith(f"line {line}, {path}: ")
 
 
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"(a)\1", "escape \\1"),
+        ("(?=CTO)", "(?:"),
+        ("CTO(?i)", "(?:"),
+        (r"\pL", "escape \\p"),
+        ("[[:alpha:]]", "[:alpha:]"),
+        ("[[.a.]]", "[:alpha:]"),
+        ("a{300}", "at most 255"),
+        ("(", "missing )"),
+    ],
+)
+def test_patterns_re2_or_postgresql_would_read_otherwise_are_refused_at_their_line(
+    pattern: str, reason: str
+) -> None:
+    text = f"all:\n  - tag: vip\n  - trait: title\n    matches: '{pattern}'\n"
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(text)
+    body = caught.value.to_body()
+    assert (body["path"], body["line"]) == ("all[1].matches", 4), body
+    assert reason in body["message"], body
+
+
+def test_patterns_with_flags_classes_and_nested_repeats_are_accepted() -> None:
+    for pattern in ("(?i)CIO|CTO", "^(a+)+$", r"\bCTO\b", r"^[\w.-]+@\d+", "(?:a|b){1,255}"):
+        parse_condition(f"trait: title\nmatches: '{pattern}'\n")
+
+
 def test_yaml_syntax_errors_carry_the_line() -> None:
     with pytest.raises(Exception) as caught:
         parse_condition("all:\n  - tag: [unclosed\n")

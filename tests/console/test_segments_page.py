@@ -1,6 +1,7 @@
 """The segment builder page with NiceGUI's simulated user: account segments built from atoms,
 previewed, saved, listed; conditions read back into atoms."""
 
+import threading
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ from nicegui import ElementFilter, ui
 from nicegui.testing import User
 
 from leadpond.conditions.source import load_located
+from leadpond.console.pages import segments as segments_page
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.console.test_pages import anyio_backend, log_in, user
@@ -125,3 +127,25 @@ def values(user: User) -> list[Any]:
     with user:
         found = ElementFilter(kind=ui.input, marker="atom-value", local_scope=False)
         return sorted(found, key=lambda e: e.id)
+
+
+async def test_the_preview_runs_off_the_event_loop(
+    user: User, workspace: NewWorkspace, track: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    track.identify("u1", traits={"title": "a" * 25 + "!"})  # catastrophic for a backtracking re
+    track.identify("u2", traits={"title": "aaa"})
+    threads: list[threading.Thread] = []
+    compute = segments_page._preview_rows
+
+    def recorded(*args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return compute(*args)
+
+    monkeypatch.setattr(segments_page, "_preview_rows", recorded)
+    log_in(user, workspace, "marketer")
+    await user.open("/segments/new")
+    type_yaml(user, "{trait: title, matches: '^(a+)+$'}")
+    await user.should_see("匹配 1 人")
+    loop_thread = threading.current_thread()  # this test runs on the page's event loop
+    assert threads
+    assert loop_thread not in threads

@@ -1,5 +1,7 @@
 """Merges are recorded and reversible; duplicates without a shared identifier go to review."""
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tracker
@@ -20,7 +22,8 @@ def _merge_two(track: Tracker) -> None:
     track.identify(
         traits={"phone": "13700001111", "title": "信息中心主任"},
         anonymousId="wx",
-        timestamp="2030-01-01T00:00:00Z",
+        # Later than the other calls (its title wins), within the day ahead the API accepts.
+        timestamp=(datetime.now(UTC) + timedelta(hours=12)).isoformat(),
     )
     track.identify(traits={"email": "sun@acme.cn", "phone": "13700001111"}, anonymousId="form")
 

@@ -1,17 +1,19 @@
 """The default B2B playbook, driven through the Segment API on both databases."""
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tracker
 from tests.rules.helpers import person_id, scores, stage, tags, timeline_names
 
-T0 = "2030-03-01T09:00:00Z"
+# Ten days ago at midnight: the stories span four days, and event times may not lie in the future
+# (the tracking API accepts up to one day ahead).
+T0 = (datetime.now(UTC) - timedelta(days=10)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def at(minutes: int) -> str:
-    hours, minute = divmod(minutes, 60)
-    days, hour = divmod(hours, 24)
-    return f"2030-03-{1 + days:02d}T{hour:02d}:{minute:02d}:00Z"
+    return (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
 
 def test_event_registration_and_check_in_points_and_product_preference(

@@ -6,17 +6,17 @@ Value semantics (the SQL compiler implements exactly these):
   numbers (``1`` equals ``1.0``; ``true`` is not a number), a boolean target only booleans;
 - ``gt``/``gte``/``lt``/``lte`` compare numbers with numbers and strings with strings (by code
   point); any other pairing is false;
-- ``contains``, ``starts_with`` and ``matches`` (a regular-expression search) apply to strings;
+- ``contains``, ``starts_with`` and ``matches`` (a regular-expression search, on RE2: see
+  ``conditions.regex``) apply to strings;
 - ``ne`` and ``not_in`` are the negations of ``eq`` and ``in``, so an absent field satisfies them.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
+from leadpond.conditions import regex
 from leadpond.conditions.ast import (
     AccountMatch,
     AccountPeople,
@@ -258,11 +258,6 @@ def _equal(value: Any, target: Any) -> bool:
     return isinstance(value, str) and value == target
 
 
-@lru_cache(maxsize=4096)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def value_holds(value: Any, test: Test) -> bool:
     """One operator applied to one value (``MISSING`` or None when absent)."""
     op, target = test.op, test.value
@@ -291,7 +286,7 @@ def value_holds(value: Any, test: Test) -> bool:
         return str(target) in value
     if op == "starts_with":
         return value.startswith(str(target))
-    return _regex(str(target)).search(value) is not None
+    return regex.search(str(target), value)
 
 
 def _stage_holds(stage: str | None, test: Test, order: tuple[str, ...]) -> bool:

@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from leadpond.conditions import regex
 from leadpond.conditions.ast import (
     COUNT_OPS,
     LIST_OPS,
@@ -258,9 +259,9 @@ def _test(op: str, operand: Any, path: Path, numeric: bool) -> Test:
         raise ConditionError(f"{op} takes a number or a string", path)
     if op == "matches" and not PLACEHOLDER.search(str(scalar)):
         try:
-            re.compile(str(scalar))
-        except re.error as exc:
-            raise ConditionError(f"not a valid regular expression: {exc}", path) from exc
+            regex.compile_pattern(str(scalar))
+        except regex.PatternError as exc:
+            raise ConditionError(str(exc), path) from exc
     return Test(op=op, value=scalar)
 
 

@@ -4,7 +4,8 @@
 once. The value semantics are those documented in ``evaluate``; JSON is read with ``json_type``/
 ``json_extract`` on SQLite and ``jsonb_typeof``/``jsonb_extract_path`` on PostgreSQL, string
 ordering uses the "C" collation (code points, as in Python) and ``matches`` is SQLite's
-``regexp`` (Python ``re.search``, registered by SQLAlchemy) or PostgreSQL's ``~``.
+``regexp`` (RE2, registered on every connection by ``db.engine``) or PostgreSQL's ``~`` over the
+pattern as ``regex.postgres_pattern`` spells it.
 """
 
 import uuid
@@ -30,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from leadpond.accounts.models import Account, PersonAccount
+from leadpond.conditions import regex
 from leadpond.conditions.ast import (
     AccountMatch,
     AccountPeople,
@@ -342,7 +344,7 @@ class _Compiler:
         if test.op == "starts_with":
             return func.substr(value, 1, len(target)) == target
         if test.op == "matches":
-            return value.regexp_match(target)
+            return value.regexp_match(regex.postgres_pattern(target) if self.pg else target)
         return false()
 
     def number(self, value: Any, test: Test) -> Any:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadpond.conditions.regex import sqlite_regexp
 from leadpond.config import get_settings
 
 
@@ -35,6 +36,9 @@ def _configure_sqlite(engine: Engine, synchronous: str, begin: str) -> None:
         cursor.execute(f"PRAGMA cache_size=-{settings.sqlite_cache_mb * 1024}")
         cursor.execute(f"PRAGMA mmap_size={settings.sqlite_mmap_mb * 1024 * 1024}")
         cursor.close()
+        # Replaces the ``regexp`` SQLAlchemy registers (Python's backtracking ``re``): user
+        # patterns run on RE2, in linear time, as in the Python evaluator.
+        dbapi_connection.create_function("regexp", 2, sqlite_regexp, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

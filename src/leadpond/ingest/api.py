@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from leadpond.config import get_settings
 from leadpond.db.engine import unit_of_work
 from leadpond.ingest import service
+from leadpond.ingest.spec import MAX_REQUEST_BYTES
 from leadpond.kit.clock import utcnow
-from leadpond.kit.errors import InvalidInput
+from leadpond.kit.errors import InvalidInput, PayloadTooLarge
 from leadpond.workspaces.service import KeyKind, key_cache
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
@@ -55,6 +56,21 @@ def _accept(kind: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[
     return 200, result.to_body()
 
 
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk: 413 as soon as it passes ``limit`` bytes, so an
+    oversized body is never held whole (a declared Content-Length over it is refused unread)."""
+    too_large = PayloadTooLarge(f"a request may hold at most {limit} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
 @router.post(
     "/{kind}", summary="Segment tracking call (identify, track, page, screen, group, alias, batch)"
 )
@@ -67,7 +83,7 @@ async def track_call(kind: str, request: Request) -> JSONResponse:
         )
     if kind == "import":
         kind = "batch"
-    body = await request.body()
+    body = await read_limited(request, MAX_REQUEST_BYTES)
     headers = {k.lower(): v for k, v in request.headers.items()}
     status, payload = await run_in_threadpool(_accept, kind, body, headers)
     return JSONResponse(payload, status_code=status)

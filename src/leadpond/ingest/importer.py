@@ -26,7 +26,12 @@ from leadpond.identity.normalise import normalise_email, normalise_phone
 from leadpond.ingest.import_files import cell_text, parse_cell_time, read_table, time_zone
 from leadpond.ingest.models import Event
 from leadpond.ingest.service import append_events
-from leadpond.ingest.spec import MAX_EVENT_BYTES, AcceptedMessage
+from leadpond.ingest.spec import (
+    MAX_EVENT_BYTES,
+    AcceptedMessage,
+    MessageRejected,
+    check_time_range,
+)
 from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.errors import InvalidInput
 
@@ -179,6 +184,11 @@ def read_row(number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext) -
             row.moment = parse_cell_time(raw if isinstance(raw, date) else text, ctx.zone)
             if row.moment is None:
                 problem(column, f"not a date or time: {text!r}")
+                continue
+            try:
+                check_time_range(row.moment, ctx.received_at, column.header)
+            except MessageRejected as exc:
+                problem(column, f"{exc.message}: {text!r}")
                 continue
             value, row.original_time = isoformat(row.moment) or text, text
         elif target == "email":

@@ -1,7 +1,6 @@
 """Accepting Segment-spec requests into the durable event log."""
 
 import base64
-import gzip
 import threading
 import time
 import uuid
@@ -19,12 +18,14 @@ from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.ingest.spec import (
     MAX_BATCH_EVENTS,
+    MAX_NESTING_DEPTH,
     MAX_REQUEST_BYTES,
     AcceptedMessage,
     MessageRejected,
+    nesting_depth,
     normalise,
+    read_time,
 )
-from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
 
 _event_table = cast(Table, Event.__table__)
@@ -54,26 +55,48 @@ class ParsedRequest:
     batch_sent_at: datetime | None = None
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def decode_body(body: bytes, content_encoding: str | None) -> Any:
-    """Gunzip (bounded, so a zip bomb stops at the request limit) and parse JSON."""
+    """Gunzip (bounded, so a zip bomb stops at the request limit) and parse JSON.
+
+    A body is gunzipped when ``Content-Encoding`` says gzip or when it starts with gzip's magic
+    bytes (some SDKs compress without saying so); either way it inflates to at most
+    ``MAX_REQUEST_BYTES``.
+    """
     if len(body) > MAX_REQUEST_BYTES:
         raise PayloadTooLarge(f"a request may hold at most {MAX_REQUEST_BYTES} bytes")
-    if content_encoding and content_encoding.strip().lower() in ("gzip", "x-gzip"):
-        try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            body = inflater.decompress(body, MAX_REQUEST_BYTES + 1)
-        except zlib.error as exc:
-            raise InvalidInput(f"body is not valid gzip: {exc}") from exc
-        if len(body) > MAX_REQUEST_BYTES or inflater.unconsumed_tail:
-            raise PayloadTooLarge(f"a request may hold at most {MAX_REQUEST_BYTES} bytes")
-    elif body[:2] == b"\x1f\x8b":
-        return decode_body(gzip.decompress(body[: MAX_REQUEST_BYTES + 1]), None)
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("gzip", "x-gzip") or body[:2] == GZIP_MAGIC:
+        body = gunzip_bounded(body, MAX_REQUEST_BYTES)
     if not body.strip():
         raise InvalidInput("request body is empty")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+
+
+def gunzip_bounded(body: bytes, limit: int) -> bytes:
+    """Every gzip member of ``body`` inflated, never holding more than ``limit + 1`` bytes:
+    413 past the limit, 400 when the body is not gzip or is cut short."""
+    inflated = bytearray()
+    rest = body
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            # max_length stays >= 1 here (0 would mean unbounded).
+            inflated += inflater.decompress(rest, limit + 1 - len(inflated))
+        except zlib.error as exc:
+            raise InvalidInput(f"body is not valid gzip: {exc}") from exc
+        if len(inflated) > limit or inflater.unconsumed_tail:
+            raise PayloadTooLarge(f"a request may hold at most {limit} bytes once decompressed")
+        if not inflater.eof:
+            raise InvalidInput("body is not valid gzip: the compressed data is cut short")
+        rest = inflater.unused_data
+        if not rest:
+            return bytes(inflated)
 
 
 def basic_auth_user(authorization: str | None) -> str:
@@ -101,13 +124,26 @@ def parse_request(kind: str, document: Any, authorization: str | None) -> Parsed
         raise PayloadTooLarge(f"a batch may hold at most {MAX_BATCH_EVENTS} events")
     context = document.get("context")
     integrations = document.get("integrations")
+    for name, value in (("context", context), ("integrations", integrations)):
+        if nesting_depth(value, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH:
+            raise InvalidInput(
+                f"{name} may nest at most {MAX_NESTING_DEPTH} levels deep", field=name
+            )
     return ParsedRequest(
         write_key=write_key,
         items=items,
         batch_context=context if isinstance(context, dict) else None,
         batch_integrations=integrations if isinstance(integrations, dict) else None,
-        batch_sent_at=parse_timestamp(document.get("sentAt")),
+        batch_sent_at=_batch_sent_at(document.get("sentAt")),
     )
+
+
+def _batch_sent_at(value: Any) -> datetime | None:
+    """The batch's sentAt, which every message's skew correction uses: unreadable is a 400."""
+    try:
+        return read_time(value, "sentAt")
+    except MessageRejected as exc:
+        raise InvalidInput(exc.message, field="sentAt") from exc
 
 
 def validate(

@@ -9,7 +9,8 @@ def utcnow() -> datetime:
 
 
 def parse_timestamp(value: object) -> datetime | None:
-    """An ISO-8601 string (``Z`` or offset allowed) as naive UTC; None when absent or unreadable."""
+    """An ISO-8601 string (``Z`` or offset allowed) as naive UTC; None when absent, unreadable, or
+    outside what a datetime can hold once its offset is applied (year 1 at +01:00)."""
     if not isinstance(value, str) or not value:
         return None
     text = value.strip()
@@ -20,7 +21,10 @@ def parse_timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            return None
     return parsed
 
 

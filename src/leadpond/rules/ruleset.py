@@ -11,7 +11,7 @@ from leadpond.conditions.ast import (
     FieldTest,
 )
 from leadpond.conditions.evaluate import ConditionContext, grade_of
-from leadpond.conditions.parse import PLACEHOLDER, condition_from_data
+from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
 from leadpond.playbooks.schema import StageDef
 
 MISSING_VALUE = object()
@@ -42,7 +42,10 @@ class Guard:
             if value is MISSING_VALUE or value is None or isinstance(value, dict | list):
                 return False, None
             values[name] = value
-        return True, _bound(self.template_key, tuple(sorted(values.items())))
+        try:
+            return True, _bound(self.template_key, tuple(sorted(values.items())))
+        except ConditionError:  # an event's value made the condition invalid (say, its pattern)
+            return False, None
 
     @property
     def template_key(self) -> str:

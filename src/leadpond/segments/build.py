@@ -4,24 +4,31 @@ A full build compares that answer with the stored membership and records only th
 so rebuilding an up-to-date segment writes nothing. Previews run the same statement unsaved.
 """
 
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Select, func, not_, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Condition
 from leadpond.conditions.sql import definite, groups_events, to_sql
 from leadpond.db.engine import is_postgres
+from leadpond.kit.errors import LeadpondError
 from leadpond.profiles.models import Person
 from leadpond.segments.definitions import DYNAMIC, PERSON, WorkspaceSegments
 from leadpond.segments.membership import record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
+
+# A preview answers while someone edits; a condition that needs longer is built, not previewed.
+PREVIEW_BUDGET_S = 10.0
 
 
 @dataclass
@@ -100,11 +107,56 @@ def set_based(session: Session, hash_joins: bool = True) -> Iterator[None]:
     session.execute(text("SET LOCAL jit = off"))
     if hash_joins:
         session.execute(text("SET LOCAL enable_nestloop = off"))
+    # After an error the transaction is rolled back, and these settings with it; resetting them
+    # in a failed PostgreSQL transaction would only hide the error.
+    yield
+    session.execute(text("SET LOCAL jit TO DEFAULT"))
+    session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+
+
+class PreviewOverBudget(LeadpondError):
+    status_code, code = 422, "preview_over_budget"
+
+
+@contextmanager
+def time_budget(session: Session, seconds: float) -> Iterator[None]:
+    """Stop the statements run inside once ``seconds`` have passed (PreviewOverBudget).
+
+    PostgreSQL: a transaction-local ``statement_timeout``; SQLite: a progress handler that
+    interrupts the statement, called every few thousand virtual-machine steps.
+    """
+    if is_postgres(session):
+        previous = session.scalar(text("SELECT current_setting('statement_timeout')"))
+        limit = {"value": f"{max(1, round(seconds * 1000))}ms"}
+        session.execute(text("SELECT set_config('statement_timeout', :value, true)"), limit)
+        try:
+            yield
+        except DBAPIError as exc:
+            if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+                raise _over_budget(seconds) from exc
+            raise
+        session.execute(
+            text("SELECT set_config('statement_timeout', :value, true)"), {"value": previous}
+        )
+        return
+    driver = cast(sqlite3.Connection, session.connection().connection.driver_connection)
+    deadline = time.monotonic() + seconds
+    driver.set_progress_handler(lambda: time.monotonic() > deadline, 4000)
     try:
         yield
+    except OperationalError as exc:
+        if "interrupted" in str(exc.orig) and time.monotonic() > deadline:
+            raise _over_budget(seconds) from exc
+        raise
     finally:
-        session.execute(text("SET LOCAL jit TO DEFAULT"))
-        session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+        driver.set_progress_handler(None, 0)
+
+
+def _over_budget(seconds: float) -> PreviewOverBudget:
+    return PreviewOverBudget(
+        f"the preview took longer than {seconds:g} s; narrow the condition or save the segment "
+        "and let it build"
+    )
 
 
 def _hash_joins(
@@ -172,10 +224,14 @@ def preview(
     now: datetime,
     sample: int = 20,
 ) -> tuple[int, list[int]]:
-    """How many people (or accounts) an unsaved condition selects, and the first few ids."""
+    """How many people (or accounts) an unsaved condition selects, and the first few ids;
+    PreviewOverBudget past ``PREVIEW_BUDGET_S``."""
     query = matching_ids(session, loaded, condition, level, match, now)
     column = Person.id if level == PERSON else Account.id
-    with set_based(session, _hash_joins(session, loaded, condition, level, now)):
+    with (
+        time_budget(session, PREVIEW_BUDGET_S),
+        set_based(session, _hash_joins(session, loaded, condition, level, now)),
+    ):
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         ids = list(session.scalars(query.order_by(column).limit(sample)))
     return int(count), ids

@@ -1,12 +1,14 @@
 """Segments: the list, and the builder (visual atoms + YAML), live preview, members, export."""
 
 import time
+import uuid
 from typing import Any, cast
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import background_tasks, run, ui
 
+from leadpond.conditions.ast import Condition
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.segment_atoms import AtomRows
 from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
@@ -18,7 +20,13 @@ from leadpond.segments import service as segments
 from leadpond.segments.build import preview
 from leadpond.segments.definitions import load_segments, parse_segment_condition
 from leadpond.segments.reads import member_reads
-from leadpond.segments.schemas import AccountMatch, Level, SegmentCreate, SegmentUpdate
+from leadpond.segments.schemas import (
+    AccountMatch,
+    Level,
+    MemberRead,
+    SegmentCreate,
+    SegmentUpdate,
+)
 from leadpond.users.service import Role
 
 MEMBER_PAGE = 50
@@ -182,7 +190,15 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
         read_yaml()
         run_preview()
 
+    shown = {"latest": 0}
+
     def run_preview() -> None:
+        """Preview off the event loop (other visitors and /healthz keep answering meanwhile);
+        when edits come faster than answers, only the latest answer is shown."""
+        shown["latest"] += 1
+        background_tasks.create(show_preview(shown["latest"]), name="segment-preview")
+
+    async def show_preview(serial: int) -> None:
         text = source.value or ""
         if not text.strip():
             count.text, sample.rows = "", []
@@ -191,23 +207,22 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
         try:
             started = time.perf_counter()
             condition, _text = parse_segment_condition(text)
-            with read_only() as session:
-                loaded = load_segments(session, v.actor.workspace_id)
-                total, ids = preview(
-                    session,
-                    loaded,
-                    condition,
-                    level,
-                    match if level == ACCOUNT else None,
-                    utcnow(),
-                )
-                reads = member_reads(session, v.actor.workspace_id, level, [(i, None) for i in ids])
+            answer = await run.io_bound(
+                _preview_rows,
+                v.actor.workspace_id,
+                condition,
+                level,
+                match if level == ACCOUNT else None,
+            )
         except LeadpondError as exc:
             count.text = exc.message
             return
         except ValueError as exc:
             count.text = str(exc)
             return
+        if answer is None or serial != shown["latest"]:  # None: the app is shutting down
+            return
+        total, reads = answer
         seconds = f"{time.perf_counter() - started:.2f}"
         message = (
             _("{count} accounts match ({seconds} s)")
@@ -269,6 +284,16 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
     read_yaml(redraw=True)
     run_preview()
     return None
+
+
+def _preview_rows(
+    workspace_id: uuid.UUID, condition: Condition, level: str, match: str | None
+) -> tuple[int, list[MemberRead]]:
+    """The preview's count and sample rows (run in a worker thread)."""
+    with read_only() as session:
+        loaded = load_segments(session, workspace_id)
+        total, ids = preview(session, loaded, condition, level, match, utcnow())
+        return total, member_reads(session, workspace_id, level, [(i, None) for i in ids])
 
 
 def _columns(v: Visit, level: str) -> list[dict[str, Any]]:
