@@ -12,6 +12,7 @@ from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
+from leadpond.kit.csrf import CrossOriginGuard
 from leadpond.kit.http import install_error_handlers
 from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
@@ -19,6 +20,7 @@ from leadpond.playbooks.api import router as playbook_router
 from leadpond.profiles.api import router as people_router
 from leadpond.rules.api import router as rules_router
 from leadpond.segments.api import router as segments_router
+from leadpond.workspaces.auth import SESSION_COOKIE
 
 
 def create_app(*, with_worker: bool = False, with_console: bool = False) -> FastAPI:
@@ -46,6 +48,13 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         allow_origins=["*"],
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization", "X-Retry-Count", "AnonymousId", "SentAt"],
+    )
+    # Outermost: a forged cross-origin write is refused before anything else sees it.
+    app.add_middleware(
+        CrossOriginGuard,
+        cookie=SESSION_COOKIE,
+        login_paths=("/api/v1/auth/login", "/console/login"),
+        upload_paths=("/api/v1/imports",),
     )
     install_error_handlers(app)
     app.include_router(ingest_router)

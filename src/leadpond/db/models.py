@@ -27,7 +27,7 @@ from leadpond.rules.models import (
     StageChange,
 )
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
-from leadpond.users.models import ConsoleSession, ConsoleUser, Membership
+from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Membership
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "EventDay",
     "Identifier",
     "IdentitySettings",
+    "LoginThrottle",
     "Membership",
     "MergeSuggestion",
     "Person",

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from leadpond.config import get_settings
 from leadpond.ingest import importer
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import WriteActor
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
@@ -81,7 +81,7 @@ def _flag(field: object) -> bool:
     openapi_extra=_UPLOAD_SCHEMA,
     summary="Import people from a CSV or XLSX file",
 )
-async def import_people(request: Request, actor: ApiActor) -> dict[str, Any]:
+async def import_people(request: Request, actor: WriteActor) -> dict[str, Any]:
     """Good rows become identify events (idempotently); every bad row is reported."""
     limit = get_settings().import_max_upload_bytes
     declared = request.headers.get("content-length", "")

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from leadpond.pipeline import worker
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 
@@ -19,7 +19,7 @@ class PipelineStatusRead(BaseModel):
 
 
 @router.get("/pipeline", response_model=PipelineStatusRead)
-def pipeline_status(actor: ApiActor) -> PipelineStatusRead:
+def pipeline_status(actor: ReadActor) -> PipelineStatusRead:
     """How many of the workspace's events wait, how many are done, and the oldest wait."""
     s = worker.status(actor.workspace_id)
     return PipelineStatusRead(

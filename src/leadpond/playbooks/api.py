@@ -13,7 +13,7 @@ from leadpond.kit.http import ReadSession
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
 from leadpond.rules.schemas import BackfillRead
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/playbook", tags=["playbooks"])
 
@@ -49,7 +49,7 @@ class ValidRead(BaseModel):
 
 
 @router.post("", response_model=ApplyRead, openapi_extra=_YAML_BODY)
-def apply_playbook(body: YamlBody, actor: ApiActor, backfill: bool = False) -> ApplyRead:
+def apply_playbook(body: YamlBody, actor: WriteActor, backfill: bool = False) -> ApplyRead:
     """Make this playbook the workspace's rules; ``backfill=true`` then replays history with
     them, one transaction per 2,000 people after the new version is committed (ingest and the
     pipeline go on meanwhile), and answers when the replay is done."""
@@ -62,7 +62,7 @@ def apply_playbook(body: YamlBody, actor: ApiActor, backfill: bool = False) -> A
 
 
 @router.post("/validate", response_model=ValidRead, openapi_extra=_YAML_BODY)
-def validate_playbook(body: YamlBody, actor: ApiActor) -> ValidRead:
+def validate_playbook(body: YamlBody, actor: ReadActor) -> ValidRead:
     """Check a playbook without applying it (422 with every error's line and key)."""
     valid = service.validate_playbook(body)
     rs = valid.ruleset
@@ -71,7 +71,7 @@ def validate_playbook(body: YamlBody, actor: ApiActor) -> ValidRead:
 
 
 @router.get("", response_class=PlainTextResponse)
-def export_playbook(actor: ApiActor, session: ReadSession) -> PlainTextResponse:
+def export_playbook(actor: ReadActor, session: ReadSession) -> PlainTextResponse:
     """The current playbook as YAML, exactly as applied."""
     text = service.export_playbook(session, actor.workspace_id)
     return PlainTextResponse(text, media_type="application/yaml")
