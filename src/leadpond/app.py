@@ -14,6 +14,7 @@ from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
 from leadpond.kit.csrf import CrossOriginGuard
 from leadpond.kit.http import install_error_handlers
+from leadpond.kit.schemas import ERROR_RESPONSES
 from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
 from leadpond.playbooks.api import router as playbook_router
@@ -57,15 +58,18 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         upload_paths=("/api/v1/imports",),
     )
     install_error_handlers(app)
-    app.include_router(ingest_router)
-    app.include_router(people_router)
-    app.include_router(pipeline_router)
-    app.include_router(identity_router)
-    app.include_router(import_router)
-    app.include_router(accounts_router)
-    app.include_router(rules_router)
-    app.include_router(playbook_router)
-    app.include_router(segments_router)
+    for router in (
+        ingest_router,
+        people_router,
+        pipeline_router,
+        identity_router,
+        import_router,
+        accounts_router,
+        rules_router,
+        playbook_router,
+        segments_router,
+    ):
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     install_console(app, mount_ui=with_console)
 

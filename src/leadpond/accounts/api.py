@@ -1,8 +1,6 @@
 """Accounts: search by domain or name, read one with its people, attach aliases, role keywords."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from leadpond.accounts import directory
 from leadpond.accounts.schemas import (
@@ -13,12 +11,10 @@ from leadpond.accounts.schemas import (
     RoleTableBody,
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("", response_model=AccountPage)

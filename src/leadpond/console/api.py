@@ -21,13 +21,12 @@ from leadpond.console.schemas import (
 )
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.profiles.service import get_person
 from leadpond.workspaces.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Text = Annotated[str | None, Query(max_length=200)]
 # Ids beyond 64 bits cannot name a row (SQLite would overflow): 404 is not the answer, 422 is.
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from leadpond.console.api import router as console_router
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError, RateLimited
+from leadpond.kit.schemas import ERROR_RESPONSES
 from leadpond.users import service as users
 from leadpond.users import throttle
 from leadpond.users.api import (
@@ -62,8 +63,8 @@ _mounted: list[FastAPI] = []
 
 def install_console(app: FastAPI, *, mount_ui: bool) -> None:
     """The console's REST API and form routes; with ``mount_ui`` also the NiceGUI pages."""
-    app.include_router(users_router)
-    app.include_router(console_router)
+    app.include_router(users_router, responses=ERROR_RESPONSES)
+    app.include_router(console_router, responses=ERROR_RESPONSES)
     app.include_router(forms)
     if mount_ui:
         if _mounted:

@@ -1,8 +1,8 @@
 """Identity: merge history, unmerge, duplicate review and the identity rules of a workspace."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from leadpond.identity import rebuild, suggestions, unmerge
 from leadpond.identity import settings as identity_settings
@@ -19,6 +19,7 @@ from leadpond.identity.schemas import (
     UnmergeRead,
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.workspaces.auth import Actor, ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -56,8 +57,8 @@ def list_suggestions(
     actor: ReadActor,
     session: ReadSession,
     status: Literal["pending", "accepted", "rejected"] = "pending",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> SuggestionPage:
     """Possible duplicates sharing no identifier, best first."""
     total, found = suggestions.list_suggestions(session, actor.workspace_id, status, limit, offset)

@@ -86,7 +86,7 @@ async def import_people(request: Request, actor: WriteActor) -> dict[str, Any]:
     limit = get_settings().import_max_upload_bytes
     declared = request.headers.get("content-length", "")
     # Refuse before the body is read when the client says up front that it is too large.
-    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
         raise PayloadTooLarge(f"an import file may hold at most {limit} bytes")
     async with request.form(max_files=1, max_fields=8) as form:
         upload = form.get("file")

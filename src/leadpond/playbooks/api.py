@@ -70,7 +70,16 @@ def validate_playbook(body: YamlBody, actor: ReadActor) -> ValidRead:
     return ValidRead(valid=True, rules=count)
 
 
-@router.get("", response_class=PlainTextResponse)
+@router.get(
+    "",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "The playbook as YAML (its schema: /api/v1/playbook/schema)",
+            "content": {"application/yaml": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def export_playbook(actor: ReadActor, session: ReadSession) -> PlainTextResponse:
     """The current playbook as YAML, exactly as applied."""
     text = service.export_playbook(session, actor.workspace_id)

@@ -1,11 +1,10 @@
 """People: search by identifier, read one profile, read its timeline."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from leadpond.identity.keys import normalise_identifier
 from leadpond.kit.http import ReadSession, RowId
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.profiles import service
 from leadpond.profiles.schemas import (
     PersonPage,
@@ -18,9 +17,6 @@ from leadpond.profiles.schemas import (
 from leadpond.workspaces.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("", response_model=PersonPage)

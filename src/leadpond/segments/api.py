@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.segments import service
 from leadpond.segments.build import preview
 from leadpond.segments.definitions import load_segments, parse_segment_condition
@@ -33,8 +34,6 @@ from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -170,7 +169,19 @@ def read_history(
     return SegmentHistory(total=total, items=items)
 
 
-@router.get("/{ref}/export")
+@router.get(
+    "/{ref}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The members as a file",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def export_segment(
     ref: str,
     actor: ReadActor,
