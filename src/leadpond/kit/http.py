@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -59,6 +60,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"code": "invalid_request", "message": message, "errors": _plain(errors)},
             status_code=422,
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable_value(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the schema let through (a NUL character in PostgreSQL
+        # text or JSON, a number out of its column's range): bad input, and nothing was written.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        return JSONResponse(
+            {"code": "invalid_input", "message": f"a value cannot be stored: {reason}"},
+            status_code=400,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -72,7 +72,6 @@ def validate_playbook(body: YamlBody, actor: ReadActor) -> ValidRead:
 
 @router.get(
     "",
-    response_class=PlainTextResponse,
     responses={
         200: {
             "description": "The playbook as YAML (its schema: /api/v1/playbook/schema)",

@@ -171,7 +171,6 @@ def read_history(
 
 @router.get(
     "/{ref}/export",
-    response_class=Response,
     responses={
         200: {
             "description": "The members as a file",
