@@ -13,13 +13,16 @@ from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
 from leadpond.jobs.api import router as jobs_router
+from leadpond.kit.csrf import CrossOriginGuard
 from leadpond.kit.http import install_error_handlers
+from leadpond.kit.schemas import ERROR_RESPONSES
 from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
 from leadpond.playbooks.api import router as playbook_router
 from leadpond.profiles.api import router as people_router
 from leadpond.rules.api import router as rules_router
 from leadpond.segments.api import router as segments_router
+from leadpond.workspaces.auth import SESSION_COOKIE
 
 
 def create_app(*, with_worker: bool = False, with_console: bool = False) -> FastAPI:
@@ -48,6 +51,13 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization", "X-Retry-Count", "AnonymousId", "SentAt"],
     )
+    # Outermost: a forged cross-origin write is refused before anything else sees it.
+    app.add_middleware(
+        CrossOriginGuard,
+        cookie=SESSION_COOKIE,
+        login_paths=("/api/v1/auth/login", "/console/login"),
+        upload_paths=("/api/v1/imports",),
+    )
     install_error_handlers(app)
     app.include_router(ingest_router)
     app.include_router(people_router)
@@ -59,6 +69,18 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     app.include_router(playbook_router)
     app.include_router(segments_router)
     app.include_router(jobs_router)
+    for router in (
+        ingest_router,
+        people_router,
+        pipeline_router,
+        identity_router,
+        import_router,
+        accounts_router,
+        rules_router,
+        playbook_router,
+        segments_router,
+    ):
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     install_console(app, mount_ui=with_console)
 

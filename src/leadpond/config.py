@@ -41,6 +41,23 @@ class Settings(BaseSettings):
         default=0.0, ge=0.0, description="events/s accepted per workspace; 0 disables the limit"
     )
     ingest_rate_burst: int = Field(default=50_000, ge=1)
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag on the session cookie; unset: on when the request came over "
+        "https (behind a proxy, run uvicorn with --proxy-headers), off on plain http",
+    )
+    login_attempts_per_account: int = Field(
+        default=10, ge=1, description="failed logins per email per minute before 429"
+    )
+    login_attempts_per_ip: int = Field(
+        default=30, ge=1, description="failed logins per client address per minute before 429"
+    )
+    login_password_checks: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="argon2 password checks running at once per process (each ~50 ms, 64 MiB)",
+    )
     import_max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1, description="largest file POST /api/v1/imports accepts"
     )

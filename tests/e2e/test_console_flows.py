@@ -1,11 +1,15 @@
 """The console as a marketer uses it, in Debian's headless chromium driven by Playwright."""
 
+import contextlib
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
 from tests.e2e.conftest import LiveServer
 
@@ -200,3 +204,90 @@ def test_marketer_builds_an_account_segment_and_sees_its_count(
     export = page.request.get(f"{base}/api/v1/segments/industry-accounts/export?format=csv")
     lines = [line for line in export.text().splitlines() if line.strip()]
     assert len(lines) == expected + 1
+
+
+ATTACK_PAGE = """<!doctype html><html><body>
+<form id="playbook" method="post" enctype="text/plain" action="{base}/api/v1/playbook">
+  <input name="version: 1&#10;#" value="replaced">
+</form>
+<script>
+fetch("{base}/api/v1/segments", {{
+  method: "POST", mode: "no-cors", credentials: "include",
+  headers: {{"Content-Type": "text/plain"}},
+  body: JSON.stringify({{key: "forged", name: "forged",
+                        condition: {{trait: "title", exists: true}}}})
+}}).catch(() => null).finally(() => document.getElementById("playbook").submit());
+</script></body></html>"""
+
+
+@pytest.fixture
+def other_origin(live_server: LiveServer) -> Iterator[str]:
+    """A page on another port of the same host that forges the logged-in admin's writes."""
+    page = ATTACK_PAGE.format(base=live_server.base_url).encode()
+
+    class Attacker(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError):  # chromium may drop a speculative fetch
+                self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_page_on_another_port_cannot_use_the_admins_session(
+    page: Page, live_server: LiveServer, other_origin: str
+) -> None:
+    base = live_server.base_url
+    key = {"Authorization": f"Bearer {live_server.api_key}"}
+    playbook_before = httpx.get(f"{base}/api/v1/playbook", headers=key).text
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+
+    forged = page.context.new_page()
+    answers: dict[str, Response] = {}
+    forged.on(
+        "response",
+        lambda r: (
+            answers.setdefault(r.url.removeprefix(base), r) if r.url.startswith(base) else None
+        ),
+    )
+    forged.goto(other_origin)
+    forged.wait_for_url(f"{base}/api/v1/playbook")
+    # 403, not 401: the browser did send the admin's cookie, and the guard refused its use.
+    for url in ("/api/v1/segments", "/api/v1/playbook"):
+        assert answers[url].request.method == "POST"
+        assert answers[url].status == 403
+    # The fetch's answer is opaque to the page (and its body went with it); the form's is the
+    # page now.
+    assert answers["/api/v1/playbook"].json()["code"] == "cross_origin_refused"
+    forged.close()
+    segments = httpx.get(f"{base}/api/v1/segments", headers=key).json()["items"]
+    assert "forged" not in {s["key"] for s in segments}
+    assert httpx.get(f"{base}/api/v1/playbook", headers=key).text == playbook_before
+
+    # The console itself keeps working: its own page writes, over its socket and over fetch.
+    page.locator(".lp-language").click()
+    page.get_by_role("option", name="English").click()
+    expect(page.get_by_text("Stage funnel")).to_be_visible()
+    page.locator(".lp-language").click()
+    page.get_by_role("option", name="中文").click()
+    expect(page.get_by_text("生命周期漏斗")).to_be_visible()
+    status = page.evaluate(
+        """async () => (await fetch("/api/v1/segments:preview", {
+            method: "POST", headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({condition: {trait: "title", exists: true}})})).status"""
+    )
+    assert status == 200

@@ -45,7 +45,7 @@ def test_the_first_event_names_the_channel_even_when_it_arrives_late(
     # ...an older event arriving late does (no UTM: its source, the API).
     track.track("Whitepaper Downloaded", anonymousId="v1", timestamp="2026-05-30T08:00:00Z")
     person = _person(api, anonymous_id="v1")
-    assert (person["first_channel"], person["first_seen_at"]) == ("api", "2026-05-30T08:00:00")
+    assert (person["first_channel"], person["first_seen_at"]) == ("api", "2026-05-30T08:00:00Z")
 
 
 def test_a_merge_keeps_the_channel_of_whoever_came_first_and_an_unmerge_restores_both(

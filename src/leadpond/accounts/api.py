@@ -1,8 +1,6 @@
 """Accounts: search by domain or name, read one with its people, attach aliases, role keywords."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from leadpond.accounts import directory
 from leadpond.accounts.schemas import (
@@ -13,17 +11,15 @@ from leadpond.accounts.schemas import (
     RoleTableBody,
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.workspaces.auth import ApiActor
+from leadpond.kit.schemas import Limit, Offset
+from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("", response_model=AccountPage)
 def list_accounts(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     domain: str | None = None,
     name: str | None = None,
@@ -38,21 +34,21 @@ def list_accounts(
 
 
 @router.get("/settings/roles", response_model=RoleTableBody)
-def read_role_table(actor: ApiActor, session: ReadSession) -> RoleTableBody:
+def read_role_table(actor: ReadActor, session: ReadSession) -> RoleTableBody:
     """The title keywords that infer each decision-chain role."""
     return RoleTableBody(roles=directory.get_role_table(session, actor.workspace_id))
 
 
 @router.put("/settings/roles", response_model=RoleTableBody)
 def replace_role_table(
-    body: RoleTableBody, actor: ApiActor, session: WriteSession
+    body: RoleTableBody, actor: WriteActor, session: WriteSession
 ) -> RoleTableBody:
     """Replace the title keyword table (longest keyword found in a title wins)."""
     return RoleTableBody(roles=directory.put_role_table(session, actor.workspace_id, body.roles))
 
 
 @router.get("/{account_id}", response_model=AccountDetail)
-def read_account(account_id: RowId, actor: ApiActor, session: ReadSession) -> AccountDetail:
+def read_account(account_id: RowId, actor: ReadActor, session: ReadSession) -> AccountDetail:
     """One account with its keys and its people, their roles and titles."""
     account = directory.get_account(session, actor.workspace_id, account_id)
     return AccountDetail.assemble(
@@ -64,7 +60,7 @@ def read_account(account_id: RowId, actor: ApiActor, session: ReadSession) -> Ac
 
 @router.post("/{account_id}/aliases", response_model=AccountDetail)
 def attach_alias(
-    account_id: RowId, body: AliasCreate, actor: ApiActor, session: WriteSession
+    account_id: RowId, body: AliasCreate, actor: WriteActor, session: WriteSession
 ) -> AccountDetail:
     """Attach another name (e.g. the English one) to the account; 409 if another holds it."""
     account = directory.add_alias(session, actor.workspace_id, account_id, body.alias)

@@ -1,11 +1,11 @@
 """What the accounts API reads and answers."""
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from leadpond.accounts.models import Account, AccountKey, PersonAccount
+from leadpond.kit.schemas import UtcDatetime
 
 
 class AccountRead(BaseModel):
@@ -15,8 +15,8 @@ class AccountRead(BaseModel):
     uscc: str | None
     industry: str | None
     traits: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def build(cls, account: Account) -> "AccountRead":
@@ -48,8 +48,8 @@ class AccountPersonRead(BaseModel):
     title: str | None
     is_primary: bool
     source: str
-    first_seen_at: datetime
-    last_seen_at: datetime
+    first_seen_at: UtcDatetime
+    last_seen_at: UtcDatetime
 
 
 class AccountDetail(AccountRead):

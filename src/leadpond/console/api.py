@@ -21,13 +21,12 @@ from leadpond.console.schemas import (
 )
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.profiles.service import get_person
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Text = Annotated[str | None, Query(max_length=200)]
 # Ids beyond 64 bits cannot name a row (SQLite would overflow): 404 is not the answer, 422 is.
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -35,7 +34,7 @@ RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 @router.get("/search/people", response_model=PersonRowPage)
 def search_people(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     q: Annotated[
         str | None, Query(max_length=200, description="name, email, phone or company")
@@ -76,7 +75,7 @@ def search_people(
 
 @router.get("/people/{person_id}/identifiers", response_model=IdentifierSourcePage)
 def person_identifiers(
-    person_id: RowId, actor: ApiActor, session: ReadSession
+    person_id: RowId, actor: ReadActor, session: ReadSession
 ) -> IdentifierSourcePage:
     """The person's identifiers, each with the channel that first brought it."""
     person = get_person(session, actor.workspace_id, person_id)
@@ -87,7 +86,7 @@ def person_identifiers(
 
 
 @router.get("/people/{person_id}/accounts", response_model=PersonAccountPage)
-def person_accounts(person_id: RowId, actor: ApiActor, session: ReadSession) -> PersonAccountPage:
+def person_accounts(person_id: RowId, actor: ReadActor, session: ReadSession) -> PersonAccountPage:
     """The accounts the person works at, with decision-chain role and title."""
     person = get_person(session, actor.workspace_id, person_id)
     found = person_view.accounts_of(session, actor.workspace_id, person.id)
@@ -98,7 +97,7 @@ def person_accounts(person_id: RowId, actor: ApiActor, session: ReadSession) -> 
 
 @router.get("/search/accounts", response_model=AccountRowPage)
 def search_accounts(
-    actor: ApiActor, session: ReadSession, name: Text = None, limit: Limit = 50, offset: Offset = 0
+    actor: ReadActor, session: ReadSession, name: Text = None, limit: Limit = 50, offset: Offset = 0
 ) -> AccountRowPage:
     """Accounts with their people count, all or by company name as typed."""
     total, rows = accounts_view.list_accounts(
@@ -109,7 +108,7 @@ def search_accounts(
 
 @router.get("/accounts/{account_id}/overview", response_model=AccountOverviewRead)
 def account_overview(
-    account_id: RowId, actor: ApiActor, session: ReadSession
+    account_id: RowId, actor: ReadActor, session: ReadSession
 ) -> AccountOverviewRead:
     """The account's people by decision-chain role, committee coverage and weekly engagement."""
     found = accounts_view.overview(session, actor.workspace_id, account_id, utcnow().date())
@@ -130,7 +129,7 @@ def account_overview(
 
 @router.get("/dashboard", response_model=DashboardRead)
 def read_dashboard(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     start: date | None = None,
     end: date | None = None,

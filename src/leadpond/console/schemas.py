@@ -1,8 +1,10 @@
 """What the console's REST API answers (the same read models the console pages show)."""
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
+
+from leadpond.kit.schemas import UtcDatetime
 
 
 class PersonRowRead(BaseModel):
@@ -18,8 +20,8 @@ class PersonRowRead(BaseModel):
     tags: list[str]
     scores: dict[str, float]
     event_count: int
-    first_seen_at: datetime | None
-    last_seen_at: datetime | None
+    first_seen_at: UtcDatetime | None
+    last_seen_at: UtcDatetime | None
 
 
 class PersonRowPage(BaseModel):
@@ -33,7 +35,7 @@ class AccountRowRead(BaseModel):
     domain: str | None
     industry: str | None
     people: int
-    last_seen_at: datetime | None
+    last_seen_at: UtcDatetime | None
 
 
 class AccountRowPage(BaseModel):
@@ -91,7 +93,7 @@ class PersonAccountPage(BaseModel):
 class IdentifierSourceRead(BaseModel):
     type: str
     value: str
-    first_seen_at: datetime
+    first_seen_at: UtcDatetime
     source: str | None
     source_event_id: int | None
 

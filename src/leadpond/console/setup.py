@@ -2,16 +2,22 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse
 
 from leadpond.console.api import router as console_router
 from leadpond.db.engine import unit_of_work
-from leadpond.kit.errors import LeadpondError
+from leadpond.kit.errors import LeadpondError, RateLimited
+from leadpond.kit.schemas import ERROR_RESPONSES
 from leadpond.users import service as users
-from leadpond.users.api import SessionCookie, set_session_cookie
+from leadpond.users import throttle
+from leadpond.users.api import (
+    SessionCookie,
+    clear_session_cookie,
+    client_address,
+    set_session_cookie,
+)
 from leadpond.users.api import router as users_router
-from leadpond.workspaces.auth import SESSION_COOKIE
 
 MOUNT_PATH = "/console"
 
@@ -22,29 +28,33 @@ forms = APIRouter(prefix=MOUNT_PATH, include_in_schema=False)
 
 @forms.post("/login")
 def login_form(
+    request: Request,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> RedirectResponse:
-    """Log in from the console's form; back to the form with ``?error=1`` when it fails."""
+    """Log in from the console's form; back to the form with ``?error=1`` when it fails
+    (``?error=throttled`` after too many attempts)."""
     try:
+        user_id = throttle.log_in(email, password, client_address(request))
         with unit_of_work() as session:
-            user = users.authenticate(session, email, password)
-            token, _ = users.open_session(session, user)
+            token, _ = users.open_session(session, users.get_user(session, user_id))
+    except RateLimited:
+        return RedirectResponse(f"{MOUNT_PATH}/login?error=throttled", status_code=303)
     except LeadpondError:
         return RedirectResponse(f"{MOUNT_PATH}/login?error=1", status_code=303)
     response = RedirectResponse(f"{MOUNT_PATH}/", status_code=303)
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
 @forms.post("/logout")
-def logout_form(token: SessionCookie = None) -> RedirectResponse:
+def logout_form(request: Request, token: SessionCookie = None) -> RedirectResponse:
     """Log out from the console and go back to the login form."""
     if token:
         with unit_of_work() as session:
             users.close_session(session, token)
     response = RedirectResponse(f"{MOUNT_PATH}/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(request, response)
     return response
 
 
@@ -53,8 +63,8 @@ _mounted: list[FastAPI] = []
 
 def install_console(app: FastAPI, *, mount_ui: bool) -> None:
     """The console's REST API and form routes; with ``mount_ui`` also the NiceGUI pages."""
-    app.include_router(users_router)
-    app.include_router(console_router)
+    app.include_router(users_router, responses=ERROR_RESPONSES)
+    app.include_router(console_router, responses=ERROR_RESPONSES)
     app.include_router(forms)
     if mount_ui:
         if _mounted:

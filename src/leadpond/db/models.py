@@ -28,7 +28,7 @@ from leadpond.rules.models import (
     StageChange,
 )
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
-from leadpond.users.models import ConsoleSession, ConsoleUser, Membership
+from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Membership
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "Identifier",
     "IdentitySettings",
     "Job",
+    "LoginThrottle",
     "Membership",
     "MergeSuggestion",
     "Person",

@@ -1,8 +1,8 @@
 """Identity: merge history, unmerge, duplicate review and the identity rules of a workspace."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from leadpond.identity import rebuild, suggestions, unmerge
 from leadpond.identity import settings as identity_settings
@@ -19,7 +19,8 @@ from leadpond.identity.schemas import (
     UnmergeRead,
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.workspaces.auth import Actor, ApiActor
+from leadpond.kit.schemas import Limit, Offset
+from leadpond.workspaces.auth import Actor, ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -30,7 +31,7 @@ def _actor_name(actor: Actor) -> str:
 
 @router.post("/people/{person_id}/unmerge", response_model=UnmergeRead)
 def unmerge_person(
-    person_id: RowId, body: UnmergeBody, actor: ApiActor, session: WriteSession
+    person_id: RowId, body: UnmergeBody, actor: WriteActor, session: WriteSession
 ) -> UnmergeRead:
     """Split off what an identifier brought in; both profiles are recomputed and kept apart."""
     result = unmerge.unmerge(
@@ -45,7 +46,7 @@ def unmerge_person(
 
 
 @router.get("/people/{person_id}/merges", response_model=MergePage)
-def person_merges(person_id: RowId, actor: ApiActor, session: ReadSession) -> MergePage:
+def person_merges(person_id: RowId, actor: ReadActor, session: ReadSession) -> MergePage:
     """Every merge that shaped this person: identifier, event, who and when; undone ones too."""
     merges = unmerge.merge_history(session, actor.workspace_id, person_id)
     return MergePage(total=len(merges), items=[MergeRead.build(m) for m in merges])
@@ -53,11 +54,11 @@ def person_merges(person_id: RowId, actor: ApiActor, session: ReadSession) -> Me
 
 @router.get("/identity/suggestions", response_model=SuggestionPage)
 def list_suggestions(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     status: Literal["pending", "accepted", "rejected"] = "pending",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> SuggestionPage:
     """Possible duplicates sharing no identifier, best first."""
     total, found = suggestions.list_suggestions(session, actor.workspace_id, status, limit, offset)
@@ -66,7 +67,7 @@ def list_suggestions(
 
 @router.post("/identity/suggestions/{suggestion_id}/accept", response_model=SuggestionDecision)
 def accept_suggestion(
-    suggestion_id: RowId, actor: ApiActor, session: WriteSession
+    suggestion_id: RowId, actor: WriteActor, session: WriteSession
 ) -> SuggestionDecision:
     """Merge the two people (recorded as a merge that can be undone)."""
     survivor = suggestions.accept(session, actor.workspace_id, suggestion_id, _actor_name(actor))
@@ -76,7 +77,7 @@ def accept_suggestion(
 
 @router.post("/identity/suggestions/{suggestion_id}/reject", response_model=SuggestionDecision)
 def reject_suggestion(
-    suggestion_id: RowId, actor: ApiActor, session: WriteSession
+    suggestion_id: RowId, actor: WriteActor, session: WriteSession
 ) -> SuggestionDecision:
     """Keep the two people apart for good."""
     suggestions.reject(session, actor.workspace_id, suggestion_id, _actor_name(actor))
@@ -85,20 +86,20 @@ def reject_suggestion(
 
 
 @router.post("/identity/rebuild", response_model=RebuildRead)
-def rebuild_graph(actor: ApiActor, session: WriteSession) -> RebuildRead:
+def rebuild_graph(actor: WriteActor, session: WriteSession) -> RebuildRead:
     """Replay the workspace's history through the current rules and apply what changed."""
     return RebuildRead(**rebuild.rebuild(session, actor.workspace_id).__dict__)
 
 
 @router.get("/identity/settings", response_model=IdentitySettingsRead)
-def read_settings(actor: ApiActor, session: ReadSession) -> IdentitySettingsRead:
+def read_settings(actor: ReadActor, session: ReadSession) -> IdentitySettingsRead:
     """The effective identity rules: every type's priority, limit, weakness and blocked values."""
     return identity_settings.effective(session, actor.workspace_id)
 
 
 @router.put("/identity/settings", response_model=IdentitySettingsRead)
 def write_settings(
-    body: IdentitySettingsBody, actor: ApiActor, session: WriteSession
+    body: IdentitySettingsBody, actor: WriteActor, session: WriteSession
 ) -> IdentitySettingsRead:
     """Replace the workspace's overrides; new events follow them (rebuild to apply to history)."""
     identity_settings.save(session, actor.workspace_id, body)

@@ -1,10 +1,9 @@
 """What the identity API reads and answers."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 from leadpond.identity.models import MergeSuggestion, PersonMerge
+from leadpond.kit.schemas import UtcDatetime
 
 
 class IdentifierRef(BaseModel):
@@ -31,8 +30,8 @@ class MergeRead(BaseModel):
     event_id: int | None
     reason: str
     actor: str
-    created_at: datetime
-    undone_at: datetime | None
+    created_at: UtcDatetime
+    undone_at: UtcDatetime | None
     undone_by: str | None
 
     @classmethod
@@ -68,8 +67,8 @@ class SuggestionRead(BaseModel):
     score: float
     reasons: list[str]
     status: str
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: UtcDatetime
+    decided_at: UtcDatetime | None
     decided_by: str | None
 
     @classmethod

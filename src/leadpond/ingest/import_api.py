@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from leadpond.config import get_settings
 from leadpond.ingest import importer
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import WriteActor
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
@@ -81,12 +81,12 @@ def _flag(field: object) -> bool:
     openapi_extra=_UPLOAD_SCHEMA,
     summary="Import people from a CSV or XLSX file",
 )
-async def import_people(request: Request, actor: ApiActor) -> dict[str, Any]:
+async def import_people(request: Request, actor: WriteActor) -> dict[str, Any]:
     """Good rows become identify events (idempotently); every bad row is reported."""
     limit = get_settings().import_max_upload_bytes
     declared = request.headers.get("content-length", "")
     # Refuse before the body is read when the client says up front that it is too large.
-    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
         raise PayloadTooLarge(f"an import file may hold at most {limit} bytes")
     async with request.form(max_files=1, max_fields=8) as form:
         upload = form.get("file")

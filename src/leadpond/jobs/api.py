@@ -10,7 +10,8 @@ from leadpond.jobs.models import Job, JobState
 from leadpond.jobs.schemas import JobPage, JobRead, JobStart
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.workspaces.auth import ApiActor
+from leadpond.kit.schemas import Limit, Offset
+from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -29,12 +30,12 @@ def locate(response: Response, job: Job) -> None:
 
 @router.get("", response_model=JobPage)
 def list_jobs(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     state: JobState | None = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> JobPage:
     """The workspace's jobs, newest first."""
     total, found = service.list_jobs(
@@ -47,7 +48,7 @@ def list_jobs(
     "", response_model=JobRead, status_code=202, responses={400: {"description": "unknown kind"}}
 )
 def start_job(
-    body: JobStart, actor: ApiActor, session: WriteSession, response: Response
+    body: JobStart, actor: WriteActor, session: WriteSession, response: Response
 ) -> JobRead:
     """Start a whole-workspace job by kind (``identity.rebuild``, ``rules.backfill``)."""
     found = kind_of(body.kind)
@@ -60,18 +61,18 @@ def start_job(
 
 
 @router.get("/{job_id}", response_model=JobRead, responses=_ERRORS)
-def read_job(job_id: RowId, actor: ApiActor, session: ReadSession) -> JobRead:
+def read_job(job_id: RowId, actor: ReadActor, session: ReadSession) -> JobRead:
     """One job: state, attempts, progress, result or the last error."""
     return JobRead.build(service.get_job(session, actor.workspace_id, job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobRead, responses=_ERRORS)
-def retry_job(job_id: RowId, actor: ApiActor, session: WriteSession) -> JobRead:
+def retry_job(job_id: RowId, actor: WriteActor, session: WriteSession) -> JobRead:
     """Queue a failed or cancelled job again, with fresh attempts."""
     return JobRead.build(service.retry(session, actor.workspace_id, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobRead, responses=_ERRORS)
-def cancel_job(job_id: RowId, actor: ApiActor, session: WriteSession) -> JobRead:
+def cancel_job(job_id: RowId, actor: WriteActor, session: WriteSession) -> JobRead:
     """Cancel a queued job; a running one stops at its next progress report."""
     return JobRead.build(service.cancel(session, actor.workspace_id, job_id))

@@ -1,16 +1,11 @@
 """What the jobs API answers: a job with its state, attempts, progress, result and error."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from leadpond.jobs.models import Job
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Stored as naive UTC; answered with an explicit offset.
-    return None if value is None else value.replace(tzinfo=UTC)
+from leadpond.kit.schemas import UtcDatetime
 
 
 class JobProgress(BaseModel):
@@ -26,13 +21,13 @@ class JobRead(BaseModel):
     state: str = Field(description="queued, running, succeeded, failed (dead letter), cancelled")
     attempts: int
     max_attempts: int
-    run_at: datetime = Field(description="when the next attempt may start")
+    run_at: UtcDatetime = Field(description="when the next attempt may start")
     progress: JobProgress
     result: dict[str, Any] | None
     last_error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
     @classmethod
     def build(cls, job: Job) -> "JobRead":
@@ -43,15 +38,15 @@ class JobRead(BaseModel):
             state=job.state,
             attempts=job.attempts,
             max_attempts=job.max_attempts,
-            run_at=_aware(job.run_at) or job.run_at,
+            run_at=job.run_at,
             progress=JobProgress(
                 done=job.progress_done, total=job.progress_total, message=job.progress_message
             ),
             result=job.result,
             last_error=job.last_error,
-            created_at=_aware(job.created_at) or job.created_at,
-            started_at=_aware(job.started_at),
-            finished_at=_aware(job.finished_at),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
         )
 
 

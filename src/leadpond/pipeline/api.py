@@ -1,14 +1,12 @@
 """Pipeline health for the caller's workspace, and its quarantined events."""
 
-from datetime import UTC, datetime
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.schemas import Limit, Offset, UtcDatetime
 from leadpond.pipeline import quarantine, worker
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 
@@ -29,9 +27,9 @@ class QuarantinedRead(BaseModel):
     id: int
     type: str
     event: str | None
-    timestamp: datetime
-    received_at: datetime
-    failed_at: datetime | None
+    timestamp: UtcDatetime
+    received_at: UtcDatetime
+    failed_at: UtcDatetime | None
     failed_stage: str | None = Field(description="the pipeline stage that raised")
     failed_error: str | None
 
@@ -45,12 +43,8 @@ class RetriedRead(BaseModel):
     queued_again: int
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC)
-
-
 @router.get("/pipeline", response_model=PipelineStatusRead)
-def pipeline_status(actor: ApiActor) -> PipelineStatusRead:
+def pipeline_status(actor: ReadActor) -> PipelineStatusRead:
     """How many of the workspace's events wait, how many are done, and the oldest wait."""
     s = worker.status(actor.workspace_id)
     return PipelineStatusRead(
@@ -64,10 +58,10 @@ def pipeline_status(actor: ApiActor) -> PipelineStatusRead:
 
 @router.get("/pipeline/quarantine", response_model=QuarantinePage)
 def list_quarantined(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> QuarantinePage:
     """The workspace's quarantined events with the stage that failed and its error."""
     total = quarantine.counts(session, actor.workspace_id).get(actor.workspace_id, 0)
@@ -79,9 +73,9 @@ def list_quarantined(
                 id=q.id,
                 type=q.type,
                 event=q.event,
-                timestamp=_aware(q.timestamp),
-                received_at=_aware(q.received_at),
-                failed_at=_aware(q.failed_at) if q.failed_at else None,
+                timestamp=q.timestamp,
+                received_at=q.received_at,
+                failed_at=q.failed_at,
                 failed_stage=q.failed_stage,
                 failed_error=q.failed_error,
             )
@@ -91,6 +85,6 @@ def list_quarantined(
 
 
 @router.post("/pipeline/quarantine/retry", response_model=RetriedRead)
-def retry_quarantined(actor: ApiActor, session: WriteSession) -> RetriedRead:
+def retry_quarantined(actor: WriteActor, session: WriteSession) -> RetriedRead:
     """Put the workspace's quarantined events back in the queue."""
     return RetriedRead(queued_again=quarantine.retry_failed(session, actor.workspace_id))

@@ -13,7 +13,7 @@ from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.playbooks import service
 from leadpond.playbooks.schema import json_schema
 from leadpond.playbooks.tasks import enqueue_replay
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/playbook", tags=["playbooks"])
 
@@ -58,7 +58,7 @@ class ValidRead(BaseModel):
 )
 def apply_playbook(
     body: YamlBody,
-    actor: ApiActor,
+    actor: WriteActor,
     session: WriteSession,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -80,7 +80,7 @@ def apply_playbook(
 
 
 @router.post("/validate", response_model=ValidRead, openapi_extra=_YAML_BODY)
-def validate_playbook(body: YamlBody, actor: ApiActor) -> ValidRead:
+def validate_playbook(body: YamlBody, actor: ReadActor) -> ValidRead:
     """Check a playbook without applying it (422 with every error's line and key)."""
     valid = service.validate_playbook(body)
     rs = valid.ruleset
@@ -88,8 +88,16 @@ def validate_playbook(body: YamlBody, actor: ApiActor) -> ValidRead:
     return ValidRead(valid=True, rules=count)
 
 
-@router.get("", response_class=PlainTextResponse)
-def export_playbook(actor: ApiActor, session: ReadSession) -> PlainTextResponse:
+@router.get(
+    "",
+    responses={
+        200: {
+            "description": "The playbook as YAML (its schema: /api/v1/playbook/schema)",
+            "content": {"application/yaml": {"schema": {"type": "object"}}},
+        }
+    },
+)
+def export_playbook(actor: ReadActor, session: ReadSession) -> PlainTextResponse:
     """The current playbook as YAML, exactly as applied."""
     text = service.export_playbook(session, actor.workspace_id)
     return PlainTextResponse(text, media_type="application/yaml")

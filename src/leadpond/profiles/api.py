@@ -1,11 +1,10 @@
 """People: search by identifier, read one profile, read its timeline."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from leadpond.identity.keys import normalise_identifier
 from leadpond.kit.http import ReadSession, RowId
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.profiles import service
 from leadpond.profiles.schemas import (
     PersonPage,
@@ -15,17 +14,14 @@ from leadpond.profiles.schemas import (
     TraitHistoryPage,
     TraitValue,
 )
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("", response_model=PersonPage)
 def list_people(
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     user_id: str | None = None,
     anonymous_id: str | None = None,
@@ -59,7 +55,7 @@ def list_people(
 
 
 @router.get("/{person_id}", response_model=PersonRead)
-def read_person(person_id: RowId, actor: ApiActor, session: ReadSession) -> PersonRead:
+def read_person(person_id: RowId, actor: ReadActor, session: ReadSession) -> PersonRead:
     """One profile; a merged-away id answers with the surviving person."""
     person = service.get_person(session, actor.workspace_id, person_id)
     return PersonRead.build(person, service.identifiers_of(session, [person.id])[person.id])
@@ -67,7 +63,7 @@ def read_person(person_id: RowId, actor: ApiActor, session: ReadSession) -> Pers
 
 @router.get("/{person_id}/timeline", response_model=TimelinePage)
 def read_timeline(
-    person_id: RowId, actor: ApiActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
+    person_id: RowId, actor: ReadActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
 ) -> TimelinePage:
     """The person's events across every channel, newest first."""
     person = service.get_person(session, actor.workspace_id, person_id)
@@ -79,7 +75,7 @@ def read_timeline(
 
 @router.get("/{person_id}/traits/history", response_model=TraitHistoryPage)
 def read_trait_history(
-    person_id: RowId, actor: ApiActor, session: ReadSession, trait: str | None = None
+    person_id: RowId, actor: ReadActor, session: ReadSession, trait: str | None = None
 ) -> TraitHistoryPage:
     """Every value each trait was given (kept and overruled), newest first, with its source."""
     person = service.get_person(session, actor.workspace_id, person_id)

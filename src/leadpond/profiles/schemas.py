@@ -1,32 +1,32 @@
 """What the people API answers."""
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from leadpond.identity.models import Identifier
 from leadpond.ingest.models import Event
+from leadpond.kit.schemas import UtcDatetime
 from leadpond.profiles.models import Person
 
 
 class IdentifierRead(BaseModel):
     type: str
     value: str
-    first_seen_at: datetime
+    first_seen_at: UtcDatetime
 
 
 class PersonRead(BaseModel):
     id: int
     traits: dict[str, Any]
     identifiers: list[IdentifierRead]
-    first_seen_at: datetime | None
+    first_seen_at: UtcDatetime | None
     # The channel of the person's first event: its UTM source, else its source (api, import…).
     first_channel: str | None = None
-    last_seen_at: datetime | None
+    last_seen_at: UtcDatetime | None
     event_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def build(cls, person: Person, identifiers: list[Identifier]) -> "PersonRead":
@@ -55,8 +55,8 @@ class TimelineEntry(BaseModel):
     id: int
     type: str
     event: str | None
-    timestamp: datetime
-    received_at: datetime
+    timestamp: UtcDatetime
+    received_at: UtcDatetime
     source: str
     message_id: str
     properties: dict[str, Any]
@@ -88,7 +88,7 @@ class TimelinePage(BaseModel):
 class TraitValue(BaseModel):
     trait: str
     value: Any
-    at: datetime
+    at: UtcDatetime
     event_id: int
     source: str
 

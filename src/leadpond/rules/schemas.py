@@ -1,8 +1,8 @@
 """What the rules API answers with."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
+
+from leadpond.kit.schemas import UtcDatetime
 
 
 class TagRead(BaseModel):
@@ -12,7 +12,7 @@ class TagRead(BaseModel):
     rule_id: str | None
     event_id: int | None
     actor: str
-    added_at: datetime
+    added_at: UtcDatetime
 
 
 class TagList(BaseModel):
@@ -30,14 +30,14 @@ class LedgerEntry(BaseModel):
     points: float
     worth_now: float = Field(description="The points after decay (equal to points without it)")
     reason: str
-    at: datetime
+    at: UtcDatetime
 
 
 class ScoreRead(BaseModel):
     model: str
     points: float = Field(description="The value now: the sum of worth_now over the ledger")
     grade: str | None
-    as_of: datetime | None
+    as_of: UtcDatetime | None
     ledger: list[LedgerEntry]
 
 
@@ -52,7 +52,7 @@ class StageChangeRead(BaseModel):
     rule_id: str | None
     event_id: int | None
     reason: str
-    at: datetime
+    at: UtcDatetime
 
 
 class StageRead(BaseModel):
@@ -60,7 +60,7 @@ class StageRead(BaseModel):
     stage: str | None
     name: str | None
     phase: str | None
-    entered_at: datetime | None
+    entered_at: UtcDatetime | None
     history: list[StageChangeRead]
 
 

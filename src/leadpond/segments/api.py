@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.schemas import Limit, Offset
 from leadpond.segments import service
 from leadpond.segments.build import preview
 from leadpond.segments.definitions import load_segments, parse_segment_condition
@@ -29,30 +30,30 @@ from leadpond.segments.schemas import (
     StaticChangeResult,
 )
 from leadpond.segments.static import people_in_file
-from leadpond.workspaces.auth import ApiActor
+from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("", status_code=201, response_model=SegmentRead)
-def create_segment(body: SegmentCreate, actor: ApiActor, session: WriteSession) -> SegmentRead:
+def create_segment(body: SegmentCreate, actor: WriteActor, session: WriteSession) -> SegmentRead:
     """Define a segment (dynamic: a condition; static: a list) and build it."""
     return SegmentRead.build(service.create_segment(session, actor.workspace_id, body))
 
 
 @router.get("", response_model=SegmentList)
-def list_segments(actor: ApiActor, session: ReadSession) -> SegmentList:
+def list_segments(actor: ReadActor, session: ReadSession) -> SegmentList:
     """Every segment with its count and last build."""
     found = service.list_segments(session, actor.workspace_id)
     return SegmentList(total=len(found), items=[SegmentRead.build(s) for s in found])
 
 
 @router.post(":preview", response_model=PreviewResponse)
-def preview_segment(body: PreviewRequest, actor: ApiActor, session: ReadSession) -> PreviewResponse:
+def preview_segment(
+    body: PreviewRequest, actor: ReadActor, session: ReadSession
+) -> PreviewResponse:
     """Count and 20 sample members of an unsaved condition."""
     started = time.perf_counter()
     condition, _ = parse_segment_condition(body.condition)
@@ -65,14 +66,14 @@ def preview_segment(body: PreviewRequest, actor: ApiActor, session: ReadSession)
 
 
 @router.get("/{ref}", response_model=SegmentRead)
-def read_segment(ref: str, actor: ApiActor, session: ReadSession) -> SegmentRead:
+def read_segment(ref: str, actor: ReadActor, session: ReadSession) -> SegmentRead:
     """One segment (by id or key) with its count and last build."""
     return SegmentRead.build(service.get_segment(session, actor.workspace_id, ref))
 
 
 @router.patch("/{ref}", response_model=SegmentRead)
 def update_segment(
-    ref: str, body: SegmentUpdate, actor: ApiActor, session: WriteSession
+    ref: str, body: SegmentUpdate, actor: WriteActor, session: WriteSession
 ) -> SegmentRead:
     """Rename a segment or change its condition (it is rebuilt)."""
     segment = service.get_segment(session, actor.workspace_id, ref)
@@ -80,7 +81,7 @@ def update_segment(
 
 
 @router.delete("/{ref}", status_code=204)
-def delete_segment(ref: str, actor: ApiActor, session: WriteSession) -> Response:
+def delete_segment(ref: str, actor: WriteActor, session: WriteSession) -> Response:
     """Remove a segment with its members and history."""
     segment = service.get_segment(session, actor.workspace_id, ref)
     service.delete_segment(session, actor.workspace_id, segment)
@@ -88,7 +89,7 @@ def delete_segment(ref: str, actor: ApiActor, session: WriteSession) -> Response
 
 
 @router.post("/{ref}:rebuild", response_model=BuildRead)
-def rebuild_segment(ref: str, actor: ApiActor, session: WriteSession) -> BuildRead:
+def rebuild_segment(ref: str, actor: WriteActor, session: WriteSession) -> BuildRead:
     """Recompute a dynamic segment from scratch (the live path keeps it current anyway)."""
     segment = service.get_segment(session, actor.workspace_id, ref)
     report = service.build_segment(session, actor.workspace_id, segment)
@@ -97,7 +98,7 @@ def rebuild_segment(ref: str, actor: ApiActor, session: WriteSession) -> BuildRe
 
 @router.get("/{ref}/members", response_model=MemberPage)
 def list_members(
-    ref: str, actor: ApiActor, session: ReadSession, limit: Limit = 50, offset: Offset = 0
+    ref: str, actor: ReadActor, session: ReadSession, limit: Limit = 50, offset: Offset = 0
 ) -> MemberPage:
     """Members, oldest id first, with name, email, company, title and suppression."""
     segment = service.get_segment(session, actor.workspace_id, ref)
@@ -109,7 +110,7 @@ def list_members(
 
 @router.post("/{ref}/members", response_model=StaticChangeResult)
 def change_members(
-    ref: str, body: StaticChange, actor: ApiActor, session: WriteSession
+    ref: str, body: StaticChange, actor: WriteActor, session: WriteSession
 ) -> StaticChangeResult:
     """Add or remove people of a static segment."""
     segment = service.get_segment(session, actor.workspace_id, ref)
@@ -135,7 +136,7 @@ def change_members(
 async def upload_members(
     ref: str,
     request: Request,
-    actor: ApiActor,
+    actor: WriteActor,
     session: WriteSession,
     filename: str = "members.csv",
 ) -> StaticChangeResult:
@@ -151,7 +152,7 @@ async def upload_members(
 
 @router.get("/{ref}/history", response_model=SegmentHistory)
 def read_history(
-    ref: str, actor: ApiActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
+    ref: str, actor: ReadActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
 ) -> SegmentHistory:
     """Entries and exits with their reasons, newest first."""
     segment = service.get_segment(session, actor.workspace_id, ref)
@@ -168,10 +169,21 @@ def read_history(
     return SegmentHistory(total=total, items=items)
 
 
-@router.get("/{ref}/export")
+@router.get(
+    "/{ref}/export",
+    responses={
+        200: {
+            "description": "The members as a file",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def export_segment(
     ref: str,
-    actor: ApiActor,
+    actor: ReadActor,
     session: ReadSession,
     format: Literal["csv", "xlsx"] = "csv",
     columns: Annotated[

@@ -1,10 +1,10 @@
 """What the segments API reads and answers."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from leadpond.kit.schemas import UtcDatetime
 from leadpond.segments.models import Segment
 
 Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -45,10 +45,10 @@ class SegmentRead(BaseModel):
     condition: str | None
     origin: str
     count: int
-    last_built_at: datetime | None
+    last_built_at: UtcDatetime | None
     last_build_seconds: float | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def build(cls, segment: Segment) -> "SegmentRead":
@@ -84,7 +84,7 @@ class MemberRead(BaseModel):
     """A person (or an account) in a segment, with the columns a list shows."""
 
     id: int
-    since: datetime | None = None
+    since: UtcDatetime | None = None
     name: str | None = None
     email: str | None = None
     company: str | None = None
@@ -124,7 +124,7 @@ class SegmentChangeRead(BaseModel):
     member_id: int
     change: str
     reason: str
-    at: datetime
+    at: UtcDatetime
 
 
 class SegmentHistory(BaseModel):

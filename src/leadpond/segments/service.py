@@ -36,7 +36,7 @@ from leadpond.segments.static import live_people
 def get_segment(session: Session, workspace_id: uuid.UUID, ref: str | int) -> Segment:
     """A segment by id or key, or 404."""
     scope = Segment.workspace_id == workspace_id
-    if isinstance(ref, int) or ref.isdigit():
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
         number = int(ref)
         found = None
         if 0 < number < 2**63:

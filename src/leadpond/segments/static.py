@@ -93,7 +93,7 @@ def _normal(column: str, text: str | None) -> str | None:
     if text is None:
         return None
     if column == "person_id":
-        return text if text.isdigit() else None
+        return text if text.isascii() and text.isdigit() else None
     return normalise_identifier(column, text)
 
 

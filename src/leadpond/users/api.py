@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Path, Response
+from fastapi import APIRouter, Cookie, Path, Request, Response
 
+from leadpond.config import get_settings
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
-from leadpond.users import service
+from leadpond.users import service, throttle
 from leadpond.users.schemas import (
     LocaleBody,
     LoginBody,
@@ -18,7 +19,7 @@ from leadpond.users.schemas import (
     SwitchWorkspaceBody,
     WorkspaceChoice,
 )
-from leadpond.workspaces.auth import SESSION_COOKIE, Actor, AdminActor, ApiActor
+from leadpond.workspaces.auth import SESSION_COOKIE, Actor, AdminActor, ReadActor
 from leadpond.workspaces.service import get_workspace
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -27,15 +28,35 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)]
 
 
-def set_session_cookie(response: Response, token: str) -> None:
-    """The session cookie: HttpOnly, SameSite=Lax (no cross-site writes), for the whole site."""
+def cookie_secure(request: Request) -> bool:
+    """``LEADPOND_COOKIE_SECURE``, or (unset) whether this request came over https."""
+    configured = get_settings().cookie_secure
+    return request.url.scheme == "https" if configured is None else configured
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server saw it (the proxy's, unless run with proxy headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure over https, for the whole site.
+
+    SameSite does not stop another port of the same host; ``kit.csrf`` does."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
         max_age=int(service.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
+        secure=cookie_secure(request),
         path="/",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(request)
     )
 
 
@@ -63,26 +84,31 @@ def _me(session: ReadSession | WriteSession, actor: Actor) -> MeRead:
 
 
 @router.post("/auth/login", response_model=MeRead)
-def login(body: LoginBody, response: Response, session: WriteSession) -> MeRead:
-    """Check the password and open a session (set as an HttpOnly cookie)."""
-    user = service.authenticate(session, body.email, body.password)
+def login(body: LoginBody, request: Request, response: Response, session: WriteSession) -> MeRead:
+    """Check the password and open a session (set as an HttpOnly cookie).
+
+    429 ``too_many_logins`` after 10 failed attempts per email (30 per address) in a minute."""
+    user_id = throttle.log_in(body.email, body.password, client_address(request))
+    user = service.get_user(session, user_id)
     token, opened = service.open_session(session, user, body.workspace_id)
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     role = service.role_in(session, user.id, opened.workspace_id)
     actor = Actor(opened.workspace_id, "session", role.value, user.id)
     return _me(session, actor)
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(response: Response, session: WriteSession, token: SessionCookie = None) -> None:
+def logout(
+    request: Request, response: Response, session: WriteSession, token: SessionCookie = None
+) -> None:
     """End the session of this cookie (if any) and clear the cookie."""
     if token:
         service.close_session(session, token)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(request, response)
 
 
 @router.get("/auth/me", response_model=MeRead)
-def me(actor: ApiActor, session: ReadSession) -> MeRead:
+def me(actor: ReadActor, session: ReadSession) -> MeRead:
     """Who is calling, in which workspace, with which role, and where else they may work."""
     return _me(session, actor)
 

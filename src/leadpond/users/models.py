@@ -50,3 +50,17 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LoginThrottle(Base):
+    """Login attempts in the current one-minute window, per account and per client address.
+
+    Kept in the database so that every API process behind a load balancer counts together. The
+    key is a SHA-256 of ``account:<email>`` or ``ip:<address>`` (no address is stored in clear).
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int]

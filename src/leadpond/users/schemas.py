@@ -1,10 +1,10 @@
 """What the auth and users API reads and answers."""
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from leadpond.kit.schemas import UtcDatetime
 from leadpond.users.models import ConsoleUser, Membership
 
 
@@ -62,8 +62,8 @@ class MemberRead(BaseModel):
     name: str
     role: str
     locale: str
-    created_at: datetime
-    last_login_at: datetime | None
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None
 
     @classmethod
     def build(cls, user: ConsoleUser, membership: Membership) -> "MemberRead":

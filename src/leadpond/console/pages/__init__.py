@@ -1,7 +1,7 @@
 """The console's NiceGUI pages, registered and mounted on the FastAPI app."""
 
 from fastapi import FastAPI
-from nicegui import ui
+from nicegui import core, ui
 
 from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.dashboard import dashboard_page
@@ -10,6 +10,7 @@ from leadpond.console.pages.people import people_page
 from leadpond.console.pages.person import person_page
 from leadpond.console.pages.playbook import playbook_page
 from leadpond.console.pages.segments import segment_page, segments_page
+from leadpond.kit.csrf import same_host
 
 PAGES = (
     ("/", dashboard_page),
@@ -41,3 +42,10 @@ def mount(app: FastAPI, path: str) -> None:
         show_welcome_message=False,
         reconnect_timeout=10.0,
     )
+    # NiceGUI lets any origin open its socket; only the console's own pages may (the
+    # CrossOriginGuard middleware also refuses cross-origin sockets carrying the session).
+    core.sio.eio.cors_allowed_origins = _own_origin
+
+
+def _own_origin(origin: str | None, environ: dict[str, str]) -> bool:
+    return origin is not None and same_host(origin, environ.get("HTTP_HOST", ""))

@@ -20,7 +20,11 @@ def login_page(
     with ui.card().classes("absolute-center w-96 gap-2"):
         ui.label("leadpond").classes("text-2xl font-bold")
         ui.label(_("Marketing console")).classes("text-gray-600")
-        if error:
+        if error == "throttled":
+            ui.label(_("Too many login attempts. Wait a minute, then try again.")).classes(
+                "text-negative"
+            ).mark("login-error")
+        elif error:
             ui.label(_("Wrong email or password.")).classes("text-negative").mark("login-error")
         with (
             ui.element("form")
