@@ -59,16 +59,6 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         upload_paths=("/api/v1/imports",),
     )
     install_error_handlers(app)
-    app.include_router(ingest_router)
-    app.include_router(people_router)
-    app.include_router(pipeline_router)
-    app.include_router(identity_router)
-    app.include_router(import_router)
-    app.include_router(accounts_router)
-    app.include_router(rules_router)
-    app.include_router(playbook_router)
-    app.include_router(segments_router)
-    app.include_router(jobs_router)
     for router in (
         ingest_router,
         people_router,
@@ -79,6 +69,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         rules_router,
         playbook_router,
         segments_router,
+        jobs_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 

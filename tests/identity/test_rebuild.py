@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Tracker
+from tests.conftest import Tracker, finish_job
 
 
 def _world(track: Tracker) -> None:
@@ -28,7 +28,7 @@ def _snapshot(api: TestClient) -> list[tuple[int, int, list[tuple[str, str]]]]:
 def test_rebuild_under_unchanged_rules_changes_nothing(track: Tracker, api: TestClient) -> None:
     _world(track)
     before = _snapshot(api)
-    report = api.post("/api/v1/identity/rebuild").json()
+    report = finish_job(api, api.post("/api/v1/identity/rebuild"))["result"]
     assert report["events"] == 8
     assert (report["events_moved"], report["people_created"], report["identifiers_changed"]) == (
         0,
@@ -47,7 +47,7 @@ def test_rebuild_applies_a_new_blocked_value_to_history(track: Tracker, api: Tes
         "/api/v1/identity/settings",
         json={"blocked": [*settings["blocked"], r"^shared@"]},
     ).raise_for_status()
-    report = api.post("/api/v1/identity/rebuild").json()
+    report = finish_job(api, api.post("/api/v1/identity/rebuild"))["result"]
     assert report["people_created"] == 1
     assert report["events_moved"] == 1
     two = api.get("/api/v1/people", params={"phone": "13500000002"}).json()["items"][0]
@@ -67,7 +67,7 @@ def test_rebuild_keeps_operator_separations(track: Tracker, api: TestClient) -> 
         f"/api/v1/people/{person['id']}/unmerge",
         json={"identifier": {"type": "phone", "value": "13600000009"}},
     ).raise_for_status()
-    report = api.post("/api/v1/identity/rebuild").json()
+    report = finish_job(api, api.post("/api/v1/identity/rebuild"))["result"]
     assert report["people_retired"] == 0, report
     email_side = api.get("/api/v1/people", params={"email": "he@acme.cn"}).json()["items"][0]
     phone_side = api.get("/api/v1/people", params={"phone": "13600000009"}).json()["items"][0]
@@ -95,6 +95,6 @@ def test_rebuild_leaves_derived_events_with_their_person(track: Tracker, api: Te
     before = api.get(f"/api/v1/people/{person['id']}/timeline").json()
     derived = [e for e in before["items"] if e["source"] == "derived"]
     assert derived, "the default playbook derives a key event from a trial request"
-    api.post("/api/v1/identity/rebuild").raise_for_status()
+    finish_job(api, api.post("/api/v1/identity/rebuild"))
     after = api.get(f"/api/v1/people/{person['id']}/timeline").json()
     assert {e["message_id"] for e in after["items"]} == {e["message_id"] for e in before["items"]}

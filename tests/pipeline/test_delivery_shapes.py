@@ -8,6 +8,7 @@ derived events, segments, accounts). Hypothesis then generates histories and bat
 
 import os
 import random
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import isoformat, utcnow
@@ -24,6 +26,7 @@ from leadpond.pipeline import worker
 from leadpond.pipeline.fingerprint import Snapshot, differing, snapshot
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.playbooks.service import replay_history
+from leadpond.rules.models import PlaybookVersion
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
@@ -74,12 +77,47 @@ def shuffled(seed: int) -> Callable[[TestClient, NewWorkspace, Messages], None]:
     return deliver
 
 
+def workers(count: int) -> Callable[[TestClient, NewWorkspace, Messages], None]:
+    """`leadpond worker` loops (``count`` at once) running while the messages arrive, two per
+    request, until the backlog is gone and they have swept after it."""
+
+    def deliver(client: TestClient, workspace: NewWorkspace, messages: Messages) -> None:
+        started = utcnow()
+        loops = [worker.Worker(batch_size=3) for _ in range(count)]
+        threads = [loop.start_thread() for loop in loops]
+        try:
+            for start in range(0, len(messages), 2):
+                _post(client, workspace, messages[start : start + 2])
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with read_only() as session:
+                    swept = session.scalar(
+                        select(PlaybookVersion.idle_swept_until).where(
+                            PlaybookVersion.workspace_id == workspace.workspace_id
+                        )
+                    )
+                pending = worker.status(workspace.workspace_id).pending_events
+                if pending == 0 and swept is not None and swept > started:
+                    return
+                time.sleep(0.05)
+            raise AssertionError("the workers did not finish within a minute")
+        finally:
+            for loop in loops:
+                loop.stop()
+            for thread in threads:
+                thread.join()
+
+    return deliver
+
+
 SHAPES = {
     "one-per-batch": one_per_batch,
     "one-batch": one_batch,
     "backfill": backfilled,
     "shuffled-1": shuffled(1),
     "shuffled-2": shuffled(2),
+    "worker": workers(1),
+    "workers-2": workers(2),
 }
 
 

@@ -2,22 +2,25 @@
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from leadpond.identity import rebuild, suggestions, unmerge
 from leadpond.identity import settings as identity_settings
+from leadpond.identity import suggestions, unmerge
 from leadpond.identity.config import IdentitySettingsBody
 from leadpond.identity.schemas import (
     IdentitySettingsRead,
     MergePage,
     MergeRead,
-    RebuildRead,
     SuggestionDecision,
     SuggestionPage,
     SuggestionRead,
     UnmergeBody,
     UnmergeRead,
 )
+from leadpond.identity.tasks import REBUILD_GRAPH
+from leadpond.jobs.api import IdempotencyKey, locate
+from leadpond.jobs.schemas import JobRead
+from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.schemas import Limit, Offset
 from leadpond.workspaces.auth import Actor, ReadActor, WriteActor
@@ -85,10 +88,21 @@ def reject_suggestion(
     return SuggestionDecision(suggestion=SuggestionRead.build(found))
 
 
-@router.post("/identity/rebuild", response_model=RebuildRead)
-def rebuild_graph(actor: WriteActor, session: WriteSession) -> RebuildRead:
-    """Replay the workspace's history through the current rules and apply what changed."""
-    return RebuildRead(**rebuild.rebuild(session, actor.workspace_id).__dict__)
+@router.post("/identity/rebuild", response_model=JobRead, status_code=202)
+def rebuild_graph(
+    actor: WriteActor,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobRead:
+    """Queue a replay of the workspace's history through the current identity rules (a job,
+    one transaction: people never see half a rebuild); answers 202 at once with the job, whose
+    ``Location`` reports progress and, when done, the rebuild report (events moved, people
+    created and retired, identifiers changed)."""
+    key = idempotency_key or f"rebuild:{actor.via}:{fresh_key()}"
+    job = enqueue(session, REBUILD_GRAPH, key, {}, workspace_id=actor.workspace_id)
+    locate(response, job)
+    return JobRead.build(job)
 
 
 @router.get("/identity/settings", response_model=IdentitySettingsRead)

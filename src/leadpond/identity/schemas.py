@@ -108,13 +108,3 @@ class IdentitySettingsRead(BaseModel):
     types: list[IdentifierTypeRead]
     blocked: list[str]
     trait_source_ranking: list[str]
-
-
-class RebuildRead(BaseModel):
-    events: int
-    identifiers: int
-    events_moved: int
-    people_created: int
-    people_retired: int
-    identifiers_changed: int
-    seconds: float

@@ -1,6 +1,6 @@
 """The jobs API: follow, list, start, retry and cancel the workspace's background jobs."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -10,14 +10,14 @@ from leadpond.jobs.models import Job, JobState
 from leadpond.jobs.schemas import JobPage, JobRead, JobStart
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.kit.schemas import Limit, Offset
+from leadpond.kit.schemas import ErrorBody, Limit, Offset
 from leadpond.workspaces.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
-_ERRORS: dict[int | str, dict[str, str]] = {
-    404: {"description": "no such job in this workspace"},
-    409: {"description": "the job's state does not allow this"},
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such job in this workspace (job_not_found)"},
+    409: {"model": ErrorBody, "description": "The job's state does not allow this"},
 }
 # Optional on every endpoint that queues a job: the same key answers the same job.
 IdempotencyKey = Annotated[str | None, Header(max_length=200, alias="Idempotency-Key")]
@@ -45,7 +45,10 @@ def list_jobs(
 
 
 @router.post(
-    "", response_model=JobRead, status_code=202, responses={400: {"description": "unknown kind"}}
+    "",
+    response_model=JobRead,
+    status_code=202,
+    responses={400: {"model": ErrorBody, "description": "Unknown kind"}},
 )
 def start_job(
     body: JobStart, actor: WriteActor, session: WriteSession, response: Response
