@@ -27,17 +27,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from benchmarks.common import Context, scratch_database, use_database
 from leadpond.db.engine import read_only, reset_engines, unit_of_work
 from leadpond.demo.loaders import BulkLoader
 from leadpond.demo.world import WorldSpec, iter_blocks
-from leadpond.kit.clock import parse_timestamp
+from leadpond.kit.clock import parse_timestamp, utcnow
 from leadpond.pipeline import worker
 from leadpond.pipeline.fingerprint import Snapshot, differing, digest, snapshot
 from leadpond.playbooks.service import replay_history
-from leadpond.rules.models import PlaybookVersion
 from leadpond.workspaces import service as workspace_service
 
 # Arrival may lag event time by up to this much (the pipeline's lateness window).
@@ -92,20 +89,16 @@ def load(messages: list[dict[str, Any]]) -> uuid.UUID:
 def run_workers(workspace_id: uuid.UUID, batch_size: int, count: int) -> None:
     """`leadpond worker` processes (``count`` loops at once) until the backlog is gone and they
     have swept once after it."""
-    started = time.time()
-    workers = [worker.Worker(batch_size=batch_size) for _ in range(count)]
+    workers = [worker.Worker(batch_size=batch_size, time_check_s=1.0) for _ in range(count)]
     threads = [w.start_thread() for w in workers]
+    drained = None
     try:
         while True:
             time.sleep(0.2)
-            pending = worker.status(workspace_id).pending_events
-            with read_only() as session:
-                swept = session.scalar(
-                    select(PlaybookVersion.idle_swept_until).where(
-                        PlaybookVersion.workspace_id == workspace_id
-                    )
-                )
-            if pending == 0 and swept is not None and swept.timestamp() > started:
+            if drained is None and worker.status(workspace_id).pending_events == 0:
+                drained = utcnow()
+            checks = [w.time_checked_at for w in workers]
+            if drained is not None and any(c is not None and c > drained for c in checks):
                 break
     finally:
         for w in workers:

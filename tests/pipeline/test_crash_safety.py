@@ -15,6 +15,9 @@ from sqlalchemy import select
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.ingest.models import Event
 from leadpond.pipeline import worker
+from leadpond.pipeline.fingerprint import differing
+from leadpond.pipeline.fingerprint import snapshot as fingerprint
+from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.workspaces.service import NewWorkspace, create_workspace
 from tests.pipeline.processes import LeadpondProcess, Spawn, start_server, wait_until
 from tests.pipeline.world import (
@@ -93,6 +96,14 @@ def test_two_concurrent_workers_give_the_single_worker_result(spawn: Spawn) -> N
         process.kill_9()
     assert_processed_exactly_once(double)
     assert snapshot(double) == snapshot(single)
+    # The whole state, not only identity: what the workers may not have swept yet, then
+    # tags, scores, stages, derived events and segments, compared by message.
+    sweep_idle_stages()
+    with read_only() as session:
+        diff = differing(
+            fingerprint(session, single.workspace_id), fingerprint(session, double.workspace_id)
+        )
+    assert not diff, f"{diff.parts}: {diff.examples}"
 
 
 def test_a_server_killed_while_ingesting_keeps_every_acknowledged_batch(

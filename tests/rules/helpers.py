@@ -48,4 +48,12 @@ def state(api: TestClient, pid: int) -> dict[str, Any]:
             (h["from_stage"], h["to_stage"], h["rule_id"], h["at"])
             for h in stage(api, pid)["history"]
         ],
+        # Key events and thresholds the rules derived (segment entries are stamped when noticed).
+        "derived": sorted(
+            (e["event"], e["timestamp"])
+            for e in api.get(f"/api/v1/people/{pid}/timeline", params={"limit": 1000}).json()[
+                "items"
+            ]
+            if e["source"] == "derived" and e["message_id"].startswith("rule:")
+        ),
     }

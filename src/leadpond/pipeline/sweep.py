@@ -9,7 +9,7 @@ from sqlalchemy import select
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.rules.models import PlaybookVersion
-from leadpond.rules.sweep import SweepReport, sweep_idle
+from leadpond.rules.sweep import SweepReport, has_quiet_people, sweep_idle
 from leadpond.segments.incremental import people_updated
 
 
@@ -18,8 +18,14 @@ def sweep_idle_stages(
 ) -> dict[uuid.UUID, SweepReport]:
     """Sweep every workspace with a playbook, one transaction each; returns what moved."""
     now = now or utcnow()
+    # One read-only look at every workspace; a transaction (and a write) only where someone
+    # may have gone quiet since the last sweep.
     with read_only(url) as session:
-        workspaces = list(session.scalars(select(PlaybookVersion.workspace_id).distinct()))
+        workspaces = [
+            workspace_id
+            for workspace_id in session.scalars(select(PlaybookVersion.workspace_id).distinct())
+            if has_quiet_people(session, workspace_id, now)
+        ]
     reports: dict[uuid.UUID, SweepReport] = {}
     for workspace_id in workspaces:
         # Like a batch, the sweep writes only what it derives from the log.

@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, Uuid, and_, bindparam, func, select, text, update
@@ -271,12 +272,20 @@ class Worker:
     """
 
     def __init__(
-        self, batch_size: int | None = None, url: str | None = None, *, with_jobs: bool = True
+        self,
+        batch_size: int | None = None,
+        url: str | None = None,
+        *,
+        with_jobs: bool = True,
+        time_check_s: float = TIME_CHECK_S,
     ) -> None:
         self.batch_size = batch_size
         self.url = url
+        self.time_check_s = time_check_s
         self._stop = threading.Event()
         self.jobs = JobRunner(url) if with_jobs else None
+        # When the loop last looked at what time alone changes (idle stages, windows).
+        self.time_checked_at: datetime | None = None
 
     def run(self) -> None:
         jobs_thread = self.jobs.start_thread() if self.jobs is not None else None
@@ -297,9 +306,11 @@ class Worker:
                 done = process_batch(self.batch_size, self.url)
                 clock = time.monotonic()
                 if (done == 0 and clock >= next_refresh) or clock >= overdue:
-                    next_refresh, overdue = clock + TIME_CHECK_S, clock + TIME_CHECK_MAX_S
-                    sweep_idle_stages(self.url)
+                    next_refresh, overdue = clock + self.time_check_s, clock + TIME_CHECK_MAX_S
+                    checked_at = utcnow()
+                    sweep_idle_stages(self.url, checked_at)
                     refresh_due(self.url)
+                    self.time_checked_at = checked_at
             except Exception:
                 log.exception("pipeline batch failed; retrying after a pause")
                 done = 0

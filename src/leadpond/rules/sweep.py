@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.pipeline.batch import Batch
@@ -28,6 +28,7 @@ from leadpond.profiles.service import lock_people
 from leadpond.rules.active import current_ruleset, current_version_id
 from leadpond.rules.engine import Engine, PersonState
 from leadpond.rules.models import PersonStage, PlaybookVersion
+from leadpond.rules.ruleset import Ruleset
 from leadpond.rules.state import chunks, load_states
 from leadpond.rules.store import write_changes
 
@@ -43,24 +44,25 @@ class SweepReport:
     moved: set[int] = field(default_factory=set)
 
 
-def sweep_idle(session: Session, workspace_id: uuid.UUID, now: datetime) -> SweepReport:
-    """Apply the workspace's idle stage rules to everyone whose quiet period ended by ``now``."""
-    report = SweepReport()
+def _quiet_people(
+    session: Session, workspace_id: uuid.UUID, now: datetime, *, lock: bool
+) -> tuple[Ruleset, Select[int, datetime | None]] | None:
+    """The workspace's rules and the query of the people whose quiet period may have ended by
+    ``now`` since the last sweep; None when its rules have no idle stages. ``lock`` takes the
+    watermark exclusively first: in-flight batches commit before (their people are then
+    visible to the query), later batches see the new watermark."""
     ruleset = current_ruleset(session, workspace_id)
     if ruleset is None:
-        return report
+        return None
     engine = Engine(ruleset)
     if not engine.idle_rules:
-        return report
+        return None
     shortest = min(r.idle for r in engine.idle_rules if r.idle is not None)
     longest = max(r.idle for r in engine.idle_rules if r.idle is not None)
-    # Exclusive before reading: in-flight batches commit first (their people are then visible
-    # to the query below), later batches see the new watermark.
-    swept_until = session.scalar(
-        select(PlaybookVersion.idle_swept_until)
-        .where(PlaybookVersion.id == ruleset.version_id)
-        .with_for_update()
+    watermark = select(PlaybookVersion.idle_swept_until).where(
+        PlaybookVersion.id == ruleset.version_id
     )
+    swept_until = session.scalar(watermark.with_for_update() if lock else watermark)
     # Stages some idle rule may move a person out of (never into the stage they are in).
     movable = [
         stage.key
@@ -79,6 +81,23 @@ def sweep_idle(session: Session, workspace_id: uuid.UUID, now: datetime) -> Swee
     )
     if swept_until is not None:
         query = query.where(Person.last_seen_at > swept_until - longest - OVERLAP)
+    return ruleset, query
+
+
+def has_quiet_people(session: Session, workspace_id: uuid.UUID, now: datetime) -> bool:
+    """Whether a sweep at ``now`` has anyone to look at (read only, no lock). A workspace
+    without is skipped and keeps its watermark: the next sweep's window still starts there."""
+    found = _quiet_people(session, workspace_id, now, lock=False)
+    return found is not None and session.execute(found[1].limit(1)).first() is not None
+
+
+def sweep_idle(session: Session, workspace_id: uuid.UUID, now: datetime) -> SweepReport:
+    """Apply the workspace's idle stage rules to everyone whose quiet period ended by ``now``."""
+    report = SweepReport()
+    found = _quiet_people(session, workspace_id, now, lock=True)
+    if found is None:
+        return report
+    ruleset, query = found
     quiet = {pid: seen for pid, seen in session.execute(query)}
     report.candidates = len(quiet)
     for ids in chunks(quiet, CHUNK):
