@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     import_max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1, description="largest file POST /api/v1/imports accepts"
     )
+    import_job_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=0,
+        description="an import file larger than this is imported by a background job (202)",
+    )
 
 
 @lru_cache

@@ -8,17 +8,18 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from leadpond.cli import app as cli_app
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only
 from leadpond.ingest import importer
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import Event, ImportUpload
 from leadpond.kit.errors import InvalidInput
 from leadpond.pipeline import worker
 from leadpond.workspaces.service import NewWorkspace
+from tests.conftest import finish_job
 
 HEADER = "User ID,Email,Mobile,Name,Company,Lead Source,CRM ID"
 NO_IDENTIFIER = "no identifier in this row (user_id, email, phone or an external id)"
@@ -352,6 +353,39 @@ def test_api_upload_imports_and_reports(
         "rows": 2,
     }
     assert _events(workspace)[0].payload["traits"] == {"phone": "13800138000", "name": "张伟"}
+
+
+def test_a_large_upload_is_imported_by_a_job(
+    api: TestClient, workspace: NewWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over LEADPOND_IMPORT_JOB_BYTES the upload answers 202 with a job at once; the job
+    imports the kept file, reports as the synchronous import does, and drops the file."""
+    monkeypatch.setenv("LEADPOND_IMPORT_JOB_BYTES", "64")
+    get_settings.cache_clear()
+    try:
+        rows = ["Email,Name"] + [f"p{i}@acme.cn,客户{i}" for i in range(40)] + ["not-an-email,坏"]
+        queued = api.post(
+            "/api/v1/imports/people",
+            files={"file": ("big.csv", "\n".join(rows).encode(), "text/csv")},
+        )
+        assert queued.status_code == 202, queued.text
+        assert (queued.json()["kind"], queued.json()["state"]) == ("ingest.import_people", "queued")
+        assert _events(workspace) == [], "nothing is imported inside the request"
+        job = finish_job(api, queued)
+        assert (job["result"]["imported"], job["result"]["rows"]) == (40, 41)
+        assert job["result"]["rejected"][0]["row"] == 42
+        assert len(_events(workspace)) == 40
+        with read_only() as session:
+            assert session.scalar(select(func.count()).select_from(ImportUpload)) == 0
+        refused = api.post(
+            "/api/v1/imports/people",
+            files={"file": ("big.csv", "\n".join(rows).encode(), "text/csv")},
+            data={"timezone": "Mars/Olympus"},
+        )
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid_input")
+    finally:
+        monkeypatch.delenv("LEADPOND_IMPORT_JOB_BYTES")
+        get_settings.cache_clear()
 
 
 def test_api_dry_run_and_xlsx_upload(

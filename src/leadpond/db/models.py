@@ -15,7 +15,7 @@ from leadpond.identity.models import (
     PersonMerge,
     PersonSeparation,
 )
-from leadpond.ingest.models import Event
+from leadpond.ingest.models import Event, ImportUpload
 from leadpond.jobs.models import Job
 from leadpond.profiles.models import Person
 from leadpond.reports.models import EventDay
@@ -47,6 +47,7 @@ __all__ = [
     "EventDay",
     "Identifier",
     "IdentitySettings",
+    "ImportUpload",
     "Job",
     "LoginThrottle",
     "Membership",

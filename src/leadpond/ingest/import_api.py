@@ -1,15 +1,21 @@
 """People import over HTTP: upload a CSV or XLSX file, get every bad row back."""
 
+import uuid
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from leadpond.config import get_settings
+from leadpond.db.engine import unit_of_work
 from leadpond.ingest import importer
+from leadpond.ingest.import_files import time_zone
+from leadpond.ingest.tasks import enqueue_import
+from leadpond.jobs.schemas import JobRead
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
 from leadpond.workspaces.auth import WriteActor
 
@@ -80,9 +86,17 @@ def _flag(field: object) -> bool:
     response_model=ImportResult,
     openapi_extra=_UPLOAD_SCHEMA,
     summary="Import people from a CSV or XLSX file",
+    responses={
+        202: {
+            "model": JobRead,
+            "description": "A large file: its import is queued as a job (see Location); the "
+            "job's result is this import report",
+        }
+    },
 )
-async def import_people(request: Request, actor: WriteActor) -> dict[str, Any]:
-    """Good rows become identify events (idempotently); every bad row is reported."""
+async def import_people(request: Request, actor: WriteActor) -> Any:
+    """Good rows become identify events (idempotently); every bad row is reported. A file over
+    ``LEADPOND_IMPORT_JOB_BYTES`` is kept and imported by a background job: 202 with the job."""
     limit = get_settings().import_max_upload_bytes
     declared = request.headers.get("content-length", "")
     # Refuse before the body is read when the client says up front that it is too large.
@@ -94,13 +108,35 @@ async def import_people(request: Request, actor: WriteActor) -> dict[str, Any]:
             raise InvalidInput("the multipart field 'file' is required", field="file")
         if upload.size is not None and upload.size > limit:
             raise PayloadTooLarge(f"an import file may hold at most {limit} bytes")
+        mapping = _mapping(form.get("mapping"))
+        dry_run = _flag(form.get("dry_run"))
+        timezone = str(form.get("timezone") or importer.DEFAULT_TIMEZONE)
+        time_zone(timezone)  # an unknown zone is refused now, not in the job
+        if upload.size is not None and upload.size > get_settings().import_job_bytes:
+            content = await upload.read()
+            options = {"mapping": mapping, "dry_run": dry_run, "timezone": timezone}
+            job = await run_in_threadpool(
+                _queue_import, actor.workspace_id, content, upload.filename or "", options
+            )
+            return JSONResponse(
+                job.model_dump(mode="json"),
+                status_code=202,
+                headers={"Location": f"/api/v1/jobs/{job.id}"},
+            )
         report = await run_in_threadpool(
             importer.import_people,
             actor.workspace_id,
             upload.file,
             upload.filename or "",
-            mapping=_mapping(form.get("mapping")),
-            dry_run=_flag(form.get("dry_run")),
-            timezone=str(form.get("timezone") or importer.DEFAULT_TIMEZONE),
+            mapping=mapping,
+            dry_run=dry_run,
+            timezone=timezone,
         )
     return report.to_body()
+
+
+def _queue_import(
+    workspace_id: uuid.UUID, content: bytes, filename: str, options: dict[str, Any]
+) -> JobRead:
+    with unit_of_work() as session:
+        return JobRead.build(enqueue_import(session, workspace_id, content, filename, options))

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -83,3 +83,17 @@ class Event(Base):
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
     failed_stage: Mapped[str | None] = mapped_column(String(64), default=None)
     failed_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class ImportUpload(Base):
+    """An uploaded import file waiting for its job (large imports run in the background; the
+    file is kept in the database so any worker, on any machine, can read it). The job deletes
+    it when the import is done."""
+
+    __tablename__ = "import_upload"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
