@@ -28,7 +28,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.workspaces.service import NewWorkspace, create_workspace
 from tests.conftest import Tracker
 from tests.jobs.slow_runner import SLOW
-from tests.pipeline.processes import LeadpondProcess, free_port, wait_until
+from tests.pipeline.processes import LeadpondProcess, start_server, wait_until
 
 FLAKY = "tests.flaky"
 UNKNOWN = "tests.unknown"
@@ -303,24 +303,15 @@ def test_a_runner_that_stops_hands_its_job_back_at_the_next_progress_report(
 def test_leadpond_serve_runs_the_backfill_it_was_asked_for(
     database_url: str, workspace: NewWorkspace, tmp_path: Path
 ) -> None:
-    port = free_port()
-    server = LeadpondProcess(
-        ["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)],
-        database_url,
-        tmp_path / "serve.log",
-    )
-    url = f"http://127.0.0.1:{port}"
+    started: list[LeadpondProcess] = []
+
+    def spawn(args: list[str], log_name: str) -> LeadpondProcess:
+        started.append(LeadpondProcess(args, database_url, tmp_path / log_name))
+        return started[-1]
+
     headers = {"Authorization": f"Bearer {workspace.api_key}"}
-
-    def healthy() -> bool:
-        server.assert_alive()
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_until(healthy, timeout_s=60, poll_s=0.05, describe=server.log_tail)
+        server, url = start_server(spawn, "serve.log", worker=True)
         queued = httpx.post(f"{url}/api/v1/rules/backfill", headers=headers, timeout=10)
         assert queued.status_code == 202, queued.text
         location = f"{url}{queued.headers['Location']}"
@@ -330,4 +321,5 @@ def test_leadpond_serve_runs_the_backfill_it_was_asked_for(
 
         wait_until(finished, timeout_s=60, poll_s=0.1, describe=server.log_tail)
     finally:
-        server.kill_9()
+        for process in started:
+            process.kill_9()

@@ -68,10 +68,14 @@ def wait_until(
         time.sleep(poll_s)
 
 
-def start_server(spawn: Spawn, log_name: str) -> tuple[LeadpondProcess, str]:
-    """``leadpond serve --no-worker`` on a free port, once it answers /healthz."""
+def start_server(
+    spawn: Spawn, log_name: str, *, worker: bool = False
+) -> tuple[LeadpondProcess, str]:
+    """``leadpond serve`` (``--no-worker`` unless ``worker``) on a free port, once it answers
+    /healthz."""
     port = free_port()
-    server = spawn(["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)], log_name)
+    args = ["serve", *([] if worker else ["--no-worker"]), "--host", "127.0.0.1"]
+    server = spawn([*args, "--port", str(port)], log_name)
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:

@@ -18,7 +18,7 @@ from leadpond.identity.schemas import (
     UnmergeRead,
 )
 from leadpond.identity.tasks import REBUILD_GRAPH
-from leadpond.jobs.api import IdempotencyKey, locate
+from leadpond.jobs.api import IdempotencyKey, accepted
 from leadpond.jobs.schemas import JobRead
 from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.http import ReadSession, RowId, WriteSession
@@ -101,8 +101,7 @@ def rebuild_graph(
     created and retired, identifiers changed)."""
     key = idempotency_key or f"rebuild:{actor.via}:{fresh_key()}"
     job = enqueue(session, REBUILD_GRAPH, key, {}, workspace_id=actor.workspace_id)
-    locate(response, job)
-    return JobRead.build(job)
+    return accepted(response, job)
 
 
 @router.get("/identity/settings", response_model=IdentitySettingsRead)

@@ -81,10 +81,10 @@ def load_graph(
     session: Session,
     workspace_id: uuid.UUID,
     keys: Iterable[IdentifierKey],
-    config: IdentityConfig | None = None,
+    config: IdentityConfig,
 ) -> MemoryGraph:
     """The graph a set of identifiers reaches: holders, their identifiers, separations, and
-    (given the ``config`` that says which are weak) the device sessions of the weak ones.
+    the device sessions of the weak ones (``config`` says which are weak).
 
     On PostgreSQL the people it reaches are locked first and the graph read again under the
     locks: two workers with batches about one person take turns, so neither overwrites the
@@ -93,11 +93,7 @@ def load_graph(
     by_type: dict[str, list[str]] = {}
     for id_type, value in set(keys):
         by_type.setdefault(id_type, []).append(value)
-    weak = (
-        {t: values for t, values in by_type.items() if config.rule(t).weak}
-        if config is not None
-        else {}
-    )
+    weak = {t: values for t, values in by_type.items() if config.rule(t).weak}
     locked: set[int] = set()
     while True:
         owner = _owners(session, workspace_id, by_type)

@@ -15,6 +15,7 @@ from leadpond.db.engine import unit_of_work
 from leadpond.ingest import importer
 from leadpond.ingest.import_files import time_zone
 from leadpond.ingest.tasks import enqueue_import
+from leadpond.jobs.api import job_location
 from leadpond.jobs.schemas import JobRead
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
 from leadpond.workspaces.auth import WriteActor
@@ -121,7 +122,7 @@ async def import_people(request: Request, actor: WriteActor) -> Any:
             return JSONResponse(
                 job.model_dump(mode="json"),
                 status_code=202,
-                headers={"Location": f"/api/v1/jobs/{job.id}"},
+                headers={"Location": job_location(job.id)},
             )
         report = await run_in_threadpool(
             importer.import_people,

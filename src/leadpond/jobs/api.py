@@ -23,9 +23,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 IdempotencyKey = Annotated[str | None, Header(max_length=200, alias="Idempotency-Key")]
 
 
+def job_location(job_id: int) -> str:
+    """Where a queued job reports its progress and result."""
+    return f"/api/v1/jobs/{job_id}"
+
+
 def locate(response: Response, job: Job) -> None:
     """Point the answer at the job (``Location``), for 202 answers that queued one."""
-    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    response.headers["Location"] = job_location(job.id)
+
+
+def accepted(response: Response, job: Job) -> JobRead:
+    """A 202 answer for a job just queued: the job, and ``Location`` pointing at it."""
+    locate(response, job)
+    return JobRead.build(job)
 
 
 @router.get("", response_model=JobPage)
@@ -59,8 +70,7 @@ def start_job(
         raise InvalidInput(f"kind must be one of {', '.join(startable_kinds())}", field="kind")
     key = body.key or f"{body.kind}:{actor.via}:{service.fresh_key()}"
     job = service.enqueue(session, body.kind, key, {}, workspace_id=actor.workspace_id)
-    locate(response, job)
-    return JobRead.build(job)
+    return accepted(response, job)
 
 
 @router.get("/{job_id}", response_model=JobRead, responses=_ERRORS)

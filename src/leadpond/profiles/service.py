@@ -72,7 +72,7 @@ def insert_blank_people(
         session.execute(insert(cast(Table, Person.__table__)), rows)
 
 
-def trait_stamp(rank: int, at: datetime, message_id: str = "") -> str:
+def trait_stamp(rank: int, at: datetime, message_id: str) -> str:
     """Orders competing values: a higher-ranked source first, then the newer event, then (at
     the same instant) the greater message id, so arrival order never decides."""
     return f"{rank:03d}|{isoformat(at)}|{message_id}"

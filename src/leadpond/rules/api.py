@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response
 
-from leadpond.jobs.api import IdempotencyKey, locate
+from leadpond.jobs.api import IdempotencyKey, accepted
 from leadpond.jobs.schemas import JobRead
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.playbooks.tasks import enqueue_replay
@@ -99,5 +99,4 @@ def run_backfill(
     transaction per 2,000 people, then its segments are rebuilt); answers 202 at once with the
     job, whose ``Location`` reports progress and, when done, the backfill report."""
     job = enqueue_replay(session, actor.workspace_id, idempotency_key)
-    locate(response, job)
-    return JobRead.build(job)
+    return accepted(response, job)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from leadpond.db.engine import is_postgres
 from leadpond.pipeline.batch import Batch
 from leadpond.profiles.models import Person
 from leadpond.profiles.service import lock_people
@@ -123,6 +124,8 @@ def hold_watermarks(batch: Batch) -> None:
     mode, before any person is locked, so a sweep waits for this batch (and never the reverse
     while it holds people this batch needs)."""
     session = batch.session
+    if not is_postgres(session):  # SQLite: one writer at a time already, nothing to hold
+        return
     for workspace_id in batch.by_workspace():
         version_id = current_version_id(session, workspace_id)
         if version_id is not None:
