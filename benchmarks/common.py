@@ -23,7 +23,7 @@ from leadpond.db import migrate
 from leadpond.db.engine import reset_engines, unit_of_work
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
 from leadpond.kit.clock import utcnow
-from leadpond.workspaces import service as workspace_service
+from leadpond.playbooks.service import start_workspace
 from leadpond.workspaces.service import NewWorkspace, key_cache
 
 PG_ADMIN_URL = os.environ.get(
@@ -105,7 +105,7 @@ def new_workspace(url: str, name: str = "bench") -> NewWorkspace:
     """A workspace (and its keys) in the database at ``url``."""
     use_database(url)
     with unit_of_work() as session:
-        return workspace_service.create_workspace(session, name)
+        return start_workspace(session, name)
 
 
 def demo_messages(min_messages: int, seed: int = SEED) -> tuple[list[dict[str, Any]], WorldSpec]:

@@ -34,8 +34,7 @@ from leadpond.demo.world import WorldSpec, iter_blocks
 from leadpond.kit.clock import parse_timestamp, utcnow
 from leadpond.pipeline import worker
 from leadpond.pipeline.fingerprint import Snapshot, differing, digest, snapshot
-from leadpond.playbooks.service import replay_history
-from leadpond.workspaces import service as workspace_service
+from leadpond.playbooks.service import replay_history, start_workspace
 
 # Arrival may lag event time by up to this much (the pipeline's lateness window).
 LATENESS = timedelta(hours=1)
@@ -81,7 +80,7 @@ def shuffled(messages: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
 
 def load(messages: list[dict[str, Any]]) -> uuid.UUID:
     with unit_of_work() as session:
-        created = workspace_service.create_workspace(session, f"det-{uuid.uuid4().hex[:8]}")
+        created = start_workspace(session, f"det-{uuid.uuid4().hex[:8]}")
     BulkLoader(created.workspace_id).load(messages)
     return created.workspace_id
 

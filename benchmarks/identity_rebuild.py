@@ -12,11 +12,11 @@ from benchmarks.common import Context, Result, use_database
 from benchmarks.identity_accuracy import _UnionFind
 from benchmarks.world import processed_world
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.flow.batch import PipelineEvent
 from leadpond.identity.config import load_config
 from leadpond.identity.keys import event_identifiers
 from leadpond.identity.rebuild import rebuild
 from leadpond.ingest.models import Event
-from leadpond.pipeline.batch import PipelineEvent
 
 NAME = "identity_rebuild"
 TARGET_IDENTIFIERS_PER_S = 1_000_000 / 30

@@ -18,12 +18,14 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond.app import create_app
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import reset_engines, unit_of_work
 from leadpond.jobs.runner import JobRunner
 from leadpond.pipeline import worker
+from leadpond.playbooks.service import start_workspace
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.service import key_cache
 
@@ -107,7 +109,7 @@ def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
 def workspace(backend: str) -> workspace_service.NewWorkspace:
     """A fresh workspace with its keys: tests never see each other's data."""
     with unit_of_work() as session:
-        return workspace_service.create_workspace(session, f"test-{uuid.uuid4().hex[:8]}")
+        return start_workspace(session, f"test-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture

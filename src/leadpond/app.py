@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond import __version__
 from leadpond.accounts.api import router as accounts_router
 from leadpond.console.setup import install_console
@@ -18,11 +19,12 @@ from leadpond.kit.http import install_error_handlers
 from leadpond.kit.schemas import ERROR_RESPONSES
 from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
+from leadpond.playbooks.api import replay_router
 from leadpond.playbooks.api import router as playbook_router
 from leadpond.profiles.api import router as people_router
 from leadpond.rules.api import router as rules_router
 from leadpond.segments.api import router as segments_router
-from leadpond.workspaces.auth import SESSION_COOKIE
+from leadpond.users.auth import SESSION_COOKIE
 
 
 def create_app(*, with_worker: bool = False, with_console: bool = False) -> FastAPI:
@@ -68,6 +70,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         accounts_router,
         rules_router,
         playbook_router,
+        replay_router,
         segments_router,
         jobs_router,
     ):

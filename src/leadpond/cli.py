@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
@@ -30,9 +31,9 @@ from leadpond.pipeline import quarantine
 from leadpond.pipeline import worker as pipeline_worker
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.playbooks.cli import playbook_app
+from leadpond.playbooks.service import start_workspace
 from leadpond.segments.cli import segment_app
 from leadpond.users.cli import user_app
-from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.service import find_workspace
 
 app = typer.Typer(
@@ -116,7 +117,7 @@ def workspace_create(
     """Create a workspace; its write key and API key are shown once."""
     migrate.upgrade()
     with unit_of_work() as session:
-        created = workspace_service.create_workspace(session, name)
+        created = start_workspace(session, name)
     result = {
         "workspace_id": str(created.workspace_id),
         "write_key": created.write_key,

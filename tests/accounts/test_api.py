@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS
+from leadpond.normalise.roles import DEFAULT_ROLE_KEYWORDS
 from tests.conftest import Tracker
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadpond.accounts.normalise import (
+from leadpond.normalise.company import (
     email_domain,
     infer_role,
     is_free_mail_domain,
@@ -10,7 +10,7 @@ from leadpond.accounts.normalise import (
     normalise_domain,
     validate_uscc,
 )
-from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS, InvalidRoleTable, check_role_table
+from leadpond.normalise.roles import DEFAULT_ROLE_KEYWORDS, InvalidRoleTable, check_role_table
 
 
 def _full(text: str) -> str | None:

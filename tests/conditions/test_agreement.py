@@ -13,12 +13,12 @@ from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import walk
 from leadpond.conditions.evaluate import ConditionContext, matches
 from leadpond.conditions.parse import condition_from_data
-from leadpond.conditions.sql import SqlContext, to_sql
 from leadpond.db.engine import get_engine
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments.snapshots import load_snapshots, needs_of
+from leadpond.segments.sql import SqlContext, to_sql
 from leadpond.workspaces.service import NewWorkspace
 from tests.conditions import strategies as gen
 

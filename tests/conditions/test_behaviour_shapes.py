@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.parse import condition_from_data
-from leadpond.conditions.sql import SqlContext, groups_events, to_sql
 from leadpond.db.engine import get_engine
 from leadpond.profiles.models import Person
+from leadpond.segments.sql import SqlContext, groups_events, to_sql
 from leadpond.workspaces.service import NewWorkspace
 from tests.conditions import strategies as gen
 from tests.conditions.test_agreement import CONTEXT, _python_answer, _store

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from nicegui.testing import User
 
+from leadpond.flow.batch import Batch
 from leadpond.pipeline import worker
-from leadpond.pipeline.batch import Batch
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.console.test_pages import anyio_backend, log_in, user

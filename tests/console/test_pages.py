@@ -13,7 +13,7 @@ from nicegui.testing.user_simulation import user_simulation
 from leadpond.console.pages import PAGES
 from leadpond.db.engine import unit_of_work
 from leadpond.users import service
-from leadpond.workspaces.auth import SESSION_COOKIE
+from leadpond.users.auth import SESSION_COOKIE
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 

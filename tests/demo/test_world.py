@@ -9,8 +9,8 @@ import pytest
 from stdnum.cn import uscc
 
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
-from leadpond.identity.normalise import normalise_email, normalise_phone
 from leadpond.ingest.spec import normalise
+from leadpond.normalise.contact import normalise_email, normalise_phone
 
 SPEC = WorldSpec(seed=11, people=400, end=date(2026, 3, 31))
 STANDARD_EVENTS = {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from leadpond.db.engine import read_only
 from leadpond.demo import service, truth
+from leadpond.demo.accuracy import identity_accuracy
 from leadpond.demo.service import DemoOptions
-from leadpond.identity.accuracy import identity_accuracy
 
 
 def test_identity_accuracy_on_a_labelled_world(backend: str, tmp_path: Path) -> None:

@@ -108,10 +108,10 @@ def test_same_message_id_in_two_workspaces_is_two_events(
     client: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     from leadpond.db.engine import unit_of_work
-    from leadpond.workspaces.service import create_workspace
+    from leadpond.playbooks.service import start_workspace
 
     with unit_of_work() as session:
-        other = create_workspace(session, "other")
+        other = start_workspace(session, "other")
     message = {"userId": "u1", "event": "Shared", "messageId": "same"}
     track.call("track", message, drain=False)
     response = client.post("/v1/track", json={**message, "writeKey": other.write_key})

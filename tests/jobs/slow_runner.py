@@ -5,13 +5,14 @@ import sys
 import time
 from typing import Any
 
-from leadpond.jobs.registry import JobContext, task
+import leadpond.db.models  # noqa: F401  (every mapper known, as leadpond.wiring does)
+from leadpond.jobs import registry
+from leadpond.jobs.registry import JobContext, JobKind
 from leadpond.jobs.runner import JobRunner
 
 SLOW = "tests.slow"
 
 
-@task(SLOW)
 def slow(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(1, 2, "started")
     if ctx.attempt == 1:
@@ -20,4 +21,5 @@ def slow(ctx: JobContext) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    registry.install([JobKind(SLOW, slow, startable=False)])
     JobRunner(lease_s=float(sys.argv[1])).run()

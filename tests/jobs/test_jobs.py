@@ -20,12 +20,14 @@ from typer.testing import CliRunner
 
 from leadpond.cli import app as cli
 from leadpond.db.engine import read_only, unit_of_work
-from leadpond.jobs import service
+from leadpond.jobs import registry, service
 from leadpond.jobs.models import Job
-from leadpond.jobs.registry import JobContext, task
+from leadpond.jobs.registry import JobContext, JobKind
 from leadpond.jobs.runner import JobRunner
 from leadpond.kit.clock import utcnow
-from leadpond.workspaces.service import NewWorkspace, create_workspace
+from leadpond.playbooks.service import start_workspace
+from leadpond.wiring import JOB_KINDS
+from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.jobs.slow_runner import SLOW
 from tests.pipeline.processes import LeadpondProcess, start_server, wait_until
@@ -35,7 +37,6 @@ UNKNOWN = "tests.unknown"
 calls: dict[str, int] = {}
 
 
-@task(FLAKY)
 def flaky(ctx: JobContext) -> dict[str, Any]:
     """Fails until its payload's ``fail_times`` is used up, reporting progress each time."""
     seen = calls[ctx.payload["name"]] = calls.get(ctx.payload["name"], 0) + 1
@@ -43,6 +44,10 @@ def flaky(ctx: JobContext) -> dict[str, Any]:
     if seen <= ctx.payload["fail_times"]:
         raise RuntimeError(f"failure number {seen}")
     return {"calls": seen}
+
+
+# The product's kinds and this test's: installed when the module loads, like leadpond.wiring.
+registry.install([*JOB_KINDS, JobKind(FLAKY, flaky, startable=False)])
 
 
 def _job(job_id: int) -> Job:
@@ -195,7 +200,7 @@ def test_jobs_are_scoped_to_their_workspace(
 ) -> None:
     job_id, _name = _enqueue(workspace, fail_times=0)
     with unit_of_work() as session:
-        other = create_workspace(session, f"other-{uuid.uuid4().hex[:8]}")
+        other = start_workspace(session, f"other-{uuid.uuid4().hex[:8]}")
     theirs = {"Authorization": f"Bearer {other.api_key}"}
     missing = client.get(f"/api/v1/jobs/{job_id}", headers=theirs)
     assert missing.status_code == 404 and missing.json()["code"] == "job_not_found"

@@ -18,7 +18,8 @@ from leadpond.pipeline import worker
 from leadpond.pipeline.fingerprint import differing
 from leadpond.pipeline.fingerprint import snapshot as fingerprint
 from leadpond.pipeline.sweep import sweep_idle_stages
-from leadpond.workspaces.service import NewWorkspace, create_workspace
+from leadpond.playbooks.service import start_workspace
+from leadpond.workspaces.service import NewWorkspace
 from tests.pipeline.processes import LeadpondProcess, Spawn, start_server, wait_until
 from tests.pipeline.world import (
     assert_only_whole_batches,
@@ -38,7 +39,7 @@ BATCH_SIZE = 500
 
 def _new_workspace() -> NewWorkspace:
     with unit_of_work() as session:
-        return create_workspace(session, f"crash-{uuid.uuid4().hex[:8]}")
+        return start_workspace(session, f"crash-{uuid.uuid4().hex[:8]}")
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(

@@ -24,8 +24,7 @@ from leadpond.kit.clock import isoformat, utcnow
 from leadpond.pipeline import worker
 from leadpond.pipeline.fingerprint import Snapshot, differing, snapshot
 from leadpond.pipeline.sweep import sweep_idle_stages
-from leadpond.playbooks.service import replay_history
-from leadpond.workspaces import service as workspace_service
+from leadpond.playbooks.service import replay_history, start_workspace
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 
@@ -118,7 +117,7 @@ SHAPES = {
 
 def _new_workspace() -> NewWorkspace:
     with unit_of_work() as session:
-        return workspace_service.create_workspace(session, f"shape-{uuid.uuid4().hex[:8]}")
+        return start_workspace(session, f"shape-{uuid.uuid4().hex[:8]}")
 
 
 def state_after(client: TestClient, messages: Messages, deliver: Any) -> Snapshot:

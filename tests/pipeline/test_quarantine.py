@@ -13,14 +13,15 @@ from typer.testing import CliRunner
 
 from leadpond.cli import app as cli
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.flow.batch import Batch
 from leadpond.ingest.models import Event
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.jobs.runner import JobRunner
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline import worker
-from leadpond.pipeline.batch import Batch
-from leadpond.workspaces.service import NewWorkspace, create_workspace
+from leadpond.playbooks.service import start_workspace
+from leadpond.workspaces.service import NewWorkspace
 
 POISON = "Poisoned"
 
@@ -63,7 +64,7 @@ def _event(event_id: int) -> Event:
 @pytest.fixture
 def other(backend: str) -> NewWorkspace:
     with unit_of_work() as session:
-        return create_workspace(session, f"other-{uuid.uuid4().hex[:8]}")
+        return start_workspace(session, f"other-{uuid.uuid4().hex[:8]}")
 
 
 def test_a_year_one_event_is_quarantined_while_another_workspace_processes(

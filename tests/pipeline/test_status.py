@@ -12,7 +12,8 @@ from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline import worker
-from leadpond.workspaces.service import NewWorkspace, create_workspace
+from leadpond.playbooks.service import start_workspace
+from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 
 
@@ -74,7 +75,7 @@ def test_backlog_is_scoped_to_the_callers_workspace(
 ) -> None:
     track.track("Signed Up", "u1")
     with unit_of_work() as session:
-        other = create_workspace(session, "另一个工作区")
+        other = start_workspace(session, "另一个工作区")
     _append_tracks(other, 4, minutes_ago=60)
     _append_tracks(workspace, 1)
     mine = api.get("/api/v1/pipeline").json()

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from leadpond.db.engine import unit_of_work
-from leadpond.workspaces.service import create_workspace
+from leadpond.playbooks.service import start_workspace
 from tests.conftest import Tracker
 
 
@@ -120,7 +120,7 @@ def test_another_workspaces_person_is_a_404(api: TestClient, track: Tracker) -> 
     track.identify("u-secret", traits={"name": "王芳"})
     theirs = _only_person(api, user_id="u-secret")["id"]
     with unit_of_work() as session:
-        other = create_workspace(session, "other")
+        other = start_workspace(session, "other")
     as_other = {"Authorization": f"Bearer {other.api_key}"}
     for path in (f"/api/v1/people/{theirs}", f"/api/v1/people/{theirs}/timeline"):
         response = api.get(path, headers=as_other)

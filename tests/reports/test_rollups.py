@@ -12,8 +12,9 @@ from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline import worker
+from leadpond.playbooks.service import start_workspace
 from leadpond.reports.rollups import processed_events
-from leadpond.workspaces.service import NewWorkspace, create_workspace
+from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 
 BEFORE_ROLLUPS = "20261123_0820"
@@ -57,7 +58,7 @@ def test_processed_events_are_counted_on_their_own_day(
 
 def test_the_rollup_is_per_workspace(track: Tracker, workspace: NewWorkspace) -> None:
     with unit_of_work() as session:
-        other = create_workspace(session, f"other-{uuid.uuid4().hex[:6]}")
+        other = start_workspace(session, f"other-{uuid.uuid4().hex[:6]}")
         append_events(
             session,
             other.workspace_id,

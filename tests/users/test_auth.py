@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from leadpond.db.engine import unit_of_work
+from leadpond.playbooks.service import start_workspace
 from leadpond.users import service
+from leadpond.users.auth import SESSION_COOKIE
 from leadpond.users.models import ConsoleUser
-from leadpond.workspaces import service as workspace_service
-from leadpond.workspaces.auth import SESSION_COOKIE
 from leadpond.workspaces.service import NewWorkspace
 
 PASSWORD = "correct horse battery"
@@ -113,7 +113,7 @@ def test_agency_user_switches_workspace_and_gets_that_role(
 ) -> None:
     email = make_user(workspace.workspace_id, "viewer")
     with unit_of_work() as session:
-        other = workspace_service.create_workspace(session, f"client-{uuid.uuid4().hex[:6]}")
+        other = start_workspace(session, f"client-{uuid.uuid4().hex[:6]}")
     make_user(other.workspace_id, "admin", email)
     me = login(client, email)
     assert {w["workspace_id"] for w in me["workspaces"]} >= {
@@ -127,7 +127,7 @@ def test_agency_user_switches_workspace_and_gets_that_role(
         "admin",
     )
     with unit_of_work() as session:
-        stranger = workspace_service.create_workspace(session, "stranger")
+        stranger = start_workspace(session, "stranger")
     refused = client.put(
         "/api/v1/auth/workspace", json={"workspace_id": str(stranger.workspace_id)}
     )

@@ -10,8 +10,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from leadpond.app import create_app
+from leadpond.users.auth import declared_role
 from leadpond.users.service import Role
-from leadpond.workspaces.auth import declared_role
 from leadpond.workspaces.service import NewWorkspace
 from tests.users.test_auth import login, make_user
 

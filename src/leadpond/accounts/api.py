@@ -12,7 +12,7 @@ from leadpond.accounts.schemas import (
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.schemas import Limit, Offset
-from leadpond.workspaces.auth import ReadActor, WriteActor
+from leadpond.users.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 

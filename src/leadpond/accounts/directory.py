@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.matching import deletions, fuzzy_eligible
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
-from leadpond.accounts.normalise import normalise_company_name, normalise_domain
-from leadpond.accounts.roles import InvalidRoleTable, check_role_table
 from leadpond.accounts.service import role_table
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.normalise.company import normalise_company_name, normalise_domain
+from leadpond.normalise.roles import InvalidRoleTable, check_role_table
 from leadpond.profiles.models import Person
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from leadpond.accounts.normalise import (
+from leadpond.normalise.company import (
     CompanyName,
     describe,
     email_domain,
@@ -21,7 +21,7 @@ from leadpond.accounts.normalise import (
     region_prefix_length,
     validate_uscc,
 )
-from leadpond.accounts.vocabulary import WEAK_DESCRIPTORS
+from leadpond.normalise.company_words import WEAK_DESCRIPTORS
 
 KeyRef = tuple[str, str]
 

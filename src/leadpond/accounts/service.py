@@ -35,13 +35,11 @@ from leadpond.accounts.models import (
     AccountSettings,
     PersonAccount,
 )
-from leadpond.accounts.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, role_inferrer
 from leadpond.db.engine import is_postgres
-from leadpond.ingest.models import Event
-from leadpond.pipeline.batch import Batch, time_order_sql
-from leadpond.pipeline.hooks import on_people_changed
+from leadpond.flow.batch import Batch, time_order_sql
+from leadpond.ingest.models import Event, json_member
+from leadpond.normalise.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, role_inferrer
 from leadpond.profiles.models import Person
-from leadpond.rules.state import json_member
 
 _CHUNK = 500
 _LINKING_CALLS = ("identify", "group")
@@ -107,7 +105,6 @@ def link_batch(batch: Batch) -> None:
             link_observations(batch.session, workspace_id, observations)
 
 
-@on_people_changed
 def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterable[int]) -> None:
     """Recompute the account links of these people from their identify and group events.
 

@@ -37,6 +37,16 @@ OPERATORS: tuple[str, ...] = (*VALUE_OPS, *LIST_OPS, "exists")
 COUNT_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 
 
+# What a behaviour atom calls the calls that are not ``track``: ``did: Page Viewed``.
+TYPE_NAMES = {
+    "page": "Page Viewed",
+    "screen": "Screen Viewed",
+    "identify": "Identify",
+    "group": "Group",
+    "alias": "Alias",
+}
+
+
 class Node(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

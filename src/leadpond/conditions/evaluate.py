@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadpond.conditions import regex
 from leadpond.conditions.ast import (
     AccountMatch,
     AccountPeople,
@@ -35,6 +34,7 @@ from leadpond.conditions.ast import (
     Test,
     Trait,
 )
+from leadpond.db import regex
 from leadpond.kit.errors import InvalidInput
 
 MISSING: Any = object()

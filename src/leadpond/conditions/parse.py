@@ -3,7 +3,6 @@
 import re
 from typing import Any
 
-from leadpond.conditions import regex
 from leadpond.conditions.ast import (
     COUNT_OPS,
     LIST_OPS,
@@ -29,6 +28,7 @@ from leadpond.conditions.ast import (
 )
 from leadpond.conditions.durations import parse_duration
 from leadpond.conditions.source import Located, Path, format_path, load_located
+from leadpond.db import regex
 from leadpond.kit.errors import InvalidInput
 
 # ``{name}`` in a rule's strings stands for a property of the event that triggered the rule.

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts import directory
 from leadpond.accounts.models import Account, PersonAccount
-from leadpond.accounts.roles import ROLES
 from leadpond.console.directory import PersonRow, describe
 from leadpond.ingest.models import Event
+from leadpond.normalise.roles import ROLES
 from leadpond.profiles.models import Person
 
 # The buying committee a B2B deal needs covered: every role but the catch-all.

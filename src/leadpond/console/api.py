@@ -23,7 +23,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession
 from leadpond.kit.schemas import Limit, Offset
 from leadpond.profiles.service import get_person
-from leadpond.workspaces.auth import ReadActor
+from leadpond.users.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 

@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 from leadpond.accounts import directory as account_directory
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Persona
-from leadpond.console.models import name_key
 from leadpond.identity.models import Identifier
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
-from leadpond.profiles.models import Person
+from leadpond.profiles.models import Person, name_key
 from leadpond.profiles.service import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments.build import person_filter, set_based

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadpond.conditions.regex import sqlite_regexp
 from leadpond.config import get_settings
+from leadpond.db.regex import sqlite_regexp
 
 
 def _json_dumps(value: Any) -> str:

@@ -1,12 +1,6 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
-from leadpond.console.models import (
-    PERSON_ACTIVITY_INDEX,
-    PERSON_FIRST_SEEN_INDEX,
-    PERSON_LAST_SEEN_INDEX,
-    PERSON_NAME_INDEX,
-)
 from leadpond.db.base import Base
 from leadpond.identity.models import (
     Identifier,
@@ -17,7 +11,13 @@ from leadpond.identity.models import (
 )
 from leadpond.ingest.models import Event, ImportUpload
 from leadpond.jobs.models import Job
-from leadpond.profiles.models import Person
+from leadpond.profiles.models import (
+    PERSON_ACTIVITY_INDEX,
+    PERSON_FIRST_SEEN_INDEX,
+    PERSON_LAST_SEEN_INDEX,
+    PERSON_NAME_INDEX,
+    Person,
+)
 from leadpond.reports.models import EventDay
 from leadpond.rules.models import (
     PersonScore,

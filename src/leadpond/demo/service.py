@@ -17,6 +17,7 @@ from leadpond.demo.loaders import BulkLoader, HttpLoader
 from leadpond.demo.truth import TruthWriter
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
 from leadpond.pipeline import worker
+from leadpond.playbooks.service import start_workspace
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.models import Workspace
 from leadpond.workspaces.service import KeyKind
@@ -89,7 +90,7 @@ def _find(name_or_id: str) -> Workspace | None:
 
 def _create(name: str) -> tuple[Workspace, dict[str, str]]:
     with unit_of_work() as session:
-        created = workspace_service.create_workspace(session, name)
+        created = start_workspace(session, name)
         workspace = workspace_service.get_workspace(session, created.workspace_id)
     keys = {"write_key": created.write_key, "api_key": created.api_key}
     return workspace, keys

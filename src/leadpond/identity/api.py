@@ -23,7 +23,7 @@ from leadpond.jobs.schemas import JobRead
 from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.schemas import Limit, Offset
-from leadpond.workspaces.auth import Actor, ReadActor, WriteActor
+from leadpond.users.auth import Actor, ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 

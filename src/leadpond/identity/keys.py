@@ -3,14 +3,14 @@
 import re
 from typing import Any
 
+from leadpond.flow.batch import PipelineEvent
 from leadpond.identity.config import IdentityConfig
-from leadpond.identity.normalise import (
+from leadpond.normalise.contact import (
     is_landline,
     normalise_email,
     normalise_phone,
     phone_extension,
 )
-from leadpond.pipeline.batch import PipelineEvent
 
 IdentifierKey = tuple[str, str]
 

@@ -15,6 +15,8 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from leadpond.flow.batch import EVENT_COLUMNS, PipelineEvent, time_order_sql
+from leadpond.flow.hooks import people_changed
 from leadpond.identity.config import load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.models import DeviceSession, Identifier, PersonMerge, PersonSeparation
@@ -22,8 +24,6 @@ from leadpond.identity.resolver import MemoryGraph, decide, weak_only
 from leadpond.identity.service import PersonIdAllocator
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent, time_order_sql
-from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 

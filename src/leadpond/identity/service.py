@@ -10,6 +10,8 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
+from leadpond.flow.batch import EVENT_COLUMNS, Batch, PipelineEvent, time_order
+from leadpond.flow.hooks import people_changed
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.merge import MergePlan, apply_merges
@@ -17,8 +19,6 @@ from leadpond.identity.models import DeviceSession, Identifier, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, decide, session_holder, weak_only
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent, time_order
-from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 

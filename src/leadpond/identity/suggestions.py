@@ -8,6 +8,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
+from leadpond.flow.batch import Batch
+from leadpond.flow.hooks import people_changed
 from leadpond.identity.config import load_config
 from leadpond.identity.merge import MergePlan, apply_merges
 from leadpond.identity.models import Identifier, MergeSuggestion, PersonSeparation
@@ -15,8 +17,6 @@ from leadpond.identity.resolver import MemoryGraph, merge_blocker
 from leadpond.identity.service import live_separations
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, NotFound
-from leadpond.pipeline.batch import Batch
-from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles.models import Person
 
 # More people than this behind one name+company is a common name, not a duplicate.

@@ -5,12 +5,11 @@ from typing import Any
 
 from leadpond.db.engine import unit_of_work
 from leadpond.identity.rebuild import rebuild
-from leadpond.jobs.registry import JobContext, task
+from leadpond.jobs.registry import JobContext
 
 REBUILD_GRAPH = "identity.rebuild"
 
 
-@task(REBUILD_GRAPH, startable=True)
 def rebuild_graph_task(ctx: JobContext) -> dict[str, Any]:
     """Replay every processed event through the current identity rules, in one transaction
     (the graph moves as a whole: people never see half a rebuild)."""

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from leadpond.flow.hooks import people_changed
 from leadpond.identity.keys import normalise_identifier
 from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
-from leadpond.pipeline.hooks import people_changed
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 

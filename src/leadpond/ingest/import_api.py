@@ -18,7 +18,7 @@ from leadpond.ingest.tasks import enqueue_import
 from leadpond.jobs.api import job_location
 from leadpond.jobs.schemas import JobRead
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
-from leadpond.workspaces.auth import WriteActor
+from leadpond.users.auth import WriteActor
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 

@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from leadpond import __version__
 from leadpond.db.engine import read_only, unit_of_work
-from leadpond.identity.normalise import normalise_email, normalise_phone
 from leadpond.ingest.import_files import cell_text, parse_cell_time, read_table, time_zone
 from leadpond.ingest.models import Event
 from leadpond.ingest.service import append_events
@@ -34,6 +33,7 @@ from leadpond.ingest.spec import (
 )
 from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.errors import InvalidInput
+from leadpond.normalise.contact import normalise_email, normalise_phone
 
 CHUNK_ROWS = 5000
 DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -4,10 +4,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, Uuid, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+    type_coerce,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
+from leadpond.db.engine import is_postgres
 
 # Events leadpond writes itself (key events, segment entries…): already processed, never
 # resolved through identifiers, owned by the person they were derived for.
@@ -97,3 +110,11 @@ class ImportUpload(Base):
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+def json_member(session: Session, name: str) -> Any:
+    """One top-level member of the event payload, decoded, on either database."""
+    if is_postgres(session):
+        return Event.payload[name]
+    # SQLAlchemy's JSON index on SQLite quotes objects into strings; extract the JSON text.
+    return type_coerce(func.json_extract(Event.payload, f"$.{name}"), JSON)

@@ -11,7 +11,7 @@ from leadpond.db.engine import read_only, unit_of_work
 from leadpond.ingest import importer
 from leadpond.ingest.models import ImportUpload
 from leadpond.jobs.models import Job
-from leadpond.jobs.registry import JobContext, task
+from leadpond.jobs.registry import JobContext
 from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.clock import utcnow
 
@@ -43,7 +43,6 @@ def enqueue_import(
     )
 
 
-@task(IMPORT_PEOPLE)
 def import_people_task(ctx: JobContext) -> dict[str, Any]:
     """Import the kept file (each chunk of rows its own transaction, as the synchronous import
     does; running it again skips what was written), report rows done, then drop the file."""

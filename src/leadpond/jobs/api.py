@@ -5,13 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from leadpond.jobs import service
-from leadpond.jobs.kinds import kind_of, startable_kinds
 from leadpond.jobs.models import Job, JobState
+from leadpond.jobs.registry import kind_of, startable_kinds
 from leadpond.jobs.schemas import JobPage, JobRead, JobStart
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.schemas import ErrorBody, Limit, Offset
-from leadpond.workspaces.auth import ReadActor, WriteActor
+from leadpond.users.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 

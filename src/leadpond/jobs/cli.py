@@ -11,8 +11,8 @@ from rich.table import Table
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.jobs import service
-from leadpond.jobs.kinds import kind_of, startable_kinds
 from leadpond.jobs.models import JobState
+from leadpond.jobs.registry import kind_of, startable_kinds
 from leadpond.jobs.runner import JobRunner
 from leadpond.jobs.schemas import JobRead
 from leadpond.workspaces.service import find_workspace

@@ -1,4 +1,5 @@
-"""Job kinds and their handlers: each domain's ``tasks.py`` registers what it runs.
+"""Job kinds and their handlers: each domain's ``tasks.py`` holds its handlers;
+:mod:`leadpond.wiring` lists them.
 
 A handler gets a :class:`JobContext` and returns the job's result (a JSON object) or raises.
 It runs outside any transaction: it opens its own units of work (one per step for long work),
@@ -7,7 +8,7 @@ like the CLI does, and reports progress between them.
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -95,24 +96,26 @@ class JobKind:
     startable: bool
 
 
-_kinds: dict[str, JobKind] = {}
+_kinds: dict[str, JobKind] | None = None
 
 
-def task(name: str, *, startable: bool = False) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of job kind ``name``."""
+def install(kinds: Iterable[JobKind]) -> None:
+    """Set the job kinds leadpond runs (written once, in :mod:`leadpond.wiring`)."""
+    global _kinds
+    _kinds = {kind.name: kind for kind in kinds}
 
-    def register(handler: Handler) -> Handler:
-        _kinds[name] = JobKind(name, handler, startable)
-        return handler
 
-    return register
+def _installed() -> dict[str, JobKind]:
+    if _kinds is None:
+        raise RuntimeError("job kinds are not installed: import leadpond.wiring")
+    return _kinds
 
 
 def kind_of(name: str) -> JobKind | None:
-    """The registered kind, or None (see :mod:`leadpond.jobs.kinds` for what is loaded)."""
-    return _kinds.get(name)
+    """The installed kind, or None."""
+    return _installed().get(name)
 
 
 def startable_kinds() -> list[str]:
     """Kinds a user may start by name through the API and the CLI."""
-    return sorted(name for name, kind in _kinds.items() if kind.startable)
+    return sorted(name for name, kind in _installed().items() if kind.startable)

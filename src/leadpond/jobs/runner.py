@@ -16,13 +16,11 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, update
 
-import leadpond.db.models  # noqa: F401  (every mapper known before the first claim)
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import unit_of_work
-from leadpond.jobs.kinds import kind_of
 from leadpond.jobs.models import Job, JobState
-from leadpond.jobs.registry import JobContext, JobStopped
+from leadpond.jobs.registry import JobContext, JobStopped, kind_of
 from leadpond.kit.clock import utcnow
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.kit.schemas import Limit, Offset, UtcDatetime
 from leadpond.pipeline import quarantine, worker
-from leadpond.workspaces.auth import ReadActor, WriteActor
+from leadpond.users.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 

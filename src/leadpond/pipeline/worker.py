@@ -19,40 +19,21 @@ from sqlalchemy import Table, Uuid, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-import leadpond.db.models  # noqa: F401  (every mapper known before the first batch)
-from leadpond.accounts.service import link_batch
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres, read_only, unit_of_work
-from leadpond.identity.service import resolve_batch
-from leadpond.identity.suggestions import suggest_batch
+from leadpond.flow.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.ingest.models import DERIVED_ONLY, Event
 from leadpond.jobs.runner import JobRunner
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline import quarantine
-from leadpond.pipeline.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.pipeline.sweep import sweep_idle_stages
-from leadpond.profiles.service import apply_batch
 from leadpond.reports.rollups import count_processed, processed_events
-from leadpond.rules.service import apply_batch as apply_rules
-from leadpond.rules.sweep import hold_watermarks
-from leadpond.segments.incremental import segment_batch
 from leadpond.segments.scheduler import refresh_due
+from leadpond.wiring import STAGES, Stage
 
 log = logging.getLogger(__name__)
 
-Stage = Callable[[Batch], None]
-
-# The order is the data flow: who is this about, then what it changes on them.
-STAGES: list[Stage] = [
-    hold_watermarks,
-    resolve_batch,
-    apply_batch,
-    link_batch,
-    suggest_batch,
-    apply_rules,
-    segment_batch,
-]
 _event_table = cast(Table, Event.__table__)
 # A Core executemany: the ORM's bulk update by primary key costs more than the statement.
 _MARK_PROCESSED = update(_event_table).where(_event_table.c.id == bindparam("event_id"))

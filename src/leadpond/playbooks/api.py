@@ -6,16 +6,18 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from leadpond.jobs.api import IdempotencyKey, locate
+from leadpond.jobs.api import IdempotencyKey, accepted, locate
 from leadpond.jobs.schemas import JobRead
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.playbooks import service
-from leadpond.playbooks.schema import json_schema
 from leadpond.playbooks.tasks import enqueue_replay
-from leadpond.workspaces.auth import ReadActor, WriteActor
+from leadpond.rules.playbook import json_schema
+from leadpond.users.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/playbook", tags=["playbooks"])
+# Replaying history runs the rules and rebuilds the segments: it is the playbook's to start.
+replay_router = APIRouter(prefix="/api/v1", tags=["rules"])
 
 _YAML_BODY: dict[str, Any] = {
     "requestBody": {
@@ -107,3 +109,17 @@ def export_playbook(actor: ReadActor, session: ReadSession) -> PlainTextResponse
 def playbook_schema() -> dict[str, Any]:
     """The JSON Schema of playbook files (public: editors fetch it)."""
     return json_schema()
+
+
+@replay_router.post("/rules/backfill", response_model=JobRead, status_code=202)
+def run_backfill(
+    actor: WriteActor,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobRead:
+    """Queue a replay of the workspace's history through its current rules (a job: one
+    transaction per 2,000 people, then its segments are rebuilt); answers 202 at once with the
+    job, whose ``Location`` reports progress and, when done, the backfill report."""
+    job = enqueue_replay(session, actor.workspace_id, idempotency_key)
+    return accepted(response, job)

@@ -14,9 +14,9 @@ from leadpond.db.engine import read_only, unit_of_work
 from leadpond.jobs.models import Job
 from leadpond.jobs.schemas import JobRead
 from leadpond.playbooks import service
-from leadpond.playbooks.schema import json_schema
 from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.rules.backfill import BackfillReport
+from leadpond.rules.playbook import json_schema
 from leadpond.workspaces.service import find_workspace
 
 playbook_app = typer.Typer(help="Playbooks: the marketing logic as YAML.", no_args_is_help=True)

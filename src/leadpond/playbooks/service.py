@@ -17,12 +17,13 @@ from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError, NotFound
-from leadpond.playbooks.schema import Playbook
 from leadpond.rules.backfill import BackfillReport, backfill_in_steps
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
+from leadpond.rules.playbook import Playbook
 from leadpond.rules.ruleset import Ruleset
 from leadpond.segments.service import rebuild_workspace, sync_from_playbook
+from leadpond.workspaces.service import NewWorkspace, create_workspace
 
 
 class PlaybookInvalid(LeadpondError):
@@ -183,3 +184,10 @@ def _default() -> ValidPlaybook:
 def apply_default_playbook(session: Session, workspace_id: uuid.UUID) -> None:
     """Give a new workspace the default B2B playbook (validated once per process)."""
     _store(session, workspace_id, _default(), "leadpond:default")
+
+
+def start_workspace(session: Session, name: str) -> NewWorkspace:
+    """A new workspace, its keys and the default B2B playbook: what the CLI and the demo create."""
+    created = create_workspace(session, name)
+    apply_default_playbook(session, created.workspace_id)
+    return created

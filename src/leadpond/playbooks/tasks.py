@@ -7,14 +7,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from leadpond.jobs.models import Job
-from leadpond.jobs.registry import JobContext, task
+from leadpond.jobs.registry import JobContext
 from leadpond.jobs.service import enqueue
 from leadpond.playbooks.service import replay_history
 
 REPLAY_HISTORY = "rules.backfill"
 
 
-@task(REPLAY_HISTORY, startable=True)
 def replay_history_task(ctx: JobContext) -> dict[str, Any]:
     """Replay history in steps of people (one transaction each), reporting people done.
 

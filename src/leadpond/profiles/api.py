@@ -14,7 +14,7 @@ from leadpond.profiles.schemas import (
     TraitHistoryPage,
     TraitValue,
 )
-from leadpond.workspaces.auth import ReadActor
+from leadpond.users.auth import ReadActor
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 

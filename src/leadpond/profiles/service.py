@@ -10,13 +10,13 @@ from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
+from leadpond.flow.batch import Batch, PipelineEvent, time_order, time_order_sql
 from leadpond.identity.config import IdentityConfig, load_config
-from leadpond.identity.matching import match_key
 from leadpond.identity.models import Identifier
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
-from leadpond.pipeline.batch import Batch, PipelineEvent, time_order, time_order_sql
+from leadpond.profiles.matching import match_key
 from leadpond.profiles.models import Person
 
 TRAIT_CALLS = ("identify",)

@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadpond.playbooks.schema import Playbook
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
+from leadpond.rules.playbook import Playbook
 from leadpond.rules.ruleset import Ruleset
 
 _compiled: dict[int, Ruleset] = {}

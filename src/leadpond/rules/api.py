@@ -4,10 +4,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response
 
-from leadpond.jobs.api import IdempotencyKey, accepted
-from leadpond.jobs.schemas import JobRead
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.profiles.service import get_person
 from leadpond.rules import reads
 from leadpond.rules.schemas import (
@@ -21,7 +18,7 @@ from leadpond.rules.schemas import (
     TagList,
     TagRead,
 )
-from leadpond.workspaces.auth import ReadActor, WriteActor
+from leadpond.users.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 
@@ -86,17 +83,3 @@ def read_account_scores(
     return AccountScoresRead.model_validate(
         reads.account_scores(session, actor.workspace_id, account_id)
     )
-
-
-@router.post("/rules/backfill", response_model=JobRead, status_code=202)
-def run_backfill(
-    actor: WriteActor,
-    session: WriteSession,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> JobRead:
-    """Queue a replay of the workspace's history through its current rules (a job: one
-    transaction per 2,000 people, then its segments are rebuilt); answers 202 at once with the
-    job, whose ``Location`` reports progress and, when done, the backfill report."""
-    job = enqueue_replay(session, actor.workspace_id, idempotency_key)
-    return accepted(response, job)

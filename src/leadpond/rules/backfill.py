@@ -11,9 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import read_only, unit_of_work
-from leadpond.ingest.models import Event
+from leadpond.flow.batch import IDENTITY_CALLS, time_order_sql
+from leadpond.ingest.models import Event, json_member
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import IDENTITY_CALLS, time_order_sql
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.engine import RULE_EVENT_PREFIX, Engine
@@ -21,7 +21,6 @@ from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedg
 from leadpond.rules.state import (
     DERIVED,
     chunks,
-    json_member,
     load_states,
     properties_column,
     record_of,

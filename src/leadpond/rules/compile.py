@@ -25,7 +25,7 @@ from leadpond.conditions.durations import parse_duration
 from leadpond.conditions.evaluate import FALLBACK_GRADE, ConditionContext
 from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
 from leadpond.conditions.source import Path
-from leadpond.playbooks.schema import Playbook, Trigger
+from leadpond.rules.playbook import Playbook, Trigger
 from leadpond.rules.ruleset import (
     CompiledTrigger,
     Guard,

@@ -12,7 +12,7 @@ from leadpond.conditions.ast import (
 )
 from leadpond.conditions.evaluate import ConditionContext, grade_of
 from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
-from leadpond.playbooks.schema import StageDef
+from leadpond.rules.playbook import StageDef
 
 MISSING_VALUE = object()
 

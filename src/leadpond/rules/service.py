@@ -6,8 +6,7 @@ import uuid
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from leadpond.pipeline.batch import Batch, PipelineEvent, time_order
-from leadpond.pipeline.hooks import on_people_changed
+from leadpond.flow.batch import Batch, PipelineEvent, time_order
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.backfill import backfill, clear_rule_state
@@ -99,7 +98,6 @@ def _replay_late(
     return [e for e in events if e.person_id not in late]
 
 
-@on_people_changed
 def recompute_people(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
     """After a merge/unmerge/rebuild: manual tags follow the survivor, the rest is replayed."""
     survivors: dict[int, int] = {}

@@ -5,16 +5,15 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, and_, func, or_, select, type_coerce
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.facts import linked_accounts
 from leadpond.accounts.models import PersonAccount
+from leadpond.conditions.ast import TYPE_NAMES
 from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
-from leadpond.conditions.sql import TYPE_NAMES
-from leadpond.db.engine import is_postgres
-from leadpond.ingest.models import DERIVED_SOURCE, Event
-from leadpond.pipeline.batch import time_order_sql
+from leadpond.flow.batch import time_order_sql
+from leadpond.ingest.models import DERIVED_SOURCE, Event, json_member
 from leadpond.profiles.models import Person
 from leadpond.rules.engine import RULE_EVENT_PREFIX, PersonState, TagRow, merge_traits
 from leadpond.rules.models import (
@@ -33,14 +32,6 @@ DERIVED = DERIVED_SOURCE
 def properties_column(session: Session) -> Any:
     """Only an event's properties (contexts are large and conditions never read them)."""
     return json_member(session, "properties")
-
-
-def json_member(session: Session, name: str) -> Any:
-    """One top-level member of the event payload, decoded, on either database."""
-    if is_postgres(session):
-        return Event.payload[name]
-    # SQLAlchemy's JSON index on SQLite quotes objects into strings; extract the JSON text.
-    return type_coerce(func.json_extract(Event.payload, f"$.{name}"), JSON)
 
 
 def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:

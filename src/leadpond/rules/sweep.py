@@ -23,7 +23,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
-from leadpond.pipeline.batch import Batch
+from leadpond.flow.batch import Batch
 from leadpond.profiles.models import Person
 from leadpond.profiles.service import lock_people
 from leadpond.rules.active import current_ruleset, current_version_id

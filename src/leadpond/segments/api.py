@@ -30,7 +30,7 @@ from leadpond.segments.schemas import (
     StaticChangeResult,
 )
 from leadpond.segments.static import people_in_file
-from leadpond.workspaces.auth import ReadActor, WriteActor
+from leadpond.users.auth import ReadActor, WriteActor
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 

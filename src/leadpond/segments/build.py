@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Condition
-from leadpond.conditions.sql import definite, groups_events, to_sql
 from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import LeadpondError
 from leadpond.profiles.models import Person
 from leadpond.segments.definitions import DYNAMIC, PERSON, WorkspaceSegments
 from leadpond.segments.membership import record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
+from leadpond.segments.sql import definite, groups_events, to_sql
 
 # A preview answers while someone edits; a condition that needs longer is built, not previewed.
 PREVIEW_BUDGET_S = 10.0

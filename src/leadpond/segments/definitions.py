@@ -26,11 +26,11 @@ from leadpond.conditions.ast import (
 )
 from leadpond.conditions.evaluate import ConditionContext
 from leadpond.conditions.parse import ConditionError, parse_condition
-from leadpond.conditions.sql import SqlContext, to_sql
 from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.rules.active import current_ruleset
 from leadpond.segments.models import Segment
+from leadpond.segments.sql import SqlContext, to_sql
 
 DYNAMIC, STATIC = "dynamic", "static"
 PERSON, ACCOUNT = "person", "account"

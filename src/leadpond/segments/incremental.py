@@ -15,14 +15,11 @@ from sqlalchemy.orm import Session
 
 # Imported for their people_changed handlers: links and rule state must be recomputed before
 # memberships are (handlers run in registration order).
-import leadpond.accounts.service
-import leadpond.rules.service
 from leadpond.accounts.models import PersonAccount
 from leadpond.conditions.ast import Behaviour
 from leadpond.conditions.evaluate import EventRecord, matches
+from leadpond.flow.batch import Batch, time_order
 from leadpond.kit.clock import utcnow
-from leadpond.pipeline.batch import Batch, time_order
-from leadpond.pipeline.hooks import on_people_changed
 from leadpond.profiles.models import Person
 from leadpond.rules.state import chunks, event_name
 from leadpond.segments.build import lock_segments
@@ -30,8 +27,6 @@ from leadpond.segments.definitions import ACCOUNT, PERSON, STATIC, WorkspaceSegm
 from leadpond.segments.membership import Reasons, record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
 from leadpond.segments.snapshots import account_people, event_record, load_snapshots, needs_of
-
-_HANDLERS_FIRST = (leadpond.accounts.service, leadpond.rules.service)
 
 
 def evaluate_people(
@@ -224,7 +219,6 @@ def _any_segment(workspace_id: uuid.UUID) -> Select[Any]:
     return select(Segment.id).where(Segment.workspace_id == workspace_id).limit(1)
 
 
-@on_people_changed
 def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
     """After a merge, unmerge or rebuild: static memberships follow the survivor, the rest is
     re-evaluated (merged-away people leave every segment)."""

@@ -8,6 +8,7 @@ from leadpond.config import get_settings
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.users import service, throttle
+from leadpond.users.auth import SESSION_COOKIE, Actor, AdminActor, ReadActor
 from leadpond.users.schemas import (
     LocaleBody,
     LoginBody,
@@ -19,7 +20,6 @@ from leadpond.users.schemas import (
     SwitchWorkspaceBody,
     WorkspaceChoice,
 )
-from leadpond.workspaces.auth import SESSION_COOKIE, Actor, AdminActor, ReadActor
 from leadpond.workspaces.service import get_workspace
 
 router = APIRouter(prefix="/api/v1", tags=["users"])

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.kit.errors import InvalidInput, NotFound, Unauthorized
-from leadpond.playbooks.service import apply_default_playbook
 from leadpond.workspaces.models import NAME_MAX_LENGTH, ApiCredential, Workspace
 
 
@@ -53,7 +52,8 @@ def issue_key(
 
 
 def create_workspace(session: Session, name: str) -> NewWorkspace:
-    """A new workspace with one write key and one API key."""
+    """A new workspace with one write key and one API key, and no playbook yet
+    (:func:`leadpond.playbooks.service.start_workspace` gives it the default one)."""
     name = name.strip()
     if not name:
         raise InvalidInput("workspace name must not be empty", field="name")
@@ -65,7 +65,6 @@ def create_workspace(session: Session, name: str) -> NewWorkspace:
     workspace = Workspace(name=name)
     session.add(workspace)
     session.flush()
-    apply_default_playbook(session, workspace.id)
     return NewWorkspace(
         workspace_id=workspace.id,
         write_key=issue_key(session, workspace.id, KeyKind.WRITE),

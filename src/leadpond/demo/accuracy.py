@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.demo.truth import GroundTruth, pairwise_scores, resolved_people
+from leadpond.flow.batch import EVENT_COLUMNS, PipelineEvent
 from leadpond.identity.config import load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.ingest.models import Event
-from leadpond.pipeline.batch import EVENT_COLUMNS, PipelineEvent
 
 _COLUMNS = (*EVENT_COLUMNS, Event.message_id)
 

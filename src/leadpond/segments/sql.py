@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from leadpond.accounts.models import Account, PersonAccount
-from leadpond.conditions import regex
 from leadpond.conditions.ast import (
+    TYPE_NAMES,
     AccountMatch,
     AccountPeople,
     AllOf,
@@ -57,19 +57,13 @@ from leadpond.conditions.evaluate import (
     grade_as_scores,
     value_holds,
 )
+from leadpond.db import regex
 from leadpond.ingest.models import Event
 from leadpond.profiles.models import Person
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments.models import SegmentMember
 
 # The event name a non-track call answers to in behaviour conditions.
-TYPE_NAMES = {
-    "page": "Page Viewed",
-    "screen": "Screen Viewed",
-    "identify": "Identify",
-    "group": "Group",
-    "alias": "Alias",
-}
 
 
 @dataclass(frozen=True)
@@ -364,4 +358,4 @@ def _operands(target: Any) -> tuple[Any, ...]:
     return tuple(target) if isinstance(target, tuple) else (target,)
 
 
-__all__ = ["TYPE_NAMES", "SqlContext", "definite", "groups_events", "to_sql"]
+__all__ = ["SqlContext", "definite", "groups_events", "to_sql"]

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from typing import Any
 
-from leadpond.accounts.normalise import normalise_company_name
+from leadpond.normalise.company import normalise_company_name
 
 _SPACES = re.compile(r"[\s·•.\-_]+")
 

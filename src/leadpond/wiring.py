@@ -1,0 +1,55 @@
+"""How the domains are put together, written once: the pipeline's stages in the order data flows,
+who recomputes what when people change shape (in order), and the job kinds leadpond runs.
+
+Importing this module installs the hooks and job kinds; the app, the CLI, the worker and the
+tests import it. A new domain adds its stage, handler or job kind here and nowhere else.
+"""
+
+from collections.abc import Callable
+
+import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
+from leadpond.accounts.service import link_batch, relink_people
+from leadpond.flow import hooks
+from leadpond.flow.batch import Batch
+from leadpond.identity.service import resolve_batch
+from leadpond.identity.suggestions import suggest_batch
+from leadpond.identity.tasks import REBUILD_GRAPH, rebuild_graph_task
+from leadpond.ingest.tasks import IMPORT_PEOPLE, import_people_task
+from leadpond.jobs import registry
+from leadpond.jobs.registry import JobKind
+from leadpond.playbooks.tasks import REPLAY_HISTORY, replay_history_task
+from leadpond.profiles.service import apply_batch as fold_profiles
+from leadpond.rules.service import apply_batch as apply_rules
+from leadpond.rules.service import recompute_people
+from leadpond.rules.sweep import hold_watermarks
+from leadpond.segments.incremental import people_reshaped, segment_batch
+
+Stage = Callable[[Batch], None]
+
+# The order is the data flow: who is this about, then what it changes on them.
+STAGES: tuple[Stage, ...] = (
+    hold_watermarks,
+    resolve_batch,
+    fold_profiles,
+    link_batch,
+    suggest_batch,
+    apply_rules,
+    segment_batch,
+)
+
+# After a merge, unmerge or rebuild. Segments go last: they read the accounts and the rules'
+# tags, scores and stages the first two recomputed.
+PEOPLE_CHANGED: tuple[hooks.PeopleChangedHandler, ...] = (
+    relink_people,
+    recompute_people,
+    people_reshaped,
+)
+
+JOB_KINDS: tuple[JobKind, ...] = (
+    JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
+    JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
+    JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
+)
+
+hooks.install(PEOPLE_CHANGED)
+registry.install(JOB_KINDS)
