@@ -29,7 +29,7 @@ from leadpond.playbooks.service import start_workspace
 from leadpond.wiring import JOB_KINDS
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
-from tests.jobs.slow_runner import SLOW
+from tests.jobs.slow_runner import SLOW, slow
 from tests.pipeline.processes import LeadpondProcess, start_server, wait_until
 
 FLAKY = "tests.flaky"
@@ -47,7 +47,9 @@ def flaky(ctx: JobContext) -> dict[str, Any]:
 
 
 # The product's kinds and this test's: installed when the module loads, like leadpond.wiring.
-registry.install([*JOB_KINDS, JobKind(FLAKY, flaky, startable=False)])
+registry.install(
+    [*JOB_KINDS, JobKind(FLAKY, flaky, startable=False), JobKind(SLOW, slow, startable=False)]
+)
 
 
 def _job(job_id: int) -> Job:
