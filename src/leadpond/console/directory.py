@@ -25,7 +25,7 @@ from leadpond.identity.models import Identifier
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
 from leadpond.profiles.models import Person, name_key
-from leadpond.profiles.service import people
+from leadpond.profiles.scope import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments.build import person_filter, set_based
 from leadpond.segments.definitions import load_segments

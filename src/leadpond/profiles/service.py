@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
@@ -18,19 +18,13 @@ from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
 from leadpond.profiles.matching import match_key
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import people
 
 TRAIT_CALLS = ("identify",)
 
 
 class PersonNotFound(NotFound):
     code = "person_not_found"
-
-
-def people(workspace_id: uuid.UUID) -> Select[Person]:
-    """Every live (not merged-away) person of the workspace: the one scoping point for reads."""
-    return select(Person).where(
-        Person.workspace_id == workspace_id, Person.merged_into_id.is_(None)
-    )
 
 
 def event_traits(event: PipelineEvent) -> dict[str, Any]:
