@@ -156,6 +156,7 @@ class _Compiler:
         return personas, segments
 
     def tag_rules(self, categories: set[str]) -> list[TagRule]:
+        """The tag rules, their tags checked against the categories."""
         rules = []
         for i, tag_rule in enumerate(self.pb.tag_rules):
             path: Path = ("tag_rules", i)
@@ -176,6 +177,7 @@ class _Compiler:
         return rules
 
     def score_models(self) -> _Scoring:
+        """The score models with their rules, thresholds, half-lives and grades."""
         scoring = _Scoring()
         for i, model in enumerate(self.pb.score_models):
             self.unique(model.key, scoring.models, ("score_models", i, "key"))
@@ -206,6 +208,7 @@ class _Compiler:
         return scoring
 
     def key_events(self) -> list[KeyEventRule]:
+        """The key event rules, with the events that wake the event-only ones."""
         rules = []
         for i, key_event in enumerate(self.pb.key_events):
             path: Path = ("key_events", i)
@@ -224,6 +227,7 @@ class _Compiler:
         return rules
 
     def stage_rules(self, stage_keys: set[str]) -> list[StageRule]:
+        """The stage rules, each moving to a defined stage."""
         rules = []
         for i, stage_rule in enumerate(self.pb.stage_rules):
             path: Path = ("stage_rules", i)
