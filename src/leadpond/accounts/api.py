@@ -5,50 +5,53 @@ from fastapi import APIRouter
 from leadpond.accounts import directory
 from leadpond.accounts.schemas import (
     AccountDetail,
-    AccountPage,
     AccountRead,
     AliasCreate,
     RoleTableBody,
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.kit.schemas import Limit, Offset
-from leadpond.users.auth import ReadActor, WriteActor
+from leadpond.kit.pagination import Page, Paging
+from leadpond.users.permissions import AccountsRead, AccountsWrite
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
-@router.get("", response_model=AccountPage)
+@router.get("", response_model=Page[AccountRead])
 def list_accounts(
-    actor: ReadActor,
+    actor: AccountsRead,
     session: ReadSession,
+    paging: Paging,
     domain: str | None = None,
     name: str | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> AccountPage:
+) -> Page[AccountRead]:
     """Accounts of the workspace, by mail/web domain or by company name as people type it."""
     total, found = directory.find_accounts(
-        session, actor.workspace_id, domain=domain, name=name, limit=limit, offset=offset
+        session,
+        actor.workspace_id,
+        domain=domain,
+        name=name,
+        limit=paging.limit,
+        offset=paging.offset,
     )
-    return AccountPage(total=total, items=[AccountRead.build(a) for a in found])
+    return Page[AccountRead](total=total, items=[AccountRead.build(a) for a in found])
 
 
 @router.get("/settings/roles", response_model=RoleTableBody)
-def read_role_table(actor: ReadActor, session: ReadSession) -> RoleTableBody:
+def read_role_table(actor: AccountsRead, session: ReadSession) -> RoleTableBody:
     """The title keywords that infer each decision-chain role."""
     return RoleTableBody(roles=directory.get_role_table(session, actor.workspace_id))
 
 
 @router.put("/settings/roles", response_model=RoleTableBody)
 def replace_role_table(
-    body: RoleTableBody, actor: WriteActor, session: WriteSession
+    body: RoleTableBody, actor: AccountsWrite, session: WriteSession
 ) -> RoleTableBody:
     """Replace the title keyword table (longest keyword found in a title wins)."""
     return RoleTableBody(roles=directory.put_role_table(session, actor.workspace_id, body.roles))
 
 
 @router.get("/{account_id}", response_model=AccountDetail)
-def read_account(account_id: RowId, actor: ReadActor, session: ReadSession) -> AccountDetail:
+def read_account(account_id: RowId, actor: AccountsRead, session: ReadSession) -> AccountDetail:
     """One account with its keys and its people, their roles and titles."""
     account = directory.get_account(session, actor.workspace_id, account_id)
     return AccountDetail.assemble(
@@ -60,7 +63,7 @@ def read_account(account_id: RowId, actor: ReadActor, session: ReadSession) -> A
 
 @router.post("/{account_id}/aliases", response_model=AccountDetail)
 def attach_alias(
-    account_id: RowId, body: AliasCreate, actor: WriteActor, session: WriteSession
+    account_id: RowId, body: AliasCreate, actor: AccountsWrite, session: WriteSession
 ) -> AccountDetail:
     """Attach another name (e.g. the English one) to the account; 409 if another holds it."""
     account = directory.add_alias(session, actor.workspace_id, account_id, body.alias)

@@ -6,6 +6,7 @@ from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from leadpond.accounts.models import SHARED_KEY_KINDS, Account, AccountKey, PersonAccount
+from leadpond.kit.scope import owned
 
 
 def absorb_account(
@@ -19,7 +20,7 @@ def absorb_account(
     held = aliased(AccountKey)
     session.execute(
         delete(AccountKey).where(
-            AccountKey.workspace_id == workspace_id,
+            owned(AccountKey, workspace_id),
             AccountKey.account_id == loser.id,
             AccountKey.kind.in_(SHARED_KEY_KINDS),
             exists(
@@ -35,7 +36,7 @@ def absorb_account(
     )
     session.execute(
         update(AccountKey)
-        .where(AccountKey.workspace_id == workspace_id, AccountKey.account_id == loser.id)
+        .where(owned(AccountKey, workspace_id), AccountKey.account_id == loser.id)
         .values(account_id=survivor_id)
         .execution_options(synchronize_session=False)
     )
@@ -43,7 +44,7 @@ def absorb_account(
     session.execute(
         delete(PersonAccount)
         .where(
-            PersonAccount.workspace_id == workspace_id,
+            owned(PersonAccount, workspace_id),
             PersonAccount.account_id == loser.id,
             exists(
                 select(both.id).where(
@@ -55,7 +56,7 @@ def absorb_account(
     )
     session.execute(
         update(PersonAccount)
-        .where(PersonAccount.workspace_id == workspace_id, PersonAccount.account_id == loser.id)
+        .where(owned(PersonAccount, workspace_id), PersonAccount.account_id == loser.id)
         .values(account_id=survivor_id)
         .execution_options(synchronize_session=False)
     )

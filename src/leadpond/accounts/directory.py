@@ -3,16 +3,21 @@
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.matching import deletions, fuzzy_eligible
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+
+# ``directory.accounts`` stays importable for console.accounts_view until it reads accounts.scope.
+from leadpond.accounts.scope import accounts as accounts
+from leadpond.accounts.scope import live_links
 from leadpond.accounts.service import role_table
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.pagination import count
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.normalise.company import normalise_company_name, normalise_domain
 from leadpond.normalise.roles import InvalidRoleTable, check_role_table
-from leadpond.profiles.models import Person
 
 
 class AccountNotFound(NotFound):
@@ -23,15 +28,8 @@ class AliasTaken(Conflict):
     code = "alias_taken"
 
 
-def accounts(workspace_id: uuid.UUID) -> Select[Account]:
-    """Every account of the workspace: the one scoping point for account reads."""
-    return select(Account).where(Account.workspace_id == workspace_id)
-
-
 def _holding(workspace_id: uuid.UUID, *conditions: ColumnElement[bool]) -> Select[int]:
-    return select(AccountKey.account_id).where(
-        AccountKey.workspace_id == workspace_id, or_(*conditions)
-    )
+    return select(AccountKey.account_id).where(owned(AccountKey, workspace_id), or_(*conditions))
 
 
 def find_accounts(
@@ -72,9 +70,8 @@ def find_accounts(
                 (AccountKey.kind == "core_name") & (AccountKey.value == company.core_key)
             )
         stmt = stmt.where(Account.id.in_(_holding(workspace_id, *conditions)))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Account.id).limit(limit).offset(offset)).all()
-    return int(total), list(rows)
+    return count(session, stmt), list(rows)
 
 
 def get_account(session: Session, workspace_id: uuid.UUID, account_id: int) -> Account:
@@ -89,13 +86,8 @@ def people_of(session: Session, workspace_id: uuid.UUID, account_id: int) -> lis
     """The live people linked to the account, primary links first."""
     return list(
         session.scalars(
-            select(PersonAccount)
-            .join(Person, Person.id == PersonAccount.person_id)
-            .where(
-                PersonAccount.workspace_id == workspace_id,
-                PersonAccount.account_id == account_id,
-                Person.merged_into_id.is_(None),
-            )
+            live_links(workspace_id)
+            .where(PersonAccount.account_id == account_id)
             .order_by(PersonAccount.is_primary.desc(), PersonAccount.person_id)
         )
     )
@@ -105,9 +97,8 @@ def keys_of(session: Session, workspace_id: uuid.UUID, account_id: int) -> list[
     """The account's identifying keys (group ids, codes, domains, names, aliases)."""
     return list(
         session.scalars(
-            select(AccountKey)
+            in_workspace(AccountKey, workspace_id)
             .where(
-                AccountKey.workspace_id == workspace_id,
                 AccountKey.account_id == account_id,
                 AccountKey.kind.in_(("group_id", "uscc", "domain", "name", "alias")),
             )
@@ -127,7 +118,7 @@ def add_alias(session: Session, workspace_id: uuid.UUID, account_id: int, alias:
         raise InvalidInput(f"{alias!r} does not name a company", field="alias")
     holder = session.scalar(
         select(AccountKey.account_id).where(
-            AccountKey.workspace_id == workspace_id,
+            owned(AccountKey, workspace_id),
             AccountKey.kind == "alias",
             AccountKey.value == company.full_key,
         )

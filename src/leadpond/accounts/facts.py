@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
+from leadpond.kit.scope import owned
 
 _CHUNK = 500
 
@@ -33,7 +34,7 @@ def linked_accounts(
             )
             .join(Account, Account.id == PersonAccount.account_id)
             .where(
-                PersonAccount.workspace_id == workspace_id,
+                owned(PersonAccount, workspace_id),
                 PersonAccount.person_id.in_(ordered[start : start + _CHUNK]),
             )
         )

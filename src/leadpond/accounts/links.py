@@ -14,6 +14,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import PersonAccount
+from leadpond.kit.scope import owned
 
 SOURCE_RANK = {"company_name": 1, "email_domain": 2, "uscc": 3, "group": 4}
 _CHUNK = 500
@@ -67,7 +68,7 @@ def _load(session: Session, workspace_id: uuid.UUID, people: list[int]) -> dict[
     for start in range(0, len(people), _CHUNK):
         rows = session.execute(
             select(*_COLUMNS).where(
-                PersonAccount.workspace_id == workspace_id,
+                owned(PersonAccount, workspace_id),
                 PersonAccount.person_id.in_(people[start : start + _CHUNK]),
             )
         )

@@ -32,11 +32,6 @@ class AccountRead(BaseModel):
         )
 
 
-class AccountPage(BaseModel):
-    total: int
-    items: list[AccountRead]
-
-
 class AccountKeyRead(BaseModel):
     kind: str
     value: str

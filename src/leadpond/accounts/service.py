@@ -38,8 +38,10 @@ from leadpond.accounts.models import (
 from leadpond.db.engine import is_postgres
 from leadpond.flow.batch import Batch, time_order_sql
 from leadpond.ingest.models import Event, json_member
+from leadpond.kit.scope import owned
 from leadpond.normalise.roles import DEFAULT_ROLE_KEYWORDS, RoleTable, role_inferrer
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 
 _CHUNK = 500
 _LINKING_CALLS = ("identify", "group")
@@ -118,16 +120,10 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
         return
     session.execute(
         delete(PersonAccount).where(
-            PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids)
+            owned(PersonAccount, workspace_id), PersonAccount.person_id.in_(ids)
         )
     )
-    live = session.scalars(
-        select(Person.id).where(
-            Person.workspace_id == workspace_id,
-            Person.id.in_(ids),
-            Person.merged_into_id.is_(None),
-        )
-    ).all()
+    live = session.scalars(select(Person.id).where(live_in(workspace_id), Person.id.in_(ids))).all()
     if not live:
         return
     # The live ids were chosen within the workspace, so they alone scope the query: with
@@ -156,7 +152,7 @@ def relink_people(session: Session, workspace_id: uuid.UUID, person_ids: Iterabl
 def role_table(session: Session, workspace_id: uuid.UUID) -> RoleTable:
     """The workspace's title keyword table, or the default one."""
     stored = session.scalar(
-        select(AccountSettings.role_keywords).where(AccountSettings.workspace_id == workspace_id)
+        select(AccountSettings.role_keywords).where(owned(AccountSettings, workspace_id))
     )
     return stored if stored else DEFAULT_ROLE_KEYWORDS
 
@@ -173,7 +169,7 @@ def _load_keys(session: Session, workspace_id: uuid.UUID, keys: set[KeyRef]) -> 
         for start in range(0, len(values), _CHUNK):
             found += session.execute(
                 select(AccountKey.kind, AccountKey.value, AccountKey.account_id).where(
-                    AccountKey.workspace_id == workspace_id,
+                    owned(AccountKey, workspace_id),
                     AccountKey.kind == kind,
                     AccountKey.value.in_(values[start : start + _CHUNK]),
                 )

@@ -13,7 +13,7 @@ from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.playbooks import service
 from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.rules.playbook import json_schema
-from leadpond.users.auth import ReadActor, WriteActor
+from leadpond.users.permissions import PlaybooksRead, PlaybooksWrite
 
 router = APIRouter(prefix="/api/v1/playbook", tags=["playbooks"])
 # Replaying history runs the rules and rebuilds the segments: it is the playbook's to start.
@@ -60,7 +60,7 @@ class ValidRead(BaseModel):
 )
 def apply_playbook(
     body: YamlBody,
-    actor: WriteActor,
+    actor: PlaybooksWrite,
     session: WriteSession,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -82,7 +82,7 @@ def apply_playbook(
 
 
 @router.post("/validate", response_model=ValidRead, openapi_extra=_YAML_BODY)
-def validate_playbook(body: YamlBody, actor: ReadActor) -> ValidRead:
+def validate_playbook(body: YamlBody, actor: PlaybooksRead) -> ValidRead:
     """Check a playbook without applying it (422 with every error's line and key)."""
     valid = service.validate_playbook(body)
     rs = valid.ruleset
@@ -99,7 +99,7 @@ def validate_playbook(body: YamlBody, actor: ReadActor) -> ValidRead:
         }
     },
 )
-def export_playbook(actor: ReadActor, session: ReadSession) -> PlainTextResponse:
+def export_playbook(actor: PlaybooksRead, session: ReadSession) -> PlainTextResponse:
     """The current playbook as YAML, exactly as applied."""
     text = service.export_playbook(session, actor.workspace_id)
     return PlainTextResponse(text, media_type="application/yaml")
@@ -113,7 +113,7 @@ def playbook_schema() -> dict[str, Any]:
 
 @replay_router.post("/rules/backfill", response_model=JobRead, status_code=202)
 def run_backfill(
-    actor: WriteActor,
+    actor: PlaybooksWrite,
     session: WriteSession,
     response: Response,
     idempotency_key: IdempotencyKey = None,

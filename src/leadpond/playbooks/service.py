@@ -17,6 +17,7 @@ from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError, NotFound
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.rules.backfill import BackfillReport, backfill_in_steps
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
@@ -99,8 +100,7 @@ def _pydantic_error(located: Located, error: Any) -> dict[str, Any]:
 def current(session: Session, workspace_id: uuid.UUID) -> PlaybookVersion:
     """The workspace's newest playbook version, or 404."""
     found = session.scalars(
-        select(PlaybookVersion)
-        .where(PlaybookVersion.workspace_id == workspace_id)
+        in_workspace(PlaybookVersion, workspace_id)
         .order_by(PlaybookVersion.version.desc())
         .limit(1)
     ).first()
@@ -125,7 +125,7 @@ def _store(
 ) -> ApplyResult:
     latest = session.execute(
         select(PlaybookVersion.version, PlaybookVersion.checksum)
-        .where(PlaybookVersion.workspace_id == workspace_id)
+        .where(owned(PlaybookVersion, workspace_id))
         .order_by(PlaybookVersion.version.desc())
         .limit(1)
     ).first()

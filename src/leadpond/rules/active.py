@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadpond.kit.scope import owned
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
 from leadpond.rules.playbook import Playbook
@@ -29,7 +30,7 @@ def current_version_id(session: Session, workspace_id: uuid.UUID) -> int | None:
     """The id of the workspace's newest playbook version."""
     return session.scalar(
         select(PlaybookVersion.id)
-        .where(PlaybookVersion.workspace_id == workspace_id)
+        .where(owned(PlaybookVersion, workspace_id))
         .order_by(PlaybookVersion.version.desc())
         .limit(1)
     )

@@ -18,13 +18,13 @@ from leadpond.rules.schemas import (
     TagList,
     TagRead,
 )
-from leadpond.users.auth import ReadActor, WriteActor
+from leadpond.users.permissions import RulesRead, RulesWrite
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 
 
 @router.get("/people/{person_id}/tags", response_model=TagList)
-def read_tags(person_id: RowId, actor: ReadActor, session: ReadSession) -> TagList:
+def read_tags(person_id: RowId, actor: RulesRead, session: ReadSession) -> TagList:
     """Every tag with its provenance: the rule and event, or the user, and when."""
     person = get_person(session, actor.workspace_id, person_id)
     tags = reads.tags_of(session, actor.workspace_id, person.id)
@@ -34,7 +34,7 @@ def read_tags(person_id: RowId, actor: ReadActor, session: ReadSession) -> TagLi
 
 
 @router.post("/people/{person_id}/tags", response_model=TagRead, status_code=201)
-def add_tag(person_id: RowId, body: TagBody, actor: WriteActor, session: WriteSession) -> TagRead:
+def add_tag(person_id: RowId, body: TagBody, actor: RulesWrite, session: WriteSession) -> TagRead:
     """Tag a person by hand (idempotent)."""
     person = get_person(session, actor.workspace_id, person_id)
     row = reads.add_manual_tag(session, actor.workspace_id, person.id, body.tag, actor.via)
@@ -42,7 +42,7 @@ def add_tag(person_id: RowId, body: TagBody, actor: WriteActor, session: WriteSe
 
 
 @router.delete("/people/{person_id}/tags/{tag:path}", status_code=204)
-def remove_tag(person_id: RowId, tag: str, actor: WriteActor, session: WriteSession) -> Response:
+def remove_tag(person_id: RowId, tag: str, actor: RulesWrite, session: WriteSession) -> Response:
     """Take a tag off (a rule may add it again on a later event)."""
     person = get_person(session, actor.workspace_id, person_id)
     reads.remove_tag(session, actor.workspace_id, person.id, tag)
@@ -50,7 +50,7 @@ def remove_tag(person_id: RowId, tag: str, actor: WriteActor, session: WriteSess
 
 
 @router.get("/people/{person_id}/scores", response_model=ScoreList)
-def read_scores(person_id: RowId, actor: ReadActor, session: ReadSession) -> ScoreList:
+def read_scores(person_id: RowId, actor: RulesRead, session: ReadSession) -> ScoreList:
     """Each score model's value, explained point by point by the ledger."""
     person = get_person(session, actor.workspace_id, person_id)
     scores = reads.scores_of(session, actor.workspace_id, person.id)
@@ -60,7 +60,7 @@ def read_scores(person_id: RowId, actor: ReadActor, session: ReadSession) -> Sco
 
 
 @router.get("/people/{person_id}/stage", response_model=StageRead)
-def read_stage(person_id: RowId, actor: ReadActor, session: ReadSession) -> StageRead:
+def read_stage(person_id: RowId, actor: RulesRead, session: ReadSession) -> StageRead:
     """The lifecycle stage and every change with its rule, event and time."""
     person = get_person(session, actor.workspace_id, person_id)
     stage = reads.stage_of(session, actor.workspace_id, person.id)
@@ -68,7 +68,7 @@ def read_stage(person_id: RowId, actor: ReadActor, session: ReadSession) -> Stag
 
 
 @router.get("/people/{person_id}/personas", response_model=PersonaList)
-def read_personas(person_id: RowId, actor: ReadActor, session: ReadSession) -> PersonaList:
+def read_personas(person_id: RowId, actor: RulesRead, session: ReadSession) -> PersonaList:
     """The personas (role cards) the person matches now."""
     person = get_person(session, actor.workspace_id, person_id)
     found = reads.personas_of(session, actor.workspace_id, person.id)
@@ -77,7 +77,7 @@ def read_personas(person_id: RowId, actor: ReadActor, session: ReadSession) -> P
 
 @router.get("/accounts/{account_id}/scores", response_model=AccountScoresRead)
 def read_account_scores(
-    account_id: RowId, actor: ReadActor, session: ReadSession
+    account_id: RowId, actor: RulesRead, session: ReadSession
 ) -> AccountScoresRead:
     """An account's scores, rolled up from its people."""
     return AccountScoresRead.model_validate(

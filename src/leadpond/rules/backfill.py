@@ -15,6 +15,7 @@ from leadpond.flow.batch import IDENTITY_CALLS, time_order_sql
 from leadpond.ingest.models import Event, json_member
 from leadpond.kit.clock import utcnow
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.engine import RULE_EVENT_PREFIX, Engine
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
@@ -67,13 +68,7 @@ def backfill_in_steps(
     """
     started = time.perf_counter()
     with read_only(url) as session:
-        ids = sorted(
-            session.scalars(
-                select(Person.id).where(
-                    Person.workspace_id == workspace_id, Person.merged_into_id.is_(None)
-                )
-            )
-        )
+        ids = sorted(session.scalars(select(Person.id).where(live_in(workspace_id))))
     report = BackfillReport()
     for start in range(0, len(ids), step):
         # What a backfill writes is derived from the log, like a pipeline batch.
@@ -128,13 +123,7 @@ def backfill(
     report = BackfillReport()
     ruleset = current_ruleset(session, workspace_id)
     if person_ids is None:
-        person_ids = set(
-            session.scalars(
-                select(Person.id).where(
-                    Person.workspace_id == workspace_id, Person.merged_into_id.is_(None)
-                )
-            )
-        )
+        person_ids = set(session.scalars(select(Person.id).where(live_in(workspace_id))))
     now = now or utcnow()
     waiting: dict[int, list[PendingRow]] = {}
     for row in pending:

@@ -1,30 +1,25 @@
 """Compiling a validated playbook into a ``Ruleset``: parse every condition, check every
 reference (stages, score models, personas, segments, tag categories), index rules by event."""
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from leadpond.conditions.ast import (
-    AccountMatch,
-    AccountPeople,
-    AllOf,
-    AnyOf,
     Behaviour,
     Condition,
     Grade,
-    NotOf,
     Persona,
     Score,
     Segment,
     Stage,
-    Trait,
     walk,
 )
 from leadpond.conditions.durations import parse_duration
 from leadpond.conditions.evaluate import FALLBACK_GRADE, ConditionContext
 from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
 from leadpond.conditions.source import Path
+from leadpond.rules.guards import expand, settle, split_stage_rule, wakes_on
 from leadpond.rules.playbook import Playbook, Trigger
 from leadpond.rules.ruleset import (
     CompiledTrigger,
@@ -37,6 +32,17 @@ from leadpond.rules.ruleset import (
     Threshold,
     placeholders,
 )
+
+
+@dataclass
+class _Scoring:
+    """The score models, compiled: their rules, thresholds, decay and grade tables."""
+
+    rules: list[ScoreRule] = field(default_factory=list)
+    thresholds: dict[str, list[Threshold]] = field(default_factory=dict)
+    half_lives: dict[str, timedelta] = field(default_factory=dict)
+    grades: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    models: set[str] = field(default_factory=set)
 
 
 def compile_playbook(playbook: Playbook, version_id: int = 0) -> Ruleset:
@@ -66,7 +72,7 @@ class _Compiler:
             return Guard(None, template=data)
         parsed = condition_from_data(data, path)
         self.conditions.append((parsed, path))
-        # Not memoisable until ``_settle`` proves it reads only the profile (it needs every
+        # Not memoisable until ``settle`` proves it reads only the profile (it needs every
         # persona and segment definition, so it runs once all are parsed).
         return Guard(parsed)
 
@@ -84,12 +90,54 @@ class _Compiler:
 
     def build(self, version_id: int) -> Ruleset:
         pb = self.pb
-        stage_keys: set[str] = set()
-        for i, stage in enumerate(pb.stages):
-            self.unique(stage.key, stage_keys, ("stages", i, "key"))
-        categories: set[str] = set()
-        for i, category in enumerate(pb.tag_categories):
-            self.unique(category.key, categories, ("tag_categories", i, "key"))
+        stage_keys = self.keys("stages", [s.key for s in pb.stages])
+        categories = self.keys("tag_categories", [c.key for c in pb.tag_categories])
+        personas, segments = self.definitions()
+        tag_rules = self.tag_rules(categories)
+        scoring = self.score_models()
+        key_events = self.key_events()
+        stage_rules = self.stage_rules(stage_keys)
+        context = ConditionContext(
+            stages=tuple(s.key for s in pb.stages if not s.detour),
+            personas={k: g.condition for k, g in personas.items() if g.condition is not None},
+            segments={k: g.condition for k, g in segments.items() if g.condition is not None},
+            half_lives=scoring.half_lives,
+            grades={model: tuple(table) for model, table in scoring.grades.items()},
+        )
+        self.check_references(context, stage_keys, scoring.models)
+        tag_rules = [replace(r, guard=settle(r.guard, context)) for r in tag_rules]
+        score_rules = [replace(r, guard=settle(r.guard, context)) for r in scoring.rules]
+        key_events = [replace(r, guard=settle(r.guard, context)) for r in key_events]
+        stage_rules = [split_stage_rule(r, context) for r in stage_rules]
+        atoms = self.atoms_read(context)
+        return Ruleset(
+            version_id=version_id,
+            stages=list(pb.stages),
+            context=context,
+            tag_rules=tag_rules,
+            score_rules=score_rules,
+            models=[m.key for m in pb.score_models],
+            half_lives=scoring.half_lives,
+            grades=scoring.grades,
+            thresholds=scoring.thresholds,
+            key_events=key_events,
+            stage_rules=stage_rules,
+            personas=[(p.key, p.name) for p in pb.personas],
+            history=self.event_history(atoms),
+            needs_accounts=any(a.kind in ("account", "account_people") for a in atoms),
+        )
+
+    def keys(self, section: str, keys: list[str]) -> set[str]:
+        """The section's keys, each defined once."""
+        seen: set[str] = set()
+        for i, key in enumerate(keys):
+            self.unique(key, seen, (section, i, "key"))
+        return seen
+
+    def definitions(self) -> tuple[dict[str, Guard], dict[str, Guard]]:
+        """The personas' and person segments' conditions by key (account segments' are
+        checked too)."""
+        pb = self.pb
         personas = {
             p.key: self.condition(p.if_, ("personas", i, "if")) for i, p in enumerate(pb.personas)
         }
@@ -103,22 +151,21 @@ class _Compiler:
         for i, s in enumerate(pb.segments):
             if s.if_ is not None and s.level == "account":
                 self.condition(s.if_, ("segments", i, "if"))
-        for section, keys in (
-            ("personas", [p.key for p in pb.personas]),
-            ("segments", [s.key for s in pb.segments]),
-        ):
-            seen: set[str] = set()
-            for i, key in enumerate(keys):
-                self.unique(key, seen, (section, i, "key"))
-        tag_rules = []
-        for i, tag_rule in enumerate(pb.tag_rules):
+        self.keys("personas", [p.key for p in pb.personas])
+        self.keys("segments", [s.key for s in pb.segments])
+        return personas, segments
+
+    def tag_rules(self, categories: set[str]) -> list[TagRule]:
+        """The tag rules, their tags checked against the categories."""
+        rules = []
+        for i, tag_rule in enumerate(self.pb.tag_rules):
             path: Path = ("tag_rules", i)
             self.unique(tag_rule.id, self.rule_ids, (*path, "id"))
             on = tag_rule.on is not None
             for action in ("add_tags", "remove_tags"):
                 for j, tag in enumerate(getattr(tag_rule.then, action)):
                     self.check_tag(tag, categories, (*path, "then", action, j), on)
-            tag_rules.append(
+            rules.append(
                 TagRule(
                     tag_rule.id,
                     self.trigger(tag_rule.on, (*path, "on")),
@@ -127,25 +174,25 @@ class _Compiler:
                     tuple(tag_rule.then.remove_tags),
                 )
             )
-        score_rules: list[ScoreRule] = []
-        thresholds: dict[str, list[Threshold]] = {}
-        half_lives: dict[str, timedelta] = {}
-        grades: dict[str, list[tuple[str, float]]] = {}
-        models: set[str] = set()
-        for i, model in enumerate(pb.score_models):
-            self.unique(model.key, models, ("score_models", i, "key"))
+        return rules
+
+    def score_models(self) -> _Scoring:
+        """The score models with their rules, thresholds, half-lives and grades."""
+        scoring = _Scoring()
+        for i, model in enumerate(self.pb.score_models):
+            self.unique(model.key, scoring.models, ("score_models", i, "key"))
             if model.half_life:
-                half_lives[model.key] = parse_duration(model.half_life)
+                scoring.half_lives[model.key] = parse_duration(model.half_life)
             if model.grades:
-                grades[model.key] = sorted(model.grades.items(), key=lambda g: -g[1])
-            thresholds[model.key] = [
+                scoring.grades[model.key] = sorted(model.grades.items(), key=lambda g: -g[1])
+            scoring.thresholds[model.key] = [
                 Threshold(f"{model.key}@{t.at:g}", model.key, t.at, t.emit, _maybe(t.once_per))
                 for t in model.thresholds
             ]
             for j, rule in enumerate(model.rules):
-                path = ("score_models", i, "rules", j)
+                path: Path = ("score_models", i, "rules", j)
                 self.unique(rule.id, self.rule_ids, (*path, "id"))
-                score_rules.append(
+                scoring.rules.append(
                     ScoreRule(
                         rule.id,
                         model.key,
@@ -158,30 +205,38 @@ class _Compiler:
                         rule.reason or rule.id,
                     )
                 )
-        key_events = []
-        for i, key_event in enumerate(pb.key_events):
-            path = ("key_events", i)
+        return scoring
+
+    def key_events(self) -> list[KeyEventRule]:
+        """The key event rules, with the events that wake the event-only ones."""
+        rules = []
+        for i, key_event in enumerate(self.pb.key_events):
+            path: Path = ("key_events", i)
             self.unique(key_event.id, self.rule_ids, (*path, "id"))
             guard = self.condition(key_event.if_, (*path, "if"), templated=key_event.on is not None)
-            key_events.append(
+            rules.append(
                 KeyEventRule(
                     key_event.id,
                     key_event.emit,
                     self.trigger(key_event.on, (*path, "on")),
                     guard,
                     _maybe(key_event.once_per),
-                    _wakes_on(guard.condition) if guard.template is None else None,
+                    wakes_on(guard.condition) if guard.template is None else None,
                 )
             )
-        stage_rules = []
-        for i, stage_rule in enumerate(pb.stage_rules):
-            path = ("stage_rules", i)
+        return rules
+
+    def stage_rules(self, stage_keys: set[str]) -> list[StageRule]:
+        """The stage rules, each moving to a defined stage."""
+        rules = []
+        for i, stage_rule in enumerate(self.pb.stage_rules):
+            path: Path = ("stage_rules", i)
             if stage_rule.to not in stage_keys:
                 raise ConditionError(f"no such stage: {stage_rule.to!r}", (*path, "to"))
             rule_id = stage_rule.id or f"stage:{stage_rule.to}:{i}"
             self.unique(rule_id, self.rule_ids, (*path, "id"))
             guard = self.condition(stage_rule.if_, (*path, "if"))
-            stage_rules.append(
+            rules.append(
                 StageRule(
                     rule_id,
                     stage_rule.to,
@@ -190,47 +245,27 @@ class _Compiler:
                     idle=_maybe(stage_rule.idle),
                 )
             )
-        context = ConditionContext(
-            stages=tuple(s.key for s in pb.stages if not s.detour),
-            personas={k: g.condition for k, g in personas.items() if g.condition is not None},
-            segments={k: g.condition for k, g in segments.items() if g.condition is not None},
-            half_lives=half_lives,
-            grades={model: tuple(table) for model, table in grades.items()},
-        )
-        self.check_references(context, stage_keys, models)
-        tag_rules = [replace(r, guard=_settle(r.guard, context)) for r in tag_rules]
-        score_rules = [replace(r, guard=_settle(r.guard, context)) for r in score_rules]
-        key_events = [replace(r, guard=_settle(r.guard, context)) for r in key_events]
-        stage_rules = [_split(r, context) for r in stage_rules]
-        # What the rules need loaded: persona and segment definitions count only where used.
-        atoms = [
+        return rules
+
+    def atoms_read(self, context: ConditionContext) -> list[Condition]:
+        """Every node the rules read: persona and segment definitions count only where used."""
+        return [
             node
             for cond, path in self.conditions
             if path[0] not in ("personas", "segments")
-            for node in _expand(cond, context)
+            for node in expand(cond, context)
         ]
+
+    def event_history(self, atoms: list[Condition]) -> dict[str, timedelta | None]:
+        """How far back the rules read each event, templated conditions included."""
+        pb = self.pb
         behaviours = [a for a in atoms if isinstance(a, Behaviour)]
         templated = [r.if_ for r in pb.tag_rules] + [k.if_ for k in pb.key_events]
         templated += [r.if_ for m in pb.score_models for r in m.rules]
         for data in templated:
             if placeholders(data):
                 behaviours += [_template_atom(d) for d in _behaviour_data(data)]
-        return Ruleset(
-            version_id=version_id,
-            stages=list(pb.stages),
-            context=context,
-            tag_rules=tag_rules,
-            score_rules=score_rules,
-            models=[m.key for m in pb.score_models],
-            half_lives=half_lives,
-            grades=grades,
-            thresholds=thresholds,
-            key_events=key_events,
-            stage_rules=stage_rules,
-            personas=[(p.key, p.name) for p in pb.personas],
-            history=_history(behaviours),
-            needs_accounts=any(a.kind in ("account", "account_people") for a in atoms),
-        )
+        return _history(behaviours)
 
     def check_tag(self, tag: str, categories: set[str], path: Path, templated: bool) -> None:
         if not tag.strip():
@@ -287,9 +322,6 @@ def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str
             _acyclic(nested, node.key, context, (*trail, f"{section}:{key}"))
 
 
-_STATIC = (Trait, AccountMatch, AccountPeople, AllOf, AnyOf, NotOf, Persona, Segment)
-
-
 def _grade_problem(node: Grade, context: ConditionContext) -> str | None:
     table = context.grades.get(node.model)
     if not table:
@@ -301,49 +333,6 @@ def _grade_problem(node: Grade, context: ConditionContext) -> str | None:
         if unknown:
             return f"no such grade of {node.model!r}: {unknown[0]!r} (grades: {sorted(letters)})"
     return None
-
-
-def _static(cond: Condition, context: ConditionContext) -> bool:
-    return all(isinstance(node, _STATIC) for node in _expand(cond, context))
-
-
-def _settle(guard: Guard, context: ConditionContext) -> Guard:
-    """Mark a parsed guard static when it reads only the profile (not events, scores, tags)."""
-    static = guard.condition is not None and _static(guard.condition, context)
-    return replace(guard, static=static)
-
-
-def _split(rule: StageRule, context: ConditionContext) -> StageRule:
-    """Separate a stage rule's profile-only alternatives from those that follow events."""
-    cond = rule.condition
-    if cond is None or rule.idle is not None:
-        return rule
-    if _static(cond, context):
-        return replace(rule, static_part=cond)
-    items = list(cond.items) if isinstance(cond, AnyOf) else [cond]
-    static = [c for c in items if _static(c, context)]
-    dynamic = [c for c in items if not _static(c, context)]
-    dynamic_part = dynamic[0] if len(dynamic) == 1 else AnyOf(items=tuple(dynamic))
-    return replace(
-        rule,
-        static_part=(static[0] if len(static) == 1 else AnyOf(items=tuple(static)))
-        if static
-        else None,
-        dynamic_part=dynamic_part,
-        wakes_on=_wakes_on(dynamic_part),
-    )
-
-
-def _expand(cond: Condition, context: ConditionContext) -> list[Condition]:
-    """Every node of a condition, following persona and segment references into theirs."""
-    found = []
-    for node in walk(cond):
-        found.append(node)
-        if isinstance(node, Persona):
-            found += _expand(context.persona(node.key), context)
-        elif isinstance(node, Segment):
-            found += _expand(context.segment(node.key), context)
-    return found
 
 
 def _maybe(text: str | None) -> timedelta | None:
@@ -388,12 +377,3 @@ def _history(behaviours: list[Behaviour]) -> dict[str, timedelta | None]:
             None if atom.within is None else max(known or atom.within, atom.within)
         )
     return windows
-
-
-def _wakes_on(condition: Condition | None) -> frozenset[str] | None:
-    if condition is None:
-        return None
-    nodes = walk(condition)
-    if all(n.kind in ("event", "all", "any") for n in nodes):
-        return frozenset(n.event for n in nodes if isinstance(n, Behaviour))
-    return None

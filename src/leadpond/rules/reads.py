@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import PersonAccount
+from leadpond.accounts.scope import live_links
 from leadpond.conditions.evaluate import decayed, matches
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput, NotFound
-from leadpond.profiles.models import Person
+from leadpond.kit.pagination import count
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
 from leadpond.rules.ruleset import Ruleset
@@ -40,8 +42,8 @@ def tags_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[P
     """The person's tags with who or what put each there, oldest first."""
     return list(
         session.scalars(
-            select(PersonTag)
-            .where(PersonTag.workspace_id == workspace_id, PersonTag.person_id == person_id)
+            in_workspace(PersonTag, workspace_id)
+            .where(PersonTag.person_id == person_id)
             .order_by(PersonTag.added_at, PersonTag.id)
         )
     )
@@ -77,7 +79,7 @@ def remove_tag(session: Session, workspace_id: uuid.UUID, person_id: int, tag: s
     """Take a tag off a person, whoever put it there."""
     gone = session.execute(
         delete(PersonTag).where(
-            PersonTag.workspace_id == workspace_id,
+            owned(PersonTag, workspace_id),
             PersonTag.person_id == person_id,
             PersonTag.tag == tag,
         )
@@ -94,15 +96,13 @@ def scores_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list
     held = {
         s.model: s
         for s in session.scalars(
-            select(PersonScore).where(
-                PersonScore.workspace_id == workspace_id, PersonScore.person_id == person_id
-            )
+            in_workspace(PersonScore, workspace_id).where(PersonScore.person_id == person_id)
         )
     }
     entries: dict[str, list[dict[str, Any]]] = {}
     for row in session.scalars(
-        select(ScoreLedger)
-        .where(ScoreLedger.workspace_id == workspace_id, ScoreLedger.person_id == person_id)
+        in_workspace(ScoreLedger, workspace_id)
+        .where(ScoreLedger.person_id == person_id)
         .order_by(ScoreLedger.at, ScoreLedger.id)
     ):
         entries.setdefault(row.model, []).append(
@@ -139,14 +139,12 @@ def stage_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> dict[
     """The current stage (with its phase) and every change, oldest first."""
     ruleset = _ruleset(session, workspace_id)
     current = session.scalars(
-        select(PersonStage).where(
-            PersonStage.workspace_id == workspace_id, PersonStage.person_id == person_id
-        )
+        in_workspace(PersonStage, workspace_id).where(PersonStage.person_id == person_id)
     ).first()
     phases = {s.key: (s.phase, s.name) for s in ruleset.stages} if ruleset else {}
     history = session.scalars(
-        select(StageChange)
-        .where(StageChange.workspace_id == workspace_id, StageChange.person_id == person_id)
+        in_workspace(StageChange, workspace_id)
+        .where(StageChange.person_id == person_id)
         .order_by(StageChange.at, StageChange.id)
     )
     stage = current.stage if current else None
@@ -194,22 +192,19 @@ def account_scores(session: Session, workspace_id: uuid.UUID, account_id: int) -
     ruleset = _ruleset(session, workspace_id)
     half_lives = ruleset.half_lives if ruleset else {}
     now = utcnow()
-    people = select(PersonAccount.person_id).join(Person, Person.id == PersonAccount.person_id)
-    people = people.where(
-        PersonAccount.workspace_id == workspace_id,
-        PersonAccount.account_id == account_id,
-        Person.merged_into_id.is_(None),
+    people = live_links(workspace_id, PersonAccount.person_id).where(
+        PersonAccount.account_id == account_id
     )
-    total = session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    total = count(session, people)
     models: dict[str, float] = {}
     for model, points, as_of in session.execute(
         select(PersonScore.model, PersonScore.points, PersonScore.as_of).where(
-            PersonScore.workspace_id == workspace_id, PersonScore.person_id.in_(people)
+            owned(PersonScore, workspace_id), PersonScore.person_id.in_(people)
         )
     ):
         models[model] = models.get(model, 0.0) + decayed(points, as_of, now, half_lives.get(model))
     return {
         "account_id": account_id,
-        "people": int(total),
+        "people": total,
         "scores": {m: round(v, 4) for m, v in sorted(models.items())},
     }

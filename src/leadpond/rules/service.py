@@ -7,6 +7,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from leadpond.flow.batch import Batch, PipelineEvent, time_order
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.backfill import backfill, clear_rule_state
@@ -105,7 +106,7 @@ def recompute_people(session: Session, workspace_id: uuid.UUID, person_ids: set[
     for ids in chunks(person_ids):
         for pid, merged_into in session.execute(
             select(Person.id, Person.merged_into_id).where(
-                Person.workspace_id == workspace_id, Person.id.in_(ids)
+                owned(Person, workspace_id), Person.id.in_(ids)
             )
         ):
             if merged_into is None:
@@ -124,7 +125,7 @@ def recompute_people(session: Session, workspace_id: uuid.UUID, person_ids: set[
 def _move_manual_tags(session: Session, workspace_id: uuid.UUID, survivors: dict[int, int]) -> None:
     rows = session.scalars(
         select(PersonTag).where(
-            PersonTag.workspace_id == workspace_id,
+            owned(PersonTag, workspace_id),
             PersonTag.person_id.in_(set(survivors) | set(survivors.values())),
             PersonTag.source == "manual",
         )
@@ -150,7 +151,7 @@ def _move_manual_tags(session: Session, workspace_id: uuid.UUID, survivors: dict
             )
     session.execute(
         delete(PersonTag).where(
-            PersonTag.workspace_id == workspace_id, PersonTag.person_id.in_(list(survivors))
+            owned(PersonTag, workspace_id), PersonTag.person_id.in_(list(survivors))
         )
     )
     if moved:

@@ -15,6 +15,7 @@ from leadpond.conditions.evaluate import EventRecord, ProfileSnapshot
 from leadpond.flow.batch import time_order_sql
 from leadpond.ingest.models import DERIVED_SOURCE, Event, json_member
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live
 from leadpond.rules.engine import RULE_EVENT_PREFIX, PersonState, TagRow, merge_traits
 from leadpond.rules.models import (
     PersonScore,
@@ -237,7 +238,7 @@ def load_accounts(
         rows = session.execute(
             select(PersonAccount.account_id, PersonAccount.person_id)
             .join(Person, Person.id == PersonAccount.person_id)
-            .where(PersonAccount.account_id.in_(ids), Person.merged_into_id.is_(None))
+            .where(PersonAccount.account_id.in_(ids), live())
         )
         for aid, pid in rows:
             members.setdefault(aid, []).append(pid)

@@ -1,6 +1,7 @@
 """Writing what the engine changed: only the difference for state, append-only for history."""
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -21,6 +22,18 @@ def _core(model: Any) -> Table:
     return cast(Table, model.__table__)
 
 
+@dataclass
+class _StateDiff:
+    """The rows to delete and insert so that stored tags, scores and stages match the engine's."""
+
+    drop_tags: list[dict[str, Any]] = field(default_factory=list)
+    add_tags: list[dict[str, Any]] = field(default_factory=list)
+    drop_scores: list[dict[str, Any]] = field(default_factory=list)
+    add_scores: list[dict[str, Any]] = field(default_factory=list)
+    stage_people: list[int] = field(default_factory=list)
+    add_stages: list[dict[str, Any]] = field(default_factory=list)
+
+
 def write_changes(
     session: Session,
     workspace_id: uuid.UUID,
@@ -29,24 +42,26 @@ def write_changes(
     now: datetime,
 ) -> None:
     """Persist tags, scores, stages, the ledger, stage history and derived events."""
-    drop_tags: list[dict[str, Any]] = []
-    add_tags: list[dict[str, Any]] = []
-    drop_scores: list[dict[str, Any]] = []
-    add_scores: list[dict[str, Any]] = []
-    stage_people: list[int] = []
-    add_stages: list[dict[str, Any]] = []
+    _write_state(session, _state_diff(workspace_id, states))
+    _append_history(session, workspace_id, out, now)
+
+
+def _state_diff(workspace_id: uuid.UUID, states: dict[int, PersonState]) -> _StateDiff:
+    diff = _StateDiff()
     for pid, state in states.items():
         for tag, row in state.initial_tags.items():
             if state.tags.get(tag) != row:
-                drop_tags.append({"p": pid, "t": tag})
+                diff.drop_tags.append({"p": pid, "t": tag})
         for tag, row in state.tags.items():
             if state.initial_tags.get(tag) != row:
-                add_tags.append({"workspace_id": workspace_id, "person_id": pid, **row.__dict__})
+                diff.add_tags.append(
+                    {"workspace_id": workspace_id, "person_id": pid, **row.__dict__}
+                )
         for model, value in state.snap.scores.items():
             if state.initial_scores.get(model) != value:
                 if model in state.initial_scores:
-                    drop_scores.append({"p": pid, "m": model})
-                add_scores.append(
+                    diff.drop_scores.append({"p": pid, "m": model})
+                diff.add_scores.append(
                     {
                         "workspace_id": workspace_id,
                         "person_id": pid,
@@ -58,8 +73,8 @@ def write_changes(
         stage = state.snap.stage
         if stage is not None and (stage, state.stage_entered) != state.initial_stage:
             if state.initial_stage is not None:
-                stage_people.append(pid)
-            add_stages.append(
+                diff.stage_people.append(pid)
+            diff.add_stages.append(
                 {
                     "workspace_id": workspace_id,
                     "person_id": pid,
@@ -67,28 +82,35 @@ def write_changes(
                     "entered_at": state.stage_entered,
                 }
             )
-    if drop_tags:
+    return diff
+
+
+def _write_state(session: Session, diff: _StateDiff) -> None:
+    if diff.drop_tags:
         session.execute(
             _tag_table.delete().where(
                 _tag_table.c.person_id == bindparam("p"), _tag_table.c.tag == bindparam("t")
             ),
-            drop_tags,
+            diff.drop_tags,
         )
-    if add_tags:
-        session.execute(_core(PersonTag).insert(), add_tags)
-    if drop_scores:
+    if diff.add_tags:
+        session.execute(_core(PersonTag).insert(), diff.add_tags)
+    if diff.drop_scores:
         session.execute(
             _score_table.delete().where(
                 _score_table.c.person_id == bindparam("p"), _score_table.c.model == bindparam("m")
             ),
-            drop_scores,
+            diff.drop_scores,
         )
-    if add_scores:
-        session.execute(_core(PersonScore).insert(), add_scores)
-    if stage_people:
-        session.execute(delete(PersonStage).where(PersonStage.person_id.in_(stage_people)))
-    if add_stages:
-        session.execute(_core(PersonStage).insert(), add_stages)
+    if diff.add_scores:
+        session.execute(_core(PersonScore).insert(), diff.add_scores)
+    if diff.stage_people:
+        session.execute(delete(PersonStage).where(PersonStage.person_id.in_(diff.stage_people)))
+    if diff.add_stages:
+        session.execute(_core(PersonStage).insert(), diff.add_stages)
+
+
+def _append_history(session: Session, workspace_id: uuid.UUID, out: Output, now: datetime) -> None:
     if out.ledger:
         session.execute(
             _core(ScoreLedger).insert(),

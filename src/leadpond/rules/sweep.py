@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from leadpond.db.engine import is_postgres
 from leadpond.flow.batch import Batch
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 from leadpond.profiles.service import lock_people
 from leadpond.rules.active import current_ruleset, current_version_id
 from leadpond.rules.engine import Engine, PersonState
@@ -74,8 +75,7 @@ def _quiet_people(
         select(Person.id, Person.last_seen_at)
         .join(PersonStage, PersonStage.person_id == Person.id)
         .where(
-            Person.workspace_id == workspace_id,
-            Person.merged_into_id.is_(None),
+            live_in(workspace_id),
             Person.last_seen_at <= now - shortest,
             PersonStage.stage.in_(movable),
         )

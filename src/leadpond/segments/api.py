@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession, WriteSession
-from leadpond.kit.schemas import Limit, Offset
+from leadpond.kit.pagination import HistoryPaging, Page, Paging
 from leadpond.segments import service
 from leadpond.segments.build import preview
 from leadpond.segments.definitions import load_segments, parse_segment_condition
@@ -17,20 +17,18 @@ from leadpond.segments.exports import check_columns, export_rows, to_csv, to_xls
 from leadpond.segments.reads import member_reads
 from leadpond.segments.schemas import (
     BuildRead,
-    MemberPage,
+    MemberRead,
     PreviewRequest,
     PreviewResponse,
     SegmentChangeRead,
     SegmentCreate,
-    SegmentHistory,
-    SegmentList,
     SegmentRead,
     SegmentUpdate,
     StaticChange,
     StaticChangeResult,
 )
 from leadpond.segments.static import people_in_file
-from leadpond.users.auth import ReadActor, WriteActor
+from leadpond.users.permissions import SegmentsRead, SegmentsWrite
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
@@ -38,21 +36,21 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("", status_code=201, response_model=SegmentRead)
-def create_segment(body: SegmentCreate, actor: WriteActor, session: WriteSession) -> SegmentRead:
+def create_segment(body: SegmentCreate, actor: SegmentsWrite, session: WriteSession) -> SegmentRead:
     """Define a segment (dynamic: a condition; static: a list) and build it."""
     return SegmentRead.build(service.create_segment(session, actor.workspace_id, body))
 
 
-@router.get("", response_model=SegmentList)
-def list_segments(actor: ReadActor, session: ReadSession) -> SegmentList:
+@router.get("", response_model=Page[SegmentRead])
+def list_segments(actor: SegmentsRead, session: ReadSession) -> Page[SegmentRead]:
     """Every segment with its count and last build."""
     found = service.list_segments(session, actor.workspace_id)
-    return SegmentList(total=len(found), items=[SegmentRead.build(s) for s in found])
+    return Page[SegmentRead](total=len(found), items=[SegmentRead.build(s) for s in found])
 
 
 @router.post(":preview", response_model=PreviewResponse)
 def preview_segment(
-    body: PreviewRequest, actor: ReadActor, session: ReadSession
+    body: PreviewRequest, actor: SegmentsRead, session: ReadSession
 ) -> PreviewResponse:
     """Count and 20 sample members of an unsaved condition."""
     started = time.perf_counter()
@@ -66,14 +64,14 @@ def preview_segment(
 
 
 @router.get("/{ref}", response_model=SegmentRead)
-def read_segment(ref: str, actor: ReadActor, session: ReadSession) -> SegmentRead:
+def read_segment(ref: str, actor: SegmentsRead, session: ReadSession) -> SegmentRead:
     """One segment (by id or key) with its count and last build."""
     return SegmentRead.build(service.get_segment(session, actor.workspace_id, ref))
 
 
 @router.patch("/{ref}", response_model=SegmentRead)
 def update_segment(
-    ref: str, body: SegmentUpdate, actor: WriteActor, session: WriteSession
+    ref: str, body: SegmentUpdate, actor: SegmentsWrite, session: WriteSession
 ) -> SegmentRead:
     """Rename a segment or change its condition (it is rebuilt)."""
     segment = service.get_segment(session, actor.workspace_id, ref)
@@ -81,7 +79,7 @@ def update_segment(
 
 
 @router.delete("/{ref}", status_code=204)
-def delete_segment(ref: str, actor: WriteActor, session: WriteSession) -> Response:
+def delete_segment(ref: str, actor: SegmentsWrite, session: WriteSession) -> Response:
     """Remove a segment with its members and history."""
     segment = service.get_segment(session, actor.workspace_id, ref)
     service.delete_segment(session, actor.workspace_id, segment)
@@ -89,28 +87,30 @@ def delete_segment(ref: str, actor: WriteActor, session: WriteSession) -> Respon
 
 
 @router.post("/{ref}:rebuild", response_model=BuildRead)
-def rebuild_segment(ref: str, actor: WriteActor, session: WriteSession) -> BuildRead:
+def rebuild_segment(ref: str, actor: SegmentsWrite, session: WriteSession) -> BuildRead:
     """Recompute a dynamic segment from scratch (the live path keeps it current anyway)."""
     segment = service.get_segment(session, actor.workspace_id, ref)
     report = service.build_segment(session, actor.workspace_id, segment)
     return BuildRead.model_validate(report.__dict__)
 
 
-@router.get("/{ref}/members", response_model=MemberPage)
+@router.get("/{ref}/members", response_model=Page[MemberRead])
 def list_members(
-    ref: str, actor: ReadActor, session: ReadSession, limit: Limit = 50, offset: Offset = 0
-) -> MemberPage:
+    ref: str, actor: SegmentsRead, session: ReadSession, paging: Paging
+) -> Page[MemberRead]:
     """Members, oldest id first, with name, email, company, title and suppression."""
     segment = service.get_segment(session, actor.workspace_id, ref)
-    total, rows = service.members(session, actor.workspace_id, segment, limit=limit, offset=offset)
-    return MemberPage(
+    total, rows = service.members(
+        session, actor.workspace_id, segment, limit=paging.limit, offset=paging.offset
+    )
+    return Page[MemberRead](
         total=total, items=member_reads(session, actor.workspace_id, segment.level, rows)
     )
 
 
 @router.post("/{ref}/members", response_model=StaticChangeResult)
 def change_members(
-    ref: str, body: StaticChange, actor: WriteActor, session: WriteSession
+    ref: str, body: StaticChange, actor: SegmentsWrite, session: WriteSession
 ) -> StaticChangeResult:
     """Add or remove people of a static segment."""
     segment = service.get_segment(session, actor.workspace_id, ref)
@@ -136,7 +136,7 @@ def change_members(
 async def upload_members(
     ref: str,
     request: Request,
-    actor: WriteActor,
+    actor: SegmentsWrite,
     session: WriteSession,
     filename: str = "members.csv",
 ) -> StaticChangeResult:
@@ -150,13 +150,15 @@ async def upload_members(
     return StaticChangeResult(added=added, removed=0, unknown=problems)
 
 
-@router.get("/{ref}/history", response_model=SegmentHistory)
+@router.get("/{ref}/history", response_model=Page[SegmentChangeRead])
 def read_history(
-    ref: str, actor: ReadActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
-) -> SegmentHistory:
+    ref: str, actor: SegmentsRead, session: ReadSession, paging: HistoryPaging
+) -> Page[SegmentChangeRead]:
     """Entries and exits with their reasons, newest first."""
     segment = service.get_segment(session, actor.workspace_id, ref)
-    total, rows = service.history(session, actor.workspace_id, segment, limit=limit, offset=offset)
+    total, rows = service.history(
+        session, actor.workspace_id, segment, limit=paging.limit, offset=paging.offset
+    )
     items = [
         SegmentChangeRead(
             member_id=r.person_id if r.person_id is not None else (r.account_id or 0),
@@ -166,7 +168,7 @@ def read_history(
         )
         for r in rows
     ]
-    return SegmentHistory(total=total, items=items)
+    return Page[SegmentChangeRead](total=total, items=items)
 
 
 @router.get(
@@ -183,7 +185,7 @@ def read_history(
 )
 def export_segment(
     ref: str,
-    actor: ReadActor,
+    actor: SegmentsRead,
     session: ReadSession,
     format: Literal["csv", "xlsx"] = "csv",
     columns: Annotated[

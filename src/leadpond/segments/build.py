@@ -18,10 +18,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
+from leadpond.accounts.scope import live_links
 from leadpond.conditions.ast import Condition
 from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 from leadpond.segments.definitions import DYNAMIC, PERSON, WorkspaceSegments
 from leadpond.segments.membership import record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
@@ -45,8 +48,7 @@ def person_filter(
 ) -> list[Any]:
     """WHERE clauses over ``Person`` for the live people matching the condition."""
     return [
-        Person.workspace_id == loaded.workspace_id,
-        Person.merged_into_id.is_(None),
+        live_in(loaded.workspace_id),
         to_sql(condition, loaded.sql_context(session, now)),
     ]
 
@@ -60,12 +62,8 @@ def account_filter(
 ) -> list[Any]:
     """WHERE clauses over ``Account`` for accounts whose people match any/all/none."""
     test = to_sql(condition, loaded.sql_context(session, now))
-    linked = (
-        select(PersonAccount.account_id)
-        .join(Person, Person.id == PersonAccount.person_id)
-        .where(PersonAccount.workspace_id == loaded.workspace_id, Person.merged_into_id.is_(None))
-    )
-    scope = Account.workspace_id == loaded.workspace_id
+    linked = live_links(loaded.workspace_id, PersonAccount.account_id)
+    scope = owned(Account, loaded.workspace_id)
     if match == "any":
         return [scope, Account.id.in_(linked.where(test))]
     if match == "none":

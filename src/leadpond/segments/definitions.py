@@ -8,7 +8,6 @@ from typing import Any
 
 import yaml
 from pydantic import TypeAdapter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import (
@@ -30,6 +29,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.rules.active import current_ruleset
 from leadpond.segments.models import Segment
+from leadpond.segments.scope import segments
 from leadpond.segments.sql import SqlContext, to_sql
 
 DYNAMIC, STATIC = "dynamic", "static"
@@ -146,11 +146,7 @@ class WorkspaceSegments:
 
 def load_segments(session: Session, workspace_id: uuid.UUID) -> WorkspaceSegments:
     """The workspace's segments and the playbook context (stages, personas, score decay)."""
-    rows = list(
-        session.scalars(
-            select(Segment).where(Segment.workspace_id == workspace_id).order_by(Segment.id)
-        )
-    )
+    rows = list(session.scalars(segments(workspace_id).order_by(Segment.id)))
     ruleset = current_ruleset(session, workspace_id)
     base = ruleset.context if ruleset is not None else ConditionContext()
     conditions = {s.id: c for s in rows if (c := condition_of(s)) is not None}

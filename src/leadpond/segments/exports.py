@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
+from leadpond.accounts.scope import accounts
 from leadpond.kit.clock import isoformat
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.state import chunks
 from leadpond.segments.definitions import PERSON, InvalidSegment
@@ -73,10 +75,7 @@ def export_rows(
         member_ids = list(
             session.execute(
                 select(SegmentMember.person_id, SegmentMember.since)
-                .where(
-                    SegmentMember.workspace_id == workspace_id,
-                    SegmentMember.segment_id == segment.id,
-                )
+                .where(owned(SegmentMember, workspace_id), SegmentMember.segment_id == segment.id)
                 .order_by(SegmentMember.person_id)
             )
         )
@@ -90,7 +89,7 @@ def export_rows(
     rows = session.execute(
         select(SegmentAccountMember.account_id, SegmentAccountMember.since)
         .where(
-            SegmentAccountMember.workspace_id == workspace_id,
+            owned(SegmentAccountMember, workspace_id),
             SegmentAccountMember.segment_id == segment.id,
         )
         .order_by(SegmentAccountMember.account_id)
@@ -114,7 +113,7 @@ def person_rows(
     for pid, name, title in session.execute(
         select(PersonAccount.person_id, Account.name, PersonAccount.title)
         .join(Account, Account.id == PersonAccount.account_id)
-        .where(PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(ids))
+        .where(owned(PersonAccount, workspace_id), PersonAccount.person_id.in_(ids))
         .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
     ):
         links.setdefault(pid, []).append((name, title))
@@ -122,7 +121,7 @@ def person_rows(
         (pid, traits or {}, links.get(pid, []))
         for pid, traits in session.execute(
             select(Person.id, Person.traits)
-            .where(Person.workspace_id == workspace_id, Person.id.in_(ids))
+            .where(owned(Person, workspace_id), Person.id.in_(ids))
             .order_by(Person.id)
         )
     ]
@@ -135,16 +134,12 @@ def account_rows(
     counts: dict[int, int] = {}
     for aid in session.scalars(
         select(PersonAccount.account_id).where(
-            PersonAccount.workspace_id == workspace_id, PersonAccount.account_id.in_(ids)
+            owned(PersonAccount, workspace_id), PersonAccount.account_id.in_(ids)
         )
     ):
         counts[aid] = counts.get(aid, 0) + 1
-    accounts = session.scalars(
-        select(Account)
-        .where(Account.workspace_id == workspace_id, Account.id.in_(ids))
-        .order_by(Account.id)
-    )
-    return [(a, counts.get(a.id, 0)) for a in accounts]
+    found = session.scalars(accounts(workspace_id).where(Account.id.in_(ids)).order_by(Account.id))
+    return [(a, counts.get(a.id, 0)) for a in found]
 
 
 def person_value(column: str, traits: dict[str, Any], links: list[tuple[str, str | None]]) -> Any:

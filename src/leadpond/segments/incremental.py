@@ -20,6 +20,7 @@ from leadpond.conditions.ast import Behaviour
 from leadpond.conditions.evaluate import EventRecord, matches
 from leadpond.flow.batch import Batch, time_order
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.state import chunks, event_name
 from leadpond.segments.build import lock_segments
@@ -130,7 +131,7 @@ def accounts_of(session: Session, workspace_id: uuid.UUID, person_ids: Iterable[
         found.update(
             session.scalars(
                 select(PersonAccount.account_id).where(
-                    PersonAccount.workspace_id == workspace_id, PersonAccount.person_id.in_(chunk)
+                    owned(PersonAccount, workspace_id), PersonAccount.person_id.in_(chunk)
                 )
             )
         )
@@ -216,7 +217,7 @@ def _accounts_if_read(
 
 
 def _any_segment(workspace_id: uuid.UUID) -> Select[Any]:
-    return select(Segment.id).where(Segment.workspace_id == workspace_id).limit(1)
+    return select(Segment.id).where(owned(Segment, workspace_id)).limit(1)
 
 
 def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
@@ -230,7 +231,7 @@ def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[i
     for chunk in chunks(person_ids):
         for pid, into in session.execute(
             select(Person.id, Person.merged_into_id).where(
-                Person.workspace_id == workspace_id, Person.id.in_(chunk)
+                owned(Person, workspace_id), Person.id.in_(chunk)
             )
         ):
             if into is not None:

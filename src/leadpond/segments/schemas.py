@@ -69,11 +69,6 @@ class SegmentRead(BaseModel):
         )
 
 
-class SegmentList(BaseModel):
-    total: int
-    items: list[SegmentRead]
-
-
 class PreviewRequest(BaseModel):
     condition: ConditionInput
     level: Level = "person"
@@ -102,11 +97,6 @@ class PreviewResponse(BaseModel):
     seconds: float
 
 
-class MemberPage(BaseModel):
-    total: int
-    items: list[MemberRead]
-
-
 class StaticChange(BaseModel):
     add: list[PersonId] = Field(default_factory=list, description="Person ids to add")
     remove: list[PersonId] = Field(default_factory=list, description="Person ids to remove")
@@ -125,11 +115,6 @@ class SegmentChangeRead(BaseModel):
     change: str
     reason: str
     at: UtcDatetime
-
-
-class SegmentHistory(BaseModel):
-    total: int
-    items: list[SegmentChangeRead]
 
 
 class BuildRead(BaseModel):

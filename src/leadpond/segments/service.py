@@ -5,12 +5,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Segment as SegmentAtom
 from leadpond.conditions.ast import walk
 from leadpond.kit.clock import utcnow
+from leadpond.kit.pagination import count
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.segments.build import BuildReport, rebuild
 from leadpond.segments.definitions import (
     ACCOUNT,
@@ -30,19 +32,20 @@ from leadpond.segments.incremental import evaluate_people
 from leadpond.segments.membership import record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
 from leadpond.segments.schemas import SegmentCreate, SegmentUpdate
+from leadpond.segments.scope import segments
 from leadpond.segments.static import live_people
 
 
 def get_segment(session: Session, workspace_id: uuid.UUID, ref: str | int) -> Segment:
     """A segment by id or key, or 404."""
-    scope = Segment.workspace_id == workspace_id
+    scope = segments(workspace_id)
     if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
         number = int(ref)
         found = None
         if 0 < number < 2**63:
-            found = session.scalar(select(Segment).where(scope, Segment.id == number))
+            found = session.scalar(scope.where(Segment.id == number))
     else:
-        found = session.scalar(select(Segment).where(scope, Segment.key == ref))
+        found = session.scalar(scope.where(Segment.key == ref))
     if found is None:
         raise SegmentNotFound(f"segment {ref} not found")
     return found
@@ -50,11 +53,7 @@ def get_segment(session: Session, workspace_id: uuid.UUID, ref: str | int) -> Se
 
 def list_segments(session: Session, workspace_id: uuid.UUID) -> list[Segment]:
     """Every segment of the workspace, oldest first."""
-    return list(
-        session.scalars(
-            select(Segment).where(Segment.workspace_id == workspace_id).order_by(Segment.id)
-        )
-    )
+    return list(session.scalars(segments(workspace_id).order_by(Segment.id)))
 
 
 def create_segment(
@@ -63,7 +62,7 @@ def create_segment(
     """Define a segment and build it: a dynamic one from its condition, a static one from
     ``body.people``."""
     if session.scalar(
-        select(Segment.id).where(Segment.workspace_id == workspace_id, Segment.key == body.key)
+        select(Segment.id).where(owned(Segment, workspace_id), Segment.key == body.key)
     ):
         raise SegmentExists(f"a segment with key {body.key!r} exists")
     _check_shape(body.kind, body.level, body.condition)
@@ -176,28 +175,26 @@ def members(
         column: Any = SegmentMember.person_id
     else:
         table, column = SegmentAccountMember, SegmentAccountMember.account_id
-    scope = (table.workspace_id == workspace_id, table.segment_id == segment.id)
-    total = session.scalar(select(func.count()).select_from(table).where(*scope)) or 0
-    rows = session.execute(
-        select(column, table.since).where(*scope).order_by(column).limit(limit).offset(offset)
+    held = select(column, table.since).where(
+        owned(table, workspace_id), table.segment_id == segment.id
     )
-    return int(total), [(row[0], row[1]) for row in rows]
+    rows = session.execute(held.order_by(column).limit(limit).offset(offset))
+    return count(session, held), [(row[0], row[1]) for row in rows]
 
 
 def history(
     session: Session, workspace_id: uuid.UUID, segment: Segment, *, limit: int, offset: int
 ) -> tuple[int, list[SegmentChange]]:
     """Entries and exits, newest first."""
-    scope = (SegmentChange.workspace_id == workspace_id, SegmentChange.segment_id == segment.id)
-    total = session.scalar(select(func.count()).select_from(SegmentChange).where(*scope)) or 0
+    changes = in_workspace(SegmentChange, workspace_id).where(
+        SegmentChange.segment_id == segment.id
+    )
     rows = session.scalars(
-        select(SegmentChange)
-        .where(*scope)
-        .order_by(SegmentChange.at.desc(), SegmentChange.id.desc())
+        changes.order_by(SegmentChange.at.desc(), SegmentChange.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    return int(total), list(rows)
+    return count(session, changes), list(rows)
 
 
 def sync_from_playbook(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.facts import linked_accounts
 from leadpond.accounts.models import PersonAccount
+from leadpond.accounts.scope import live_links
 from leadpond.conditions.ast import (
     AccountMatch,
     AccountPeople,
@@ -24,7 +25,9 @@ from leadpond.conditions.ast import (
 )
 from leadpond.conditions.evaluate import ConditionContext, EventRecord, ProfileSnapshot
 from leadpond.ingest.models import Event
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.rules.state import chunks, name_filter, record_of
 from leadpond.segments.models import SegmentMember
@@ -120,11 +123,7 @@ def _profiles(
     traits_column = Person.traits if needs.traits else null()
     for ids in chunks(person_ids):
         for pid, traits in session.execute(
-            select(Person.id, traits_column).where(
-                Person.workspace_id == workspace_id,
-                Person.id.in_(ids),
-                Person.merged_into_id.is_(None),
-            )
+            select(Person.id, traits_column).where(live_in(workspace_id), Person.id.in_(ids))
         ):
             found[pid] = ProfileSnapshot(now=now, context=context, traits=traits or {})
         if needs.tags:
@@ -168,7 +167,7 @@ def _history(
     for ids in chunks(snaps):
         rows = session.execute(
             select(*columns).where(
-                Event.workspace_id == workspace_id,
+                owned(Event, workspace_id),
                 Event.person_id.in_(ids),
                 Event.timestamp <= now,
                 or_(*clauses),
@@ -209,12 +208,8 @@ def account_people(
     members: dict[int, list[int]] = {}
     for ids in chunks(account_ids):
         rows = session.execute(
-            select(PersonAccount.account_id, PersonAccount.person_id)
-            .join(Person, Person.id == PersonAccount.person_id)
-            .where(
-                PersonAccount.workspace_id == workspace_id,
-                PersonAccount.account_id.in_(ids),
-                Person.merged_into_id.is_(None),
+            live_links(workspace_id, PersonAccount.account_id, PersonAccount.person_id).where(
+                PersonAccount.account_id.in_(ids)
             )
         )
         for aid, pid in rows:

@@ -59,7 +59,9 @@ from leadpond.conditions.evaluate import (
 )
 from leadpond.db import regex
 from leadpond.ingest.models import Event
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments.models import SegmentMember
 
@@ -132,7 +134,7 @@ class _Compiler:
         if isinstance(cond, Tag):
             return person.id.in_(
                 select(PersonTag.person_id).where(
-                    PersonTag.workspace_id == self.ctx.workspace_id, PersonTag.tag == cond.tag
+                    owned(PersonTag, self.ctx.workspace_id), PersonTag.tag == cond.tag
                 )
             )
         if isinstance(cond, Score):
@@ -169,7 +171,7 @@ class _Compiler:
                 ) * 86400.0
             value = PersonScore.points * func.power(0.5, age / half_life.total_seconds())
         rows = select(PersonScore.person_id).where(
-            PersonScore.workspace_id == self.ctx.workspace_id, PersonScore.model == cond.model
+            owned(PersonScore, self.ctx.workspace_id), PersonScore.model == cond.model
         )
         test = and_(*(self.number(value, t) for t in cond.tests))
         absent = all(value_holds(0.0, t) for t in cond.tests)
@@ -177,9 +179,7 @@ class _Compiler:
 
     def stage(self, cond: Stage, person: Any) -> Any:
         order = self.ctx.context.stages
-        rows = select(PersonStage.person_id).where(
-            PersonStage.workspace_id == self.ctx.workspace_id
-        )
+        rows = select(PersonStage.person_id).where(owned(PersonStage, self.ctx.workspace_id))
         tests: list[ColumnElement[bool]] = []
         for t in cond.tests:
             if t.op in ("gt", "gte", "lt", "lte"):
@@ -209,7 +209,7 @@ class _Compiler:
         types = [kind for kind, name in TYPE_NAMES.items() if name == cond.event]
         named = and_(Event.type == "track", Event.event == cond.event)
         where = [
-            Event.workspace_id == self.ctx.workspace_id,
+            owned(Event, self.ctx.workspace_id),
             or_(named, Event.type.in_(types)) if types else named,
             Event.timestamp <= self.ctx.now,
         ]
@@ -241,7 +241,7 @@ class _Compiler:
         links = (
             select(PersonAccount.person_id)
             .join(Account, Account.id == PersonAccount.account_id)
-            .where(PersonAccount.workspace_id == self.ctx.workspace_id, *tests)
+            .where(owned(PersonAccount, self.ctx.workspace_id), *tests)
         )
         return person.id.in_(links)
 
@@ -256,11 +256,7 @@ class _Compiler:
             select(mine.person_id)
             .join(theirs, theirs.account_id == mine.account_id)
             .join(colleague, colleague.id == theirs.person_id)
-            .where(
-                mine.workspace_id == self.ctx.workspace_id,
-                colleague.merged_into_id.is_(None),
-                colleague_test,
-            )
+            .where(owned(mine, self.ctx.workspace_id), live(colleague), colleague_test)
         )
         return person.id.in_(links)
 

@@ -11,6 +11,7 @@ from leadpond.identity.keys import normalise_identifier
 from leadpond.identity.models import Identifier
 from leadpond.ingest.import_files import cell_text, read_table
 from leadpond.kit.errors import InvalidInput
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.state import chunks
 
@@ -45,7 +46,7 @@ def live_people(
         for chunk in chunks(pending):
             for pid, into in session.execute(
                 select(Person.id, Person.merged_into_id).where(
-                    Person.workspace_id == workspace_id, Person.id.in_(chunk)
+                    owned(Person, workspace_id), Person.id.in_(chunk)
                 )
             ):
                 unknown.discard(pid)
@@ -106,7 +107,7 @@ def _resolve(
         for chunk in _text_chunks(values):
             for value, pid in session.execute(
                 select(Identifier.value, Identifier.person_id).where(
-                    Identifier.workspace_id == workspace_id,
+                    owned(Identifier, workspace_id),
                     Identifier.type == column,
                     Identifier.value.in_(chunk),
                 )
