@@ -1,30 +1,19 @@
 """A YAML/JSON loader that remembers where every key came from, so errors name the line."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from leadpond.kit.errors import InvalidInput
+from leadpond.kit.yaml import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    YamlSyntaxError,
+    load_with_nodes,
+)
 
 Path = tuple[str | int, ...]
-
-
-class YamlLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false, so a rule's ``on:`` key stays the string "on"."""
-
-
-YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 class SourceError(InvalidInput):
@@ -58,20 +47,12 @@ def format_path(path: Path) -> str:
 
 
 def load_located(text: str) -> Located:
-    """Parse YAML (JSON is YAML) safely and record the line of every key."""
+    """Parse YAML 1.2 (JSON is YAML) safely and record the line of every key."""
     try:
-        loader = YamlLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise SourceError(f"line {line}: {exc.problem}", line=line) from exc
-    except yaml.YAMLError as exc:
-        raise SourceError(f"not valid YAML: {exc}") from exc
+        data, node = load_with_nodes(text)
+    except YamlSyntaxError as exc:
+        details = {} if exc.line is None else {"line": exc.line}
+        raise SourceError(exc.message, **details) from exc
     located = Located(data=data)
     if node is not None:
         _index(node, (), located.lines)

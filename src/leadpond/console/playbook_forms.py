@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
@@ -34,6 +33,7 @@ from leadpond.console.playbook_yaml import (
     styled,
     update_entry,
 )
+from leadpond.kit import yaml
 
 FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
 
@@ -179,32 +179,11 @@ PERSONAS = Section(
 SECTIONS = (STAGES, TAG_CATEGORIES, TAG_RULES, SCORE_MODELS, STAGE_RULES, KEY_EVENTS, PERSONAS)
 
 
-class _Dumper(yaml.SafeDumper):
-    """Snippets (short and without comments) as the forms have always shown them: safe dumping
-    with the playbook loader's YAML 1.2 booleans, so ``on`` and ``yes`` are written plain."""
-
-
-_Dumper.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
-}
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
 def snippet(value: Any) -> str:
     """A condition (or mapping) as the short YAML a form field shows."""
     if value is None:
         return ""
-    text = yaml.dump(
-        plain(value),
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        default_flow_style=None,
-        width=90,
-    )
+    text = yaml.dump(plain(value), flow=None, width=90)
     return text.removesuffix("...\n").rstrip("\n")
 
 
@@ -305,7 +284,7 @@ class PlaybookDraft:
         layout = TextLayout.of(text)
         try:
             document = round_trip(layout).load(text[len(layout.preamble) :])
-        except (YAMLError, ValueError) as exc:  # a scalar the loader reads and ruamel cannot
+        except (YAMLError, ValueError) as exc:  # read by the safe loader, not the round trip
             raise SnippetError(f"the forms cannot read this YAML: {exc}") from None
         comments_to_their_rows(document)
         return cls(document, layout)

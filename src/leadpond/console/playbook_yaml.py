@@ -1,6 +1,5 @@
 """The playbook's text as ruamel.yaml's round trip keeps it: the layout ruamel does not remember,
-plain scalars resolved as the playbook loader resolves them, and edits of the document tree that
-keep every comment and blank line where the author put it.
+and edits of the document tree that keep every comment and blank line where the author put it.
 """
 
 import re
@@ -8,17 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import StringIO
-from typing import Any, ClassVar
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.error import CommentMark
-from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import ScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from leadpond.conditions.source import YamlLoader
+from leadpond.kit import yaml
 
 # A key whose value starts on the next line (``rules:``, ``- on:  # note``); group 1 ends at it.
 _OPENING = re.compile(r"^([ -]*)[^\s#'\"{\[][^:#]*:\s*(?:#.*)?$")
@@ -56,39 +53,10 @@ class TextLayout:
         return cls(mapping or 2, 2 if offset is None else offset, preamble[0] if preamble else "")
 
 
-class _LoaderScalars(VersionedResolver):
-    """Plain scalars resolve as ``load_located`` resolves them, so the draft reads what the loader
-    reads, and a string the loader would take for something else is written quoted."""
-
-    table: ClassVar[dict[Any, Any]] = {
-        first: list(found) for first, found in YamlLoader.yaml_implicit_resolvers.items()
-    }
-
-    @property
-    def versioned_resolver(self) -> Any:
-        return self.table
-
-
-class _Emitter(RoundTripEmitter):
-    """ruamel.yaml 0.19 keeps "no line break: just after ``- ``" past the comment that ends a
-    ``- {...}  # note`` row, and then writes the next row's first two keys on one line."""
-
-    def write_post_comment(self, event: Any) -> bool:
-        written: bool = super().write_post_comment(event)
-        if written:
-            self.no_newline = False
-        return written
-
-
 def round_trip(layout: TextLayout) -> YAML:
-    round_trip = YAML()
-    round_trip.Resolver = _LoaderScalars
-    round_trip.Emitter = _Emitter
-    round_trip.indent(mapping=layout.mapping, sequence=layout.offset + 2, offset=layout.offset)
-    round_trip.width = 4096  # a long flow line is the author's: written back unbroken
-    round_trip.preserve_quotes = True
-    round_trip.brace_single_entry_mapping_in_flow_sequence = True  # [{tag: x}], not [tag: x]
-    return round_trip
+    """The round trip indented as the text was (plain scalars read as ``load_located`` reads
+    them: both are YAML 1.2)."""
+    return yaml.round_trip(layout.mapping, layout.offset + 2, layout.offset)
 
 
 def dump_yaml(data: Any, layout: TextLayout = TextLayout()) -> str:
@@ -114,7 +82,7 @@ def plain(value: Any) -> Any:
 
 def styled(value: Any, flow: bool | None = None) -> Any:
     """Plain data as document nodes: ``{...}`` when ``flow`` asks, blocks when it forbids, else a
-    collection of scalars on one line and anything deeper in blocks (as PyYAML writes)."""
+    collection of scalars on one line and anything deeper in blocks (as ``yaml.dump`` writes)."""
     if not isinstance(value, dict | list):
         return value
     inner = value.values() if isinstance(value, dict) else value

@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from leadpond.conditions.source import SourceError, load_located
+from leadpond.kit import yaml
 
 PERSON, ACCOUNT = "person", "account"
 PERSON_ATOMS = ("tag", "stage", "score", "event", "persona")
@@ -139,7 +138,7 @@ def to_yaml(atoms: list[Atom], match: str) -> str:
     condition = to_data(atoms, match)
     if condition is None:
         return ""
-    return yaml.safe_dump(condition, allow_unicode=True, sort_keys=False, default_flow_style=None)
+    return yaml.dump(condition, flow=None)
 
 
 def from_yaml(text: str, level: str) -> tuple[str, list[Atom]] | None:

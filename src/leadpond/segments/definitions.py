@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from leadpond.conditions.ast import (
 from leadpond.conditions.evaluate import ConditionContext
 from leadpond.conditions.parse import ConditionError, parse_condition
 from leadpond.db.engine import is_postgres
+from leadpond.kit import yaml
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.rules.active import current_ruleset
 from leadpond.segments.models import Segment
@@ -56,7 +56,7 @@ def parse_segment_condition(source: str | dict[str, Any]) -> tuple[Condition, st
     condition = parse_condition(source)
     if isinstance(source, str):
         return condition, source
-    return condition, yaml.safe_dump(source, allow_unicode=True, sort_keys=False)
+    return condition, yaml.dump(source)
 
 
 def condition_of(segment: Segment) -> Condition | None:

@@ -1,0 +1,106 @@
+"""YAML read and written one way everywhere: ruamel.yaml under YAML 1.2's core schema.
+
+YAML 1.2 is what playbooks and conditions are documented in: only ``true``/``false`` are booleans
+(a rule's ``on:`` key and ``yes``/``no`` are text), ``010`` is ten (``0o10`` is octal), ``1:30``
+is text and ``1e3`` a number. The safe loader and dumper are ruamel's pure-Python ones because
+its C parser resolves scalars as YAML 1.1.
+"""
+
+from io import StringIO
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.emitter import Emitter, RoundTripEmitter
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+__all__ = [
+    "MappingNode",
+    "Node",
+    "ScalarNode",
+    "SequenceNode",
+    "YamlSyntaxError",
+    "dump",
+    "load",
+    "load_with_nodes",
+    "round_trip",
+]
+
+
+class YamlSyntaxError(ValueError):
+    """The text is not YAML (or uses a tag the safe loader refuses); ``line`` is 1-based."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _SafeEmitter(Emitter):
+    """YAML 1.2 lets ``{tag: role:cio}`` be plain, but people (and YAML 1.1 tools) read it as a
+    nested mapping: a colon keeps a scalar in ``{...}`` quoted, as ``{tag: 'role:cio'}``."""
+
+    def analyze_scalar(self, scalar: Any) -> Any:
+        analysis = super().analyze_scalar(scalar)
+        if ":" in scalar:
+            analysis.allow_flow_plain = False
+        return analysis
+
+
+def load_with_nodes(text: str) -> tuple[Any, Node | None]:
+    """The data of a YAML (or JSON) text and its node tree, whose ``start_mark`` give each
+    node's 0-based line and column; (None, None) for an empty document."""
+    safe = YAML(typ="safe", pure=True)
+    safe.allow_duplicate_keys = True  # readers that care name the repeated key and its line
+    try:
+        node = safe.compose(text)
+        data = safe.constructor.construct_document(node) if node is not None else None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise YamlSyntaxError(f"line {line}: {exc.problem}", line) from exc
+    except (YAMLError, ValueError) as exc:  # ValueError: a value its type cannot hold (2024-13-45)
+        raise YamlSyntaxError(f"not valid YAML: {exc}") from exc
+    return data, node
+
+
+def load(text: str) -> Any:
+    """The data of a YAML (or JSON) text: dicts, lists and scalars."""
+    return load_with_nodes(text)[0]
+
+
+def dump(data: Any, *, flow: bool | None = False, width: int = 4096) -> str:
+    """Plain data as YAML text, keys in their order; ``flow=None`` writes a collection of
+    scalars on one line (``{tag: vip}``) and anything deeper in blocks. Lines are folded past
+    ``width``, where ruamel puts a word longer than the line on a line of its own."""
+    safe = YAML(typ="safe", pure=True)
+    safe.Emitter = _SafeEmitter
+    safe.default_flow_style = flow
+    safe.width = width
+    safe.representer.sort_base_mapping_type_on_output = False  # made with the settings above
+    text = StringIO()
+    safe.dump(data, text)
+    return text.getvalue()
+
+
+class _RoundTripEmitter(RoundTripEmitter):
+    """ruamel.yaml 0.19 keeps "no line break: just after ``- ``" past the comment that ends a
+    ``- {...}  # note`` row, and then writes the next row's first two keys on one line."""
+
+    def write_post_comment(self, event: Any) -> bool:
+        written: bool = super().write_post_comment(event)
+        if written:
+            self.no_newline = False
+        return written
+
+
+def round_trip(mapping: int = 2, sequence: int = 4, offset: int = 2) -> YAML:
+    """A loader/dumper that keeps comments, quotes and ``{...}`` layout as the author wrote them,
+    indented by ``mapping`` (nested mappings) and ``sequence``/``offset`` (lists, their dash)."""
+    kept = YAML()
+    kept.Emitter = _RoundTripEmitter
+    kept.indent(mapping=mapping, sequence=sequence, offset=offset)
+    kept.width = 4096  # a long flow line is the author's: written back unbroken
+    kept.preserve_quotes = True
+    kept.brace_single_entry_mapping_in_flow_sequence = True  # [{tag: x}], not [tag: x]
+    return kept
