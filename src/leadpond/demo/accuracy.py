@@ -19,6 +19,7 @@ from leadpond.flow.batch import EVENT_COLUMNS, PipelineEvent
 from leadpond.identity.config import load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.ingest.models import Event
+from leadpond.kit.scope import owned
 
 _COLUMNS = (*EVENT_COLUMNS, Event.message_id)
 
@@ -52,7 +53,7 @@ def identity_accuracy(
     predicted = resolved_people(session, workspace_id)
     keys_of: dict[str, list[IdentifierKey]] = {}
     identified: set[str] = set()
-    for row in session.execute(select(*_COLUMNS).where(Event.workspace_id == workspace_id)):
+    for row in session.execute(select(*_COLUMNS).where(owned(Event, workspace_id))):
         keys = event_identifiers(PipelineEvent(*row[:-1]), config)
         keys_of[row[-1]] = keys
         if any(not config.rule(id_type).weak for id_type, _ in keys):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from leadpond.accounts.models import PersonAccount
 from leadpond.demo.world import Block, WorldSpec, WorldStats
 from leadpond.ingest.models import Event
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 
 TRUTH_FILE = "truth.jsonl.gz"
@@ -188,13 +189,13 @@ def resolved_people(session: Session, workspace_id: uuid.UUID) -> dict[str, int 
         person_id: survivor
         for person_id, survivor in session.execute(
             select(Person.id, Person.merged_into_id).where(
-                Person.workspace_id == workspace_id, Person.merged_into_id.is_not(None)
+                owned(Person, workspace_id), Person.merged_into_id.is_not(None)
             )
         )
     }
     resolved: dict[str, int | None] = {}
     rows = session.execute(
-        select(Event.message_id, Event.person_id).where(Event.workspace_id == workspace_id)
+        select(Event.message_id, Event.person_id).where(owned(Event, workspace_id))
     )
     for message_id, person_id in rows:
         seen = 0
@@ -216,7 +217,7 @@ def resolved_accounts(session: Session, workspace_id: uuid.UUID) -> dict[str, in
     account_of: dict[int, int] = {}
     links = session.execute(
         select(PersonAccount.person_id, PersonAccount.account_id)
-        .where(PersonAccount.workspace_id == workspace_id)
+        .where(owned(PersonAccount, workspace_id))
         .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
     )
     for person_id, account_id in links:

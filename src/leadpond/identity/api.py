@@ -9,10 +9,8 @@ from leadpond.identity import suggestions, unmerge
 from leadpond.identity.config import IdentitySettingsBody
 from leadpond.identity.schemas import (
     IdentitySettingsRead,
-    MergePage,
     MergeRead,
     SuggestionDecision,
-    SuggestionPage,
     SuggestionRead,
     UnmergeBody,
     UnmergeRead,
@@ -22,8 +20,9 @@ from leadpond.jobs.api import IdempotencyKey, accepted
 from leadpond.jobs.schemas import JobRead
 from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.kit.schemas import Limit, Offset
-from leadpond.users.auth import Actor, ReadActor, WriteActor
+from leadpond.kit.pagination import Page, Paging
+from leadpond.users.auth import Actor
+from leadpond.users.permissions import IdentityRead, IdentityWrite
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -34,7 +33,7 @@ def _actor_name(actor: Actor) -> str:
 
 @router.post("/people/{person_id}/unmerge", response_model=UnmergeRead)
 def unmerge_person(
-    person_id: RowId, body: UnmergeBody, actor: WriteActor, session: WriteSession
+    person_id: RowId, body: UnmergeBody, actor: IdentityWrite, session: WriteSession
 ) -> UnmergeRead:
     """Split off what an identifier brought in; both profiles are recomputed and kept apart."""
     result = unmerge.unmerge(
@@ -48,29 +47,30 @@ def unmerge_person(
     return UnmergeRead(**result.__dict__)
 
 
-@router.get("/people/{person_id}/merges", response_model=MergePage)
-def person_merges(person_id: RowId, actor: ReadActor, session: ReadSession) -> MergePage:
+@router.get("/people/{person_id}/merges", response_model=Page[MergeRead])
+def person_merges(person_id: RowId, actor: IdentityRead, session: ReadSession) -> Page[MergeRead]:
     """Every merge that shaped this person: identifier, event, who and when; undone ones too."""
     merges = unmerge.merge_history(session, actor.workspace_id, person_id)
-    return MergePage(total=len(merges), items=[MergeRead.build(m) for m in merges])
+    return Page[MergeRead](total=len(merges), items=[MergeRead.build(m) for m in merges])
 
 
-@router.get("/identity/suggestions", response_model=SuggestionPage)
+@router.get("/identity/suggestions", response_model=Page[SuggestionRead])
 def list_suggestions(
-    actor: ReadActor,
+    actor: IdentityRead,
     session: ReadSession,
+    paging: Paging,
     status: Literal["pending", "accepted", "rejected"] = "pending",
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> SuggestionPage:
+) -> Page[SuggestionRead]:
     """Possible duplicates sharing no identifier, best first."""
-    total, found = suggestions.list_suggestions(session, actor.workspace_id, status, limit, offset)
-    return SuggestionPage(total=total, items=[SuggestionRead.build(s) for s in found])
+    total, found = suggestions.list_suggestions(
+        session, actor.workspace_id, status, paging.limit, paging.offset
+    )
+    return Page[SuggestionRead](total=total, items=[SuggestionRead.build(s) for s in found])
 
 
 @router.post("/identity/suggestions/{suggestion_id}/accept", response_model=SuggestionDecision)
 def accept_suggestion(
-    suggestion_id: RowId, actor: WriteActor, session: WriteSession
+    suggestion_id: RowId, actor: IdentityWrite, session: WriteSession
 ) -> SuggestionDecision:
     """Merge the two people (recorded as a merge that can be undone)."""
     survivor = suggestions.accept(session, actor.workspace_id, suggestion_id, _actor_name(actor))
@@ -80,7 +80,7 @@ def accept_suggestion(
 
 @router.post("/identity/suggestions/{suggestion_id}/reject", response_model=SuggestionDecision)
 def reject_suggestion(
-    suggestion_id: RowId, actor: WriteActor, session: WriteSession
+    suggestion_id: RowId, actor: IdentityWrite, session: WriteSession
 ) -> SuggestionDecision:
     """Keep the two people apart for good."""
     suggestions.reject(session, actor.workspace_id, suggestion_id, _actor_name(actor))
@@ -90,7 +90,7 @@ def reject_suggestion(
 
 @router.post("/identity/rebuild", response_model=JobRead, status_code=202)
 def rebuild_graph(
-    actor: WriteActor,
+    actor: IdentityWrite,
     session: WriteSession,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -105,14 +105,14 @@ def rebuild_graph(
 
 
 @router.get("/identity/settings", response_model=IdentitySettingsRead)
-def read_settings(actor: ReadActor, session: ReadSession) -> IdentitySettingsRead:
+def read_settings(actor: IdentityRead, session: ReadSession) -> IdentitySettingsRead:
     """The effective identity rules: every type's priority, limit, weakness and blocked values."""
     return identity_settings.effective(session, actor.workspace_id)
 
 
 @router.put("/identity/settings", response_model=IdentitySettingsRead)
 def write_settings(
-    body: IdentitySettingsBody, actor: WriteActor, session: WriteSession
+    body: IdentitySettingsBody, actor: IdentityWrite, session: WriteSession
 ) -> IdentitySettingsRead:
     """Replace the workspace's overrides; new events follow them (rebuild to apply to history)."""
     identity_settings.save(session, actor.workspace_id, body)

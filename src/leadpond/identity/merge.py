@@ -11,6 +11,7 @@ from leadpond.identity.keys import IdentifierKey
 from leadpond.identity.models import Identifier, PersonMerge
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
@@ -37,7 +38,7 @@ def apply_merges(
     for table, column in ((identifier, identifier.c.person_id), (event, event.c.person_id)):
         session.execute(
             update(table)
-            .where(table.c.workspace_id == bindparam("ws"), column == bindparam("from"))
+            .where(owned(table, bindparam("ws")), column == bindparam("from"))
             .values(person_id=bindparam("to")),
             moves,
         )
@@ -46,7 +47,7 @@ def apply_merges(
     for moved in (person.c.id, person.c.merged_into_id):
         session.execute(
             update(person)
-            .where(person.c.workspace_id == bindparam("ws"), moved == bindparam("from"))
+            .where(owned(person, bindparam("ws")), moved == bindparam("from"))
             .values(merged_into_id=bindparam("to")),
             moves,
         )

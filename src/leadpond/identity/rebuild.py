@@ -24,8 +24,10 @@ from leadpond.identity.resolver import MemoryGraph, decide, weak_only
 from leadpond.identity.service import PersonIdAllocator
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in, people
 
 _COLUMNS = (*EVENT_COLUMNS, Event.person_id, Event.origin_person_id)
 
@@ -55,7 +57,7 @@ def _separation_partners(session: Session, workspace_id: uuid.UUID) -> dict[int,
     partners: dict[int, set[int]] = {}
     for a, b in session.execute(
         select(PersonSeparation.person_a_id, PersonSeparation.person_b_id).where(
-            PersonSeparation.workspace_id == workspace_id
+            owned(PersonSeparation, workspace_id)
         )
     ):
         partners.setdefault(a, set()).add(b)
@@ -74,7 +76,7 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
     query = (
         select(*_COLUMNS)
         .where(
-            Event.workspace_id == workspace_id,
+            owned(Event, workspace_id),
             Event.processed_at.is_not(None),
             Event.source != DERIVED_SOURCE,  # owned by their person; rules re-derive them
         )
@@ -170,9 +172,7 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
     report.identifiers_changed = _write_identifiers(session, workspace_id, state, real)
     report.people_retired = _retire(session, workspace_id, set(real.values()), losses)
     _write_sessions(session, workspace_id, state, real)
-    live_people = session.scalars(
-        select(Person).where(Person.id.in_(affected), Person.merged_into_id.is_(None))
-    )
+    live_people = session.scalars(people(workspace_id).where(Person.id.in_(affected)))
     for person in live_people:
         profiles.rebuild_profile(session, person)
     people_changed(session, workspace_id, affected)
@@ -184,7 +184,7 @@ def _write_sessions(
     session: Session, workspace_id: uuid.UUID, state: _Replay, real: dict[int, int]
 ) -> None:
     """The device sessions as the replay opened them, on the people it kept or made."""
-    session.execute(delete(DeviceSession).where(DeviceSession.workspace_id == workspace_id))
+    session.execute(delete(DeviceSession).where(owned(DeviceSession, workspace_id)))
     rows = [
         {
             "workspace_id": workspace_id,
@@ -209,7 +209,7 @@ def _write_identifiers(
         for t, v, p, o in session.execute(
             select(
                 Identifier.type, Identifier.value, Identifier.person_id, Identifier.origin_person_id
-            ).where(Identifier.workspace_id == workspace_id)
+            ).where(owned(Identifier, workspace_id))
         )
     }
     inserts, updates, changed = [], [], 0
@@ -234,7 +234,7 @@ def _write_identifiers(
         session.execute(
             update(Identifier)
             .where(
-                Identifier.workspace_id == workspace_id,
+                owned(Identifier, workspace_id),
                 Identifier.type == id_type,
                 Identifier.value == value,
             )
@@ -243,7 +243,7 @@ def _write_identifiers(
     for id_type, value in existing:  # no longer an identifier (blocked, or its event is gone)
         session.execute(
             delete(Identifier).where(
-                Identifier.workspace_id == workspace_id,
+                owned(Identifier, workspace_id),
                 Identifier.type == id_type,
                 Identifier.value == value,
             )
@@ -260,11 +260,7 @@ def _retire(
     """People left with no events fold into whoever received most of them (recorded)."""
     retired = 0
     live = session.scalars(
-        select(Person.id).where(
-            Person.workspace_id == workspace_id,
-            Person.merged_into_id.is_(None),
-            Person.id.in_(list(losses)),
-        )
+        select(Person.id).where(live_in(workspace_id), Person.id.in_(list(losses)))
     ).all()
     for person_id in live:
         if person_id in kept:
@@ -272,7 +268,7 @@ def _retire(
         survivor = losses[person_id].most_common(1)[0][0]
         session.execute(
             update(Person)
-            .where(Person.workspace_id == workspace_id, Person.id == person_id)
+            .where(owned(Person, workspace_id), Person.id == person_id)
             .values(merged_into_id=survivor)
             .execution_options(synchronize_session=False)
         )

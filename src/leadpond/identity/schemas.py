@@ -55,11 +55,6 @@ class MergeRead(BaseModel):
         )
 
 
-class MergePage(BaseModel):
-    total: int
-    items: list[MergeRead]
-
-
 class SuggestionRead(BaseModel):
     id: int
     person_a_id: int
@@ -84,11 +79,6 @@ class SuggestionRead(BaseModel):
             decided_at=s.decided_at,
             decided_by=s.decided_by,
         )
-
-
-class SuggestionPage(BaseModel):
-    total: int
-    items: list[SuggestionRead]
 
 
 class SuggestionDecision(BaseModel):

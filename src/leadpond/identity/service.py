@@ -1,7 +1,6 @@
 """The identity pipeline stage and the graph operations behind it (merge, settings)."""
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -15,128 +14,16 @@ from leadpond.flow.hooks import people_changed
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.merge import MergePlan, apply_merges
-from leadpond.identity.models import DeviceSession, Identifier, PersonSeparation
+from leadpond.identity.models import DeviceSession, Identifier
 from leadpond.identity.resolver import MemoryGraph, decide, session_holder, weak_only
+from leadpond.identity.stored_graph import load_graph
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
 PIPELINE_ACTOR = "pipeline"
-
-
-def _owners(
-    session: Session, workspace_id: uuid.UUID, by_type: dict[str, list[str]]
-) -> dict[IdentifierKey, int]:
-    """Who holds each identifier."""
-    owner: dict[IdentifierKey, int] = {}
-    # One IN list per type: SQLite only uses the (workspace, type, value) index this way.
-    for id_type, values in by_type.items():
-        for start in range(0, len(values), 500):
-            rows = session.execute(
-                select(Identifier.value, Identifier.person_id).where(
-                    Identifier.workspace_id == workspace_id,
-                    Identifier.type == id_type,
-                    Identifier.value.in_(values[start : start + 500]),
-                )
-            )
-            for value, person_id in rows:
-                owner[(id_type, value)] = person_id
-    return owner
-
-
-def _device_sessions(
-    session: Session, workspace_id: uuid.UUID, weak: dict[str, list[str]]
-) -> list[tuple[IdentifierKey, datetime, str, int]]:
-    """Every moment someone identified on these weak identifiers, naming who survives today."""
-    found: list[tuple[IdentifierKey, datetime, str, int]] = []
-    for id_type, values in weak.items():
-        for start in range(0, len(values), 500):
-            rows = session.execute(
-                select(
-                    DeviceSession.value,
-                    DeviceSession.at,
-                    DeviceSession.message_id,
-                    DeviceSession.person_id,
-                ).where(
-                    DeviceSession.workspace_id == workspace_id,
-                    DeviceSession.type == id_type,
-                    DeviceSession.value.in_(values[start : start + 500]),
-                )
-            )
-            found += [((id_type, value), at, order, p) for value, at, order, p in rows]
-    if found:
-        # A session may name someone merged away since: point it at the survivor.
-        survivors = session.execute(
-            select(Person.id, func.coalesce(Person.merged_into_id, Person.id)).where(
-                Person.id.in_({p for *_, p in found})
-            )
-        )
-        live = {person_id: survivor for person_id, survivor in survivors}
-        found = [(key, at, order, live.get(p, p)) for key, at, order, p in found]
-    return found
-
-
-def load_graph(
-    session: Session,
-    workspace_id: uuid.UUID,
-    keys: Iterable[IdentifierKey],
-    config: IdentityConfig,
-) -> MemoryGraph:
-    """The graph a set of identifiers reaches: holders, their identifiers, separations, and
-    the device sessions of the weak ones (``config`` says which are weak).
-
-    On PostgreSQL the people it reaches are locked first and the graph read again under the
-    locks: two workers with batches about one person take turns, so neither overwrites the
-    other's merge, traits or counts. (SQLite has one writer at a time already.)
-    """
-    by_type: dict[str, list[str]] = {}
-    for id_type, value in set(keys):
-        by_type.setdefault(id_type, []).append(value)
-    weak = {t: values for t, values in by_type.items() if config.rule(t).weak}
-    locked: set[int] = set()
-    while True:
-        owner = _owners(session, workspace_id, by_type)
-        moments = _device_sessions(session, workspace_id, weak) if weak else []
-        reached = set(owner.values()) | {p for *_, p in moments}
-        if not is_postgres(session) or reached <= locked:
-            break
-        profiles.lock_people(session, reached - locked)
-        locked |= reached
-    graph = MemoryGraph(owner=owner)
-    for key, at, order, person in moments:
-        graph.open_session(key, person, at, order)
-    holders = list(set(graph.owner.values()))
-    for start in range(0, len(holders), 500):
-        held = session.execute(
-            select(Identifier.type, Identifier.value, Identifier.person_id).where(
-                Identifier.person_id.in_(holders[start : start + 500])
-            )
-        )
-        for id_type, value, person_id in held:
-            graph.attach(person_id, (id_type, value))
-    graph.separations.update(live_separations(session, workspace_id))
-    return graph
-
-
-def live_separations(session: Session, workspace_id: uuid.UUID) -> set[frozenset[int]]:
-    """Separated pairs, mapped onto the people who survive today."""
-    pairs = session.execute(
-        select(PersonSeparation.person_a_id, PersonSeparation.person_b_id).where(
-            PersonSeparation.workspace_id == workspace_id
-        )
-    ).all()
-    if not pairs:
-        return set()
-    # Two steps: joined in one query, SQLite may walk every person of the workspace.
-    survivors = session.execute(
-        select(Person.id, func.coalesce(Person.merged_into_id, Person.id)).where(
-            Person.id.in_({p for pair in pairs for p in pair})
-        )
-    )
-    live = {person_id: survivor for person_id, survivor in survivors}
-    found = {frozenset((live.get(a, a), live.get(b, b))) for a, b in pairs}
-    return {pair for pair in found if len(pair) == 2}
 
 
 class PersonIdAllocator:
@@ -250,7 +137,7 @@ def _explain_processed(
             scope = [Event.timestamp.between(span[0] - window, span[1] + window)]
         rows = session.execute(
             select(*EVENT_COLUMNS, Event.person_id).where(
-                Event.workspace_id == workspace_id,
+                owned(Event, workspace_id),
                 Event.anonymous_id == value,
                 Event.user_id.is_(None),
                 Event.processed_at.is_not(None),
@@ -326,72 +213,10 @@ def _write(
     session: Session, workspace_id: uuid.UUID, graph: MemoryGraph, pending: _Pending
 ) -> None:
     profiles.insert_blank_people(session, workspace_id, pending.people, utcnow())
-    if pending.identifiers:
-        # A Core executemany: the ORM's bulk insert costs more than the statement here.
-        session.execute(
-            insert(cast(Table, Identifier.__table__)),
-            [
-                {
-                    **row,
-                    "workspace_id": workspace_id,
-                    "person_id": graph.live(int(str(row["origin_person_id"]))),
-                }
-                for row in pending.identifiers
-            ],
-        )
-    if pending.sessions:
-        session.execute(
-            insert(cast(Table, DeviceSession.__table__)),
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "type": row["type"],
-                    "value": row["value"],
-                    "person_id": graph.live(int(str(row["origin"]))),
-                    "at": row["at"],
-                    "message_id": row["message_id"],
-                    "event_id": row["event_id"],
-                }
-                for row in pending.sessions
-            ],
-        )
-    if pending.transfers:
-        table = cast(Table, Identifier.__table__)
-        session.execute(
-            update(table).where(
-                table.c.workspace_id == bindparam("ws"),
-                table.c.type == bindparam("id_type"),
-                table.c.value == bindparam("id_value"),
-            ),
-            [
-                {
-                    "ws": workspace_id,
-                    "id_type": key[0],
-                    "id_value": key[1],
-                    "person_id": graph.live(person),
-                    "origin_person_id": person,
-                    "first_seen_at": at,
-                    "source_event_id": event_id,
-                }
-                for key, (person, at, event_id) in pending.transfers.items()
-            ],
-        )
-    moved_people: set[int] = set()
-    if pending.moved:
-        table = cast(Table, Event.__table__)
-        session.execute(
-            update(table).where(table.c.id == bindparam("event_id")),
-            [
-                {
-                    "event_id": event_id,
-                    "person_id": graph.live(person),
-                    "origin_person_id": graph.live(person),
-                }
-                for event_id, person in pending.moved.items()
-            ],
-        )
-        moved_people = {graph.live(p) for p in pending.moved.values()}
-        moved_people |= {graph.live(p) for p in pending.moved_from}
+    _insert_identifiers(session, workspace_id, graph, pending)
+    _insert_device_sessions(session, workspace_id, graph, pending)
+    _transfer_identifiers(session, workspace_id, graph, pending)
+    moved_people = _move_events(session, graph, pending)
     if pending.transfers:
         moved_people |= {graph.live(p) for p, _, _ in pending.transfers.values()}
         for person in session.scalars(select(Person).where(Person.id.in_(moved_people))):
@@ -403,3 +228,92 @@ def _write(
         workspace_id,
         {p for plan in plans for p in (plan.survivor, plan.loser)} | moved_people,
     )
+
+
+def _insert_identifiers(
+    session: Session, workspace_id: uuid.UUID, graph: MemoryGraph, pending: _Pending
+) -> None:
+    if not pending.identifiers:
+        return
+    # A Core executemany: the ORM's bulk insert costs more than the statement here.
+    session.execute(
+        insert(cast(Table, Identifier.__table__)),
+        [
+            {
+                **row,
+                "workspace_id": workspace_id,
+                "person_id": graph.live(int(str(row["origin_person_id"]))),
+            }
+            for row in pending.identifiers
+        ],
+    )
+
+
+def _insert_device_sessions(
+    session: Session, workspace_id: uuid.UUID, graph: MemoryGraph, pending: _Pending
+) -> None:
+    if not pending.sessions:
+        return
+    session.execute(
+        insert(cast(Table, DeviceSession.__table__)),
+        [
+            {
+                "workspace_id": workspace_id,
+                "type": row["type"],
+                "value": row["value"],
+                "person_id": graph.live(int(str(row["origin"]))),
+                "at": row["at"],
+                "message_id": row["message_id"],
+                "event_id": row["event_id"],
+            }
+            for row in pending.sessions
+        ],
+    )
+
+
+def _transfer_identifiers(
+    session: Session, workspace_id: uuid.UUID, graph: MemoryGraph, pending: _Pending
+) -> None:
+    """Weak identifiers taken from their holder now name whoever took them."""
+    if not pending.transfers:
+        return
+    table = cast(Table, Identifier.__table__)
+    session.execute(
+        update(table).where(
+            owned(table, bindparam("ws")),
+            table.c.type == bindparam("id_type"),
+            table.c.value == bindparam("id_value"),
+        ),
+        [
+            {
+                "ws": workspace_id,
+                "id_type": key[0],
+                "id_value": key[1],
+                "person_id": graph.live(person),
+                "origin_person_id": person,
+                "first_seen_at": at,
+                "source_event_id": event_id,
+            }
+            for key, (person, at, event_id) in pending.transfers.items()
+        ],
+    )
+
+
+def _move_events(session: Session, graph: MemoryGraph, pending: _Pending) -> set[int]:
+    """Give processed events to whoever they belong to now; the people they left and joined."""
+    if not pending.moved:
+        return set()
+    table = cast(Table, Event.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("event_id")),
+        [
+            {
+                "event_id": event_id,
+                "person_id": graph.live(person),
+                "origin_person_id": graph.live(person),
+            }
+            for event_id, person in pending.moved.items()
+        ],
+    )
+    moved_people = {graph.live(p) for p in pending.moved.values()}
+    return moved_people | {graph.live(p) for p in pending.moved_from}

@@ -14,10 +14,12 @@ from leadpond.identity.config import load_config
 from leadpond.identity.merge import MergePlan, apply_merges
 from leadpond.identity.models import Identifier, MergeSuggestion, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, merge_blocker
-from leadpond.identity.service import live_separations
+from leadpond.identity.stored_graph import live_separations
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, NotFound
+from leadpond.kit.scope import in_workspace
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in, people
 
 # More people than this behind one name+company is a common name, not a duplicate.
 MAX_GROUP = 8
@@ -71,13 +73,7 @@ def suggest_batch(batch: Batch) -> None:
         if key is not None:
             by_workspace.setdefault(workspace_id, set()).add(key)
     for workspace_id, keys in by_workspace.items():
-        twins = session.scalars(
-            select(Person).where(
-                Person.workspace_id == workspace_id,
-                Person.merged_into_id.is_(None),
-                Person.match_key.in_(keys),
-            )
-        ).all()
+        twins = session.scalars(people(workspace_id).where(Person.match_key.in_(keys))).all()
         groups: dict[str, list[Person]] = {}
         for person in twins:
             groups.setdefault(person.match_key or "", []).append(person)
@@ -115,12 +111,8 @@ def list_suggestions(
     session: Session, workspace_id: uuid.UUID, status: str, limit: int, offset: int
 ) -> tuple[int, list[MergeSuggestion]]:
     """Suggestions in a status, best first; pending ones whose people merged since are skipped."""
-    live = select(Person.id).where(
-        Person.workspace_id == workspace_id, Person.merged_into_id.is_(None)
-    )
-    stmt = select(MergeSuggestion).where(
-        MergeSuggestion.workspace_id == workspace_id, MergeSuggestion.status == status
-    )
+    live = select(Person.id).where(live_in(workspace_id))
+    stmt = in_workspace(MergeSuggestion, workspace_id).where(MergeSuggestion.status == status)
     if status == "pending":
         stmt = stmt.where(
             MergeSuggestion.person_a_id.in_(live), MergeSuggestion.person_b_id.in_(live)

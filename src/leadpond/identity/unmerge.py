@@ -12,6 +12,7 @@ from leadpond.identity.models import Identifier, PersonMerge, PersonSeparation
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles import service as profiles
 from leadpond.profiles.models import Person
 
@@ -34,8 +35,8 @@ class UnmergeResult:
 
 def _active_children(session: Session, workspace_id: uuid.UUID) -> dict[int, list[PersonMerge]]:
     rows = session.scalars(
-        select(PersonMerge)
-        .where(PersonMerge.workspace_id == workspace_id, PersonMerge.undone_at.is_(None))
+        in_workspace(PersonMerge, workspace_id)
+        .where(PersonMerge.undone_at.is_(None))
         .order_by(PersonMerge.id)
     )
     children: dict[int, list[PersonMerge]] = {}
@@ -64,12 +65,34 @@ def unmerge(
 ) -> UnmergeResult:
     """Split off the component that brought ``(id_type, value)`` in, and keep the two apart."""
     survivor = profiles.get_person(session, workspace_id, person_id)
+    identifier = _held_identifier(session, workspace_id, survivor, id_type, raw_value)
+    children = _active_children(session, workspace_id)
+    branch = _merge_that_brought(identifier, survivor, children)
+    restored_id = branch.merged_id
+    component = _subtree(restored_id, children)
+    moved_identifiers, moved_events = _split_off(
+        session, workspace_id, survivor.id, restored_id, component
+    )
+    _keep_apart(session, workspace_id, branch, survivor.id, actor)
+    session.flush()
+    restored = session.get_one(Person, restored_id)
+    session.refresh(restored)
+    session.refresh(survivor)
+    profiles.rebuild_profile(session, survivor)
+    profiles.rebuild_profile(session, restored)
+    people_changed(session, workspace_id, {survivor.id, restored_id})
+    return UnmergeResult(survivor.id, restored_id, moved_identifiers, moved_events)
+
+
+def _held_identifier(
+    session: Session, workspace_id: uuid.UUID, survivor: Person, id_type: str, raw_value: str
+) -> Identifier:
+    """The identifier as the person holds it (400 when invalid, 404 when not theirs)."""
     value = normalise_identifier(id_type, raw_value)
     if value is None:
         raise InvalidInput(f"{raw_value!r} is not a valid {id_type}", field="identifier.value")
     identifier = session.scalar(
-        select(Identifier).where(
-            Identifier.workspace_id == workspace_id,
+        in_workspace(Identifier, workspace_id).where(
             Identifier.type == id_type,
             Identifier.value == value,
             Identifier.person_id == survivor.id,
@@ -77,7 +100,13 @@ def unmerge(
     )
     if identifier is None:
         raise IdentifierNotOnPerson(f"person {survivor.id} holds no {id_type} {value!r}")
-    children = _active_children(session, workspace_id)
+    return identifier
+
+
+def _merge_that_brought(
+    identifier: Identifier, survivor: Person, children: dict[int, list[PersonMerge]]
+) -> PersonMerge:
+    """The survivor's merge whose component first saw the identifier (409 when none did)."""
     origin = identifier.origin_person_id
     branch = next(
         (m for m in children.get(survivor.id, []) if origin in _subtree(m.merged_id, children)),
@@ -85,14 +114,24 @@ def unmerge(
     )
     if branch is None:
         raise NothingToUnmerge(
-            f"{id_type} {value!r} was first seen on person {survivor.id} itself; "
-            "no merge brought it in"
+            f"{identifier.type} {identifier.value!r} was first seen on person {survivor.id} "
+            "itself; no merge brought it in"
         )
-    restored_id = branch.merged_id
-    component = _subtree(restored_id, children)
+    return branch
+
+
+def _split_off(
+    session: Session,
+    workspace_id: uuid.UUID,
+    survivor_id: int,
+    restored_id: int,
+    component: set[int],
+) -> tuple[int, int]:
+    """The component lives again under ``restored_id`` and takes back what it brought in: the
+    identifiers and events first seen on it (how many of each moved)."""
     session.execute(
         update(Person)
-        .where(Person.workspace_id == workspace_id, Person.id.in_(component - {restored_id}))
+        .where(owned(Person, workspace_id), Person.id.in_(component - {restored_id}))
         .values(merged_into_id=restored_id)
         .execution_options(synchronize_session=False)
     )
@@ -105,8 +144,8 @@ def unmerge(
     moved_identifiers = session.execute(
         update(Identifier)
         .where(
-            Identifier.workspace_id == workspace_id,
-            Identifier.person_id == survivor.id,
+            owned(Identifier, workspace_id),
+            Identifier.person_id == survivor_id,
             Identifier.origin_person_id.in_(component),
         )
         .values(person_id=restored_id)
@@ -114,15 +153,21 @@ def unmerge(
     moved_events = session.execute(
         update(Event)
         .where(
-            Event.workspace_id == workspace_id,
-            Event.person_id == survivor.id,
+            owned(Event, workspace_id),
+            Event.person_id == survivor_id,
             Event.origin_person_id.in_(component),
         )
         .values(person_id=restored_id)
     ).rowcount  # type: ignore[attr-defined]
-    now = utcnow()
-    branch.undone_at, branch.undone_by = now, actor
-    low, high = sorted((survivor.id, restored_id))
+    return int(moved_identifiers), int(moved_events)
+
+
+def _keep_apart(
+    session: Session, workspace_id: uuid.UUID, branch: PersonMerge, survivor_id: int, actor: str
+) -> None:
+    """Mark the merge undone and separate the two people, so no later event merges them again."""
+    branch.undone_at, branch.undone_by = utcnow(), actor
+    low, high = sorted((survivor_id, branch.merged_id))
     session.add(
         PersonSeparation(
             workspace_id=workspace_id,
@@ -132,14 +177,6 @@ def unmerge(
             actor=actor,
         )
     )
-    session.flush()
-    restored = session.get_one(Person, restored_id)
-    session.refresh(restored)
-    session.refresh(survivor)
-    profiles.rebuild_profile(session, survivor)
-    profiles.rebuild_profile(session, restored)
-    people_changed(session, workspace_id, {survivor.id, restored_id})
-    return UnmergeResult(survivor.id, restored_id, int(moved_identifiers), int(moved_events))
 
 
 def merge_history(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[PersonMerge]:
@@ -148,17 +185,14 @@ def merge_history(session: Session, workspace_id: uuid.UUID, person_id: int) -> 
     members = {survivor.id} | set(
         session.scalars(
             select(Person.id).where(
-                Person.workspace_id == workspace_id, Person.merged_into_id == survivor.id
+                owned(Person, workspace_id), Person.merged_into_id == survivor.id
             )
         )
     )
     return list(
         session.scalars(
-            select(PersonMerge)
-            .where(
-                PersonMerge.workspace_id == workspace_id,
-                PersonMerge.survivor_id.in_(members) | PersonMerge.merged_id.in_(members),
-            )
+            in_workspace(PersonMerge, workspace_id)
+            .where(PersonMerge.survivor_id.in_(members) | PersonMerge.merged_id.in_(members))
             .order_by(PersonMerge.id)
         )
     )

@@ -18,7 +18,7 @@ from leadpond.ingest.tasks import enqueue_import
 from leadpond.jobs.api import job_location
 from leadpond.jobs.schemas import JobRead
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge
-from leadpond.users.auth import WriteActor
+from leadpond.users.permissions import ImportsWrite
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
@@ -95,7 +95,7 @@ def _flag(field: object) -> bool:
         }
     },
 )
-async def import_people(request: Request, actor: WriteActor) -> Any:
+async def import_people(request: Request, actor: ImportsWrite) -> Any:
     """Good rows become identify events (idempotently); every bad row is reported. A file over
     ``LEADPOND_IMPORT_JOB_BYTES`` is kept and imported by a background job: 202 with the job."""
     limit = get_settings().import_max_upload_bytes

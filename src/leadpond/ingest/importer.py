@@ -33,6 +33,7 @@ from leadpond.ingest.spec import (
 )
 from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.errors import InvalidInput
+from leadpond.kit.scope import owned
 from leadpond.normalise.contact import normalise_email, normalise_phone
 
 CHUNK_ROWS = 5000
@@ -297,7 +298,7 @@ def _count_new(
         existing = set(
             session.scalars(
                 select(Event.message_id).where(
-                    Event.workspace_id == workspace_id, Event.message_id.in_(ids)
+                    owned(Event, workspace_id), Event.message_id.in_(ids)
                 )
             )
         )

@@ -121,6 +121,38 @@ def normalise(
     forced_type: str | None = None,
 ) -> AcceptedMessage:
     """Validate one message and return its normal form, or raise MessageRejected."""
+    message, kind = _typed_message(raw, forced_type)
+    if batch_context:
+        message["context"] = _merge(batch_context, message.get("context") or {})
+    if batch_integrations:
+        message["integrations"] = _merge(batch_integrations, message.get("integrations") or {})
+    ids = _checked_ids(message, kind)
+    name = _event_name(message, kind)
+    if kind == "identify" and "traits" not in message:
+        context_traits = (message.get("context") or {}).get("traits")
+        if isinstance(context_traits, dict):
+            message["traits"] = context_traits
+    moment, message_id = _stamp(message, ids, received_at, batch_sent_at)
+    payload_json = _checked_json(message)
+    group_id = ids["groupId"]
+    if group_id is None:
+        context_group = (message.get("context") or {}).get("groupId")
+        group_id = _as_id(context_group, "context.groupId") if context_group is not None else None
+    return AcceptedMessage(
+        message_id=message_id,
+        type=kind,
+        event=name.strip() if isinstance(name, str) else None,
+        user_id=ids["userId"],
+        anonymous_id=ids["anonymousId"],
+        group_id=group_id,
+        timestamp=moment,
+        payload=message,
+        payload_json=payload_json,
+    )
+
+
+def _typed_message(raw: Any, forced_type: str | None) -> tuple[dict[str, Any], str]:
+    """A copy of the message with a known type and objects where objects belong."""
     if not isinstance(raw, dict):
         raise MessageRejected("invalid_message", "a message must be a JSON object")
     message = dict(raw)
@@ -134,17 +166,17 @@ def normalise(
             message.pop(field, None)
         elif not isinstance(value, dict):
             raise MessageRejected("invalid_field", f"{field} must be an object")
-    if batch_context:
-        message["context"] = _merge(batch_context, message.get("context") or {})
-    if batch_integrations:
-        message["integrations"] = _merge(batch_integrations, message.get("integrations") or {})
+    return message, kind
+
+
+def _checked_ids(message: dict[str, Any], kind: str) -> dict[str, str | None]:
+    """The message's ids as text (written back in that form), with those its type needs."""
     ids = {field: _as_id(message.get(field), field) for field in _ID_FIELDS}
     for field, value in ids.items():
         if value is None:
             message.pop(field, None)
         else:
             message[field] = value
-
     user_id, anonymous_id = ids["userId"], ids["anonymousId"]
     if kind == "alias":
         if not user_id or not ids["previousId"]:
@@ -153,7 +185,11 @@ def normalise(
         raise MessageRejected("missing_field", "userId or anonymousId is required")
     if kind == "group" and not ids["groupId"]:
         raise MessageRejected("missing_field", "group needs groupId")
+    return ids
 
+
+def _event_name(message: dict[str, Any], kind: str) -> str | None:
+    """A track's event or a page's name, as sent (a track must have one)."""
     name = message.get("event") if kind == "track" else message.get("name")
     if kind == "track" and (not isinstance(name, str) or not name.strip()):
         raise MessageRejected("missing_field", "track needs a non-empty event name")
@@ -163,11 +199,16 @@ def normalise(
         raise MessageRejected(
             "invalid_field", f"event/name is longer than {MAX_NAME_CHARS} characters"
         )
-    if kind == "identify" and "traits" not in message:
-        context_traits = (message.get("context") or {}).get("traits")
-        if isinstance(context_traits, dict):
-            message["traits"] = context_traits
+    return name
 
+
+def _stamp(
+    message: dict[str, Any],
+    ids: dict[str, str | None],
+    received_at: datetime,
+    batch_sent_at: datetime | None,
+) -> tuple[datetime, str]:
+    """Write the corrected times and the message id into the message; return both."""
     moment, message["originalTimestamp"] = _corrected_timestamp(message, received_at, batch_sent_at)
     # Stored at the millisecond precision of the payload's text, which is what a re-read gives.
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -176,23 +217,7 @@ def normalise(
     message_id = ids["messageId"] or f"lp-{uuid.uuid4()}"
     message["messageId"] = message_id
     message.pop("writeKey", None)
-
-    payload_json = _checked_json(message)
-    group_id = ids["groupId"]
-    if group_id is None:
-        context_group = (message.get("context") or {}).get("groupId")
-        group_id = _as_id(context_group, "context.groupId") if context_group is not None else None
-    return AcceptedMessage(
-        message_id=message_id,
-        type=kind,
-        event=name.strip() if isinstance(name, str) else None,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        group_id=group_id,
-        timestamp=moment,
-        payload=message,
-        payload_json=payload_json,
-    )
+    return moment, message_id
 
 
 def _checked_json(message: dict[str, Any]) -> bytes:

@@ -14,6 +14,7 @@ from leadpond.jobs.models import Job
 from leadpond.jobs.registry import JobContext
 from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 
 IMPORT_PEOPLE = "ingest.import_people"
 
@@ -50,7 +51,7 @@ def import_people_task(ctx: JobContext) -> dict[str, Any]:
     with read_only(ctx.url) as session:
         found = session.execute(
             select(ImportUpload.filename, ImportUpload.content).where(
-                ImportUpload.id == upload_id, ImportUpload.workspace_id == ctx.workspace_id
+                ImportUpload.id == upload_id, owned(ImportUpload, ctx.workspace_id)
             )
         ).first()
     if found is None:

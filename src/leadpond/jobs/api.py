@@ -7,11 +7,12 @@ from fastapi import APIRouter, Header, Query, Response
 from leadpond.jobs import service
 from leadpond.jobs.models import Job, JobState
 from leadpond.jobs.registry import kind_of, startable_kinds
-from leadpond.jobs.schemas import JobPage, JobRead, JobStart
+from leadpond.jobs.schemas import JobRead, JobStart
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.kit.schemas import ErrorBody, Limit, Offset
-from leadpond.users.auth import ReadActor, WriteActor
+from leadpond.kit.pagination import Page, Paging
+from leadpond.kit.schemas import ErrorBody
+from leadpond.users.permissions import JobsRead, JobsWrite
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -39,20 +40,19 @@ def accepted(response: Response, job: Job) -> JobRead:
     return JobRead.build(job)
 
 
-@router.get("", response_model=JobPage)
+@router.get("", response_model=Page[JobRead])
 def list_jobs(
-    actor: ReadActor,
+    actor: JobsRead,
     session: ReadSession,
+    paging: Paging,
     state: JobState | None = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> JobPage:
+) -> Page[JobRead]:
     """The workspace's jobs, newest first."""
     total, found = service.list_jobs(
-        session, actor.workspace_id, state=state, kind=kind, limit=limit, offset=offset
+        session, actor.workspace_id, state=state, kind=kind, page=paging
     )
-    return JobPage(total=total, items=[JobRead.build(j) for j in found])
+    return Page[JobRead](total=total, items=[JobRead.build(j) for j in found])
 
 
 @router.post(
@@ -62,7 +62,7 @@ def list_jobs(
     responses={400: {"model": ErrorBody, "description": "Unknown kind"}},
 )
 def start_job(
-    body: JobStart, actor: WriteActor, session: WriteSession, response: Response
+    body: JobStart, actor: JobsWrite, session: WriteSession, response: Response
 ) -> JobRead:
     """Start a whole-workspace job by kind (``identity.rebuild``, ``rules.backfill``)."""
     found = kind_of(body.kind)
@@ -74,18 +74,18 @@ def start_job(
 
 
 @router.get("/{job_id}", response_model=JobRead, responses=_ERRORS)
-def read_job(job_id: RowId, actor: ReadActor, session: ReadSession) -> JobRead:
+def read_job(job_id: RowId, actor: JobsRead, session: ReadSession) -> JobRead:
     """One job: state, attempts, progress, result or the last error."""
     return JobRead.build(service.get_job(session, actor.workspace_id, job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobRead, responses=_ERRORS)
-def retry_job(job_id: RowId, actor: WriteActor, session: WriteSession) -> JobRead:
+def retry_job(job_id: RowId, actor: JobsWrite, session: WriteSession) -> JobRead:
     """Queue a failed or cancelled job again, with fresh attempts."""
     return JobRead.build(service.retry(session, actor.workspace_id, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobRead, responses=_ERRORS)
-def cancel_job(job_id: RowId, actor: WriteActor, session: WriteSession) -> JobRead:
+def cancel_job(job_id: RowId, actor: JobsWrite, session: WriteSession) -> JobRead:
     """Cancel a queued job; a running one stops at its next progress report."""
     return JobRead.build(service.cancel(session, actor.workspace_id, job_id))

@@ -15,6 +15,7 @@ from leadpond.jobs.models import JobState
 from leadpond.jobs.registry import kind_of, startable_kinds
 from leadpond.jobs.runner import JobRunner
 from leadpond.jobs.schemas import JobRead
+from leadpond.kit.pagination import PageQuery
 from leadpond.workspaces.service import find_workspace
 
 jobs_app = typer.Typer(help="Background jobs: backfills, rebuilds.", no_args_is_help=True)
@@ -51,7 +52,9 @@ def list_command(
     migrate.upgrade()
     workspace_id = _workspace_id(workspace)
     with read_only() as session:
-        total, found = service.list_jobs(session, workspace_id, state=state, limit=limit)
+        total, found = service.list_jobs(
+            session, workspace_id, state=state, page=PageQuery(limit=limit)
+        )
         jobs = [JobRead.build(j) for j in found]
     if as_json:
         typer.echo(json.dumps({"total": total, "items": [j.model_dump(mode="json") for j in jobs]}))

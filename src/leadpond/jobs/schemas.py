@@ -50,11 +50,6 @@ class JobRead(BaseModel):
         )
 
 
-class JobPage(BaseModel):
-    total: int
-    items: list[JobRead]
-
-
 class JobStart(BaseModel):
     kind: str = Field(max_length=64, description="a startable kind, e.g. identity.rebuild")
     key: str | None = Field(

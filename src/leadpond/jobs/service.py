@@ -14,6 +14,8 @@ from leadpond.db.engine import is_postgres
 from leadpond.jobs.models import FINISHED, Job, JobState
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.pagination import PageQuery
+from leadpond.kit.scope import in_workspace, owned
 
 KEY_MAX_LENGTH = 255
 
@@ -61,7 +63,7 @@ def enqueue(
         )
     )
     found = session.scalars(
-        select(Job).where(Job.workspace_id == workspace_id, Job.kind == kind, Job.key == key)
+        in_workspace(Job, workspace_id).where(Job.kind == kind, Job.key == key)
     ).one()
     return found
 
@@ -73,9 +75,7 @@ def fresh_key() -> str:
 
 def get_job(session: Session, workspace_id: uuid.UUID, job_id: int) -> Job:
     """The workspace's job, or 404 (another workspace's job is not found either)."""
-    found = session.scalars(
-        select(Job).where(Job.id == job_id, Job.workspace_id == workspace_id)
-    ).first()
+    found = session.scalars(in_workspace(Job, workspace_id).where(Job.id == job_id)).first()
     if found is None:
         raise JobNotFound(f"job {job_id} not found")
     return found
@@ -87,21 +87,18 @@ def list_jobs(
     *,
     state: JobState | None = None,
     kind: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    page: PageQuery = PageQuery(),
 ) -> tuple[int, Sequence[Job]]:
     """Jobs newest first, for one workspace (or all, for the operator's CLI), and their count."""
     where: list[Any] = []
     if workspace_id is not None:
-        where.append(Job.workspace_id == workspace_id)
+        where.append(owned(Job, workspace_id))
     if state is not None:
         where.append(Job.state == state.value)
     if kind is not None:
         where.append(Job.kind == kind)
     total = session.scalar(select(func.count()).select_from(Job).where(*where)) or 0
-    found = session.scalars(
-        select(Job).where(*where).order_by(Job.id.desc()).limit(limit).offset(offset)
-    ).all()
+    found = session.scalars(page.apply(select(Job).where(*where).order_by(Job.id.desc()))).all()
     return int(total), found
 
 

@@ -4,9 +4,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from leadpond.kit.http import ReadSession, WriteSession
-from leadpond.kit.schemas import Limit, Offset, UtcDatetime
+from leadpond.kit.pagination import Page, Paging
+from leadpond.kit.schemas import UtcDatetime
 from leadpond.pipeline import quarantine, worker
-from leadpond.users.auth import ReadActor, WriteActor
+from leadpond.users.permissions import PipelineRead, PipelineWrite
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 
@@ -34,17 +35,12 @@ class QuarantinedRead(BaseModel):
     failed_error: str | None
 
 
-class QuarantinePage(BaseModel):
-    total: int
-    items: list[QuarantinedRead]
-
-
 class RetriedRead(BaseModel):
     queued_again: int
 
 
 @router.get("/pipeline", response_model=PipelineStatusRead)
-def pipeline_status(actor: ReadActor) -> PipelineStatusRead:
+def pipeline_status(actor: PipelineRead) -> PipelineStatusRead:
     """How many of the workspace's events wait, how many are done, and the oldest wait."""
     s = worker.status(actor.workspace_id)
     return PipelineStatusRead(
@@ -56,17 +52,16 @@ def pipeline_status(actor: ReadActor) -> PipelineStatusRead:
     )
 
 
-@router.get("/pipeline/quarantine", response_model=QuarantinePage)
+@router.get("/pipeline/quarantine", response_model=Page[QuarantinedRead])
 def list_quarantined(
-    actor: ReadActor,
+    actor: PipelineRead,
     session: ReadSession,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> QuarantinePage:
+    paging: Paging,
+) -> Page[QuarantinedRead]:
     """The workspace's quarantined events with the stage that failed and its error."""
     total = quarantine.counts(session, actor.workspace_id).get(actor.workspace_id, 0)
-    found = quarantine.listed(session, actor.workspace_id, limit, offset)
-    return QuarantinePage(
+    found = quarantine.listed(session, actor.workspace_id, paging.limit, paging.offset)
+    return Page[QuarantinedRead](
         total=total,
         items=[
             QuarantinedRead(
@@ -85,6 +80,6 @@ def list_quarantined(
 
 
 @router.post("/pipeline/quarantine/retry", response_model=RetriedRead)
-def retry_quarantined(actor: WriteActor, session: WriteSession) -> RetriedRead:
+def retry_quarantined(actor: PipelineWrite, session: WriteSession) -> RetriedRead:
     """Put the workspace's quarantined events back in the queue."""
     return RetriedRead(queued_again=quarantine.retry_failed(session, actor.workspace_id))

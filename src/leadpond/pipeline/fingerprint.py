@@ -28,7 +28,9 @@ from leadpond.accounts.models import Account, PersonAccount
 from leadpond.identity.models import Identifier
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import isoformat
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 from leadpond.rules.engine import RULE_EVENT_PREFIX
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
 from leadpond.segments.models import Segment, SegmentMember
@@ -45,6 +47,25 @@ def _at(value: datetime | None) -> str | None:
 
 def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
     """Every live person of the workspace with everything the pipeline derived for them."""
+    message_of, held, derived = _events(session, workspace_id)
+    parts = _blank_states(session, workspace_id, derived)
+    _add_graph_parts(session, workspace_id, parts)
+    _add_rule_parts(session, workspace_id, parts, message_of)
+    _add_stages(session, workspace_id, parts, message_of)
+    found: Snapshot = {}
+    for pid, state in parts.items():
+        for part, value in state.items():
+            if isinstance(value, list) and part != "stage":
+                state[part] = sorted(value, key=_key)
+        found[tuple(sorted(held.get(pid, [])))] = state
+    return found
+
+
+def _events(
+    session: Session, workspace_id: uuid.UUID
+) -> tuple[dict[int, str], dict[int, list[str]], dict[int, list[Any]]]:
+    """Each event's message id; the messages each person holds; the rule-derived events of
+    each person, their cause named by its message."""
     message_of: dict[int, str] = {}
     held: dict[int, list[str]] = {}
     derived: dict[int, list[Any]] = {}
@@ -57,7 +78,7 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
             Event.event,
             Event.timestamp,
             Event.payload,
-        ).where(Event.workspace_id == workspace_id)
+        ).where(owned(Event, workspace_id))
     )
     derived_rows = []
     for event_id, message_id, person_id, source, name, at, payload in rows:
@@ -76,16 +97,15 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
         if isinstance(cause, int):
             properties["cause"] = message_of.get(cause)
         derived.setdefault(person_id, []).append([name, _at(at), properties])
+    return message_of, held, derived
 
-    people = {
-        pid: traits
-        for pid, traits in session.execute(
-            select(Person.id, Person.traits).where(
-                Person.workspace_id == workspace_id, Person.merged_into_id.is_(None)
-            )
-        )
-    }
-    parts: dict[int, PersonState] = {
+
+def _blank_states(
+    session: Session, workspace_id: uuid.UUID, derived: dict[int, list[Any]]
+) -> dict[int, PersonState]:
+    """Each live person's traits and derived events, the other parts empty."""
+    people = session.execute(select(Person.id, Person.traits).where(live_in(workspace_id)))
+    return {
         pid: {
             "traits": traits or {},
             "identifiers": [],
@@ -98,20 +118,39 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
             "segments": [],
             "accounts": [],
         }
-        for pid, traits in people.items()
+        for pid, traits in people
     }
 
-    def add(part: str, pid: int, value: Any) -> None:
-        if pid in parts:
-            parts[pid][part].append(value)
 
-    ws = workspace_id
+def _add(parts: dict[int, PersonState], part: str, pid: int, value: Any) -> None:
+    if pid in parts:
+        parts[pid][part].append(value)
+
+
+def _add_graph_parts(session: Session, ws: uuid.UUID, parts: dict[int, PersonState]) -> None:
+    """Identifiers, segment memberships and accounts."""
     for pid, id_type, value in session.execute(
-        select(Identifier.person_id, Identifier.type, Identifier.value).where(
-            Identifier.workspace_id == ws
-        )
+        select(Identifier.person_id, Identifier.type, Identifier.value).where(owned(Identifier, ws))
     ):
-        add("identifiers", pid, [id_type, value])
+        _add(parts, "identifiers", pid, [id_type, value])
+    for pid, key in session.execute(
+        select(SegmentMember.person_id, Segment.key)
+        .join(Segment, Segment.id == SegmentMember.segment_id)
+        .where(owned(SegmentMember, ws))
+    ):
+        _add(parts, "segments", pid, key)
+    for pid, name in session.execute(
+        select(PersonAccount.person_id, Account.name)
+        .join(Account, Account.id == PersonAccount.account_id)
+        .where(owned(Account, ws))
+    ):
+        _add(parts, "accounts", pid, name)
+
+
+def _add_rule_parts(
+    session: Session, ws: uuid.UUID, parts: dict[int, PersonState], message_of: dict[int, str]
+) -> None:
+    """Tags, scores and the score ledger, events named by their message."""
     for pid, tag, source, rule_id, event_id, added_at in session.execute(
         select(
             PersonTag.person_id,
@@ -120,15 +159,16 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
             PersonTag.rule_id,
             PersonTag.event_id,
             PersonTag.added_at,
-        ).where(PersonTag.workspace_id == ws)
+        ).where(owned(PersonTag, ws))
     ):
-        add("tags", pid, [tag, source, rule_id, message_of.get(event_id or 0), _at(added_at)])
+        tagged = [tag, source, rule_id, message_of.get(event_id or 0), _at(added_at)]
+        _add(parts, "tags", pid, tagged)
     for pid, model, points, as_of in session.execute(
         select(PersonScore.person_id, PersonScore.model, PersonScore.points, PersonScore.as_of)
         .join(Person, Person.id == PersonScore.person_id)
-        .where(Person.workspace_id == ws)
+        .where(owned(Person, ws))
     ):
-        add("scores", pid, [model, round(points, 6), _at(as_of)])
+        _add(parts, "scores", pid, [model, round(points, 6), _at(as_of)])
     for pid, model, rule_id, event_id, points, at in session.execute(
         select(
             ScoreLedger.person_id,
@@ -137,12 +177,19 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
             ScoreLedger.event_id,
             ScoreLedger.points,
             ScoreLedger.at,
-        ).where(ScoreLedger.workspace_id == ws)
+        ).where(owned(ScoreLedger, ws))
     ):
-        add("ledger", pid, [model, rule_id, message_of.get(event_id or 0), points, _at(at)])
+        entry = [model, rule_id, message_of.get(event_id or 0), points, _at(at)]
+        _add(parts, "ledger", pid, entry)
+
+
+def _add_stages(
+    session: Session, ws: uuid.UUID, parts: dict[int, PersonState], message_of: dict[int, str]
+) -> None:
+    """The lifecycle stage and every change of it."""
     for pid, stage, entered in session.execute(
         select(PersonStage.person_id, PersonStage.stage, PersonStage.entered_at).where(
-            PersonStage.workspace_id == ws
+            owned(PersonStage, ws)
         )
     ):
         if pid in parts:
@@ -155,33 +202,10 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
             StageChange.rule_id,
             StageChange.event_id,
             StageChange.at,
-        ).where(StageChange.workspace_id == ws)
+        ).where(owned(StageChange, ws))
     ):
-        add(
-            "stage_history",
-            pid,
-            [from_stage, to_stage, rule_id, message_of.get(event_id or 0), _at(at)],
-        )
-    for pid, key in session.execute(
-        select(SegmentMember.person_id, Segment.key)
-        .join(Segment, Segment.id == SegmentMember.segment_id)
-        .where(SegmentMember.workspace_id == ws)
-    ):
-        add("segments", pid, key)
-    for pid, name in session.execute(
-        select(PersonAccount.person_id, Account.name)
-        .join(Account, Account.id == PersonAccount.account_id)
-        .where(Account.workspace_id == ws)
-    ):
-        add("accounts", pid, name)
-
-    found: Snapshot = {}
-    for pid, state in parts.items():
-        for part, value in state.items():
-            if isinstance(value, list) and part != "stage":
-                state[part] = sorted(value, key=_key)
-        found[tuple(sorted(held.get(pid, [])))] = state
-    return found
+        change = [from_stage, to_stage, rule_id, message_of.get(event_id or 0), _at(at)]
+        _add(parts, "stage_history", pid, change)
 
 
 def _key(value: Any) -> bytes:

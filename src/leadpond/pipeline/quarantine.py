@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import QUARANTINED_SQL, Event
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 
 ERROR_MAX_LENGTH = 2000
 STAGE_MAX_LENGTH = 64
@@ -55,7 +56,7 @@ def counts(session: Session, workspace_id: uuid.UUID | None = None) -> dict[uuid
     """Quarantined events per workspace (only workspaces that have some)."""
     scope: list[Any] = [QUARANTINED]
     if workspace_id is not None:
-        scope.append(Event.workspace_id == workspace_id)
+        scope.append(owned(Event, workspace_id))
     rows = session.execute(
         select(Event.workspace_id, func.count()).where(*scope).group_by(Event.workspace_id)
     )
@@ -78,7 +79,7 @@ def listed(
             Event.failed_stage,
             Event.failed_error,
         )
-        .where(QUARANTINED, Event.workspace_id == workspace_id)
+        .where(QUARANTINED, owned(Event, workspace_id))
         .order_by(Event.id.desc())
         .limit(limit)
         .offset(offset)
@@ -90,7 +91,7 @@ def retry_failed(session: Session, workspace_id: uuid.UUID | None = None) -> int
     """Put quarantined events (of one workspace, or all) back in the pipeline's queue."""
     scope: list[Any] = [QUARANTINED]
     if workspace_id is not None:
-        scope.append(Event.workspace_id == workspace_id)
+        scope.append(owned(Event, workspace_id))
     return int(
         session.execute(
             update(Event)

@@ -26,6 +26,7 @@ from leadpond.flow.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.ingest.models import DERIVED_ONLY, Event
 from leadpond.jobs.runner import JobRunner
 from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
 from leadpond.pipeline import quarantine
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.reports.rollups import count_processed, processed_events
@@ -215,7 +216,7 @@ def status(workspace_id: uuid.UUID | None = None, url: str | None = None) -> Pip
     pending, derived ones through the partial index of the derived, processed ones from the
     per-day rollup the pipeline keeps (a count of a million-event log took minutes).
     """
-    scope = [] if workspace_id is None else [Event.workspace_id == workspace_id]
+    scope = [] if workspace_id is None else [owned(Event, workspace_id)]
     with read_only(url) as session:
         # With the workspace as an index term, SQLite walks that workspace's events (17 s at
         # 7.7M); a unary + keeps it to the partial index of the pending.

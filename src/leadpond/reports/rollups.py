@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
+from leadpond.kit.scope import owned
 from leadpond.reports.models import EventDay
 
 _table = cast(Table, EventDay.__table__)
@@ -51,7 +52,7 @@ def processed_events(
     """Received events processed, of one workspace (or all), on days in [start, end]."""
     query = select(func.coalesce(func.sum(EventDay.events), 0))
     if workspace_id is not None:
-        query = query.where(EventDay.workspace_id == workspace_id)
+        query = query.where(owned(EventDay, workspace_id))
     if start is not None:
         query = query.where(EventDay.day >= start)
     if end is not None:

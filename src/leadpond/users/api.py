@@ -2,18 +2,19 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Path, Request, Response
+from fastapi import APIRouter, Cookie, Depends, Path, Request, Response
 
 from leadpond.config import get_settings
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.pagination import Page
 from leadpond.users import service, throttle
-from leadpond.users.auth import SESSION_COOKIE, Actor, AdminActor, ReadActor
+from leadpond.users.auth import SESSION_COOKIE, Actor, caller
+from leadpond.users.permissions import MembersRead, MembersWrite
 from leadpond.users.schemas import (
     LocaleBody,
     LoginBody,
     MemberCreate,
-    MemberPage,
     MemberRead,
     MeRead,
     RoleBody,
@@ -26,6 +27,8 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)]
+# Anyone logged in may ask who they are: it reads no workspace data, so no domain's permission.
+Caller = Annotated[Actor, Depends(caller)]
 
 
 def cookie_secure(request: Request) -> bool:
@@ -108,7 +111,7 @@ def logout(
 
 
 @router.get("/auth/me", response_model=MeRead)
-def me(actor: ReadActor, session: ReadSession) -> MeRead:
+def me(actor: Caller, session: ReadSession) -> MeRead:
     """Who is calling, in which workspace, with which role, and where else they may work."""
     return _me(session, actor)
 
@@ -130,15 +133,15 @@ def set_locale(body: LocaleBody, session: WriteSession, token: SessionCookie = N
     return _me(session, Actor(found.workspace_id, "session", found.role.value, found.user_id))
 
 
-@router.get("/users", response_model=MemberPage)
-def list_members(actor: AdminActor, session: ReadSession) -> MemberPage:
+@router.get("/users", response_model=Page[MemberRead])
+def list_members(actor: MembersRead, session: ReadSession) -> Page[MemberRead]:
     """The workspace's console users and their roles."""
     found = service.members(session, actor.workspace_id)
-    return MemberPage(total=len(found), items=[MemberRead.build(u, m) for u, m in found])
+    return Page[MemberRead](total=len(found), items=[MemberRead.build(u, m) for u, m in found])
 
 
 @router.post("/users", response_model=MemberRead, status_code=201)
-def add_member(body: MemberCreate, actor: AdminActor, session: WriteSession) -> MemberRead:
+def add_member(body: MemberCreate, actor: MembersWrite, session: WriteSession) -> MemberRead:
     """Give a user a role in this workspace, creating the user when the email is new."""
     user = service.find_user(session, body.email)
     if user is None:
@@ -151,7 +154,7 @@ def add_member(body: MemberCreate, actor: AdminActor, session: WriteSession) -> 
 
 @router.put("/users/{user_id}/role", response_model=MemberRead)
 def change_role(
-    user_id: UserId, body: RoleBody, actor: AdminActor, session: WriteSession
+    user_id: UserId, body: RoleBody, actor: MembersWrite, session: WriteSession
 ) -> MemberRead:
     """Change a member's role in this workspace."""
     service.role_in(session, user_id, actor.workspace_id)
@@ -160,6 +163,6 @@ def change_role(
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def remove_member(user_id: UserId, actor: AdminActor, session: WriteSession) -> None:
+def remove_member(user_id: UserId, actor: MembersWrite, session: WriteSession) -> None:
     """Remove the user from this workspace (their other workspaces are untouched)."""
     service.revoke_membership(session, user_id, actor.workspace_id)

@@ -76,8 +76,3 @@ class MemberRead(BaseModel):
             created_at=user.created_at,
             last_login_at=user.last_login_at,
         )
-
-
-class MemberPage(BaseModel):
-    total: int
-    items: list[MemberRead]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from leadpond.kit.scope import owned, same_workspace
 from leadpond.users.models import ConsoleSession, ConsoleUser, Membership
 from leadpond.workspaces.models import Workspace
 from leadpond.workspaces.service import get_workspace, hash_secret
@@ -117,7 +118,7 @@ def role_in(session: Session, user_id: int, workspace_id: uuid.UUID) -> Role:
     """The user's role in the workspace; 404 when they are not a member."""
     role = session.scalar(
         select(Membership.role).where(
-            Membership.user_id == user_id, Membership.workspace_id == workspace_id
+            Membership.user_id == user_id, owned(Membership, workspace_id)
         )
     )
     if role is None:
@@ -165,9 +166,7 @@ def grant(session: Session, user_id: int, workspace_id: uuid.UUID, role: str) ->
     checked = check_role(role)
     get_workspace(session, workspace_id)
     membership = session.scalar(
-        select(Membership).where(
-            Membership.user_id == user_id, Membership.workspace_id == workspace_id
-        )
+        select(Membership).where(Membership.user_id == user_id, owned(Membership, workspace_id))
     )
     if membership is None:
         membership = Membership(user_id=user_id, workspace_id=workspace_id, role=checked.value)
@@ -181,9 +180,7 @@ def grant(session: Session, user_id: int, workspace_id: uuid.UUID, role: str) ->
 def revoke_membership(session: Session, user_id: int, workspace_id: uuid.UUID) -> None:
     """Remove the user from the workspace and end their sessions in it."""
     membership = session.scalar(
-        select(Membership).where(
-            Membership.user_id == user_id, Membership.workspace_id == workspace_id
-        )
+        select(Membership).where(Membership.user_id == user_id, owned(Membership, workspace_id))
     )
     if membership is None:
         raise UserNotFound(f"user {user_id} is not a member of this workspace")
@@ -191,7 +188,7 @@ def revoke_membership(session: Session, user_id: int, workspace_id: uuid.UUID) -
     for open_session in session.scalars(
         select(ConsoleSession).where(
             ConsoleSession.user_id == user_id,
-            ConsoleSession.workspace_id == workspace_id,
+            owned(ConsoleSession, workspace_id),
             ConsoleSession.revoked_at.is_(None),
         )
     ):
@@ -204,7 +201,7 @@ def members(session: Session, workspace_id: uuid.UUID) -> list[tuple[ConsoleUser
     rows = session.execute(
         select(ConsoleUser, Membership)
         .join(Membership, Membership.user_id == ConsoleUser.id)
-        .where(Membership.workspace_id == workspace_id)
+        .where(owned(Membership, workspace_id))
         .order_by(ConsoleUser.email)
     )
     return [(user, membership) for user, membership in rows]
@@ -214,7 +211,7 @@ def workspaces_of(session: Session, user_id: int) -> list[tuple[Workspace, Role]
     """The workspaces the user may work in, by name, with their role in each."""
     rows = session.execute(
         select(Workspace, Membership.role)
-        .join(Membership, Membership.workspace_id == Workspace.id)
+        .join(Membership, owned(Membership, Workspace.id.expression))
         .where(Membership.user_id == user_id)
         .order_by(Workspace.name, Workspace.id)
     )
@@ -283,7 +280,7 @@ def resolve_session(session: Session, token: str) -> SessionActor:
         .join(
             Membership,
             (Membership.user_id == ConsoleSession.user_id)
-            & (Membership.workspace_id == ConsoleSession.workspace_id),
+            & same_workspace(Membership, ConsoleSession),
         )
         .where(ConsoleSession.token_hash == hash_secret(token))
     ).first()
