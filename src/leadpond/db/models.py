@@ -1,6 +1,14 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+from leadpond.channels.models import (
+    ChannelSettings,
+    Message,
+    MessageEvent,
+    MessageTemplate,
+    Subscription,
+    SuppressedAddress,
+)
 from leadpond.db.base import Base
 from leadpond.identity.models import (
     Identifier,
@@ -32,6 +40,12 @@ from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Me
 from leadpond.workspaces.models import ApiCredential, Workspace
 
 __all__ = [
+    "ChannelSettings",
+    "Message",
+    "MessageEvent",
+    "MessageTemplate",
+    "Subscription",
+    "SuppressedAddress",
     "PERSON_ACTIVITY_INDEX",
     "PERSON_FIRST_SEEN_INDEX",
     "PERSON_LAST_SEEN_INDEX",
