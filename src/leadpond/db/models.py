@@ -37,15 +37,9 @@ from leadpond.rules.models import (
 )
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
 from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Membership
-from leadpond.workspaces.models import ApiCredential, Workspace
+from leadpond.workspaces.models import ApiCredential, SigningKey, Workspace
 
 __all__ = [
-    "ChannelSettings",
-    "Message",
-    "MessageEvent",
-    "MessageTemplate",
-    "Subscription",
-    "SuppressedAddress",
     "PERSON_ACTIVITY_INDEX",
     "PERSON_FIRST_SEEN_INDEX",
     "PERSON_LAST_SEEN_INDEX",
@@ -55,6 +49,7 @@ __all__ = [
     "AccountSettings",
     "ApiCredential",
     "Base",
+    "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
     "Event",
@@ -66,6 +61,9 @@ __all__ = [
     "LoginThrottle",
     "Membership",
     "MergeSuggestion",
+    "Message",
+    "MessageEvent",
+    "MessageTemplate",
     "Person",
     "PersonAccount",
     "PersonMerge",
@@ -79,6 +77,9 @@ __all__ = [
     "SegmentAccountMember",
     "SegmentChange",
     "SegmentMember",
+    "SigningKey",
     "StageChange",
+    "Subscription",
+    "SuppressedAddress",
     "Workspace",
 ]

@@ -1,1 +1,1 @@
-"""One sender per channel and provider, all behind :class:`~leadpond.channels.senders.base.Sender`."""
+"""One sender per channel and provider, all behind ``channels.senders.base.Sender``."""

@@ -19,6 +19,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "signing_key",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("secret", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspace.id"], name=op.f("fk_signing_key_workspace_id_workspace")
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_signing_key")),
+    )
+    op.create_table(
         "channel_settings",
         sa.Column(
             "id",
@@ -257,6 +267,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("signing_key")
     op.drop_table("suppressed_address")
     with op.batch_alter_table("message_event", schema=None) as batch_op:
         batch_op.drop_index("ix_message_event_message")
