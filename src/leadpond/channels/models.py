@@ -150,6 +150,9 @@ class Message(Base):
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     locked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Set (and committed) just before the message is handed to the provider, cleared when its
+    # outcome is recorded: a lease that lapses with it set means the provider may have it.
+    handed_at: Mapped[datetime | None] = mapped_column(default=None)
     provider_id: Mapped[str | None] = mapped_column(String(128), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

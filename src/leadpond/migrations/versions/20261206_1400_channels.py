@@ -125,6 +125,7 @@ def upgrade() -> None:
         sa.Column("due_at", sa.DateTime(), nullable=False),
         sa.Column("locked_until", sa.DateTime(), nullable=True),
         sa.Column("locked_by", sa.String(length=64), nullable=True),
+        sa.Column("handed_at", sa.DateTime(), nullable=True),
         sa.Column("provider_id", sa.String(length=128), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
