@@ -1,6 +1,14 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+from leadpond.channels.models import (
+    ChannelSettings,
+    Message,
+    MessageEvent,
+    MessageTemplate,
+    Subscription,
+    SuppressedAddress,
+)
 from leadpond.db.base import Base
 from leadpond.identity.models import (
     Identifier,
@@ -29,7 +37,7 @@ from leadpond.rules.models import (
 )
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
 from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Membership
-from leadpond.workspaces.models import ApiCredential, Workspace
+from leadpond.workspaces.models import ApiCredential, SigningKey, Workspace
 
 __all__ = [
     "PERSON_ACTIVITY_INDEX",
@@ -41,6 +49,7 @@ __all__ = [
     "AccountSettings",
     "ApiCredential",
     "Base",
+    "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
     "Event",
@@ -52,6 +61,9 @@ __all__ = [
     "LoginThrottle",
     "Membership",
     "MergeSuggestion",
+    "Message",
+    "MessageEvent",
+    "MessageTemplate",
     "Person",
     "PersonAccount",
     "PersonMerge",
@@ -65,6 +77,9 @@ __all__ = [
     "SegmentAccountMember",
     "SegmentChange",
     "SegmentMember",
+    "SigningKey",
     "StageChange",
+    "Subscription",
+    "SuppressedAddress",
     "Workspace",
 ]

@@ -33,3 +33,14 @@ class ApiCredential(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SigningKey(Base):
+    """The workspace's secret for links it hands out (unsubscribe, tracking, badges): a token
+    signed with it cannot be forged or moved to another workspace."""
+
+    __tablename__ = "signing_key"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspace.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

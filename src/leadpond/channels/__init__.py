@@ -1,0 +1,2 @@
+"""Channels: the outbox and its deliverers, templates, consent, and the senders for email, SMS,
+WeCom, WeChat and webhooks."""

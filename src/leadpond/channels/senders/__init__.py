@@ -1,0 +1,1 @@
+"""One sender per channel and provider, all behind ``channels.senders.base.Sender``."""

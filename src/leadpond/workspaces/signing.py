@@ -1,0 +1,70 @@
+"""Signed tokens for the links a workspace hands out: unsubscribe and preference centre, open
+pixel and click redirect, later badges and tracking links.
+
+A token is ``<workspace id>.<itsdangerous signature of the data>``: the workspace part picks the
+key, the signature (salted with the token's purpose) proves the rest. An unsubscribe token cannot
+open a click redirect, and no token of one workspace verifies in another.
+"""
+
+import secrets
+import uuid
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadpond.db.engine import is_postgres
+from leadpond.kit.errors import NotFound
+from leadpond.kit.scope import owned
+from leadpond.workspaces.models import SigningKey
+
+
+class BadToken(NotFound):
+    """A link that was not issued here (or has expired): answered like a missing page."""
+
+    code = "link_not_found"
+
+
+def _secret(session: Session, workspace_id: uuid.UUID) -> str:
+    found = session.scalar(select(SigningKey.secret).where(owned(SigningKey, workspace_id)))
+    if found is not None:
+        return found
+    # Two first sends at once must end with one key: insert-or-ignore, then read.
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    session.execute(
+        insert(SigningKey)
+        .values(workspace_id=workspace_id, secret=secrets.token_hex(32))
+        .on_conflict_do_nothing(index_elements=["workspace_id"])
+    )
+    return session.scalars(select(SigningKey.secret).where(owned(SigningKey, workspace_id))).one()
+
+
+def sign(session: Session, workspace_id: uuid.UUID, purpose: str, data: Any) -> str:
+    """A token for ``data`` (anything JSON), good only for ``purpose`` in this workspace."""
+    signer = URLSafeTimedSerializer(_secret(session, workspace_id), salt=purpose)
+    return f"{workspace_id.hex}.{signer.dumps(data)}"
+
+
+def unsign(
+    session: Session, token: str, purpose: str, max_age_s: int | None = None
+) -> tuple[uuid.UUID, Any]:
+    """The workspace and data of a token made by :func:`sign` for ``purpose``, or
+    :class:`BadToken`."""
+    head, _, body = token.partition(".")
+    try:
+        workspace_id = uuid.UUID(hex=head)
+    except ValueError as exc:
+        raise BadToken("this link is not valid") from exc
+    secret = session.scalar(select(SigningKey.secret).where(owned(SigningKey, workspace_id)))
+    if secret is None or not body:
+        raise BadToken("this link is not valid")
+    signer = URLSafeTimedSerializer(secret, salt=purpose)
+    try:
+        return workspace_id, signer.loads(body, max_age=max_age_s)
+    except SignatureExpired as exc:
+        raise BadToken("this link has expired") from exc
+    except BadSignature as exc:
+        raise BadToken("this link is not valid") from exc
