@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.flow.batch import EVENT_COLUMNS, PipelineEvent, time_order_sql
 from leadpond.flow.hooks import people_changed
-from leadpond.identity.config import load_config
+from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.models import DeviceSession, Identifier, PersonMerge, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, decide, weak_only
@@ -65,14 +65,33 @@ def _separation_partners(session: Session, workspace_id: uuid.UUID) -> dict[int,
     return partners
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What the replay needs of one event: its identifiers, not its payload."""
+
+    event_id: int
+    at: datetime
+    message_id: str
+    keys: list[IdentifierKey]
+    current: int | None
+    original: int | None
+
+
+@dataclass
+class _Allocation:
+    """Virtual people as the replay creates them, and operators' separations between them."""
+
+    partners: dict[int, set[int]]
+    next_virtual: int = 1
+    virtual_of_original: dict[int, int] = field(default_factory=dict)
+
+
 def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
     config = load_config(session, workspace_id)
     state = _Replay()
-    next_virtual = 1
     # Operators' separations are between original people; replay them between the virtual
     # people those originals become, as soon as both exist.
-    partners = _separation_partners(session, workspace_id)
-    virtual_of_original: dict[int, int] = {}
+    allocation = _Allocation(_separation_partners(session, workspace_id))
     query = (
         select(*_COLUMNS)
         .where(
@@ -84,42 +103,53 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
         .execution_options(yield_per=chunk)
     )
     # As the pipeline decides: events that name someone in event time, then the anonymous ones
-    # (given to whoever was on their device nearest in time, all sessions being known).
-    for anonymous_pass in (False, True):
-        for row in session.execute(query):
-            event = PipelineEvent(*row[:-2])
-            keys = event_identifiers(event, config)
-            if weak_only(keys, config) != anonymous_pass:
-                continue
-            state.current_of_event[event.id] = row[-2]
-            original = state.original_of_event[event.id] = row[-1]
-            decision = decide(keys, state.graph, config, event.timestamp, event.message_id)
-            if not decision.resolved:
-                continue
-            person = decision.person_id
-            if person is None:
-                person, next_virtual = next_virtual, next_virtual + 1
-                state.creator[person] = event.id
-                state.graph.ids_of[person] = {}
-                if original is not None and original not in virtual_of_original:
-                    virtual_of_original[original] = person
-                    for other in partners.get(original, ()):
-                        if other in virtual_of_original:
-                            pair = (person, state.graph.live(virtual_of_original[other]))
-                            state.graph.separations.add(frozenset(pair))
-            for loser in decision.merge:
-                state.graph.merge(person, loser)
-            for key in decision.attach:
-                state.graph.attach(person, key)
-                state.attached[key] = (person, event.timestamp, event.id)
-            for key, holder in decision.take:
-                state.graph.detach(holder, key)
-                state.graph.attach(person, key)
-                state.attached[key] = (person, event.timestamp, event.id)
-            for key in decision.sessions:
-                state.graph.open_session(key, person, event.timestamp, event.message_id)
-            state.origin_of_event[event.id] = person
+    # (given to whoever was on their device nearest in time, all sessions being known). One read
+    # of the log: the anonymous events wait with their identifiers only, in the same order.
+    anonymous: list[_Seen] = []
+    for row in session.execute(query):
+        event = PipelineEvent(*row[:-2])
+        keys = event_identifiers(event, config)
+        seen = _Seen(event.id, event.timestamp, event.message_id, keys, row[-2], row[-1])
+        if weak_only(keys, config):
+            anonymous.append(seen)
+        else:
+            _resolve(state, allocation, config, seen)
+    for seen in anonymous:
+        _resolve(state, allocation, config, seen)
     return state
+
+
+def _resolve(state: _Replay, allocation: _Allocation, config: IdentityConfig, seen: _Seen) -> None:
+    state.current_of_event[seen.event_id] = seen.current
+    state.original_of_event[seen.event_id] = seen.original
+    decision = decide(seen.keys, state.graph, config, seen.at, seen.message_id)
+    if not decision.resolved:
+        return
+    person = decision.person_id
+    if person is None:
+        person = allocation.next_virtual
+        allocation.next_virtual += 1
+        state.creator[person] = seen.event_id
+        state.graph.ids_of[person] = {}
+        original = seen.original
+        if original is not None and original not in allocation.virtual_of_original:
+            allocation.virtual_of_original[original] = person
+            for other in allocation.partners.get(original, ()):
+                if other in allocation.virtual_of_original:
+                    pair = (person, state.graph.live(allocation.virtual_of_original[other]))
+                    state.graph.separations.add(frozenset(pair))
+    for loser in decision.merge:
+        state.graph.merge(person, loser)
+    for key in decision.attach:
+        state.graph.attach(person, key)
+        state.attached[key] = (person, seen.at, seen.event_id)
+    for key, holder in decision.take:
+        state.graph.detach(holder, key)
+        state.graph.attach(person, key)
+        state.attached[key] = (person, seen.at, seen.event_id)
+    for key in decision.sessions:
+        state.graph.open_session(key, person, seen.at, seen.message_id)
+    state.origin_of_event[seen.event_id] = person
 
 
 def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> RebuildReport:
