@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond import __version__
+from leadpond.accounts.api import lookup_router as account_lookup_router
 from leadpond.accounts.api import router as accounts_router
 from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
@@ -22,8 +23,10 @@ from leadpond.pipeline.worker import Worker
 from leadpond.playbooks.api import replay_router
 from leadpond.playbooks.api import router as playbook_router
 from leadpond.profiles.api import router as people_router
+from leadpond.reports.api import router as reports_router
 from leadpond.rules.api import router as rules_router
 from leadpond.segments.api import router as segments_router
+from leadpond.users.api import router as users_router
 from leadpond.users.auth import SESSION_COOKIE
 
 
@@ -31,7 +34,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     """The whole HTTP surface; ``with_worker`` also runs the pipeline in this process.
 
     ``with_console`` mounts the NiceGUI console at ``/console`` (once per process: NiceGUI is a
-    process-wide singleton); the console's REST API and login routes are always there.
+    process-wide singleton); the console's login routes are always there.
     """
 
     @asynccontextmanager
@@ -68,11 +71,14 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         identity_router,
         import_router,
         accounts_router,
+        account_lookup_router,
         rules_router,
         playbook_router,
         replay_router,
         segments_router,
         jobs_router,
+        reports_router,
+        users_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 

@@ -1,8 +1,10 @@
 """Accounts: search by domain or name, read one with its people, attach aliases, role keywords."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from leadpond.accounts import directory
+from fastapi import APIRouter, Query
+
+from leadpond.accounts import directory, overview
 from leadpond.accounts.schemas import (
     AccountDetail,
     AccountRead,
@@ -11,6 +13,7 @@ from leadpond.accounts.schemas import (
 )
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.pagination import Page, Paging
+from leadpond.profiles.service import get_person
 from leadpond.users.permissions import AccountsRead, AccountsWrite
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
@@ -72,3 +75,29 @@ def attach_alias(
         directory.keys_of(session, actor.workspace_id, account.id),
         directory.people_of(session, actor.workspace_id, account.id),
     )
+
+
+# Account reads outside ``/accounts``: the console's search box and the accounts of a person.
+lookup_router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@lookup_router.get("/search/accounts", response_model=Page[overview.AccountRow])
+def search_accounts(
+    actor: AccountsRead,
+    session: ReadSession,
+    paging: Paging,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[overview.AccountRow]:
+    """Accounts with their people count, all or by company name as typed."""
+    total, rows = overview.list_accounts(session, actor.workspace_id, name=name, page=paging)
+    return Page(total=total, items=rows)
+
+
+@lookup_router.get("/people/{person_id}/accounts", response_model=Page[overview.PersonAccountLink])
+def read_person_accounts(
+    person_id: RowId, actor: AccountsRead, session: ReadSession
+) -> Page[overview.PersonAccountLink]:
+    """The accounts the person works at, with decision-chain role and title."""
+    person = get_person(session, actor.workspace_id, person_id)
+    found = overview.accounts_of(session, actor.workspace_id, person.id)
+    return Page(total=len(found), items=found)

@@ -1,14 +1,12 @@
-"""Putting the console on the app: its REST routers, the login form routes, the NiceGUI mount."""
+"""Putting the console on the app: the login form routes and the NiceGUI mount."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse
 
-from leadpond.console.api import router as console_router
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError, RateLimited
-from leadpond.kit.schemas import ERROR_RESPONSES
 from leadpond.users import service as users
 from leadpond.users import throttle
 from leadpond.users.api import (
@@ -17,7 +15,6 @@ from leadpond.users.api import (
     client_address,
     set_session_cookie,
 )
-from leadpond.users.api import router as users_router
 
 MOUNT_PATH = "/console"
 
@@ -62,9 +59,7 @@ _mounted: list[FastAPI] = []
 
 
 def install_console(app: FastAPI, *, mount_ui: bool) -> None:
-    """The console's REST API and form routes; with ``mount_ui`` also the NiceGUI pages."""
-    app.include_router(users_router, responses=ERROR_RESPONSES)
-    app.include_router(console_router, responses=ERROR_RESPONSES)
+    """The login and logout form routes; with ``mount_ui`` also the NiceGUI pages."""
     app.include_router(forms)
     if mount_ui:
         if _mounted:

@@ -1,37 +1,30 @@
-"""People: search by identifier, read one profile, read its timeline."""
+"""People: search by identifier, read one profile, its identifiers, timeline and trait history."""
 
 from fastapi import APIRouter
 
 from leadpond.identity.keys import normalise_identifier
 from leadpond.kit.http import ReadSession, RowId
-from leadpond.kit.schemas import Limit, Offset
+from leadpond.kit.pagination import HistoryPaging, Page, Paging
 from leadpond.profiles import service
-from leadpond.profiles.schemas import (
-    PersonPage,
-    PersonRead,
-    TimelineEntry,
-    TimelinePage,
-    TraitHistoryPage,
-    TraitValue,
-)
-from leadpond.users.auth import ReadActor
+from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
+from leadpond.profiles.schemas import PersonRead, TimelineEntry, TraitValue
+from leadpond.users.permissions import PeopleRead
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
 
-@router.get("", response_model=PersonPage)
+@router.get("", response_model=Page[PersonRead])
 def list_people(
-    actor: ReadActor,
+    actor: PeopleRead,
     session: ReadSession,
+    paging: Paging,
     user_id: str | None = None,
     anonymous_id: str | None = None,
     email: str | None = None,
     phone: str | None = None,
     identifier_type: str | None = None,
     identifier_value: str | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> PersonPage:
+) -> Page[PersonRead]:
     """People of the workspace, filtered by any identifier given."""
     wanted = [
         ("user_id", user_id),
@@ -45,41 +38,47 @@ def list_people(
         if id_type and raw:
             value = normalise_identifier(id_type, raw)
             if value is None:
-                return PersonPage(total=0, items=[])
+                return Page(total=0, items=[])
             identifiers[id_type] = value
     total, found = service.find_people(
-        session, actor.workspace_id, identifiers=identifiers, limit=limit, offset=offset
+        session, actor.workspace_id, identifiers=identifiers, page=paging
     )
     ids = service.identifiers_of(session, [p.id for p in found])
-    return PersonPage(total=total, items=[PersonRead.build(p, ids[p.id]) for p in found])
+    return Page(total=total, items=[PersonRead.build(p, ids[p.id]) for p in found])
 
 
 @router.get("/{person_id}", response_model=PersonRead)
-def read_person(person_id: RowId, actor: ReadActor, session: ReadSession) -> PersonRead:
+def read_person(person_id: RowId, actor: PeopleRead, session: ReadSession) -> PersonRead:
     """One profile; a merged-away id answers with the surviving person."""
     person = service.get_person(session, actor.workspace_id, person_id)
     return PersonRead.build(person, service.identifiers_of(session, [person.id])[person.id])
 
 
-@router.get("/{person_id}/timeline", response_model=TimelinePage)
+@router.get("/{person_id}/identifiers", response_model=Page[IdentifierSource])
+def read_identifiers(
+    person_id: RowId, actor: PeopleRead, session: ReadSession
+) -> Page[IdentifierSource]:
+    """The person's identifiers, each with the channel that first brought it."""
+    person = service.get_person(session, actor.workspace_id, person_id)
+    found = identifier_sources(session, actor.workspace_id, person.id)
+    return Page(total=len(found), items=found)
+
+
+@router.get("/{person_id}/timeline", response_model=Page[TimelineEntry])
 def read_timeline(
-    person_id: RowId, actor: ReadActor, session: ReadSession, limit: Limit = 100, offset: Offset = 0
-) -> TimelinePage:
+    person_id: RowId, actor: PeopleRead, session: ReadSession, paging: HistoryPaging
+) -> Page[TimelineEntry]:
     """The person's events across every channel, newest first."""
     person = service.get_person(session, actor.workspace_id, person_id)
-    total, events = service.timeline(
-        session, actor.workspace_id, person.id, limit=limit, offset=offset
-    )
-    return TimelinePage(total=total, items=[TimelineEntry.build(e) for e in events])
+    total, events = service.timeline(session, actor.workspace_id, person.id, page=paging)
+    return Page(total=total, items=[TimelineEntry.build(e) for e in events])
 
 
-@router.get("/{person_id}/traits/history", response_model=TraitHistoryPage)
+@router.get("/{person_id}/traits/history", response_model=Page[TraitValue])
 def read_trait_history(
-    person_id: RowId, actor: ReadActor, session: ReadSession, trait: str | None = None
-) -> TraitHistoryPage:
+    person_id: RowId, actor: PeopleRead, session: ReadSession, trait: str | None = None
+) -> Page[TraitValue]:
     """Every value each trait was given (kept and overruled), newest first, with its source."""
     person = service.get_person(session, actor.workspace_id, person_id)
     history = service.trait_history(session, actor.workspace_id, person.id, trait)
-    return TraitHistoryPage(
-        total=len(history), items=[TraitValue.model_validate(h) for h in history]
-    )
+    return Page(total=len(history), items=[TraitValue.model_validate(h) for h in history])

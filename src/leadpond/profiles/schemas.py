@@ -46,11 +46,6 @@ class PersonRead(BaseModel):
         )
 
 
-class PersonPage(BaseModel):
-    total: int
-    items: list[PersonRead]
-
-
 class TimelineEntry(BaseModel):
     id: int
     type: str
@@ -80,19 +75,9 @@ class TimelineEntry(BaseModel):
         )
 
 
-class TimelinePage(BaseModel):
-    total: int
-    items: list[TimelineEntry]
-
-
 class TraitValue(BaseModel):
     trait: str
     value: Any
     at: UtcDatetime
     event_id: int
     source: str
-
-
-class TraitHistoryPage(BaseModel):
-    total: int
-    items: list[TraitValue]

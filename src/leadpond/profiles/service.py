@@ -16,6 +16,8 @@ from leadpond.identity.models import Identifier
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
+from leadpond.kit.pagination import PageQuery, count
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.matching import match_key
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import people
@@ -231,7 +233,7 @@ def rebuild_profile(session: Session, person: Person) -> None:
     rows = session.execute(
         select(Event.type, Event.timestamp, Event.source, Event.payload, Event.message_id)
         .where(
-            Event.workspace_id == person.workspace_id,
+            owned(Event, person.workspace_id),
             Event.person_id == person.id,
             # What leadpond derived (key events, segment entries) is not activity, as live.
             Event.source != DERIVED_SOURCE,
@@ -253,7 +255,7 @@ def trait_history(
     rows = session.execute(
         select(Event.id, Event.timestamp, Event.source, Event.payload)
         .where(
-            Event.workspace_id == workspace_id,
+            owned(Event, workspace_id),
             Event.person_id == person_id,
             Event.type.in_(TRAIT_CALLS),
         )
@@ -295,21 +297,20 @@ def find_people(
     workspace_id: uuid.UUID,
     *,
     identifiers: dict[str, str],
-    limit: int,
-    offset: int,
+    page: PageQuery,
 ) -> tuple[int, list[Person]]:
     """Live people holding every given identifier (type -> normalised value)."""
     stmt = people(workspace_id)
     for id_type, value in identifiers.items():
         holder = select(Identifier.person_id).where(
-            Identifier.workspace_id == workspace_id,
+            owned(Identifier, workspace_id),
             Identifier.type == id_type,
             Identifier.value == value,
         )
         stmt = stmt.where(Person.id.in_(holder))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Person.id).limit(limit).offset(offset)).all()
-    return int(total), list(rows)
+    total = count(session, stmt)
+    rows = session.scalars(page.apply(stmt.order_by(Person.id))).all()
+    return total, list(rows)
 
 
 def identifiers_of(session: Session, person_ids: list[int]) -> dict[int, list[Identifier]]:
@@ -326,17 +327,13 @@ def identifiers_of(session: Session, person_ids: list[int]) -> dict[int, list[Id
 
 
 def timeline(
-    session: Session, workspace_id: uuid.UUID, person_id: int, *, limit: int, offset: int
+    session: Session, workspace_id: uuid.UUID, person_id: int, *, page: PageQuery
 ) -> tuple[int, list[Event]]:
     """The person's events across every channel, newest first."""
-    where = (Event.workspace_id == workspace_id, Event.person_id == person_id)
-    total = session.scalar(select(func.count()).select_from(Event).where(*where)) or 0
+    events = in_workspace(Event, workspace_id).where(Event.person_id == person_id)
+    total = session.scalar(events.with_only_columns(func.count(), maintain_column_froms=True)) or 0
     rows = session.scalars(
-        select(Event)
-        .where(*where)
-        .order_by(Event.timestamp.desc(), Event.id.desc())
-        .limit(limit)
-        .offset(offset)
+        page.apply(events.order_by(Event.timestamp.desc(), Event.id.desc()))
     ).all()
     return int(total), list(rows)
 

@@ -1,28 +1,55 @@
 """Accounts: the list, and one account's buying committee, engagement and score."""
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from sqlalchemy.orm import Session
 
-from leadpond.console import accounts_view
-from leadpond.console.pages.frame import header, notify_error, visit, when
-from leadpond.console.pages.people import NAME_CELL, people_columns, person_rows
-from leadpond.console.stages import stages
+from leadpond.accounts import overview
+from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
+from leadpond.console.pages.people import DENSE_TABLE, NAME_CELL, people_columns, person_rows
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.pagination import PageQuery
+from leadpond.reports.directory import PersonRow, people_by_role
 from leadpond.rules import reads
+from leadpond.rules.vocabulary import stages
 
 PAGE_SIZE = 50
 
 
 def accounts_page(request: Request) -> RedirectResponse | None:
     """Every account, or those matching a company name."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _account_list(v, session)
+    return None
+
+
+def _account_rows(v: Visit, rows: list[overview.AccountRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "href": v.href(f"/accounts/{r.id}"),
+            "name": r.name,
+            "domain": r.domain or "",
+            "industry": r.industry or "",
+            "people": r.people,
+            "last_seen_at": when(r.last_seen_at),
+        }
+        for r in rows
+    ]
+
+
+def _account_list(v: Visit, session: Session) -> None:
+    """The page, drawn with the first page of accounts from the page's transaction."""
     _ = v._
-    header(v, _("Accounts"))
+    header(v, _("Accounts"), session)
     state = {"offset": 0}
     with ui.row().classes("items-end gap-3"):
         name = ui.input(_("Company name")).props("clearable").classes("w-80").mark("company")
@@ -39,70 +66,72 @@ def accounts_page(request: Request) -> RedirectResponse | None:
         )
     ]
     table = ui.table(columns=columns, rows=[], row_key="id").classes("w-full")
-    table.props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'")
+    table.props(DENSE_TABLE)
     table.add_slot("body-cell-name", NAME_CELL)
     table.mark("accounts-table")
     with ui.row():
         ui.button(icon="chevron_left", on_click=lambda: run(state["offset"] - PAGE_SIZE))
         ui.button(icon="chevron_right", on_click=lambda: run(state["offset"] + PAGE_SIZE))
 
-    def run(offset: int) -> None:
+    def show(reading: Session, offset: int) -> None:
         state["offset"] = max(offset, 0)
+        page = PageQuery(limit=PAGE_SIZE, offset=state["offset"])
         try:
-            with read_only() as session:
-                total, rows = accounts_view.list_accounts(
-                    session,
-                    v.actor.workspace_id,
-                    name=name.value or None,
-                    limit=PAGE_SIZE,
-                    offset=state["offset"],
-                )
+            total, rows = overview.list_accounts(
+                reading, v.actor.workspace_id, name=name.value or None, page=page
+            )
         except LeadpondError as exc:
             notify_error(exc)
             return
-        table.rows = [
-            {
-                "id": r.id,
-                "href": v.href(f"/accounts/{r.id}"),
-                "name": r.name,
-                "domain": r.domain or "",
-                "industry": r.industry or "",
-                "people": r.people,
-                "last_seen_at": when(r.last_seen_at),
-            }
-            for r in rows
-        ]
+        table.rows = _account_rows(v, rows)
         table.update()
         summary.text = _("{total} accounts").format(total=f"{total:,}")
 
+    def run(offset: int) -> None:
+        with read_only() as reading:
+            show(reading, offset)
+
     name.on("keydown.enter", lambda: run(0))
-    run(0)
-    return None
+    show(session, 0)
 
 
 def account_page(request: Request, account_id: int) -> RedirectResponse | None:
     """One account: people by decision-chain role, committee coverage, engagement, score."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
-    _ = v._
-    ws = v.actor.workspace_id
-    try:
-        with read_only() as session:
-            found = accounts_view.overview(session, ws, account_id, utcnow().date())
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        ws = v.actor.workspace_id
+        try:
+            found = overview.overview(session, ws, account_id, utcnow().date())
             score = reads.account_scores(session, ws, account_id)
             labels = dict(stages(session, ws))
-    except LeadpondError as exc:
-        header(v, _("Account"))
-        ui.label(exc.message).classes("text-negative").mark("not-found")
-        return None
-    header(v, found.account.name)
+            by_role = people_by_role(session, ws, found.links_by_role)
+        except LeadpondError as exc:
+            header(v, _("Account"), session)
+            ui.label(exc.message).classes("text-negative").mark("not-found")
+            return None
+        header(v, found.account.name, session)
+    _account_summary(v, found, score)
+    _committee(v, found)
+    _engagement(v, found)
+    _people_tables(v, by_role, labels)
+    return None
+
+
+def _account_summary(v: Visit, found: overview.AccountOverview, score: dict[str, Any]) -> None:
+    _ = v._
     with ui.row().classes("gap-6 text-gray-700"):
         ui.label(f"{_('Domain')}: {found.account.domain or '–'}")
         ui.label(f"{_('Industry')}: {found.account.industry or '–'}")
         ui.label(f"{_('People')}: {score['people']}")
         for model, points in score["scores"].items():
             ui.label(f"{_('Score')} {model}: {points:g}").mark("account-score")
+
+
+def _committee(v: Visit, found: overview.AccountOverview) -> None:
+    _ = v._
     with ui.card().classes("w-full"):
         ui.label(
             _("Buying committee coverage: {ratio}").format(ratio=f"{found.coverage_ratio:.0%}")
@@ -111,6 +140,10 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
             for role, count in found.coverage.items():
                 color = "positive" if count else "grey"
                 ui.badge(f"{_(role)}: {count}", color=color)
+
+
+def _engagement(v: Visit, found: overview.AccountOverview) -> None:
+    _ = v._
     with ui.card().classes("w-full"):
         ui.label(_("Engagement by week")).classes("text-lg")
         ui.echart(
@@ -123,10 +156,13 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
                 ],
             }
         ).classes("h-64 w-full").mark("engagement")
-    for role, rows in sorted(found.people_by_role.items()):
+
+
+def _people_tables(v: Visit, by_role: dict[str, list[PersonRow]], labels: dict[str, str]) -> None:
+    _ = v._
+    for role, rows in sorted(by_role.items()):
         ui.label(f"{_(role)} ({len(rows)})").classes("text-lg")
         table = ui.table(columns=people_columns(v), rows=person_rows(v, rows, labels))
-        table.props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'")
+        table.props(DENSE_TABLE)
         table.add_slot("body-cell-name", NAME_CELL)
         table.classes("w-full").mark(f"role-{role}")
-    return None

@@ -6,61 +6,85 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from sqlalchemy.orm import Session
 
-from leadpond.console import dashboard
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.pipeline_panel import pipeline_panel
-from leadpond.console.stages import score_models, stages
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
+from leadpond.reports import dashboard
+from leadpond.rules.vocabulary import score_models, stages
 
 DEFAULT_DAYS = 365
 
 
 def dashboard_page(request: Request) -> RedirectResponse | None:
     """The workspace at a glance for a date range."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
-    _ = v._
-    header(v, _("Dashboard"))
-    pipeline_panel(v)
-    today = utcnow().date()
-    state: dict[str, Any] = {"start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
-    with ui.row().classes("items-end gap-4"):
-        start = (
-            ui.input(_("From"), value=state["start"].isoformat()).props("type=date").mark("start")
-        )
-        end = ui.input(_("To"), value=today.isoformat()).props("type=date").mark("end")
-        ui.button(_("Apply"), on_click=lambda: body.refresh()).mark("apply")
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _board(v, session)
+    return None
 
-    @ui.refreshable
-    def body() -> None:
+
+def _board(v: Visit, session: Session) -> None:
+    """The page, drawn with the numbers read in the page's transaction."""
+    _ = v._
+    header(v, _("Dashboard"), session)
+    pipeline_panel(v, session)
+    today = utcnow().date()
+    first_day = today - timedelta(days=DEFAULT_DAYS - 1)
+    with ui.row().classes("items-end gap-4"):
+        start = ui.input(_("From"), value=first_day.isoformat()).props("type=date").mark("start")
+        end = ui.input(_("To"), value=today.isoformat()).props("type=date").mark("end")
+        ui.button(_("Apply"), on_click=lambda: apply()).mark("apply")
+    labels = dict(stages(session, v.actor.workspace_id))
+    model_names = dict(score_models(session, v.actor.workspace_id))
+
+    def numbers(reading: Session) -> dashboard.Dashboard | None:
+        """The range's numbers, or None (and a message) when the range is not one."""
         try:
             first, last = dashboard.check_range(
                 date.fromisoformat(start.value), date.fromisoformat(end.value), today
             )
-            with read_only() as session:
-                labels = dict(stages(session, v.actor.workspace_id))
-                built = dashboard.build(session, v.actor.workspace_id, first, last)
-        except (LeadpondError, ValueError) as exc:
-            if isinstance(exc, LeadpondError):
-                notify_error(exc)
-            else:
-                ui.notify(_("Dates must be YYYY-MM-DD."), type="negative")
-            return
-        with read_only() as session:
-            model_names = dict(score_models(session, v.actor.workspace_id))
-        _render(v, built, labels, model_names)
+            return dashboard.build(reading, v.actor.workspace_id, first, last)
+        except LeadpondError as exc:
+            notify_error(exc)
+        except ValueError:
+            ui.notify(_("Dates must be YYYY-MM-DD."), type="negative")
+        return None
 
-    body()
-    return None
+    @ui.refreshable
+    def body(built: dashboard.Dashboard | None) -> None:
+        if built is not None:
+            _render(v, built, labels, model_names)
+
+    def apply() -> None:
+        with read_only() as reading:
+            built = numbers(reading)
+        body.refresh(built)
+
+    body(numbers(session))
 
 
 def _render(
     v: Visit, built: dashboard.Dashboard, labels: dict[str, str], model_names: dict[str, str]
 ) -> None:
+    _kpis(v, built)
+    with ui.grid(columns=2).classes("w-full gap-4"):
+        with ui.card():
+            _funnel(v, built, labels)
+        with ui.card():
+            _new_people(v, built)
+        with ui.card():
+            _top_tags(v, built)
+        with ui.card():
+            _score_chart(v, built, model_names)
+
+
+def _kpis(v: Visit, built: dashboard.Dashboard) -> None:
     _ = v._
     with ui.row().classes("gap-4"):
         for label, value in (
@@ -71,85 +95,84 @@ def _render(
             with ui.card().classes("min-w-48"):
                 ui.label(label).classes("text-gray-600")
                 ui.label(f"{value:,}").classes("text-3xl font-bold").mark("kpi")
-    with ui.grid(columns=2).classes("w-full gap-4"):
-        with ui.card():
-            ui.label(_("Stage funnel")).classes("text-lg")
-            line = [s for s in built.funnel if not s.detour]
-            names = [labels.get(s.stage, s.stage) for s in line]
-            ui.echart(
+
+
+def _funnel(v: Visit, built: dashboard.Dashboard, labels: dict[str, str]) -> None:
+    """The funnel's line as bars (reached, here now), conversions, then the detours."""
+    _ = v._
+    ui.label(_("Stage funnel")).classes("text-lg")
+    line = [s for s in built.funnel if not s.detour]
+    names = [labels.get(s.stage, s.stage) for s in line]
+    ui.echart(
+        {
+            "tooltip": {"trigger": "axis"},
+            "legend": {},
+            "xAxis": {"type": "value"},
+            "yAxis": {"type": "category", "data": names[::-1], "axisLabel": {"interval": 0}},
+            "series": [
                 {
-                    "tooltip": {"trigger": "axis"},
-                    "legend": {},
-                    "xAxis": {"type": "value"},
-                    "yAxis": {
-                        "type": "category",
-                        "data": names[::-1],
-                        "axisLabel": {"interval": 0},
-                    },
-                    "series": [
-                        {
-                            "type": "bar",
-                            "name": _("Reached (this stage or later)"),
-                            "data": [s.reached for s in line][::-1],
-                            "label": {"show": True, "position": "right"},
-                        },
-                        {
-                            "type": "bar",
-                            "name": _("Here now"),
-                            "data": [s.current for s in line][::-1],
-                        },
-                    ],
-                }
-            ).classes("h-72").mark("funnel")
-            with ui.row().classes("gap-3 text-sm"):
-                for name, step in zip(names, line, strict=True):
-                    rate = "–" if step.conversion is None else f"{step.conversion:.0%}"
-                    ui.label(f"{name}: {rate}").mark("conversion")
-            with ui.row().classes("gap-3 text-sm text-gray-600"):
-                for step in built.funnel:
-                    if step.detour:
-                        text = _("{stage}: {entered} entered, {now} now").format(
-                            stage=labels.get(step.stage, step.stage),
-                            entered=f"{step.reached:,}",
-                            now=f"{step.current:,}",
-                        )
-                        ui.label(text).mark("detour")
-        with ui.card():
-            ui.label(_("New people by channel")).classes("text-lg")
-            days = sorted({d for series in built.new_people.values() for d in series})
-            ui.echart(
+                    "type": "bar",
+                    "name": _("Reached (this stage or later)"),
+                    "data": [s.reached for s in line][::-1],
+                    "label": {"show": True, "position": "right"},
+                },
+                {"type": "bar", "name": _("Here now"), "data": [s.current for s in line][::-1]},
+            ],
+        }
+    ).classes("h-72").mark("funnel")
+    with ui.row().classes("gap-3 text-sm"):
+        for name, step in zip(names, line, strict=True):
+            rate = "–" if step.conversion is None else f"{step.conversion:.0%}"
+            ui.label(f"{name}: {rate}").mark("conversion")
+    with ui.row().classes("gap-3 text-sm text-gray-600"):
+        for step in built.funnel:
+            if step.detour:
+                text = _("{stage}: {entered} entered, {now} now").format(
+                    stage=labels.get(step.stage, step.stage),
+                    entered=f"{step.reached:,}",
+                    now=f"{step.current:,}",
+                )
+                ui.label(text).mark("detour")
+
+
+def _new_people(v: Visit, built: dashboard.Dashboard) -> None:
+    _ = v._
+    ui.label(_("New people by channel")).classes("text-lg")
+    days = sorted({d for series in built.new_people.values() for d in series})
+    ui.echart(
+        {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"type": "scroll"},
+            "xAxis": {"type": "category", "data": days},
+            "yAxis": {"type": "value"},
+            "series": [
                 {
-                    "tooltip": {"trigger": "axis"},
-                    "legend": {"type": "scroll"},
-                    "xAxis": {"type": "category", "data": days},
-                    "yAxis": {"type": "value"},
-                    "series": [
-                        {
-                            "type": "bar",
-                            "stack": "new",
-                            "name": channel,
-                            "data": [series.get(d, 0) for d in days],
-                        }
-                        for channel, series in sorted(built.new_people.items())
-                    ],
+                    "type": "bar",
+                    "stack": "new",
+                    "name": channel,
+                    "data": [series.get(d, 0) for d in days],
                 }
-            ).classes("h-72").mark("new-people")
-        with ui.card():
-            ui.label(_("Top tags")).classes("text-lg")
-            ui.echart(
-                {
-                    "tooltip": {},
-                    "xAxis": {"type": "value"},
-                    "yAxis": {
-                        "type": "category",
-                        "data": [t for t, _n in built.top_tags][::-1],
-                        "axisLabel": {"interval": 0},
-                    },
-                    "series": [{"type": "bar", "data": [n for _t, n in built.top_tags][::-1]}],
-                }
-            ).classes("h-72").mark("top-tags")
-        with ui.card():
-            _score_chart(v, built, model_names)
+                for channel, series in sorted(built.new_people.items())
+            ],
+        }
+    ).classes("h-72").mark("new-people")
+
+
+def _top_tags(v: Visit, built: dashboard.Dashboard) -> None:
+    _ = v._
+    ui.label(_("Top tags")).classes("text-lg")
+    ui.echart(
+        {
+            "tooltip": {},
+            "xAxis": {"type": "value"},
+            "yAxis": {
+                "type": "category",
+                "data": [t for t, _n in built.top_tags][::-1],
+                "axisLabel": {"interval": 0},
+            },
+            "series": [{"type": "bar", "data": [n for _t, n in built.top_tags][::-1]}],
+        }
+    ).classes("h-72").mark("top-tags")
 
 
 def _score_chart(v: Visit, built: dashboard.Dashboard, model_names: dict[str, str]) -> None:

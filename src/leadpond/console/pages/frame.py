@@ -7,13 +7,15 @@ from datetime import datetime
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import LOCALE_NAMES, Translate, translator
-from leadpond.db.engine import read_only, unit_of_work
+from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.users import service as users
 from leadpond.users.auth import SESSION_COOKIE
-from leadpond.users.service import Role, SessionActor
+from leadpond.users.permissions import Permission
+from leadpond.users.service import SessionActor
 
 
 @dataclass(frozen=True)
@@ -28,26 +30,29 @@ class Visit:
     def href(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def can(self, role: Role) -> bool:
-        return self.actor.role.allows(role)
+    def may(self, permission: Permission) -> bool:
+        """Whether to offer an action: the role the page was built for holds ``permission``."""
+        return permission.allows(self.actor.role)
 
-    def still_valid(self) -> SessionActor:
-        """The session re-checked before a write (it may have ended since the page was built)."""
-        with read_only() as session:
-            return users.resolve_session(session, self.token)
+    def authorised(self, session: Session, permission: Permission) -> SessionActor:
+        """The caller of a console action, re-checked in the action's transaction: the session
+        is still open and its role (now) holds ``permission``, as the REST API checks it; else
+        :class:`~leadpond.users.auth.RoleTooLow` or ``Unauthorized``."""
+        actor = users.resolve_session(session, self.token)
+        permission.check(actor.role)
+        return actor
 
 
 def base_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def visit(request: Request) -> Visit | RedirectResponse:
-    """The logged-in visit, or a redirect to the login page."""
+def visit(request: Request, session: Session) -> Visit | RedirectResponse:
+    """The logged-in visit, or a redirect to the login page (read in the page's transaction)."""
     token = request.cookies.get(SESSION_COOKIE, "")
     base = base_path(request)
     try:
-        with read_only() as session:
-            actor = users.resolve_session(session, token)
+        actor = users.resolve_session(session, token)
     except LeadpondError:
         return RedirectResponse(f"{base}/login", status_code=303)
     return Visit(actor=actor, token=token, base=base, _=translator(actor.locale))
@@ -62,12 +67,11 @@ NAV = (
 )
 
 
-def header(v: Visit, title: str) -> None:
+def header(v: Visit, title: str, session: Session) -> None:
     """The top bar: navigation, workspace switcher, language, user and logout."""
     _ = v._
     ui.page_title(f"{title} · leadpond")
-    with read_only() as session:
-        choices = users.workspaces_of(session, v.actor.user_id)
+    choices = users.workspaces_of(session, v.actor.user_id)
     with ui.header().classes("items-center gap-4 bg-primary text-white px-4 py-2"):
         ui.label("leadpond").classes("text-lg font-bold")
         for path, label, icon in NAV:

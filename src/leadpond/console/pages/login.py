@@ -6,6 +6,7 @@ from nicegui import ui
 
 from leadpond.console.i18n import DEFAULT_LOCALE, LOCALE_NAMES, translator
 from leadpond.console.pages.frame import base_path, visit
+from leadpond.db.engine import read_only
 
 
 def login_page(
@@ -13,7 +14,9 @@ def login_page(
 ) -> RedirectResponse | None:
     """Email and password; already logged-in visitors go straight to the dashboard."""
     base = base_path(request)
-    if not isinstance(visit(request), RedirectResponse):
+    with read_only() as session:
+        logged_in = not isinstance(visit(request, session), RedirectResponse)
+    if logged_in:
         return RedirectResponse(f"{base}/", status_code=303)
     _ = translator(lang)
     ui.page_title(_("Log in") + " · leadpond")

@@ -1,22 +1,26 @@
 """The people directory page: search, filter (tag, stage, persona), sort, page in the database."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from sqlalchemy.orm import Session
 
-from leadpond.console import directory
 from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
-from leadpond.console.stages import personas, stages
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.pagination import PageQuery
+from leadpond.reports import directory
+from leadpond.rules.vocabulary import personas, stages
 
 PAGE_SIZE = 50
 NAME_CELL = (
     '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
     "{{ props.value }}</a></q-td>"
 )
+DENSE_TABLE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
 
 
 def people_columns(v: Visit) -> list[dict[str, Any]]:
@@ -59,17 +63,30 @@ def person_rows(
     ]
 
 
-def people_page(request: Request) -> RedirectResponse | None:
-    """Find anyone in the workspace."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
+@dataclass
+class Filters:
+    """The directory's search inputs."""
+
+    search: ui.input
+    tag: ui.input
+    stage: ui.select
+    persona: ui.select
+    sort: ui.select
+
+    def query(self) -> directory.PeopleQuery:
+        """What the inputs ask for now."""
+        return directory.PeopleQuery(
+            q=self.search.value or None,
+            tag=self.tag.value or None,
+            stage=self.stage.value or None,
+            persona=self.persona.value or None,
+            sort=str(self.sort.value),
+        )
+
+
+def _filters(v: Visit, labels: dict[str, str], persona_names: dict[str, str]) -> Filters:
+    """The row of search inputs (the search button is added by the page)."""
     _ = v._
-    header(v, _("People"))
-    with read_only() as session:
-        labels = dict(stages(session, v.actor.workspace_id))
-        persona_names = dict(personas(session, v.actor.workspace_id))
-    query = directory.PeopleQuery(limit=PAGE_SIZE)
     sorts = {
         "-last_seen": _("Recently active"),
         "last_seen": _("Least recently active"),
@@ -78,69 +95,81 @@ def people_page(request: Request) -> RedirectResponse | None:
         "-id": _("Newest"),
         "id": _("Oldest"),
     }
+    search = ui.input(_("Name, email, phone or company")).props("clearable")
+    search.classes("w-80 lp-search").mark("search")
+    tag = ui.input(_("Tag")).props("clearable").classes("w-40").mark("tag")
+    stage = ui.select({"": _("Any stage"), **labels}, value="", label=_("Stage"))
+    stage.classes("w-40").mark("stage")
+    persona = ui.select({"": _("Any persona"), **persona_names}, value="", label=_("Persona"))
+    persona.classes("w-40").mark("persona")
+    sort = ui.select(sorts, value="-last_seen", label=_("Sort")).classes("w-48").mark("sort")
+    return Filters(search, tag, stage, persona, sort)
+
+
+def _inside_names_note(v: Visit, q: str | None) -> str:
+    """Why a Chinese search may take a moment, when it searches inside names."""
+    if not directory.searches_inside_names(q or ""):
+        return ""
+    return v._(
+        "Chinese names are also searched inside (伟 finds 张伟): this reads names without "
+        "an index, may take a second at a million people, and counts at most {limit} "
+        "such matches."
+    ).format(limit=f"{directory.NAME_INSIDE_LIMIT:,}")
+
+
+def people_page(request: Request) -> RedirectResponse | None:
+    """Find anyone in the workspace."""
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _directory(v, session)
+    return None
+
+
+def _directory(v: Visit, session: Session) -> None:
+    """The page, drawn with the first page of results from the page's transaction."""
+    _ = v._
+    header(v, _("People"), session)
+    labels = dict(stages(session, v.actor.workspace_id))
     with ui.row().classes("items-end gap-3 w-full"):
-        search = (
-            ui.input(_("Name, email, phone or company"))
-            .props("clearable")
-            .classes("w-80 lp-search")
-            .mark("search")
-        )
-        tag = ui.input(_("Tag")).props("clearable").classes("w-40").mark("tag")
-        stage = (
-            ui.select({"": _("Any stage"), **labels}, value="", label=_("Stage"))
-            .classes("w-40")
-            .mark("stage")
-        )
-        persona = (
-            ui.select({"": _("Any persona"), **persona_names}, value="", label=_("Persona"))
-            .classes("w-40")
-            .mark("persona")
-        )
-        sort = ui.select(sorts, value=query.sort, label=_("Sort")).classes("w-48").mark("sort")
+        filters = _filters(v, labels, dict(personas(session, v.actor.workspace_id)))
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
     inside = ui.label().classes("text-sm text-gray-600").mark("inside-names")
     table = ui.table(columns=people_columns(v), rows=[], row_key="id").classes("w-full")
-    table.props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'")
+    table.props(DENSE_TABLE)
     table.add_slot("body-cell-name", NAME_CELL)
     table.mark("people-table")
+    shown = {"offset": 0}
     with ui.row().classes("items-center gap-2"):
-        back = ui.button(icon="chevron_left", on_click=lambda: run(query.offset - PAGE_SIZE))
-        forward = ui.button(icon="chevron_right", on_click=lambda: run(query.offset + PAGE_SIZE))
+        back = ui.button(icon="chevron_left", on_click=lambda: run(shown["offset"] - PAGE_SIZE))
+        forward = ui.button(icon="chevron_right", on_click=lambda: run(shown["offset"] + PAGE_SIZE))
         back.mark("previous")
         forward.mark("next")
 
-    def run(offset: int) -> None:
-        query.q, query.tag = search.value or None, tag.value or None
-        query.stage, query.persona = stage.value or None, persona.value or None
-        query.sort = str(sort.value)
-        query.offset = max(offset, 0)
+    def show(reading: Session, offset: int) -> None:
+        query, page = filters.query(), PageQuery(limit=PAGE_SIZE, offset=max(offset, 0))
         try:
-            with read_only() as session:
-                total, rows = directory.search_people(session, v.actor.workspace_id, query)
+            total, rows = directory.search_people(reading, v.actor.workspace_id, query, page)
         except LeadpondError as exc:
             notify_error(exc)
             return
+        shown["offset"] = page.offset
         table.rows = person_rows(v, rows, labels)
         table.update()
-        shown = f"{query.offset + 1}–{query.offset + len(rows)}" if rows else "0"
-        summary.text = _("{shown} of {total} people").format(shown=shown, total=f"{total:,}")
-        inside.text = (
-            _(
-                "Chinese names are also searched inside (伟 finds 张伟): this reads names without "
-                "an index, may take a second at a million people, and counts at most {limit} "
-                "such matches."
-            ).format(limit=f"{directory.NAME_INSIDE_LIMIT:,}")
-            if directory.searches_inside_names(query.q or "")
-            else ""
-        )
-        back.set_enabled(query.offset > 0)
-        forward.set_enabled(query.offset + len(rows) < total)
+        listed = f"{page.offset + 1}–{page.offset + len(rows)}" if rows else "0"
+        summary.text = _("{shown} of {total} people").format(shown=listed, total=f"{total:,}")
+        inside.text = _inside_names_note(v, query.q)
+        back.set_enabled(page.offset > 0)
+        forward.set_enabled(page.offset + len(rows) < total)
 
-    search.on("keydown.enter", lambda: run(0))
-    tag.on("keydown.enter", lambda: run(0))
-    stage.on_value_change(lambda: run(0))
-    persona.on_value_change(lambda: run(0))
-    sort.on_value_change(lambda: run(0))
-    run(0)
-    return None
+    def run(offset: int) -> None:
+        with read_only() as reading:
+            show(reading, offset)
+
+    filters.search.on("keydown.enter", lambda: run(0))
+    filters.tag.on("keydown.enter", lambda: run(0))
+    for picker in (filters.stage, filters.persona, filters.sort):
+        picker.on_value_change(lambda: run(0))
+    show(session, 0)

@@ -1,57 +1,94 @@
 """Person 360: identities and their sources, accounts, traits, tags, scores, stage, personas."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from sqlalchemy.orm import Session
 
-from leadpond.console import person_view
+from leadpond.accounts.overview import PersonAccountLink, accounts_of
 from leadpond.console.pages.frame import Visit, header, visit, when
 from leadpond.console.pages.person_activity import merges_section, timeline_section
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.profiles import service as profiles
+from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
+from leadpond.profiles.models import Person
 from leadpond.rules import reads
+from leadpond.segments.person_segments import segments_of
+
+
+@dataclass
+class Person360:
+    """Everything the page shows about one person, read in one transaction."""
+
+    person: Person
+    identifiers: list[IdentifierSource]
+    accounts: list[PersonAccountLink]
+    history: list[dict[str, Any]]
+    tags: list[Any]
+    scores: list[reads.ModelScore]
+    stage: dict[str, Any]
+    personas: list[dict[str, Any]]
+    member_of: list[tuple[str, str, Any]]
+
+
+def _read(session: Session, v: Visit, person: Person) -> Person360:
+    ws = v.actor.workspace_id
+    return Person360(
+        person=person,
+        identifiers=identifier_sources(session, ws, person.id),
+        accounts=accounts_of(session, ws, person.id),
+        history=profiles.trait_history(session, ws, person.id, None),
+        tags=reads.tags_of(session, ws, person.id),
+        scores=reads.scores_of(session, ws, person.id),
+        stage=reads.stage_of(session, ws, person.id),
+        personas=reads.personas_of(session, ws, person.id),
+        member_of=segments_of(session, ws, person.id),
+    )
 
 
 def person_page(request: Request, person_id: int) -> RedirectResponse | None:
     """Everything known about one person."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        try:
+            person = profiles.get_person(session, v.actor.workspace_id, person_id)
+        except LeadpondError as exc:
+            header(v, v._("Person"), session)
+            ui.label(exc.message).classes("text-negative").mark("not-found")
+            return None
+        if person.id != person_id:
+            return RedirectResponse(v.href(f"/people/{person.id}"), status_code=303)
+        found = _read(session, v, person)
+        header(v, str((person.traits or {}).get("name") or f"#{person.id}"), session)
+        _summary(v, found)
+        _tabs(v, found, session)
+    return None
+
+
+def _summary(v: Visit, found: Person360) -> None:
     _ = v._
-    ws = v.actor.workspace_id
-    try:
-        with read_only() as session:
-            person = profiles.get_person(session, ws, person_id)
-            if person.id != person_id:
-                return RedirectResponse(v.href(f"/people/{person.id}"), status_code=303)
-            identifiers = person_view.identifier_sources(session, ws, person.id)
-            accounts = person_view.accounts_of(session, ws, person.id)
-            history = profiles.trait_history(session, ws, person.id, None)
-            tags = reads.tags_of(session, ws, person.id)
-            scores = reads.scores_of(session, ws, person.id)
-            stage = reads.stage_of(session, ws, person.id)
-            personas = reads.personas_of(session, ws, person.id)
-            member_of = person_view.segments_of(session, ws, person.id)
-    except LeadpondError as exc:
-        header(v, _("Person"))
-        ui.label(exc.message).classes("text-negative").mark("not-found")
-        return None
-    traits = person.traits or {}
-    header(v, str(traits.get("name") or f"#{person.id}"))
+    person, accounts, stage = found.person, found.accounts, found.stage
     with ui.row().classes("gap-6 items-center text-gray-700").mark("summary"):
         if accounts:
             ui.link(accounts[0].name, v.href(f"/accounts/{accounts[0].account_id}"))
         ui.label(f"{_('Stage')}: {stage.get('name') or stage.get('stage') or '–'}")
-        for score in scores:
+        for score in found.scores:
             grade = f" ({score.grade})" if score.grade else ""
             ui.label(f"{score.model}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
         ui.label(f"{_('First seen')}: {when(person.first_seen_at)}")
         ui.label(f"{_('Came through')}: {person.first_channel or '–'}").mark("first-channel")
         ui.label(f"{_('Last seen')}: {when(person.last_seen_at)}")
+
+
+def _tabs(v: Visit, found: Person360, session: Session) -> None:
+    _ = v._
     with ui.tabs().classes("w-full") as tabs:
         profile_tab = ui.tab(_("Profile")).mark("tab-profile")
         rules_tab = ui.tab(_("Tags, scores, stage")).mark("tab-rules")
@@ -59,15 +96,14 @@ def person_page(request: Request, person_id: int) -> RedirectResponse | None:
         merges_tab = ui.tab(_("Merges")).mark("tab-merges")
     with ui.tab_panels(tabs, value=profile_tab).classes("w-full"):
         with ui.tab_panel(profile_tab):
-            _profile(v, identifiers, accounts, traits, history)
+            _profile(v, found.identifiers, found.accounts, found.person.traits or {}, found.history)
         with ui.tab_panel(rules_tab):
-            _rules(v, tags, scores, stage, personas)
-            _segments(v, member_of)
+            _rules(v, found.tags, found.scores, found.stage, found.personas)
+            _segments(v, found.member_of)
         with ui.tab_panel(timeline_tab):
-            timeline_section(v, person.id)
+            timeline_section(v, found.person.id, session)
         with ui.tab_panel(merges_tab):
-            merges_section(v, person.id)
-    return None
+            merges_section(v, found.person.id, session)
 
 
 def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str) -> None:
@@ -81,8 +117,8 @@ def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str
 
 def _profile(
     v: Visit,
-    identifiers: list[person_view.IdentifierSource],
-    accounts: list[person_view.PersonAccountLink],
+    identifiers: list[IdentifierSource],
+    accounts: list[PersonAccountLink],
     traits: dict[str, Any],
     history: list[dict[str, Any]],
 ) -> None:

@@ -1,13 +1,17 @@
 """Person 360, continued: the cross-channel timeline and the merge history with unmerge."""
 
 from nicegui import ui
+from sqlalchemy.orm import Session
 
 from leadpond.console.pages.frame import Visit, notify_error, when
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.identity import unmerge
+from leadpond.identity.models import PersonMerge
+from leadpond.ingest.models import Event
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.pagination import PageQuery
 from leadpond.profiles import service as profiles
-from leadpond.users.service import Role
+from leadpond.users.permissions import IDENTITY_WRITE
 
 TIMELINE_PAGE = 50
 
@@ -21,21 +25,18 @@ def _describe(event_type: str, name: str | None, payload: dict[str, object]) -> 
     return event_type
 
 
-def timeline_section(v: Visit, person_id: int) -> None:
+def timeline_section(v: Visit, person_id: int, session: Session) -> None:
     """The person's events across channels, newest first, a page at a time."""
     _ = v._
     state = {"offset": 0}
 
+    def read(reading: Session) -> tuple[int, list[Event]]:
+        page = PageQuery(limit=TIMELINE_PAGE, offset=state["offset"])
+        return profiles.timeline(reading, v.actor.workspace_id, person_id, page=page)
+
     @ui.refreshable
-    def page() -> None:
-        with read_only() as session:
-            total, events = profiles.timeline(
-                session,
-                v.actor.workspace_id,
-                person_id,
-                limit=TIMELINE_PAGE,
-                offset=state["offset"],
-            )
+    def page(shown: tuple[int, list[Event]]) -> None:
+        total, events = shown
         ui.label(_("{total} events").format(total=total)).mark("timeline-total")
         with ui.timeline(side="right").classes("w-full").mark("timeline"):
             for event in events:
@@ -55,19 +56,18 @@ def timeline_section(v: Visit, person_id: int) -> None:
 
     def move(delta: int) -> None:
         state["offset"] = max(0, state["offset"] + delta)
-        page.refresh()
+        with read_only() as reading:
+            page.refresh(read(reading))
 
-    page()
+    page(read(session))
 
 
-def merges_section(v: Visit, person_id: int) -> None:
+def merges_section(v: Visit, person_id: int, session: Session) -> None:
     """Every merge that shaped the person; marketers and admins may undo one."""
     _ = v._
 
     @ui.refreshable
-    def listing() -> None:
-        with read_only() as session:
-            merges = unmerge.merge_history(session, v.actor.workspace_id, person_id)
+    def listing(merges: list[PersonMerge]) -> None:
         if not merges:
             ui.label(_("No merges."))
         for merge in merges:
@@ -83,7 +83,7 @@ def merges_section(v: Visit, person_id: int) -> None:
                 )
                 if merge.undone_at is not None:
                     ui.label(f"{_('Undone')} {when(merge.undone_at)} ({merge.undone_by})")
-                elif merge.identifier_type and merge.identifier_value and v.can(Role.MARKETER):
+                elif merge.identifier_type and merge.identifier_value and v.may(IDENTITY_WRITE):
                     ui.button(
                         _("Unmerge"),
                         on_click=lambda m=merge: split(m.identifier_type, m.identifier_value),
@@ -91,10 +91,10 @@ def merges_section(v: Visit, person_id: int) -> None:
 
     def split(id_type: str | None, value: str | None) -> None:
         try:
-            actor = v.still_valid()
-            with unit_of_work() as session:
+            with unit_of_work() as writing:
+                actor = v.authorised(writing, IDENTITY_WRITE)
                 result = unmerge.unmerge(
-                    session,
+                    writing,
                     actor.workspace_id,
                     person_id,
                     id_type or "",
@@ -105,6 +105,7 @@ def merges_section(v: Visit, person_id: int) -> None:
             notify_error(exc)
             return
         ui.notify(_("Split off person #{id}").format(id=result.restored_person_id), type="positive")
-        listing.refresh()
+        with read_only() as reading:
+            listing.refresh(unmerge.merge_history(reading, v.actor.workspace_id, person_id))
 
-    listing()
+    listing(unmerge.merge_history(session, v.actor.workspace_id, person_id))

@@ -2,36 +2,49 @@
 with the stage that failed and its error; marketers can let them through again."""
 
 from nicegui import ui
+from sqlalchemy.orm import Session
 
-from leadpond.console.pages.frame import Visit, when
+from leadpond.console.pages.frame import Visit, notify_error, when
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.kit.errors import LeadpondError
 from leadpond.pipeline import quarantine, worker
-from leadpond.users.service import Role
+from leadpond.users.permissions import PIPELINE_WRITE
 
 SHOWN = 10
 
+PipelineView = tuple[worker.PipelineStatus, list[quarantine.QuarantinedEvent]]
 
-def pipeline_panel(v: Visit) -> None:
+
+def pipeline_panel(v: Visit, session: Session) -> None:
     """A line of counts; when some events are quarantined, the newest of them and a retry."""
     _ = v._
 
+    def read(reading: Session) -> PipelineView:
+        # The counts are read by the worker module in a transaction of its own.
+        status = worker.status(v.actor.workspace_id)
+        found = (
+            quarantine.listed(reading, v.actor.workspace_id, SHOWN)
+            if status.quarantined_events
+            else []
+        )
+        return status, found
+
     @ui.refreshable
-    def panel() -> None:
-        s = worker.status(v.actor.workspace_id)
+    def panel(shown: PipelineView) -> None:
+        status, found = shown
         with ui.row().classes("items-center gap-4 text-sm"):
             ui.label(
                 _("Pipeline: {pending} events waiting, {quarantined} quarantined").format(
-                    pending=f"{s.pending_events:,}", quarantined=f"{s.quarantined_events:,}"
+                    pending=f"{status.pending_events:,}",
+                    quarantined=f"{status.quarantined_events:,}",
                 )
             ).mark("pipeline-status")
-            if s.quarantined_events and v.can(Role.MARKETER):
+            if status.quarantined_events and v.may(PIPELINE_WRITE):
                 ui.button(_("Process quarantined events again"), on_click=retry).props(
                     "flat dense"
                 ).mark("retry-quarantined")
-        if not s.quarantined_events:
+        if not status.quarantined_events:
             return
-        with read_only() as session:
-            found = quarantine.listed(session, v.actor.workspace_id, SHOWN)
         with ui.expansion(_("Quarantined events")).classes("w-full text-sm"):
             for q in found:
                 error = (q.failed_error or "").strip().splitlines()
@@ -41,12 +54,15 @@ def pipeline_panel(v: Visit) -> None:
                 ).classes("text-negative").mark("quarantined-event")
 
     def retry() -> None:
-        actor = v.still_valid()
-        if not actor.role.allows(Role.MARKETER):
+        try:
+            with unit_of_work() as writing:
+                actor = v.authorised(writing, PIPELINE_WRITE)
+                count = quarantine.retry_failed(writing, actor.workspace_id)
+        except LeadpondError as exc:
+            notify_error(exc)
             return
-        with unit_of_work() as session:
-            count = quarantine.retry_failed(session, actor.workspace_id)
         ui.notify(_("{count} events queued again").format(count=count), type="positive")
-        panel.refresh()
+        with read_only() as reading:
+            panel.refresh(read(reading))
 
-    panel()
+    panel(read(session))

@@ -7,15 +7,16 @@ from typing import Any, cast
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import background_tasks, run, ui
+from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Condition
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.segment_atoms import AtomRows
 from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
-from leadpond.console.stages import score_models, stages
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
+from leadpond.rules.vocabulary import score_models, stages
 from leadpond.segments import service as segments
 from leadpond.segments.build import preview
 from leadpond.segments.definitions import load_segments, parse_segment_condition
@@ -27,7 +28,7 @@ from leadpond.segments.schemas import (
     SegmentCreate,
     SegmentUpdate,
 )
-from leadpond.users.service import Role
+from leadpond.users.permissions import SEGMENTS_WRITE
 
 MEMBER_PAGE = 50
 DENSE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
@@ -35,14 +36,14 @@ DENSE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
 
 def segments_page(request: Request) -> RedirectResponse | None:
     """Every segment of the workspace with its size."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
-    _ = v._
-    header(v, _("Segments"))
     with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        header(v, _("Segments"), session)
         found = segments.list_segments(session, v.actor.workspace_id)
-    if v.can(Role.MARKETER):
+    if v.may(SEGMENTS_WRITE):
         ui.button(
             _("New segment"), icon="add", on_click=lambda: ui.navigate.to("/segments/new")
         ).mark("new-segment")
@@ -59,231 +60,252 @@ def segments_page(request: Request) -> RedirectResponse | None:
 def segment_page(request: Request, key: str) -> RedirectResponse | None:
     """Build or change a segment of people or of accounts; see its preview while editing, its
     members and exports."""
-    v = visit(request)
-    if isinstance(v, RedirectResponse):
-        return v
-    _ = v._
-    existing: dict[str, Any] = {}
-    if key != "new":
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        ws = v.actor.workspace_id
         try:
-            with read_only() as session:
-                found = segments.get_segment(session, v.actor.workspace_id, key)
-                existing = {
-                    "key": found.key,
-                    "name": found.name or "",
-                    "kind": found.kind,
-                    "level": found.level,
-                    "account_match": found.account_match or "any",
-                    "source": found.condition_source or "",
-                }
+            existing = _saved(session, ws, key) if key != "new" else {}
         except LeadpondError as exc:
-            header(v, _("Segment"))
+            header(v, _("Segment"), session)
             ui.label(exc.message).classes("text-negative")
             return None
-    header(v, existing.get("name") or existing.get("key") or _("New segment"))
-    with read_only() as session:
-        stage_keys = [k for k, _name in stages(session, v.actor.workspace_id)]
-        model_keys = [k for k, _name in score_models(session, v.actor.workspace_id)]
-    state: dict[str, str] = {
-        "level": existing.get("level", PERSON),
-        "match": "all",
-        "account_match": existing.get("account_match", "any"),
+        header(v, existing.get("name") or existing.get("key") or _("New segment"), session)
+        vocabulary = (
+            [k for k, _name in stages(session, ws)],
+            [k for k, _name in score_models(session, ws)],
+        )
+        editor = SegmentEditor(v, existing, *vocabulary)
+        if existing:
+            _members(v, existing["key"], session)
+    editor.start()
+    return None
+
+
+def _saved(session: Session, workspace_id: uuid.UUID, key: str) -> dict[str, Any]:
+    """The saved segment's fields as the editor shows them."""
+    found = segments.get_segment(session, workspace_id, key)
+    return {
+        "key": found.key,
+        "name": found.name or "",
+        "kind": found.kind,
+        "level": found.level,
+        "account_match": found.account_match or "any",
+        "source": found.condition_source or "",
     }
-    with ui.row().classes("gap-4 items-end"):
-        seg_key = (
-            ui.input(_("Key"), value=existing.get("key", ""))
-            .classes("lp-segment-key")
-            .mark("segment-key")
+
+
+class SegmentEditor:
+    """A segment's inputs, its condition as atoms and as YAML (each rewrites the other), the
+    live preview, and saving through the segments service."""
+
+    def __init__(
+        self, v: Visit, existing: dict[str, Any], stage_keys: list[str], model_keys: list[str]
+    ) -> None:
+        self.v = v
+        self.existing = existing
+        self.level: str = existing.get("level", PERSON)
+        self.match_kind = "all"
+        self.account_match_value: str = existing.get("account_match", "any")
+        self.latest_preview = 0
+        self._subject_row()
+        self._conditions_card(stage_keys, model_keys)
+        _ = v._
+        self.source = (
+            ui.textarea(_("Condition (YAML)"), value=existing.get("source", ""))
+            .props("outlined autogrow stack-label input-style='font-family: monospace'")
+            .classes("w-full lp-yaml")
+            .mark("condition-yaml")
         )
-        seg_key.set_enabled(not existing)
-        name = (
-            ui.input(_("Display name"), value=existing.get("name", ""))
-            .classes("lp-segment-name")
-            .mark("segment-name")
-        )
-        subject = (
-            ui.toggle(
+        self.count = ui.label().classes("text-lg lp-preview-count").mark("preview-count")
+        self.sample = ui.table(columns=[], rows=[]).props(DENSE).classes("w-full").mark("sample")
+        # What the browser sends while typing (``ui.textarea`` emits ``update:value``), at most
+        # once a second; the builder's own writes preview directly.
+        self.source.on("update:value", self.typed, throttle=1.0)
+        with ui.row():
+            ui.button(_("Preview"), icon="visibility", on_click=self.run_preview).classes(
+                "lp-preview"
+            )
+            if v.may(SEGMENTS_WRITE):
+                ui.button(_("Save"), icon="save", on_click=self.save).classes("lp-save").mark(
+                    "save"
+                )
+
+    def _subject_row(self) -> None:
+        """Key, display name, people or accounts, and how an account's people must match."""
+        _ = self.v._
+        with ui.row().classes("gap-4 items-end"):
+            self.key = (
+                ui.input(_("Key"), value=self.existing.get("key", ""))
+                .classes("lp-segment-key")
+                .mark("segment-key")
+            )
+            self.key.set_enabled(not self.existing)
+            self.name = (
+                ui.input(_("Display name"), value=self.existing.get("name", ""))
+                .classes("lp-segment-name")
+                .mark("segment-name")
+            )
+            subject = ui.toggle(
                 {PERSON: _("People"), ACCOUNT: _("Accounts")},
-                value=state["level"],
-                on_change=lambda e: set_level(str(e.value)),
+                value=self.level,
+                on_change=lambda e: self.set_level(str(e.value)),
             )
-            .classes("lp-subject")
-            .mark("subject")
-        )
-        subject.set_enabled(not existing)
-        account_match = (
-            ui.select(
-                {
-                    "any": _("someone at the account matches"),
-                    "all": _("everyone at the account matches"),
-                    "none": _("nobody at the account matches"),
-                },
-                value=state["account_match"],
-                label=_("Accounts where"),
-                on_change=lambda e: set_account_match(str(e.value)),
+            subject.classes("lp-subject").mark("subject").set_enabled(not self.existing)
+            self.account_match = (
+                ui.select(
+                    {
+                        "any": _("someone at the account matches"),
+                        "all": _("everyone at the account matches"),
+                        "none": _("nobody at the account matches"),
+                    },
+                    value=self.account_match_value,
+                    label=_("Accounts where"),
+                    on_change=lambda e: self.set_account_match(str(e.value)),
+                )
+                .classes("min-w-64 lp-account-match")
+                .mark("account-match")
             )
-            .classes("min-w-64 lp-account-match")
-            .mark("account-match")
-        )
-    with ui.card().classes("w-full"):
-        ui.label(_("Conditions")).classes("text-lg")
-        with ui.row().classes("items-center"):
-            match = ui.select(
-                {"all": _("all of"), "any": _("any of")},
-                value="all",
-                on_change=lambda e: set_match(str(e.value)),
-            ).mark("match")
-        atoms = AtomRows(v, lambda: write_yaml(), stage_keys, model_keys)
-        yaml_only = ui.label().classes("text-gray-600").mark("yaml-only")
-    source = (
-        ui.textarea(_("Condition (YAML)"), value=existing.get("source", ""))
-        .props("outlined autogrow stack-label input-style='font-family: monospace'")
-        .classes("w-full lp-yaml")
-        .mark("condition-yaml")
-    )
-    count = ui.label().classes("text-lg lp-preview-count").mark("preview-count")
-    sample = ui.table(columns=[], rows=[]).props(DENSE).classes("w-full").mark("sample")
 
-    def set_match(value: str) -> None:
-        if value != state["match"]:  # not when reading the YAML set it
-            state["match"] = value
-            write_yaml()
+    def _conditions_card(self, stage_keys: list[str], model_keys: list[str]) -> None:
+        _ = self.v._
+        with ui.card().classes("w-full"):
+            ui.label(_("Conditions")).classes("text-lg")
+            with ui.row().classes("items-center"):
+                self.match = ui.select(
+                    {"all": _("all of"), "any": _("any of")},
+                    value="all",
+                    on_change=lambda e: self.set_match(str(e.value)),
+                ).mark("match")
+            self.atoms = AtomRows(self.v, self.write_yaml, stage_keys, model_keys)
+            self.yaml_only = ui.label().classes("text-gray-600").mark("yaml-only")
 
-    def set_account_match(value: str) -> None:
-        state["account_match"] = value
-        run_preview()
+    def start(self) -> None:
+        """Show the saved condition (as atoms when it is made of them) and its preview."""
+        self.level_shown()
+        self.read_yaml(redraw=True)
+        self.run_preview()
 
-    def set_level(level: str) -> None:
-        state["level"] = level
-        level_shown()
-        read_yaml(redraw=True)
-        run_preview()
+    def set_match(self, value: str) -> None:
+        if value != self.match_kind:  # not when reading the YAML set it
+            self.match_kind = value
+            self.write_yaml()
 
-    def level_shown() -> None:
-        account_match.set_visibility(state["level"] == ACCOUNT)
-        sample.columns = _columns(v, state["level"])
-        sample.rows = []
-        sample.update()
+    def set_account_match(self, value: str) -> None:
+        self.account_match_value = value
+        self.run_preview()
 
-    def write_yaml() -> None:
-        source.value = to_yaml(atoms.atoms, state["match"])
-        run_preview()
+    def set_level(self, level: str) -> None:
+        self.level = level
+        self.level_shown()
+        self.read_yaml(redraw=True)
+        self.run_preview()
 
-    def read_yaml(redraw: bool = False) -> None:
+    def level_shown(self) -> None:
+        self.account_match.set_visibility(self.level == ACCOUNT)
+        self.sample.columns = _columns(self.v, self.level)
+        self.sample.rows = []
+        self.sample.update()
+
+    def write_yaml(self) -> None:
+        self.source.value = to_yaml(self.atoms.atoms, self.match_kind)
+        self.run_preview()
+
+    def read_yaml(self, redraw: bool = False) -> None:
         """Show the YAML as atoms when it is made of them only; else leave it to the editor."""
-        found = from_yaml(source.value or "", state["level"])
+        found = from_yaml(self.source.value or "", self.level)
         if found is None:
-            atoms.show(state["level"], [], can_add=False)
-            yaml_only.text = _(
+            self.atoms.show(self.level, [], can_add=False)
+            self.yaml_only.text = self.v._(
                 "This condition has parts the builder cannot show: edit it as YAML "
                 "(clear it to build with atoms)."
             )
             return
-        yaml_only.text = ""
-        state["match"], listed = found
-        match.value = state["match"]
-        same = to_yaml(listed, state["match"]) == to_yaml(atoms.atoms, state["match"])
-        if redraw or not atoms.can_add or not same:
-            atoms.show(state["level"], listed)
+        self.yaml_only.text = ""
+        self.match_kind, listed = found
+        self.match.value = self.match_kind
+        same = to_yaml(listed, self.match_kind) == to_yaml(self.atoms.atoms, self.match_kind)
+        if redraw or not self.atoms.can_add or not same:
+            self.atoms.show(self.level, listed)
 
-    def typed() -> None:
-        read_yaml()
-        run_preview()
+    def typed(self) -> None:
+        self.read_yaml()
+        self.run_preview()
 
-    shown = {"latest": 0}
-
-    def run_preview() -> None:
+    def run_preview(self) -> None:
         """Preview off the event loop (other visitors and /healthz keep answering meanwhile);
         when edits come faster than answers, only the latest answer is shown."""
-        shown["latest"] += 1
-        background_tasks.create(show_preview(shown["latest"]), name="segment-preview")
+        self.latest_preview += 1
+        background_tasks.create(self.show_preview(self.latest_preview), name="segment-preview")
 
-    async def show_preview(serial: int) -> None:
-        text = source.value or ""
+    async def show_preview(self, serial: int) -> None:
+        text = self.source.value or ""
         if not text.strip():
-            count.text, sample.rows = "", []
+            self.count.text, self.sample.rows = "", []
             return
-        level, match = state["level"], state["account_match"]
+        level, match = self.level, self.account_match_value
         try:
             started = time.perf_counter()
             condition, _text = parse_segment_condition(text)
             answer = await run.io_bound(
                 _preview_rows,
-                v.actor.workspace_id,
+                self.v.actor.workspace_id,
                 condition,
                 level,
                 match if level == ACCOUNT else None,
             )
         except LeadpondError as exc:
-            count.text = exc.message
+            self.count.text = exc.message
             return
         except ValueError as exc:
-            count.text = str(exc)
+            self.count.text = str(exc)
             return
-        if answer is None or serial != shown["latest"]:  # None: the app is shutting down
+        if answer is None or serial != self.latest_preview:  # None: the app is shutting down
             return
-        total, reads = answer
-        seconds = f"{time.perf_counter() - started:.2f}"
+        self._show_answer(*answer, level, time.perf_counter() - started)
+
+    def _show_answer(self, total: int, reads: list[MemberRead], level: str, took: float) -> None:
+        _ = self.v._
         message = (
             _("{count} accounts match ({seconds} s)")
             if level == ACCOUNT
             else _("{count} people match ({seconds} s)")
         )
-        count.text = message.format(count=f"{total:,}", seconds=seconds)
-        sample.rows = _rows(reads, level)
-        sample.update()
+        self.count.text = message.format(count=f"{total:,}", seconds=f"{took:.2f}")
+        self.sample.rows = _rows(reads, level)
+        self.sample.update()
 
-    def save() -> None:
-        level = state["level"]
-        chosen = cast(AccountMatch, state["account_match"]) if level == ACCOUNT else None
+    def save(self) -> None:
+        """Create or change the segment as the REST API does, if the role (now) allows it."""
         try:
-            actor = v.still_valid()
             with unit_of_work() as session:
-                if existing:
-                    segment = segments.get_segment(session, actor.workspace_id, existing["key"])
-                    segments.update_segment(
-                        session,
-                        actor.workspace_id,
-                        segment,
-                        SegmentUpdate(
-                            name=name.value or None, condition=source.value, account_match=chosen
-                        ),
-                    )
-                    saved_key = segment.key
-                else:
-                    created = segments.create_segment(
-                        session,
-                        actor.workspace_id,
-                        SegmentCreate(
-                            key=seg_key.value,
-                            name=name.value or None,
-                            level=cast(Level, level),
-                            account_match=chosen,
-                            condition=source.value,
-                        ),
-                    )
-                    saved_key = created.key
-        except (LeadpondError, ValueError) as exc:
-            if isinstance(exc, LeadpondError):
-                notify_error(exc)
-            else:
-                ui.notify(str(exc), type="negative")
+                actor = self.v.authorised(session, SEGMENTS_WRITE)
+                saved_key = self._store(session, actor.workspace_id)
+        except LeadpondError as exc:
+            notify_error(exc)
+            return
+        except ValueError as exc:
+            ui.notify(str(exc), type="negative")
             return
         ui.navigate.to(f"/segments/{saved_key}")
 
-    # What the browser sends while typing (``ui.textarea`` emits ``update:value``), at most once
-    # a second; the builder's own writes preview directly.
-    source.on("update:value", typed, throttle=1.0)
-    with ui.row():
-        ui.button(_("Preview"), icon="visibility", on_click=run_preview).classes("lp-preview")
-        if v.can(Role.MARKETER):
-            ui.button(_("Save"), icon="save", on_click=save).classes("lp-save").mark("save")
-    if existing:
-        _members(v, existing["key"])
-    level_shown()
-    read_yaml(redraw=True)
-    run_preview()
-    return None
+    def _store(self, session: Session, workspace_id: uuid.UUID) -> str:
+        chosen = cast(AccountMatch, self.account_match_value) if self.level == ACCOUNT else None
+        name = self.name.value or None
+        if self.existing:
+            segment = segments.get_segment(session, workspace_id, self.existing["key"])
+            change = SegmentUpdate(name=name, condition=self.source.value, account_match=chosen)
+            return segments.update_segment(session, workspace_id, segment, change).key
+        created = SegmentCreate(
+            key=self.key.value,
+            name=name,
+            level=cast(Level, self.level),
+            account_match=chosen,
+            condition=self.source.value,
+        )
+        return segments.create_segment(session, workspace_id, created).key
 
 
 def _preview_rows(
@@ -308,14 +330,13 @@ def _rows(reads: list[Any], level: str) -> list[dict[str, Any]]:
     return [{f: getattr(r, f, "") or "" for f, _label in MEMBER_COLUMNS[level]} for r in reads]
 
 
-def _members(v: Visit, key: str) -> None:
+def _members(v: Visit, key: str, session: Session) -> None:
     _ = v._
-    with read_only() as session:
-        segment = segments.get_segment(session, v.actor.workspace_id, key)
-        total, rows = segments.members(
-            session, v.actor.workspace_id, segment, limit=MEMBER_PAGE, offset=0
-        )
-        reads = member_reads(session, v.actor.workspace_id, segment.level, rows)
+    segment = segments.get_segment(session, v.actor.workspace_id, key)
+    total, rows = segments.members(
+        session, v.actor.workspace_id, segment, limit=MEMBER_PAGE, offset=0
+    )
+    reads = member_reads(session, v.actor.workspace_id, segment.level, rows)
     with ui.row().classes("items-center gap-4"):
         label = _("{total} accounts") if segment.level == ACCOUNT else _("{total} members")
         ui.label(label.format(total=f"{total:,}")).classes("text-lg lp-members").mark("members")

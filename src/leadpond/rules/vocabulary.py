@@ -1,19 +1,22 @@
-"""What the playbook defines, for funnels and pickers: stages, score models and personas."""
+"""The playbook's vocabulary, for funnels and pickers: its stages, score models and personas.
+
+Read from the newest applied playbook document, in the order the playbook lists them.
+"""
 
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadpond.kit.scope import in_workspace
 from leadpond.rules.models import PlaybookVersion
 
 
 def _items(session: Session, workspace_id: uuid.UUID, section: str) -> list[dict[str, Any]]:
     """The items (with a key) of a section of the newest applied playbook, in order."""
     document: Any = session.scalar(
-        select(PlaybookVersion.document)
-        .where(PlaybookVersion.workspace_id == workspace_id)
+        in_workspace(PlaybookVersion, workspace_id)
+        .with_only_columns(PlaybookVersion.document)
         .order_by(PlaybookVersion.version.desc())
         .limit(1)
     )

@@ -11,11 +11,11 @@ WHERE clause a segment of ``{persona: key}`` gets). Sorting is on indexed column
 import re
 import uuid
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, union
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, select, union
 from sqlalchemy.orm import Session
 
 from leadpond.accounts import directory as account_directory
@@ -24,6 +24,9 @@ from leadpond.conditions.ast import Persona
 from leadpond.identity.models import Identifier
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
+from leadpond.kit.pagination import PageQuery, count
+from leadpond.kit.schemas import UtcDatetime
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person, name_key
 from leadpond.profiles.scope import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
@@ -60,12 +63,9 @@ class PeopleQuery:
     min_score: float | None = None
     persona: str | None = None
     sort: str = "-last_seen"
-    limit: int = 50
-    offset: int = 0
 
 
-@dataclass
-class PersonRow:
+class PersonRow(BaseModel):
     """One line of the directory."""
 
     id: int
@@ -77,11 +77,11 @@ class PersonRow:
     title: str | None
     role: str | None
     stage: str | None
-    tags: list[str] = field(default_factory=list)
-    scores: dict[str, float] = field(default_factory=dict)
-    event_count: int = 0
-    first_seen_at: datetime | None = None
-    last_seen_at: datetime | None = None
+    tags: list[str]
+    scores: dict[str, float]
+    event_count: int
+    first_seen_at: UtcDatetime | None
+    last_seen_at: UtcDatetime | None
 
 
 def _prefix(column: Any, text: str) -> ColumnElement[bool]:
@@ -91,7 +91,7 @@ def _prefix(column: Any, text: str) -> ColumnElement[bool]:
 
 def _identifier_prefix(workspace_id: uuid.UUID, id_type: str, text: str) -> Select[Any]:
     return select(Identifier.person_id).where(
-        Identifier.workspace_id == workspace_id,
+        owned(Identifier, workspace_id),
         Identifier.type == id_type,
         _prefix(Identifier.value, text),
     )
@@ -110,14 +110,12 @@ def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[A
             parts.append(_identifier_prefix(workspace_id, "phone", "+86" + digits))
     else:
         parts.append(
-            select(Person.id).where(Person.workspace_id == workspace_id, _prefix(name_key(), text))
+            select(Person.id).where(owned(Person, workspace_id), _prefix(name_key(), text))
         )
         if searches_inside_names(text):
             inside = (
                 select(Person.id)
-                .where(
-                    Person.workspace_id == workspace_id, name_key().contains(text, autoescape=True)
-                )
+                .where(owned(Person, workspace_id), name_key().contains(text, autoescape=True))
                 .limit(NAME_INSIDE_LIMIT)
                 .subquery()
             )
@@ -127,8 +125,7 @@ def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[A
         if accounts:
             parts.append(
                 select(PersonAccount.person_id).where(
-                    PersonAccount.workspace_id == workspace_id,
-                    PersonAccount.account_id.in_(accounts),
+                    owned(PersonAccount, workspace_id), PersonAccount.account_id.in_(accounts)
                 )
             )
     return select(union(*parts).subquery().c[0]) if len(parts) > 1 else parts[0]
@@ -163,6 +160,13 @@ def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> list
     return person_filter(session, loaded, Persona(key=key), utcnow())
 
 
+def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> ColumnElement[bool]:
+    """The person holds a row of ``model`` (tags, stages, links, scores) matching these."""
+    holders = select(model.person_id).where(owned(model, workspace_id), *conditions)
+    held: ColumnElement[bool] = Person.id.in_(holders)
+    return held
+
+
 def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> Select[Any]:
     stmt = people(workspace_id)
     if query.persona:
@@ -170,38 +174,20 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
     if query.q and query.q.strip():
         stmt = stmt.where(Person.id.in_(_matching_ids(session, workspace_id, query.q)))
     if query.tag:
-        stmt = stmt.where(
-            Person.id.in_(
-                select(PersonTag.person_id).where(
-                    PersonTag.workspace_id == workspace_id, PersonTag.tag == query.tag
-                )
-            )
-        )
+        stmt = stmt.where(_held(PersonTag, workspace_id, PersonTag.tag == query.tag))
     if query.stage:
-        stmt = stmt.where(
-            Person.id.in_(
-                select(PersonStage.person_id).where(
-                    PersonStage.workspace_id == workspace_id, PersonStage.stage == query.stage
-                )
-            )
-        )
+        stmt = stmt.where(_held(PersonStage, workspace_id, PersonStage.stage == query.stage))
     if query.account_id is not None:
         stmt = stmt.where(
-            Person.id.in_(
-                select(PersonAccount.person_id).where(
-                    PersonAccount.workspace_id == workspace_id,
-                    PersonAccount.account_id == query.account_id,
-                )
-            )
+            _held(PersonAccount, workspace_id, PersonAccount.account_id == query.account_id)
         )
     if query.score_model and query.min_score is not None:
         stmt = stmt.where(
-            Person.id.in_(
-                select(PersonScore.person_id).where(
-                    PersonScore.workspace_id == workspace_id,
-                    PersonScore.model == query.score_model,
-                    PersonScore.points >= query.min_score,
-                )
+            _held(
+                PersonScore,
+                workspace_id,
+                PersonScore.model == query.score_model,
+                PersonScore.points >= query.min_score,
             )
         )
     return stmt
@@ -218,7 +204,7 @@ def _order(sort: str) -> list[Any]:
 
 
 def search_people(
-    session: Session, workspace_id: uuid.UUID, query: PeopleQuery
+    session: Session, workspace_id: uuid.UUID, query: PeopleQuery, page: PageQuery
 ) -> tuple[int, list[PersonRow]]:
     """One page of the directory and the number of people matching, sorted in the database."""
     order = _order(query.sort)
@@ -227,37 +213,34 @@ def search_people(
     # (a union of ids) it then picked a nested loop that took minutes at a million people. Hash
     # joins cost a scan of the workspace (under a second there) and never that.
     with set_based(session) if query.persona else nullcontext():
-        total = session.scalar(
-            select(func.count()).select_from(stmt.with_only_columns(Person.id).subquery())
-        )
-        found = list(session.scalars(stmt.order_by(*order).limit(query.limit).offset(query.offset)))
-    return int(total or 0), describe(session, workspace_id, found)
+        total = count(session, stmt.with_only_columns(Person.id))
+        found = list(session.scalars(page.apply(stmt.order_by(*order))))
+    return total, describe(session, workspace_id, found)
+
+
+def people_by_role(
+    session: Session, workspace_id: uuid.UUID, links_by_role: dict[str, list[PersonAccount]]
+) -> dict[str, list[PersonRow]]:
+    """Directory rows of an account's people, grouped by their role there (the link's role and
+    title in each row: a person may hold another title at another account)."""
+    wanted = [link.person_id for links in links_by_role.values() for link in links]
+    found = list(session.scalars(people(workspace_id).where(Person.id.in_(wanted))))
+    rows = {row.id: row for row in describe(session, workspace_id, found)}
+    grouped: dict[str, list[PersonRow]] = {}
+    for role, links in links_by_role.items():
+        for link in links:
+            row = rows.get(link.person_id)
+            if row is not None:
+                at_account = {"role": link.role, "title": link.title or row.title}
+                grouped.setdefault(role, []).append(row.model_copy(update=at_account))
+    return grouped
 
 
 def describe(session: Session, workspace_id: uuid.UUID, found: list[Person]) -> list[PersonRow]:
     """Directory rows for these people: contact identifiers, company, stage, tags, scores."""
     ids = [p.id for p in found]
-    contacts: dict[tuple[int, str], str] = {}
-    for person_id, id_type, value in session.execute(
-        select(Identifier.person_id, Identifier.type, Identifier.value)
-        .where(Identifier.person_id.in_(ids), Identifier.type.in_(("email", "phone")))
-        .order_by(Identifier.id)
-    ):
-        contacts.setdefault((person_id, id_type), value)
-    companies: dict[int, tuple[int | None, str | None, str | None, str | None]] = {}
-    for person_id, linked_id, name, title, role in session.execute(
-        select(
-            PersonAccount.person_id,
-            Account.id,
-            Account.name,
-            PersonAccount.title,
-            PersonAccount.role,
-        )
-        .join(Account, Account.id == PersonAccount.account_id)
-        .where(PersonAccount.person_id.in_(ids))
-        .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
-    ):
-        companies.setdefault(person_id, (linked_id, name, title, role))
+    contacts = _contacts(session, ids)
+    companies = _companies(session, ids)
     stages: dict[int, str] = {
         person_id: stage
         for person_id, stage in session.execute(
@@ -273,9 +256,9 @@ def describe(session: Session, workspace_id: uuid.UUID, found: list[Person]) -> 
         tags[person_id].append(tag)
     scores: dict[int, dict[str, float]] = {pid: {} for pid in ids}
     for person_id, model, points in session.execute(
-        select(PersonScore.person_id, PersonScore.model, PersonScore.points).where(
-            PersonScore.person_id.in_(ids), PersonScore.workspace_id == workspace_id
-        )
+        in_workspace(PersonScore, workspace_id)
+        .with_only_columns(PersonScore.person_id, PersonScore.model, PersonScore.points)
+        .where(PersonScore.person_id.in_(ids))
     ):
         scores[person_id][model] = points
     rows = []
@@ -301,6 +284,39 @@ def describe(session: Session, workspace_id: uuid.UUID, found: list[Person]) -> 
             )
         )
     return rows
+
+
+def _contacts(session: Session, ids: list[int]) -> dict[tuple[int, str], str]:
+    """(person, email|phone) -> the person's first identifier of that type."""
+    contacts: dict[tuple[int, str], str] = {}
+    for person_id, id_type, value in session.execute(
+        select(Identifier.person_id, Identifier.type, Identifier.value)
+        .where(Identifier.person_id.in_(ids), Identifier.type.in_(("email", "phone")))
+        .order_by(Identifier.id)
+    ):
+        contacts.setdefault((person_id, id_type), value)
+    return contacts
+
+
+def _companies(
+    session: Session, ids: list[int]
+) -> dict[int, tuple[int | None, str | None, str | None, str | None]]:
+    """person -> (account id, company name, title, role) of the person's primary account."""
+    companies: dict[int, tuple[int | None, str | None, str | None, str | None]] = {}
+    for person_id, linked_id, name, title, role in session.execute(
+        select(
+            PersonAccount.person_id,
+            Account.id,
+            Account.name,
+            PersonAccount.title,
+            PersonAccount.role,
+        )
+        .join(Account, Account.id == PersonAccount.account_id)
+        .where(PersonAccount.person_id.in_(ids))
+        .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
+    ):
+        companies.setdefault(person_id, (linked_id, name, title, role))
+    return companies
 
 
 def _text(value: object) -> str | None:

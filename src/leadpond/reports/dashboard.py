@@ -4,48 +4,52 @@ All counts are computed in the database for one workspace and one date range.
 """
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from leadpond.console.stages import detour_stages, stage_order
-from leadpond.console.stages import score_models as playbook_score_models
 from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import InvalidInput
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person
+from leadpond.profiles.scope import live_in
 from leadpond.reports.rollups import processed_events
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, StageChange
+from leadpond.rules.vocabulary import detour_stages, stage_order
+from leadpond.rules.vocabulary import score_models as playbook_score_models
 
 MAX_RANGE_DAYS = 800
 TOP_TAGS = 15
 SCORE_BUCKETS = 10
 
 
-@dataclass
-class FunnelStep:
+class FunnelStep(BaseModel):
+    """One stage of the funnel: on its line, or a detour after it."""
+
     stage: str
-    reached: int  # the funnel's line: people who reached this stage or a later one in the range
-    current: int  # people at this stage now
-    conversion: float | None  # share of the previous step's people who got this far
-    detour: bool = False  # off the line (dormant, disqualified): people who entered it in range
+    reached: int = Field(description="people who reached this stage or a later one in the range")
+    current: int = Field(description="people at this stage now")
+    conversion: float | None = Field(description="share of the previous step (at most 1)")
+    detour: bool = Field(default=False, description="off the funnel's line (dormant, disqualified)")
 
 
-@dataclass
-class Dashboard:
+class Dashboard(BaseModel):
+    """Everything the dashboard shows for one date range."""
+
     start: date
     end: date
     people_total: int
     people_new: int
     events: int
-    funnel: list[FunnelStep] = field(default_factory=list)
-    new_people: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> day -> n
-    top_tags: list[tuple[str, int]] = field(default_factory=list)
-    score_model: str | None = None
-    score_histogram: list[tuple[str, int]] = field(default_factory=list)
-    score_models: list[str] = field(default_factory=list)
+    funnel: list[FunnelStep]
+    new_people: dict[str, dict[str, int]]  # channel -> day -> people first seen
+    top_tags: list[tuple[str, int]]
+    score_model: str | None
+    score_models: list[str]
+    score_histogram: list[tuple[str, int]]
 
 
 def _pairs(result: Any) -> dict[Any, Any]:
@@ -85,7 +89,7 @@ def funnel(
     """
     low, high = _bounds(start, end)
     in_range = (
-        StageChange.workspace_id == workspace_id,
+        owned(StageChange, workspace_id),
         StageChange.at >= low,
         StageChange.at < high,
     )
@@ -112,10 +116,31 @@ def funnel(
     current: dict[str, int] = _pairs(
         session.execute(
             select(PersonStage.stage, func.count())
-            .where(PersonStage.workspace_id == workspace_id)
+            .where(owned(PersonStage, workspace_id))
             .group_by(PersonStage.stage)
         )
     )
+    steps = _line_steps(line, furthest, current)
+    off_line = [s for s in order if s in detours]
+    off_line += sorted((set(entered) | set(current)) - set(order))
+    for stage in off_line:
+        if stage in entered or stage in current or stage in detours:
+            steps.append(
+                FunnelStep(
+                    stage=stage,
+                    reached=int(entered.get(stage, 0)),
+                    current=int(current.get(stage, 0)),
+                    conversion=None,
+                    detour=True,
+                )
+            )
+    return steps
+
+
+def _line_steps(
+    line: list[str], furthest: dict[int, int], current: dict[str, int]
+) -> list[FunnelStep]:
+    """The funnel's line: people whose furthest stage (by position) is this one or later."""
     steps: list[FunnelStep] = []
     beyond = sum(furthest.values())
     previous: int | None = None
@@ -123,14 +148,12 @@ def funnel(
         reached = beyond
         beyond -= int(furthest.get(i, 0))
         rate = round(reached / previous, 4) if previous else None
-        steps.append(FunnelStep(stage, reached, int(current.get(stage, 0)), rate))
+        steps.append(
+            FunnelStep(
+                stage=stage, reached=reached, current=int(current.get(stage, 0)), conversion=rate
+            )
+        )
         previous = reached
-    off_line = [s for s in order if s in detours]
-    off_line += sorted((set(entered) | set(current)) - set(order))
-    for stage in off_line:
-        if stage in entered or stage in current or stage in detours:
-            found = int(entered.get(stage, 0))
-            steps.append(FunnelStep(stage, found, int(current.get(stage, 0)), None, detour=True))
     return steps
 
 
@@ -148,8 +171,7 @@ def new_people(
     rows = session.execute(
         select(Person.first_channel, day, func.count())
         .where(
-            Person.workspace_id == workspace_id,
-            Person.merged_into_id.is_(None),
+            live_in(workspace_id),
             Person.first_seen_at >= low,
             Person.first_seen_at < high,
         )
@@ -167,7 +189,7 @@ def top_tags(
     """The most held tags and how many people hold each."""
     rows = session.execute(
         select(PersonTag.tag, func.count().label("n"))
-        .where(PersonTag.workspace_id == workspace_id)
+        .where(owned(PersonTag, workspace_id))
         .group_by(PersonTag.tag)
         .order_by(func.count().desc(), PersonTag.tag)
         .limit(limit)
@@ -179,8 +201,8 @@ def scored_models(session: Session, workspace_id: uuid.UUID) -> list[str]:
     """The score models people have points in."""
     return list(
         session.scalars(
-            select(PersonScore.model)
-            .where(PersonScore.workspace_id == workspace_id)
+            in_workspace(PersonScore, workspace_id)
+            .with_only_columns(PersonScore.model)
             .group_by(PersonScore.model)
             .order_by(PersonScore.model)
         )
@@ -198,7 +220,7 @@ def score_histogram(
     session: Session, workspace_id: uuid.UUID, model: str, buckets: int = SCORE_BUCKETS
 ) -> list[tuple[str, int]]:
     """How many people fall in each of ``buckets`` equal score bands of the model."""
-    where = (PersonScore.workspace_id == workspace_id, PersonScore.model == model)
+    where = (owned(PersonScore, workspace_id), PersonScore.model == model)
     low, high = session.execute(
         select(func.min(PersonScore.points), func.max(PersonScore.points)).where(*where)
     ).one()
@@ -225,12 +247,12 @@ def build(
 ) -> Dashboard:
     """Everything the dashboard shows for the range."""
     low, high = _bounds(start, end)
-    live = (Person.workspace_id == workspace_id, Person.merged_into_id.is_(None))
-    total = session.scalar(select(func.count()).select_from(Person).where(*live)) or 0
+    live = live_in(workspace_id)
+    total = session.scalar(select(func.count()).select_from(Person).where(live)) or 0
     new = session.scalar(
         select(func.count())
         .select_from(Person)
-        .where(*live, Person.first_seen_at >= low, Person.first_seen_at < high)
+        .where(live, Person.first_seen_at >= low, Person.first_seen_at < high)
     )
     # Received events of the range, from the rollup the pipeline keeps (not a count of the log).
     events = processed_events(session, workspace_id, start, end)
