@@ -1,16 +1,10 @@
-"""Shapes every API module shares: paging parameters, timestamps and the documented errors."""
+"""Shapes every API module shares: timestamps and the documented errors (paging:
+``kit.pagination``)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-# Paging, bounded on both sides: an offset past 64 bits would overflow the database driver.
-MAX_LIMIT = 1000
-MAX_OFFSET = 10_000_000
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page, 1-{MAX_LIMIT}")]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip, 0-{MAX_OFFSET:,}")]
 
 
 def _with_offset(value: datetime) -> datetime:
