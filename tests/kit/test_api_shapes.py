@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from leadpond.kit.schemas import MAX_OFFSET
+from leadpond.kit.pagination import MAX_OFFSET
 
 ERRORS = {"400", "401", "403", "404", "409", "413", "415", "422", "429"}
 

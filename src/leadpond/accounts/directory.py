@@ -8,10 +8,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.matching import deletions, fuzzy_eligible
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
-
-# ``directory.accounts`` stays importable for console.accounts_view until it reads accounts.scope.
-from leadpond.accounts.scope import accounts as accounts
-from leadpond.accounts.scope import live_links
+from leadpond.accounts.scope import accounts, live_links
 from leadpond.accounts.service import role_table
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.kit.pagination import count

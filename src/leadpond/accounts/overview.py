@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from leadpond.accounts import directory
+from leadpond.accounts import directory, scope
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.ingest.models import Event
 from leadpond.kit.pagination import PageQuery, count
@@ -66,7 +66,7 @@ def list_accounts(
             session, workspace_id, domain=None, name=name, limit=page.limit, offset=page.offset
         )
     else:
-        scoped = directory.accounts(workspace_id)
+        scoped = scope.accounts(workspace_id)
         total = count(session, scoped)
         found = list(session.scalars(page.apply(scoped.order_by(Account.id))))
     people = {
