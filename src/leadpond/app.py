@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond import __version__
 from leadpond.accounts.api import router as accounts_router
+from leadpond.channels.api import router as channels_router
 from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
@@ -73,6 +74,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         replay_router,
         segments_router,
         jobs_router,
+        channels_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 
