@@ -216,10 +216,16 @@ def show(workspace: WorkspaceOption) -> None:
 
 
 @channel_app.command("deliver")
-def deliver() -> None:
+def deliver(
+    workspace: Annotated[str | None, typer.Option(help="Only this workspace (name or id)")] = None,
+) -> None:
     """Deliver every message due now, then exit (the worker does this continuously)."""
     migrate.upgrade()
-    deliverer = Deliverer()
+    workspace_id = None
+    if workspace is not None:
+        with read_only() as session:
+            workspace_id = find_workspace(session, workspace).id
+    deliverer = Deliverer(workspace_id=workspace_id)
     try:
         handled = deliverer.run_pending()
     finally:

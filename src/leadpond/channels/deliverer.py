@@ -48,6 +48,7 @@ class Deliverer:
         batch_size: int | None = None,
         senders: Mapping[tuple[str, str], SenderFactory] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        workspace_id: uuid.UUID | None = None,
     ) -> None:
         settings = get_settings()
         self.url = url
@@ -55,6 +56,8 @@ class Deliverer:
         self.batch_size = batch_size or settings.channels_batch_size
         self.factories = dict(senders) if senders is not None else SENDERS
         self.clock = clock
+        # Only this workspace's messages (``leadpond channel deliver --workspace``, tests).
+        self.workspace_id = workspace_id
         self.name = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._senders: dict[_SenderKey, tuple[Any, Sender]] = {}
         self._stop = threading.Event()
@@ -64,7 +67,9 @@ class Deliverer:
         groups: dict[_SenderKey, list[Outgoing]] = {}
         with unit_of_work(self.url) as session:
             now = self.clock()
-            claimed = outbox.claim(session, self.name, self.lease_s, self.batch_size, now)
+            claimed = outbox.claim(
+                session, self.name, self.lease_s, self.batch_size, now, self.workspace_id
+            )
             batch = Preparation(session, now)
             for message in claimed:
                 ready = prepare(batch, message)

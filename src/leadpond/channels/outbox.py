@@ -104,14 +104,22 @@ def enqueue(session: Session, workspace_id: uuid.UUID, values: dict[str, Any]) -
 
 
 def claim(
-    session: Session, deliverer: str, lease_s: float, limit: int, now: datetime
+    session: Session,
+    deliverer: str,
+    lease_s: float,
+    limit: int,
+    now: datetime,
+    workspace_id: uuid.UUID | None = None,
 ) -> list[Message]:
-    """Take up to ``limit`` due messages under a lease (queued and due, or sending with a lapsed
-    lease); a lapsed one the provider may already have goes ``in_doubt`` instead."""
-    due = or_(
+    """Take up to ``limit`` due messages (of one workspace, when given) under a lease: queued
+    and due, or sending with a lapsed lease; a lapsed one the provider may already have goes
+    ``in_doubt`` instead."""
+    due: Any = or_(
         and_(Message.status == S.QUEUED.value, Message.due_at <= now),
         and_(Message.status == S.SENDING.value, Message.locked_until < now),
     )
+    if workspace_id is not None:
+        due = and_(due, owned(Message, workspace_id))
     ids = claim_ids(session, Message.id, due, limit)
     if not ids:
         return []
@@ -136,6 +144,7 @@ def claim(
         message.attempts += 1
         message.locked_by = deliverer
         message.locked_until = now + timedelta(seconds=lease_s)
+        record_event(session, message, S.SENDING, {"attempt": message.attempts}, now)
         claimed.append(message)
     return claimed
 
