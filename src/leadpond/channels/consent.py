@@ -201,6 +201,7 @@ def opted_out_people(
     # Someone merged into one of them opted out: so did the person they became.
     found = session.scalars(
         select(func.coalesce(Person.merged_into_id, Person.id))
+        .select_from(Subscription)
         .join(Person, Person.id == Subscription.person_id)
         .where(
             owned(Subscription, workspace_id),
