@@ -4,12 +4,14 @@ message handed over before its deliverer died is never sent again (in doubt)."""
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from leadpond.channels import outbox
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.models import Message
 from leadpond.channels.senders.base import Result
-from leadpond.db.engine import unit_of_work
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.ingest.models import Event
 from leadpond.pipeline import worker
 from leadpond.workspaces.service import NewWorkspace
 from tests.channels.conftest import SMTP, Clock, FakeSender, message, person, send, set_channel
@@ -53,8 +55,14 @@ def test_a_sent_message_has_its_history_and_is_on_the_timeline(
     assert handed.body == "<p>Hi 李雷 of acme.cn</p>"  # the account from the email's domain
     assert handed.extra["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     worker.drain()
+    assert worker.status().quarantined_events == 0
     timeline = api.get(f"/api/v1/people/{pid}/timeline").json()["items"]
     assert "Email Sent" in [e.get("event") for e in timeline]
+    with read_only() as session:
+        processed = session.scalar(
+            select(Event.processed_at).where(Event.person_id == pid, Event.event == "Email Sent")
+        )
+    assert processed is not None
 
 
 def test_a_temporary_failure_is_retried_with_backoff(

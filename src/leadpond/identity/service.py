@@ -118,14 +118,14 @@ def _named_people(session: Session, events: list[PipelineEvent]) -> dict[int, in
         if person_id is not None
     }
     survivor = {pid: pid for pid in named.values()}
-    merged: dict[int, int | None]
-    while merged := dict(
-        session.execute(
+    while merged := {
+        person_id: into
+        for person_id, into in session.execute(
             select(Person.id, Person.merged_into_id).where(
                 Person.id.in_(set(survivor.values())), Person.merged_into_id.is_not(None)
             )
-        ).tuples()
-    ):
+        )
+    }:
         survivor = {pid: merged.get(now) or now for pid, now in survivor.items()}
     return {event_id: survivor[pid] for event_id, pid in named.items()}
 
