@@ -10,6 +10,7 @@ import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond import __version__
 from leadpond.accounts.api import lookup_router as account_lookup_router
 from leadpond.accounts.api import router as accounts_router
+from leadpond.channels.api import router as channels_router
 from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
@@ -79,6 +80,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         jobs_router,
         reports_router,
         users_router,
+        channels_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 

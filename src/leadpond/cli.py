@@ -1,4 +1,4 @@
-"""The ``leadpond`` command: serve, worker, db, workspace, pipeline."""
+"""The ``leadpond`` command: serve, worker, db, workspace, pipeline, channel…"""
 
 import json
 import logging
@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
+from leadpond.channels.cli import channel_app
 from leadpond.config import get_settings
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
@@ -51,6 +52,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(segment_app, name="segment")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(channel_app, name="channel")
 app.command("demo")(demo_command)
 
 console = Console()

@@ -66,6 +66,18 @@ class Settings(BaseSettings):
         ge=0,
         description="an import file larger than this is imported by a background job (202)",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where people reach this server: the base of tracking and unsubscribe links",
+    )
+    channels_backoff_s: float = Field(
+        default=30.0, ge=0.0, description="wait before a message's 2nd attempt, doubling"
+    )
+    channels_lease_s: float = Field(
+        default=120.0, gt=0.0, description="a claimed message not heard of for this long lapses"
+    )
+    channels_batch_size: int = Field(default=500, ge=1, le=50_000)
+    channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
+from leadpond.channels.consent import opted_out_people
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
 from leadpond.identity.service import resolve_batch
@@ -22,6 +23,7 @@ from leadpond.profiles.service import apply_batch as fold_profiles
 from leadpond.rules.service import apply_batch as apply_rules
 from leadpond.rules.service import recompute_people
 from leadpond.rules.sweep import hold_watermarks
+from leadpond.segments import exports
 from leadpond.segments.incremental import people_reshaped, segment_batch
 
 Stage = Callable[[Batch], None]
@@ -53,3 +55,5 @@ JOB_KINDS: tuple[JobKind, ...] = (
 
 hooks.install(PEOPLE_CHANGED)
 registry.install(JOB_KINDS)
+# Exports and member lists flag who unsubscribed: the consent records are channels'.
+exports.install_opt_out_reader(opted_out_people)

@@ -29,6 +29,7 @@ UNDECLARED = {
 READS_BY_POST = {
     ("POST", "/api/v1/segments:preview"),
     ("POST", "/api/v1/playbook/validate"),
+    ("POST", "/api/v1/templates/{key}:preview"),
 }
 
 

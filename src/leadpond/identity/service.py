@@ -17,7 +17,7 @@ from leadpond.identity.merge import MergePlan, apply_merges
 from leadpond.identity.models import DeviceSession, Identifier
 from leadpond.identity.resolver import MemoryGraph, decide, session_holder, weak_only
 from leadpond.identity.stored_graph import load_graph
-from leadpond.ingest.models import DERIVED_SOURCE, Event
+from leadpond.ingest.models import DERIVED_SOURCE, MESSAGE_SOURCE, Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles import service as profiles
@@ -78,7 +78,9 @@ def resolve_batch(batch: Batch) -> None:
     """
     session = batch.session
     allocator = PersonIdAllocator(session)
-    for workspace_id, events in batch.by_workspace().items():
+    named = _named_people(session, [e for e in batch.events if e.source == MESSAGE_SOURCE])
+    for workspace_id, all_events in batch.by_workspace().items():
+        events = [e for e in all_events if e.id not in named]
         config = load_config(session, workspace_id)
         keys_of = {event.id: event_identifiers(event, config) for event in events}
         window = timedelta(minutes=config.settings.device_session_minutes)
@@ -95,10 +97,37 @@ def resolve_batch(batch: Batch) -> None:
         if pending.sessions or pending.transfers:
             _explain_processed(session, workspace_id, graph, config, pending, window)
         _write(session, workspace_id, graph, pending)
-        for event in events:
+        for event in all_events:
+            if event.id in named:
+                event.person_id = event.origin_person_id = named[event.id]
             if event.person_id is not None:
                 event.person_id = graph.live(event.person_id)
                 batch.touched_people.add(event.person_id)
+
+
+def _named_people(session: Session, events: list[PipelineEvent]) -> dict[int, int]:
+    """The person each message event was written for (channels know whom they wrote to), as
+    that person is today: no identifier is resolved for them, whatever batch they arrive in."""
+    if not events:
+        return {}
+    named: dict[int, int] = {
+        event_id: person_id
+        for event_id, person_id in session.execute(
+            select(Event.id, Event.person_id).where(Event.id.in_([e.id for e in events]))
+        )
+        if person_id is not None
+    }
+    survivor = {pid: pid for pid in named.values()}
+    while merged := {
+        person_id: into
+        for person_id, into in session.execute(
+            select(Person.id, Person.merged_into_id).where(
+                Person.id.in_(set(survivor.values())), Person.merged_into_id.is_not(None)
+            )
+        )
+    }:
+        survivor = {pid: merged.get(now) or now for pid, now in survivor.items()}
+    return {event_id: survivor[pid] for event_id, pid in named.items()}
 
 
 def _explain_processed(

@@ -25,6 +25,10 @@ from leadpond.db.engine import is_postgres
 # Events leadpond writes itself (key events, segment entries…): already processed, never
 # resolved through identifiers, owned by the person they were derived for.
 DERIVED_SOURCE = "derived"
+# Events about the messages leadpond sent a person (Email Sent, Email Opened…): pending like
+# any event, so rules and segments see them, but written with the person they are about already
+# set (``person_id``); identity keeps that person instead of resolving identifiers. Not activity.
+MESSAGE_SOURCE = "channels"
 # "The event is derived", written out so that both databases use ix_event_derived for it (a
 # partial index serves a query only when the query's own text implies the index's condition).
 DERIVED_ONLY = text(f"event.source = '{DERIVED_SOURCE}'")

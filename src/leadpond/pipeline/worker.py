@@ -19,6 +19,7 @@ from sqlalchemy import Table, Uuid, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from leadpond.channels.deliverer import Deliverer
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres, read_only, unit_of_work
@@ -250,7 +251,9 @@ class Worker:
     """Runs batches until stopped; sleeps briefly when there is nothing to do.
 
     Beside the event loop it runs a :class:`~leadpond.jobs.runner.JobRunner` in a thread of its
-    own (``with_jobs``), so a long backfill never holds up the events.
+    own (``with_jobs``), so a long backfill never holds up the events, and the channels'
+    :class:`~leadpond.channels.deliverer.Deliverer` in another (``with_channels``), so a slow
+    SMTP relay holds up neither.
     """
 
     def __init__(
@@ -259,6 +262,7 @@ class Worker:
         url: str | None = None,
         *,
         with_jobs: bool = True,
+        with_channels: bool = True,
         time_check_s: float = TIME_CHECK_S,
     ) -> None:
         self.batch_size = batch_size
@@ -266,17 +270,22 @@ class Worker:
         self.time_check_s = time_check_s
         self._stop = threading.Event()
         self.jobs = JobRunner(url) if with_jobs else None
+        self.deliverer = Deliverer(url) if with_channels else None
         # When the loop last looked at what time alone changes (idle stages, windows).
         self.time_checked_at: datetime | None = None
 
     def run(self) -> None:
         jobs_thread = self.jobs.start_thread() if self.jobs is not None else None
+        deliverer_thread = self.deliverer.start_thread() if self.deliverer is not None else None
         try:
             self._run_events()
         finally:
             if self.jobs is not None and jobs_thread is not None:
                 self.jobs.stop()
                 jobs_thread.join(timeout=30)
+            if self.deliverer is not None and deliverer_thread is not None:
+                self.deliverer.stop()
+                deliverer_thread.join(timeout=30)
 
     def _run_events(self) -> None:
         idle = get_settings().pipeline_idle_sleep_s
@@ -304,6 +313,8 @@ class Worker:
         self._stop.set()
         if self.jobs is not None:
             self.jobs.stop()
+        if self.deliverer is not None:
+            self.deliverer.stop()
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="leadpond-worker", daemon=True)

@@ -13,7 +13,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.flow.batch import Batch, PipelineEvent, time_order, time_order_sql
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.models import Identifier
-from leadpond.ingest.models import DERIVED_SOURCE, Event
+from leadpond.ingest.models import DERIVED_SOURCE, MESSAGE_SOURCE, Event
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
 from leadpond.kit.pagination import PageQuery, count
@@ -194,6 +194,8 @@ def apply_batch(batch: Batch) -> None:
         if event.person_id is None:
             continue
         draft = drafts[event.person_id]
+        if event.source == MESSAGE_SOURCE:
+            continue  # a message sent to them, opened or not, is not their activity
         _observe(draft, event.timestamp, channel_of(event.payload, event.source))
         traits = event_traits(event)
         if traits:
@@ -235,8 +237,9 @@ def rebuild_profile(session: Session, person: Person) -> None:
         .where(
             owned(Event, person.workspace_id),
             Event.person_id == person.id,
-            # What leadpond derived (key events, segment entries) is not activity, as live.
-            Event.source != DERIVED_SOURCE,
+            # What leadpond derived (key events, segment entries) or sent them is not
+            # activity, as live.
+            Event.source.not_in((DERIVED_SOURCE, MESSAGE_SOURCE)),
         )
         .order_by(*time_order_sql())
     )

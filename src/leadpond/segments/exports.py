@@ -4,7 +4,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +31,28 @@ _TRUE = {"true", "yes", "1", "y", "是"}
 _FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d\s()]+$))")
 
 
-def suppression(traits: dict[str, Any]) -> str:
-    """'unsubscribed', 'do_not_contact' (or both) when the person must not be contacted."""
+# Who opted out in the consent records (channels' subscriptions: a package above this one, so
+# leadpond.wiring installs the reader here).
+OptOutReader = Callable[[Session, uuid.UUID, Iterable[int]], set[int]]
+_opt_out_reader: OptOutReader | None = None
+
+
+def install_opt_out_reader(reader: OptOutReader) -> None:
+    """Set who answers "which of these people unsubscribed" (leadpond.wiring does)."""
+    global _opt_out_reader
+    _opt_out_reader = reader
+
+
+def opted_out(session: Session, workspace_id: uuid.UUID, ids: Iterable[int]) -> set[int]:
+    """Which of these people unsubscribed (email or SMS) in the consent records."""
+    if _opt_out_reader is None:
+        raise RuntimeError("the opt-out reader is not installed: import leadpond.wiring")
+    return _opt_out_reader(session, workspace_id, ids)
+
+
+def suppression(traits: dict[str, Any], unsubscribed: bool = False) -> str:
+    """'unsubscribed', 'do_not_contact' (or both) when the person must not be contacted:
+    ``unsubscribed`` when the consent records say so, or either trait does."""
     flags = [
         flag
         for flag, names in (
@@ -40,6 +60,7 @@ def suppression(traits: dict[str, Any]) -> str:
             ("do_not_contact", ("do_not_contact", "doNotContact")),
         )
         if any(_truthy(traits.get(name)) for name in names)
+        or (flag == "unsubscribed" and unsubscribed)
     ]
     return ",".join(flags)
 
@@ -81,9 +102,10 @@ def export_rows(
         )
         since = {pid: at for pid, at in member_ids}
         for ids in chunks(since):
+            out = opted_out(session, workspace_id, ids)
             for pid, traits, links in person_rows(session, workspace_id, ids):
                 values = [person_value(c, traits, links) for c in columns]
-                yield [pid, *values, isoformat(since[pid]), suppression(traits)]
+                yield [pid, *values, isoformat(since[pid]), suppression(traits, pid in out)]
         return
     yield ["account_id", *columns, "since"]
     rows = session.execute(

@@ -6,7 +6,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from leadpond.segments.definitions import PERSON
-from leadpond.segments.exports import account_rows, person_rows, person_value, suppression
+from leadpond.segments.exports import (
+    account_rows,
+    opted_out,
+    person_rows,
+    person_value,
+    suppression,
+)
 from leadpond.segments.schemas import MemberRead
 
 
@@ -21,6 +27,7 @@ def member_reads(
         people = {
             pid: (traits, links) for pid, traits, links in person_rows(session, workspace_id, ids)
         }
+        out = opted_out(session, workspace_id, ids)
         return [
             MemberRead(
                 id=pid,
@@ -29,7 +36,7 @@ def member_reads(
                 email=_text(person_value("email", *people[pid])),
                 company=_text(person_value("company", *people[pid])),
                 title=_text(person_value("title", *people[pid])),
-                suppressed=suppression(people[pid][0]) or None,
+                suppressed=suppression(people[pid][0], pid in out) or None,
             )
             for pid, since in rows
             if pid in people

@@ -50,6 +50,7 @@ SEGMENTS_READ, SEGMENTS_WRITE = _pair("segments", Role.VIEWER, Role.MARKETER)
 IMPORTS_READ, IMPORTS_WRITE = _pair("imports", Role.VIEWER, Role.MARKETER)
 JOBS_READ, JOBS_WRITE = _pair("jobs", Role.VIEWER, Role.MARKETER)
 PIPELINE_READ, PIPELINE_WRITE = _pair("pipeline", Role.VIEWER, Role.MARKETER)
+CHANNELS_READ, CHANNELS_WRITE = _pair("channels", Role.VIEWER, Role.MARKETER)
 MEMBERS_READ, MEMBERS_WRITE = _pair("members", Role.ADMIN, Role.ADMIN)
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -71,6 +72,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     JOBS_WRITE,
     PIPELINE_READ,
     PIPELINE_WRITE,
+    CHANNELS_READ,
+    CHANNELS_WRITE,
     MEMBERS_READ,
     MEMBERS_WRITE,
 )
@@ -111,5 +114,7 @@ JobsRead = Annotated[Actor, Depends(require(JOBS_READ))]
 JobsWrite = Annotated[Actor, Depends(require(JOBS_WRITE))]
 PipelineRead = Annotated[Actor, Depends(require(PIPELINE_READ))]
 PipelineWrite = Annotated[Actor, Depends(require(PIPELINE_WRITE))]
+ChannelsRead = Annotated[Actor, Depends(require(CHANNELS_READ))]
+ChannelsWrite = Annotated[Actor, Depends(require(CHANNELS_WRITE))]
 MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]

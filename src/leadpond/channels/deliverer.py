@@ -1,0 +1,184 @@
+"""The deliverer: claims due messages, decides and renders them, hands them to their providers in
+sub-batches and records the answers. A thread of ``leadpond worker`` / ``leadpond serve``, and
+``leadpond channel deliver`` (drain once).
+
+Three kinds of transaction, in order (docs/channels.md, "Kill -9"):
+1. claim and decide: due rows become ``sending`` under a lease, or skipped / held;
+2. per sub-batch, commit ``handed_at``, then call the sender (outside any transaction);
+3. record the outcomes and clear ``handed_at`` in one transaction.
+"""
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from leadpond.channels import outbox
+from leadpond.channels.models import ChannelSettings
+from leadpond.channels.prepare import Preparation, prepare
+from leadpond.channels.registry import SENDERS, SenderFactory
+from leadpond.channels.senders.base import Outcome, Outgoing, Result, Sender
+from leadpond.config import get_settings
+from leadpond.db.engine import unit_of_work
+from leadpond.kit.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+# Messages per hand-over: one SMTP connection's or one HTTP call's worth. A deliverer killed
+# mid-way leaves at most (parallel hand-overs × this) messages in doubt.
+SUB_BATCH = 20
+
+# (workspace, channel): the settings row's provider and when it changed, and its sender.
+_SenderKey = tuple[uuid.UUID, str]
+
+
+class Deliverer:
+    """Delivers due messages until stopped; ``run_pending`` drains what is due now."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        lease_s: float | None = None,
+        batch_size: int | None = None,
+        senders: Mapping[tuple[str, str], SenderFactory] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        workspace_id: uuid.UUID | None = None,
+    ) -> None:
+        settings = get_settings()
+        self.url = url
+        self.lease_s = lease_s if lease_s is not None else settings.channels_lease_s
+        self.batch_size = batch_size or settings.channels_batch_size
+        self.factories = dict(senders) if senders is not None else SENDERS
+        self.clock = clock
+        # Only this workspace's messages (``leadpond channel deliver --workspace``, tests).
+        self.workspace_id = workspace_id
+        self.name = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._senders: dict[_SenderKey, tuple[Any, Sender]] = {}
+        self._stop = threading.Event()
+
+    def deliver_once(self) -> int:
+        """Claim one batch and deliver it; returns how many messages it held (0: none due)."""
+        groups: dict[_SenderKey, list[Outgoing]] = {}
+        with unit_of_work(self.url) as session:
+            now = self.clock()
+            claimed = outbox.claim(
+                session, self.name, self.lease_s, self.batch_size, now, self.workspace_id
+            )
+            batch = Preparation(session, now)
+            for message in claimed:
+                ready = prepare(batch, message)
+                if ready is not None:
+                    groups.setdefault((message.workspace_id, message.channel), []).append(ready)
+            senders = {key: self._sender(batch.settings[key]) for key in groups}
+        for key, outgoing in groups.items():
+            self._hand_over(*senders[key], outgoing)
+        return len(claimed)
+
+    def _sender(self, settings: ChannelSettings | None) -> tuple[Sender | None, int]:
+        """The channel's sender (kept while its settings are unchanged) and how many
+        hand-overs may run at once (the SMTP pool's size)."""
+        assert settings is not None  # prepare() skipped every message of an unset channel
+        version = (settings.provider, settings.updated_at)
+        key = (settings.workspace_id, settings.channel)
+        parallel = int(settings.settings.get("pool_size", 1))
+        known = self._senders.get(key)
+        if known is not None and known[0] == version:
+            return known[1], parallel
+        if known is not None:
+            known[1].close()
+            del self._senders[key]
+        factory = self.factories.get((settings.channel, settings.provider))
+        if factory is None:
+            return None, parallel
+        sender = factory(dict(settings.settings))
+        self._senders[key] = (version, sender)
+        return sender, parallel
+
+    def _hand_over(self, sender: Sender | None, parallel: int, ready: list[Outgoing]) -> None:
+        chunks = [ready[i : i + SUB_BATCH] for i in range(0, len(ready), SUB_BATCH)]
+        if sender is None:
+            for chunk in chunks:
+                self._record([_no_sender(m) for m in chunk])
+            return
+        if parallel <= 1 or len(chunks) == 1:
+            for chunk in chunks:
+                self._send_chunk(sender, chunk)
+            return
+        with ThreadPoolExecutor(max_workers=min(parallel, len(chunks))) as pool:
+            list(pool.map(lambda chunk: self._send_chunk(sender, chunk), chunks))
+
+    def _send_chunk(self, sender: Sender, chunk: list[Outgoing]) -> None:
+        with unit_of_work(self.url) as session:
+            outbox.hand_over(session, self.name, [m.message_id for m in chunk], self.clock())
+        try:
+            outcomes = sender.send(chunk)
+        except Exception as exc:  # a sender must not raise; if it does, nothing is known sent
+            log.exception("sender %s raised", type(sender).__name__)
+            outcomes = [
+                Outcome(m.message_id, Result.TEMPORARY, detail=f"{type(exc).__name__}: {exc}")
+                for m in chunk
+            ]
+        answered = {o.message_id for o in outcomes}
+        missing = [
+            Outcome(m.message_id, Result.TEMPORARY, detail="the sender gave no outcome")
+            for m in chunk
+            if m.message_id not in answered
+        ]
+        self._record([*outcomes, *missing])
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        with unit_of_work(self.url) as session:
+            outbox.record_outcomes(session, self.name, outcomes, self.clock())
+
+    def run_pending(self) -> int:
+        """Deliver everything due now; returns how many messages were handled."""
+        handled = 0
+        while not self._stop.is_set():
+            done = self.deliver_once()
+            if done == 0:
+                break
+            handled += done
+        return handled
+
+    def run(self) -> None:
+        """Deliver until stopped, pausing when nothing is due."""
+        idle = get_settings().channels_idle_sleep_s
+        log.info("channels deliverer started")
+        try:
+            while not self._stop.is_set():
+                try:
+                    done = self.deliver_once()
+                except Exception:
+                    log.exception("channels delivery failed; retrying after a pause")
+                    self._stop.wait(1.0)
+                    continue
+                if done == 0:
+                    self._stop.wait(idle)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close every sender's connections."""
+        for _, sender in self._senders.values():
+            sender.close()
+        self._senders.clear()
+
+    def stop(self) -> None:
+        """Ask the loop to end after its current batch."""
+        self._stop.set()
+
+    def start_thread(self) -> threading.Thread:
+        """Run the loop in a daemon thread."""
+        thread = threading.Thread(target=self.run, name="leadpond-deliverer", daemon=True)
+        thread.start()
+        return thread
+
+
+def _no_sender(message: Outgoing) -> Outcome:
+    return Outcome(message.message_id, Result.PERMANENT, detail="no sender for this provider")

@@ -1,0 +1,82 @@
+"""Messages on the person's timeline: ``Email Sent``, ``Email Opened``… enter the event log as
+pending events of the person, so rules and segments read them like any other event.
+
+They are written with ``person_id`` set and source ``channels`` (``ingest.models.MESSAGE_SOURCE``):
+the identity stage keeps that person (following merges) instead of resolving identifiers, and
+profiles do not count them as the person's activity.
+"""
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadpond.channels.models import Channel, Message, MessageTemplate
+from leadpond.db.engine import is_postgres
+from leadpond.ingest.models import MESSAGE_SOURCE, Event
+from leadpond.kit.clock import utcnow
+
+_event_table = cast(Table, Event.__table__)
+
+# How a channel's messages are named on the timeline: "Email Sent", "WeChat Message Sent"…
+LABELS = {
+    Channel.EMAIL.value: "Email",
+    Channel.SMS.value: "SMS",
+    Channel.WECHAT.value: "WeChat Message",
+    Channel.WECOM.value: "WeCom Message",
+    Channel.WEBHOOK.value: "Webhook",
+}
+
+
+def event_name(channel: str, what: str) -> str:
+    """The timeline event for ``what`` happened to a message on ``channel`` (``Email Sent``)."""
+    return f"{LABELS.get(channel, channel.title())} {what}"
+
+
+def record(
+    session: Session,
+    message: Message,
+    name: str,
+    properties: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Write ``name`` (``Email Opened``…) as an event of the message's person; the same name at
+    the same instant for the same message is written once."""
+    if message.person_id is None:
+        return
+    moment = at or utcnow()
+    message_key = f"message:{message.id}:{name}:{moment.isoformat()}"
+    template = session.get(MessageTemplate, message.template_id) if message.template_id else None
+    props = {
+        "message_id": message.id,
+        "channel": message.channel,
+        "template": template.key if template is not None else None,
+        **(properties or {}),
+    }
+    payload = {
+        "type": "track",
+        "event": name,
+        "properties": props,
+        "messageId": message_key,
+        "timestamp": moment.isoformat() + "Z",
+    }
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    session.execute(
+        insert(_event_table)
+        .values(
+            workspace_id=message.workspace_id,
+            message_id=message_key,
+            type="track",
+            event=name,
+            timestamp=moment,
+            received_at=utcnow(),
+            source=MESSAGE_SOURCE,
+            payload=payload,
+            person_id=message.person_id,
+            origin_person_id=message.person_id,
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
+    )

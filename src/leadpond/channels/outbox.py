@@ -1,0 +1,227 @@
+"""The outbox: messages written in the transaction that decides them, claimed under a lease,
+handed over at most once, their outcomes recorded with a history entry for every change.
+
+The scheme (docs/channels.md, "Kill -9"): a claim sets ``sending`` with a lease; ``handed_at`` is
+committed just before a sub-batch goes to the provider and cleared with its outcomes. A lease
+that lapses with ``handed_at`` set means the provider may have the message: it becomes
+``in_doubt`` (never sent twice) unless the provider de-duplicates by our key.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadpond.channels import events
+from leadpond.channels.models import ChannelSettings, Message, MessageEvent, MessageStatus
+from leadpond.channels.registry import DEDUPLICATING
+from leadpond.channels.senders.base import Outcome, Result
+from leadpond.config import get_settings
+from leadpond.db.claim import claim_ids
+from leadpond.db.engine import is_postgres
+from leadpond.kit.clock import utcnow
+from leadpond.kit.scope import owned
+
+BACKOFF_CAP_S = 6 * 3600.0
+ERROR_MAX_LENGTH = 2000
+S = MessageStatus
+
+
+def backoff_s(attempts: int, retry_after_s: float | None = None) -> float:
+    """The wait after the ``attempts``-th temporary failure: the base doubled each time, capped,
+    and never less than the provider asked for."""
+    wait = min(get_settings().channels_backoff_s * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_S)
+    return max(wait, retry_after_s or 0.0)
+
+
+def record_event(
+    session: Session,
+    message: Message,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Add to the message's history (a status, or opened / clicked / unsubscribed…)."""
+    session.add(
+        MessageEvent(
+            workspace_id=message.workspace_id,
+            message_id=message.id,
+            kind=kind,
+            at=at or utcnow(),
+            detail=detail or {},
+        )
+    )
+
+
+def set_status(
+    session: Session,
+    message: Message,
+    status: str,
+    *,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Move the message to ``status`` and write it in the history (and, for skipped and failed
+    messages, on the person's timeline: every message not sent says why)."""
+    message.status = status
+    message.reason = reason
+    message.locked_by = message.locked_until = None
+    if status != S.SENDING:
+        message.handed_at = None
+    history = {**({"reason": reason} if reason else {}), **(detail or {})}
+    record_event(session, message, status, history, at)
+    if status in (S.SKIPPED, S.FAILED, S.IN_DOUBT):
+        what = {S.SKIPPED: "Skipped", S.FAILED: "Failed", S.IN_DOUBT: "In Doubt"}[S(status)]
+        properties = {"reason": reason or message.last_error}
+        events.record(session, message, events.event_name(message.channel, what), properties, at)
+
+
+def enqueue(session: Session, workspace_id: uuid.UUID, values: dict[str, Any]) -> Message:
+    """Write a queued message (``values``: the Message columns); a message with the same
+    idempotency key in the workspace is returned instead, and nothing new is written."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    new_id = session.scalar(
+        insert(Message)
+        .values(workspace_id=workspace_id, status=S.QUEUED.value, **values)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+        .returning(Message.id)
+    )
+    message = session.scalars(
+        select(Message).where(
+            owned(Message, workspace_id),
+            Message.idempotency_key == values["idempotency_key"],
+        )
+    ).one()
+    if new_id is not None:
+        record_event(session, message, S.QUEUED, {"origin": message.origin})
+    return message
+
+
+def claim(
+    session: Session,
+    deliverer: str,
+    lease_s: float,
+    limit: int,
+    now: datetime,
+    workspace_id: uuid.UUID | None = None,
+) -> list[Message]:
+    """Take up to ``limit`` due messages (of one workspace, when given) under a lease: queued
+    and due, or sending with a lapsed lease; a lapsed one the provider may already have goes
+    ``in_doubt`` instead."""
+    due: Any = or_(
+        and_(Message.status == S.QUEUED.value, Message.due_at <= now),
+        and_(Message.status == S.SENDING.value, Message.locked_until < now),
+    )
+    if workspace_id is not None:
+        due = and_(due, owned(Message, workspace_id))
+    ids = claim_ids(session, Message.id, due, limit)
+    if not ids:
+        return []
+    claimed = []
+    rows = session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
+    for message in rows:
+        lapsed = message.status == S.SENDING
+        if lapsed and message.handed_at is not None and not _deduplicates(session, message):
+            set_status(
+                session,
+                message,
+                S.IN_DOUBT.value,
+                detail={"why": "the deliverer stopped after handing it over"},
+                at=now,
+            )
+            continue
+        if lapsed and message.attempts >= message.max_attempts:
+            message.last_error = "the deliverer of its last attempt stopped without an outcome"
+            set_status(session, message, S.FAILED.value, at=now)
+            continue
+        message.status = S.SENDING.value
+        message.attempts += 1
+        message.locked_by = deliverer
+        message.locked_until = now + timedelta(seconds=lease_s)
+        record_event(session, message, S.SENDING, {"attempt": message.attempts}, now)
+        claimed.append(message)
+    return claimed
+
+
+def _deduplicates(session: Session, message: Message) -> bool:
+    provider = session.scalar(
+        select(ChannelSettings.provider).where(
+            owned(ChannelSettings, message.workspace_id),
+            ChannelSettings.channel == message.channel,
+        )
+    )
+    return (message.channel, provider) in DEDUPLICATING
+
+
+def hand_over(session: Session, deliverer: str, ids: Sequence[int], now: datetime) -> None:
+    """Mark messages as handed to the provider (commit this before calling the sender)."""
+    session.execute(
+        update(Message)
+        .where(
+            Message.id.in_(ids),
+            Message.status == S.SENDING.value,
+            Message.locked_by == deliverer,
+        )
+        .values(handed_at=now)
+    )
+
+
+def hold(session: Session, message: Message, until: datetime, why: str) -> None:
+    """Put a claimed message back in the queue until ``until`` (a cap or quiet hours);
+    the attempt does not count."""
+    message.due_at = until
+    message.attempts = max(message.attempts - 1, 0)
+    set_status(session, message, S.QUEUED.value, detail={"held": why, "until": until.isoformat()})
+
+
+def record_outcomes(
+    session: Session, deliverer: str, outcomes: Sequence[Outcome], now: datetime
+) -> int:
+    """Record what the provider answered; returns how many were sent."""
+    sent = 0
+    found = {
+        m.id: m
+        for m in session.scalars(
+            select(Message).where(Message.id.in_([o.message_id for o in outcomes]))
+        )
+    }
+    for outcome in outcomes:
+        message = found.get(outcome.message_id)
+        if message is None:
+            continue
+        mine = message.status == S.SENDING and message.locked_by == deliverer
+        # Declared in doubt after our lease lapsed, and now we know: the answer settles it.
+        doubted = message.status == S.IN_DOUBT
+        if not (mine or doubted):
+            continue
+        if outcome.result == Result.SENT:
+            message.sent_at, message.provider_id = now, outcome.provider_id
+            set_status(session, message, S.SENT.value, detail=_detail(outcome), at=now)
+            events.record(session, message, events.event_name(message.channel, "Sent"), at=now)
+            sent += 1
+        elif outcome.result == Result.TEMPORARY and message.attempts < message.max_attempts:
+            message.last_error = outcome.detail[:ERROR_MAX_LENGTH]
+            wait = backoff_s(message.attempts, outcome.retry_after_s)
+            message.due_at = now + timedelta(seconds=wait)
+            set_status(session, message, S.QUEUED.value, detail=_detail(outcome), at=now)
+        else:
+            message.last_error = outcome.detail[:ERROR_MAX_LENGTH]
+            set_status(session, message, S.FAILED.value, detail=_detail(outcome), at=now)
+    return sent
+
+
+def _detail(outcome: Outcome) -> dict[str, Any]:
+    detail: dict[str, Any] = {"result": outcome.result.value}
+    if outcome.provider_id:
+        detail["provider_id"] = outcome.provider_id
+    if outcome.detail:
+        detail["answer"] = outcome.detail[:ERROR_MAX_LENGTH]
+    if outcome.retry_after_s is not None:
+        detail["retry_after_s"] = outcome.retry_after_s
+    return detail

@@ -1,0 +1,234 @@
+"""Channels' services: templates, sends into the outbox, a person's messages and a message's
+history. Sends only write the outbox row, in the caller's transaction; everything that depends on
+send time (consent, address, caps, quiet hours) is decided by the deliverer."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from leadpond.channels import outbox
+from leadpond.channels.models import (
+    Channel,
+    Message,
+    MessageEvent,
+    MessageTemplate,
+    Purpose,
+)
+from leadpond.channels.registry import SENDERS
+from leadpond.channels.render import (
+    check_template,
+    message_context,
+    render_preview,
+    render_template,
+)
+from leadpond.channels.schemas import TemplateBody, TemplateCreate
+from leadpond.channels.senders.base import Outcome, Outgoing, Result
+from leadpond.channels.settings import get_channel
+from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.pagination import PageQuery, count
+from leadpond.kit.scope import in_workspace, owned
+from leadpond.profiles.models import Person
+from leadpond.profiles.scope import people
+
+
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+
+
+def templates(workspace_id: uuid.UUID) -> Select[MessageTemplate]:
+    """Every template of the workspace: the start of every read of templates."""
+    return in_workspace(MessageTemplate, workspace_id)
+
+
+def get_template(session: Session, workspace_id: uuid.UUID, key: str) -> MessageTemplate:
+    """A template by its key, or 404."""
+    found = session.scalar(templates(workspace_id).where(MessageTemplate.key == key))
+    if found is None:
+        raise TemplateNotFound(f"no template {key!r}")
+    return found
+
+
+def _check(body: TemplateBody) -> None:
+    channel, purpose = Channel(body.channel), Purpose(body.purpose)
+    if channel == Channel.WECHAT and purpose == Purpose.MARKETING:
+        raise InvalidInput(
+            "WeChat template messages are service notices: purpose must be transactional",
+            field="purpose",
+        )
+    if channel == Channel.EMAIL and not body.subject:
+        raise InvalidInput("an email needs a subject", field="subject")
+    check_template(body.channel, body.subject, body.body, body.text_body)
+
+
+def create_template(
+    session: Session, workspace_id: uuid.UUID, body: TemplateCreate
+) -> MessageTemplate:
+    """Save a new template after compiling every part (400 names the field and line)."""
+    _check(body)
+    if session.scalar(templates(workspace_id).where(MessageTemplate.key == body.key)):
+        raise Conflict(f"a template {body.key!r} exists already", field="key")
+    template = MessageTemplate(workspace_id=workspace_id, **body.model_dump())
+    session.add(template)
+    session.flush()
+    return template
+
+
+def update_template(
+    session: Session, workspace_id: uuid.UUID, key: str, body: TemplateBody
+) -> MessageTemplate:
+    """Replace a template's parts; messages not yet sent use the new text."""
+    _check(body)
+    template = get_template(session, workspace_id, key)
+    for name, value in body.model_dump().items():
+        setattr(template, name, value)
+    session.flush()
+    return template
+
+
+def list_templates(
+    session: Session, workspace_id: uuid.UUID, page: PageQuery
+) -> tuple[int, list[MessageTemplate]]:
+    """A page of templates by key, and how many there are."""
+    stmt = templates(workspace_id).order_by(MessageTemplate.key)
+    return count(session, stmt), list(session.scalars(page.apply(stmt)))
+
+
+def send(
+    session: Session,
+    workspace_id: uuid.UUID,
+    channel: str,
+    template_key: str,
+    person_id: int,
+    idempotency_key: str | None = None,
+    variables: dict[str, Any] | None = None,
+    origin: str = "api",
+) -> Message:
+    """Queue a message for a person (in the caller's transaction); the same idempotency key
+    again returns the first message and sends nothing more."""
+    template = get_template(session, workspace_id, template_key)
+    if template.channel != channel:
+        raise InvalidInput(
+            f"template {template_key!r} is for {template.channel}, not {channel}", field="channel"
+        )
+    if session.scalar(people(workspace_id).where(Person.id == person_id)) is None:
+        raise NotFound(f"no person {person_id}", field="person_id")
+    return outbox.enqueue(
+        session,
+        workspace_id,
+        {
+            "person_id": person_id,
+            "channel": channel,
+            "purpose": template.purpose,
+            "template_id": template.id,
+            "idempotency_key": idempotency_key or f"auto:{uuid.uuid4().hex}",
+            "origin": origin[:128],
+            "variables": variables or {},
+        },
+    )
+
+
+def messages_of_person(
+    session: Session, workspace_id: uuid.UUID, person_id: int, page: PageQuery
+) -> tuple[int, list[tuple[Message, str | None]]]:
+    """A page of the person's messages, newest first, with their template keys."""
+    mine = in_workspace(Message, workspace_id).where(Message.person_id == person_id)
+    stmt = (
+        select(Message, MessageTemplate.key)
+        .outerjoin(MessageTemplate, MessageTemplate.id == Message.template_id)
+        .where(owned(Message, workspace_id), Message.person_id == person_id)
+        .order_by(Message.id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return count(session, mine), [(message, key) for message, key in session.execute(stmt)]
+
+
+def message_history(
+    session: Session, workspace_id: uuid.UUID, message_id: int
+) -> tuple[Message, str | None, list[MessageEvent]]:
+    """A message, its template key and every status it went through, oldest first."""
+    message = session.scalar(in_workspace(Message, workspace_id).where(Message.id == message_id))
+    if message is None:
+        raise MessageNotFound(f"no message {message_id}")
+    template = session.get(MessageTemplate, message.template_id) if message.template_id else None
+    history = session.scalars(
+        select(MessageEvent)
+        .where(owned(MessageEvent, workspace_id), MessageEvent.message_id == message.id)
+        .order_by(MessageEvent.id)
+    )
+    return message, template.key if template is not None else None, list(history)
+
+
+TEST_NOTE = "leadpond test message: this channel is configured."
+
+
+def test_send(
+    session: Session,
+    workspace_id: uuid.UUID,
+    channel: str,
+    address: str,
+    template_key: str | None = None,
+    person_id: int | None = None,
+) -> Outcome:
+    """Send one message now, past the outbox, to check a channel's settings (the provider's
+    answer is returned as is); a template is rendered for ``person_id`` when given."""
+    row = get_channel(session, workspace_id, channel)
+    if row is None:
+        raise InvalidInput(f"channel {channel} is not configured", field="channel")
+    factory = SENDERS.get((row.channel, row.provider))
+    if factory is None:
+        raise InvalidInput(f"no sender for {row.channel}/{row.provider}", field="provider")
+    subject: str | None = "leadpond test"
+    text_body: str | None = TEST_NOTE
+    body, provider_template = TEST_NOTE, None
+    document: dict[str, Any] = {"text": TEST_NOTE}
+    if template_key is not None:
+        template = get_template(session, workspace_id, template_key)
+        rendered = (
+            render_preview(session, workspace_id, template, person_id)
+            if person_id is not None
+            else render_template(template, message_context({}, {}, "#unsubscribe-test"))
+        )
+        subject, body, text_body = rendered.subject, rendered.body, rendered.text_body
+        document, provider_template = rendered.document or {}, template.provider_template
+    key = f"test:{uuid.uuid4().hex}"
+    extra = test_extra(channel, key, document)
+    sender = factory(dict(row.settings))
+    try:
+        outcome = sender.send(
+            [
+                Outgoing(
+                    0,
+                    workspace_id,
+                    key,
+                    address,
+                    subject,
+                    body,
+                    text_body,
+                    provider_template,
+                    extra,
+                )
+            ]
+        )
+    finally:
+        sender.close()
+    return outcome[0] if outcome else Outcome(0, Result.TEMPORARY, detail="no answer")
+
+
+def test_extra(channel: str, key: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The channel-specific parts of a test message."""
+    if channel == Channel.SMS:
+        return {"params": {k: str(v) for k, v in document.items()}, "out_id": key}
+    if channel == Channel.WECHAT:
+        return {**document, "client_msg_id": key}
+    if channel == Channel.WECOM:
+        return {"msgtype": "text", "content": TEST_NOTE, **document}
+    if channel == Channel.WEBHOOK:
+        return {"document": document}
+    return {"headers": {}, "marketing": False, "unsubscribe_url": None, "return_path": None}
