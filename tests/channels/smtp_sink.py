@@ -166,20 +166,12 @@ def sink(
         kwargs["authenticator"] = _authenticator(*auth)
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = certificate is not None
-    controller = _QuietController(box, **kwargs)
+    controller = Controller(box, **kwargs)
     controller.start()
     try:
         yield box, port
     finally:
         controller.stop()
-
-
-class _QuietController(Controller):
-    """The readiness probe of Controller cannot speak implicit TLS; skip it when TLS wraps."""
-
-    def _trigger_server(self) -> None:
-        if self.ssl_context is None:
-            super()._trigger_server()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -106,7 +106,7 @@ def _part(content_type: str, text: str) -> bytes:
 
 _BLOCKS = re.compile(r"<(style|script|head|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _LINKS = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']*)["'][^>]*>(.*?)</a\s*>""", re.I | re.S)
-_BREAKS = re.compile(r"<\s*(br|/p|/div|/tr|/h[1-6]|/li|/table|hr)\b[^>]*>", re.IGNORECASE)
+_BREAKS = re.compile(r"<\s*(br|/p|/div|/tr|/h[1-6]|/ul|/ol|/table|hr)\b[^>]*>", re.IGNORECASE)
 _ITEMS = re.compile(r"<\s*li\b[^>]*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -142,6 +142,21 @@ def wrap_links(
         return f"{match.group(1)}{match.group(2)}{html.escape(wrap(url))}{match.group(2)}"
 
     return _HREF.sub(replace, document)
+
+
+def click_wrapper(out: Outgoing) -> Callable[[str], str] | None:
+    """``url -> <click_base_url><token>`` for this message, when the render step gave a base
+    and a ``click_signer`` (``workspaces.signing.signer(session, ws, "click")``: the key is read
+    once per batch, tokens are signed here without a session)."""
+    base, sign = out.extra.get("click_base_url"), out.extra.get("click_signer")
+    if not base or not callable(sign):
+        return None
+    message_id = out.message_id
+
+    def wrap(url: str) -> str:
+        return f"{base}{sign({'m': message_id, 'u': url})}"
+
+    return wrap
 
 
 def add_pixel(document: str, pixel_url: str) -> str:
@@ -214,8 +229,8 @@ class EmailComposer:
     def html_part(self, out: Outgoing) -> str:
         """The HTML with CSS inlined, links wrapped and the pixel added."""
         document = self._inliner.inline(out.body) if "<style" in out.body else out.body
-        wrap = out.extra.get("wrap_link")
-        if callable(wrap):
+        wrap = click_wrapper(out)
+        if wrap is not None:
             unsubscribe = out.extra.get("unsubscribe_url")
             document = wrap_links(document, wrap, (unsubscribe,) if unsubscribe else ())
         pixel = out.extra.get("open_pixel_url")
