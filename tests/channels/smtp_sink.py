@@ -134,7 +134,7 @@ def _authenticator(login: str, password: str) -> Any:
         ok = isinstance(auth_data, LoginPassword) and (
             auth_data.login.decode() == login and auth_data.password.decode() == password
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     return check
 
