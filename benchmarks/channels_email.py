@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SUBJECT = "{{ person.traits.name | default('您好') }}，{{ account.name }} 的新品发布会邀请"
 BODY = """<html><head><style>
 body { font-family: -apple-system, "PingFang SC", sans-serif; color: #1f2328; }
-p { line-height: 1.6; margin: 0 0 12px; } .cta { background: #0969da; color: #fff; padding: 10px 16px; }
+p { line-height: 1.6; margin: 0 0 12px; }
+.cta { background: #0969da; color: #fff; padding: 10px 16px; }
 .foot { color: #57606a; font-size: 12px; }
 </style></head><body>
 <p>{{ person.traits.name | default('您好') }}，</p>
@@ -123,7 +124,9 @@ def render_stage(
     return rendered
 
 
-def leadpond_run(people: list[dict[str, Any]], workspace_id: uuid.UUID, port: int) -> dict[str, Any]:
+def leadpond_run(
+    people: list[dict[str, Any]], workspace_id: uuid.UUID, port: int
+) -> dict[str, Any]:
     """Render, compose and send every message in the deliverer's batches; seconds and counts."""
     with unit_of_work() as session:
         signers = {p: signer(session, workspace_id, p) for p in ("open", "click", "unsubscribe")}

@@ -13,7 +13,8 @@ from leadpond.profiles.models import Person
 from leadpond.workspaces.signing import sign, signer
 
 PUBLIC = "http://testserver"
-TEMPLATE = """<html><head><style>p {{ color: #333333; }} .cta {{ background: #0066cc; }}</style></head>
+TEMPLATE = """<html><head>
+<style>p {{ color: #333333; }} .cta {{ background: #0066cc; }}</style></head>
 <body><p>您好 {name}，欢迎了解 {company}。</p>
 <p><a class="cta" href="https://acme.cn/demo?who={pid}&amp;x=1">预约演示</a>
 <a href="mailto:sales@acme.cn">写信给我们</a></p>

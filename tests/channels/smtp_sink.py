@@ -18,15 +18,14 @@ import ssl
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from aiosmtpd.smtp import SMTP as SMTPServer
-
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from benchmarks.common import free_port
 
 
@@ -51,7 +50,7 @@ class Mailbox:
     lock: threading.Lock = field(default_factory=threading.Lock)
     count: int = 0
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_RCPT(
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, _: Any
     ) -> str:
         local = address.split("@", 1)[0].lower()
@@ -62,9 +61,7 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTPServer, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
         with self.lock:
             self.count += 1
@@ -130,7 +127,9 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 def _authenticator(login: str, password: str) -> Any:
-    def check(server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+    def check(
+        server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and (
             auth_data.login.decode() == login and auth_data.password.decode() == password
         )
@@ -188,10 +187,8 @@ def main(argv: list[str] | None = None) -> None:
         loop = None
     with args.log.open("a") as log, sink(port=args.port, log=log, loop=loop):
         print("ready", flush=True)
-        try:
+        with suppress(KeyboardInterrupt):
             asyncio.run(asyncio.Event().wait())
-        except KeyboardInterrupt:
-            pass
     sys.exit(0)
 
 

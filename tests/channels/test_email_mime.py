@@ -162,5 +162,7 @@ def test_the_dkim_signature_verifies_and_covers_the_unsubscribe_headers(
     covered = header_list.group(1).lower().split(":")
     assert {"from", "to", "subject", "date", "message-id"} <= set(covered)
     assert {"list-unsubscribe", "list-unsubscribe-post"} <= set(covered)
-    tampered = data.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: x")
+    tampered = data.replace(
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: x"
+    )
     assert not dkim.verify(tampered, dnsfunc=dns)

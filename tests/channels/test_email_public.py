@@ -1,8 +1,6 @@
 """An email arrives personalised; its pixel, click redirect, one-click unsubscribe and
 preference centre work through the app."""
 
-import email
-import email.policy
 import re
 import uuid
 from email.message import EmailMessage
@@ -99,7 +97,9 @@ def test_an_email_arrives_personalised_and_its_pixel_and_click_work(
 
     click = re.search(r'class="cta" href="([^"]+)"', html)
     assert click is not None
-    answer = client.get(_path(click.group(1).replace("&amp;", "&")), headers=HUMAN, follow_redirects=False)
+    answer = client.get(
+        _path(click.group(1).replace("&amp;", "&")), headers=HUMAN, follow_redirects=False
+    )
     assert answer.status_code == 302
     assert answer.headers["location"] == f"https://acme.cn/demo?who={sent.person_id}&x=1"
     assert _history(sent, "clicked")[0]["url"] == answer.headers["location"]
@@ -124,7 +124,9 @@ def test_a_tampered_click_token_is_refused(client: TestClient, workspace: NewWor
     assert client.get(f"/t/c/{other}", follow_redirects=False).status_code == 404
 
 
-def test_scanners_and_apple_privacy_proxy_are_flagged(client: TestClient, workspace: NewWorkspace) -> None:
+def test_scanners_and_apple_privacy_proxy_are_flagged(
+    client: TestClient, workspace: NewWorkspace
+) -> None:
     sent = new_message(workspace.workspace_id)
     pixel = _path(sent.outgoing.extra["open_pixel_url"])
     client.get(pixel, headers={"User-Agent": "Mozilla/5.0"})  # Apple Mail Privacy Protection
@@ -134,11 +136,15 @@ def test_scanners_and_apple_privacy_proxy_are_flagged(client: TestClient, worksp
     assert [o["bot"] for o in opens] == [True, False]
     assert opens[0]["bot_reason"] == "apple_privacy_proxy"
     link = sent.outgoing.extra["click_signer"]({"m": sent.message_id, "u": "https://acme.cn/x"})
-    client.get(f"/t/c/{link}", headers={"User-Agent": "Mimecast Security Scanner"}, follow_redirects=False)
+    client.get(
+        f"/t/c/{link}", headers={"User-Agent": "Mimecast Security Scanner"}, follow_redirects=False
+    )
     assert _history(sent, "clicked")[0]["bot_reason"] == "scanner_agent"
 
 
-def test_a_click_right_after_the_send_is_flagged(client: TestClient, workspace: NewWorkspace) -> None:
+def test_a_click_right_after_the_send_is_flagged(
+    client: TestClient, workspace: NewWorkspace
+) -> None:
     sent = new_message(workspace.workspace_id, sent=False)
     with read_only() as session:
         assert session is not None

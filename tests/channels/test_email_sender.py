@@ -10,8 +10,9 @@ from leadpond.channels.senders.email import SmtpSender, SmtpTarget
 from tests.channels.smtp_sink import sink
 
 try:
-    from tests.channels.smtp_sink import self_signed
     import cryptography  # noqa: F401
+
+    from tests.channels.smtp_sink import self_signed
 
     HAVE_CRYPTOGRAPHY = True
 except ImportError:  # TLS tests need a certificate
@@ -32,7 +33,12 @@ def test_outcomes_follow_the_smtp_answer() -> None:
         sender = SmtpSender({"smtp_url": f"smtp://127.0.0.1:{port}", "from": FROM, "pool_size": 2})
         try:
             outcomes = sender.send(
-                [_mail(1, "a@x.cn"), _mail(2, "hard@x.cn"), _mail(3, "soft@x.cn"), _mail(4, "b@x.cn")]
+                [
+                    _mail(1, "a@x.cn"),
+                    _mail(2, "hard@x.cn"),
+                    _mail(3, "soft@x.cn"),
+                    _mail(4, "b@x.cn"),
+                ]
             )
         finally:
             sender.close()

@@ -197,7 +197,9 @@ def _worst(failures: list[Failure], address: str | None) -> Failure:
 def _bounce(session: Session, message: Message, failure: Failure, detail: dict[str, Any]) -> None:
     message.status = MessageStatus.BOUNCED.value
     message.last_error = f"{failure.status} {failure.diagnostic}".strip()[:2000]
-    outbox.record_event(session, message, MessageStatus.BOUNCED.value, detail | {"type": failure.kind})
+    outbox.record_event(
+        session, message, MessageStatus.BOUNCED.value, detail | {"type": failure.kind}
+    )
     if failure.kind == "hard":
         consent.suppress(
             session,
@@ -210,4 +212,3 @@ def _bounce(session: Session, message: Message, failure: Failure, detail: dict[s
         )
     properties = {"status": failure.status, "type": failure.kind, "recipient": failure.address}
     events.record(session, message, "Email Bounced", properties, utcnow())
-

@@ -129,9 +129,7 @@ def html_to_text(document: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def wrap_links(
-    document: str, wrap: Callable[[str], str], untracked: tuple[str, ...] = ()
-) -> str:
+def wrap_links(document: str, wrap: Callable[[str], str], untracked: tuple[str, ...] = ()) -> str:
     """Every ``<a href>`` through ``wrap`` (the click redirect), except ``mailto:``/``tel:``,
     anchors, template leftovers and the URLs starting with one of ``untracked``."""
 
@@ -192,9 +190,7 @@ class EmailComposer:
                 str(settings.get("dkim_domain") or self.from_domain).encode(),
                 str(settings["dkim_private_key"]).encode(),
             )
-        self._inliner = css_inline.CSSInliner(
-            keep_style_tags=False, load_remote_stylesheets=False
-        )
+        self._inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
     def subject(self, out: Outgoing) -> str:
         """The subject, prefixed with ``ad_prefix`` on marketing mail."""

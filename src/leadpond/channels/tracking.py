@@ -143,9 +143,7 @@ def unsubscribe_link(session: Session, token: str) -> UnsubscribeLink:
 def unsubscribe(session: Session, link: UnsubscribeLink, source: str, at: datetime) -> None:
     """Opt the person out of the link's channel (consent), on the message's history."""
     detail = {"message_id": link.message_id}
-    consent.unsubscribe(
-        session, link.workspace_id, link.person_id, link.channel, source, detail
-    )
+    consent.unsubscribe(session, link.workspace_id, link.person_id, link.channel, source, detail)
     message = session.scalar(
         in_workspace(Message, link.workspace_id).where(Message.id == link.message_id)
     )
@@ -188,4 +186,3 @@ def set_preferences(
         elif status == unsubscribed and channel in wanted:
             consent.subscribe(session, link.workspace_id, link.person_id, channel, source, detail)
     return channel_statuses(session, link)
-

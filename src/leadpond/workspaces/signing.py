@@ -7,8 +7,8 @@ open a click redirect, and no token of one workspace verifies in another.
 """
 
 import secrets
-from collections.abc import Callable
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
