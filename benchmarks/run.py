@@ -27,6 +27,7 @@ BENCHMARKS = (
     "rules_pipeline",
     "rules_backfill",
     "segments",
+    "channels_email",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

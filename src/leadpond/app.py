@@ -11,6 +11,8 @@ from leadpond import __version__
 from leadpond.accounts.api import lookup_router as account_lookup_router
 from leadpond.accounts.api import router as accounts_router
 from leadpond.channels.api import router as channels_router
+from leadpond.channels.bounces_api import router as bounces_router
+from leadpond.channels.public import router as public_links_router
 from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
@@ -63,6 +65,8 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         cookie=SESSION_COOKIE,
         login_paths=("/api/v1/auth/login", "/console/login"),
         upload_paths=("/api/v1/imports",),
+        # A message's links act on their signed token, never on a session.
+        public_paths=("/t/", "/u/"),
     )
     install_error_handlers(app)
     for router in (
@@ -81,9 +85,12 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         reports_router,
         users_router,
         channels_router,
+        bounces_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 
+    # Outside /api/: the links in messages, for their readers (no key, no session).
+    app.include_router(public_links_router)
     install_console(app, mount_ui=with_console)
 
     @app.get("/healthz", tags=["meta"])

@@ -13,7 +13,9 @@ which is how the NiceGUI console sends its clicks) must come from the app's own 
   multipart can be sent across origins without a CORS preflight, so they are refused (403) on
   ``/api/`` paths unless the path takes uploads.
 
-Requests with neither header come from scripts, not browsers, and pass. The login routes are
+Requests with neither header come from scripts, not browsers, and pass. ``public_paths`` (the
+links in messages: unsubscribe, tracking) act on a signed token in the URL, never on the session,
+so they are left alone: a mail provider's one-click POST comes from anywhere. The login routes are
 checked even without a cookie, so that no other site can log a visitor into its own account.
 """
 
@@ -40,11 +42,13 @@ class CrossOriginGuard:
         cookie: str,
         login_paths: Iterable[str] = (),
         upload_paths: Iterable[str] = (),
+        public_paths: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.cookie = cookie
         self.login_paths = frozenset(login_paths)
         self.upload_paths = tuple(upload_paths)
+        self.public_paths = tuple(public_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -58,8 +62,10 @@ class CrossOriginGuard:
         """Why this request is refused, or None when it may go on."""
         if scope["type"] == "http" and scope["method"] in SAFE_METHODS:
             return None
-        headers = _headers(scope)
         path = str(scope.get("path", ""))
+        if self.public_paths and path.startswith(self.public_paths):
+            return None
+        headers = _headers(scope)
         by_cookie = "authorization" not in headers and self.cookie in _cookies(headers)
         if not by_cookie and path not in self.login_paths:
             return None

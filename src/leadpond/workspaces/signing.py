@@ -8,6 +8,7 @@ open a click redirect, and no token of one workspace verifies in another.
 
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -44,8 +45,19 @@ def _secret(session: Session, workspace_id: uuid.UUID) -> str:
 
 def sign(session: Session, workspace_id: uuid.UUID, purpose: str, data: Any) -> str:
     """A token for ``data`` (anything JSON), good only for ``purpose`` in this workspace."""
-    signer = URLSafeTimedSerializer(_secret(session, workspace_id), salt=purpose)
-    return f"{workspace_id.hex}.{signer.dumps(data)}"
+    return signer(session, workspace_id, purpose)(data)
+
+
+def signer(session: Session, workspace_id: uuid.UUID, purpose: str) -> Callable[[Any], str]:
+    """:func:`sign` for many tokens: the key is read once, the function needs no session (an
+    email's click links are signed while it is composed, outside any transaction)."""
+    serializer = URLSafeTimedSerializer(_secret(session, workspace_id), salt=purpose)
+    head = workspace_id.hex
+
+    def sign_one(data: Any) -> str:
+        return f"{head}.{serializer.dumps(data)}"
+
+    return sign_one
 
 
 def unsign(
