@@ -7,7 +7,9 @@ webhook that does could point anywhere.
 
 import email.utils
 import time
+from collections.abc import Mapping
 from datetime import UTC
+from typing import Any
 
 import httpx
 
@@ -18,9 +20,10 @@ DEFAULT_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
 
 
-def provider_client(timeout_s: float = DEFAULT_TIMEOUT_S, *, trust_env: bool = True) -> httpx.Client:
-    """A client for one sender: bounded waits, no redirects; ``trust_env`` False ignores proxy
-    variables (a proxy would connect wherever it likes)."""
+def provider_client(settings: Mapping[str, Any], *, trust_env: bool = True) -> httpx.Client:
+    """A client for one sender: waits bounded by the settings' ``timeout_s`` (10 s by default),
+    no redirects; ``trust_env`` False ignores proxy variables (a proxy connects anywhere)."""
+    timeout_s = float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S)
     timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=trust_env)
 

@@ -54,7 +54,7 @@ class AliyunSmsSender:
         self._sign_name = str(settings["sign_name"])
         self._region = str(settings.get("region_id") or "cn-hangzhou")
         self._url = str(settings.get("endpoint") or DEFAULT_ENDPOINT).rstrip("/") + "/"
-        self._client = provider_client()
+        self._client = provider_client(settings)
 
     def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         """One outcome per message, each from its own SendSms call."""

@@ -84,7 +84,7 @@ class TencentSmsSender:
         self._sign_name = str(settings["sign_name"])
         self._region = str(settings.get("region") or "ap-guangzhou")
         self._url = httpx.URL(str(settings.get("endpoint") or DEFAULT_ENDPOINT))
-        self._client = provider_client()
+        self._client = provider_client(settings)
 
     def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         """One outcome per message, each from its own SendSms call."""

@@ -25,7 +25,6 @@ import httpx
 
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
 from leadpond.channels.senders.provider_http import (
-    DEFAULT_TIMEOUT_S,
     provider_client,
     server_trouble,
     unreachable,
@@ -94,8 +93,7 @@ class WebhookSender:
         self._url = str(settings["url"])
         self._secret = str(settings.get("secret") or "")
         self._allow_private = bool(settings.get("allow_private", False))
-        timeout = float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S)
-        self._client = provider_client(timeout, trust_env=False)
+        self._client = provider_client(settings, trust_env=False)
 
     def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         """One outcome per message, each from its own POST."""

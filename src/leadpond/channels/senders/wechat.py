@@ -34,7 +34,7 @@ class WeChatTemplateSender:
     """Sends template messages, one call each."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        self._client = provider_client()
+        self._client = provider_client(settings)
         endpoint = str(settings.get("endpoint") or DEFAULT_ENDPOINT)
         app_id, secret = str(settings["app_id"]), str(settings["app_secret"])
         self._api = TokenedApi(

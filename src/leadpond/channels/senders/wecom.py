@@ -46,7 +46,7 @@ class WeComAppSender:
     def __init__(self, settings: dict[str, Any]) -> None:
         self._agent_id = int(settings["agent_id"])
         self._interval = int(settings.get("duplicate_check_interval") or DUPLICATE_CHECK_INTERVAL_S)
-        self._client = provider_client()
+        self._client = provider_client(settings)
         endpoint = str(settings.get("endpoint") or DEFAULT_ENDPOINT)
         corp_id, secret = str(settings["corp_id"]), str(settings["corp_secret"])
         self._api = TokenedApi(
@@ -117,7 +117,7 @@ class WeComRobotSender:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self._url = str(settings["webhook_url"])
-        self._client = provider_client()
+        self._client = provider_client(settings)
 
     def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         """One outcome per message; once the robot answers "later" (rate limit, busy, down),
