@@ -75,7 +75,8 @@ def test_markdown_and_textcard_messages(fake) -> None:
 
 
 @pytest.mark.parametrize(
-    ("errcode", "result"), [(45009, Result.TEMPORARY), (-1, Result.TEMPORARY), (40056, Result.PERMANENT)]
+    ("errcode", "result"),
+    [(45009, Result.TEMPORARY), (-1, Result.TEMPORARY), (40056, Result.PERMANENT)],
 )
 def test_errcodes_map_to_outcomes(fake, errcode: int, result: Result) -> None:
     provider, url = fake
@@ -123,12 +124,14 @@ def test_the_robot_posts_text_and_markdown(fake) -> None:
 
 def test_the_robot_refuses_too_long_content_with_a_clear_reason(fake) -> None:
     provider, url = fake
+    assert provider.robot_posts == []
     text = note(1, msgtype="text", content="a" * 2049)
     markdown = note(2, msgtype="markdown", content="a" * 4096)
     outcomes = robot(url).send([text, markdown])
     assert outcomes[0].result is Result.PERMANENT
     assert outcomes[0].detail == "text content is 2049 bytes, the provider takes at most 2048"
     assert outcomes[1].result is Result.SENT
+    assert len(provider.robot_posts) == 1
 
 
 def test_the_robot_rate_limit_makes_the_rest_of_the_batch_wait(fake) -> None:

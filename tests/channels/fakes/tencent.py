@@ -31,16 +31,35 @@ def _sign(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
 
-def documented_signature(request_headers: dict[str, str], signed: list[str], body: bytes,
-                         timestamp: str, date: str, service: str) -> str:
+def documented_signature(
+    request_headers: dict[str, str],
+    signed: list[str],
+    body: bytes,
+    timestamp: str,
+    date: str,
+    service: str,
+) -> str:
     """Tencent's TC3 signature of a POST to "/" as its documentation spells it out."""
-    canonical_headers = "".join(f"{name}:{request_headers[name].strip().lower()}\n"
-                                for name in signed)
-    canonical_request = "POST\n/\n\n" + canonical_headers + "\n" + ";".join(signed) + "\n" \
+    canonical_headers = "".join(
+        f"{name}:{request_headers[name].strip().lower()}\n" for name in signed
+    )
+    canonical_request = (
+        "POST\n/\n\n"
+        + canonical_headers
+        + "\n"
+        + ";".join(signed)
+        + "\n"
         + hashlib.sha256(body).hexdigest()
+    )
     scope = f"{date}/{service}/tc3_request"
-    string_to_sign = "TC3-HMAC-SHA256\n" + timestamp + "\n" + scope + "\n" \
+    string_to_sign = (
+        "TC3-HMAC-SHA256\n"
+        + timestamp
+        + "\n"
+        + scope
+        + "\n"
         + hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+    )
     secret_date = _sign(("TC3" + SECRET_KEY).encode("utf-8"), date)
     secret_signing = _sign(_sign(secret_date, service), "tc3_request")
     return hmac.new(secret_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -97,8 +116,9 @@ class FakeTencent:
             return "AuthFailure.SignatureFailure", "content-type and host must be signed"
         if any(name not in headers for name in signed):
             return "AuthFailure.SignatureFailure", "a signed header is missing"
-        expected = documented_signature(headers, signed, body, timestamp, found["date"],
-                                        found["service"])
+        expected = documented_signature(
+            headers, signed, body, timestamp, found["date"], found["service"]
+        )
         if found["service"] != "sms" or not hmac.compare_digest(expected, found["signature"]):
             return "AuthFailure.SignatureFailure", "signature mismatch"
         wanted = {"x-tc-action": "SendSms", "x-tc-version": "2021-01-11"}
@@ -110,5 +130,6 @@ class FakeTencent:
 
 
 def _error(code: str, message: str) -> JSONResponse:
-    return JSONResponse({"Response": {"Error": {"Code": code, "Message": message},
-                                      "RequestId": "r"}})
+    return JSONResponse(
+        {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": "r"}}
+    )

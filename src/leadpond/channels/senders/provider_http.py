@@ -45,6 +45,11 @@ def server_trouble(message_id: int, response: httpx.Response) -> Outcome | None:
     )
 
 
+def unreadable(response: httpx.Response) -> str:
+    """The detail for an answer that is not the provider's documented shape."""
+    return f"unreadable answer: HTTP {response.status_code} {response.text[:200]}"
+
+
 def retry_after_s(response: httpx.Response) -> float | None:
     """The answer's Retry-After in seconds (given as seconds or as an HTTP date), if any."""
     value = response.headers.get("retry-after")

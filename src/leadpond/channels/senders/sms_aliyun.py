@@ -20,7 +20,11 @@ from urllib.parse import quote
 import httpx
 
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
-from leadpond.channels.senders.provider_http import provider_client, server_trouble, unreachable
+from leadpond.channels.senders.provider_http import (
+    provider_client,
+    server_trouble,
+    unreachable,
+)
 from leadpond.channels.senders.sms import template_values
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
@@ -117,12 +121,16 @@ def answer_outcome(message_id: int, response: httpx.Response) -> Outcome:
         answer = response.json()
         code = str(answer.get("Code", ""))
     except (ValueError, AttributeError):
-        return Outcome(message_id, Result.PERMANENT, detail=f"unreadable answer: {response.text[:200]}")
+        return Outcome(
+            message_id, Result.PERMANENT, detail=f"unreadable answer: {response.text[:200]}"
+        )
     detail = f"{code}: {answer.get('Message', '')}"
     if code == "OK":
         return Outcome(message_id, Result.SENT, provider_id=str(answer.get("BizId")), detail=detail)
     if code == "isv.BUSINESS_LIMIT_CONTROL":
-        return Outcome(message_id, Result.TEMPORARY, detail=detail, retry_after_s=BUSINESS_LIMIT_RETRY_S)
+        return Outcome(
+            message_id, Result.TEMPORARY, detail=detail, retry_after_s=BUSINESS_LIMIT_RETRY_S
+        )
     if code in TEMPORARY_CODES or code.startswith("Throttling"):
         return Outcome(message_id, Result.TEMPORARY, detail=detail)
     return Outcome(message_id, Result.PERMANENT, detail=detail)

@@ -17,7 +17,11 @@ from typing import Any
 import httpx
 
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
-from leadpond.channels.senders.provider_http import provider_client, server_trouble, unreachable
+from leadpond.channels.senders.provider_http import (
+    provider_client,
+    server_trouble,
+    unreachable,
+)
 from leadpond.channels.senders.sms import template_values
 
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
@@ -109,12 +113,13 @@ class TencentSmsSender:
 
     def _request(self, message: Outgoing) -> dict[str, Any]:
         context = message.idempotency_key.encode()[:SESSION_CONTEXT_MAX_BYTES]
+        values = template_values(message.extra.get("params"))
         return {
             "PhoneNumberSet": [message.address],
             "SmsSdkAppId": self._app_id,
             "SignName": self._sign_name,
             "TemplateId": str(message.provider_template),
-            "TemplateParamSet": [value for _, value in template_values(message.extra.get("params"))],
+            "TemplateParamSet": [value for _, value in values],
             "SessionContext": context.decode(errors="ignore"),
         }
 
@@ -148,7 +153,9 @@ def answer_outcome(message_id: int, response: httpx.Response) -> Outcome:
         status = error or answer["SendStatusSet"][0]
         code, text = str(status["Code"]), str(status.get("Message", ""))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return Outcome(message_id, Result.PERMANENT, detail=f"unreadable answer: {response.text[:200]}")
+        return Outcome(
+            message_id, Result.PERMANENT, detail=f"unreadable answer: {response.text[:200]}"
+        )
     detail = f"{code}: {text}"
     if code == "Ok" and not error:
         return Outcome(message_id, Result.SENT, provider_id=str(status["SerialNo"]), detail=detail)

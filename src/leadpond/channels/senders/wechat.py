@@ -71,8 +71,9 @@ def template_message(message: Outgoing) -> dict[str, Any]:
         "touser": message.address,
         "template_id": message.provider_template,
         "data": dict(message.extra.get("data") or {}),
-        "client_msg_id": client_msg_id(str(message.extra.get("client_msg_id") or "")
-                                       or message.idempotency_key),
+        "client_msg_id": client_msg_id(
+            str(message.extra.get("client_msg_id") or "") or message.idempotency_key
+        ),
     }
     for optional in ("url", "miniprogram"):
         if message.extra.get(optional):

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from leadpond.channels.senders.base import Outcome, Result
-from leadpond.channels.senders.provider_http import server_trouble
+from leadpond.channels.senders.provider_http import server_trouble, unreadable
 from leadpond.channels.tokens_cache import TokenKey, access_tokens
 
 TOKEN_REFUSED = frozenset({40001, 40014, 42001})
@@ -103,7 +103,7 @@ def errcode_outcome(
     if code in temporary:
         return Outcome(message_id, Result.TEMPORARY, detail=detail, retry_after_s=retry_after_s)
     if code is None:
-        detail = f"unreadable answer: HTTP {response.status_code} {response.text[:200]}"
+        detail = unreadable(response)
     return Outcome(message_id, Result.PERMANENT, detail=detail)
 
 
