@@ -100,6 +100,8 @@ def test_a_timeout_is_temporary() -> None:
         "http://0.0.0.0:{port}/",
         "http://224.0.0.1/",
         "http://[::ffff:127.0.0.1]:{port}/",
+        "ftp://127.0.0.1/",
+        "http://[::1/",
     ],
 )
 def test_private_targets_are_refused_without_a_request(receiver, target: str) -> None:

@@ -61,7 +61,7 @@ class FakeAliyun:
     async def endpoint(self, request: Request) -> JSONResponse:
         params = dict(request.query_params)
         if request.method == "POST":
-            params.update(dict(await request.form()))  # type: ignore[arg-type]
+            params.update({name: str(value) for name, value in (await request.form()).items()})
         refusal = self.refusal(request.method, params)
         if refusal is not None:
             return refusal

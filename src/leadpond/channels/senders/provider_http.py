@@ -33,9 +33,14 @@ def unreachable(message_id: int, exc: httpx.HTTPError) -> Outcome:
     return Outcome(message_id, Result.TEMPORARY, detail=f"{type(exc).__name__}: {exc}".strip())
 
 
+def is_server_trouble(response: httpx.Response) -> bool:
+    """Whether the answer says "not now": a server error, a request timeout, too many requests."""
+    return response.status_code >= 500 or response.status_code in (408, 429)
+
+
 def server_trouble(message_id: int, response: httpx.Response) -> Outcome | None:
     """A TEMPORARY outcome for 5xx, 408 and 429 answers (with their Retry-After), else None."""
-    if response.status_code < 500 and response.status_code not in (408, 429):
+    if not is_server_trouble(response):
         return None
     return Outcome(
         message_id,

@@ -73,7 +73,10 @@ class Target:
 
 def pinned_target(url: str, *, allow_private: bool) -> Target:
     """``url`` with its host replaced by a checked address; RefusedTarget when not allowed."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise RefusedTarget(f"not a valid URL: {exc}") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise RefusedTarget(f"not an http(s) URL: {url!r}")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from leadpond.channels.senders.base import Outcome, Result
-from leadpond.channels.senders.provider_http import server_trouble, unreadable
+from leadpond.channels.senders.provider_http import is_server_trouble, server_trouble, unreadable
 from leadpond.channels.tokens_cache import TokenKey, access_tokens
 
 TOKEN_REFUSED = frozenset({40001, 40014, 42001})
@@ -65,7 +65,7 @@ class TokenedApi:
             )
         except httpx.HTTPError as exc:
             raise TokenUnavailable(Result.TEMPORARY, f"access token: {exc!r}") from exc
-        if server_trouble(0, response) is not None:
+        if is_server_trouble(response):
             raise TokenUnavailable(Result.TEMPORARY, f"access token: HTTP {response.status_code}")
         answer = _json(response)
         token = answer.get("access_token")
