@@ -8,9 +8,9 @@ import pytest
 from leadpond.channels.senders.base import Result
 from leadpond.channels.senders.sms import sms_daily_limit
 from leadpond.channels.senders.sms_aliyun import AliyunSmsSender, rpc_signature
-from tests.channels.conftest import outgoing
 from tests.channels.fakes import aliyun
 from tests.channels.fakes.aliyun import FakeAliyun
+from tests.channels.fakes.messages import outgoing
 from tests.channels.fakes.server import closed_port, serving, too_slow
 
 

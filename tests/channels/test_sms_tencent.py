@@ -8,8 +8,8 @@ import pytest
 
 from leadpond.channels.senders.base import Outgoing, Result
 from leadpond.channels.senders.sms_tencent import TencentSmsSender
-from tests.channels.conftest import outgoing
 from tests.channels.fakes import tencent
+from tests.channels.fakes.messages import outgoing
 from tests.channels.fakes.server import closed_port, serving, too_slow
 from tests.channels.fakes.tencent import FakeTencent
 

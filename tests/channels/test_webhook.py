@@ -11,7 +11,7 @@ from leadpond.channels.senders import webhook
 from leadpond.channels.senders.base import Outgoing, Result
 from leadpond.channels.senders.provider_http import retry_after_s
 from leadpond.channels.senders.webhook import WebhookSender
-from tests.channels.conftest import outgoing
+from tests.channels.fakes.messages import outgoing
 from tests.channels.fakes.server import serving, too_slow
 from tests.channels.fakes.webhook import SECRET, FakeReceiver
 

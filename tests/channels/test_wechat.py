@@ -7,8 +7,9 @@ import pytest
 
 from leadpond.channels.senders.base import Outgoing, Result
 from leadpond.channels.senders.wechat import WeChatTemplateSender
-from tests.channels.conftest import outgoing
+from leadpond.channels.tokens_cache import access_tokens
 from tests.channels.fakes import wechat
+from tests.channels.fakes.messages import outgoing
 from tests.channels.fakes.server import serving
 from tests.channels.fakes.wechat import FakeWeChat
 
@@ -16,8 +17,10 @@ from tests.channels.fakes.wechat import FakeWeChat
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeWeChat, str]]:
     provider = FakeWeChat()
+    access_tokens.clear()  # each test starts with no cached token
     with serving(provider.app) as url:
         yield provider, url
+    access_tokens.clear()
 
 
 def sender_for(url: str, **settings: Any) -> WeChatTemplateSender:

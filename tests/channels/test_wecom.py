@@ -8,8 +8,9 @@ import pytest
 
 from leadpond.channels.senders.base import Outgoing, Result
 from leadpond.channels.senders.wecom import WeComAppSender, WeComRobotSender
-from tests.channels.conftest import outgoing
+from leadpond.channels.tokens_cache import access_tokens
 from tests.channels.fakes import wecom
+from tests.channels.fakes.messages import outgoing
 from tests.channels.fakes.server import serving
 from tests.channels.fakes.wecom import FakeWeCom
 
@@ -17,8 +18,10 @@ from tests.channels.fakes.wecom import FakeWeCom
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeWeCom, str]]:
     provider = FakeWeCom()
+    access_tokens.clear()  # each test starts with no cached token
     with serving(provider.app) as url:
         yield provider, url
+    access_tokens.clear()
 
 
 def app_sender(url: str, **settings: Any) -> WeComAppSender:
