@@ -13,6 +13,7 @@ from leadpond.accounts.api import router as accounts_router
 from leadpond.channels.api import router as channels_router
 from leadpond.channels.bounces_api import router as bounces_router
 from leadpond.channels.public import router as public_links_router
+from leadpond.channels.receipts import receipts_router
 from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
@@ -66,7 +67,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         login_paths=("/api/v1/auth/login", "/console/login"),
         upload_paths=("/api/v1/imports",),
         # A message's links act on their signed token, never on a session.
-        public_paths=("/t/", "/u/"),
+        public_paths=("/t/", "/u/", "/hooks/"),
     )
     install_error_handlers(app)
     for router in (
@@ -91,6 +92,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
 
     # Outside /api/: the links in messages, for their readers (no key, no session).
     app.include_router(public_links_router)
+    app.include_router(receipts_router)
     install_console(app, mount_ui=with_console)
 
     @app.get("/healthz", tags=["meta"])

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from leadpond.channels.bounces_cli import bounces_command
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.models import Channel
 from leadpond.channels.settings import get_channel, masked, set_channel
@@ -20,6 +21,7 @@ channel_app = typer.Typer(
 )
 set_app = typer.Typer(help="Set a channel's provider and settings.", no_args_is_help=True)
 channel_app.add_typer(set_app, name="set")
+channel_app.command("bounces")(bounces_command)
 console = Console()
 
 WorkspaceOption = Annotated[str, typer.Option(help="Workspace name or id")]

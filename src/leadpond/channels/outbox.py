@@ -225,3 +225,36 @@ def _detail(outcome: Outcome) -> dict[str, Any]:
     if outcome.retry_after_s is not None:
         detail["retry_after_s"] = outcome.retry_after_s
     return detail
+
+
+def record_receipt(
+    session: Session,
+    workspace_id: uuid.UUID,
+    channel: str,
+    provider_id: str,
+    delivered: bool,
+    detail: dict[str, Any],
+) -> bool:
+    """A provider's delivery receipt: the message (of this workspace, found by the provider's
+    id) becomes delivered or bounced, with a history entry and a timeline event. A receipt
+    for an unknown id, or one repeated, changes nothing; returns whether it matched."""
+    message = session.scalars(
+        select(Message).where(
+            owned(Message, workspace_id),
+            Message.channel == channel,
+            Message.provider_id == provider_id,
+        )
+    ).first()
+    if message is None:
+        return False
+    status = S.DELIVERED if delivered else S.BOUNCED
+    if message.status == status:
+        return True
+    if message.status not in (S.SENT, S.DELIVERED, S.IN_DOUBT):
+        # A receipt never revives a failed or skipped message; it is history only.
+        record_event(session, message, f"receipt:{status.value}", detail)
+        return True
+    set_status(session, message, status, detail=detail)
+    what = "Delivered" if delivered else "Bounced"
+    events.record(session, message, events.event_name(channel, what), detail)
+    return True

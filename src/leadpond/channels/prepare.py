@@ -38,6 +38,7 @@ from leadpond.identity.models import Identifier
 from leadpond.kit.scope import owned
 from leadpond.normalise.contact import normalise_email, normalise_phone
 from leadpond.profiles.models import Person
+from leadpond.workspaces.signing import signer
 
 # Identifier types that hold a person's WeChat openid (the graph's type, and a custom one).
 OPENID_TYPES = ("wechat_openid", "openid")
@@ -294,6 +295,8 @@ def _email_extra(session: Session, message: Message, settings: ChannelSettings) 
         "unsubscribe_url": unsubscribe,
         "open_pixel_url": links.open_pixel_url(session, ws, message.id),
         "click_base_url": links.click_base_url(),
+        # Signs each wrapped link while the email is composed (the key is read once, here).
+        "click_signer": signer(session, ws, links.CLICK),
         "marketing": marketing,
         "return_path": f"bounces+{message.id}@{domain}" if domain else None,
     }

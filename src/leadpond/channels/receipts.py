@@ -38,9 +38,11 @@ def sms_receipts(
     session: WriteSession,
 ) -> dict[str, Any]:
     """Record a batch of delivery receipts and answer as the provider expects."""
-    _, data = unsign(session, token, RECEIPTS_PURPOSE)
+    workspace_id, data = unsign(session, token, RECEIPTS_PURPOSE)
     if data != SMS_RECEIPTS:
         raise BadToken("this link is not valid")
     for receipt in RECEIPT_READERS[provider](reports):
-        record_receipt(session, "sms", receipt.provider_id, receipt.delivered, receipt.detail)
+        record_receipt(
+            session, workspace_id, "sms", receipt.provider_id, receipt.delivered, receipt.detail
+        )
     return ACKNOWLEDGEMENTS[provider]

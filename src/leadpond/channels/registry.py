@@ -1,36 +1,31 @@
 """Which sender speaks for each (channel, provider).
 
 A factory takes the channel's validated settings and returns a
-:class:`~leadpond.channels.senders.base.Sender`. Sender modules are imported when first used,
-so a deliverer that never sends SMS never loads the SMS clients.
+:class:`~leadpond.channels.senders.base.Sender`.
 """
 
-import importlib
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from leadpond.channels.senders.base import Sender
+from leadpond.channels.senders.email import SmtpSender
+from leadpond.channels.senders.sms_aliyun import AliyunSmsSender
+from leadpond.channels.senders.sms_tencent import TencentSmsSender
+from leadpond.channels.senders.webhook import WebhookSender
+from leadpond.channels.senders.wechat import WeChatTemplateSender
+from leadpond.channels.senders.wecom import WeComAppSender, WeComRobotSender
 
 SenderFactory = Callable[[dict[str, Any]], Sender]
 
 
-def _lazy(module: str, name: str) -> SenderFactory:
-    def factory(settings: dict[str, Any]) -> Sender:
-        sender_class = getattr(importlib.import_module(f"leadpond.channels.senders.{module}"), name)
-        return cast(Sender, sender_class(settings))
-
-    factory.__qualname__ = f"{module}.{name}"
-    return factory
-
-
 SENDERS: dict[tuple[str, str], SenderFactory] = {
-    ("email", "smtp"): _lazy("email", "SmtpSender"),
-    ("sms", "aliyun"): _lazy("sms_aliyun", "AliyunSmsSender"),
-    ("sms", "tencent"): _lazy("sms_tencent", "TencentSmsSender"),
-    ("wecom", "app"): _lazy("wecom", "WeComAppSender"),
-    ("wecom", "robot"): _lazy("wecom", "WeComRobotSender"),
-    ("wechat", "template"): _lazy("wechat", "WeChatTemplateSender"),
-    ("webhook", "http"): _lazy("webhook", "WebhookSender"),
+    ("email", "smtp"): SmtpSender,
+    ("sms", "aliyun"): AliyunSmsSender,
+    ("sms", "tencent"): TencentSmsSender,
+    ("wecom", "app"): WeComAppSender,
+    ("wecom", "robot"): WeComRobotSender,
+    ("wechat", "template"): WeChatTemplateSender,
+    ("webhook", "http"): WebhookSender,
 }
 
 # Providers that drop a second message with the same key (WeChat's client_msg_id, WeCom's
