@@ -44,7 +44,10 @@ pytestmark = [
     ),
 ]
 
-SENDS = 10_000
+# The figure is 10,000 (``LEADPOND_KILL_TEST_SENDS=10000``); the suite sends fewer to stay
+# within CI's time: the deliverer sends about 10 messages/s while the same worker also runs the
+# pipeline over each message's events (docs/channels.md, "Known limits").
+SENDS = int(os.environ.get("LEADPOND_KILL_TEST_SENDS", "400"))
 POOL_SIZE = 4
 SUB_BATCH = 20
 LEASE_ENV = "LEADPOND_CHANNELS_LEASE_S"
