@@ -64,7 +64,7 @@ def _create_people(client: TestClient, workspace: NewWorkspace) -> list[int]:
                 "userId": f"kill-{i}",
                 "traits": {"email": f"kill{i}@example.cn", "name": f"用户{i}"},
             }
-            for i in range(start, start + 500)
+            for i in range(start, min(start + 500, SENDS))
         ]
         answer = client.post(
             "/v1/batch", json={"batch": batch}, headers={"Authorization": f"Basic {token}"}

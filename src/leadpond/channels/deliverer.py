@@ -115,7 +115,11 @@ class Deliverer:
 
     def _send_chunk(self, sender: Sender, chunk: list[Outgoing]) -> None:
         with unit_of_work(self.url) as session:
-            outbox.hand_over(session, self.name, [m.message_id for m in chunk], self.clock())
+            mine = outbox.hand_over(session, self.name, [m.message_id for m in chunk], self.clock())
+        # The others were claimed again meanwhile: whoever holds them now sends them, once.
+        chunk = [m for m in chunk if m.message_id in mine]
+        if not chunk:
+            return
         try:
             outcomes = sender.send(chunk)
         except Exception as exc:  # a sender must not raise; if it does, nothing is known sent

@@ -142,6 +142,8 @@ def claim(
             continue
         message.status = S.SENDING.value
         message.attempts += 1
+        # A new attempt, not handed over yet (a de-duplicating provider's doubtful message too).
+        message.handed_at = None
         message.locked_by = deliverer
         message.locked_until = now + timedelta(seconds=lease_s)
         record_event(session, message, S.SENDING, {"attempt": message.attempts}, now)
@@ -159,17 +161,25 @@ def _deduplicates(session: Session, message: Message) -> bool:
     return (message.channel, provider) in DEDUPLICATING
 
 
-def hand_over(session: Session, deliverer: str, ids: Sequence[int], now: datetime) -> None:
-    """Mark messages as handed to the provider (commit this before calling the sender)."""
-    session.execute(
+def hand_over(session: Session, deliverer: str, ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark messages as handed to the provider (commit this before calling the sender); returns
+    the ids this deliverer may send: those still under its unexpired lease and not yet handed
+    over. A message whose lease lapsed while it waited for a connection may have been claimed
+    again (by another deliverer, or this one): only one hand-over ever succeeds."""
+    marked = session.scalars(
         update(Message)
         .where(
             Message.id.in_(ids),
             Message.status == S.SENDING.value,
             Message.locked_by == deliverer,
+            Message.locked_until > now,
+            Message.handed_at.is_(None),
         )
         .values(handed_at=now)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
     )
+    return set(marked)
 
 
 def hold(session: Session, message: Message, until: datetime, why: str) -> None:
