@@ -122,12 +122,10 @@ class Deliverer:
             return
         try:
             outcomes = sender.send(chunk)
-        except Exception as exc:  # a sender must not raise; if it does, nothing is known sent
+        except Exception as exc:  # a sender must not raise; if one does, some may have left
             log.exception("sender %s raised", type(sender).__name__)
-            outcomes = [
-                Outcome(m.message_id, Result.TEMPORARY, detail=f"{type(exc).__name__}: {exc}")
-                for m in chunk
-            ]
+            self._in_doubt(chunk, f"{type(exc).__name__}: {exc}")
+            return
         answered = {o.message_id for o in outcomes}
         missing = [
             Outcome(m.message_id, Result.TEMPORARY, detail="the sender gave no outcome")
@@ -135,6 +133,13 @@ class Deliverer:
             if m.message_id not in answered
         ]
         self._record([*outcomes, *missing])
+
+    def _in_doubt(self, chunk: list[Outgoing], why: str) -> None:
+        """The sender failed mid-batch: what it handed over may have been sent, so nothing of
+        the batch is sent again (a de-duplicating provider's is, with the same key, once its
+        lease lapses)."""
+        with unit_of_work(self.url) as session:
+            outbox.abandon(session, self.name, [m.message_id for m in chunk], why, self.clock())
 
     def _record(self, outcomes: list[Outcome]) -> None:
         with unit_of_work(self.url) as session:

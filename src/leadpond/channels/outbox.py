@@ -182,6 +182,21 @@ def hand_over(session: Session, deliverer: str, ids: Sequence[int], now: datetim
     return set(marked)
 
 
+def abandon(session: Session, deliverer: str, ids: Sequence[int], why: str, now: datetime) -> None:
+    """Messages this deliverer handed over without learning their outcome become ``in_doubt``
+    (or, for a provider that de-duplicates, wait for their lease to lapse and go again)."""
+    held = session.scalars(
+        select(Message).where(
+            Message.id.in_(ids),
+            Message.status == S.SENDING.value,
+            Message.locked_by == deliverer,
+        )
+    )
+    for message in held:
+        if not _deduplicates(session, message):
+            set_status(session, message, S.IN_DOUBT.value, detail={"why": why}, at=now)
+
+
 def hold(session: Session, message: Message, until: datetime, why: str) -> None:
     """Put a claimed message back in the queue until ``until`` (a cap or quiet hours);
     the attempt does not count."""

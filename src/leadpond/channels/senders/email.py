@@ -16,6 +16,7 @@ SENT (the server's queue id as provider id), 4xx, timeouts and dropped connectio
 import re
 import smtplib
 import ssl
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ class SmtpSender:
     """The email/smtp sender of the channel registry."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
+        self._batch_lock = threading.Lock()
         self.target = SmtpTarget.from_url(str(settings["smtp_url"]))
         self.composer = EmailComposer(settings)
         self.pool_size = max(1, int(settings.get("pool_size") or 4))
@@ -104,6 +106,12 @@ class SmtpSender:
 
     def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         """Send every message over the pool; one outcome each, in the batch's order."""
+        # One batch at a time over the pool: an SMTP connection is not safe for two threads,
+        # and the deliverer may hand over several sub-batches at once.
+        with self._batch_lock:
+            return self._send_batch(messages)
+
+    def _send_batch(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         # Each connection takes the next message when it is free: a slow answer on one
         # connection does not hold the others back.
         pending: SimpleQueue[int] = SimpleQueue()
