@@ -23,6 +23,14 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("LEADPOND_FUZZ_EXAMPLES", "10"))
 # A request valid by its schema may still break a rule no JSON Schema states (start after end,
 # an email without @, a playbook without stages): the documented 400/422 with their error body
 # are a proper answer to it. No 3xx, no 5xx.
+
+
+@schemathesis.serializer("message/rfc822")
+def _raw_message(_context: Any, value: Any) -> bytes:
+    """A bounce (DSN) is posted as the raw message: generated text goes as its bytes."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
 CONFIG = SchemathesisConfig.from_dict(
     {
         "checks": {
