@@ -171,7 +171,8 @@ def render_preview(
     person_id: int,
     variables: dict[str, Any] | None = None,
 ) -> Rendered:
-    """The template as this person would get it (the unsubscribe link is a placeholder)."""
+    """The template as this person would get it. A preview belongs to no message, so no
+    unsubscribe token can be signed for it: its link points at ``#unsubscribe-preview``."""
     base = person_context(session, workspace_id, person_id)
     if base is None:
         raise NotFound(f"no person {person_id}", field="person_id")
