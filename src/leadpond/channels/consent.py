@@ -161,34 +161,63 @@ def _address_key(address: str) -> str:
 
 def is_suppressed(session: Session, workspace_id: uuid.UUID, channel: str, address: str) -> bool:
     """True when no message may go to this address on this channel."""
-    return (
-        session.scalar(
-            select(SuppressedAddress.id).where(
-                owned(SuppressedAddress, workspace_id),
-                SuppressedAddress.channel == channel,
-                SuppressedAddress.address == _address_key(address),
-            )
+    return bool(suppressed(session, workspace_id, [(channel, address)]))
+
+
+def suppressed(
+    session: Session, workspace_id: uuid.UUID, pairs: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (channel, address) pairs no message may go to (addresses as given)."""
+    wanted = {(channel, _address_key(address)): (channel, address) for channel, address in pairs}
+    if not wanted:
+        return set()
+    found = session.execute(
+        select(SuppressedAddress.channel, SuppressedAddress.address).where(
+            owned(SuppressedAddress, workspace_id),
+            SuppressedAddress.channel.in_({channel for channel, _ in wanted}),
+            SuppressedAddress.address.in_({key for _, key in wanted}),
         )
-        is not None
     )
+    return {wanted[(channel, key)] for channel, key in found if (channel, key) in wanted}
 
 
-def consent_problem(
-    session: Session,
-    workspace_id: uuid.UUID,
-    person_id: int,
-    traits: dict[str, Any],
-    channel: str,
-    purpose: str,
-) -> str | None:
-    """Why a message may not go to the person (``unsubscribed``), or None when it may."""
+def consent_problem(traits: dict[str, Any], purpose: str, opted_out: bool) -> str | None:
+    """Why a message may not go to the person (``unsubscribed``), or None when it may;
+    ``opted_out``: their subscription on the channel says so (:func:`opted_out_on`)."""
     if purpose != Purpose.MARKETING:
         return None
-    if trait_opted_out(traits):
-        return "unsubscribed"
-    if status(session, workspace_id, person_id, channel) in OPTED_OUT:
+    if trait_opted_out(traits) or opted_out:
         return "unsubscribed"
     return None
+
+
+def opted_out_on(
+    session: Session,
+    workspace_id: uuid.UUID,
+    person_ids: Iterable[int],
+    channels: Iterable[str],
+) -> set[tuple[int, str]]:
+    """Which (person, channel) pairs of these people and channels are opted out: by the
+    person, or by anyone merged into them (as :func:`status` reads it)."""
+    ids, wanted = set(person_ids), set(channels)
+    if not ids or not wanted:
+        return set()
+    found = session.execute(
+        select(Subscription.person_id, Person.merged_into_id, Subscription.channel)
+        .join(Person, Person.id == Subscription.person_id)
+        .where(
+            owned(Subscription, workspace_id),
+            or_(Subscription.person_id.in_(ids), Person.merged_into_id.in_(ids)),
+            Subscription.channel.in_(wanted),
+            Subscription.status.in_(OPTED_OUT),
+        )
+    )
+    pairs = set()
+    for person_id, merged_into_id, channel in found:
+        for owner in (person_id, merged_into_id):
+            if owner in ids:
+                pairs.add((owner, channel))
+    return pairs
 
 
 def opted_out_people(

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from leadpond.channels import outbox
@@ -71,6 +72,7 @@ class Deliverer:
                 session, self.name, self.lease_s, self.batch_size, now, self.workspace_id
             )
             batch = Preparation(session, now)
+            batch.load(claimed)
             for message in claimed:
                 ready = prepare(batch, message)
                 if ready is not None:
@@ -104,46 +106,71 @@ class Deliverer:
         chunks = [ready[i : i + SUB_BATCH] for i in range(0, len(ready), SUB_BATCH)]
         if sender is None:
             for chunk in chunks:
-                self._record([_no_sender(m) for m in chunk])
+                self._settle([_no_sender(m) for m in chunk], [])
             return
-        if parallel <= 1 or len(chunks) == 1:
-            for chunk in chunks:
-                self._send_chunk(sender, chunk)
+        queue: SimpleQueue[list[Outgoing]] = SimpleQueue()
+        for chunk in chunks:
+            queue.put(chunk)
+        lanes = min(max(parallel, 1), len(chunks))
+        if lanes == 1:
+            self._lane(sender, queue)
             return
-        with ThreadPoolExecutor(max_workers=min(parallel, len(chunks))) as pool:
-            list(pool.map(lambda chunk: self._send_chunk(sender, chunk), chunks))
+        with ThreadPoolExecutor(max_workers=lanes) as pool:
+            for lane in [pool.submit(self._lane, sender, queue) for _ in range(lanes)]:
+                lane.result()
 
-    def _send_chunk(self, sender: Sender, chunk: list[Outgoing]) -> None:
-        with unit_of_work(self.url) as session:
-            mine = outbox.hand_over(session, self.name, [m.message_id for m in chunk], self.clock())
-        # The others were claimed again meanwhile: whoever holds them now sends them, once.
-        chunk = [m for m in chunk if m.message_id in mine]
-        if not chunk:
-            return
-        try:
-            outcomes = sender.send(chunk)
-        except Exception as exc:  # a sender must not raise; if one does, some may have left
-            log.exception("sender %s raised", type(sender).__name__)
-            self._in_doubt(chunk, f"{type(exc).__name__}: {exc}")
-            return
-        answered = {o.message_id for o in outcomes}
-        missing = [
-            Outcome(m.message_id, Result.TEMPORARY, detail="the sender gave no outcome")
-            for m in chunk
-            if m.message_id not in answered
-        ]
-        self._record([*outcomes, *missing])
+    def _lane(self, sender: Sender, queue: "SimpleQueue[list[Outgoing]]") -> None:
+        """Send sub-batches one after the other over one of the sender's connections. Each
+        transaction records the last sub-batch's outcomes and hands over the next one (one
+        commit per sub-batch, not two); the hand-over is committed before the send."""
+        outcomes: list[Outcome] = []
+        doubts: list[Outgoing] = []
+        why = ""
+        while True:
+            try:
+                chunk = queue.get_nowait()
+            except Empty:
+                break
+            chunk = self._settle(outcomes, doubts, why, chunk)
+            outcomes, doubts = [], []
+            if not chunk:
+                continue
+            try:
+                outcomes = sender.send(chunk)
+            except Exception as exc:  # a sender must not raise; if one does, some may have left
+                log.exception("sender %s raised", type(sender).__name__)
+                doubts, why = chunk, f"{type(exc).__name__}: {exc}"
+                continue
+            answered = {o.message_id for o in outcomes}
+            outcomes += [
+                Outcome(m.message_id, Result.TEMPORARY, detail="the sender gave no outcome")
+                for m in chunk
+                if m.message_id not in answered
+            ]
+        if outcomes or doubts:
+            self._settle(outcomes, doubts, why)
 
-    def _in_doubt(self, chunk: list[Outgoing], why: str) -> None:
-        """The sender failed mid-batch: what it handed over may have been sent, so nothing of
-        the batch is sent again (a de-duplicating provider's is, with the same key, once its
-        lease lapses)."""
+    def _settle(
+        self,
+        outcomes: list[Outcome],
+        doubts: list[Outgoing],
+        why: str = "",
+        chunk: list[Outgoing] | None = None,
+    ) -> list[Outgoing]:
+        """In one transaction: record ``outcomes``; put ``doubts`` (handed to a sender that
+        raised: some may have left) in doubt; and hand over ``chunk``, returning the part this
+        deliverer may send (the others were claimed again meanwhile: whoever holds them now
+        sends them, once)."""
         with unit_of_work(self.url) as session:
-            outbox.abandon(session, self.name, [m.message_id for m in chunk], why, self.clock())
-
-    def _record(self, outcomes: list[Outcome]) -> None:
-        with unit_of_work(self.url) as session:
-            outbox.record_outcomes(session, self.name, outcomes, self.clock())
+            now = self.clock()
+            if outcomes:
+                outbox.record_outcomes(session, self.name, outcomes, now)
+            if doubts:
+                outbox.abandon(session, self.name, [m.message_id for m in doubts], why, now)
+            if not chunk:
+                return []
+            mine = outbox.hand_over(session, self.name, [m.message_id for m in chunk], now)
+        return [m for m in chunk if m.message_id in mine]
 
     def run_pending(self) -> int:
         """Deliver everything due now; returns how many messages were handled."""

@@ -6,10 +6,12 @@ the identity stage keeps that person (following merges) instead of resolving ide
 profiles do not count them as the person's activity.
 """
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,15 +47,59 @@ def record(
 ) -> None:
     """Write ``name`` (``Email Opened``…) as an event of the message's person; the same name at
     the same instant for the same message is written once."""
-    if message.person_id is None:
+    record_many(session, [(message, name, properties, at)])
+
+
+class Sent(Protocol):
+    """What the timeline needs of a message (a :class:`Message`, or a row of its columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+    @property
+    def person_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def template_id(self) -> int | None: ...
+
+
+# One timeline event: the message, its name, properties and when (None: now).
+Happened = tuple[Sent, str, dict[str, Any] | None, datetime | None]
+
+
+def record_many(session: Session, happened: Sequence[Happened]) -> None:
+    """:func:`record` for many messages, in one statement."""
+    mine = [one for one in happened if one[0].person_id is not None]
+    if not mine:
         return
+    template_ids = {m.template_id for m, *_ in mine if m.template_id is not None}
+    found = session.execute(
+        select(MessageTemplate.id, MessageTemplate.key).where(MessageTemplate.id.in_(template_ids))
+    )
+    keys = {template_id: key for template_id, key in found}
+    rows = [_row(keys, *one) for one in mine]
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    session.execute(
+        insert(_event_table).on_conflict_do_nothing(index_elements=["workspace_id", "message_id"]),
+        rows,
+    )
+
+
+def _row(
+    template_keys: dict[int, str],
+    message: Sent,
+    name: str,
+    properties: dict[str, Any] | None,
+    at: datetime | None,
+) -> dict[str, Any]:
     moment = at or utcnow()
     message_key = f"message:{message.id}:{name}:{moment.isoformat()}"
-    template = session.get(MessageTemplate, message.template_id) if message.template_id else None
     props = {
         "message_id": message.id,
         "channel": message.channel,
-        "template": template.key if template is not None else None,
+        "template": template_keys.get(message.template_id) if message.template_id else None,
         **(properties or {}),
     }
     payload = {
@@ -63,20 +109,15 @@ def record(
         "messageId": message_key,
         "timestamp": moment.isoformat() + "Z",
     }
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    session.execute(
-        insert(_event_table)
-        .values(
-            workspace_id=message.workspace_id,
-            message_id=message_key,
-            type="track",
-            event=name,
-            timestamp=moment,
-            received_at=utcnow(),
-            source=MESSAGE_SOURCE,
-            payload=payload,
-            person_id=message.person_id,
-            origin_person_id=message.person_id,
-        )
-        .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
-    )
+    return {
+        "workspace_id": message.workspace_id,
+        "message_id": message_key,
+        "type": "track",
+        "event": name,
+        "timestamp": moment,
+        "received_at": utcnow(),
+        "source": MESSAGE_SOURCE,
+        "payload": payload,
+        "person_id": message.person_id,
+        "origin_person_id": message.person_id,
+    }

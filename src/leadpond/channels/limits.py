@@ -5,6 +5,7 @@ Both answer "not now, but at this moment": the deliverer then holds the message 
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -50,43 +51,39 @@ def quiet_until(now: datetime, quiet: QuietHours | None) -> datetime | None:
 def sent_times(
     session: Session,
     workspace_id: uuid.UUID,
-    person_id: int,
+    person_ids: Iterable[int],
     channel: str,
     since: datetime,
-) -> list[datetime]:
-    """When marketing messages on the channel left for the person since ``since``."""
-    return list(
-        session.scalars(
-            select(Message.sent_at).where(
-                owned(Message, workspace_id),
-                Message.person_id == person_id,
-                Message.channel == channel,
-                Message.purpose == Purpose.MARKETING.value,
-                Message.status.in_(COUNTED),
-                Message.sent_at >= since,
-            )
+) -> dict[int, list[datetime]]:
+    """When marketing messages on the channel left for each of these people since ``since``."""
+    found = session.execute(
+        select(Message.person_id, Message.sent_at).where(
+            owned(Message, workspace_id),
+            Message.person_id.in_(set(person_ids)),
+            Message.channel == channel,
+            Message.purpose == Purpose.MARKETING.value,
+            Message.status.in_(COUNTED),
+            Message.sent_at >= since,
         )
     )
+    times: dict[int, list[datetime]] = {}
+    for person_id, sent_at in found:
+        if person_id is not None and sent_at is not None:
+            times.setdefault(person_id, []).append(sent_at)
+    return times
 
 
-def cap_until(
-    session: Session,
-    workspace_id: uuid.UUID,
-    person_id: int,
-    channel: str,
-    caps: Caps,
-    now: datetime,
-    also_sent: list[datetime] | None = None,
-) -> datetime | None:
-    """When the person is under every cap again, or None when they are now.
+def longest_window(caps: Caps) -> timedelta | None:
+    """How far back the caps look (None: no caps)."""
+    return max((timedelta(days=rule.days) for rule in caps.marketing), default=None)
 
-    ``also_sent``: messages this deliverer just let through for the person (not recorded yet).
-    """
+
+def cap_until(caps: Caps, now: datetime, sent: Iterable[datetime]) -> datetime | None:
+    """When the person is under every cap again, or None when they are now; ``sent``: when
+    their marketing messages on the channel left (recorded, and let through by this batch)."""
     if not caps.marketing:
         return None
-    longest = max(rule.days for rule in caps.marketing)
-    times = sent_times(session, workspace_id, person_id, channel, now - timedelta(days=longest))
-    times = sorted([*times, *(also_sent or [])], reverse=True)
+    times = sorted(sent, reverse=True)
     until: datetime | None = None
     for rule in caps.marketing:
         window = timedelta(days=rule.days)

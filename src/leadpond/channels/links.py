@@ -5,11 +5,13 @@ link acts on, so a click can only redirect to the URL that was signed (no open r
 """
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from leadpond.config import get_settings
-from leadpond.workspaces.signing import sign
+from leadpond.workspaces.signing import signer
 
 OPEN, CLICK, UNSUBSCRIBE = "open", "click", "unsubscribe"
 
@@ -18,28 +20,30 @@ def _base() -> str:
     return get_settings().public_url.rstrip("/")
 
 
-def open_pixel_url(session: Session, workspace_id: uuid.UUID, message_id: int) -> str:
-    """The 1×1 GIF whose fetch records an open."""
-    token = sign(session, workspace_id, OPEN, {"m": message_id})
-    return f"{_base()}/t/o/{token}.gif"
-
-
-def click_url(session: Session, workspace_id: uuid.UUID, message_id: int, url: str) -> str:
-    """A redirect to ``url`` that records a click."""
-    token = sign(session, workspace_id, CLICK, {"m": message_id, "u": url})
-    return f"{_base()}/t/c/{token}"
-
-
 def click_base_url() -> str:
     """Where click tokens are served (the email helper appends the token)."""
     return f"{_base()}/t/c/"
 
 
-def unsubscribe_url(
-    session: Session, workspace_id: uuid.UUID, message_id: int, person_id: int, channel: str
-) -> str:
-    """The unsubscribe page (a GET shows a button; the POST unsubscribes, RFC 8058)."""
-    token = sign(
-        session, workspace_id, UNSUBSCRIBE, {"m": message_id, "p": person_id, "c": channel}
-    )
-    return f"{_base()}/u/{token}"
+class Links:
+    """A workspace's message links; its signing key is read once, at the first link."""
+
+    def __init__(self, session: Session, workspace_id: uuid.UUID) -> None:
+        self.session, self.workspace_id = session, workspace_id
+        self._signers: dict[str, Callable[[Any], str]] = {}
+
+    def signer(self, purpose: str) -> Callable[[Any], str]:
+        """Signs ``purpose`` tokens; needs no session once made (clicks are signed while an
+        email is composed, outside any transaction)."""
+        if purpose not in self._signers:
+            self._signers[purpose] = signer(self.session, self.workspace_id, purpose)
+        return self._signers[purpose]
+
+    def open_pixel_url(self, message_id: int) -> str:
+        """The 1×1 GIF whose fetch records an open."""
+        return f"{_base()}/t/o/{self.signer(OPEN)({'m': message_id})}.gif"
+
+    def unsubscribe_url(self, message_id: int, person_id: int, channel: str) -> str:
+        """The unsubscribe page (a GET shows a button; the POST unsubscribes, RFC 8058)."""
+        token = self.signer(UNSUBSCRIBE)({"m": message_id, "p": person_id, "c": channel})
+        return f"{_base()}/u/{token}"

@@ -10,15 +10,20 @@ that lapses with ``handed_at`` set means the provider may have the message: it b
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.channels import events
-from leadpond.channels.models import ChannelSettings, Message, MessageEvent, MessageStatus
+from leadpond.channels.models import (
+    ChannelSettings,
+    Message,
+    MessageEvent,
+    MessageStatus,
+)
 from leadpond.channels.registry import DEDUPLICATING
 from leadpond.channels.senders.base import Outcome, Result
 from leadpond.config import get_settings
@@ -85,9 +90,9 @@ def set_status(
 def enqueue(session: Session, workspace_id: uuid.UUID, values: dict[str, Any]) -> Message:
     """Write a queued message (``values``: the Message columns); a message with the same
     idempotency key in the workspace is returned instead, and nothing new is written."""
-    insert = pg_insert if is_postgres(session) else sqlite_insert
+    upsert = pg_insert if is_postgres(session) else sqlite_insert
     new_id = session.scalar(
-        insert(Message)
+        upsert(Message)
         .values(workspace_id=workspace_id, status=S.QUEUED.value, **values)
         .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
         .returning(Message.id)
@@ -146,8 +151,12 @@ def claim(
         message.handed_at = None
         message.locked_by = deliverer
         message.locked_until = now + timedelta(seconds=lease_s)
-        record_event(session, message, S.SENDING, {"attempt": message.attempts}, now)
         claimed.append(message)
+    write_history(
+        session,
+        [(m.workspace_id, m.id, S.SENDING.value, {"attempt": m.attempts}) for m in claimed],
+        now,
+    )
     return claimed
 
 
@@ -208,37 +217,103 @@ def hold(session: Session, message: Message, until: datetime, why: str) -> None:
 def record_outcomes(
     session: Session, deliverer: str, outcomes: Sequence[Outcome], now: datetime
 ) -> int:
-    """Record what the provider answered; returns how many were sent."""
-    sent = 0
-    found = {
-        m.id: m
-        for m in session.scalars(
-            select(Message).where(Message.id.in_([o.message_id for o in outcomes]))
-        )
-    }
+    """Record what the provider answered; returns how many were sent.
+
+    Sent messages, nearly all of them, are written set-wise (one UPDATE, one history INSERT,
+    one timeline INSERT for the batch); retries and failures go one by one through
+    :func:`set_status`."""
+    stmt = select(*_OUTCOME_COLUMNS).where(Message.id.in_([o.message_id for o in outcomes]))
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    found = {row.id: row for row in session.execute(stmt)}
+    sent: list[tuple[Any, Outcome]] = []
+    others: dict[int, Outcome] = {}
     for outcome in outcomes:
-        message = found.get(outcome.message_id)
-        if message is None:
+        row = found.get(outcome.message_id)
+        if row is None:
             continue
-        mine = message.status == S.SENDING and message.locked_by == deliverer
+        mine = row.status == S.SENDING and row.locked_by == deliverer
         # Declared in doubt after our lease lapsed, and now we know: the answer settles it.
-        doubted = message.status == S.IN_DOUBT
+        doubted = row.status == S.IN_DOUBT
         if not (mine or doubted):
             continue
         if outcome.result == Result.SENT:
-            message.sent_at, message.provider_id = now, outcome.provider_id
-            set_status(session, message, S.SENT.value, detail=_detail(outcome), at=now)
-            events.record(session, message, events.event_name(message.channel, "Sent"), at=now)
-            sent += 1
-        elif outcome.result == Result.TEMPORARY and message.attempts < message.max_attempts:
-            message.last_error = outcome.detail[:ERROR_MAX_LENGTH]
-            wait = backoff_s(message.attempts, outcome.retry_after_s)
-            message.due_at = now + timedelta(seconds=wait)
-            set_status(session, message, S.QUEUED.value, detail=_detail(outcome), at=now)
+            sent.append((row, outcome))
         else:
-            message.last_error = outcome.detail[:ERROR_MAX_LENGTH]
-            set_status(session, message, S.FAILED.value, detail=_detail(outcome), at=now)
-    return sent
+            others[row.id] = outcome
+    _record_sent(session, sent, now)
+    if others:
+        for message in session.scalars(select(Message).where(Message.id.in_(others))):
+            _record_unsent(session, message, others[message.id], now)
+    return len(sent)
+
+
+# What recording an outcome reads of a message.
+_OUTCOME_COLUMNS = (
+    Message.id,
+    Message.workspace_id,
+    Message.person_id,
+    Message.channel,
+    Message.template_id,
+    Message.status,
+    Message.locked_by,
+)
+
+
+_messages = cast(Table, Message.__table__)
+_history = cast(Table, MessageEvent.__table__)
+_SENT = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("mid"))
+    .values(
+        status=S.SENT.value,
+        sent_at=bindparam("at"),
+        provider_id=bindparam("provider_id"),
+        reason=None,
+        locked_by=None,
+        locked_until=None,
+        handed_at=None,
+        updated_at=bindparam("at"),
+    )
+)
+
+
+def _record_sent(session: Session, sent: list[tuple[Any, Outcome]], now: datetime) -> None:
+    if not sent:
+        return
+    session.execute(
+        _SENT, [{"mid": row.id, "at": now, "provider_id": o.provider_id} for row, o in sent]
+    )
+    write_history(
+        session, [(row.workspace_id, row.id, S.SENT.value, _detail(o)) for row, o in sent], now
+    )
+    events.record_many(
+        session, [(row, events.event_name(row.channel, "Sent"), None, now) for row, _ in sent]
+    )
+
+
+def write_history(
+    session: Session, entries: Sequence[tuple[uuid.UUID, int, str, dict[str, Any]]], at: datetime
+) -> None:
+    """Many history entries (workspace, message, kind, detail) at ``at``, in one statement."""
+    if entries:
+        session.execute(
+            insert(_history),
+            [
+                {"workspace_id": ws, "message_id": mid, "kind": kind, "at": at, "detail": detail}
+                for ws, mid, kind, detail in entries
+            ],
+        )
+
+
+def _record_unsent(session: Session, message: Message, outcome: Outcome, now: datetime) -> None:
+    message.last_error = outcome.detail[:ERROR_MAX_LENGTH]
+    if outcome.result == Result.TEMPORARY and message.attempts < message.max_attempts:
+        wait = backoff_s(message.attempts, outcome.retry_after_s)
+        message.due_at = now + timedelta(seconds=wait)
+        set_status(session, message, S.QUEUED.value, detail=_detail(outcome), at=now)
+    else:
+        set_status(session, message, S.FAILED.value, detail=_detail(outcome), at=now)
 
 
 def _detail(outcome: Outcome) -> dict[str, Any]:

@@ -8,14 +8,16 @@ queue until a window opens).
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadpond.channels import consent, limits, links
+from leadpond.channels import consent, limits
+from leadpond.channels.links import CLICK, Links, click_base_url
 from leadpond.channels.models import (
     Channel,
     ChannelSettings,
@@ -29,7 +31,7 @@ from leadpond.channels.render import (
     Rendered,
     RenderFailed,
     message_context,
-    person_context,
+    person_contexts,
     render_template,
 )
 from leadpond.channels.senders.base import Outgoing
@@ -38,7 +40,6 @@ from leadpond.identity.models import Identifier
 from leadpond.kit.scope import owned
 from leadpond.normalise.contact import normalise_email, normalise_phone
 from leadpond.profiles.models import Person
-from leadpond.workspaces.signing import signer
 
 # Identifier types that hold a person's WeChat openid (the graph's type, and a custom one).
 OPENID_TYPES = ("wechat_openid", "openid")
@@ -60,31 +61,219 @@ class Held(Exception):
         self.until, self.why = until, why
 
 
+# Identifier types that hold a channel's address, looked up when the traits have none.
+ADDRESS_TYPES = {
+    Channel.EMAIL.value: ("email",),
+    Channel.SMS.value: ("phone",),
+    Channel.WECHAT.value: OPENID_TYPES,
+}
+# How far a chain of merges is followed to the person a message goes to now.
+MERGE_DEPTH = 100
+
+
+class Recipient(NamedTuple):
+    """The person a message goes to now: who, and their traits."""
+
+    id: int
+    traits: dict[str, Any]
+
+
 @dataclass
 class Preparation:
-    """One claimed batch's decisions, and what they remember across its messages."""
+    """One claimed batch's decisions, and everything they read, read once for the batch
+    (:meth:`load`): a batch of 500 costs a dozen queries, not a dozen per message."""
 
     session: Session
     now: datetime
     settings: dict[tuple[uuid.UUID, str], ChannelSettings | None] = field(default_factory=dict)
-    # Marketing messages let through in this batch, per (person, channel): caps count them.
-    passed: dict[tuple[int, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    templates: dict[int, MessageTemplate] = field(default_factory=dict)
+    # A message's person id → the person it goes to now (merged: the survivor; gone: None).
+    live: dict[int, Recipient | None] = field(default_factory=dict)
+    contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    opted_out: set[tuple[int, str]] = field(default_factory=set)
+    # (person, channel) → the newest identifier that addresses them there.
+    identifiers: dict[tuple[int, str], str] = field(default_factory=dict)
+    suppressed: set[tuple[uuid.UUID, str, str]] = field(default_factory=set)
+    # A message's address, found while loading (None: it has none).
+    addresses: dict[int, str | None] = field(default_factory=dict)
+    # Marketing messages sent (recorded before the batch, and let through by it), per
+    # (person, channel): caps count them.
+    sent: dict[tuple[int, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    links: dict[uuid.UUID, Links] = field(default_factory=dict)
 
     def channel_settings(self, message: Message) -> ChannelSettings | None:
-        """The message's channel settings (read once per batch)."""
-        key = (message.workspace_id, message.channel)
-        if key not in self.settings:
-            self.settings[key] = self.session.scalar(
-                select(ChannelSettings).where(
-                    owned(ChannelSettings, message.workspace_id),
-                    ChannelSettings.channel == message.channel,
+        """The message's channel settings."""
+        return self.settings.get((message.workspace_id, message.channel))
+
+    def links_of(self, workspace_id: uuid.UUID) -> Links:
+        """The workspace's link signer (its key read once per batch)."""
+        if workspace_id not in self.links:
+            self.links[workspace_id] = Links(self.session, workspace_id)
+        return self.links[workspace_id]
+
+    def load(self, messages: Sequence[Message]) -> None:
+        """Read what deciding these messages needs, a few queries per workspace."""
+        by_workspace: dict[uuid.UUID, list[Message]] = defaultdict(list)
+        for message in messages:
+            by_workspace[message.workspace_id].append(message)
+        template_ids = {m.template_id for m in messages if m.template_id is not None}
+        if template_ids:
+            found = self.session.scalars(
+                select(MessageTemplate).where(MessageTemplate.id.in_(template_ids))
+            )
+            self.templates = {t.id: t for t in found}
+        for workspace_id, mine in by_workspace.items():
+            self._load_workspace(workspace_id, mine)
+
+    def _load_workspace(self, workspace_id: uuid.UUID, messages: list[Message]) -> None:
+        session = self.session
+        channels = {m.channel for m in messages}
+        for row in session.scalars(
+            select(ChannelSettings).where(
+                owned(ChannelSettings, workspace_id), ChannelSettings.channel.in_(channels)
+            )
+        ):
+            self.settings[(workspace_id, row.channel)] = row
+        for channel in channels:
+            self.settings.setdefault((workspace_id, channel), None)
+        asked = {m.person_id for m in messages if m.person_id is not None}
+        self.live.update(_live_people(session, workspace_id, asked))
+        persons = {p.id: p.traits for p in self.live.values() if p is not None}
+        ids = list(persons)
+        self.contexts.update(person_contexts(session, workspace_id, persons))
+        self.opted_out |= consent.opted_out_on(session, workspace_id, ids, channels)
+        self._load_identifiers(workspace_id, ids, channels)
+        addresses = set()
+        for message in messages:
+            address = self.addresses[message.id] = self._address(message)
+            if address is not None:
+                addresses.add((message.channel, address))
+        self.suppressed |= {
+            (workspace_id, channel, address)
+            for channel, address in consent.suppressed(session, workspace_id, addresses)
+        }
+        self._load_sent(workspace_id, messages)
+
+    def _load_identifiers(
+        self, workspace_id: uuid.UUID, ids: list[int], channels: set[str]
+    ) -> None:
+        types = {t: c for c in channels for t in ADDRESS_TYPES.get(c, ())}
+        if not ids or not types:
+            return
+        found = self.session.execute(
+            select(Identifier.person_id, Identifier.type, Identifier.value)
+            .where(
+                owned(Identifier, workspace_id),
+                Identifier.person_id.in_(ids),
+                Identifier.type.in_(types),
+            )
+            # The newest last: it overwrites the older ones.
+            .order_by(Identifier.first_seen_at, Identifier.id)
+        )
+        for person_id, kind, value in found:
+            self.identifiers[(person_id, types[kind])] = value
+
+    def _load_sent(self, workspace_id: uuid.UUID, messages: list[Message]) -> None:
+        for channel in {m.channel for m in messages}:
+            settings = self.settings.get((workspace_id, channel))
+            window = limits.longest_window(parse_caps(settings.caps)) if settings else None
+            if window is None:
+                continue
+            ids = {
+                person.id
+                for m in messages
+                if m.channel == channel
+                and m.purpose == Purpose.MARKETING
+                and m.person_id is not None
+                and (person := self.live.get(m.person_id)) is not None
+            }
+            if not ids:
+                continue
+            since = self.now - window
+            for pid, times in limits.sent_times(
+                self.session, workspace_id, ids, channel, since
+            ).items():
+                self.sent[(pid, channel)].extend(times)
+
+    def person(self, message: Message) -> Recipient | None:
+        """The person the message goes to now (merged: the survivor), or None for a message
+        to nobody in particular; skips it when they are gone."""
+        if message.person_id is None:
+            return None
+        person = self.live.get(message.person_id)
+        if person is None:
+            raise Skip("person_gone")
+        return person
+
+    def address(self, message: Message) -> str | None:
+        """Where the message goes on its channel (docs/channels.md, "Addresses")."""
+        return self.addresses.get(message.id)
+
+    def _address(self, message: Message) -> str | None:
+        settings = self.channel_settings(message)
+        template = self.templates.get(message.template_id) if message.template_id else None
+        if settings is None or template is None:
+            return None
+        channel, provider = message.channel, settings.provider
+        if channel == Channel.WEBHOOK:
+            return str(settings.settings.get("url") or "") or None
+        if channel == Channel.WECOM:
+            if provider == "robot":
+                return "robot"
+            found = message.variables.get("wecom_userid") or template.provider_template
+            return str(found) if found else None
+        person = self.live.get(message.person_id) if message.person_id is not None else None
+        if person is None:
+            return None
+        traits = person.traits or {}
+        known = self.identifiers.get((person.id, channel))
+        if channel == Channel.EMAIL:
+            raw = traits.get("email")
+            if not isinstance(raw, str):
+                return known
+            # The trait is the address the person gave last; most often it is the known one.
+            return known if raw.strip().lower() == known else (normalise_email(raw) or known)
+        if channel == Channel.SMS:
+            raw = traits.get("phone") or traits.get("mobile")
+            return known or (normalise_phone(raw) if isinstance(raw, str) else None)
+        if channel == Channel.WECHAT:
+            return known
+        return None
+
+
+def _live_people(
+    session: Session, workspace_id: uuid.UUID, asked: set[int]
+) -> dict[int, Recipient | None]:
+    """Each asked person id → the person of the workspace it is now (following merges)."""
+    current = {pid: pid for pid in asked}
+    rows: dict[int, tuple[int | None, dict[str, Any]]] = {}
+    for _ in range(MERGE_DEPTH):
+        missing = set(current.values()) - rows.keys()
+        if missing:
+            found = session.execute(
+                select(Person.id, Person.merged_into_id, Person.traits).where(
+                    owned(Person, workspace_id), Person.id.in_(missing)
                 )
             )
-        return self.settings[key]
+            rows.update((pid, (merged_into_id, traits)) for pid, merged_into_id, traits in found)
+        moved = False
+        for pid, now_id in current.items():
+            row = rows.get(now_id)
+            if row is not None and row[0] is not None:
+                current[pid], moved = row[0], True
+        if not moved:
+            break
+    live: dict[int, Recipient | None] = {}
+    for pid, now_id in current.items():
+        row = rows.get(now_id)
+        alive = row is not None and row[0] is None
+        live[pid] = Recipient(now_id, dict(row[1] or {})) if row is not None and alive else None
+    return live
 
 
 def prepare(batch: Preparation, message: Message) -> Outgoing | None:
-    """The message ready to hand over, or None when it was skipped or held (recorded here)."""
+    """The message ready to hand over, or None when it was skipped or held (recorded here);
+    :meth:`Preparation.load` has read what it needs."""
     try:
         return _decide(batch, message)
     except Skip as skip:
@@ -103,51 +292,41 @@ def prepare(batch: Preparation, message: Message) -> Outgoing | None:
 
 
 def _decide(batch: Preparation, message: Message) -> Outgoing:
-    session = batch.session
     settings = batch.channel_settings(message)
     if settings is None or not settings.enabled:
         raise Skip("not_configured")
-    template = session.get(MessageTemplate, message.template_id) if message.template_id else None
+    template = batch.templates.get(message.template_id) if message.template_id else None
     if template is None:
         raise Skip("invalid_template", "the template was deleted")
-    person = _live_person(session, message)
-    traits = dict(person.traits or {}) if person is not None else {}
+    person = batch.person(message)
+    if person is not None:
+        message.person_id = person.id
+    traits = person.traits if person is not None else {}
     marketing = message.purpose == Purpose.MARKETING
     if marketing and message.channel == Channel.WECHAT:
         raise Skip("no_consent", "WeChat template messages are service notices only")
     if person is not None:
-        reason = consent.consent_problem(
-            session, message.workspace_id, person.id, traits, message.channel, message.purpose
-        )
+        opted_out = (person.id, message.channel) in batch.opted_out
+        reason = consent.consent_problem(traits, message.purpose, opted_out)
         if reason is not None:
             raise Skip(reason)
-    address = _address(session, message, settings, traits, template)
+    address = batch.address(message)
     if address is None:
         raise Skip("no_address")
-    if consent.is_suppressed(session, message.workspace_id, message.channel, address):
+    if (message.workspace_id, message.channel, address) in batch.suppressed:
         raise Skip("suppressed")
     if marketing and person is not None:
         _check_limits(batch, message, settings, person.id)
     message.address = address
-    rendered = _render(session, message, template, person)
+    links = batch.links_of(message.workspace_id)
+    unsubscribe = None
+    if person is not None:
+        unsubscribe = links.unsubscribe_url(message.id, person.id, message.channel)
+    rendered = _render(batch, message, template, person, unsubscribe)
     message.subject = rendered.subject[:255] if rendered.subject else None
     if marketing and person is not None:
-        batch.passed[(person.id, message.channel)].append(batch.now)
-    return _outgoing(session, message, settings, template, rendered)
-
-
-def _live_person(session: Session, message: Message) -> Person | None:
-    """The message's person as they are today (merged: the survivor); skip if gone."""
-    if message.person_id is None:
-        return None
-    person = session.get(Person, message.person_id)
-    seen = 0
-    while person is not None and person.merged_into_id is not None and seen < 100:
-        person, seen = session.get(Person, person.merged_into_id), seen + 1
-    if person is None or person.workspace_id != message.workspace_id:
-        raise Skip("person_gone")
-    message.person_id = person.id
-    return person
+        batch.sent[(person.id, message.channel)].append(batch.now)
+    return _outgoing(message, settings, template, rendered, links, unsubscribe)
 
 
 def _check_limits(
@@ -160,76 +339,23 @@ def _check_limits(
             raise Skip("quiet_hours")
         raise Held(until, "quiet_hours")
     caps = parse_caps(settings.caps)
-    until = limits.cap_until(
-        batch.session,
-        message.workspace_id,
-        pid,
-        message.channel,
-        caps,
-        batch.now,
-        batch.passed.get((pid, message.channel)),
-    )
+    until = limits.cap_until(caps, batch.now, batch.sent.get((pid, message.channel), ()))
     if until is not None:
         if caps.on_cap == "drop":
             raise Skip("capped")
         raise Held(until, "capped")
 
 
-def _identifier(session: Session, message: Message, types: tuple[str, ...]) -> str | None:
-    return session.scalar(
-        select(Identifier.value)
-        .where(
-            owned(Identifier, message.workspace_id),
-            Identifier.person_id == message.person_id,
-            Identifier.type.in_(types),
-        )
-        .order_by(Identifier.first_seen_at.desc(), Identifier.id.desc())
-        .limit(1)
-    )
-
-
-def _address(
-    session: Session,
-    message: Message,
-    settings: ChannelSettings,
-    traits: dict[str, Any],
-    template: MessageTemplate,
-) -> str | None:
-    """Where the message goes on its channel (docs/channels.md, "Addresses")."""
-    channel, provider = message.channel, settings.provider
-    if channel == Channel.WEBHOOK:
-        return str(settings.settings.get("url") or "") or None
-    if channel == Channel.WECOM:
-        if provider == "robot":
-            return "robot"
-        found = message.variables.get("wecom_userid") or template.provider_template
-        return str(found) if found else None
-    if message.person_id is None:
-        return None
-    if channel == Channel.EMAIL:
-        raw = traits.get("email")
-        email = normalise_email(raw) if isinstance(raw, str) else None
-        return email or _identifier(session, message, ("email",))
-    if channel == Channel.SMS:
-        phone = _identifier(session, message, ("phone",))
-        raw = traits.get("phone") or traits.get("mobile")
-        return phone or (normalise_phone(raw) if isinstance(raw, str) else None)
-    if channel == Channel.WECHAT:
-        return _identifier(session, message, OPENID_TYPES)
-    return None
-
-
 def _render(
-    session: Session, message: Message, template: MessageTemplate, person: Person | None
+    batch: Preparation,
+    message: Message,
+    template: MessageTemplate,
+    person: Recipient | None,
+    unsubscribe: str | None,
 ) -> Rendered:
     base: dict[str, Any] = {"person": {}, "account": {}}
     if person is not None:
-        base = person_context(session, message.workspace_id, person.id) or base
-    unsubscribe = None
-    if person is not None:
-        unsubscribe = links.unsubscribe_url(
-            session, message.workspace_id, message.id, person.id, message.channel
-        )
+        base = batch.contexts.get(person.id, base)
     context = message_context(base, dict(message.variables or {}), unsubscribe)
     try:
         return render_template(template, context)
@@ -238,11 +364,12 @@ def _render(
 
 
 def _outgoing(
-    session: Session,
     message: Message,
     settings: ChannelSettings,
     template: MessageTemplate,
     rendered: Rendered,
+    links: Links,
+    unsubscribe: str | None,
 ) -> Outgoing:
     subject = rendered.subject
     extra: dict[str, Any] = {}
@@ -255,7 +382,7 @@ def _outgoing(
             and not (subject or "").startswith(prefix)
         ):
             subject = f"{prefix} {subject or ''}".strip()
-        extra = _email_extra(session, message, settings)
+        extra = _email_extra(message, settings, links, unsubscribe)
     elif message.channel == Channel.SMS:
         extra = {"params": {k: str(v) for k, v in document.items()}, "out_id": str(message.id)}
     elif message.channel == Channel.WECHAT:
@@ -277,13 +404,11 @@ def _outgoing(
     )
 
 
-def _email_extra(session: Session, message: Message, settings: ChannelSettings) -> dict[str, Any]:
+def _email_extra(
+    message: Message, settings: ChannelSettings, links: Links, unsubscribe: str | None
+) -> dict[str, Any]:
     marketing = message.purpose == Purpose.MARKETING
-    ws = message.workspace_id
-    unsubscribe = None
     headers: dict[str, str] = {}
-    if message.person_id is not None:
-        unsubscribe = links.unsubscribe_url(session, ws, message.id, message.person_id, "email")
     if marketing and unsubscribe is not None:
         mailto = settings.settings.get("list_unsubscribe_mailto")
         targets = [f"<{unsubscribe}>"] + ([f"<mailto:{mailto}>"] if mailto else [])
@@ -293,10 +418,10 @@ def _email_extra(session: Session, message: Message, settings: ChannelSettings) 
     return {
         "headers": headers,
         "unsubscribe_url": unsubscribe,
-        "open_pixel_url": links.open_pixel_url(session, ws, message.id),
-        "click_base_url": links.click_base_url(),
+        "open_pixel_url": links.open_pixel_url(message.id),
+        "click_base_url": click_base_url(),
         # Signs each wrapped link while the email is composed (the key is read once, here).
-        "click_signer": signer(session, ws, links.CLICK),
+        "click_signer": links.signer(CLICK),
         "marketing": marketing,
         "return_path": f"bounces+{message.id}@{domain}" if domain else None,
     }

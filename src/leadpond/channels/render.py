@@ -12,6 +12,7 @@ never break the JSON.
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -134,20 +135,32 @@ def person_context(
     person = session.scalar(people(workspace_id).where(Person.id == person_id))
     if person is None:
         return None
-    account = session.execute(
-        select(Account.name, Account.domain, Account.traits)
-        .join(PersonAccount, PersonAccount.account_id == Account.id)
-        .where(owned(PersonAccount, workspace_id), PersonAccount.person_id == person_id)
-        .order_by(PersonAccount.is_primary.desc(), PersonAccount.id)
-        .limit(1)
-    ).first()
+    return person_contexts(session, workspace_id, {person.id: person.traits or {}})[person.id]
+
+
+def person_contexts(
+    session: Session, workspace_id: uuid.UUID, persons: Mapping[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """:func:`person_context` for many people of the workspace (id → traits), their accounts
+    read at once."""
+    accounts: dict[int, dict[str, Any]] = {}
+    if persons:
+        found = session.execute(
+            select(PersonAccount.person_id, Account.name, Account.domain, Account.traits)
+            .join(Account, PersonAccount.account_id == Account.id)
+            .where(
+                owned(PersonAccount, workspace_id),
+                PersonAccount.person_id.in_(persons),
+            )
+            # The first row per person wins: primary first, then the oldest link.
+            .order_by(PersonAccount.person_id, PersonAccount.is_primary.desc(), PersonAccount.id)
+        )
+        for person_id, name, domain, traits in found:
+            if person_id not in accounts:
+                accounts[person_id] = {"name": name, "domain": domain, "traits": dict(traits or {})}
     return {
-        "person": {"id": person.id, "traits": dict(person.traits or {})},
-        "account": (
-            {"name": account.name, "domain": account.domain, "traits": dict(account.traits or {})}
-            if account is not None
-            else {}
-        ),
+        pid: {"person": {"id": pid, "traits": dict(traits)}, "account": accounts.get(pid, {})}
+        for pid, traits in persons.items()
     }
 
 
