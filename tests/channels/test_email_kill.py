@@ -1,19 +1,12 @@
-"""kill -9 of the worker during 10,000 email sends: 0 duplicates, 0 losses (issue #16).
+"""kill -9 of the worker during email sends: 0 duplicates, 0 losses (issue #16).
 
-WRITTEN AGAINST THE CONTRACT, NOT YET RUN: it needs core's deliverer (``channels.deliverer``,
-run by ``leadpond worker``), ``POST /api/v1/templates``, ``POST /api/v1/sends`` and
-``leadpond channel set email``. It skips itself until they exist; the lead runs it after the
-merge. ``LEASE_ENV`` is the setting this test assumes for the deliverer's lease (short, so the
-restarted worker retakes the dead one's rows quickly): adjust it to core's name if it differs.
-
-The scheme under test (docs: /tmp/p_ch_common.md "Kill -9"): a message is handed to the SMTP
-server at most once. The sink (its own process) logs every accepted message's Message-ID;
-afterwards every row is ``sent`` or ``in_doubt``, no Message-ID is in the log twice, every
-``sent`` row's Message-ID is in the log, and ``in_doubt`` rows ≤ pool size × sub-batch size.
+The scheme under test (docs/channels.md, "Kill -9"): a message is handed to the SMTP server at
+most once. The sink (its own process) logs every accepted message's Message-ID; afterwards every
+row is ``sent`` or ``in_doubt``, no Message-ID is in the log twice, every ``sent`` row's
+Message-ID is in the log, and ``in_doubt`` rows ≤ pool size × sub-batch size.
 """
 
 import base64
-import importlib.util
 import os
 import signal
 import subprocess
@@ -36,17 +29,10 @@ from leadpond.profiles.models import Person
 from leadpond.profiles.scope import people
 from leadpond.workspaces.service import NewWorkspace
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("leadpond.channels.deliverer") is None,
-        reason="needs core's deliverer (branch wt-ch-core): run after the merge",
-    ),
-]
+pytestmark = pytest.mark.slow
 
-# The issue's figure is 10,000 (``LEADPOND_KILL_TEST_SENDS=10000``); the suite sends fewer to stay
-# within CI's time: the deliverer sends about 10 messages/s while the same worker also runs the
-# pipeline over each message's events (docs/channels.md, "Known limits").
+# The issue's figure is 10,000 (``LEADPOND_KILL_TEST_SENDS=10000``, run for the session notes);
+# the suite sends fewer to stay within CI's time.
 SENDS = int(os.environ.get("LEADPOND_KILL_TEST_SENDS", "400"))
 POOL_SIZE = 4
 SUB_BATCH = 20

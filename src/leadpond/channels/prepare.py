@@ -35,7 +35,7 @@ from leadpond.channels.render import (
     render_template,
 )
 from leadpond.channels.senders.base import Outgoing
-from leadpond.channels.settings import parse_caps, parse_quiet_hours
+from leadpond.channels.settings import Caps, QuietHours, parse_caps, parse_quiet_hours
 from leadpond.identity.models import Identifier
 from leadpond.kit.scope import owned
 from leadpond.normalise.contact import normalise_email, normalise_phone
@@ -100,10 +100,20 @@ class Preparation:
     # (person, channel): caps count them.
     sent: dict[tuple[int, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
     links: dict[uuid.UUID, Links] = field(default_factory=dict)
+    limits: dict[tuple[uuid.UUID, str], tuple[Caps, QuietHours | None]] = field(
+        default_factory=dict
+    )
 
     def channel_settings(self, message: Message) -> ChannelSettings | None:
         """The message's channel settings."""
         return self.settings.get((message.workspace_id, message.channel))
+
+    def limits_of(self, settings: ChannelSettings) -> tuple[Caps, QuietHours | None]:
+        """The channel's caps and quiet hours (parsed once per batch)."""
+        key = (settings.workspace_id, settings.channel)
+        if key not in self.limits:
+            self.limits[key] = (parse_caps(settings.caps), parse_quiet_hours(settings.quiet_hours))
+        return self.limits[key]
 
     def links_of(self, workspace_id: uuid.UUID) -> Links:
         """The workspace's link signer (its key read once per batch)."""
@@ -176,7 +186,7 @@ class Preparation:
     def _load_sent(self, workspace_id: uuid.UUID, messages: list[Message]) -> None:
         for channel in {m.channel for m in messages}:
             settings = self.settings.get((workspace_id, channel))
-            window = limits.longest_window(parse_caps(settings.caps)) if settings else None
+            window = limits.longest_window(self.limits_of(settings)[0]) if settings else None
             if window is None:
                 continue
             ids = {
@@ -332,13 +342,12 @@ def _decide(batch: Preparation, message: Message) -> Outgoing:
 def _check_limits(
     batch: Preparation, message: Message, settings: ChannelSettings, pid: int
 ) -> None:
-    quiet = parse_quiet_hours(settings.quiet_hours)
+    caps, quiet = batch.limits_of(settings)
     until = limits.quiet_until(batch.now, quiet)
     if until is not None and quiet is not None:
         if quiet.on_quiet == "drop":
             raise Skip("quiet_hours")
         raise Held(until, "quiet_hours")
-    caps = parse_caps(settings.caps)
     until = limits.cap_until(caps, batch.now, batch.sent.get((pid, message.channel), ()))
     if until is not None:
         if caps.on_cap == "drop":
