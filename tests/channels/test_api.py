@@ -13,6 +13,7 @@ from leadpond.workspaces.service import NewWorkspace
 from tests.channels.conftest import SMTP, FakeSender, person, send, set_channel
 from tests.channels.conftest import template as save_template
 from tests.conftest import Tracker
+from tests.users.test_auth import login, make_user
 
 
 def test_templates_are_listed_read_and_replaced(api: TestClient) -> None:
@@ -95,3 +96,22 @@ def test_the_cli_sets_and_shows_a_channel(workspace: NewWorkspace, backend: str)
     assert '"max": 2' in shown.output and "not configured" in shown.output
     drained = runner.invoke(cli, ["channel", "deliver", "--workspace", ws])
     assert drained.exit_code == 0, drained.output
+
+
+def test_marketers_use_channels_and_only_admins_set_up_providers(
+    client: TestClient, workspace: NewWorkspace
+) -> None:
+    admin_email = make_user(workspace.workspace_id, "admin")
+    login(client, admin_email)
+    settings = {"provider": "smtp", "settings": {**SMTP, "from": "A <a@acme.cn>"}}
+    assert client.put("/api/v1/channels/email", json=settings).status_code == 200
+    login(client, make_user(workspace.workspace_id, "marketer"))
+    changed = {**settings, "settings": {**settings["settings"], "from": "B <b@acme.cn>"}}
+    refused = client.put("/api/v1/channels/email", json=changed)
+    assert refused.status_code == 403 and refused.json()["code"] == "role_too_low"
+    tested = client.post("/api/v1/channels/email:test", json={"address": "me@acme.cn"})
+    assert tested.status_code == 403
+    shown = client.get("/api/v1/channels/email").json()
+    assert shown["settings"]["from"] == "A <a@acme.cn>"  # nothing changed
+    template = {"key": "hello", "channel": "email", "subject": "Hi", "body": "<p>Hi</p>"}
+    assert client.post("/api/v1/templates", json=template).status_code == 201

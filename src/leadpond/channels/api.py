@@ -25,7 +25,7 @@ from leadpond.channels.schemas import (
 from leadpond.channels.settings import get_channel, masked, set_channel
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.pagination import HistoryPaging, Page, Paging
-from leadpond.users.permissions import ChannelsRead, ChannelsWrite
+from leadpond.users.permissions import ChannelsRead, ChannelsWrite, ProvidersWrite
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
 
@@ -128,7 +128,7 @@ def read_channel(channel: ChannelName, actor: ChannelsRead, session: ReadSession
 
 @router.put("/channels/{channel}", response_model=ChannelRead)
 def write_channel(
-    channel: ChannelName, body: ChannelWrite, actor: ChannelsWrite, session: WriteSession
+    channel: ChannelName, body: ChannelWrite, actor: ProvidersWrite, session: WriteSession
 ) -> ChannelRead:
     """Set a channel's provider and settings (a secret sent back as •••• is kept)."""
     set_channel(
@@ -146,7 +146,7 @@ def write_channel(
 
 @router.post("/channels/{channel}:test", response_model=TestSendResult)
 def test_channel(
-    channel: ChannelName, body: TestSendRequest, actor: ChannelsWrite, session: ReadSession
+    channel: ChannelName, body: TestSendRequest, actor: ProvidersWrite, session: ReadSession
 ) -> TestSendResult:
     """Send one message now to ``address`` and answer what the provider said."""
     outcome = service.test_send(
