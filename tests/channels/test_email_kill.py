@@ -173,3 +173,4 @@ def test_kill_9_during_10000_sends_sends_nothing_twice_and_loses_nothing(
     sent_ids = {row_id for row_id, status in rows if status == "sent"}
     assert sent_ids <= received_rows  # every sent row reached the sink
     assert statuses["in_doubt"] <= POOL_SIZE * SUB_BATCH
+    print(f"kill test: {SENDS} sends, killed after {killed_at} reached the sink, {dict(statuses)}")
