@@ -130,3 +130,16 @@ def test_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
         finally:
             sender.close()
     assert box.messages == []
+
+
+def test_an_address_that_would_inject_a_command_is_refused() -> None:
+    with sink() as (box, port):
+        sender = SmtpSender({"smtp_url": f"smtp://127.0.0.1:{port}", "from": FROM, "pool_size": 1})
+        try:
+            [outcome] = sender.send([_mail(1, "a@acme.cn>\r\nRCPT TO:<b@acme.cn")])
+            [fine] = sender.send([_mail(2, "a@acme.cn")])
+        finally:
+            sender.close()
+    assert outcome.result == Result.PERMANENT and "envelope address" in outcome.detail
+    assert fine.result == Result.SENT
+    assert [m.recipients for m in box.messages] == [["a@acme.cn"]]

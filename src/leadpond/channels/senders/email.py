@@ -26,6 +26,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from leadpond.channels.email_mime import Composed, EmailComposer
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
 
+# What may stand between the angle brackets of MAIL FROM / RCPT TO: no spaces, brackets or
+# line breaks (a recipient with a newline would be a second SMTP command).
+_ENVELOPE_ADDRESS = re.compile(r"[^\s<>]+@[^\s<>@]+")
 _QUEUED_AS = re.compile(r"queued as\s+<?([\w.@-]+)>?", re.IGNORECASE)
 # What a connection that went away or stopped answering raises.
 _DROPPED = (smtplib.SMTPServerDisconnected, OSError)
@@ -128,6 +131,10 @@ class SmtpSender:
             composed = self.composer.compose(out)
         except Exception as exc:  # a message that cannot be built is not worth a retry
             return Outcome(out.message_id, Result.PERMANENT, detail=f"cannot build: {exc}")
+        for address in (composed.envelope_from, composed.recipient):
+            if not _ENVELOPE_ADDRESS.fullmatch(address):
+                detail = f"not an envelope address: {address[:100]!r}"
+                return Outcome(out.message_id, Result.PERMANENT, detail=detail)
         for attempt in (1, 2):
             try:
                 answer = self._transaction(slot, composed)
@@ -147,13 +154,15 @@ class SmtpSender:
 
     def _transaction(self, slot: int, composed: Composed) -> str:
         connection = self._connection(slot)
+        # MAIL and RCPT written directly: both addresses are checked already, and smtplib's
+        # quoteaddr (an RFC 822 parse of each) cost a tenth of the time of the whole send.
         try:
-            code, reply = connection.mail(composed.envelope_from)
+            code, reply = connection.docmd("MAIL", f"FROM:<{composed.envelope_from}>")
         except _DROPPED as exc:
             raise _NotSent(str(exc) or type(exc).__name__) from exc
         if code >= 400:
             raise _Refused(code, _text(reply))
-        code, reply = connection.rcpt(composed.recipient)
+        code, reply = connection.docmd("RCPT", f"TO:<{composed.recipient}>")
         if code >= 400:
             raise _Refused(code, _text(reply))
         try:
