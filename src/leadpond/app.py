@@ -14,6 +14,7 @@ from leadpond.channels.api import router as channels_router
 from leadpond.channels.bounces_api import router as bounces_router
 from leadpond.channels.public import router as public_links_router
 from leadpond.channels.receipts import receipts_router
+from leadpond.channels.wechat_callback import router as wechat_callback_router
 from leadpond.console.setup import install_console
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
@@ -93,6 +94,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     # Outside /api/: the links in messages, for their readers (no key, no session).
     app.include_router(public_links_router)
     app.include_router(receipts_router)
+    app.include_router(wechat_callback_router)
     install_console(app, mount_ui=with_console)
 
     @app.get("/healthz", tags=["meta"])

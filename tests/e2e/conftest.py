@@ -60,7 +60,14 @@ def live_server(
     home = tmp_path_factory.mktemp(f"live-{backend}")
     url, pg_name = _database(backend, home)
     port = _free_port()
-    env = {**os.environ, "LEADPOND_DATABASE_URL": url, "LEADPOND_PORT": str(port)}
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "LEADPOND_DATABASE_URL": url,
+        "LEADPOND_PORT": str(port),
+        # The links in messages (pixel, clicks, unsubscribe) point at this server.
+        "LEADPOND_PUBLIC_URL": base_url,
+    }
     subprocess.run(
         [LEADPOND, "demo", "--ensure", "--people", str(DEMO_PEOPLE)],
         cwd=home,
@@ -75,7 +82,6 @@ def live_server(
     server = subprocess.Popen(
         [LEADPOND, "serve", "--port", str(port)], cwd=home, env=env, stdout=log, stderr=log
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
             try:

@@ -11,6 +11,7 @@ from leadpond.channels.bounces_cli import bounces_command
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.models import Channel
 from leadpond.channels.settings import get_channel, masked, set_channel
+from leadpond.channels.wechat_callback import wechat_callback_url
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import InvalidInput
@@ -168,10 +169,30 @@ def set_wechat(
     app_id: Annotated[str, typer.Option()],
     app_secret: Annotated[str, typer.Option()],
     endpoint: Annotated[str | None, typer.Option()] = None,
+    server_token: Annotated[
+        str | None, typer.Option(help="the Token of the account's server settings (令牌)")
+    ] = None,
+    encoding_aes_key: Annotated[
+        str | None, typer.Option(help="the EncodingAESKey, for safe-mode callbacks")
+    ] = None,
+    previous_encoding_aes_key: Annotated[
+        str | None, typer.Option(help="the key before the last change, still accepted")
+    ] = None,
 ) -> None:
-    """WeChat Official Account template messages (service notices)."""
-    settings = {"app_id": app_id, "app_secret": app_secret, "endpoint": endpoint}
+    """WeChat Official Account template messages (service notices) and its server callback."""
+    settings = {
+        "app_id": app_id,
+        "app_secret": app_secret,
+        "endpoint": endpoint,
+        "server_token": server_token,
+        "encoding_aes_key": encoding_aes_key,
+        "previous_encoding_aes_key": previous_encoding_aes_key,
+    }
     _store(workspace, Channel.WECHAT, "template", settings, ({}, None))
+    if server_token:
+        with unit_of_work() as session:
+            url = wechat_callback_url(session, find_workspace(session, workspace).id)
+        typer.echo(f"server address (服务器地址 URL): {url}")
 
 
 @set_app.command("webhook")

@@ -112,11 +112,29 @@ class WeComRobotSettings(ProviderSettings):
 
 
 class WeChatTemplateSettings(ProviderSettings):
-    SECRETS = ("app_secret",)
+    """The official account's API credentials, and what its server callback (服务器配置) is
+    checked with: the Token signs every callback, the EncodingAESKey decrypts safe-mode ones."""
+
+    SECRETS = ("app_secret", "server_token", "encoding_aes_key", "previous_encoding_aes_key")
 
     app_id: str
     app_secret: str
     endpoint: str = "https://api.weixin.qq.com"
+    server_token: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{3,32}$",
+        description="the Token (令牌) of the account's server settings: 3-32 letters or digits",
+    )
+    encoding_aes_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9+/]{43}$",
+        description="the EncodingAESKey (消息加解密密钥, 43 characters) for safe-mode callbacks",
+    )
+    previous_encoding_aes_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9+/]{43}$",
+        description="the key before the last change, still tried while WeChat switches over",
+    )
 
 
 class WebhookSettings(ProviderSettings):

@@ -26,7 +26,10 @@ def read_session() -> Iterator[Session]:
         yield session
 
 
-WriteSession = Annotated[Session, Depends(write_session)]
+# "function": the commit happens before the answer leaves. FastAPI's default for a dependency
+# with yield ends it after the response is sent, so a client could read before the commit (and
+# get a 2xx for a write whose commit then failed).
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 # Row ids in paths: 64-bit on both databases, so larger numbers are refused as input (422).
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ReadSession = Annotated[Session, Depends(read_session)]
