@@ -1,11 +1,13 @@
-"""Channels over HTTP: templates (with a preview for a person), sends into the outbox, a person's
-messages, a message's history, and each channel's settings (secrets masked) with a test send."""
+"""Channels over HTTP: templates (with a preview for a person and the messages written with
+them), sends into the outbox, a person's messages, a message's history, and each channel's
+settings (secrets masked) with a test send."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Response
 
 from leadpond.channels import service
+from leadpond.channels.reads import channel_read, messages_of_template
 from leadpond.channels.render import render_preview
 from leadpond.channels.schemas import (
     ChannelName,
@@ -22,7 +24,7 @@ from leadpond.channels.schemas import (
     TestSendRequest,
     TestSendResult,
 )
-from leadpond.channels.settings import get_channel, masked, set_channel
+from leadpond.channels.settings import set_channel
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.pagination import HistoryPaging, Page, Paging
 from leadpond.users.permissions import ChannelsRead, ChannelsWrite, ProvidersWrite
@@ -57,6 +59,22 @@ def update_template(
 ) -> TemplateRead:
     """Replace a template's parts (messages not sent yet use the new text)."""
     return TemplateRead.build(service.update_template(session, actor.workspace_id, key, body))
+
+
+@router.delete("/templates/{key}", status_code=204)
+def delete_template(key: str, actor: ChannelsWrite, session: WriteSession) -> Response:
+    """Delete a template no message was written with (409 ``template_in_use`` otherwise)."""
+    service.delete_template(session, actor.workspace_id, key)
+    return Response(status_code=204)
+
+
+@router.get("/templates/{key}/messages", response_model=Page[MessageRead])
+def template_messages(
+    key: str, actor: ChannelsRead, session: ReadSession, paging: HistoryPaging
+) -> Page[MessageRead]:
+    """The messages written with the template, newest first, with status and reason."""
+    total, found = messages_of_template(session, actor.workspace_id, key, paging)
+    return Page[MessageRead](total=total, items=[MessageRead.build(m, key) for m in found])
 
 
 @router.post("/templates/{key}:preview", response_model=PreviewRead)
@@ -111,19 +129,7 @@ def read_message(message_id: RowId, actor: ChannelsRead, session: ReadSession) -
 @router.get("/channels/{channel}", response_model=ChannelRead)
 def read_channel(channel: ChannelName, actor: ChannelsRead, session: ReadSession) -> ChannelRead:
     """A channel's provider, settings (secrets as ••••), caps and quiet hours."""
-    row = get_channel(session, actor.workspace_id, channel)
-    if row is None:
-        return ChannelRead(channel=channel, configured=False, provider="", settings={})
-    return ChannelRead(
-        channel=channel,
-        configured=True,
-        provider=row.provider,
-        settings=masked(row),
-        caps=row.caps or None,
-        quiet_hours=row.quiet_hours or None,
-        enabled=row.enabled,
-        updated_at=row.updated_at,
-    )
+    return channel_read(session, actor.workspace_id, channel)
 
 
 @router.put("/channels/{channel}", response_model=ChannelRead)

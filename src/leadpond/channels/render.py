@@ -34,7 +34,12 @@ _HTML = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=T
 
 
 class RenderFailed(Exception):
-    """A template that could not be rendered for one person."""
+    """A template that could not be rendered for one person: which part failed, and on which
+    line of it when Jinja2 knows (its tracebacks carry the template's line numbers)."""
+
+    def __init__(self, message: str, part: str = "body", line: int | None = None) -> None:
+        super().__init__(message)
+        self.part, self.line = part, line
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,23 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _render(source: str, context: dict[str, Any], html: bool = False) -> str:
+def _render(source: str, context: dict[str, Any], html: bool = False, part: str = "body") -> str:
     try:
         return _compiled(source, html).render(context)
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
-        raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
+        line = exc.lineno if isinstance(exc, TemplateSyntaxError) else _template_line(exc)
+        raise RenderFailed(f"{type(exc).__name__}: {exc}", part, line) from exc
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line a render error happened on: Jinja2 rewrites the traceback so that the
+    template's own frames are named ``<template>`` and carry its line numbers."""
+    line, frame = None, exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == "<template>":
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
 
 
 def _render_document(value: Any, context: dict[str, Any]) -> Any:
@@ -114,8 +131,10 @@ def _render_document(value: Any, context: dict[str, Any]) -> Any:
 
 def render_template(template: MessageTemplate, context: dict[str, Any]) -> Rendered:
     """Every part of a template for one person, or :class:`RenderFailed`."""
-    subject = _render(template.subject, context) if template.subject else None
-    text_body = _render(template.text_body, context) if template.text_body else None
+    subject = _render(template.subject, context, part="subject") if template.subject else None
+    text_body = (
+        _render(template.text_body, context, part="text_body") if template.text_body else None
+    )
     if is_json_bodied(template.channel):
         try:
             document = json.loads(template.body)
@@ -193,4 +212,8 @@ def render_preview(
     try:
         return render_template(template, context)
     except RenderFailed as exc:
-        raise InvalidInput(f"the template fails for this person: {exc}", field="body") from exc
+        where = f"{exc.part}: line {exc.line}: " if exc.line else f"{exc.part}: "
+        line = {"line": exc.line} if exc.line else {}
+        raise InvalidInput(
+            f"{where}the template fails for this person: {exc}", field=exc.part, **line
+        ) from exc

@@ -1,11 +1,12 @@
-"""Channels' services: templates, sends into the outbox, a person's messages and a message's
-history. Sends only write the outbox row, in the caller's transaction; everything that depends on
-send time (consent, address, caps, quiet hours) is decided by the deliverer."""
+"""Channels' services: templates (with a preview of a draft), sends into the outbox, a person's
+messages and a message's history. Sends only write the outbox row, in the caller's transaction;
+everything that depends on send time (consent, address, caps, quiet hours) is decided by the
+deliverer."""
 
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from leadpond.channels import outbox
@@ -18,6 +19,7 @@ from leadpond.channels.models import (
 )
 from leadpond.channels.registry import SENDERS
 from leadpond.channels.render import (
+    Rendered,
     check_template,
     message_context,
     render_preview,
@@ -39,6 +41,10 @@ class TemplateNotFound(NotFound):
 
 class MessageNotFound(NotFound):
     code = "message_not_found"
+
+
+class TemplateInUse(Conflict):
+    code = "template_in_use"
 
 
 def templates(workspace_id: uuid.UUID) -> Select[MessageTemplate]:
@@ -89,6 +95,40 @@ def update_template(
         setattr(template, name, value)
     session.flush()
     return template
+
+
+def delete_template(session: Session, workspace_id: uuid.UUID, key: str) -> None:
+    """Delete a template no message was ever written with; one that was stays (409), so the
+    history of every message sent with it still names it."""
+    template = get_template(session, workspace_id, key)
+    used = session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(owned(Message, workspace_id), Message.template_id == template.id)
+    )
+    if used:
+        raise TemplateInUse(
+            f"{used} messages were written with template {key!r}: it stays, so their history "
+            "keeps it",
+            field="key",
+            messages=used,
+        )
+    session.delete(template)
+    session.flush()
+
+
+def preview_draft(
+    session: Session,
+    workspace_id: uuid.UUID,
+    body: TemplateBody,
+    person_id: int,
+    variables: dict[str, Any] | None = None,
+) -> Rendered:
+    """A template being edited (not saved) as this person would get it: checked as a save
+    checks it (400 names the field and line), then rendered as the saved template's preview."""
+    _check(body)
+    draft = MessageTemplate(workspace_id=workspace_id, **body.model_dump(exclude={"key"}))
+    return render_preview(session, workspace_id, draft, person_id, variables)
 
 
 def list_templates(

@@ -4,12 +4,15 @@ from fastapi import FastAPI
 from nicegui import core, ui
 
 from leadpond.console.pages.accounts import account_page, accounts_page
+from leadpond.console.pages.channels import channels_page
+from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.dashboard import dashboard_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
 from leadpond.console.pages.person import person_page
 from leadpond.console.pages.playbook import playbook_page
 from leadpond.console.pages.segments import segment_page, segments_page
+from leadpond.console.pages.templates import template_page, templates_page
 from leadpond.kit.csrf import same_host
 
 PAGES = (
@@ -22,6 +25,10 @@ PAGES = (
     ("/segments", segments_page),
     ("/segments/{key}", segment_page),
     ("/playbook", playbook_page),
+    ("/channels", channels_page),
+    ("/templates", templates_page),
+    ("/templates/{key}", template_page),
+    ("/messages/{message_id}", message_page),
 )
 
 

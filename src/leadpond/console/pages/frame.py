@@ -64,6 +64,8 @@ NAV = (
     ("/accounts", "Accounts", "business"),
     ("/segments", "Segments", "filter_alt"),
     ("/playbook", "Playbook", "rule"),
+    ("/channels", "Channels", "send"),
+    ("/templates", "Templates", "article"),
 )
 
 

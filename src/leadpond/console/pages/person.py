@@ -1,4 +1,5 @@
-"""Person 360: identities and their sources, accounts, traits, tags, scores, stage, personas."""
+"""Person 360: identities and their sources, accounts, traits, tags, scores, stage, personas,
+the timeline, merges and the messages sent to them."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.overview import PersonAccountLink, accounts_of
+from leadpond.console.pages.channels_messages import person_messages_section
 from leadpond.console.pages.frame import Visit, header, visit, when
 from leadpond.console.pages.person_activity import merges_section, timeline_section
 from leadpond.db.engine import read_only
@@ -94,6 +96,7 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
         rules_tab = ui.tab(_("Tags, scores, stage")).mark("tab-rules")
         timeline_tab = ui.tab(_("Timeline")).mark("tab-timeline")
         merges_tab = ui.tab(_("Merges")).mark("tab-merges")
+        messages_tab = ui.tab(_("Messages")).mark("tab-messages")
     with ui.tab_panels(tabs, value=profile_tab).classes("w-full"):
         with ui.tab_panel(profile_tab):
             _profile(v, found.identifiers, found.accounts, found.person.traits or {}, found.history)
@@ -104,6 +107,8 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
             timeline_section(v, found.person.id, session)
         with ui.tab_panel(merges_tab):
             merges_section(v, found.person.id, session)
+        with ui.tab_panel(messages_tab):
+            person_messages_section(v, found.person.id, session)
 
 
 def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str) -> None:

@@ -1,0 +1,154 @@
+"""How the channel screens say things: channel, provider, status and event names, skip reasons
+in words (never a raw key), the settings' labels, and times in the marketer's time zone.
+
+Every text here is an English message id translated by the console catalogs;
+``tests/console/test_catalogs.py`` fails when one lacks its Chinese.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from leadpond.console.i18n import Translate
+
+# The marketer reads Beijing time (SCENARIOS.md); workspaces have no time zone of their own yet.
+WORKSPACE_ZONE = ZoneInfo("Asia/Shanghai")
+
+CHANNEL_NAMES = {
+    "email": "Emails",
+    "sms": "SMS",
+    "wecom": "WeCom",
+    "wechat": "WeChat Official Account",
+    "webhook": "Webhooks",
+}
+
+PROVIDER_NAMES = {
+    "smtp": "SMTP relay",
+    "aliyun": "Aliyun SMS",
+    "tencent": "Tencent Cloud SMS",
+    "app": "WeCom application",
+    "robot": "WeCom group robot",
+    "template": "WeChat template messages",
+    "http": "Signed JSON over HTTP",
+}
+
+PURPOSE_NAMES = {"marketing": "Marketing", "transactional": "Transactional"}
+
+STATUS_NAMES = {
+    "queued": "Queued",
+    "sending": "Sending",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "bounced": "Bounced",
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "in_doubt": "In doubt",
+}
+
+# What a message's history may hold besides its statuses.
+EVENT_NAMES = {
+    **STATUS_NAMES,
+    "opened": "Opened",
+    "clicked": "Clicked",
+    "unsubscribed": "Unsubscribed",
+    "complained": "Complained",
+    "deferred": "Delivery deferred",
+    "receipt:delivered": "Receipt after the fact: delivered",
+    "receipt:bounced": "Receipt after the fact: bounced",
+}
+
+SKIP_REASONS = {
+    "not_configured": "Not sent: the channel is not configured or is switched off.",
+    "person_gone": "Not sent: the person no longer exists.",
+    "unsubscribed": "Not sent: the person unsubscribed from this channel.",
+    "no_consent": (
+        "Not sent: this channel needs consent the person never gave "
+        "(WeChat template messages are service notices only)."
+    ),
+    "no_address": "Not sent: the person has no address on this channel.",
+    "suppressed": "Not sent: the address bounced hard or its owner complained.",
+    "capped": "Not sent: a frequency cap held, and this channel drops capped messages.",
+    "quiet_hours": "Not sent: it fell in quiet hours, and this channel drops messages then.",
+    "invalid_template": "Not sent: the template failed to render for this person.",
+}
+
+# Why a message went back to the queue (``held`` in a history entry).
+HELD_REASONS = {
+    "capped": "Waiting: a frequency cap holds until {until}.",
+    "quiet_hours": "Waiting: quiet hours last until {until}.",
+}
+
+TEST_RESULTS = {
+    "sent": "The provider accepted it.",
+    "temporary": "Temporary failure: the provider asked to try again later.",
+    "permanent": "Permanent failure: the provider refused it.",
+}
+
+SETTING_LABELS = {
+    "smtp_url": "SMTP URL (smtp://user:password@host:port)",
+    "from": "Sender (From)",
+    "reply_to": "Reply-To",
+    "return_path_domain": "Bounce domain (VERP)",
+    "dkim_selector": "DKIM selector",
+    "dkim_domain": "DKIM domain",
+    "dkim_private_key": "DKIM private key (PEM)",
+    "pool_size": "SMTP connections",
+    "ad_prefix": "Advertising subject prefix",
+    "list_unsubscribe_mailto": "Unsubscribe mailbox (List-Unsubscribe)",
+    "access_key_id": "AccessKey ID",
+    "access_key_secret": "AccessKey secret",
+    "sign_name": "Signature (签名)",
+    "endpoint": "API endpoint",
+    "region_id": "Region",
+    "region": "Region",
+    "daily_limit_per_number": "Messages per number per day",
+    "secret_id": "SecretId",
+    "secret_key": "SecretKey",
+    "sdk_app_id": "SDK AppID",
+    "corp_id": "Corp ID",
+    "corp_secret": "Application secret",
+    "agent_id": "Agent ID",
+    "webhook_url": "Robot webhook URL",
+    "app_id": "AppID",
+    "app_secret": "AppSecret",
+    "url": "Target URL",
+    "secret": "Signing secret (HMAC-SHA256)",
+    "timeout_s": "Timeout (seconds)",
+    "allow_private": "Allow private and loopback targets",
+}
+
+
+def local_when(value: datetime | None) -> str:
+    """A stored (naive UTC) time in the marketer's time zone."""
+    if value is None:
+        return "–"
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return aware.astimezone(WORKSPACE_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def word(_: Translate, names: dict[str, str], key: str | None) -> str:
+    """The translated name of a key, or the key itself when it has none (a newer status)."""
+    if not key:
+        return "–"
+    return _(names[key]) if key in names else key
+
+
+def reason_words(_: Translate, reason: str | None) -> str:
+    """Why a message was not sent, in words."""
+    return word(_, SKIP_REASONS, reason) if reason else ""
+
+
+def history_words(_: Translate, detail: dict[str, Any]) -> str:
+    """One history entry's detail in words: the skip reason or hold explained, then the rest
+    as the provider or receipt gave it."""
+    said = []
+    if detail.get("reason"):
+        said.append(reason_words(_, str(detail["reason"])))
+    held = detail.get("held")
+    if held in HELD_REASONS:
+        until = detail.get("until")
+        shown = local_when(datetime.fromisoformat(until)) if isinstance(until, str) else "–"
+        said.append(_(HELD_REASONS[held]).format(until=shown))
+    rest = {k: v for k, v in detail.items() if k not in ("reason", "held", "until")}
+    said += [f"{k}: {v}" for k, v in rest.items()]
+    return " · ".join(said) if said else ""

@@ -1,0 +1,284 @@
+"""Templates: the list, and the editor (every part, marketing or transactional) beside a live
+preview for a chosen person, with a test send and the messages written with the template."""
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from leadpond.channels import service
+from leadpond.channels.models import Channel
+from leadpond.channels.schemas import TemplateBody, TemplateCreate, TemplateRead
+from leadpond.console.pages.channels_messages import DENSE_TABLE, template_messages_section
+from leadpond.console.pages.channels_words import CHANNEL_NAMES, PURPOSE_NAMES, local_when, word
+from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.templates_preview import PreviewPane, validation_problem
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.kit.errors import LeadpondError
+from leadpond.kit.pagination import PageQuery
+from leadpond.users.permissions import CHANNELS_WRITE
+
+LIST_PAGE = 200
+KEY_CELL = (
+    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
+    "{{ props.value }}</a></q-td>"
+)
+PARTS = ("key", "channel", "purpose", "subject", "body", "text_body", "provider_template")
+
+
+def templates_page(request: Request) -> RedirectResponse | None:
+    """Every template of the workspace by key."""
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        header(v, _("Templates"), session)
+        total, found = service.list_templates(
+            session, v.actor.workspace_id, PageQuery(limit=LIST_PAGE)
+        )
+    if v.may(CHANNELS_WRITE):
+        ui.button(
+            _("New template"), icon="add", on_click=lambda: ui.navigate.to("/templates/new")
+        ).mark("new-template")
+    shown = _("{shown} of {total} templates") if total > LIST_PAGE else _("{total} templates")
+    ui.label(shown.format(shown=LIST_PAGE, total=total)).mark("templates-total")
+    columns = [
+        {"name": k, "label": label, "field": k, "align": "left"}
+        for k, label in (
+            ("key", _("Key")),
+            ("channel", _("Channel")),
+            ("purpose", _("Purpose")),
+            ("updated_at", _("Changed")),
+        )
+    ]
+    rows = [
+        {
+            "key": t.key,
+            "href": v.href(f"/templates/{t.key}"),
+            "channel": word(_, CHANNEL_NAMES, t.channel),
+            "purpose": word(_, PURPOSE_NAMES, t.purpose),
+            "updated_at": local_when(t.updated_at),
+        }
+        for t in found
+    ]
+    table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
+    table.add_slot("body-cell-key", KEY_CELL)
+    table.classes("w-full").mark("templates-table")
+    return None
+
+
+def template_page(request: Request, key: str) -> RedirectResponse | None:
+    """Write or change a template, see it rendered for a person as you type, send a test."""
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        try:
+            existing = _saved(session, v, key) if key != "new" else None
+        except LeadpondError as exc:
+            header(v, _("Template"), session)
+            ui.label(exc.message).classes("text-negative").mark("not-found")
+            return None
+        header(v, existing.key if existing else _("New template"), session)
+        with ui.row().classes("w-full gap-6 items-start no-wrap"):
+            with ui.column().classes("w-1/2"):
+                editor = TemplateEditor(v, existing)
+            with ui.column().classes("w-1/2"):
+                pane = PreviewPane(v, editor, session)
+        editor.on_edit = pane.run
+        if existing is not None:
+            template_messages_section(v, existing.key, session)
+    pane.run()
+    return None
+
+
+def _saved(session: Session, v: Visit, key: str) -> TemplateRead:
+    return TemplateRead.build(service.get_template(session, v.actor.workspace_id, key))
+
+
+class TemplateEditor:
+    """A template's parts as inputs; save and delete go through the channels service as the
+    REST API's do."""
+
+    def __init__(self, v: Visit, existing: TemplateRead | None) -> None:
+        self.v = v
+        self.on_edit: Any = None
+        _ = v._
+        start: dict[str, Any] = existing.model_dump() if existing else {}
+        self.saved: dict[str, Any] | None = self._parts(start) if existing else None
+        with ui.row().classes("w-full gap-4 items-end"):
+            self.key = ui.input(_("Key"), value=start.get("key", "")).mark("template-key")
+            self.key.set_enabled(existing is None)
+            self.channel = (
+                ui.select(
+                    {c.value: word(_, CHANNEL_NAMES, c.value) for c in Channel},
+                    value=start.get("channel", Channel.EMAIL.value),
+                    label=_("Channel"),
+                    on_change=self.edited,
+                )
+                .classes("min-w-48")
+                .mark("template-channel")
+            )
+            self.purpose = (
+                ui.select(
+                    {p: word(_, PURPOSE_NAMES, p) for p in PURPOSE_NAMES},
+                    value=start.get("purpose", "marketing"),
+                    label=_("Purpose"),
+                    on_change=self.edited,
+                )
+                .classes("min-w-40")
+                .mark("template-purpose")
+            )
+        self.subject = self._text(_("Subject"), start.get("subject"), "template-subject")
+        self.body = self._area(_("Body"), start.get("body"), "template-body")
+        self.hint = ui.label().classes("text-gray-600 text-sm").mark("body-hint")
+        self.text_body = self._area(_("Text part"), start.get("text_body"), "template-text")
+        self.provider_template = self._text(
+            _("Provider template (SMS TemplateCode, WeChat template_id)"),
+            start.get("provider_template"),
+            "template-provider",
+        )
+        self.show_hint()
+        with ui.row():
+            if v.may(CHANNELS_WRITE):
+                ui.button(_("Save"), icon="save", on_click=self.save).mark("save-template")
+                if existing is not None:
+                    ui.button(_("Delete"), icon="delete", on_click=self.confirm_delete).props(
+                        "outline color=negative"
+                    ).mark("delete-template")
+        self.problem = ui.label().classes("text-negative").mark("template-error")
+
+    def _text(self, label: str, value: str | None, mark: str) -> ui.input:
+        shown = ui.input(label, value=value or "", on_change=self.edited)
+        return shown.props("debounce=300").classes("w-full").mark(mark)
+
+    def _area(self, label: str, value: str | None, mark: str) -> ui.textarea:
+        shown = ui.textarea(label, value=value or "", on_change=self.edited)
+        shown.props("debounce=300 outlined autogrow input-style='font-family: monospace'")
+        return shown.classes("w-full").mark(mark)
+
+    def show_hint(self) -> None:
+        _ = self.v._
+        self.hint.text = (
+            _("HTML with Jinja2, e.g. {{ person.traits.name | default('朋友') }}.")
+            if self.channel.value == Channel.EMAIL
+            else _(
+                "A JSON object of the provider's parameters; every string in it is a template, "
+                'e.g. {"name": "{{ person.traits.name }}"}.'
+            )
+        )
+
+    def edited(self) -> None:
+        self.show_hint()
+        if self.on_edit is not None:
+            self.on_edit()
+
+    @staticmethod
+    def _parts(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: values.get(k) or None for k in PARTS}
+
+    def parts(self) -> dict[str, Any]:
+        """The parts as typed (an empty optional part is absent)."""
+        return self._parts(
+            {
+                "key": self.key.value,
+                "channel": self.channel.value,
+                "purpose": self.purpose.value,
+                "subject": self.subject.value,
+                "body": self.body.value,
+                "text_body": self.text_body.value,
+                "provider_template": self.provider_template.value,
+            }
+        )
+
+    def draft(self) -> TemplateCreate:
+        """The template as typed, checked by the API's schema (``ValidationError`` if not)."""
+        parts = {k: v for k, v in self.parts().items() if v is not None}
+        return TemplateCreate.model_validate({"body": "", **parts})
+
+    def parts_to_preview(self) -> TemplateBody:
+        """The parts as typed without the key (a new template previews before it has one)."""
+        parts = {k: v for k, v in self.parts().items() if v is not None and k != "key"}
+        return TemplateBody.model_validate({"body": "", **parts})
+
+    def saved_key(self) -> str | None:
+        """The key of the template as saved, when the inputs still show it unchanged."""
+        if self.saved is None or self.parts() != self.saved:
+            return None
+        return str(self.saved["key"])
+
+    def inputs(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "channel": self.channel,
+            "purpose": self.purpose,
+            "subject": self.subject,
+            "body": self.body,
+            "text_body": self.text_body,
+            "provider_template": self.provider_template,
+        }
+
+    def mark_problem(self, field: str | None, message: str) -> None:
+        """Show a problem under the form and on the input its field names."""
+        for element in self.inputs().values():
+            element.error = None
+        self.problem.text = message
+        target = self.inputs().get(field or "")
+        if target is not None and message:
+            target.error = message
+
+    def save(self) -> None:
+        """Create or replace the template as ``POST``/``PUT /api/v1/templates`` do, if the
+        role (now) allows it; nothing is saved when a part does not compile."""
+        try:
+            draft = self.draft()
+        except ValidationError as exc:
+            self.mark_problem(*validation_problem(exc))
+            return
+        try:
+            with unit_of_work() as session:
+                actor = self.v.authorised(session, CHANNELS_WRITE)
+                if self.saved is None:
+                    service.create_template(session, actor.workspace_id, draft)
+                else:
+                    service.update_template(session, actor.workspace_id, draft.key, draft)
+        except LeadpondError as exc:
+            self.mark_problem(exc.details.get("field"), exc.message)
+            notify_error(exc)
+            return
+        if self.saved is None:
+            ui.navigate.to(f"/templates/{draft.key}")
+            return
+        self.saved = self.parts()
+        self.mark_problem(None, "")
+        ui.notify(self.v._("Saved"), type="positive")
+
+    def confirm_delete(self) -> None:
+        _ = self.v._
+        with ui.dialog() as dialog, ui.card():
+            ui.label(_("Delete template {key}?").format(key=self.key.value))
+            with ui.row():
+                ui.button(_("Delete"), on_click=lambda: self.delete(dialog)).props(
+                    "color=negative"
+                ).mark("confirm-delete")
+                ui.button(_("Cancel"), on_click=dialog.close).props("flat")
+        dialog.open()
+
+    def delete(self, dialog: ui.dialog) -> None:
+        """Delete as ``DELETE /api/v1/templates/{key}`` does: refused for a template that
+        messages were written with."""
+        dialog.close()
+        try:
+            with unit_of_work() as session:
+                actor = self.v.authorised(session, CHANNELS_WRITE)
+                service.delete_template(session, actor.workspace_id, str(self.key.value))
+        except LeadpondError as exc:
+            self.mark_problem(None, exc.message)
+            notify_error(exc)
+            return
+        ui.navigate.to("/templates")
