@@ -26,6 +26,10 @@ def test_every_channel_word_is_translated_to_chinese() -> None:
         *words.HELD_REASONS.values(),
         *words.TEST_RESULTS.values(),
         *words.SETTING_LABELS.values(),
+        *words.DETAIL_LABELS.values(),
+        *words.RESULT_NAMES.values(),
+        "yes",
+        "no",
         *ON_HOLD.values(),
         # Used inside f-strings, which the extraction in test_catalogs.py does not read.
         "Caps",
@@ -54,8 +58,14 @@ def test_a_skip_reason_and_a_hold_read_as_sentences() -> None:
     assert words.reason_words(zh, None) == ""
     held = {"held": "quiet_hours", "until": "2026-12-07T13:00:00"}
     assert words.history_words(zh, held) == "等待中：免打扰时段持续到 2026-12-07 21:00:00。"
-    sent = {"result": "sent", "provider_id": "Q1"}
-    assert words.history_words(translator("en"), sent) == "result: sent · provider_id: Q1"
+    sent = {"result": "sent", "provider_id": "Q1", "bot": False, "custom": 3}
+    assert words.history_words(translator("en"), sent) == (
+        "Result: Sent · Provider id: Q1 · Looks automated: no · custom: 3"
+    )
+    assert (
+        words.history_words(zh, sent)
+        == "结果：已发送 · 服务商消息 ID：Q1 · 疑似自动访问：否 · custom：3"
+    )
     assert words.word(zh, words.STATUS_NAMES, "a_newer_status") == "a_newer_status"
 
 

@@ -69,10 +69,12 @@ async def deliver(workspace: NewWorkspace) -> None:
 
 
 async def test_a_template_with_an_error_is_not_saved_then_saved_and_listed(
-    user: User, workspace: NewWorkspace
+    user: User, workspace: NewWorkspace, track: Tracker
 ) -> None:
+    track.identify("u1", traits={"name": "Alice Chen", "email": "alice.chen@yunfan.cn"})
     log_in(user, workspace, "marketer", locale="en")
     await user.open("/templates/new")
+    set_value(user, "preview-search", "alice.chen@")
     set_value(user, "template-key", "welcome")
     set_value(user, "template-body", "<p>Hello</p>\n<p>{% if %}</p>")
     user.find(marker="save-template").click()
@@ -88,6 +90,9 @@ async def test_a_template_with_an_error_is_not_saved_then_saved_and_listed(
     user.find(marker="save-template").click()
     await user.should_see(marker="template-messages")
     assert template_keys(workspace) == ["welcome"]
+    # The saved template's page previews for the same person.
+    assert one(user, "preview-person").value == person_id(workspace, "alice.chen@")
+    await eventually(lambda: one(user, "preview-subject").text == "Hi Alice Chen")
     await user.open("/templates")
     rows = one(user, "templates-table").rows
     assert [(r["key"], r["channel"], r["purpose"]) for r in rows] == [

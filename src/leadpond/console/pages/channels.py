@@ -48,7 +48,12 @@ class ChannelCard:
         self.v = v
         self.channel = shown.channel
         _ = v._
-        with ui.card().classes("w-full").mark(f"channel-{self.channel}"):
+        with (
+            ui.card()
+            .classes("w-full")
+            .mark(f"channel-{self.channel}")
+            .classes(f"lp-channel-{self.channel}")
+        ):
             ui.label(word(_, CHANNEL_NAMES, self.channel)).classes("text-xl")
             self.summary = ui.refreshable(self._summary)
             self.summary(shown)
@@ -57,11 +62,12 @@ class ChannelCard:
                     ui.expansion(_("Edit settings"), icon="edit")
                     .classes("w-full")
                     .mark(f"edit-{self.channel}")
+                    .classes(f"lp-edit-{self.channel}")
                 ):
                     self.form = ChannelForm(_, shown)
                     ui.button(_("Save"), icon="save", on_click=self.save).mark(
                         f"save-{self.channel}"
-                    )
+                    ).classes(f"lp-save-{self.channel}")
                 self._test_send()
 
     def _summary(self, shown: ChannelRead) -> None:
@@ -69,17 +75,30 @@ class ChannelCard:
         mark = self.channel
         with ui.row().classes("items-center gap-2"):
             if not shown.configured:
-                ui.badge(_("not configured"), color="grey").mark(f"state-{mark}")
+                ui.badge(_("not configured"), color="grey").mark(f"state-{mark}").classes(
+                    f"lp-state-{mark}"
+                )
                 return
             state = _("enabled") if shown.enabled else _("switched off")
-            ui.badge(state, color="positive" if shown.enabled else "warning").mark(f"state-{mark}")
-            ui.label(word(_, PROVIDER_NAMES, shown.provider)).mark(f"shown-provider-{mark}")
+            ui.badge(state, color="positive" if shown.enabled else "warning").mark(
+                f"state-{mark}"
+            ).classes(f"lp-state-{mark}")
+            ui.label(word(_, PROVIDER_NAMES, shown.provider)).mark(
+                f"shown-provider-{mark}"
+            ).classes(f"lp-shown-provider-{mark}")
             ui.label(f"{_('Changed')} {local_when(shown.updated_at)}").classes("text-gray-600")
-        with ui.grid(columns=2).classes("gap-x-6 gap-y-0").mark(f"settings-{mark}"):
+        with (
+            ui.grid(columns=2)
+            .classes("gap-x-6 gap-y-0")
+            .mark(f"settings-{mark}")
+            .classes(f"lp-settings-{mark}")
+        ):
             for key, value in shown.settings.items():
                 ui.label(_(SETTING_LABELS.get(key, key))).classes("text-gray-600")
-                ui.label(masked_value(value)).mark(f"shown-{mark}-{key}")
-        ui.label(limits_words(self.v, shown)).mark(f"limits-{mark}")
+                ui.label(masked_value(value)).mark(f"shown-{mark}-{key}").classes(
+                    f"lp-shown-{mark}-{key}"
+                )
+        ui.label(limits_words(self.v, shown)).mark(f"limits-{mark}").classes(f"lp-limits-{mark}")
 
     def save(self) -> None:
         """Validate and store the settings as ``PUT /api/v1/channels/{channel}`` does, if the
@@ -111,11 +130,17 @@ class ChannelCard:
                 ui.input(_("Send a test to (address, mobile, openid, user id…)"))
                 .classes("min-w-96")
                 .mark(f"test-address-{mark}")
+                .classes(f"lp-test-address-{mark}")
             )
             ui.button(_("Send a test"), icon="send", on_click=self.test_send).mark(
                 f"test-send-{mark}"
-            )
-        self.answer = ui.label().classes("whitespace-pre-wrap").mark(f"test-result-{mark}")
+            ).classes(f"lp-test-send-{mark}")
+        self.answer = (
+            ui.label()
+            .classes("whitespace-pre-wrap")
+            .mark(f"test-result-{mark}")
+            .classes(f"lp-test-result-{mark}")
+        )
 
     async def test_send(self) -> None:
         """One message now, past the outbox, as ``POST /api/v1/channels/{channel}:test`` sends

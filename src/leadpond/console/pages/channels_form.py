@@ -107,7 +107,7 @@ class ChannelForm:
         self.shown = shown
         providers = [p for c, p in SCHEMAS if c == shown.channel]
         self.provider = shown.provider or providers[0]
-        mark = f"{self.channel}"
+        mark = self.channel
         self.inputs: dict[str, Any] = {}
         with ui.row().classes("items-center gap-4"):
             self.provider_select = (
@@ -119,20 +119,29 @@ class ChannelForm:
                 )
                 .classes("min-w-64")
                 .mark(f"provider-{mark}")
+                .classes(f"lp-provider-{mark}")
             )
-            self.enabled = ui.switch(_("Enabled"), value=shown.enabled).mark(f"enabled-{mark}")
+            self.enabled = (
+                ui.switch(_("Enabled"), value=shown.enabled)
+                .mark(f"enabled-{mark}")
+                .classes(f"lp-enabled-{mark}")
+            )
         self.settings_box = ui.column().classes("w-full gap-1")
         self.draw_settings(initial_values(shown, self.provider))
         self._caps(shown.caps or {})
         self._quiet(shown.quiet_hours or {})
-        self.problem = ui.label().classes("text-negative").mark(f"form-error-{mark}")
+        self.problem = (
+            ui.label()
+            .classes("text-negative")
+            .mark(f"form-error-{mark}")
+            .classes(f"lp-form-error-{mark}")
+        )
 
     def switch_provider(self, provider: str) -> None:
         self.provider = provider
         self.draw_settings(initial_values(self.shown, provider))
 
     def draw_settings(self, values: dict[str, Any]) -> None:
-        _ = self._
         self.settings_box.clear()
         self.inputs = {}
         with self.settings_box:
@@ -143,18 +152,22 @@ class ChannelForm:
         _ = self._
         label = _(SETTING_LABELS.get(field.key, field.key)) + (" *" if field.required else "")
         mark = f"setting-{self.channel}-{field.key}"
+        return self._widget(field, label, value).mark(mark).classes(f"lp-{mark}")
+
+    def _widget(self, field: SettingField, label: str, value: Any) -> Any:
+        _ = self._
         if field.kind == "switch":
-            return ui.switch(label, value=bool(value)).mark(mark)
+            return ui.switch(label, value=bool(value))
         if field.kind == "choice":
             options = {c: c or _("(none)") for c in field.choices}
-            return ui.select(options, value=value, label=label).classes("min-w-64").mark(mark)
+            return ui.select(options, value=value, label=label).classes("min-w-64")
         if field.kind in ("integer", "decimal"):
             step = 1 if field.kind == "integer" else 0.5
-            return ui.number(label, value=value, step=step).classes("w-64").mark(mark)
+            return ui.number(label, value=value, step=step).classes("w-64")
         if field.kind == "multiline":
             box = ui.textarea(label, value=value or "").props("outlined autogrow")
-            return box.classes("w-full").mark(mark)
-        shown = ui.input(label, value=value or "").classes("w-full").mark(mark)
+            return box.classes("w-full")
+        shown = ui.input(label, value=value or "").classes("w-full")
         if field.kind == "secret":
             shown.props("type=password")
             shown.tooltip(_("Leave •••• to keep the stored secret."))
@@ -170,7 +183,7 @@ class ChannelForm:
         with ui.row().classes("items-center gap-4"):
             ui.button(_("Add a cap"), icon="add", on_click=lambda: self.add_cap(None, None)).props(
                 "flat dense"
-            ).mark(f"add-cap-{self.channel}")
+            ).mark(f"add-cap-{self.channel}").classes(f"lp-add-cap-{self.channel}")
             self.on_cap = (
                 ui.select(
                     {k: _(text) for k, text in ON_HOLD.items()},
@@ -179,6 +192,7 @@ class ChannelForm:
                 )
                 .classes("min-w-48")
                 .mark(f"on-cap-{self.channel}")
+                .classes(f"lp-on-cap-{self.channel}")
             )
 
     def add_cap(self, most: Any, days: Any) -> None:
@@ -186,8 +200,8 @@ class ChannelForm:
         with self.caps_box, ui.row().classes("items-center gap-2") as row:
             at_most = ui.number(_("At most"), value=most, step=1).classes("w-32")
             within = ui.number(_("in days"), value=days, step=1).classes("w-32")
-            at_most.mark(f"cap-max-{self.channel}")
-            within.mark(f"cap-days-{self.channel}")
+            at_most.mark(f"cap-max-{self.channel}").classes(f"lp-cap-max-{self.channel}")
+            within.mark(f"cap-days-{self.channel}").classes(f"lp-cap-days-{self.channel}")
             pair = (at_most, within)
             ui.button(icon="close", on_click=lambda: self.remove_cap(pair, row)).props(
                 "flat dense round"
@@ -202,7 +216,11 @@ class ChannelForm:
         _ = self._
         mark = self.channel
         with ui.row().classes("items-center gap-2 mt-2"):
-            self.quiet_on = ui.switch(_("Quiet hours"), value=bool(quiet)).mark(f"quiet-{mark}")
+            self.quiet_on = (
+                ui.switch(_("Quiet hours"), value=bool(quiet))
+                .mark(f"quiet-{mark}")
+                .classes(f"lp-quiet-{mark}")
+            )
             self.quiet_inputs: dict[str, ui.input | ui.select] = {
                 "start": ui.input(_("From (HH:MM)"), value=str(quiet.get("start", "21:00"))[:5]),
                 "end": ui.input(_("Until (HH:MM)"), value=str(quiet.get("end", "08:00"))[:5]),
@@ -216,7 +234,9 @@ class ChannelForm:
                 ),
             }
             for name, element in self.quiet_inputs.items():
-                element.classes("w-40").mark(f"quiet-{name}-{mark}")
+                element.classes("w-40").mark(f"quiet-{name}-{mark}").classes(
+                    f"lp-quiet-{name}-{mark}"
+                )
                 element.bind_enabled_from(self.quiet_on, "value")
 
     def document(self) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None, bool]:

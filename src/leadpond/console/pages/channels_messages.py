@@ -40,8 +40,9 @@ def _link_cell(field: str) -> str:
 
 
 def message_rows(v: Visit, lines: list[MessageLine]) -> list[dict[str, Any]]:
-    """Table rows of messages: links to the message, its person and its template; the status
-    and the reason in words; times in the marketer's time zone."""
+    """Table rows of messages: links to the message, its person and its template (plain anchors
+    in the table's slots, so with the console's base path); the status and the reason in words;
+    times in the marketer's time zone."""
     _ = v._
     rows = []
     for line in lines:
@@ -93,9 +94,10 @@ def message_log(
     @ui.refreshable
     def listing(answer: tuple[int, list[MessageLine]]) -> None:
         total, lines = answer
-        ui.label(_("{total} messages").format(total=f"{total:,}")).mark(f"{mark}-total")
+        counted = ui.label(_("{total} messages").format(total=f"{total:,}"))
+        counted.mark(f"{mark}-total").classes(f"lp-{mark}-total")
         table = ui.table(columns=_columns(v, shown), rows=message_rows(v, lines), row_key="id")
-        table.props(DENSE_TABLE).classes("w-full").mark(mark)
+        table.props(DENSE_TABLE).classes(f"w-full lp-{mark}").mark(mark)
         for field in ("id", "person", "template"):
             if field in shown:
                 table.add_slot(f"body-cell-{field}", _link_cell(field))
@@ -103,7 +105,8 @@ def message_log(
             if state["offset"] > 0:
                 ui.button(_("Newer"), on_click=lambda: move(-MESSAGE_PAGE))
             if state["offset"] + MESSAGE_PAGE < total:
-                ui.button(_("Older"), on_click=lambda: move(MESSAGE_PAGE)).mark(f"{mark}-older")
+                older = ui.button(_("Older"), on_click=lambda: move(MESSAGE_PAGE))
+                older.mark(f"{mark}-older").classes(f"lp-{mark}-older")
 
     def move(delta: int) -> None:
         state["offset"] = max(0, state["offset"] + delta)
@@ -148,7 +151,7 @@ def message_page(request: Request, message_id: int) -> RedirectResponse | None:
             )
         except LeadpondError as exc:
             header(v, _("Message"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found")
+            ui.label(exc.message).classes("text-negative").mark("not-found").classes("lp-not-found")
             return None
         line = message_lines(session, v.actor.workspace_id, [message])[0]
         header(v, f"{_('Message')} #{message.id}", session)
@@ -167,7 +170,9 @@ def message_page(request: Request, message_id: int) -> RedirectResponse | None:
         {"name": "kind", "label": _("Status"), "field": "kind", "align": "left"},
         {"name": "detail", "label": _("Detail"), "field": "detail", "align": "left"},
     ]
-    ui.table(columns=columns, rows=rows).props(DENSE_TABLE).classes("w-full").mark("history")
+    ui.table(columns=columns, rows=rows).props(DENSE_TABLE).classes("w-full").mark(
+        "history"
+    ).classes("lp-history")
     return None
 
 
@@ -175,18 +180,22 @@ def _facts(v: Visit, line: MessageLine, key: str | None) -> None:
     _ = v._
     m = line.message
     with ui.row().classes("items-center gap-3"):
-        ui.badge(word(_, STATUS_NAMES, m.status)).classes("text-base").mark("status")
+        ui.badge(word(_, STATUS_NAMES, m.status)).classes("text-base").mark("status").classes(
+            "lp-status"
+        )
         if m.reason:
-            ui.label(reason_words(_, m.reason)).classes("text-negative").mark("reason")
+            ui.label(reason_words(_, m.reason)).classes("text-negative").mark("reason").classes(
+                "lp-reason"
+            )
     with ui.grid(columns=2).classes("gap-x-6 gap-y-1"):
         if m.person_id:
             ui.label(_("Person")).classes("text-gray-600")
-            ui.link(line.person_name or f"#{m.person_id}", v.href(f"/people/{m.person_id}")).mark(
+            ui.link(line.person_name or f"#{m.person_id}", f"/people/{m.person_id}").mark(
                 "person-link"
-            )
+            ).classes("lp-person-link")
         if key:
             ui.label(_("Template")).classes("text-gray-600")
-            ui.link(key, v.href(f"/templates/{key}")).mark("template-link")
+            ui.link(key, f"/templates/{key}").mark("template-link").classes("lp-template-link")
         facts = (
             (_("Channel"), word(_, CHANNEL_NAMES, m.channel)),
             (_("Purpose"), word(_, PURPOSE_NAMES, m.purpose)),

@@ -84,6 +84,31 @@ TEST_RESULTS = {
     "permanent": "Permanent failure: the provider refused it.",
 }
 
+# The keys a history entry's detail carries (the provider's answer, an open's visitor…).
+DETAIL_LABELS = {
+    "origin": "Written by",
+    "attempt": "Attempt",
+    "result": "Result",
+    "provider_id": "Provider id",
+    "answer": "Provider answer",
+    "retry_after_s": "Retry after (seconds)",
+    "why": "Why",
+    "detail": "Detail",
+    "source": "Source",
+    "url": "Link",
+    "user_agent": "Browser",
+    "ip": "IP address",
+    "bot": "Looks automated",
+    "bot_reason": "Why automated",
+    "type": "Type",
+}
+
+RESULT_NAMES = {
+    "sent": "Sent",
+    "temporary": "Temporary failure",
+    "permanent": "Permanent failure",
+}
+
 SETTING_LABELS = {
     "smtp_url": "SMTP URL (smtp://user:password@host:port)",
     "from": "Sender (From)",
@@ -149,6 +174,15 @@ def history_words(_: Translate, detail: dict[str, Any]) -> str:
         until = detail.get("until")
         shown = local_when(datetime.fromisoformat(until)) if isinstance(until, str) else "–"
         said.append(_(HELD_REASONS[held]).format(until=shown))
-    rest = {k: v for k, v in detail.items() if k not in ("reason", "held", "until")}
-    said += [f"{k}: {v}" for k, v in rest.items()]
-    return " · ".join(said) if said else ""
+    for key, value in detail.items():
+        if key in ("reason", "held", "until"):
+            continue
+        shown = word(_, RESULT_NAMES, str(value)) if key == "result" else _plain(_, value)
+        said.append(_("{label}: {value}").format(label=word(_, DETAIL_LABELS, key), value=shown))
+    return " · ".join(said)
+
+
+def _plain(_: Translate, value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)

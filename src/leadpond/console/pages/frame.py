@@ -77,7 +77,8 @@ def header(v: Visit, title: str, session: Session) -> None:
     with ui.header().classes("items-center gap-4 bg-primary text-white px-4 py-2"):
         ui.label("leadpond").classes("text-lg font-bold")
         for path, label, icon in NAV:
-            with ui.link(target=v.href(path)).classes("text-white no-underline flex gap-1"):
+            # ui.link puts NiceGUI's mount path before a path starting with "/" itself.
+            with ui.link(target=path).classes("text-white no-underline flex gap-1"):
                 ui.icon(icon)
                 ui.label(_(label))
         ui.space()

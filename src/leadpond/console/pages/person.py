@@ -78,7 +78,7 @@ def _summary(v: Visit, found: Person360) -> None:
     person, accounts, stage = found.person, found.accounts, found.stage
     with ui.row().classes("gap-6 items-center text-gray-700").mark("summary"):
         if accounts:
-            ui.link(accounts[0].name, v.href(f"/accounts/{accounts[0].account_id}"))
+            ui.link(accounts[0].name, f"/accounts/{accounts[0].account_id}")
         ui.label(f"{_('Stage')}: {stage.get('name') or stage.get('stage') or '–'}")
         for score in found.scores:
             grade = f" ({score.grade})" if score.grade else ""
@@ -153,7 +153,7 @@ def _profile(
             ui.label(_("Accounts")).classes("text-lg")
             for link in accounts:
                 with ui.row().classes("gap-2 items-center"):
-                    ui.link(link.name, v.href(f"/accounts/{link.account_id}")).mark("account-link")
+                    ui.link(link.name, f"/accounts/{link.account_id}").mark("account-link")
                     ui.label(f"{_(link.role or 'other')} · {link.title or '–'}")
                     if link.is_primary:
                         ui.badge(_("primary"))
@@ -265,9 +265,7 @@ def _segments(v: Visit, member_of: list[tuple[str, str, Any]]) -> None:
     ui.label(_("Segments")).classes("text-lg")
     with ui.row():
         for key, name, since in member_of:
-            ui.link(f"{name} ({_('since')} {when(since)})", v.href(f"/segments/{key}")).mark(
-                "segment"
-            )
+            ui.link(f"{name} ({_('since')} {when(since)})", f"/segments/{key}").mark("segment")
         if not member_of:
             ui.label("–")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.channels import service
 from leadpond.channels.models import Channel
+from leadpond.channels.reads import messages_of_template
 from leadpond.channels.schemas import TemplateBody, TemplateCreate, TemplateRead
 from leadpond.console.pages.channels_messages import DENSE_TABLE, template_messages_section
 from leadpond.console.pages.channels_words import CHANNEL_NAMES, PURPOSE_NAMES, local_when, word
@@ -43,9 +44,11 @@ def templates_page(request: Request) -> RedirectResponse | None:
     if v.may(CHANNELS_WRITE):
         ui.button(
             _("New template"), icon="add", on_click=lambda: ui.navigate.to("/templates/new")
-        ).mark("new-template")
+        ).mark("new-template").classes("lp-new-template")
     shown = _("{shown} of {total} templates") if total > LIST_PAGE else _("{total} templates")
-    ui.label(shown.format(shown=LIST_PAGE, total=total)).mark("templates-total")
+    ui.label(shown.format(shown=LIST_PAGE, total=total)).mark("templates-total").classes(
+        "lp-templates-total"
+    )
     columns = [
         {"name": k, "label": label, "field": k, "align": "left"}
         for k, label in (
@@ -67,12 +70,14 @@ def templates_page(request: Request) -> RedirectResponse | None:
     ]
     table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
     table.add_slot("body-cell-key", KEY_CELL)
-    table.classes("w-full").mark("templates-table")
+    table.classes("w-full").mark("templates-table").classes("lp-templates-table")
     return None
 
 
-def template_page(request: Request, key: str) -> RedirectResponse | None:
-    """Write or change a template, see it rendered for a person as you type, send a test."""
+def template_page(request: Request, key: str, person: int | None = None) -> RedirectResponse | None:
+    """Write or change a template, see it rendered for a person as you type, send a test.
+    The preview starts with ``person`` (kept across the first save), else whoever the newest
+    message of the template went to."""
     with read_only() as session:
         v = visit(request, session)
         if isinstance(v, RedirectResponse):
@@ -82,19 +87,27 @@ def template_page(request: Request, key: str) -> RedirectResponse | None:
             existing = _saved(session, v, key) if key != "new" else None
         except LeadpondError as exc:
             header(v, _("Template"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found")
+            ui.label(exc.message).classes("text-negative").mark("not-found").classes("lp-not-found")
             return None
         header(v, existing.key if existing else _("New template"), session)
         with ui.row().classes("w-full gap-6 items-start no-wrap"):
             with ui.column().classes("w-1/2"):
                 editor = TemplateEditor(v, existing)
             with ui.column().classes("w-1/2"):
-                pane = PreviewPane(v, editor, session)
+                pane = PreviewPane(v, editor, session, person or _newest_recipient(session, v, key))
         editor.on_edit = pane.run
+        editor.previewed = pane.chosen
         if existing is not None:
             template_messages_section(v, existing.key, session)
     pane.run()
     return None
+
+
+def _newest_recipient(session: Session, v: Visit, key: str) -> int | None:
+    if key == "new":
+        return None
+    _total, newest = messages_of_template(session, v.actor.workspace_id, key, PageQuery(limit=1))
+    return newest[0].person_id if newest else None
 
 
 def _saved(session: Session, v: Visit, key: str) -> TemplateRead:
@@ -108,11 +121,16 @@ class TemplateEditor:
     def __init__(self, v: Visit, existing: TemplateRead | None) -> None:
         self.v = v
         self.on_edit: Any = None
+        self.previewed: Any = None  # the person the preview shows (kept across a first save)
         _ = v._
         start: dict[str, Any] = existing.model_dump() if existing else {}
         self.saved: dict[str, Any] | None = self._parts(start) if existing else None
         with ui.row().classes("w-full gap-4 items-end"):
-            self.key = ui.input(_("Key"), value=start.get("key", "")).mark("template-key")
+            self.key = (
+                ui.input(_("Key"), value=start.get("key", ""))
+                .mark("template-key")
+                .classes("lp-template-key")
+            )
             self.key.set_enabled(existing is None)
             self.channel = (
                 ui.select(
@@ -123,6 +141,7 @@ class TemplateEditor:
                 )
                 .classes("min-w-48")
                 .mark("template-channel")
+                .classes("lp-template-channel")
             )
             self.purpose = (
                 ui.select(
@@ -133,10 +152,13 @@ class TemplateEditor:
                 )
                 .classes("min-w-40")
                 .mark("template-purpose")
+                .classes("lp-template-purpose")
             )
         self.subject = self._text(_("Subject"), start.get("subject"), "template-subject")
         self.body = self._area(_("Body"), start.get("body"), "template-body")
-        self.hint = ui.label().classes("text-gray-600 text-sm").mark("body-hint")
+        self.hint = (
+            ui.label().classes("text-gray-600 text-sm").mark("body-hint").classes("lp-body-hint")
+        )
         self.text_body = self._area(_("Text part"), start.get("text_body"), "template-text")
         self.provider_template = self._text(
             _("Provider template (SMS TemplateCode, WeChat template_id)"),
@@ -146,21 +168,25 @@ class TemplateEditor:
         self.show_hint()
         with ui.row():
             if v.may(CHANNELS_WRITE):
-                ui.button(_("Save"), icon="save", on_click=self.save).mark("save-template")
+                ui.button(_("Save"), icon="save", on_click=self.save).mark("save-template").classes(
+                    "lp-save-template"
+                )
                 if existing is not None:
                     ui.button(_("Delete"), icon="delete", on_click=self.confirm_delete).props(
                         "outline color=negative"
-                    ).mark("delete-template")
-        self.problem = ui.label().classes("text-negative").mark("template-error")
+                    ).mark("delete-template").classes("lp-delete-template")
+        self.problem = (
+            ui.label().classes("text-negative").mark("template-error").classes("lp-template-error")
+        )
 
     def _text(self, label: str, value: str | None, mark: str) -> ui.input:
         shown = ui.input(label, value=value or "", on_change=self.edited)
-        return shown.props("debounce=300").classes("w-full").mark(mark)
+        return shown.props("debounce=300").classes(f"w-full lp-{mark}").mark(mark)
 
     def _area(self, label: str, value: str | None, mark: str) -> ui.textarea:
         shown = ui.textarea(label, value=value or "", on_change=self.edited)
         shown.props("debounce=300 outlined autogrow input-style='font-family: monospace'")
-        return shown.classes("w-full").mark(mark)
+        return shown.classes(f"w-full lp-{mark}").mark(mark)
 
     def show_hint(self) -> None:
         _ = self.v._
@@ -252,7 +278,8 @@ class TemplateEditor:
             notify_error(exc)
             return
         if self.saved is None:
-            ui.navigate.to(f"/templates/{draft.key}")
+            shown = self.previewed() if self.previewed is not None else None
+            ui.navigate.to(f"/templates/{draft.key}" + (f"?person={shown}" if shown else ""))
             return
         self.saved = self.parts()
         self.mark_problem(None, "")
@@ -265,7 +292,7 @@ class TemplateEditor:
             with ui.row():
                 ui.button(_("Delete"), on_click=lambda: self.delete(dialog)).props(
                     "color=negative"
-                ).mark("confirm-delete")
+                ).mark("confirm-delete").classes("lp-confirm-delete")
                 ui.button(_("Cancel"), on_click=dialog.close).props("flat")
         dialog.open()
 

@@ -4,6 +4,7 @@ send to that person through the outbox, whose status the pane follows."""
 
 import json
 import uuid
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, run, ui
@@ -19,6 +20,7 @@ from leadpond.console.pages.frame import Visit, notify_error
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
+from leadpond.profiles import service as profiles
 from leadpond.reports import directory
 from leadpond.users.permissions import CHANNELS_WRITE
 
@@ -32,12 +34,19 @@ FOLLOW_S = 120
 SETTLED = {s.value for s in MessageStatus} - {MessageStatus.QUEUED, MessageStatus.SENDING}
 
 
-def people_options(session: Session, v: Visit, query: str) -> dict[int, str]:
-    """People the search box finds (the directory's search), as ``name · email`` by id."""
+def people_options(
+    session: Session, v: Visit, query: str, first: int | None = None
+) -> dict[int, str]:
+    """People the search box finds (the directory's search), as ``name · email`` by id; with
+    ``first``, that person (if still in the workspace) before them."""
+    ws = v.actor.workspace_id
     wanted = directory.PeopleQuery(q=query.strip() or None)
-    _total, rows = directory.search_people(
-        session, v.actor.workspace_id, wanted, PageQuery(limit=PEOPLE_SHOWN)
-    )
+    _total, rows = directory.search_people(session, ws, wanted, PageQuery(limit=PEOPLE_SHOWN))
+    # A person no longer in the workspace leaves the search's people alone.
+    with suppress(LeadpondError):
+        if first is not None:
+            found = profiles.get_person(session, ws, first)
+            rows = directory.describe(session, ws, [found]) + [r for r in rows if r.id != found.id]
     return {
         row.id: " · ".join(p for p in (row.name or f"#{row.id}", row.email or row.phone) if p)
         for row in rows
@@ -59,7 +68,9 @@ def _render_draft(v: Visit, draft: TemplateBody, person_id: int) -> Rendered:
 class PreviewPane:
     """Search a person, see the draft as they would get it, send them a test."""
 
-    def __init__(self, v: Visit, editor: "TemplateEditor", session: Session) -> None:
+    def __init__(
+        self, v: Visit, editor: "TemplateEditor", session: Session, first: int | None
+    ) -> None:
         self.v = v
         self.editor = editor
         self.latest = 0
@@ -67,12 +78,13 @@ class PreviewPane:
         self.followed = 0
         _ = v._
         ui.label(_("Preview")).classes("text-lg")
-        options = people_options(session, v, "")
+        options = people_options(session, v, "", first)
         self.search = (
             ui.input(_("Find a person (name, email, phone or company)"), on_change=self.find)
             .props("debounce=300 clearable")
             .classes("w-full")
             .mark("preview-search")
+            .classes("lp-preview-search")
         )
         self.person = (
             ui.select(
@@ -83,16 +95,41 @@ class PreviewPane:
             )
             .classes("w-full")
             .mark("preview-person")
+            .classes("lp-preview-person")
         )
-        self.problem = ui.label().classes("text-negative whitespace-pre-wrap").mark("preview-error")
-        self.subject = ui.label().classes("text-lg font-medium").mark("preview-subject")
+        self.problem = (
+            ui.label()
+            .classes("text-negative whitespace-pre-wrap")
+            .mark("preview-error")
+            .classes("lp-preview-error")
+        )
+        self.subject = (
+            ui.label()
+            .classes("text-lg font-medium")
+            .mark("preview-subject")
+            .classes("lp-preview-subject")
+        )
         self.frame = ui.element("iframe").classes("w-full h-96 border rounded bg-white")
         # No scripts, no same origin: a template's HTML cannot reach the console.
         self.frame.props["sandbox"] = ""
         self.frame.mark("preview-body").classes("lp-preview-body")
-        self.document = ui.code("", language="json").classes("w-full").mark("preview-document")
-        self.text = ui.label().classes("whitespace-pre-wrap font-mono text-sm").mark("preview-text")
+        self.document = (
+            ui.code("", language="json")
+            .classes("w-full")
+            .mark("preview-document")
+            .classes("lp-preview-document")
+        )
+        self.text = (
+            ui.label()
+            .classes("whitespace-pre-wrap font-mono text-sm")
+            .mark("preview-text")
+            .classes("lp-preview-text")
+        )
         self._test_send()
+
+    def chosen(self) -> int | None:
+        """The person the preview is rendered for."""
+        return int(self.person.value) if self.person.value is not None else None
 
     def find(self) -> None:
         """Show the people the search finds; keep the chosen one if still found, else the first."""
@@ -149,9 +186,11 @@ class PreviewPane:
         with ui.row().classes("items-center gap-3"):
             ui.button(_("Send a test to this person"), icon="send", on_click=self.send).mark(
                 "send-to-person"
+            ).classes("lp-send-to-person")
+            self.sent_link = ui.link("", "#").mark("test-message").classes("lp-test-message")
+            self.sent_status = (
+                ui.label().mark("test-message-status").classes("lp-test-message-status")
             )
-            self.sent_link = ui.link("", "#").mark("test-message")
-            self.sent_status = ui.label().mark("test-message-status")
         self.follow = ui.timer(1.0, self.poll, active=False)
 
     def send(self) -> None:
@@ -183,7 +222,7 @@ class PreviewPane:
             notify_error(exc)
             return
         self.sent_link.text = f"{_('Message')} #{self.message_id}"
-        self.sent_link.props["href"] = self.v.href(f"/messages/{self.message_id}")
+        self.sent_link.props["href"] = f"/messages/{self.message_id}"  # ui.link adds the base
         self.show_status(status, reason, None)
         self.followed = 0
         self.follow.activate()
