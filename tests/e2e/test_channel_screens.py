@@ -51,6 +51,15 @@ def received_by(log: Path, recipient: str, timeout_s: float = 20.0) -> list[str]
     raise AssertionError(f"the sink received nothing for {recipient}")
 
 
+def saved(page: Page, shown: str, text: str, problem: str) -> None:
+    """Wait for ``shown`` to say ``text`` (a save on SQLite may wait up to its 60 s busy timeout
+    for the worker's transaction); if it never does, fail with what the form said."""
+    try:
+        expect(page.locator(shown)).to_have_text(text, timeout=60_000)
+    except AssertionError as exc:
+        raise AssertionError(f"the form says: {page.locator(problem).inner_text()!r}") from exc
+
+
 def someone_with_a_name_and_email(server: LiveServer) -> tuple[int, str, str]:
     key = {"Authorization": f"Bearer {server.api_key}"}
     people = httpx.get(f"{server.base_url}/api/v1/people?limit=200", headers=key).json()
@@ -72,10 +81,13 @@ def test_marketer_sets_up_email_writes_a_template_and_follows_a_test_send(
     page.get_by_role("link", name="渠道").click()
     expect(page.locator(".lp-state-email")).to_have_text("未配置")
     page.locator(".lp-edit-email").click()
-    page.locator(".lp-setting-email-smtp_url input").fill(f"smtp://127.0.0.1:{port}")
-    page.locator(".lp-setting-email-from input").fill("线索池 <hi@leadpond.cn>")
+    smtp_url = page.locator(".lp-setting-email-smtp_url input")
+    smtp_url.fill(f"smtp://127.0.0.1:{port}")
+    sender = page.locator(".lp-setting-email-from input")
+    sender.fill("线索池 <hi@leadpond.cn>")
+    expect(sender).to_have_value("线索池 <hi@leadpond.cn>")
     page.locator(".lp-save-email").click()
-    expect(page.locator(".lp-state-email")).to_have_text("已启用")
+    saved(page, ".lp-state-email", "已启用", problem=".lp-form-error-email")
     page.locator(".lp-test-address-email input").fill("li.na@xinghuan.cn")
     page.locator(".lp-test-send-email").click()
     expect(page.locator(".lp-test-result-email")).to_contain_text("服务商已接收")
@@ -100,7 +112,9 @@ def test_marketer_sets_up_email_writes_a_template_and_follows_a_test_send(
     expect(preview).to_contain_text("又见面了")
     shot(page, live_server, "template-editor")
     page.locator(".lp-save-template").click()
-    expect(page).to_have_url(f"{base}/console/templates/e2e-welcome?person={person_id}")
+    expect(page).to_have_url(
+        f"{base}/console/templates/e2e-welcome?person={person_id}", timeout=60_000
+    )
     expect(page.locator(".lp-preview-subject")).to_have_text(f"欢迎 {name}")
     page.locator(".lp-send-to-person").click()
     expect(page.locator(".lp-test-message")).to_contain_text("消息 #")

@@ -1,5 +1,6 @@
 """Channels: one card per channel with its provider, settings (secrets masked), caps and quiet
-hours; an edit form validated as the CLI and the API validate, and a test send."""
+hours; for admins (who hold the provider accounts) an edit form validated as the CLI and the API
+validate, and a test send."""
 
 from typing import Any
 
@@ -13,7 +14,12 @@ from leadpond.channels.reads import channel_read
 from leadpond.channels.schemas import ChannelRead
 from leadpond.channels.senders.base import Outcome
 from leadpond.channels.settings import set_channel
-from leadpond.console.pages.channels_form import ON_HOLD, ChannelForm, masked_value
+from leadpond.console.pages.channels_form import (
+    ON_HOLD,
+    ChannelForm,
+    SettingsDocument,
+    masked_value,
+)
 from leadpond.console.pages.channels_words import (
     CHANNEL_NAMES,
     PROVIDER_NAMES,
@@ -25,7 +31,7 @@ from leadpond.console.pages.channels_words import (
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import InvalidInput, LeadpondError
-from leadpond.users.permissions import CHANNELS_WRITE
+from leadpond.users.permissions import PROVIDERS_WRITE
 
 
 def channels_page(request: Request) -> RedirectResponse | None:
@@ -36,13 +42,20 @@ def channels_page(request: Request) -> RedirectResponse | None:
             return v
         header(v, v._("Channels"), session)
         shown = [channel_read(session, v.actor.workspace_id, c.value) for c in Channel]
+    if not v.may(PROVIDERS_WRITE):
+        ui.label(
+            v._(
+                "Only admins change a channel's settings or send a test from here: "
+                "they hold the provider accounts."
+            )
+        ).classes("text-gray-600").mark("admins-only").classes("lp-admins-only")
     for read in shown:
         ChannelCard(v, read)
     return None
 
 
 class ChannelCard:
-    """A channel's summary; for marketers and admins its form and a test send."""
+    """A channel's summary; for admins its form and a test send."""
 
     def __init__(self, v: Visit, shown: ChannelRead) -> None:
         self.v = v
@@ -57,7 +70,7 @@ class ChannelCard:
             ui.label(word(_, CHANNEL_NAMES, self.channel)).classes("text-xl")
             self.summary = ui.refreshable(self._summary)
             self.summary(shown)
-            if v.may(CHANNELS_WRITE):
+            if v.may(PROVIDERS_WRITE):
                 with (
                     ui.expansion(_("Edit settings"), icon="edit")
                     .classes("w-full")
@@ -100,25 +113,24 @@ class ChannelCard:
                 )
         ui.label(limits_words(self.v, shown)).mark(f"limits-{mark}").classes(f"lp-limits-{mark}")
 
-    def save(self) -> None:
+    async def save(self) -> None:
         """Validate and store the settings as ``PUT /api/v1/channels/{channel}`` does, if the
-        role (now) allows it; on an error nothing is stored and the input is marked."""
-        provider, settings, caps, quiet, enabled = self.form.document()
+        role (now) allows it; on an error nothing is stored and the input is marked. The write
+        runs off the event loop: on SQLite it may wait for the pipeline's transaction."""
+        document = self.form.document()
         try:
-            with unit_of_work() as session:
-                actor = self.v.authorised(session, CHANNELS_WRITE)
-                ws = actor.workspace_id
-                set_channel(session, ws, self.channel, provider, settings, caps, quiet, enabled)
-                shown = channel_read(session, ws, self.channel)
+            shown = await run.io_bound(_store, self.v, self.channel, document)
         except InvalidInput as exc:
             self.form.show_error(exc)
             return
         except LeadpondError as exc:
             notify_error(exc)
             return
+        if shown is None:  # the app is shutting down
+            return
         self.form.clear_errors()
         self.form.shown = shown
-        self.form.draw_settings({k: v for k, v in shown.settings.items()})
+        self.form.draw_settings(dict(shown.settings))
         self.summary.refresh(shown)
         ui.notify(self.v._("Saved"), type="positive")
 
@@ -162,9 +174,17 @@ class ChannelCard:
         self.answer.text = test_answer(self.v, outcome)
 
 
+def _store(v: Visit, channel: str, document: SettingsDocument) -> ChannelRead:
+    provider, settings, caps, quiet, enabled = document
+    with unit_of_work() as session:
+        ws = v.authorised(session, PROVIDERS_WRITE).workspace_id
+        set_channel(session, ws, channel, provider, settings, caps, quiet, enabled)
+        return channel_read(session, ws, channel)
+
+
 def _send_test(v: Visit, channel: str, address: str) -> Outcome:
     with read_only() as session:
-        actor = v.authorised(session, CHANNELS_WRITE)
+        actor = v.authorised(session, PROVIDERS_WRITE)
         return service.test_send(session, actor.workspace_id, channel, address)
 
 

@@ -16,6 +16,8 @@ from leadpond.kit.errors import LeadpondError
 
 Kind = Literal["text", "secret", "multiline", "integer", "decimal", "switch", "choice"]
 ON_HOLD = {"wait": "Wait for the window", "drop": "Drop the message"}
+# Provider, settings, caps, quiet hours (None: none) and enabled, as ``set_channel`` takes them.
+SettingsDocument = tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None, bool]
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,7 @@ class ChannelForm:
                 )
                 element.bind_enabled_from(self.quiet_on, "value")
 
-    def document(self) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None, bool]:
+    def document(self) -> SettingsDocument:
         """Provider, settings, caps, quiet hours (None: none) and enabled, as typed."""
         fields = setting_fields(self.channel, self.provider)
         values = {key: element.value for key, element in self.inputs.items()}

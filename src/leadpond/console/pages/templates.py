@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import run, ui
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -112,6 +112,15 @@ def _newest_recipient(session: Session, v: Visit, key: str) -> int | None:
 
 def _saved(session: Session, v: Visit, key: str) -> TemplateRead:
     return TemplateRead.build(service.get_template(session, v.actor.workspace_id, key))
+
+
+def _store(v: Visit, draft: TemplateCreate, new: bool) -> None:
+    with unit_of_work() as session:
+        ws = v.authorised(session, CHANNELS_WRITE).workspace_id
+        if new:
+            service.create_template(session, ws, draft)
+        else:
+            service.update_template(session, ws, draft.key, draft)
 
 
 class TemplateEditor:
@@ -258,21 +267,17 @@ class TemplateEditor:
         if target is not None and message:
             target.error = message
 
-    def save(self) -> None:
+    async def save(self) -> None:
         """Create or replace the template as ``POST``/``PUT /api/v1/templates`` do, if the
-        role (now) allows it; nothing is saved when a part does not compile."""
+        role (now) allows it; nothing is saved when a part does not compile. The write runs
+        off the event loop (on SQLite it may wait for the pipeline's transaction)."""
         try:
             draft = self.draft()
         except ValidationError as exc:
             self.mark_problem(*validation_problem(exc))
             return
         try:
-            with unit_of_work() as session:
-                actor = self.v.authorised(session, CHANNELS_WRITE)
-                if self.saved is None:
-                    service.create_template(session, actor.workspace_id, draft)
-                else:
-                    service.update_template(session, actor.workspace_id, draft.key, draft)
+            await run.io_bound(_store, self.v, draft, self.saved is None)
         except LeadpondError as exc:
             self.mark_problem(exc.details.get("field"), exc.message)
             notify_error(exc)

@@ -65,6 +65,21 @@ def _render_draft(v: Visit, draft: TemplateBody, person_id: int) -> Rendered:
         return service.preview_draft(session, v.actor.workspace_id, draft, person_id)
 
 
+def _queue_test(v: Visit, channel: str, key: str, person_id: int) -> tuple[int, str, str | None]:
+    with unit_of_work() as session:
+        actor = v.authorised(session, CHANNELS_WRITE)
+        message = service.send(
+            session,
+            actor.workspace_id,
+            channel,
+            key,
+            person_id,
+            idempotency_key=f"console-test:{uuid.uuid4().hex}",
+            origin=f"console-test:{actor.email}",
+        )
+        return message.id, message.status, message.reason
+
+
 class PreviewPane:
     """Search a person, see the draft as they would get it, send them a test."""
 
@@ -193,7 +208,7 @@ class PreviewPane:
             )
         self.follow = ui.timer(1.0, self.poll, active=False)
 
-    def send(self) -> None:
+    async def send(self) -> None:
         """Queue the saved template for the chosen person, as ``POST /api/v1/sends`` does: the
         deliverer sends it like any message (consent, caps, quiet hours apply)."""
         _ = self.v._
@@ -204,23 +219,15 @@ class PreviewPane:
         if self.person.value is None:
             ui.notify(_("Find a person first."))
             return
+        channel, person_id = str(self.editor.channel.value), int(self.person.value)
         try:
-            with unit_of_work() as session:
-                actor = self.v.authorised(session, CHANNELS_WRITE)
-                message = service.send(
-                    session,
-                    actor.workspace_id,
-                    str(self.editor.channel.value),
-                    key,
-                    int(self.person.value),
-                    idempotency_key=f"console-test:{uuid.uuid4().hex}",
-                    origin=f"console-test:{actor.email}",
-                )
-                self.message_id = message.id
-                status, reason = message.status, message.reason
+            queued = await run.io_bound(_queue_test, self.v, channel, key, person_id)
         except LeadpondError as exc:
             notify_error(exc)
             return
+        if queued is None:  # the app is shutting down
+            return
+        self.message_id, status, reason = queued
         self.sent_link.text = f"{_('Message')} #{self.message_id}"
         self.sent_link.props["href"] = f"/messages/{self.message_id}"  # ui.link adds the base
         self.show_status(status, reason, None)
