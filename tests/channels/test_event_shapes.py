@@ -11,13 +11,11 @@ state compared: each person's traits, identifiers, tags, scores and ledger, stag
 events and segments (``pipeline.fingerprint``), every channel event, subscriptions, and every
 message's status and history. Hypothesis then generates histories.
 
-Known bug, pinned by a strict xfail below: an event processed after a later-stamped channel
-event of its person (a page view half an hour late; an open processed after an SMS receipt,
-which is stamped on arrival) is applied out of time order, because the rules stage measures
-lateness by ``last_seen_at`` and channel events leave that alone. The generated histories
-therefore keep each site call ahead of its person's later channel events, and play SMS
-receipts last. The hand-written campaign lets site calls overtake; its outcome happens not to
-depend on that order.
+A site call may arrive after a later channel event of its person (a page view half an hour late,
+after the click that followed it): the rules stage counts processed channel events when it
+decides an event is late, though they leave ``last_seen_at`` alone, and replays the person in
+time order (:func:`test_a_late_page_view_counts_in_time_order_after_a_later_click`, which found
+that it did not).
 """
 
 import os
@@ -57,15 +55,14 @@ def backfilled(played: Played, steps: list[Step]) -> None:
     replay_history(played.ws)
 
 
-def shuffled(seed: int, overtake: bool = True) -> Shape:
+def shuffled(seed: int) -> Shape:
     """The site's calls arrive up to the lateness window late (the channels write theirs as
-    things happen); the pipeline runs now and then, in batches of random sizes. Without
-    ``overtake``, a site call never arrives after a later channel event of its own person
-    (:func:`test_a_late_page_view_counts_in_time_order_after_a_later_click`)."""
+    things happen), overtaken by later channel events of their own person; the pipeline runs
+    now and then, in batches of random sizes."""
 
     def deliver(played: Played, steps: list[Step]) -> None:
         rng = random.Random(seed)
-        arrival = _arrivals(steps, rng, overtake)
+        arrival = _arrivals(steps, rng)
         for index in sorted(range(len(steps)), key=lambda i: (arrival[i], i)):
             played.play(steps[index])
             if rng.random() < 0.4:
@@ -75,21 +72,13 @@ def shuffled(seed: int, overtake: bool = True) -> Shape:
     return deliver
 
 
-def _arrivals(steps: list[Step], rng: random.Random, overtake: bool) -> list[float]:
+def _arrivals(steps: list[Step], rng: random.Random) -> list[float]:
     """When each step reaches leadpond, in seconds after the start."""
-    sender = {s.key: s.who for s in steps if s.kind in ("email", "sms")}
     arrival = []
-    for index, step in enumerate(steps):
+    for step in steps:
         at = step.at.total_seconds()
         if step.kind == "site":
             at += rng.uniform(0, LATENESS.total_seconds())
-            own = [
-                s.at.total_seconds()
-                for s in steps[index + 1 :]
-                if s.kind != "site" and (s.who or sender.get(s.key)) == step.who
-            ]
-            if own and not overtake:
-                at = min(at, own[0] - 0.5)
         arrival.append(at)
     return arrival
 
@@ -231,8 +220,7 @@ def histories(draw: st.DrawFn) -> list[Step]:
             steps.append(Step(at, kind, draw(_WHO), key))
             (emails if kind == "email" else texts).append(key)
         elif kind == "receipt" and texts:
-            # Stamped on arrival (now): played after every other step, in every shape, since
-            # anything processed after them would be late (the known bug below).
+            # Stamped on arrival (now): played after every other step, in every shape.
             ok = draw(st.booleans())
             receipts.append(Step(timedelta(0), kind, key=draw(st.sampled_from(texts)), ok=ok))
         elif kind in ("open", "click", "unsubscribe") and emails:
@@ -261,7 +249,7 @@ def test_any_channel_history_at_any_split_equals_one_batch(
     # Well inside the segment's 30-day window (which moves with the clock) and in the past.
     start = (utcnow() - timedelta(days=25)).replace(microsecond=0)
     reference = state_after(client, steps, one_batch, start)
-    shapes = (("shuffled", shuffled(seed, overtake=False)), ("one-per-batch", one_per_batch))
+    shapes = (("shuffled", shuffled(seed)), ("one-per-batch", one_per_batch))
     for name, shape in shapes:
         assert_same(reference, state_after(client, steps, shape, start), name)
 
@@ -272,13 +260,6 @@ def _isolated(backend: str) -> None:
     worker.drain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the rules stage decides an event is late by the person's last_seen_at "
-    "(rules.service._replay_late), which channel events do not move (profiles do not count them "
-    "as activity); an event older than an already processed channel event of its person is "
-    "applied incrementally instead of replaying the person in time order",
-)
 def test_a_late_page_view_counts_in_time_order_after_a_later_click(client: TestClient) -> None:
     """A pricing page view (+2) half an hour late, after a click (+4) that followed it: in time
     order the click makes the person engaged (10 points); processed late, the page view does."""

@@ -2,11 +2,13 @@
 that merges, unmerges and rebuilds reshaped."""
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from leadpond.flow.batch import Batch, PipelineEvent, time_order
+from leadpond.ingest.models import MESSAGE_SOURCE, Event
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
@@ -52,6 +54,36 @@ def apply_batch(batch: Batch) -> None:
         write_changes(session, workspace_id, states, engine.out, batch.now)
 
 
+def _add_message_events(
+    session: Session,
+    workspace_id: uuid.UUID,
+    events: list[PipelineEvent],
+    decided: dict[int, datetime],
+) -> None:
+    """Channel events (``Email Opened``, ``SMS Delivered``…) are decided too, though they leave
+    ``last_seen_at`` alone (they are not the person's activity): a site call older than an open
+    already processed for its person is late as well."""
+    people = {e.person_id for e in events if e.person_id is not None}
+    if not people:
+        return
+    since = min(e.timestamp for e in events)
+    for ids in chunks(people):
+        found = session.execute(
+            select(Event.person_id, func.max(Event.timestamp))
+            .where(
+                owned(Event, workspace_id),
+                Event.person_id.in_(ids),
+                Event.timestamp >= since,
+                Event.source == MESSAGE_SOURCE,
+                Event.processed_at.is_not(None),
+            )
+            .group_by(Event.person_id)
+        )
+        for pid, latest in found:
+            if pid is not None and latest is not None:
+                decided[pid] = max(latest, decided.get(pid, latest))
+
+
 def _replay_late(
     batch: Batch, workspace_id: uuid.UUID, ruleset: Ruleset, events: list[PipelineEvent]
 ) -> list[PipelineEvent]:
@@ -61,6 +93,7 @@ def _replay_late(
     delayed devices) give what time order would have given. Returns the events left for the
     incremental path."""
     decided = {pid: seen for pid, seen in batch.last_seen_before.items() if seen is not None}
+    _add_message_events(batch.session, workspace_id, events, decided)
     idle = [r.to for r in ruleset.stage_rules if r.idle is not None]
     if idle:
         people = {e.person_id for e in events if e.person_id is not None}
