@@ -26,6 +26,7 @@ from leadpond.db.engine import reset_engines, unit_of_work
 from leadpond.jobs.runner import JobRunner
 from leadpond.pipeline import worker
 from leadpond.playbooks.service import start_workspace
+from leadpond.rules.active import _compiled as compiled_rulesets
 from leadpond.workspaces import service as workspace_service
 from leadpond.workspaces.service import key_cache
 
@@ -47,6 +48,8 @@ def _use_database(url: str) -> None:
     get_settings.cache_clear()
     reset_engines()
     key_cache.clear()
+    # Compiled rules are cached by playbook version id, which each database numbers anew.
+    compiled_rulesets.clear()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

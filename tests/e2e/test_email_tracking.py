@@ -41,7 +41,8 @@ TEMPLATE = {
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
+def mailbox(live_server: LiveServer) -> Iterator[tuple[Mailbox, int]]:
+    """A sink per live server: both backends' demo worlds have the same people."""
     with sink() as running:
         yield running
 
