@@ -127,7 +127,7 @@ def test_a_message_handed_over_before_its_deliverer_died_is_in_doubt(
     with unit_of_work() as session:
         [claimed] = outbox.claim(session, "dead", 60, 10, clock(), workspace.workspace_id)
     with unit_of_work() as session:
-        outbox.hand_over(session, "dead", [claimed.id], clock())
+        outbox.hand_over(session, "dead", [claimed.id], clock(), 60)
     assert deliverer.run_pending() == 0  # under lease
     clock.advance(seconds=61)
     deliverer.run_pending()
@@ -170,7 +170,7 @@ def test_a_provider_that_deduplicates_gets_the_doubtful_message_again(
         [claimed] = outbox.claim(session, "dead", 60, 10, clock(), workspace.workspace_id)
         key = claimed.idempotency_key
     with unit_of_work() as session:
-        outbox.hand_over(session, "dead", [mid], clock())
+        outbox.hand_over(session, "dead", [mid], clock(), 60)
     clock.advance(seconds=61)
     deliverer.run_pending()
     assert message(api, mid)["status"] == "sent"
@@ -190,3 +190,39 @@ def test_a_claim_is_a_lease(
     with unit_of_work() as session:
         assert outbox.claim(session, "b", 60, 10, clock(), workspace.workspace_id) == []
         assert session.get(Message, claimed.id) is not None
+
+
+def test_a_claim_that_outlived_its_lease_is_still_sent_once_by_its_deliverer(
+    api: TestClient, track: Tracker, clock: Clock, workspace: NewWorkspace
+) -> None:
+    """A batch prepared (or waiting for a connection) past its lease: nobody claimed it since,
+    so its deliverer hands it over and the lease is renewed for the send; nobody else can take
+    it then, and a second hand-over of it is refused."""
+    pid = _ready(api, track)
+    mid = send(api, pid, "welcome")
+    with unit_of_work() as session:
+        [claimed] = outbox.claim(session, "slow", 60, 10, clock(), workspace.workspace_id)
+        assert claimed.id == mid
+    clock.advance(seconds=90)
+    with unit_of_work() as session:
+        assert outbox.hand_over(session, "slow", [mid], clock(), 60) == {mid}
+    with unit_of_work() as session:
+        assert outbox.claim(session, "other", 60, 10, clock(), workspace.workspace_id) == []
+        assert outbox.hand_over(session, "slow", [mid], clock(), 60) == set()
+        assert session.get(Message, mid).locked_until == clock() + timedelta(seconds=60)
+
+
+def test_a_lapsed_claim_taken_by_another_deliverer_is_not_handed_over_by_the_first(
+    api: TestClient, track: Tracker, clock: Clock, workspace: NewWorkspace
+) -> None:
+    pid = _ready(api, track)
+    mid = send(api, pid, "welcome")
+    with unit_of_work() as session:
+        outbox.claim(session, "slow", 60, 10, clock(), workspace.workspace_id)
+    clock.advance(seconds=61)
+    with unit_of_work() as session:
+        [again] = outbox.claim(session, "other", 60, 10, clock(), workspace.workspace_id)
+        assert again.id == mid
+    with unit_of_work() as session:
+        assert outbox.hand_over(session, "slow", [mid], clock(), 60) == set()
+        assert outbox.hand_over(session, "other", [mid], clock(), 60) == {mid}

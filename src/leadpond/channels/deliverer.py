@@ -169,7 +169,8 @@ class Deliverer:
                 outbox.abandon(session, self.name, [m.message_id for m in doubts], why, now)
             if not chunk:
                 return []
-            mine = outbox.hand_over(session, self.name, [m.message_id for m in chunk], now)
+            ids = [m.message_id for m in chunk]
+            mine = outbox.hand_over(session, self.name, ids, now, self.lease_s)
         return [m for m in chunk if m.message_id in mine]
 
     def run_pending(self) -> int:

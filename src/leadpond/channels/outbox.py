@@ -170,21 +170,23 @@ def _deduplicates(session: Session, message: Message) -> bool:
     return (message.channel, provider) in DEDUPLICATING
 
 
-def hand_over(session: Session, deliverer: str, ids: Sequence[int], now: datetime) -> set[int]:
-    """Mark messages as handed to the provider (commit this before calling the sender); returns
-    the ids this deliverer may send: those still under its unexpired lease and not yet handed
-    over. A message whose lease lapsed while it waited for a connection may have been claimed
-    again (by another deliverer, or this one): only one hand-over ever succeeds."""
+def hand_over(
+    session: Session, deliverer: str, ids: Sequence[int], now: datetime, lease_s: float
+) -> set[int]:
+    """Mark messages as handed to the provider (commit this before calling the sender) and
+    renew their lease for the send; returns the ids this deliverer may send: those it still
+    holds and nobody handed over yet. A claim whose lease lapsed while its batch was prepared or
+    waited for a connection is still ours unless another deliverer claimed it since (then
+    ``locked_by`` names that one): only one hand-over of a message ever succeeds."""
     marked = session.scalars(
         update(Message)
         .where(
             Message.id.in_(ids),
             Message.status == S.SENDING.value,
             Message.locked_by == deliverer,
-            Message.locked_until > now,
             Message.handed_at.is_(None),
         )
-        .values(handed_at=now)
+        .values(handed_at=now, locked_until=now + timedelta(seconds=lease_s))
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
