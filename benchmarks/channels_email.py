@@ -9,20 +9,16 @@ as the pool, in the same run. The render + MIME + pool stage alone is reported t
 """
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
+from tests.channels.smtp_sink import sink_process
 
-from benchmarks.common import Context, Result, free_port, new_workspace, scratch_database
+from benchmarks.common import Context, Result, new_workspace, scratch_database
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.email_mime import Composed, EmailComposer
@@ -43,7 +39,6 @@ TARGET_RATIO = 0.5
 POOL_SIZE = 4
 SUB_BATCH = 20  # messages per connection per hand-over (contract: ≤ 20)
 PUBLIC = "https://lp.example.cn"
-ROOT = Path(__file__).resolve().parent.parent
 
 SUBJECT = "{{ person.traits.name | default('您好') }}，{{ account.name }} 的新品发布会邀请"
 BODY = """<html><head><style>
@@ -66,23 +61,6 @@ SETTINGS = {
     "return_path_domain": "bounce.acme.cn",
     "list_unsubscribe_mailto": "unsubscribe@acme.cn",
 }
-
-
-@contextmanager
-def sink_process(scratch: Path) -> Iterator[tuple[int, Path]]:
-    """The aiosmtpd sink in its own process: its port and the log it appends to."""
-    port, log = free_port(), scratch / f"sink-{uuid.uuid4().hex[:6]}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.channels.smtp_sink", "--port", str(port), "--log", str(log)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
-        yield port, log
-    finally:
-        process.kill()
-        process.wait()
 
 
 def _people(count: int) -> list[dict[str, Any]]:

@@ -15,8 +15,10 @@ import datetime as dt
 import email
 import email.policy
 import ssl
+import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -194,3 +196,21 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@contextmanager
+def sink_process(scratch: Path) -> Iterator[tuple[int, Path]]:
+    """This sink in its own process (as the benchmark and the browser tests run it): its port
+    and the log it appends a line to per message."""
+    port, log = free_port(), scratch / f"sink-{uuid.uuid4().hex[:6]}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.channels.smtp_sink", "--port", str(port), "--log", str(log)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
+        yield port, log
+    finally:
+        process.kill()
+        process.wait()

@@ -2,42 +2,27 @@
 local SMTP sink and send a test, write a template while its preview follows the typing, send it
 to a person through the outbox, and find the message in the template's log and on the person."""
 
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from benchmarks.common import free_port
 from playwright.sync_api import Page, expect
 
+from tests.channels.smtp_sink import sink_process
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_console_flows import browser, log_in, page, shot
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser", "page"]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """The aiosmtpd sink in its own process (as the benchmark runs it): its port and log."""
-    port, log = free_port(), tmp_path / f"sink-{uuid.uuid4().hex[:6]}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.channels.smtp_sink", "--port", str(port), "--log", str(log)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
-        yield port, log
-    finally:
-        process.kill()
-        process.wait()
+    with sink_process(tmp_path) as running:
+        yield running
 
 
 def received_by(log: Path, recipient: str, timeout_s: float = 20.0) -> list[str]:
