@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.models import Message
-from leadpond.channels.wechat_callback import wechat_callback_url
+from leadpond.channels.wechat_callback import REPLAY_WINDOW_S, wechat_callback_url
 from leadpond.cli import app as cli
 from leadpond.db.engine import unit_of_work
 from leadpond.workspaces.service import NewWorkspace
@@ -219,7 +219,8 @@ def test_the_key_before_a_change_still_opens_safe_mode(
 
 def _forgeries(account: WeChat, msg_id: str) -> list[tuple[str, Any, int, str]]:
     xml = job_finished(msg_id, "success")
-    stale, ahead = int(time.time()) - 301, int(time.time()) + 301
+    # Twice the window each way: a slow run takes seconds between building and posting.
+    stale, ahead = int(time.time()) - 2 * REPLAY_WINDOW_S, int(time.time()) + 2 * REPLAY_WINDOW_S
     guess = wechat_signature("not-the-token", "1", "2")
     other_key = "0000000000111111111122222222223333333333444"
     return [
