@@ -29,6 +29,7 @@ from leadpond.channels.senders.email import SmtpSender
 from leadpond.channels.service import create_template, send
 from leadpond.channels.settings import set_channel
 from leadpond.db.engine import unit_of_work
+from leadpond.identity.models import Identifier
 from leadpond.kit.clock import utcnow
 from leadpond.profiles.models import Person
 from leadpond.workspaces.signing import signer
@@ -108,7 +109,8 @@ def render_stage(
 
 
 def _populate(workspace_id: uuid.UUID, people: list[dict[str, Any]], port: int) -> list[int]:
-    """The people (traits, a primary account each), the email channel and the template."""
+    """The people (traits, their email identifier and a primary account each, as identity
+    resolution leaves them), the email channel and the template."""
     now = utcnow()
     with unit_of_work() as session:
         accounts = {}
@@ -118,6 +120,16 @@ def _populate(workspace_id: uuid.UUID, people: list[dict[str, Any]], port: int) 
         rows = [Person(workspace_id=workspace_id, traits=p["traits"]) for p in people]
         session.add_all(rows)
         session.flush()
+        session.add_all(
+            Identifier(
+                workspace_id=workspace_id,
+                type="email",
+                value=p["traits"]["email"],
+                person_id=row.id,
+                first_seen_at=now,
+            )
+            for row, p in zip(rows, people, strict=True)
+        )
         session.add_all(
             PersonAccount(
                 workspace_id=workspace_id,

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         default=120.0, gt=0.0, description="a claimed message not heard of for this long lapses"
     )
     channels_batch_size: int = Field(default=500, ge=1, le=50_000)
+    channels_sender_process: bool = Field(
+        default=True,
+        description="email is composed and sent in a process of its own (a second core)",
+    )
     channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
 
 

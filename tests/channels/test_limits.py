@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.limits import quiet_until
+from leadpond.channels.outbox import claim, record_outcomes
+from leadpond.channels.senders.base import Outcome, Result
 from leadpond.channels.settings import QuietHours
+from leadpond.db.engine import unit_of_work
 from leadpond.kit.clock import parse_timestamp
 from tests.channels.conftest import SMTP, Clock, FakeSender, message, person, send, set_channel
 from tests.channels.conftest import template as save_template
@@ -112,3 +115,28 @@ def test_a_cap_set_to_drop_skips(
     deliverer.run_pending()
     found = [(message(api, m)["status"], message(api, m)["reason"]) for m in ids]
     assert found == [("sent", None), ("skipped", "capped"), ("sent", None)]
+
+
+def test_a_message_in_flight_elsewhere_holds_a_capped_one_until_it_has_left_or_failed(
+    api: TestClient, track: Tracker, deliverer: Deliverer, clock: Clock
+) -> None:
+    """Two deliverers (or one deliverer's two batches, claimed while the last is sent) each
+    holding one of a person's messages must not both let theirs through a cap of one; nor may
+    the cap drop a message for one that may still fail."""
+    caps = {"marketing": [{"max": 1, "days": 1}], "on_cap": "drop"}
+    set_channel(api, "email", "smtp", SMTP, caps=caps)
+    save_template(api, "news")
+    pid = person(track, api, "u", email="u@acme.cn")
+    first, second = send(api, pid, "news"), send(api, pid, "news")
+    with unit_of_work() as session:  # another deliverer claims the first, and stalls
+        other = claim(session, "other", 60, 1, clock(), deliverer.workspace_id)
+    assert [m.id for m in other] == [first]
+    deliverer.run_pending()
+    held = message(api, second)
+    assert (held["status"], held["reason"]) == ("queued", None)
+    assert parse_timestamp(held["due_at"]) == clock() + timedelta(seconds=60)
+    with unit_of_work() as session:  # the other deliverer's provider refused it
+        record_outcomes(session, "other", [Outcome(first, Result.PERMANENT)], clock())
+    clock.advance(seconds=61)
+    deliverer.run_pending()
+    assert [message(api, m)["status"] for m in (first, second)] == ["failed", "sent"]

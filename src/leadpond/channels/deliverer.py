@@ -2,10 +2,12 @@
 sub-batches and records the answers. A thread of ``leadpond worker`` / ``leadpond serve``, and
 ``leadpond channel deliver`` (drain once).
 
-Three kinds of transaction, in order (docs/channels.md, "Kill -9"):
-1. claim and decide: due rows become ``sending`` under a lease, or skipped / held;
+The kinds of transaction, in order (docs/channels.md, "Kill -9"):
+1. claim: due rows become ``sending`` under a lease; then, in a read transaction, the batch is
+   decided and rendered, and the decisions are written (skipped / held rows, addresses);
 2. per sub-batch, commit ``handed_at``, then call the sender (outside any transaction);
-3. record the outcomes and clear ``handed_at`` in one transaction.
+3. record the outcomes and clear ``handed_at`` (with the next sub-batch's hand-over).
+The next batch is claimed and decided while the last one is being sent.
 """
 
 import logging
@@ -14,18 +16,20 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from queue import Empty, SimpleQueue
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadpond.channels import outbox
+from leadpond.channels.links import Links
 from leadpond.channels.models import ChannelSettings
-from leadpond.channels.prepare import Preparation, prepare
+from leadpond.channels.prepare import Preparation, decide, record
 from leadpond.channels.registry import SENDERS, SenderFactory
+from leadpond.channels.sender_process import OUT_OF_PROCESS, ProcessSender
 from leadpond.channels.senders.base import Outcome, Outgoing, Result, Sender
 from leadpond.config import get_settings
-from leadpond.db.engine import unit_of_work
+from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,36 +60,110 @@ class Deliverer:
         self.lease_s = lease_s if lease_s is not None else settings.channels_lease_s
         self.batch_size = batch_size or settings.channels_batch_size
         self.factories = dict(senders) if senders is not None else SENDERS
+        # Registry senders that are worth it run in a child process (sender_process.py).
+        self.out_of_process = senders is None and settings.channels_sender_process
         self.clock = clock
         # Only this workspace's messages (``leadpond channel deliver --workspace``, tests).
         self.workspace_id = workspace_id
         self.name = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._senders: dict[_SenderKey, tuple[Any, Sender]] = {}
         self._stop = threading.Event()
+        self._retired: list[Sender] = []  # senders replaced after their settings changed
 
     def deliver_once(self) -> int:
         """Claim one batch and deliver it; returns how many messages it held (0: none due)."""
-        groups: dict[_SenderKey, list[Outgoing]] = {}
+        claimed = self._claim()
+        self._deliver(claimed)
+        self._close_retired()
+        return claimed.size
+
+    def _claim(self) -> "_Claimed":
+        """Claim a batch, decide and render it; what is left is to send.
+
+        Three transactions, so the write lock (SQLite has one writer) is never held while the
+        batch is decided and rendered: the claim; the reads and decisions, in a read
+        transaction; and the decisions written. A deliverer killed in between leaves claimed
+        rows that nobody handed over: their lease lapses and they are claimed again."""
         with unit_of_work(self.url) as session:
             now = self.clock()
             claimed = outbox.claim(
                 session, self.name, self.lease_s, self.batch_size, now, self.workspace_id
             )
-            batch = Preparation(session, now)
+            # Each workspace's signing key, created here if it is the first message ever.
+            links = {ws: Links.ready(session, ws) for ws in {m.workspace_id for m in claimed}}
+        if not claimed:
+            return _Claimed(0, [])
+        groups: dict[_SenderKey, list[Outgoing]] = {}
+        with read_only(self.url) as session:
+            batch = Preparation(session, now, links=links)
             batch.load(claimed)
-            for message in claimed:
-                ready = prepare(batch, message)
-                if ready is not None:
-                    groups.setdefault((message.workspace_id, message.channel), []).append(ready)
+            decisions = [(message, decide(batch, message)) for message in claimed]
+            for message, decision in decisions:
+                if isinstance(decision, Outgoing):
+                    key = (message.workspace_id, message.channel)
+                    groups.setdefault(key, []).append(decision)
             senders = {key: self._sender(batch.settings[key]) for key in groups}
-        for key, outgoing in groups.items():
-            self._hand_over(*senders[key], outgoing)
-        return len(claimed)
+        with unit_of_work(self.url) as session:
+            record(session, decisions, now)
+        return _Claimed(len(claimed), [(*senders[key], out) for key, out in groups.items()])
+
+    def _deliver(self, claimed: "_Claimed") -> None:
+        for sender, parallel, outgoing in claimed.sends:
+            self._hand_over(sender, parallel, outgoing)
+
+    def _drain(self, until_idle: bool) -> int:
+        """Deliver batch after batch; the next batch is claimed and rendered while the last one
+        is being sent. Returns how many messages were handled.
+
+        The batch being prepared counts the messages of the one being sent (claimed, not yet
+        recorded) as in flight for frequency caps (prepare.py), as it does another deliverer's."""
+        handled = 0
+        idle = get_settings().channels_idle_sleep_s
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadpond-send") as sending:
+            last: Future[None] | None = None
+            try:
+                while not self._stop.is_set():
+                    try:
+                        claimed = self._claim()
+                    except Exception:
+                        if until_idle:
+                            raise
+                        log.exception("claiming messages failed; retrying after a pause")
+                        self._stop.wait(1.0)
+                        continue
+                    was_sending = last is not None
+                    self._settled(last, until_idle)
+                    last = None
+                    if claimed.size == 0:
+                        if was_sending:
+                            continue  # what it sent may have left retries due now: look again
+                        if until_idle:
+                            break
+                        self._stop.wait(idle)
+                        continue
+                    handled += claimed.size
+                    last = sending.submit(self._deliver, claimed)
+            finally:
+                self._settled(last, until_idle)
+        return handled
+
+    def _settled(self, sending: "Future[None] | None", until_idle: bool) -> None:
+        """Wait for the batch being sent; its failure is raised (draining) or logged (loop)."""
+        if sending is None:
+            return
+        try:
+            sending.result()
+        except Exception:
+            if until_idle:
+                raise
+            log.exception("channels delivery failed")
+        finally:
+            self._close_retired()
 
     def _sender(self, settings: ChannelSettings | None) -> tuple[Sender | None, int]:
         """The channel's sender (kept while its settings are unchanged) and how many
         hand-overs may run at once (the SMTP pool's size)."""
-        assert settings is not None  # prepare() skipped every message of an unset channel
+        assert settings is not None  # decide() skipped every message of an unset channel
         version = (settings.provider, settings.updated_at)
         key = (settings.workspace_id, settings.channel)
         parallel = int(settings.settings.get("pool_size", 1))
@@ -93,12 +171,18 @@ class Deliverer:
         if known is not None and known[0] == version:
             return known[1], parallel
         if known is not None:
-            known[1].close()
+            # Closed once the batch being sent (which may use it) is settled.
+            self._retired.append(known[1])
             del self._senders[key]
-        factory = self.factories.get((settings.channel, settings.provider))
+        provider = (settings.channel, settings.provider)
+        factory = self.factories.get(provider)
         if factory is None:
             return None, parallel
-        sender = factory(dict(settings.settings))
+        sender: Sender
+        if self.out_of_process and provider in OUT_OF_PROCESS:
+            sender = ProcessSender(*provider, dict(settings.settings), parallel)
+        else:
+            sender = factory(dict(settings.settings))
         self._senders[key] = (version, sender)
         return sender, parallel
 
@@ -141,12 +225,7 @@ class Deliverer:
                 log.exception("sender %s raised", type(sender).__name__)
                 doubts, why = chunk, f"{type(exc).__name__}: {exc}"
                 continue
-            answered = {o.message_id for o in outcomes}
-            outcomes += [
-                Outcome(m.message_id, Result.TEMPORARY, detail="the sender gave no outcome")
-                for m in chunk
-                if m.message_id not in answered
-            ]
+            outcomes = _answered(chunk, outcomes)
         if outcomes or doubts:
             self._settle(outcomes, doubts, why)
 
@@ -175,28 +254,13 @@ class Deliverer:
 
     def run_pending(self) -> int:
         """Deliver everything due now; returns how many messages were handled."""
-        handled = 0
-        while not self._stop.is_set():
-            done = self.deliver_once()
-            if done == 0:
-                break
-            handled += done
-        return handled
+        return self._drain(until_idle=True)
 
     def run(self) -> None:
         """Deliver until stopped, pausing when nothing is due."""
-        idle = get_settings().channels_idle_sleep_s
         log.info("channels deliverer started")
         try:
-            while not self._stop.is_set():
-                try:
-                    done = self.deliver_once()
-                except Exception:
-                    log.exception("channels delivery failed; retrying after a pause")
-                    self._stop.wait(1.0)
-                    continue
-                if done == 0:
-                    self._stop.wait(idle)
+            self._drain(until_idle=False)
         finally:
             self.close()
 
@@ -205,6 +269,11 @@ class Deliverer:
         for _, sender in self._senders.values():
             sender.close()
         self._senders.clear()
+        self._close_retired()
+
+    def _close_retired(self) -> None:
+        while self._retired:
+            self._retired.pop().close()
 
     def stop(self) -> None:
         """Ask the loop to end after its current batch."""
@@ -215,6 +284,24 @@ class Deliverer:
         thread = threading.Thread(target=self.run, name="leadpond-deliverer", daemon=True)
         thread.start()
         return thread
+
+
+class _Claimed(NamedTuple):
+    """A claimed batch, decided and rendered: how many messages, and per channel its sender,
+    how many hand-overs may run at once, and the messages to send."""
+
+    size: int
+    sends: list[tuple[Sender | None, int, list[Outgoing]]]
+
+
+def _answered(chunk: list[Outgoing], outcomes: list[Outcome]) -> list[Outcome]:
+    """The sender's outcomes, and a temporary failure for each message it did not answer."""
+    answered = {o.message_id for o in outcomes}
+    return outcomes + [
+        Outcome(m.message_id, Result.TEMPORARY, detail="the sender gave no outcome")
+        for m in chunk
+        if m.message_id not in answered
+    ]
 
 
 def _no_sender(message: Outgoing) -> Outcome:

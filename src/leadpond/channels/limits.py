@@ -5,7 +5,7 @@ Both answer "not now, but at this moment": the deliverer then holds the message 
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -71,6 +71,32 @@ def sent_times(
         if person_id is not None and sent_at is not None:
             times.setdefault(person_id, []).append(sent_at)
     return times
+
+
+def in_flight(
+    session: Session,
+    workspace_id: uuid.UUID,
+    person_ids: Iterable[int],
+    channel: str,
+    besides: Sequence[int],
+) -> dict[int, list[datetime]]:
+    """Marketing messages on the channel being sent to each of these people (claimed, no outcome
+    yet), other than ``besides`` (the batch asking), with when their lease ends."""
+    found = session.execute(
+        select(Message.person_id, Message.locked_until).where(
+            owned(Message, workspace_id),
+            Message.person_id.in_(set(person_ids)),
+            Message.channel == channel,
+            Message.purpose == Purpose.MARKETING.value,
+            Message.status == MessageStatus.SENDING.value,
+            Message.id.not_in(besides),
+        )
+    )
+    leases: dict[int, list[datetime]] = {}
+    for person_id, locked_until in found:
+        if person_id is not None and locked_until is not None:
+            leases.setdefault(person_id, []).append(locked_until)
+    return leases
 
 
 def longest_window(caps: Caps) -> timedelta | None:

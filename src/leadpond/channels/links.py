@@ -5,13 +5,11 @@ link acts on, so a click can only redirect to the URL that was signed (no open r
 """
 
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from leadpond.config import get_settings
-from leadpond.workspaces.signing import signer
+from leadpond.workspaces.signing import TokenSigner, signer
 
 OPEN, CLICK, UNSUBSCRIBE = "open", "click", "unsubscribe"
 
@@ -30,9 +28,18 @@ class Links:
 
     def __init__(self, session: Session, workspace_id: uuid.UUID) -> None:
         self.session, self.workspace_id = session, workspace_id
-        self._signers: dict[str, Callable[[Any], str]] = {}
+        self._signers: dict[str, TokenSigner] = {}
 
-    def signer(self, purpose: str) -> Callable[[Any], str]:
+    @classmethod
+    def ready(cls, session: Session, workspace_id: uuid.UUID) -> "Links":
+        """Links whose signers are all made now (the key created if it is the first), so they
+        need the session no more: the batch is then decided in a read transaction."""
+        links = cls(session, workspace_id)
+        for purpose in (OPEN, CLICK, UNSUBSCRIBE):
+            links.signer(purpose)
+        return links
+
+    def signer(self, purpose: str) -> TokenSigner:
         """Signs ``purpose`` tokens; needs no session once made (clicks are signed while an
         email is composed, outside any transaction)."""
         if purpose not in self._signers:

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.channels import consent, limits
@@ -99,6 +99,9 @@ class Preparation:
     # Marketing messages sent (recorded before the batch, and let through by it), per
     # (person, channel): caps count them.
     sent: dict[tuple[int, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    # Marketing messages in flight per (person, channel): claimed by another batch (of this
+    # deliverer or another) and not recorded yet, with when their lease ends.
+    in_flight: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
     links: dict[uuid.UUID, Links] = field(default_factory=dict)
     limits: dict[tuple[uuid.UUID, str], tuple[Caps, QuietHours | None]] = field(
         default_factory=dict
@@ -204,6 +207,11 @@ class Preparation:
                 self.session, workspace_id, ids, channel, since
             ).items():
                 self.sent[(pid, channel)].extend(times)
+            mine = [m.id for m in messages]
+            for pid, leases in limits.in_flight(
+                self.session, workspace_id, ids, channel, mine
+            ).items():
+                self.in_flight[(pid, channel)] = leases
 
     def person(self, message: Message) -> Recipient | None:
         """The person the message goes to now (merged: the survivor), or None for a message
@@ -281,24 +289,56 @@ def _live_people(
     return live
 
 
-def prepare(batch: Preparation, message: Message) -> Outgoing | None:
-    """The message ready to hand over, or None when it was skipped or held (recorded here);
-    :meth:`Preparation.load` has read what it needs."""
+Decision = Outgoing | Skip | Held
+
+
+def decide(batch: Preparation, message: Message) -> Decision:
+    """The message ready to hand over, or why it is skipped or held; nothing is written
+    (:func:`record` does, in a short write transaction). :meth:`Preparation.load` has read what
+    it needs."""
     try:
         return _decide(batch, message)
-    except Skip as skip:
-        detail = {"detail": skip.detail} if skip.detail else None
-        set_status(
-            batch.session,
-            message,
-            MessageStatus.SKIPPED.value,
-            reason=skip.reason,
-            detail=detail,
-            at=batch.now,
-        )
-    except Held as held:
-        hold(batch.session, message, held.until, held.why)
-    return None
+    except (Skip, Held) as decided:
+        return decided
+
+
+def record(session: Session, decisions: Sequence[tuple[Message, Decision]], at: datetime) -> None:
+    """Write what :func:`decide` found: the address, subject and live person of each ready
+    message (one statement), and the status of each skipped or held one."""
+    ready = [
+        {"mid": m.id, "person_id": m.person_id, "address": m.address, "subject": m.subject}
+        for m, decision in decisions
+        if isinstance(decision, Outgoing)
+    ]
+    if ready:
+        session.execute(_READY, ready)
+    for message, decision in decisions:
+        if isinstance(decision, Skip):
+            session.add(message)
+            detail = {"detail": decision.detail} if decision.detail else None
+            set_status(
+                session,
+                message,
+                MessageStatus.SKIPPED.value,
+                reason=decision.reason,
+                detail=detail,
+                at=at,
+            )
+        elif isinstance(decision, Held):
+            session.add(message)
+            hold(session, message, decision.until, decision.why)
+
+
+_messages = cast(Table, Message.__table__)
+_READY = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("mid"))
+    .values(
+        person_id=bindparam("person_id"),
+        address=bindparam("address"),
+        subject=bindparam("subject"),
+    )
+)
 
 
 def _decide(batch: Preparation, message: Message) -> Outgoing:
@@ -348,11 +388,17 @@ def _check_limits(
         if quiet.on_quiet == "drop":
             raise Skip("quiet_hours")
         raise Held(until, "quiet_hours")
-    until = limits.cap_until(caps, batch.now, batch.sent.get((pid, message.channel), ()))
+    sent = batch.sent.get((pid, message.channel), [])
+    until = limits.cap_until(caps, batch.now, sent)
     if until is not None:
         if caps.on_cap == "drop":
             raise Skip("capped")
         raise Held(until, "capped")
+    leases = batch.in_flight.get((pid, message.channel))
+    if leases and limits.cap_until(caps, batch.now, sent + [batch.now] * len(leases)):
+        # Over a cap if the messages in flight leave: wait until they have left or failed
+        # (their lease ends), then decide again. Never dropped for messages that may fail.
+        raise Held(min(leases), "capped")
 
 
 def _render(

@@ -68,11 +68,19 @@ def get_engine(url: str | None = None, *, writer: bool = True, derived: bool = F
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         make_sqlite_folder(url)
+        # SQLite has one writer at a time. A writer engine keeps one connection, so this
+        # process's writers queue for it on a lock that wakes the next one at once, rather than
+        # in SQLite's busy handler, which polls with sleeps of up to 100 ms (four lanes of the
+        # deliverer spent most of their time there). Readers keep a pool.
+        pool: dict[str, Any] = (
+            {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if writer else {}
+        )
         engine = create_engine(
             url,
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
             connect_args={"check_same_thread": False, "timeout": 60},
+            **pool,
         )
         synchronous = "NORMAL" if derived else settings.sqlite_synchronous
         _configure_sqlite(engine, synchronous, "IMMEDIATE" if writer else "DEFERRED")

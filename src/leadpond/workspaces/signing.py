@@ -6,13 +6,16 @@ key, the signature (salted with the token's purpose) proves the rest. An unsubsc
 open a click redirect, and no token of one workspace verifies in another.
 """
 
+import hmac
+import json
 import secrets
+import time
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import base64_encode, int_to_bytes
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,15 +25,6 @@ from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import NotFound
 from leadpond.kit.scope import owned
 from leadpond.workspaces.models import SigningKey
-
-
-class _Serializer(URLSafeTimedSerializer):
-    """Tokens never compressed: a link's data is a few ids and one URL, where trying zlib on
-    every token cost more than half of signing it (an email carries five). Tokens are read by
-    the stock loader, which reads compressed and plain payloads alike."""
-
-    def dump_payload(self, obj: Any) -> bytes:
-        return base64_encode(self.serializer.dumps(obj, **self.serializer_kwargs))
 
 
 class BadToken(NotFound):
@@ -58,17 +52,36 @@ def sign(session: Session, workspace_id: uuid.UUID, purpose: str, data: Any) -> 
     return signer(session, workspace_id, purpose)(data)
 
 
-def signer(session: Session, workspace_id: uuid.UUID, purpose: str) -> Callable[[Any], str]:
-    """:func:`sign` for many tokens: the key is read once, the function needs no session (an
-    email's click links are signed while it is composed, outside any transaction)."""
-    serializer = _Serializer(_secret(session, workspace_id), salt=purpose)
-    signs = serializer.make_signer(purpose)
-    head = workspace_id.hex
+@dataclass(frozen=True)
+class TokenSigner:
+    """Signs one purpose's tokens of one workspace without a session, and pickles (an email's
+    click links are signed while it is composed, outside any transaction, in the sender's
+    process).
 
-    def sign_one(data: Any) -> str:
-        return f"{head}.{signs.sign(serializer.dump_payload(data)).decode()}"
+    The tokens are exactly itsdangerous's (``payload.timestamp.signature``: compact JSON in
+    URL-safe base64, HMAC-SHA1 under the key it derives from the secret and the purpose), made
+    with that key derived once and a one-shot HMAC: itsdangerous derives it again for every
+    token, a third of an email's signing cost (five tokens each)."""
 
-    return sign_one
+    head: str
+    key: bytes
+
+    def __call__(self, data: Any) -> str:
+        payload = base64_encode(
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        )
+        value = payload + b"." + base64_encode(int_to_bytes(int(time.time())))
+        signature = base64_encode(hmac.digest(self.key, value, "sha1"))
+        return f"{self.head}.{(value + b'.' + signature).decode()}"
+
+
+def signer(session: Session, workspace_id: uuid.UUID, purpose: str) -> TokenSigner:
+    """:func:`sign` for many tokens: the key is read once."""
+    signs = URLSafeTimedSerializer(_secret(session, workspace_id), salt=purpose).make_signer(
+        purpose
+    )
+    assert signs.digest_method().name == "sha1" and signs.sep == b"."
+    return TokenSigner(workspace_id.hex, signs.derive_key())
 
 
 def unsign(
