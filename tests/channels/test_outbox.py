@@ -1,8 +1,10 @@
 """The outbox: one message per idempotency key, retries with backoff, permanent failures, and a
 message handed over before its deliverer died is never sent again (in doubt)."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -17,6 +19,31 @@ from leadpond.workspaces.service import NewWorkspace
 from tests.channels.conftest import SMTP, Clock, FakeSender, message, person, send, set_channel
 from tests.channels.conftest import template as save_template
 from tests.conftest import Tracker
+
+
+@dataclass
+class Rig:
+    """What most outbox tests use: the API, the tracker, a deliverer with its scripted sender
+    and clock, and the workspace."""
+
+    api: TestClient
+    track: Tracker
+    deliverer: Deliverer
+    sender: FakeSender
+    clock: Clock
+    workspace: NewWorkspace
+
+
+@pytest.fixture
+def rig(
+    api: TestClient,
+    track: Tracker,
+    deliverer: Deliverer,
+    sender: FakeSender,
+    clock: Clock,
+    workspace: NewWorkspace,
+) -> Rig:
+    return Rig(api, track, deliverer, sender, clock, workspace)
 
 
 def _ready(api: TestClient, track: Tracker) -> int:
@@ -65,116 +92,83 @@ def test_a_sent_message_has_its_history_and_is_on_the_timeline(
     assert processed is not None
 
 
-def test_a_temporary_failure_is_retried_with_backoff(
-    api: TestClient,
-    track: Tracker,
-    deliverer: Deliverer,
-    sender: FakeSender,
-    clock: Clock,
-    workspace: NewWorkspace,
-) -> None:
-    pid = _ready(api, track)
-    mid = send(api, pid, "welcome")
-    sender.script = [Result.TEMPORARY, Result.TEMPORARY, Result.SENT]
-    deliverer.run_pending()
-    assert message(api, mid)["status"] == "queued"
-    clock.advance(seconds=29)
-    assert deliverer.run_pending() == 0  # the first wait is the base, 30 s
-    clock.advance(seconds=1)
-    deliverer.run_pending()
-    clock.advance(seconds=59)
-    assert deliverer.run_pending() == 0  # then 60 s
-    clock.advance(seconds=1)
-    deliverer.run_pending()
-    found = message(api, mid)
+def test_a_temporary_failure_is_retried_with_backoff(rig: Rig) -> None:
+    pid = _ready(rig.api, rig.track)
+    mid = send(rig.api, pid, "welcome")
+    rig.sender.script = [Result.TEMPORARY, Result.TEMPORARY, Result.SENT]
+    rig.deliverer.run_pending()
+    assert message(rig.api, mid)["status"] == "queued"
+    rig.clock.advance(seconds=29)
+    assert rig.deliverer.run_pending() == 0  # the first wait is the base, 30 s
+    rig.clock.advance(seconds=1)
+    rig.deliverer.run_pending()
+    rig.clock.advance(seconds=59)
+    assert rig.deliverer.run_pending() == 0  # then 60 s
+    rig.clock.advance(seconds=1)
+    rig.deliverer.run_pending()
+    found = message(rig.api, mid)
     assert (found["status"], found["attempts"]) == ("sent", 3)
-    assert len(sender.handed) == 3
+    assert len(rig.sender.handed) == 3
 
 
-def test_a_permanent_failure_and_the_last_attempt_fail(
-    api: TestClient,
-    track: Tracker,
-    deliverer: Deliverer,
-    sender: FakeSender,
-    clock: Clock,
-    workspace: NewWorkspace,
-) -> None:
-    pid = _ready(api, track)
-    bad = send(api, pid, "welcome")
-    sender.script = [Result.PERMANENT]
-    deliverer.run_pending()
-    assert message(api, bad)["status"] == "failed"
-    tired = send(api, pid, "welcome")
-    sender.script = [Result.TEMPORARY] * 5
+def test_a_permanent_failure_and_the_last_attempt_fail(rig: Rig) -> None:
+    pid = _ready(rig.api, rig.track)
+    bad = send(rig.api, pid, "welcome")
+    rig.sender.script = [Result.PERMANENT]
+    rig.deliverer.run_pending()
+    assert message(rig.api, bad)["status"] == "failed"
+    tired = send(rig.api, pid, "welcome")
+    rig.sender.script = [Result.TEMPORARY] * 5
     for _ in range(5):
-        deliverer.run_pending()
-        clock.advance(hours=6)
-    found = message(api, tired)
+        rig.deliverer.run_pending()
+        rig.clock.advance(hours=6)
+    found = message(rig.api, tired)
     assert (found["status"], found["attempts"]) == ("failed", 5)
 
 
-def test_a_message_handed_over_before_its_deliverer_died_is_in_doubt(
-    api: TestClient,
-    track: Tracker,
-    deliverer: Deliverer,
-    sender: FakeSender,
-    clock: Clock,
-    workspace: NewWorkspace,
-) -> None:
-    pid = _ready(api, track)
-    mid = send(api, pid, "welcome")
-    # A deliverer claims it and commits handed_at, then is killed before the outcome.
+def test_a_message_handed_over_before_its_deliverer_died_is_in_doubt(rig: Rig) -> None:
+    pid = _ready(rig.api, rig.track)
+    mid = send(rig.api, pid, "welcome")
+    # A rig.deliverer claims it and commits handed_at, then is killed before the outcome.
     with unit_of_work() as session:
-        [claimed] = outbox.claim(session, "dead", 60, 10, clock(), workspace.workspace_id)
+        [claimed] = outbox.claim(session, "dead", 60, 10, rig.clock(), rig.workspace.workspace_id)
     with unit_of_work() as session:
-        outbox.hand_over(session, "dead", [claimed.id], clock(), 60)
-    assert deliverer.run_pending() == 0  # under lease
-    clock.advance(seconds=61)
-    deliverer.run_pending()
-    found = message(api, mid)
+        outbox.hand_over(session, "dead", [claimed.id], rig.clock(), 60)
+    assert rig.deliverer.run_pending() == 0  # under lease
+    rig.clock.advance(seconds=61)
+    rig.deliverer.run_pending()
+    found = message(rig.api, mid)
     assert found["status"] == "in_doubt"
-    assert sender.handed == []
+    assert rig.sender.handed == []
 
 
-def test_a_lapsed_claim_never_handed_over_is_sent(
-    api: TestClient,
-    track: Tracker,
-    deliverer: Deliverer,
-    sender: FakeSender,
-    clock: Clock,
-    workspace: NewWorkspace,
-) -> None:
-    pid = _ready(api, track)
-    mid = send(api, pid, "welcome")
+def test_a_lapsed_claim_never_handed_over_is_sent(rig: Rig) -> None:
+    pid = _ready(rig.api, rig.track)
+    mid = send(rig.api, pid, "welcome")
     with unit_of_work() as session:
-        outbox.claim(session, "dead", 60, 10, clock(), workspace.workspace_id)
-    clock.advance(seconds=61)
-    deliverer.run_pending()
-    assert message(api, mid)["status"] == "sent"
-    assert len(sender.handed) == 1
+        outbox.claim(session, "dead", 60, 10, rig.clock(), rig.workspace.workspace_id)
+    rig.clock.advance(seconds=61)
+    rig.deliverer.run_pending()
+    assert message(rig.api, mid)["status"] == "sent"
+    assert len(rig.sender.handed) == 1
 
 
-def test_a_provider_that_deduplicates_gets_the_doubtful_message_again(
-    api: TestClient,
-    track: Tracker,
-    deliverer: Deliverer,
-    sender: FakeSender,
-    clock: Clock,
-    workspace: NewWorkspace,
-) -> None:
-    set_channel(api, "webhook", "http", {"url": "http://127.0.0.1:9/h", "secret": "x" * 16})
-    save_template(api, "hook", channel="webhook", subject=None, body='{"who": "{{ person.id }}"}')
-    pid = person(track, api, "u2", email="han@acme.cn")
-    mid = send(api, pid, "hook", channel="webhook")
+def test_a_provider_that_deduplicates_gets_the_doubtful_message_again(rig: Rig) -> None:
+    set_channel(rig.api, "webhook", "http", {"url": "http://127.0.0.1:9/h", "secret": "x" * 16})
+    save_template(
+        rig.api, "hook", channel="webhook", subject=None, body='{"who": "{{ person.id }}"}'
+    )
+    pid = person(rig.track, rig.api, "u2", email="han@acme.cn")
+    mid = send(rig.api, pid, "hook", channel="webhook")
     with unit_of_work() as session:
-        [claimed] = outbox.claim(session, "dead", 60, 10, clock(), workspace.workspace_id)
+        [claimed] = outbox.claim(session, "dead", 60, 10, rig.clock(), rig.workspace.workspace_id)
         key = claimed.idempotency_key
     with unit_of_work() as session:
-        outbox.hand_over(session, "dead", [mid], clock(), 60)
-    clock.advance(seconds=61)
-    deliverer.run_pending()
-    assert message(api, mid)["status"] == "sent"
-    [again] = sender.handed
+        outbox.hand_over(session, "dead", [mid], rig.clock(), 60)
+    rig.clock.advance(seconds=61)
+    rig.deliverer.run_pending()
+    assert message(rig.api, mid)["status"] == "sent"
+    [again] = rig.sender.handed
     assert again.idempotency_key == key
     assert again.extra["document"] == {"who": str(pid)}
 

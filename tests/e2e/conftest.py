@@ -14,10 +14,22 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import PG_ADMIN_URL, _postgres_available
 
 DEMO_PEOPLE = 300
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LEADPOND = str(Path(sys.executable).parent / "leadpond")
 
 
@@ -100,3 +112,30 @@ def live_server(
         if pg_name:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context and page: 1400×900, zh-CN, and whatever the test module's
+    ``BROWSER_CONTEXT`` adds (e.g. a reader's user agent)."""
+    options = {
+        "viewport": {"width": 1400, "height": 900},
+        "locale": "zh-CN",
+        **getattr(request.module, "BROWSER_CONTEXT", {}),
+    }
+    context = browser.new_context(**options)
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    context.close()

@@ -12,10 +12,9 @@ from playwright.sync_api import Page, expect
 
 from tests.channels.smtp_sink import sink_process
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_console_flows import browser, log_in, page, shot
+from tests.e2e.test_console_flows import log_in, shot
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser", "page"]
 
 
 @pytest.fixture

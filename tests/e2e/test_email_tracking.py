@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.channels.smtp_sink import Mailbox, sink
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_console_flows import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +27,7 @@ READER_AGENT = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
 )
+BROWSER_CONTEXT = {"user_agent": READER_AGENT}
 TEMPLATE = {
     "channel": "email",
     "purpose": "marketing",
@@ -45,25 +45,6 @@ def mailbox(live_server: LiveServer) -> Iterator[tuple[Mailbox, int]]:
     """A sink per live server: both backends' demo worlds have the same people."""
     with sink() as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", user_agent=READER_AGENT)
-    opened = context.new_page()
-    opened.set_default_timeout(20_000)
-    yield opened
-    context.close()
 
 
 @pytest.fixture(scope="module")
