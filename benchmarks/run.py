@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import Context, Result, machine
+from leadpond.kit.runtime import tune_for_batches
 
 BENCHMARKS = (
     "ingest_http",
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
+    tune_for_batches()  # as ``leadpond serve`` / ``worker`` run: the benchmarks measure them
     console = Console(width=150)
     results: list[Result] = []
     errors: dict[str, str] = {}

@@ -28,6 +28,7 @@ from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
 from leadpond.jobs.cli import jobs_app
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.runtime import tune_for_batches
 from leadpond.pipeline import quarantine
 from leadpond.pipeline import worker as pipeline_worker
 from leadpond.pipeline.sweep import sweep_idle_stages
@@ -76,8 +77,10 @@ def serve(
     settings = get_settings()
     if migrate_first:
         migrate.upgrade()
+    served = create_app(with_worker=not no_worker, with_console=True)
+    tune_for_batches()
     uvicorn.run(
-        create_app(with_worker=not no_worker, with_console=True),
+        served,
         host=host if host is not None else settings.host,
         port=port if port is not None else settings.port,
         log_level="info",
@@ -91,6 +94,7 @@ def worker(
     """Run a pipeline worker until interrupted (any number may run against PostgreSQL)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runner = pipeline_worker.Worker(batch_size=batch_size)
+    tune_for_batches()
     try:
         runner.run()
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from leadpond.channels.wechat_callback import wechat_callback_url
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import InvalidInput
+from leadpond.kit.runtime import tune_for_batches
 from leadpond.workspaces.service import find_workspace
 
 channel_app = typer.Typer(
@@ -249,6 +250,7 @@ def deliver(
         with read_only() as session:
             workspace_id = find_workspace(session, workspace).id
     deliverer = Deliverer(workspace_id=workspace_id)
+    tune_for_batches()
     try:
         handled = deliverer.run_pending()
     finally:

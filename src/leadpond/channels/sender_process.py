@@ -22,6 +22,7 @@ from typing import Any
 
 from leadpond.channels.registry import SENDERS
 from leadpond.channels.senders.base import Outcome, Outgoing
+from leadpond.kit.runtime import tune_for_batches
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class ProcessSender:
 def serve(channel: str, provider: str, settings: dict[str, Any], pipes: list[Connection]) -> None:
     """The child: one thread per lane, each sending what its pipe brings, until the pipe ends."""
     sender = SENDERS[(channel, provider)](settings)
+    tune_for_batches()
 
     def lane(pipe: Connection) -> None:
         with pipe:  # closed on the way out: the parent's lane reads end-of-file, not silence
