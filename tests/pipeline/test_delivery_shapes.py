@@ -270,6 +270,30 @@ def test_a_late_identify_takes_back_the_anonymous_events_it_explains(
     assert ["phone", f"+86{_PHONES[0]}"] in _holding(found, "m0")["identifiers"]
 
 
+def test_a_late_identify_after_the_events_it_explains_equals_time_order(
+    client: TestClient,
+) -> None:
+    """The second visitor's form and page are processed before the identify a second before
+    them: two workers do this when one claims the page and identify, the other the form and
+    page, and the second takes the device holder's lock first. Their new person holds those
+    events and must end up as in time order: stage entered on the identify, activity
+    counted from all three."""
+
+    def identify_last(client: TestClient, workspace: NewWorkspace, messages: Messages) -> None:
+        for held_back in ([0, 1, 2], [4, 5], [3], [6, 7, 8]):
+            _post(client, workspace, [messages[i] for i in held_back])
+            worker.drain(batch_size=10)
+
+    messages = _booth(utcnow() - timedelta(days=2))
+    reference = state_after(client, messages, one_per_batch)
+    found = state_after(client, messages, identify_last)
+    diff = differing(reference, found)
+    assert not diff, f"{diff.parts}: {diff.examples}"
+    visitor = _holding(found, "m3")
+    assert visitor["stage_history"][0][3] == "m3", visitor["stage_history"]
+    assert visitor["activity"][0] == 3, visitor["activity"]
+
+
 # Histories for the property test: a few people, devices and cookies; events at the same second,
 # a window apart, or months apart (idle stages); identify calls that link cookies to people.
 _PEOPLE = ("p1", "p2", "p3")

@@ -248,6 +248,11 @@ def _write(
     moved_people = _move_events(session, graph, pending)
     if pending.transfers:
         moved_people |= {graph.live(p) for p, _, _ in pending.transfers.values()}
+    # Whoever gained or lost processed events has the profile of the events they hold now: a
+    # later stage reads ``last_seen_at`` as the last event already decided for them, so the
+    # rules replay a late identify with the later events it took back (before, only a
+    # transfer rebuilt them, and a late identify's own event was applied after those).
+    if moved_people:
         for person in session.scalars(select(Person).where(Person.id.in_(moved_people))):
             profiles.rebuild_profile(session, person)
     plans = [MergePlan(*merge) for merge in pending.merges]

@@ -55,7 +55,7 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
     found: Snapshot = {}
     for pid, state in parts.items():
         for part, value in state.items():
-            if isinstance(value, list) and part != "stage":
+            if isinstance(value, list) and part not in ("stage", "activity"):
                 state[part] = sorted(value, key=_key)
         found[tuple(sorted(held.get(pid, [])))] = state
     return found
@@ -103,11 +103,22 @@ def _events(
 def _blank_states(
     session: Session, workspace_id: uuid.UUID, derived: dict[int, list[Any]]
 ) -> dict[int, PersonState]:
-    """Each live person's traits and derived events, the other parts empty."""
-    people = session.execute(select(Person.id, Person.traits).where(live_in(workspace_id)))
+    """Each live person's traits, activity and derived events, the other parts empty."""
+    people = session.execute(
+        select(
+            Person.id,
+            Person.traits,
+            Person.event_count,
+            Person.first_seen_at,
+            Person.first_channel,
+            Person.last_seen_at,
+        ).where(live_in(workspace_id))
+    )
     return {
         pid: {
             "traits": traits or {},
+            # The rules read last_seen_at as the last event already decided for a person.
+            "activity": [count, _at(first), channel, _at(last)],
             "identifiers": [],
             "tags": [],
             "scores": [],
@@ -118,7 +129,7 @@ def _blank_states(
             "segments": [],
             "accounts": [],
         }
-        for pid, traits in people
+        for pid, traits, count, first, channel, last in people
     }
 
 
