@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ from leadpond.journeys.definitions import (
     compile_journeys,
     next_local_time,
 )
-from leadpond.journeys.models import Enrollment, EnrollmentState, StepLog
+from leadpond.journeys.models import ACTIVE_ONLY, Enrollment, EnrollmentState, StepLog
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
@@ -70,15 +70,16 @@ class JourneyNotFound(NotFound):
     code = "journey_not_found"
 
 
-# Compiled journeys by playbook-version row id (versions never change once stored).
-_compiled: dict[int, dict[str, Journey]] = {}
+# Compiled journeys by playbook checksum: the same document compiles to the same journeys,
+# whichever database or workspace stored it (version row ids are numbered per database).
+_compiled: dict[str, dict[str, Journey]] = {}
 
 
 def journeys_of(
     session: Session, workspace_id: uuid.UUID, version: int | None = None
 ) -> tuple[int, dict[str, Journey]] | None:
     """The journeys of a playbook version (default: the current one) and its number."""
-    stmt = select(PlaybookVersion.id, PlaybookVersion.version).where(
+    stmt = select(PlaybookVersion.id, PlaybookVersion.version, PlaybookVersion.checksum).where(
         owned(PlaybookVersion, workspace_id)
     )
     if version is None:
@@ -88,8 +89,8 @@ def journeys_of(
     found = session.execute(stmt).first()
     if found is None:
         return None
-    row_id, number = found
-    compiled = _compiled.get(row_id)
+    row_id, number, checksum = found
+    compiled = _compiled.get(checksum)
     if compiled is None:
         document = session.scalar(
             select(PlaybookVersion.document).where(PlaybookVersion.id == row_id)
@@ -98,7 +99,7 @@ def journeys_of(
         compiled = {j.key: j for j in compile_journeys(playbook)}
         if len(_compiled) > 256:
             _compiled.clear()
-        _compiled[row_id] = compiled
+        _compiled[checksum] = compiled
     return number, compiled
 
 
@@ -200,7 +201,8 @@ def enroll(
                 .values(rows[start : start + 500])
                 .on_conflict_do_nothing(
                     index_elements=["workspace_id", "journey_key", "person_id"],
-                    index_where=_enrollments.c.state == A.ACTIVE.value,
+                    # Spelled as the partial index is, so PostgreSQL infers that index.
+                    index_where=text(ACTIVE_ONLY),
                 )
                 .returning(Enrollment.id, Enrollment.person_id)
             )
