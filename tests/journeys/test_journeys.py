@@ -459,6 +459,9 @@ def test_many_in_one_batch_or_one_per_batch_reach_the_same_state(client: TestCli
         ({**S1, "if": {"persona": "nobody"}}, "journeys[0].if", True),
         ({**S1, "trigger": {"stage": "nowhere"}}, "journeys[0].trigger.stage", True),
         ({**S1, "time_zone": "Mars/Olympus"}, "journeys[0].time_zone", True),
+        ({**S1, "steps": [{"id": "a", "add_points": {"nope": 1}}]}, "journeys[0].steps[0]", True),
+        ({**S1, "steps": [{"id": "a", "set_stage": "nowhere"}]}, "journeys[0].steps[0]", True),
+        ({**S1, "reentry": "sometimes"}, "journeys[0].reentry", True),
     ],
 )
 def test_invalid_journeys_are_refused_with_their_path_and_line(
@@ -470,3 +473,66 @@ def test_invalid_journeys_are_refused_with_their_path_and_line(
     first = raised.value.details["errors"][0]
     assert first["path"].startswith(where), first
     assert first["line"] is not None
+
+
+ACTIONS = {
+    "key": "qualify",
+    "trigger": {"api": True},
+    "steps": [
+        {"id": "points", "add_points": {"engagement": 25}},
+        {"id": "trait", "set_trait": {"lead_status": "qualified", "journey_note": "试用"}},
+        {"id": "stage", "set_stage": "customer"},
+        {"id": "tag", "add_tags": ["journey:qualified"]},
+    ],
+}
+
+
+def test_points_stage_and_traits_go_through_the_log_and_survive_a_replay(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    from leadpond.pipeline import worker
+    from leadpond.playbooks.service import replay_history
+
+    set_up(api, workspace, ACTIONS)
+    track.identify("u1", {"email": "u1@bank.cn"})
+    pid = person_id(api, "u1")
+    answer = api.post("/api/v1/journeys/qualify/enroll", json={"person_id": pid}).json()
+    assert answer["enrollment"]["state"] == "completed"
+    worker.drain()
+
+    def seen() -> tuple[Any, ...]:
+        scores = api.get(f"/api/v1/people/{pid}/scores").json()["items"]
+        [engagement] = [s for s in scores if s["model"] == "engagement"]
+        journey_points = [
+            e for e in engagement["ledger"] if e["rule_id"] == "journey:qualify:points"
+        ]
+        stage = api.get(f"/api/v1/people/{pid}/stage").json()
+        person = api.get(f"/api/v1/people/{pid}").json()
+        tags = {t["tag"] for t in api.get(f"/api/v1/people/{pid}/tags").json()["items"]}
+        return (
+            [e["points"] for e in journey_points],
+            stage["stage"],
+            [h["to_stage"] for h in stage["history"] if h["rule_id"] == "journey:qualify:stage"],
+            person["traits"].get("journey_note"),
+            "journey:qualified" in tags,
+        )
+
+    before = seen()
+    assert before == ([25.0], "customer", ["customer"], "试用", True)
+    replay_history(workspace.workspace_id)
+    assert seen() == before
+    # Running the steps again writes no second action event.
+    with unit_of_work() as session:
+        session.execute(
+            update(Enrollment)
+            .where(owned(Enrollment, workspace.workspace_id))
+            .values(state="active", step="points", ended_at=None)
+        )
+        advance(
+            session,
+            workspace.workspace_id,
+            [e.id for e in enrollments(workspace.workspace_id)],
+            utcnow(),
+        )
+    worker.drain()
+    assert seen() == before

@@ -36,7 +36,7 @@ class Arm:
 @dataclass(frozen=True)
 class Step:
     id: str
-    kind: str  # send | wait | wait_until | branch | split | tags | exit
+    kind: str  # send | wait | wait_until | branch | split | tags | points | stage | trait | exit
     # Where to go after it (a step id, ``EXIT``, or None: the journey is complete).
     next: str | None
     channel: str | None = None
@@ -46,6 +46,9 @@ class Step:
     arms: tuple[Arm, ...] = ()
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
+    points: tuple[tuple[str, float], ...] = ()
+    stage: str | None = None
+    traits: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def compile_journeys(
     """Every journey of the playbook, checked; a ``ConditionError`` names the path."""
     stages = {s.key for s in playbook.stages} if stages is None else stages
     personas = {p.key for p in playbook.personas} if personas is None else personas
+    models = {m.key for m in playbook.score_models}
     seen: set[str] = set()
     journeys = []
     for i, definition in enumerate(playbook.journeys):
@@ -109,7 +113,7 @@ def compile_journeys(
         if definition.key in seen:
             raise ConditionError(f"{definition.key!r} is defined twice", (*path, "key"))
         seen.add(definition.key)
-        journeys.append(_journey(definition, path, stages, personas))
+        journeys.append(_journey(definition, path, stages, personas, models))
     return journeys
 
 
@@ -129,7 +133,9 @@ def _condition(data: Any, path: Path, stages: set[str], personas: set[str]) -> C
     return parsed
 
 
-def _journey(definition: JourneyDef, path: Path, stages: set[str], personas: set[str]) -> Journey:
+def _journey(
+    definition: JourneyDef, path: Path, stages: set[str], personas: set[str], models: set[str]
+) -> Journey:
     trigger = definition.trigger
     names: frozenset[str] = frozenset()
     where: tuple[FieldTest, ...] = ()
@@ -160,7 +166,7 @@ def _journey(definition: JourneyDef, path: Path, stages: set[str], personas: set
     reentry, after = definition.reentry.strip(), None
     if reentry not in ("never", "after_exit"):
         reentry, after = "after", parse_duration(reentry)
-    steps = _steps(definition.steps, (*path, "steps"), stages, personas)
+    steps = _steps(definition.steps, (*path, "steps"), stages, personas, models)
     return Journey(
         key=definition.key,
         name=definition.name or definition.key,
@@ -180,7 +186,11 @@ def _journey(definition: JourneyDef, path: Path, stages: set[str], personas: set
 
 
 def _steps(
-    defined: list[JourneyStep], path: Path, stages: set[str], personas: set[str]
+    defined: list[JourneyStep],
+    path: Path,
+    stages: set[str],
+    personas: set[str],
+    models: set[str],
 ) -> list[Step]:
     position: dict[str, int] = {}
     for i, step in enumerate(defined):
@@ -250,6 +260,21 @@ def _steps(
                     remove_tags=tuple(t.strip() for t in step.remove_tags or ()),
                 )
             )
+        elif step.add_points is not None:
+            for model in step.add_points:
+                if model not in models:
+                    raise ConditionError(
+                        f"no such score model: {model!r}", (*here, "add_points", model)
+                    )
+            steps.append(Step(step.id, "points", after, points=tuple(step.add_points.items())))
+        elif step.set_stage is not None:
+            if step.set_stage not in stages:
+                raise ConditionError(f"no such stage: {step.set_stage!r}", (*here, "set_stage"))
+            steps.append(Step(step.id, "stage", after, stage=step.set_stage))
+        elif step.set_trait is not None:
+            if not step.set_trait:
+                raise ConditionError("set_trait names at least one trait", (*here, "set_trait"))
+            steps.append(Step(step.id, "trait", after, traits=tuple(step.set_trait.items())))
         else:
             steps.append(Step(step.id, "exit", EXIT))
     return steps

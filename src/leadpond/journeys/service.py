@@ -29,7 +29,7 @@ from leadpond.conditions.ast import Condition
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres
 from leadpond.flow.batch import Batch, PipelineEvent
-from leadpond.ingest.models import DERIVED_SOURCE, Event
+from leadpond.ingest.models import DERIVED_SOURCE, JOURNEY_SOURCE, Event
 from leadpond.journeys.definitions import (
     EXIT,
     SEGMENT_ENTERED,
@@ -39,10 +39,12 @@ from leadpond.journeys.definitions import (
     next_local_time,
 )
 from leadpond.journeys.models import ACTIVE_ONLY, Enrollment, EnrollmentState, StepLog
+from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import live_in
+from leadpond.rules.engine import JOURNEY_ACTION
 from leadpond.rules.models import PersonTag, PlaybookVersion, StageChange
 from leadpond.rules.playbook import Playbook
 from leadpond.rules.reads import add_manual_tags, remove_tags_of
@@ -560,10 +562,78 @@ def _run_step(
                 )
             )
             _go(row, step.next, now, entries, workspace_id)
+    elif step.kind in ("points", "stage", "trait"):
+        _write_actions(session, workspace_id, journey, step, group, now)
+        detail = (
+            {"add_points": dict(step.points)}
+            if step.kind == "points"
+            else {"set_stage": step.stage}
+            if step.kind == "stage"
+            else {"set_trait": dict(step.traits)}
+        )
+        for row in group:
+            entries.append(_entry(workspace_id, row.id, step.id, step.kind, row.due_at, detail))
+            _go(row, step.next, now, entries, workspace_id)
     else:
         for row in group:
             _go(row, EXIT, now, entries, workspace_id)
     return queued
+
+
+def _write_actions(
+    session: Session,
+    workspace_id: uuid.UUID,
+    journey: Journey,
+    step: Step,
+    group: list[_Row],
+    now: datetime,
+) -> None:
+    """Points, a stage or traits go to the event log as pending events of the person (source
+    ``journeys``), at the moment the step was due: the pipeline's next batch applies them
+    through the rules and profiles, and a replay of history applies them again. Their message
+    ids name the enrollment and step, so running the step again writes nothing more."""
+    rows = []
+    for row in group:
+        message_id = f"journey:{row.id}:{step.id}"
+        stamp = isoformat(row.due_at)
+        payload: dict[str, Any]
+        if step.kind == "trait":
+            kind, name = "identify", None
+            payload = {"type": kind, "traits": dict(step.traits)}
+        else:
+            kind, name = "track", JOURNEY_ACTION
+            properties: dict[str, Any] = {
+                "journey": journey.key,
+                "step": step.id,
+                "enrollment_id": row.id,
+            }
+            if step.kind == "points":
+                properties["add_points"] = dict(step.points)
+            else:
+                properties["set_stage"] = step.stage
+            payload = {"type": kind, "event": name, "properties": properties}
+        payload |= {"messageId": message_id, "timestamp": stamp}
+        rows.append(
+            {
+                "workspace_id": workspace_id,
+                "message_id": message_id,
+                "type": kind,
+                "event": name,
+                "timestamp": row.due_at,
+                "received_at": now,
+                "source": JOURNEY_SOURCE,
+                "payload": payload,
+                "person_id": row.person_id,
+                "origin_person_id": row.person_id,
+            }
+        )
+    upsert = pg_insert if is_postgres(session) else sqlite_insert
+    session.execute(
+        upsert(cast(Table, Event.__table__)).on_conflict_do_nothing(
+            index_elements=["workspace_id", "message_id"]
+        ),
+        rows,
+    )
 
 
 @dataclass

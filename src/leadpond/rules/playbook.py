@@ -206,7 +206,7 @@ class SplitArm(Strict):
 
 class JourneyStep(Strict):
     """One step: exactly one of send, wait, wait_until, branch, split, add_tags/remove_tags,
-    exit. ``next`` jumps to a later step (or ``exit``)."""
+    add_points, set_stage, set_trait, exit. ``next`` jumps to a later step (or ``exit``)."""
 
     id: Key
     send: JourneySend | None = None
@@ -220,6 +220,9 @@ class JourneyStep(Strict):
     split: list[SplitArm] | None = None
     add_tags: list[str] | None = None
     remove_tags: list[str] | None = None
+    add_points: dict[Key, float] | None = Field(default=None, description="score model -> points")
+    set_stage: Key | None = None
+    set_trait: dict[str, Any] | None = Field(default=None, description="trait -> value")
     exit: bool = False
     next: Key | None = None
 
@@ -249,6 +252,9 @@ STEP_KINDS = (
     "split",
     "add_tags",
     "remove_tags",
+    "add_points",
+    "set_stage",
+    "set_trait",
     "exit",
 )
 
