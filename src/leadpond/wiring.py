@@ -19,6 +19,7 @@ from leadpond.ingest.tasks import IMPORT_PEOPLE, import_people_task
 from leadpond.jobs import registry
 from leadpond.jobs.registry import JobKind
 from leadpond.journeys.service import enroll_batch as enroll_journeys
+from leadpond.journeys.service import people_reshaped as journeys_follow_merges
 from leadpond.playbooks.tasks import REPLAY_HISTORY, replay_history_task
 from leadpond.profiles.service import apply_batch as fold_profiles
 from leadpond.rules.service import apply_batch as apply_rules
@@ -42,12 +43,14 @@ STAGES: tuple[Stage, ...] = (
     enroll_journeys,
 )
 
-# After a merge, unmerge or rebuild. Segments go last: they read the accounts and the rules'
-# tags, scores and stages the first two recomputed.
+# After a merge, unmerge or rebuild. Segments go after the accounts and rules: they read the
+# accounts and the rules' tags, scores and stages those recomputed; journeys' enrollments then
+# follow the survivors.
 PEOPLE_CHANGED: tuple[hooks.PeopleChangedHandler, ...] = (
     relink_people,
     recompute_people,
     people_reshaped,
+    journeys_follow_merges,
 )
 
 JOB_KINDS: tuple[JobKind, ...] = (

@@ -536,3 +536,35 @@ def test_points_stage_and_traits_go_through_the_log_and_survive_a_replay(
         )
     worker.drain()
     assert seen() == before
+
+
+def test_a_merge_moves_enrollments_to_the_survivor_and_keeps_one_place(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    set_up(api, workspace, {**S1, "trigger": {"event": "Whitepaper Downloaded"}}, SPLIT)
+    track.identify(traits={"email": "sun@acme.cn"}, anonymousId="web")
+    track.track("Whitepaper Downloaded", anonymousId="web")
+    track.identify(traits={"phone": "13700001111"}, anonymousId="wx")
+    track.track("Whitepaper Downloaded", anonymousId="wx")
+    [web] = api.get("/api/v1/people", params={"anonymous_id": "web"}).json()["items"]
+    [wx] = api.get("/api/v1/people", params={"anonymous_id": "wx"}).json()["items"]
+    # Only the merged-away one was in the split journey (and left it): its past follows.
+    loser = max(web["id"], wx["id"])
+    enrolled = api.post("/api/v1/journeys/retail-case/enroll", json={"person_id": loser})
+    assert enrolled.json()["enrolled"]
+    assert len([e for e in enrollments(ws) if e.state == "active"]) == 2
+    # Variant A exits, B completes: which one depends on the person's id.
+    [split_state] = [e.state for e in enrollments(ws) if e.journey_key == "retail-case"]
+    track.identify(traits={"email": "sun@acme.cn", "phone": "13700001111"}, anonymousId="form")
+    survivor = min(web["id"], wx["id"])
+    found = {(e.journey_key, e.person_id, e.state) for e in enrollments(ws)}
+    assert found == {
+        ("trial-welcome", survivor, "active"),
+        ("trial-welcome", survivor, "exited"),
+        ("retail-case", survivor, split_state),
+    }
+    # The survivor's history now holds both: the step still due runs once, for the survivor.
+    assert run_due(ws, utcnow() + timedelta(days=2)).messages == 1
+    explained = api.get(f"/api/v1/people/{survivor}/journeys").json()["items"]
+    assert any(s["kind"] == "merge" for e in explained for s in e["steps"])
