@@ -568,3 +568,100 @@ def test_a_merge_moves_enrollments_to_the_survivor_and_keeps_one_place(
     assert run_due(ws, utcnow() + timedelta(days=2)).messages == 1
     explained = api.get(f"/api/v1/people/{survivor}/journeys").json()["items"]
     assert any(s["kind"] == "merge" for e in explained for s in e["steps"])
+
+
+def _note(key: str, trigger: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "trigger": trigger,
+        "steps": [{"id": "note", "send": {"channel": "wecom", "template": "trial-note"}}],
+    }
+
+
+def test_tags_stages_key_events_and_segments_the_batch_produced_trigger_journeys(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    set_up(
+        api,
+        workspace,
+        _note("by-tag", {"tag": "need:evaluation"}),
+        _note("by-stage", {"stage": "opportunity"}),
+        _note("by-key-event", {"event": "Hand Raised"}),
+        _note("by-segment", {"segment": "hot-leads"}),
+        _note("by-other-tag", {"tag": "value:customer"}),
+    )
+    track.identify("u1", {"email": "u1@bank.cn"})
+    track.batch(
+        [
+            {"type": "track", "event": "Trial Requested", "userId": "u1"},
+            {"type": "track", "event": "Demo Requested", "userId": "u1"},
+        ]
+    )
+    entered = {e.journey_key: e.reason for e in enrollments(ws)}
+    assert set(entered) == {"by-tag", "by-stage", "by-key-event", "by-segment"}, entered
+    assert entered["by-segment"] == "entered segment hot-leads"
+    assert entered["by-key-event"].startswith("event Hand Raised")
+
+
+def test_the_goal_takes_people_out_before_the_next_step(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    set_up(api, workspace, {**S1, "goal": {"trait": "lead_status", "eq": "won"}})
+    track.identify("u1", {"email": "u1@bank.cn"})
+    track.identify("u2", {"email": "u2@bank.cn"})
+    track.batch([{"type": "track", "event": "Trial Requested", "userId": u} for u in ("u1", "u2")])
+    track.identify("u1", {"lead_status": "won"})
+    assert run_due(ws, utcnow() + timedelta(days=1, minutes=1)).messages == 1
+    states = {e.person_id: e.state for e in enrollments(ws)}
+    assert states == {person_id(api, "u1"): "goal", person_id(api, "u2"): "completed"}
+    emails = [p for p, c, _ in outbox(ws) if c == "email"]
+    assert emails == [person_id(api, "u2")]
+
+
+def test_wait_until_a_local_time_of_day(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    journey = {
+        **S1,
+        "time_zone": "Asia/Shanghai",
+        "steps": [
+            {"id": "morning", "wait_until": "09:30"},
+            {"id": "welcome", "send": {"channel": "email", "template": "welcome"}},
+        ],
+    }
+    set_up(api, workspace, journey)
+    track.identify("u1", {"email": "u1@bank.cn"})
+    track.track("Trial Requested", "u1")
+    [enrollment] = enrollments(ws)
+    # 09:30 in Shanghai is 01:30 UTC, within the next day.
+    assert (enrollment.due_at.hour, enrollment.due_at.minute) == (1, 30)
+    assert timedelta(0) <= enrollment.due_at - enrollment.entered_at <= timedelta(days=1)
+    assert run_due(ws, enrollment.due_at - timedelta(seconds=1)).steps == 0
+    assert run_due(ws, enrollment.due_at).messages == 1
+
+
+def test_the_worker_thread_runs_due_steps(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    import time
+
+    from leadpond.journeys.runner import JourneyRunner
+
+    ws = workspace.workspace_id
+    set_up(api, workspace, {**S1, "steps": [{"id": "soon", "wait": "1s"}, *S1["steps"][:1]]})
+    track.identify("u1", {"email": "u1@bank.cn"})
+    track.track("Trial Requested", "u1")
+    assert outbox(ws) == []
+    runner = JourneyRunner(tick_s=0.2)
+    thread = runner.start_thread()
+    try:
+        deadline = time.monotonic() + 15
+        while not outbox(ws) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+    assert [c for _, c, _ in outbox(ws)] == ["wecom"]
