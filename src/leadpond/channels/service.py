@@ -6,9 +6,9 @@ deliverer."""
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -193,6 +193,7 @@ class QueuedSend:
 
 
 ENQUEUE_CHUNK = 500
+_messages = cast(Table, Message.__table__)
 
 
 def enqueue_many(
@@ -252,19 +253,20 @@ def enqueue_many(
             }
             for one in sends[start : start + ENQUEUE_CHUNK]
         ]
+        # An executemany (SQLAlchemy's "insertmanyvalues"): compiled once, not per row.
         created += [
             (row.id, row.idempotency_key)
             for row in session.execute(
-                upsert(Message)
-                .values(rows)
+                upsert(_messages)
                 .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
-                .returning(Message.id, Message.idempotency_key)
+                .returning(_messages.c.id, _messages.c.idempotency_key),
+                rows,
             )
         ]
     if created:
         origins = {s.idempotency_key: s.origin[:128] for s in sends}
         session.execute(
-            insert(MessageEvent),
+            insert(cast(Table, MessageEvent.__table__)),
             [
                 {
                     "workspace_id": workspace_id,

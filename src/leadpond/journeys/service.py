@@ -199,14 +199,14 @@ def enroll(
         created += [
             (r.id, r.person_id)
             for r in session.execute(
-                upsert(Enrollment)
-                .values(rows[start : start + 500])
+                upsert(_enrollments)
                 .on_conflict_do_nothing(
                     index_elements=["workspace_id", "journey_key", "person_id"],
                     # Spelled as the partial index is, so PostgreSQL infers that index.
                     index_where=text(ACTIVE_ONLY),
                 )
-                .returning(Enrollment.id, Enrollment.person_id)
+                .returning(_enrollments.c.id, _enrollments.c.person_id),
+                rows[start : start + 500],
             )
         ]
     _log(
