@@ -127,6 +127,20 @@ def matching(
     return found
 
 
+def _live_people(session: Session, workspace_id: uuid.UUID, ids: Sequence[int]) -> list[int]:
+    """Which of these ids are live people of the workspace: by primary key, the workspace
+    checked on the rows found (the planner walks the key, not the workspace's index)."""
+    return [
+        pid
+        for pid, ws in session.execute(
+            select(Person.id, Person.workspace_id).where(
+                Person.id.in_(ids), Person.merged_into_id.is_(None)
+            )
+        )
+        if ws == workspace_id
+    ]
+
+
 @dataclass
 class Candidate:
     """Someone a trigger fired for: who, why, which event, and when the trigger happened."""
@@ -166,9 +180,7 @@ def enroll(
     people = set(first)
     live: set[int] = set()
     for ids in chunks(people):
-        live.update(
-            session.scalars(select(Person.id).where(live_in(workspace_id), Person.id.in_(ids)))
-        )
+        live.update(_live_people(session, workspace_id, ids))
     refused = _refused_by_reentry(session, workspace_id, journey, live, now)
     report.reentry_refused = len(refused)
     allowed = live - refused
@@ -278,9 +290,14 @@ def _entry(
     }
 
 
+_step_log = cast(Table, StepLog.__table__)
+
+
 def _log(session: Session, entries: list[dict[str, Any]]) -> None:
     if entries:
-        session.execute(cast(Table, StepLog.__table__).insert(), entries)
+        # RETURNING makes it an "insertmanyvalues" executemany: a few multi-row INSERTs on
+        # PostgreSQL instead of one statement per entry.
+        session.execute(_step_log.insert().returning(_step_log.c.id), entries)
 
 
 @dataclass
@@ -325,7 +342,9 @@ def advance(
                     Enrollment.due_at,
                     Enrollment.state,
                     Enrollment.variant,
-                ).where(owned(Enrollment, workspace_id), Enrollment.id.in_(ids))
+                    # The ids alone: a workspace filter beside them lets the planner walk the
+                    # workspace's index instead of the primary key (as rules' backfill notes).
+                ).where(Enrollment.id.in_(ids))
             )
         ]
     definitions: dict[int, dict[str, Journey]] = {}
@@ -365,22 +384,52 @@ def advance(
         due = [r for r in due if r.state == A.ACTIVE and r.step is not None and r.due_at <= now]
     _log(session, entries)
     if moved:
-        session.execute(
-            _MOVE,
-            [
-                {
-                    "eid": r.id,
-                    "step": r.step,
-                    "due_at": r.due_at,
-                    "state": r.state,
-                    "variant": r.variant,
-                    "ended_at": r.ended_at,
-                }
-                for r in moved.values()
-            ],
-        )
+        _write_moves(session, list(moved.values()))
     report.ended = sum(1 for r in moved.values() if r.state != A.ACTIVE)
     return report
+
+
+# PostgreSQL: one UPDATE for a whole batch, its values as arrays (six parameters, however many
+# rows); an executemany would be one statement per enrollment.
+_MOVE_ARRAYS = text(
+    "UPDATE journey_enrollment SET step = m.step, due_at = m.due_at, state = m.state, "
+    "variant = m.variant, ended_at = m.ended_at "
+    "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:steps AS VARCHAR[]), "
+    "CAST(:dues AS TIMESTAMP[]), CAST(:states AS VARCHAR[]), CAST(:variants AS VARCHAR[]), "
+    "CAST(:ended AS TIMESTAMP[])) AS m(id, step, due_at, state, variant, ended_at) "
+    "WHERE journey_enrollment.id = m.id"
+)
+
+
+def _write_moves(session: Session, rows: list[_Row]) -> None:
+    """Store where each enrollment is now."""
+    if is_postgres(session):
+        session.execute(
+            _MOVE_ARRAYS,
+            {
+                "ids": [r.id for r in rows],
+                "steps": [r.step for r in rows],
+                "dues": [r.due_at for r in rows],
+                "states": [r.state for r in rows],
+                "variants": [r.variant for r in rows],
+                "ended": [r.ended_at for r in rows],
+            },
+        )
+        return
+    session.execute(
+        _MOVE,
+        [
+            {
+                "eid": r.id,
+                "step": r.step,
+                "due_at": r.due_at,
+                "state": r.state,
+                "variant": r.variant,
+                "ended_at": r.ended_at,
+            }
+            for r in rows
+        ],
+    )
 
 
 def _end(row: _Row, state: EnrollmentState, now: datetime) -> None:
@@ -423,9 +472,7 @@ def _run_step(
         group = [r for r in group if r.person_id not in met]
     live: set[int] = set()
     for ids in chunks({r.person_id for r in group}):
-        live.update(
-            session.scalars(select(Person.id).where(live_in(workspace_id), Person.id.in_(ids)))
-        )
+        live.update(_live_people(session, workspace_id, ids))
     for row in [r for r in group if r.person_id not in live]:
         _end(row, A.EXITED, now)
         entries.append(_entry(workspace_id, row.id, step.id, "end", now, {"error": "person_gone"}))
