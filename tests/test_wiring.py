@@ -53,10 +53,10 @@ def test_segments_hear_about_people_after_accounts_and_rules() -> None:
         "leadpond.accounts.service",
         "leadpond.rules.service",
         "leadpond.segments.incremental",
-        "leadpond.journeys.service",
+        "leadpond.journeys.merges",
     ]
 
 
 def test_journeys_enroll_after_every_other_stage() -> None:
     # Their triggers read the tags, stages and segment entries the batch produced.
-    assert wiring.STAGES[-1].__module__ == "leadpond.journeys.service"
+    assert wiring.STAGES[-1].__module__ == "leadpond.journeys.triggers"

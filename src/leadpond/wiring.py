@@ -18,8 +18,8 @@ from leadpond.identity.tasks import REBUILD_GRAPH, rebuild_graph_task
 from leadpond.ingest.tasks import IMPORT_PEOPLE, import_people_task
 from leadpond.jobs import registry
 from leadpond.jobs.registry import JobKind
-from leadpond.journeys.service import enroll_batch as enroll_journeys
-from leadpond.journeys.service import people_reshaped as journeys_follow_merges
+from leadpond.journeys.merges import people_reshaped as journeys_follow_merges
+from leadpond.journeys.triggers import enroll_batch as enroll_journeys
 from leadpond.playbooks.tasks import REPLAY_HISTORY, replay_history_task
 from leadpond.profiles.service import apply_batch as fold_profiles
 from leadpond.rules.service import apply_batch as apply_rules

@@ -13,9 +13,10 @@ from sqlalchemy import func, select, update
 
 from leadpond.channels.models import Message
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.journeys.engine import advance, run_due_batch
 from leadpond.journeys.models import Enrollment
 from leadpond.journeys.runner import run_due
-from leadpond.journeys.service import advance, journeys_of, run_due_batch
+from leadpond.journeys.service import Candidate, enroll, journeys_of
 from leadpond.kit import yaml
 from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.scope import owned
@@ -267,7 +268,16 @@ def test_an_ab_split_is_random_across_people_and_stable_per_person(
         api.post("/api/v1/journeys/retail-case/enroll", json={"person_id": 10**12}).status_code
         == 404
     )
-    assert api.post("/api/v1/journeys/retail-case/enroll", json={}).status_code in (400, 422)
+    refused = api.post("/api/v1/journeys/retail-case/enroll", json={})
+    assert refused.status_code == 422 and "person_id" in refused.json()["message"]
+    # Someone never enrolled: the trigger, and whether the entry condition holds now.
+    track.identify("outsider", {"email": "o@x.cn"})
+    outsider = person_id(api, "outsider")
+    why = api.get(f"/api/v1/journeys/retail-case/people/{outsider}").json()
+    assert why["enrolled"] is False and why["journey"]["trigger"] == "api"
+    assert why["journey"]["entry_condition_holds_now"] is None
+    missing = api.get(f"/api/v1/journeys/nope/people/{outsider}")
+    assert missing.status_code == 404 and missing.json()["code"] == "journey_not_found"
 
 
 @pytest.mark.parametrize(
@@ -297,7 +307,6 @@ def test_reentry_rules(
     set_up(api, workspace, journey)
     track.identify("u1", {"email": "u1@bank.cn"})
     pid = person_id(api, "u1")
-    from leadpond.journeys.service import Candidate, enroll
 
     now = utcnow()
     with unit_of_work() as session:

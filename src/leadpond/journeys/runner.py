@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from leadpond.db.engine import unit_of_work
-from leadpond.journeys.service import RUN_BATCH, RunReport, run_due_batch
+from leadpond.journeys.engine import RUN_BATCH, RunReport, run_due_batch
 from leadpond.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
