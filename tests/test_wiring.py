@@ -46,10 +46,17 @@ def test_job_kinds_are_the_listed_ones() -> None:
 
 
 def test_segments_hear_about_people_after_accounts_and_rules() -> None:
-    # Segments read the links and the tags/scores/stages the first two recompute.
+    # Segments read the links and the tags/scores/stages the first two recompute; journeys'
+    # enrollments follow the survivors last.
     modules = [handler.__module__ for handler in wiring.PEOPLE_CHANGED]
     assert modules == [
         "leadpond.accounts.service",
         "leadpond.rules.service",
         "leadpond.segments.incremental",
+        "leadpond.journeys.merges",
     ]
+
+
+def test_journeys_enroll_after_every_other_stage() -> None:
+    # Their triggers read the tags, stages and segment entries the batch produced.
+    assert wiring.STAGES[-1].__module__ == "leadpond.journeys.triggers"

@@ -20,6 +20,7 @@ from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
 from leadpond.jobs.api import router as jobs_router
+from leadpond.journeys.api import router as journeys_router
 from leadpond.kit.csrf import CrossOriginGuard
 from leadpond.kit.http import install_error_handlers
 from leadpond.kit.schemas import ERROR_RESPONSES
@@ -88,6 +89,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         users_router,
         channels_router,
         bounces_router,
+        journeys_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 

@@ -27,6 +27,7 @@ from leadpond.demo.cli import demo as demo_command
 from leadpond.identity.cli import identity_app
 from leadpond.ingest.import_cli import import_app
 from leadpond.jobs.cli import jobs_app
+from leadpond.journeys.cli import journey_app
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.runtime import tune_for_batches
 from leadpond.pipeline import quarantine
@@ -54,6 +55,7 @@ app.add_typer(playbook_app, name="playbook")
 app.add_typer(segment_app, name="segment")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(channel_app, name="channel")
+app.add_typer(journey_app, name="journey")
 app.command("demo")(demo_command)
 
 console = Console()

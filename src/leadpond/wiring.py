@@ -18,6 +18,8 @@ from leadpond.identity.tasks import REBUILD_GRAPH, rebuild_graph_task
 from leadpond.ingest.tasks import IMPORT_PEOPLE, import_people_task
 from leadpond.jobs import registry
 from leadpond.jobs.registry import JobKind
+from leadpond.journeys.merges import people_reshaped as journeys_follow_merges
+from leadpond.journeys.triggers import enroll_batch as enroll_journeys
 from leadpond.playbooks.tasks import REPLAY_HISTORY, replay_history_task
 from leadpond.profiles.service import apply_batch as fold_profiles
 from leadpond.rules.service import apply_batch as apply_rules
@@ -28,7 +30,8 @@ from leadpond.segments.incremental import people_reshaped, segment_batch
 
 Stage = Callable[[Batch], None]
 
-# The order is the data flow: who is this about, then what it changes on them.
+# The order is the data flow: who is this about, then what it changes on them; journeys last,
+# since their triggers read the tags, stages and segment entries the batch produced.
 STAGES: tuple[Stage, ...] = (
     hold_watermarks,
     resolve_batch,
@@ -37,14 +40,17 @@ STAGES: tuple[Stage, ...] = (
     suggest_batch,
     apply_rules,
     segment_batch,
+    enroll_journeys,
 )
 
-# After a merge, unmerge or rebuild. Segments go last: they read the accounts and the rules'
-# tags, scores and stages the first two recomputed.
+# After a merge, unmerge or rebuild. Segments go after the accounts and rules: they read the
+# accounts and the rules' tags, scores and stages those recomputed; journeys' enrollments then
+# follow the survivors.
 PEOPLE_CHANGED: tuple[hooks.PeopleChangedHandler, ...] = (
     relink_people,
     recompute_people,
     people_reshaped,
+    journeys_follow_merges,
 )
 
 JOB_KINDS: tuple[JobKind, ...] = (

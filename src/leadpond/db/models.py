@@ -19,6 +19,7 @@ from leadpond.identity.models import (
 )
 from leadpond.ingest.models import Event, ImportUpload
 from leadpond.jobs.models import Job
+from leadpond.journeys.models import Enrollment, StepLog
 from leadpond.profiles.models import (
     PERSON_ACTIVITY_INDEX,
     PERSON_FIRST_SEEN_INDEX,
@@ -52,6 +53,7 @@ __all__ = [
     "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
+    "Enrollment",
     "Event",
     "EventDay",
     "Identifier",
@@ -79,6 +81,7 @@ __all__ = [
     "SegmentMember",
     "SigningKey",
     "StageChange",
+    "StepLog",
     "Subscription",
     "SuppressedAddress",
     "Workspace",

@@ -22,7 +22,7 @@ from leadpond.identity.keys import IdentifierKey, event_identifiers
 from leadpond.identity.models import DeviceSession, Identifier, PersonMerge, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, decide, weak_only
 from leadpond.identity.service import PersonIdAllocator
-from leadpond.ingest.models import DERIVED_SOURCE, MESSAGE_SOURCE, Event
+from leadpond.ingest.models import DERIVED_SOURCE, OWNED_SOURCES, Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles import service as profiles
@@ -97,8 +97,9 @@ def _replay(session: Session, workspace_id: uuid.UUID, chunk: int) -> _Replay:
         .where(
             owned(Event, workspace_id),
             Event.processed_at.is_not(None),
-            # Owned by their person: rules re-derive theirs, channels wrote to that person.
-            Event.source.not_in((DERIVED_SOURCE, MESSAGE_SOURCE)),
+            # Owned by their person: rules re-derive theirs, channels and journeys wrote for
+            # that person.
+            Event.source.not_in((DERIVED_SOURCE, *OWNED_SOURCES)),
         )
         .order_by(*time_order_sql())
         .execution_options(yield_per=chunk)

@@ -17,7 +17,7 @@ from leadpond.identity.merge import MergePlan, apply_merges
 from leadpond.identity.models import DeviceSession, Identifier
 from leadpond.identity.resolver import MemoryGraph, decide, session_holder, weak_only
 from leadpond.identity.stored_graph import load_graph
-from leadpond.ingest.models import DERIVED_SOURCE, MESSAGE_SOURCE, Event
+from leadpond.ingest.models import DERIVED_SOURCE, OWNED_SOURCES, Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles import service as profiles
@@ -78,7 +78,7 @@ def resolve_batch(batch: Batch) -> None:
     """
     session = batch.session
     allocator = PersonIdAllocator(session)
-    named = _named_people(session, [e for e in batch.events if e.source == MESSAGE_SOURCE])
+    named = _named_people(session, [e for e in batch.events if e.source in OWNED_SOURCES])
     for workspace_id, all_events in batch.by_workspace().items():
         events = [e for e in all_events if e.id not in named]
         config = load_config(session, workspace_id)

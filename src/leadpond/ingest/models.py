@@ -29,6 +29,12 @@ DERIVED_SOURCE = "derived"
 # any event, so rules and segments see them, but written with the person they are about already
 # set (``person_id``); identity keeps that person instead of resolving identifiers. Not activity.
 MESSAGE_SOURCE = "channels"
+# Actions journeys take on a person (points, a stage, traits): pending events written with their
+# person set, like the channels' (identity keeps that person), so the rules apply them in time
+# order and a replay of history applies them again. Not activity either.
+JOURNEY_SOURCE = "journeys"
+# Sources whose events are written for a known person (never resolved through identifiers).
+OWNED_SOURCES = (MESSAGE_SOURCE, JOURNEY_SOURCE)
 # "The event is derived", written out so that both databases use ix_event_derived for it (a
 # partial index serves a query only when the query's own text implies the index's condition).
 DERIVED_ONLY = text(f"event.source = '{DERIVED_SOURCE}'")

@@ -26,6 +26,7 @@ from leadpond.db.engine import is_postgres, read_only, unit_of_work
 from leadpond.flow.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.ingest.models import DERIVED_ONLY, Event
 from leadpond.jobs.runner import JobRunner
+from leadpond.journeys.runner import JourneyRunner
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.pipeline import quarantine
@@ -271,12 +272,15 @@ class Worker:
         self._stop = threading.Event()
         self.jobs = JobRunner(url) if with_jobs else None
         self.deliverer = Deliverer(url) if with_channels else None
+        # Journeys' due steps write to the outbox: they run where the deliverer runs.
+        self.journeys = JourneyRunner(url) if with_channels else None
         # When the loop last looked at what time alone changes (idle stages, windows).
         self.time_checked_at: datetime | None = None
 
     def run(self) -> None:
         jobs_thread = self.jobs.start_thread() if self.jobs is not None else None
         deliverer_thread = self.deliverer.start_thread() if self.deliverer is not None else None
+        journeys_thread = self.journeys.start_thread() if self.journeys is not None else None
         try:
             self._run_events()
         finally:
@@ -286,6 +290,9 @@ class Worker:
             if self.deliverer is not None and deliverer_thread is not None:
                 self.deliverer.stop()
                 deliverer_thread.join(timeout=30)
+            if self.journeys is not None and journeys_thread is not None:
+                self.journeys.stop()
+                journeys_thread.join(timeout=30)
 
     def _run_events(self) -> None:
         idle = get_settings().pipeline_idle_sleep_s
@@ -315,6 +322,8 @@ class Worker:
             self.jobs.stop()
         if self.deliverer is not None:
             self.deliverer.stop()
+        if self.journeys is not None:
+            self.journeys.stop()
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="leadpond-worker", daemon=True)

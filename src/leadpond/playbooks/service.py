@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
+from leadpond.journeys.definitions import compile_journeys
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.kit.scope import in_workspace, owned
 from leadpond.rules.backfill import BackfillReport, backfill_in_steps
@@ -80,6 +81,7 @@ def validate_playbook(source: str) -> ValidPlaybook:
         raise _invalid([_pydantic_error(located, e) for e in exc.errors()]) from None
     try:
         ruleset = compile_playbook(playbook)
+        compile_journeys(playbook)
     except ConditionError as exc:
         line = located.line_of(exc.path)
         raise _invalid(

@@ -13,7 +13,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.flow.batch import Batch, PipelineEvent, time_order, time_order_sql
 from leadpond.identity.config import IdentityConfig, load_config
 from leadpond.identity.models import Identifier
-from leadpond.ingest.models import DERIVED_SOURCE, MESSAGE_SOURCE, Event
+from leadpond.ingest.models import DERIVED_SOURCE, JOURNEY_SOURCE, MESSAGE_SOURCE, Event
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
 from leadpond.kit.pagination import PageQuery, count
@@ -196,7 +196,8 @@ def apply_batch(batch: Batch) -> None:
         draft = drafts[event.person_id]
         if event.source == MESSAGE_SOURCE:
             continue  # a message sent to them, opened or not, is not their activity
-        _observe(draft, event.timestamp, channel_of(event.payload, event.source))
+        if event.source != JOURNEY_SOURCE:  # a journey's action: traits, but no activity
+            _observe(draft, event.timestamp, channel_of(event.payload, event.source))
         traits = event_traits(event)
         if traits:
             config = configs.get(event.workspace_id)
@@ -238,13 +239,14 @@ def rebuild_profile(session: Session, person: Person) -> None:
             owned(Event, person.workspace_id),
             Event.person_id == person.id,
             # What leadpond derived (key events, segment entries) or sent them is not
-            # activity, as live.
+            # activity, as live; journeys' actions only set traits.
             Event.source.not_in((DERIVED_SOURCE, MESSAGE_SOURCE)),
         )
         .order_by(*time_order_sql())
     )
     for event_type, timestamp, source, payload, message_id in rows:
-        _observe(person, timestamp, channel_of(payload, source))
+        if source != JOURNEY_SOURCE:
+            _observe(person, timestamp, channel_of(payload, source))
         traits = payload.get("traits") if event_type in TRAIT_CALLS else None
         if isinstance(traits, dict) and traits:
             stamp = trait_stamp(config.source_rank(source), timestamp, message_id)

@@ -16,6 +16,9 @@ from leadpond.rules.ruleset import CompiledTrigger, Guard, Ruleset, StageRule, f
 MAX_DERIVED_PER_EVENT = 16
 # Message ids of the events the rules derive; segments and others derive events of their own.
 RULE_EVENT_PREFIX = "rule:"
+# What a journey's points and stage steps write to the log (properties: journey, step,
+# add_points {model: points}, set_stage): the rules apply it at its time, live and in replays.
+JOURNEY_ACTION = "Journey Action"
 
 
 def merge_traits(traits: dict[str, Any], asserted: Any) -> dict[str, Any]:
@@ -108,6 +111,8 @@ class Engine:
         snap.now = record.timestamp
         self._remember(snap, record)
         queue = deque([record])
+        if record.name == JOURNEY_ACTION:
+            queue.extend(self._journey_action(state, record))
         names = {record.name}
         derived = 0
         while queue:
@@ -256,12 +261,67 @@ class Engine:
                     "at": record.timestamp,
                 }
             )
-            for threshold in self.rs.thresholds.get(rule.model, ()):
-                if before < threshold.at <= after:
-                    reason = f"{rule.model} reached {threshold.at:g}"
-                    emitted += self._emit(
-                        state, threshold.key, threshold.emit, threshold.once_per, record, reason
-                    )
+            emitted += self._thresholds(state, rule.model, before, after, record)
+        return emitted
+
+    def _thresholds(
+        self, state: PersonState, model: str, before: float, after: float, record: EventRecord
+    ) -> list[EventRecord]:
+        """The events of the model's thresholds crossed upward from ``before`` to ``after``."""
+        emitted: list[EventRecord] = []
+        for threshold in self.rs.thresholds.get(model, ()):
+            if before < threshold.at <= after:
+                reason = f"{model} reached {threshold.at:g}"
+                emitted += self._emit(
+                    state, threshold.key, threshold.emit, threshold.once_per, record, reason
+                )
+        return emitted
+
+    def _journey_action(self, state: PersonState, record: EventRecord) -> list[EventRecord]:
+        """A journey step's points (on the ledger, crossing thresholds like any rule's) and
+        stage (set as the journey says, whatever the funnel order: the journey decided it)."""
+        props = record.properties
+        journey, step = props.get("journey"), props.get("step")
+        rule_id = f"journey:{journey}:{step}"[:100]
+        reason = f"journey {journey} step {step}"[:300]
+        emitted: list[EventRecord] = []
+        points = props.get("add_points")
+        for model, value in points.items() if isinstance(points, dict) else ():
+            if model not in self.rs.models or isinstance(value, bool):
+                continue
+            if not isinstance(value, int | float):
+                continue
+            before = state.snap.score(model)
+            after = before + value
+            state.snap.scores[model] = (after, record.timestamp)
+            self.out.ledger.append(
+                {
+                    "person_id": state.person_id,
+                    "model": model,
+                    "rule_id": rule_id,
+                    "event_id": record.event_id,
+                    "points": float(value),
+                    "reason": reason,
+                    "at": record.timestamp,
+                }
+            )
+            emitted += self._thresholds(state, model, before, after, record)
+        stage = props.get("set_stage")
+        known = {s.key for s in self.rs.stages}
+        if isinstance(stage, str) and stage in known and stage != state.snap.stage:
+            self.out.stage_changes.append(
+                {
+                    "person_id": state.person_id,
+                    "from_stage": state.snap.stage,
+                    "to_stage": stage,
+                    "rule_id": rule_id,
+                    "event_id": record.event_id,
+                    "reason": reason,
+                    "at": record.timestamp,
+                }
+            )
+            state.snap.stage, state.stage_entered = stage, record.timestamp
+            state.revive_to = None
         return emitted
 
     def _key_events(self, state: PersonState, record: EventRecord) -> list[EventRecord]:

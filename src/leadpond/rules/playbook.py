@@ -5,6 +5,7 @@ names its full path; the JSON Schema describes them with ``#/$defs/Condition``.
 """
 
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -160,6 +161,136 @@ class SegmentDef(Strict):
         return self
 
 
+class JourneyTrigger(Strict):
+    """What enrolls a person: exactly one of an event (with property tests), a tag added, a
+    stage entered, a segment entered, or only the API."""
+
+    event: str | list[str] | None = None
+    where: dict[str, Any] = Field(default_factory=dict)
+    tag: str | None = None
+    stage: Key | None = None
+    segment: Key | None = None
+    api: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> "JourneyTrigger":
+        given = [k for k in ("event", "tag", "stage", "segment") if getattr(self, k) is not None]
+        given += ["api"] if self.api else []
+        if len(given) != 1:
+            raise ValueError("a trigger is exactly one of event, tag, stage, segment, api: true")
+        if self.where and self.event is None:
+            raise ValueError("`where` tests the properties of an `event` trigger")
+        return self
+
+
+class JourneySend(Strict):
+    channel: Literal["email", "sms", "wecom", "wechat", "webhook"]
+    template: Key
+
+
+class BranchArm(Strict):
+    """One arm of a branch: taken when ``if`` holds (the first arm that holds wins); an arm
+    without ``if`` is the fallback and comes last."""
+
+    if_: ConditionData = Field(default=None, alias="if")
+    goto: Key
+
+
+class SplitArm(Strict):
+    """One variant of a random split: a share of the people, stable per person."""
+
+    variant: Key
+    weight: float = Field(gt=0)
+    goto: Key
+
+
+class JourneyStep(Strict):
+    """One step: exactly one of send, wait, wait_until, branch, split, add_tags/remove_tags,
+    add_points, set_stage, set_trait, exit. ``next`` jumps to a later step (or ``exit``)."""
+
+    id: Key
+    send: JourneySend | None = None
+    wait: Duration | None = None
+    wait_until: str | None = Field(
+        default=None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="A local time of day (HH:MM) in the journey's time zone",
+    )
+    branch: list[BranchArm] | None = None
+    split: list[SplitArm] | None = None
+    add_tags: list[str] | None = None
+    remove_tags: list[str] | None = None
+    add_points: dict[Key, float] | None = Field(default=None, description="score model -> points")
+    set_stage: Key | None = None
+    set_trait: dict[str, Any] | None = Field(default=None, description="trait -> value")
+    exit: bool = False
+    next: Key | None = None
+
+    _check = field_validator("wait")(_duration)
+
+    @model_validator(mode="after")
+    def _one(self) -> "JourneyStep":
+        kinds = [k for k in STEP_KINDS if getattr(self, k) not in (None, False)]
+        if "add_tags" in kinds and "remove_tags" in kinds:
+            kinds.remove("remove_tags")
+        if len(kinds) != 1:
+            raise ValueError(f"a step is exactly one of {', '.join(STEP_KINDS)}")
+        if (self.branch is not None or self.split is not None) and self.next is not None:
+            raise ValueError("a branch or split goes where its arms say: no `next`")
+        if self.branch is not None and not self.branch:
+            raise ValueError("a branch needs at least one arm")
+        if self.split is not None and len(self.split) < 2:
+            raise ValueError("a split needs at least two arms")
+        return self
+
+
+STEP_KINDS = (
+    "send",
+    "wait",
+    "wait_until",
+    "branch",
+    "split",
+    "add_tags",
+    "remove_tags",
+    "add_points",
+    "set_stage",
+    "set_trait",
+    "exit",
+)
+
+
+class JourneyDef(Strict):
+    """A journey: who enters (trigger, ``if``, re-entry, staleness), what happens (steps, in
+    order, jumping with ``goto``/``next``) and when someone leaves early (``goal``)."""
+
+    key: Key
+    name: str | None = None
+    trigger: JourneyTrigger
+    if_: ConditionData = Field(default=None, alias="if")
+    reentry: str = Field(
+        default="never",
+        pattern=r"^(never|after_exit|\s*\d+\s*[smhdw]\s*)$",
+        description="never | after_exit | a duration (after N days: 30d)",
+    )
+    max_age: Duration = Field(
+        default="1d", description="Triggers older than this (imports, replays) never enroll"
+    )
+    time_zone: str = Field(default="Asia/Shanghai", description="For wait_until")
+    goal: ConditionData = None
+    steps: list[JourneyStep] = Field(min_length=1)
+
+    _check = field_validator("max_age")(_duration)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class Playbook(Strict):
     """One workspace's marketing logic."""
 
@@ -172,6 +303,7 @@ class Playbook(Strict):
     key_events: list[KeyEvent] = Field(default_factory=list)
     personas: list[PersonaDef] = Field(default_factory=list)
     segments: list[SegmentDef] = Field(default_factory=list)
+    journeys: list[JourneyDef] = Field(default_factory=list)
 
 
 _SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}

@@ -6,11 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import PersonAccount
 from leadpond.accounts.scope import live_links
 from leadpond.conditions.evaluate import decayed, matches
+from leadpond.db.engine import is_postgres
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput, NotFound
 from leadpond.kit.pagination import count
@@ -73,6 +76,49 @@ def add_manual_tag(
     session.add(row)
     session.flush()
     return row
+
+
+def add_manual_tags(
+    session: Session, workspace_id: uuid.UUID, tags: list[tuple[int, str]], actor: str
+) -> None:
+    """:func:`add_manual_tag` for many (person, tag) pairs in one statement (a tag a person has
+    already stays as it is). Manual tags survive replays of history, as a hand-set tag does."""
+    if not tags:
+        return
+    upsert = pg_insert if is_postgres(session) else sqlite_insert
+    now = utcnow()
+    session.execute(
+        upsert(PersonTag)
+        .values(
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "person_id": pid,
+                    "tag": tag,
+                    "category": tag.partition(":")[0] if ":" in tag else None,
+                    "source": "manual",
+                    "actor": actor[:100],
+                    "added_at": now,
+                }
+                for pid, tag in dict.fromkeys(tags)
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["person_id", "tag"])
+    )
+
+
+def remove_tags_of(
+    session: Session, workspace_id: uuid.UUID, person_ids: list[int], tags: list[str]
+) -> None:
+    """Take these tags off these people, whoever put them there (none held is no error)."""
+    if person_ids and tags:
+        session.execute(
+            delete(PersonTag).where(
+                owned(PersonTag, workspace_id),
+                PersonTag.person_id.in_(person_ids),
+                PersonTag.tag.in_(tags),
+            )
+        )
 
 
 def remove_tag(session: Session, workspace_id: uuid.UUID, person_id: int, tag: str) -> None:

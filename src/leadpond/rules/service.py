@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from leadpond.flow.batch import Batch, PipelineEvent, time_order
-from leadpond.ingest.models import MESSAGE_SOURCE, Event
+from leadpond.ingest.models import OWNED_SOURCES, Event
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
@@ -60,9 +60,9 @@ def _add_message_events(
     events: list[PipelineEvent],
     decided: dict[int, datetime],
 ) -> None:
-    """Channel events (``Email Opened``, ``SMS Delivered``…) are decided too, though they leave
-    ``last_seen_at`` alone (they are not the person's activity): a site call older than an open
-    already processed for its person is late as well."""
+    """Channel events (``Email Opened``, ``SMS Delivered``…) and journeys' actions are decided
+    too, though they leave ``last_seen_at`` alone (they are not the person's activity): a site
+    call older than an open already processed for its person is late as well."""
     people = {e.person_id for e in events if e.person_id is not None}
     if not people:
         return
@@ -74,7 +74,7 @@ def _add_message_events(
                 owned(Event, workspace_id),
                 Event.person_id.in_(ids),
                 Event.timestamp >= since,
-                Event.source == MESSAGE_SOURCE,
+                Event.source.in_(OWNED_SOURCES),
                 Event.processed_at.is_not(None),
             )
             .group_by(Event.person_id)

@@ -1,0 +1,1 @@
+"""Journeys: trigger → wait → branch → act, advanced set-wise from rows (docs/journeys.md)."""

@@ -1,0 +1,71 @@
+"""Journeys over HTTP: the current journeys, a person's enrollments explained, and the API
+trigger (``POST /journeys/{key}/enroll``)."""
+
+from fastapi import APIRouter
+
+from leadpond.journeys import reads
+from leadpond.journeys.schemas import (
+    EnrollAnswer,
+    EnrollmentBrief,
+    EnrollmentRead,
+    EnrollRequest,
+    Explained,
+    JourneyList,
+    NotEnrolled,
+    PersonJourneys,
+)
+from leadpond.journeys.triggers import enroll_by_api
+from leadpond.kit.clock import utcnow
+from leadpond.kit.http import ReadSession, RowId, WriteSession
+from leadpond.profiles.service import get_person
+from leadpond.users.permissions import ChannelsWrite, PlaybooksRead
+
+router = APIRouter(prefix="/api/v1", tags=["journeys"])
+
+
+@router.get("/journeys", response_model=JourneyList)
+def list_journeys(actor: PlaybooksRead, session: ReadSession) -> JourneyList:
+    """The current playbook's journeys, with their enrollments counted by state."""
+    return JourneyList.model_validate(reads.list_journeys(session, actor.workspace_id))
+
+
+@router.get("/people/{person_id}/journeys", response_model=PersonJourneys)
+def person_journeys(person_id: RowId, actor: PlaybooksRead, session: ReadSession) -> PersonJourneys:
+    """Every enrollment of the person, each step explained, with its messages' fates."""
+    person = get_person(session, actor.workspace_id, person_id)
+    found = reads.explain_person(session, actor.workspace_id, person.id)
+    return PersonJourneys(
+        person_id=person.id, items=[EnrollmentRead.model_validate(e) for e in found]
+    )
+
+
+@router.get("/journeys/{key}/people/{person_id}", response_model=Explained)
+def explain(key: str, person_id: RowId, actor: PlaybooksRead, session: ReadSession) -> Explained:
+    """Why the person is (or is not) in the journey, and each step they took."""
+    person = get_person(session, actor.workspace_id, person_id)
+    found = reads.explain_person(session, actor.workspace_id, person.id, key)
+    if found:
+        items = [EnrollmentRead.model_validate(e) for e in found]
+        return Explained(person_id=person.id, enrolled=True, items=items)
+    why = NotEnrolled.model_validate(reads.why_not(session, actor.workspace_id, key, person.id))
+    return Explained(person_id=person.id, enrolled=False, journey=why, items=[])
+
+
+@router.post("/journeys/{key}/enroll", status_code=201, response_model=EnrollAnswer)
+def enroll(
+    key: str, body: EnrollRequest, actor: ChannelsWrite, session: WriteSession
+) -> EnrollAnswer:
+    """Enroll a person now and run their first steps (the API trigger). ``enrolled`` is false
+    when the re-entry rule or the entry condition kept them out; ``enrollment`` is then their
+    latest one, if any."""
+    report, enrollment = enroll_by_api(
+        session, actor.workspace_id, key, body.person_id, actor.via, utcnow()
+    )
+    return EnrollAnswer(
+        enrolled=bool(report.enrolled),
+        reentry_refused=report.reentry_refused,
+        not_eligible=report.not_eligible,
+        enrollment=None
+        if enrollment is None
+        else EnrollmentBrief.model_validate(enrollment, from_attributes=True),
+    )

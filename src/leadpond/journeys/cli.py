@@ -1,0 +1,37 @@
+"""``leadpond journey``: advance due steps (as if the clock read ``--now``)."""
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from leadpond.db import migrate
+from leadpond.db.engine import read_only
+from leadpond.journeys.runner import run_due
+from leadpond.kit.clock import parse_timestamp
+from leadpond.kit.errors import InvalidInput
+from leadpond.workspaces.service import find_workspace
+
+journey_app = typer.Typer(help="Journeys: run due steps.", no_args_is_help=True)
+
+
+@journey_app.command("run-due")
+def run_due_command(
+    workspace: Annotated[str, typer.Option(help="Workspace name or id")],
+    now: Annotated[
+        str | None,
+        typer.Option(help="ISO time to act as the clock (catch-up, tests); default: now"),
+    ] = None,
+) -> None:
+    """Run every journey step due at ``--now``: waits that ended, then what follows them."""
+    moment = None
+    if now is not None:
+        moment = parse_timestamp(now)
+        if moment is None:
+            raise InvalidInput(f"--now {now!r} is not an ISO time", field="now")
+    migrate.upgrade()
+    with read_only() as session:
+        workspace_id = find_workspace(session, workspace).id
+    report = run_due(workspace_id, moment)
+    typer.echo(json.dumps(asdict(report)))

@@ -1,0 +1,280 @@
+"""The ``journeys`` section of a playbook, compiled: conditions parsed, references and jumps
+checked (errors name the path, which the playbook validator turns into a line).
+
+A journey's steps run in list order; ``goto`` (branch and split arms) and ``next`` jump, always
+to a later step or to ``exit``, so no enrollment can loop and one run over a person ends.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from leadpond.conditions.ast import Condition, FieldTest, Persona, Stage, walk
+from leadpond.conditions.durations import parse_duration
+from leadpond.conditions.evaluate import field_holds
+from leadpond.conditions.parse import ConditionError, condition_from_data
+from leadpond.conditions.source import Path
+from leadpond.rules.playbook import JourneyDef, JourneyStep, Playbook
+
+EXIT = "exit"
+# Arms and ``next`` that name no step: the following step in the list.
+SEGMENT_ENTERED = "Segment Entered"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A branch arm (``condition`` None: the fallback) or a split arm (``weight``)."""
+
+    goto: str
+    condition: Condition | None = None
+    variant: str | None = None
+    weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str  # send | wait | wait_until | branch | split | tags | points | stage | trait | exit
+    # Where to go after it (a step id, ``EXIT``, or None: the journey is complete).
+    next: str | None
+    channel: str | None = None
+    template: str | None = None
+    wait: timedelta | None = None
+    wait_until: time | None = None
+    arms: tuple[Arm, ...] = ()
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    points: tuple[tuple[str, float], ...] = ()
+    stage: str | None = None
+    traits: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Journey:
+    key: str
+    name: str
+    # event | tag | stage | segment | api
+    trigger: str
+    event_names: frozenset[str]
+    where: tuple[FieldTest, ...]
+    trigger_value: str | None
+    entry: Condition | None
+    reentry: str  # never | after_exit | after
+    reentry_after: timedelta | None
+    max_age: timedelta
+    zone: ZoneInfo
+    goal: Condition | None
+    steps: dict[str, Step]
+    first: str
+
+    def fires_on(self, name: str | None, properties: dict[str, Any]) -> bool:
+        """True when an event of this name and properties triggers the journey."""
+        return (
+            name is not None
+            and name in self.event_names
+            and all(field_holds(f, properties) for f in self.where)
+        )
+
+    def variant_of(self, step: Step, person_id: int) -> Arm:
+        """The split arm a person falls in: a hash of journey, step and person, so the same
+        person always gets the same variant, whatever batch or run they are in."""
+        digest = hashlib.sha256(f"{self.key}:{step.id}:{person_id}".encode()).digest()
+        point = int.from_bytes(digest[:8], "big") / 2**64 * sum(a.weight for a in step.arms)
+        for arm in step.arms:
+            if point < arm.weight:
+                return arm
+            point -= arm.weight
+        return step.arms[-1]
+
+
+def next_local_time(after: datetime, at: time, zone: ZoneInfo) -> datetime:
+    """The first moment at or after ``after`` (naive UTC) when the clock in ``zone`` reads
+    ``at``; naive UTC too."""
+    local = after.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    candidate = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    if candidate < local:
+        candidate = (candidate + timedelta(days=1)).replace(hour=at.hour, minute=at.minute)
+    return candidate.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def compile_journeys(
+    playbook: Playbook, stages: set[str] | None = None, personas: set[str] | None = None
+) -> list[Journey]:
+    """Every journey of the playbook, checked; a ``ConditionError`` names the path."""
+    stages = {s.key for s in playbook.stages} if stages is None else stages
+    personas = {p.key for p in playbook.personas} if personas is None else personas
+    models = {m.key for m in playbook.score_models}
+    seen: set[str] = set()
+    journeys = []
+    for i, definition in enumerate(playbook.journeys):
+        path: Path = ("journeys", i)
+        if definition.key in seen:
+            raise ConditionError(f"{definition.key!r} is defined twice", (*path, "key"))
+        seen.add(definition.key)
+        journeys.append(_journey(definition, path, stages, personas, models))
+    return journeys
+
+
+def _condition(data: Any, path: Path, stages: set[str], personas: set[str]) -> Condition | None:
+    if data is None:
+        return None
+    parsed = condition_from_data(data, path)
+    for node in walk(parsed):
+        if isinstance(node, Persona) and node.key not in personas:
+            raise ConditionError(f"no such persona: {node.key!r}", path)
+        if isinstance(node, Stage):
+            for test in node.tests:
+                named = test.value if isinstance(test.value, tuple) else (test.value,)
+                for key in named:
+                    if isinstance(key, str) and key not in stages:
+                        raise ConditionError(f"no such stage: {key!r}", path)
+    return parsed
+
+
+def _journey(
+    definition: JourneyDef, path: Path, stages: set[str], personas: set[str], models: set[str]
+) -> Journey:
+    trigger = definition.trigger
+    names: frozenset[str] = frozenset()
+    where: tuple[FieldTest, ...] = ()
+    value: str | None = None
+    if trigger.event is not None:
+        kind = "event"
+        listed = [trigger.event] if isinstance(trigger.event, str) else trigger.event
+        if not listed or not all(isinstance(n, str) and n.strip() for n in listed):
+            raise ConditionError(
+                "trigger.event takes an event name or a list of names", (*path, "trigger")
+            )
+        names = frozenset(n.strip() for n in listed)
+        parsed = condition_from_data(
+            {"event": listed[0], "where": trigger.where}, (*path, "trigger")
+        )
+        where = getattr(parsed, "where", ())
+    elif trigger.segment is not None:
+        kind, value = "segment", trigger.segment
+        names = frozenset({SEGMENT_ENTERED})
+    elif trigger.tag is not None:
+        kind, value = "tag", trigger.tag
+    elif trigger.stage is not None:
+        kind, value = "stage", trigger.stage
+        if value not in stages:
+            raise ConditionError(f"no such stage: {value!r}", (*path, "trigger", "stage"))
+    else:
+        kind = "api"
+    reentry, after = definition.reentry.strip(), None
+    if reentry not in ("never", "after_exit"):
+        reentry, after = "after", parse_duration(reentry)
+    steps = _steps(definition.steps, (*path, "steps"), stages, personas, models)
+    return Journey(
+        key=definition.key,
+        name=definition.name or definition.key,
+        trigger=kind,
+        event_names=names,
+        where=where,
+        trigger_value=value,
+        entry=_condition(definition.if_, (*path, "if"), stages, personas),
+        reentry=reentry,
+        reentry_after=after,
+        max_age=parse_duration(definition.max_age),
+        zone=ZoneInfo(definition.time_zone),
+        goal=_condition(definition.goal, (*path, "goal"), stages, personas),
+        steps={s.id: s for s in steps},
+        first=steps[0].id,
+    )
+
+
+def _steps(
+    defined: list[JourneyStep],
+    path: Path,
+    stages: set[str],
+    personas: set[str],
+    models: set[str],
+) -> list[Step]:
+    position: dict[str, int] = {}
+    for i, step in enumerate(defined):
+        if step.id == EXIT:
+            raise ConditionError(
+                f"{EXIT!r} is where jumps leave: name the step otherwise", (*path, i, "id")
+            )
+        if step.id in position:
+            raise ConditionError(f"step {step.id!r} is defined twice", (*path, i, "id"))
+        position[step.id] = i
+
+    def target(name: str, i: int, where: Path) -> str:
+        if name != EXIT and position.get(name, -1) <= i:
+            raise ConditionError(
+                f"{name!r} is not a later step of this journey (jumps go forward, or to exit)",
+                where,
+            )
+        return name
+
+    steps = []
+    for i, step in enumerate(defined):
+        here: Path = (*path, i)
+        following = defined[i + 1].id if i + 1 < len(defined) else None
+        after = target(step.next, i, (*here, "next")) if step.next is not None else following
+        if step.send is not None:
+            steps.append(
+                Step(step.id, "send", after, channel=step.send.channel, template=step.send.template)
+            )
+        elif step.wait is not None:
+            steps.append(Step(step.id, "wait", after, wait=parse_duration(step.wait)))
+        elif step.wait_until is not None:
+            hour, minute = (int(p) for p in step.wait_until.split(":"))
+            steps.append(Step(step.id, "wait_until", after, wait_until=time(hour, minute)))
+        elif step.branch is not None:
+            arms = []
+            for j, arm in enumerate(step.branch):
+                at: Path = (*here, "branch", j)
+                if arm.if_ is None and j != len(step.branch) - 1:
+                    raise ConditionError("the arm without `if` is the fallback: put it last", at)
+                arms.append(
+                    Arm(
+                        target(arm.goto, i, (*at, "goto")),
+                        _condition(arm.if_, (*at, "if"), stages, personas),
+                    )
+                )
+            steps.append(Step(step.id, "branch", following, arms=tuple(arms)))
+        elif step.split is not None:
+            variants = [arm.variant for arm in step.split]
+            if len(set(variants)) != len(variants):
+                raise ConditionError("each variant is named once", (*here, "split"))
+            arms = [
+                Arm(target(arm.goto, i, (*here, "split", j, "goto")), None, arm.variant, arm.weight)
+                for j, arm in enumerate(step.split)
+            ]
+            steps.append(Step(step.id, "split", following, arms=tuple(arms)))
+        elif step.add_tags is not None or step.remove_tags is not None:
+            for action in ("add_tags", "remove_tags"):
+                for j, tag in enumerate(getattr(step, action) or ()):
+                    if not tag.strip() or len(tag) > 200:
+                        raise ConditionError("a tag is 1 to 200 characters", (*here, action, j))
+            steps.append(
+                Step(
+                    step.id,
+                    "tags",
+                    after,
+                    add_tags=tuple(t.strip() for t in step.add_tags or ()),
+                    remove_tags=tuple(t.strip() for t in step.remove_tags or ()),
+                )
+            )
+        elif step.add_points is not None:
+            for model in step.add_points:
+                if model not in models:
+                    raise ConditionError(
+                        f"no such score model: {model!r}", (*here, "add_points", model)
+                    )
+            steps.append(Step(step.id, "points", after, points=tuple(step.add_points.items())))
+        elif step.set_stage is not None:
+            if step.set_stage not in stages:
+                raise ConditionError(f"no such stage: {step.set_stage!r}", (*here, "set_stage"))
+            steps.append(Step(step.id, "stage", after, stage=step.set_stage))
+        elif step.set_trait is not None:
+            if not step.set_trait:
+                raise ConditionError("set_trait names at least one trait", (*here, "set_trait"))
+            steps.append(Step(step.id, "trait", after, traits=tuple(step.set_trait.items())))
+        else:
+            steps.append(Step(step.id, "exit", EXIT))
+    return steps

@@ -1,0 +1,201 @@
+"""The journey engine: enrollments are rows, advanced set-wise.
+
+A run takes a batch of due enrollments, groups them by (journey, version, step) and runs each
+group as a set (``steps``): one SQL query per condition over the group's people, one INSERT for
+the group's outbox rows, and at the end one UPDATE for where everyone went. Steps due at once (a
+send after a send) run on in the same transaction until everyone in the batch waits or has left;
+everything commits together.
+
+Kill -9 at any instant: the transaction either committed (the steps are done, their messages
+queued) or did not (the enrollments are still due at the same step). Messages carry the key
+``journey:<key>:v<version>:<step>:<person>:<enrollment>``, so running a step again — a replay,
+a second worker on a claimed batch — finds the first message and queues nothing more.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, select, text, update
+from sqlalchemy.orm import Session
+
+from leadpond.db.claim import claim_ids
+from leadpond.db.engine import is_postgres
+from leadpond.journeys.definitions import Journey
+from leadpond.journeys.models import Enrollment, EnrollmentState
+from leadpond.journeys.service import journeys_of, log_entry, write_log
+from leadpond.journeys.steps import Position, StepRun, run_step
+from leadpond.kit.scope import owned
+from leadpond.rules.state import chunks
+
+A = EnrollmentState
+RUN_BATCH = 1000
+_enrollments = cast(Table, Enrollment.__table__)
+# SQLite: an executemany, one UPDATE per enrollment (cheap there).
+_MOVE = (
+    update(_enrollments)
+    .where(_enrollments.c.id == bindparam("eid"))
+    .values(
+        step=bindparam("step"),
+        due_at=bindparam("due_at"),
+        state=bindparam("state"),
+        variant=bindparam("variant"),
+        ended_at=bindparam("ended_at"),
+    )
+)
+# PostgreSQL: one UPDATE for a whole batch, its values as arrays (six parameters, however many
+# rows); an executemany would be one round of the pipeline per enrollment.
+_MOVE_ARRAYS = text(
+    "UPDATE journey_enrollment SET step = m.step, due_at = m.due_at, state = m.state, "
+    "variant = m.variant, ended_at = m.ended_at "
+    "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:steps AS VARCHAR[]), "
+    "CAST(:dues AS TIMESTAMP[]), CAST(:states AS VARCHAR[]), CAST(:variants AS VARCHAR[]), "
+    "CAST(:ended AS TIMESTAMP[])) AS m(id, step, due_at, state, variant, ended_at) "
+    "WHERE journey_enrollment.id = m.id"
+)
+
+
+@dataclass
+class AdvanceReport:
+    steps: int = 0
+    messages: int = 0
+    ended: int = 0
+
+
+def advance(
+    session: Session, workspace_id: uuid.UUID, enrollment_ids: Sequence[int], now: datetime
+) -> AdvanceReport:
+    """Run every step of these enrollments that is due at ``now``, group by group, until each
+    one waits for a later time or has left the journey; writes where they are now."""
+    report = AdvanceReport()
+    positions = _load(session, enrollment_ids)
+    definitions: dict[int, dict[str, Journey]] = {}
+    moved: dict[int, Position] = {}
+    entries: list[dict[str, Any]] = []
+    due = [p for p in positions if _due(p, now)]
+    while due:
+        groups: dict[tuple[str, int, str], list[Position]] = defaultdict(list)
+        for position in due:
+            assert position.step is not None
+            groups[(position.key, position.version, position.step)].append(position)
+        for (key, version, step_id), group in sorted(groups.items()):
+            if version not in definitions:
+                found = journeys_of(session, workspace_id, version)
+                definitions[version] = found[1] if found else {}
+            journey = definitions[version].get(key)
+            if journey is None or step_id not in journey.steps:
+                # Stored versions never change, so only a damaged row gets here: it leaves,
+                # logged, rather than stop every run after it.
+                error = f"playbook version {version} has no step {key}/{step_id}"
+                for position in group:
+                    position.state, position.step, position.ended_at = A.EXITED.value, None, now
+                    entries.append(
+                        log_entry(workspace_id, position.id, step_id, "end", now, {"error": error})
+                    )
+            else:
+                run = StepRun(session, workspace_id, journey, journey.steps[step_id], now, entries)
+                report.messages += run_step(run, group)
+            report.steps += len(group)
+            moved.update((p.id, p) for p in group)
+        due = [p for p in due if _due(p, now)]
+    write_log(session, entries)
+    if moved:
+        _write_positions(session, list(moved.values()))
+    report.ended = sum(1 for p in moved.values() if p.state != A.ACTIVE)
+    return report
+
+
+def _due(position: Position, now: datetime) -> bool:
+    return position.state == A.ACTIVE and position.step is not None and position.due_at <= now
+
+
+def _load(session: Session, enrollment_ids: Sequence[int]) -> list[Position]:
+    positions: list[Position] = []
+    for ids in chunks(set(enrollment_ids)):
+        positions += [
+            Position(*row)
+            for row in session.execute(
+                select(
+                    Enrollment.id,
+                    Enrollment.journey_key,
+                    Enrollment.version,
+                    Enrollment.person_id,
+                    Enrollment.step,
+                    Enrollment.due_at,
+                    Enrollment.state,
+                    Enrollment.variant,
+                )
+                # The ids alone (the caller took them from this workspace): a workspace filter
+                # beside them lets the planner walk the workspace's index, not the key.
+                .where(Enrollment.id.in_(ids))
+            )
+        ]
+    return positions
+
+
+def _write_positions(session: Session, positions: list[Position]) -> None:
+    """Store where each enrollment is now."""
+    if is_postgres(session):
+        session.execute(
+            _MOVE_ARRAYS,
+            {
+                "ids": [p.id for p in positions],
+                "steps": [p.step for p in positions],
+                "dues": [p.due_at for p in positions],
+                "states": [p.state for p in positions],
+                "variants": [p.variant for p in positions],
+                "ended": [p.ended_at for p in positions],
+            },
+        )
+        return
+    session.execute(
+        _MOVE,
+        [
+            {
+                "eid": p.id,
+                "step": p.step,
+                "due_at": p.due_at,
+                "state": p.state,
+                "variant": p.variant,
+                "ended_at": p.ended_at,
+            }
+            for p in positions
+        ],
+    )
+
+
+@dataclass
+class RunReport:
+    batches: int = 0
+    steps: int = 0
+    messages: int = 0
+    ended: int = 0
+
+
+def run_due_batch(
+    session: Session, workspace_id: uuid.UUID | None, now: datetime, limit: int = RUN_BATCH
+) -> RunReport:
+    """Claim up to ``limit`` due enrollments (of one workspace, when given) and advance them, in
+    the caller's transaction (SKIP LOCKED on PostgreSQL: workers never share a batch)."""
+    report = RunReport()
+    due: Any = and_(Enrollment.state == A.ACTIVE.value, Enrollment.due_at <= now)
+    if workspace_id is not None:
+        due = and_(due, owned(Enrollment, workspace_id))
+    ids = claim_ids(session, Enrollment.id, due, limit)
+    if not ids:
+        return report
+    by_workspace: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for eid, ws in session.execute(
+        select(Enrollment.id, Enrollment.workspace_id).where(Enrollment.id.in_(ids))
+    ):
+        by_workspace[ws].append(eid)
+    for ws, mine in by_workspace.items():
+        done = advance(session, ws, mine, now)
+        report.steps += done.steps
+        report.messages += done.messages
+        report.ended += done.ended
+    report.batches = 1
+    return report

@@ -1,0 +1,99 @@
+"""What the journeys API reads and answers."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EnrollRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class StepRead(BaseModel):
+    id: str
+    kind: str
+    next: str | None
+
+
+class JourneyRead(BaseModel):
+    key: str
+    name: str
+    trigger: str
+    trigger_events: list[str]
+    trigger_value: str | None
+    reentry: str
+    steps: list[StepRead]
+
+
+class JourneySummary(JourneyRead):
+    enrollments: dict[str, int] = Field(description="enrollments by state")
+
+
+class JourneyList(BaseModel):
+    version: int | None = Field(description="the playbook version the journeys are from")
+    items: list[JourneySummary]
+
+
+class MessageFate(BaseModel):
+    status: str
+    reason: str | None
+    channel: str
+
+
+class StepLogRead(BaseModel):
+    step: str
+    kind: str
+    at: datetime
+    detail: dict[str, Any]
+    message_id: int | None
+    message: MessageFate | None
+
+
+class EnrollmentRead(BaseModel):
+    id: int
+    journey: str
+    version: int
+    state: str
+    step: str | None
+    due_at: datetime
+    variant: str | None
+    reason: str
+    entered_at: datetime
+    ended_at: datetime | None
+    steps: list[StepLogRead]
+
+
+class PersonJourneys(BaseModel):
+    person_id: int
+    items: list[EnrollmentRead]
+
+
+class NotEnrolled(JourneyRead):
+    entry_condition_holds_now: bool | None
+
+
+class Explained(BaseModel):
+    person_id: int
+    enrolled: bool
+    journey: NotEnrolled | None = Field(
+        default=None, description="when never enrolled: the trigger and the entry condition now"
+    )
+    items: list[EnrollmentRead]
+
+
+class EnrollmentBrief(BaseModel):
+    id: int
+    state: str
+    step: str | None
+    due_at: datetime
+    variant: str | None
+
+
+class EnrollAnswer(BaseModel):
+    enrolled: bool
+    reentry_refused: int
+    not_eligible: int
+    enrollment: EnrollmentBrief | None

@@ -1,0 +1,286 @@
+"""One step for a group of enrollments at it, as a set: one query per condition, one INSERT per
+kind of row written, whatever the group's size. Each kind of step is one function here."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadpond.channels.service import QueuedSend, enqueue_many
+from leadpond.db.engine import is_postgres
+from leadpond.ingest.models import JOURNEY_SOURCE, Event
+from leadpond.journeys.definitions import EXIT, Journey, Step, next_local_time
+from leadpond.journeys.models import EnrollmentState
+from leadpond.journeys.service import live_people, log_entry, matching
+from leadpond.kit.clock import isoformat
+from leadpond.kit.errors import LeadpondError
+from leadpond.rules.engine import JOURNEY_ACTION
+from leadpond.rules.reads import add_manual_tags, remove_tags_of
+from leadpond.rules.state import chunks
+
+A = EnrollmentState
+_events = cast(Table, Event.__table__)
+
+
+@dataclass
+class Position:
+    """Where one enrollment is while a run moves it (written back once, at the end)."""
+
+    id: int
+    key: str
+    version: int
+    person_id: int
+    step: str | None
+    due_at: datetime
+    state: str
+    variant: str | None
+    ended_at: datetime | None = None
+
+
+@dataclass
+class StepRun:
+    """One step being run for a group: what every kind of step needs, and its step log."""
+
+    session: Session
+    workspace_id: uuid.UUID
+    journey: Journey
+    step: Step
+    now: datetime
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def log(
+        self,
+        row: Position,
+        kind: str,
+        detail: dict[str, Any],
+        *,
+        at: datetime | None = None,
+        name: str | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        """Note what happened to ``row`` (at the moment its step was due, by default)."""
+        self.entries.append(
+            log_entry(
+                self.workspace_id,
+                row.id,
+                name or self.step.id,
+                kind,
+                at or row.due_at,
+                detail,
+                message_id,
+            )
+        )
+
+    def end(self, row: Position, state: EnrollmentState, name: str, detail: dict[str, Any]) -> None:
+        """Take ``row`` out of the journey."""
+        row.state, row.step, row.ended_at = state.value, None, self.now
+        self.log(row, "end" if state != A.GOAL else "goal", detail, name=name)
+
+    def go(self, row: Position, target: str | None) -> None:
+        """Move on to ``target``: a step, ``exit``, or None (past the last step)."""
+        if target is None:
+            self.end(row, A.COMPLETED, "completed", {})
+        elif target == EXIT:
+            self.end(row, A.EXITED, "exited", {})
+        else:
+            row.step = target
+
+
+def run_step(run: StepRun, group: list[Position]) -> int:
+    """Run ``run.step`` for the group; returns how many messages it queued. People who met the
+    goal leave first (state ``goal``), and people merged away since (``person_gone``)."""
+    if run.journey.goal is not None:
+        met = matching(
+            run.session, run.workspace_id, run.journey.goal, {r.person_id for r in group}, run.now
+        )
+        for row in [r for r in group if r.person_id in met]:
+            run.end(row, A.GOAL, "goal", {"before": run.step.id})
+        group = [r for r in group if r.person_id not in met]
+    live: set[int] = set()
+    for ids in chunks({r.person_id for r in group}):
+        live.update(live_people(run.session, run.workspace_id, ids))
+    for row in [r for r in group if r.person_id not in live]:
+        run.end(row, A.EXITED, run.step.id, {"error": "person_gone"})
+    group = [r for r in group if r.person_id in live]
+    if not group:
+        return 0
+    return _KINDS[run.step.kind](run, group)
+
+
+def message_key(journey: Journey, step: Step, row: Position) -> str:
+    """The outbox idempotency key of a journey message: the same step for the same enrollment
+    is the same message, however often it runs."""
+    return f"journey:{journey.key}:v{row.version}:{step.id}:{row.person_id}:{row.id}"
+
+
+def _send(run: StepRun, group: list[Position]) -> int:
+    step, journey = run.step, run.journey
+    assert step.channel is not None and step.template is not None
+    keys = {r.id: message_key(journey, step, r) for r in group}
+    sends = [
+        QueuedSend(
+            r.person_id,
+            step.channel,
+            step.template,
+            keys[r.id],
+            f"journey:{journey.key}:{r.version}:{step.id}",
+            {
+                "journey": journey.key,
+                "step": step.id,
+                **({"variant": r.variant} if r.variant else {}),
+            },
+        )
+        for r in group
+    ]
+    detail: dict[str, Any] = {"channel": step.channel, "template": step.template}
+    try:
+        # It checks every template and person before it writes anything.
+        message_ids = enqueue_many(run.session, run.workspace_id, sends)
+    except LeadpondError as exc:
+        # A template deleted or for another channel: the step is logged with the error and the
+        # journey goes on (fixing the template later does not resend what was missed).
+        message_ids, detail = {}, {**detail, "error": exc.message}
+    for row in group:
+        run.log(row, "send", detail, message_id=message_ids.get(keys[row.id]))
+        run.go(row, step.next)
+    return len(message_ids)
+
+
+def _wait(run: StepRun, group: list[Position]) -> int:
+    """Waits count from when the step was due, not from when this run happened, so a late
+    catch-up run gives the times an on-time one would have."""
+    step = run.step
+    for row in group:
+        started = row.due_at
+        if step.wait is not None:
+            row.due_at = started + step.wait
+        else:
+            assert step.wait_until is not None
+            row.due_at = next_local_time(started, step.wait_until, run.journey.zone)
+        run.log(row, "wait", {"until": isoformat(row.due_at)}, at=started)
+        run.go(row, step.next)
+    return 0
+
+
+def _branch(run: StepRun, group: list[Position]) -> int:
+    """The first arm whose condition holds, asked of everyone left in one query per arm."""
+    left = {r.person_id for r in group}
+    chosen: dict[int, tuple[int, str]] = {}
+    for index, arm in enumerate(run.step.arms):
+        if not left:
+            break
+        hit = (
+            left
+            if arm.condition is None
+            else matching(run.session, run.workspace_id, arm.condition, left, run.now)
+        )
+        for pid in hit:
+            chosen[pid] = (index, arm.goto)
+        left -= hit
+    for row in group:
+        arm_index, target = chosen.get(row.person_id, (None, run.step.next))
+        run.log(row, "branch", {"arm": arm_index, "goto": target})
+        run.go(row, target)
+    return 0
+
+
+def _split(run: StepRun, group: list[Position]) -> int:
+    for row in group:
+        arm = run.journey.variant_of(run.step, row.person_id)
+        row.variant = arm.variant
+        run.log(row, "split", {"variant": arm.variant, "goto": arm.goto})
+        run.go(row, arm.goto)
+    return 0
+
+
+def _tags(run: StepRun, group: list[Position]) -> int:
+    """Manual tags (actor ``journey:<key>``): a replay of history keeps them."""
+    step, people = run.step, [r.person_id for r in group]
+    pairs = [(p, t) for p in people for t in step.add_tags]
+    add_manual_tags(run.session, run.workspace_id, pairs, f"journey:{run.journey.key}")
+    remove_tags_of(run.session, run.workspace_id, people, list(step.remove_tags))
+    for row in group:
+        run.log(row, "tags", {"added": list(step.add_tags), "removed": list(step.remove_tags)})
+        run.go(row, step.next)
+    return 0
+
+
+def _action(run: StepRun, group: list[Position]) -> int:
+    """Points, a stage or traits go to the event log as pending events of the person (source
+    ``journeys``), at the moment the step was due: the pipeline's next batch applies them
+    through the rules and profiles, and a replay of history applies them again. Their message
+    ids name the enrollment and step, so running the step again writes nothing more."""
+    step = run.step
+    if step.kind == "trait":
+        detail: dict[str, Any] = {"set_trait": dict(step.traits)}
+    elif step.kind == "points":
+        detail = {"add_points": dict(step.points)}
+    else:
+        detail = {"set_stage": step.stage}
+    rows = [_action_event(run, row, detail) for row in group]
+    upsert = pg_insert if is_postgres(run.session) else sqlite_insert
+    run.session.execute(
+        upsert(_events).on_conflict_do_nothing(index_elements=["workspace_id", "message_id"]),
+        rows,
+    )
+    for row in group:
+        run.log(row, step.kind, detail)
+        run.go(row, step.next)
+    return 0
+
+
+def _action_event(run: StepRun, row: Position, detail: dict[str, Any]) -> dict[str, Any]:
+    """The event-log row of one person's action: an ``identify`` with the traits, or a
+    ``Journey Action`` the rules engine reads (``add_points``, ``set_stage``)."""
+    message_id = f"journey:{row.id}:{run.step.id}"
+    if run.step.kind == "trait":
+        kind, name = "identify", None
+        payload: dict[str, Any] = {"type": kind, "traits": detail["set_trait"]}
+    else:
+        kind, name = "track", JOURNEY_ACTION
+        properties = {
+            "journey": run.journey.key,
+            "step": run.step.id,
+            "enrollment_id": row.id,
+            **detail,
+        }
+        payload = {"type": kind, "event": name, "properties": properties}
+    payload |= {"messageId": message_id, "timestamp": isoformat(row.due_at)}
+    return {
+        "workspace_id": run.workspace_id,
+        "message_id": message_id,
+        "type": kind,
+        "event": name,
+        "timestamp": row.due_at,
+        "received_at": run.now,
+        "source": JOURNEY_SOURCE,
+        "payload": payload,
+        "person_id": row.person_id,
+        "origin_person_id": row.person_id,
+    }
+
+
+def _exit(run: StepRun, group: list[Position]) -> int:
+    for row in group:
+        run.go(row, EXIT)
+    return 0
+
+
+_KINDS: dict[str, Callable[[StepRun, list[Position]], int]] = {
+    "send": _send,
+    "wait": _wait,
+    "wait_until": _wait,
+    "branch": _branch,
+    "split": _split,
+    "tags": _tags,
+    "points": _action,
+    "stage": _action,
+    "trait": _action,
+    "exit": _exit,
+}
