@@ -3,6 +3,7 @@
 import time
 import uuid
 from typing import Any, cast
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -10,7 +11,7 @@ from nicegui import background_tasks, run, ui
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Condition
-from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
 from leadpond.console.pages.segment_atoms import AtomRows
 from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
 from leadpond.db.engine import read_only, unit_of_work
@@ -49,7 +50,9 @@ def segments_page(request: Request) -> RedirectResponse | None:
         ).mark("new-segment")
     for segment in found:
         with ui.row().classes("items-center gap-4"):
-            ui.link(segment.name or segment.key, v.href(f"/segments/{segment.key}"))
+            ui.link(segment.name or segment.key, f"/segments/{segment.key}").classes(
+                f"lp-segment-link-{segment.key}"
+            )
             subject = _("Accounts") if segment.level == ACCOUNT else _("People")
             ui.label(
                 f"{segment.key} · {subject} · {_(segment.kind)} · {segment.member_count:,}"
@@ -341,9 +344,9 @@ def _members(v: Visit, key: str, session: Session) -> None:
         label = _("{total} accounts") if segment.level == ACCOUNT else _("{total} members")
         ui.label(label.format(total=f"{total:,}")).classes("text-lg lp-members").mark("members")
         for fmt in ("csv", "xlsx"):
-            ui.link(
+            app_link(
                 _("Export {format}").format(format=fmt.upper()),
-                f"/api/v1/segments/{key}/export?format={fmt}",
+                f"/api/v1/segments/{quote(key)}/export?format={fmt}",
             ).classes(f"lp-export-{fmt}")
     ui.table(columns=_columns(v, segment.level), rows=_rows(reads, segment.level)).props(
         DENSE
