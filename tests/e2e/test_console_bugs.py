@@ -5,6 +5,7 @@ import io
 import re
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -39,13 +40,13 @@ def test_segment_by_stage_names_exports_pages_and_links_its_members(
     with page.expect_download() as csv_download:
         page.locator(".lp-export-csv").click()
     assert csv_download.value.url == f"{base}/api/v1/segments/visit-or-deal/export?format=csv"
-    text = open(csv_download.value.path(), encoding="utf-8-sig").read()
+    text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert len(rows) == count + 1
     with page.expect_download() as xlsx_download:
         page.locator(".lp-export-xlsx").click()
     assert xlsx_download.value.suggested_filename == "segment-visit-or-deal.xlsx"
-    assert open(xlsx_download.value.path(), "rb").read(2) == b"PK"
+    assert Path(xlsx_download.value.path()).read_bytes()[:2] == b"PK"
 
     # Members 50 a page with a pager; names link to the person's page.
     expect(page.locator(".lp-members-shown")).to_have_text(f"第 1–50 条，共 {count:,} 条")

@@ -190,7 +190,7 @@ def with_stage_keys(condition: Condition, stages: Sequence[tuple[str, str]]) -> 
     keys = {key for key, _name in stages}
     by_name = {_folded(name): key for key, name in stages if name} | {_folded(k): k for k in keys}
 
-    def key_of(value: Scalar) -> Scalar:
+    def key_of(value: Scalar | None) -> Scalar | None:
         if not isinstance(value, str) or value in keys:
             return value
         found = by_name.get(_folded(value))
