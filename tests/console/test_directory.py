@@ -51,6 +51,30 @@ def test_search_finds_people_by_name_email_phone_and_company(
     assert names() == ["Alice Chen", "张伟", "王芳"]
 
 
+def test_search_finds_company_starts_domains_and_names_typed_with_spaces(
+    api: TestClient, track: Tracker
+) -> None:
+    _world(track)
+    track.identify(
+        "u4",
+        traits={"name": "李娜", "email": "li.na@zhonghai.com", "company": "成都中海地产有限公司"},
+    )
+
+    def names(q: str) -> list[str]:
+        body = api.get("/api/v1/search/people", params={"q": q}).json()
+        return sorted(item["name"] for item in body["items"])
+
+    assert names("成都中海") == ["李娜"]  # the start of the company's name, region first
+    assert names("中海") == ["李娜"]
+    assert names("北京星环") == ["Alice Chen", "张伟"]  # 星环's accounts, as 星环科技 finds them
+    assert names("zhonghai.com") == ["李娜"]  # the account's domain
+    assert names("www.zhonghai.com") == ["李娜"]
+    assert names("xinghuan") == ["Alice Chen", "张伟"]  # a domain's start
+    assert names("张 伟") == ["张伟"]
+    assert names("  alice   chen ") == ["Alice Chen"]
+    assert names("重庆中海") == []  # another city's 中海
+
+
 def test_chinese_names_are_found_by_their_given_name(api: TestClient, track: Tracker) -> None:
     for user, name in (("u1", "张伟"), ("u2", "王建国"), ("u3", "李建华"), ("u4", "Alice Chen")):
         track.identify(user, traits={"name": name})

@@ -273,12 +273,28 @@ def test_a_value_edited_in_a_block_keeps_its_line_comment_and_quotes() -> None:
 def test_a_condition_retyped_changes_only_what_differs() -> None:
     draft = PlaybookDraft.from_yaml(COMMENTED)
     condition = form_field(SCORE_RULES, "if")
+    # The new value is written as typed, quotes and all.
     draft.edit((*RULES, 2), SCORE_RULES, condition, "{trait: opted_in, eq: 'no'}")
     assert changes(COMMENTED, draft.to_yaml()) == [
         '-         if: {trait: opted_in, eq: yes}   # "yes" is text here, not a boolean',
-        '+         if: {trait: opted_in, eq: no}    # "yes" is text here, not a boolean',
+        "+         if: {trait: opted_in, eq: 'no'}  # \"yes\" is text here, not a boolean",
     ]
     assert data(draft.to_yaml())["score_models"][0]["rules"][2]["if"]["eq"] == "no"
+
+
+def test_a_quoted_pattern_typed_after_an_error_keeps_its_quotes() -> None:
+    """The condition first names a key the validator refuses, which drops ``matches``; typed
+    back in quotes, the pattern is written in quotes and the field shows them."""
+    draft = PlaybookDraft.from_yaml(COMMENTED)
+    condition = form_field(SCORE_RULES, "if")
+    draft.edit((*RULES, 2), SCORE_RULES, condition, "{trait: title, resembles: CIO}")
+    draft.edit((*RULES, 2), SCORE_RULES, condition, "{trait: title, matches: '(?i)CIO|CTO'}")
+    written = draft.to_yaml()
+    assert "if: {trait: title, matches: '(?i)CIO|CTO'}" in written
+    assert data(written)["score_models"][0]["rules"][2]["if"]["matches"] == "(?i)CIO|CTO"
+    row = dict(draft.rows(RULES))[2]
+    assert shown(row, condition) == "{trait: title, matches: '(?i)CIO|CTO'}"
+    validate_playbook(written)
 
 
 def test_a_new_key_and_a_cleared_key_touch_only_their_own_lines() -> None:

@@ -40,6 +40,8 @@ class LiveServer:
     email: str
     password: str
     api_key: str
+    # For tests that run ``leadpond`` commands against the same database.
+    env: dict[str, str] | None = None
 
 
 def _free_port() -> int:
@@ -104,7 +106,9 @@ def live_server(
             time.sleep(0.5)
         else:
             pytest.fail(f"server did not start: {(home / 'serve.log').read_text()[-2000:]}")
-        yield LiveServer(backend, base_url, console["email"], console["password"], keys["api_key"])
+        yield LiveServer(
+            backend, base_url, console["email"], console["password"], keys["api_key"], env
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -54,6 +54,23 @@ def test_tags_and_stages_from_the_playbook_move_people(track: Tracker, api: Test
     assert member_ids(api, "evaluating") == {person_id(api, "u1")}
 
 
+def test_a_stage_typed_by_its_display_name_means_its_key(track: Tracker, api: TestClient) -> None:
+    track.track("Trial Requested", "u1", {}, timestamp=ago(1))
+    u1 = person_id(api, "u1")
+    by_key = api.post("/api/v1/segments:preview", json={"condition": {"stage": "opportunity"}})
+    assert by_key.json()["count"] == 1
+    for typed in ("商机", " 商机 ", {"in": ["商机", "成单"]}):
+        preview = api.post("/api/v1/segments:preview", json={"condition": {"stage": typed}})
+        assert preview.status_code == 200, preview.text
+        assert preview.json()["count"] == 1
+    create(api, key="deals", condition="stage: 商机")
+    assert member_ids(api, "deals") == {u1}
+    unknown = api.post("/api/v1/segments:preview", json={"condition": {"stage": "商机们"}})
+    assert unknown.status_code == 400
+    assert "no such stage: '商机们'" in unknown.json()["message"]
+    assert "opportunity (商机)" in unknown.json()["message"]
+
+
 def test_preview_counts_an_unsaved_condition_and_shows_a_sample(
     track: Tracker, api: TestClient
 ) -> None:

@@ -134,6 +134,27 @@ def test_agency_user_switches_workspace_and_gets_that_role(
     assert refused.status_code == 403
 
 
+def test_login_lands_in_the_workspace_last_worked_in(
+    client: TestClient, workspace: NewWorkspace
+) -> None:
+    email = make_user(workspace.workspace_id, "viewer")
+    with unit_of_work() as session:
+        # "zz…" sorts after any other name: the first by name is never this one.
+        later = start_workspace(session, f"zz-client-{uuid.uuid4().hex[:6]}")
+    make_user(later.workspace_id, "marketer", email)
+    first = login(client, email)["workspace_id"]
+    assert first != str(later.workspace_id)
+    client.put("/api/v1/auth/workspace", json={"workspace_id": str(later.workspace_id)})
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert login(client, email)["workspace_id"] == str(later.workspace_id)
+    # Removed from it: the next login falls back to the first workspace by name.
+    with unit_of_work() as session:
+        user = service.find_user(session, email)
+        assert user is not None
+        service.revoke_membership(session, user.id, later.workspace_id)
+    assert login(client, email)["workspace_id"] == first
+
+
 def test_console_form_login_sets_an_httponly_cookie(
     client: TestClient, workspace: NewWorkspace
 ) -> None:

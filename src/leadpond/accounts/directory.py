@@ -1,9 +1,11 @@
 """Reading accounts, attaching aliases and keeping the role keyword table: what the API serves."""
 
+import re
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.matching import deletions, fuzzy_eligible
@@ -69,6 +71,48 @@ def find_accounts(
         stmt = stmt.where(Account.id.in_(_holding(workspace_id, *conditions)))
     rows = session.scalars(stmt.order_by(Account.id).limit(limit).offset(offset)).all()
     return count(session, stmt), list(rows)
+
+
+# Above every character a key can continue with: ``value >= k AND value < k + _TOP`` is the keys
+# starting with ``k``, a range of the (workspace, kind, value) index on both databases.
+_TOP = "\U0010ffff"
+_LATIN_WORD = re.compile(r"^[a-z0-9][a-z0-9-]{2,}$")
+
+
+def accounts_for_search(
+    session: Session, workspace_id: uuid.UUID, text: str, limit: int
+) -> list[int]:
+    """Accounts a directory search may mean: a company name or its start (成都中海 finds
+    成都中海地产, held as its regional name key), a trade name (星环科技 finds every 星环), a
+    domain (``zhonghai.com``, ``www.zhonghai.com``) or a domain's start (``zhonghai``). Each is
+    an equality or a prefix range on the account keys' (workspace, kind, value) index."""
+    parts: list[Select[Any]] = []
+
+    def keys(*conditions: ColumnElement[bool]) -> None:
+        parts.append(
+            select(AccountKey.account_id).where(owned(AccountKey, workspace_id), *conditions)
+        )
+
+    company = normalise_company_name(text)
+    if company is not None and company.full_key:
+        start = company.full_key
+        keys(
+            AccountKey.kind.in_(("name", "alias")),
+            AccountKey.value >= start,
+            AccountKey.value < start + _TOP,
+        )
+        if company.core_matchable:
+            keys(AccountKey.kind == "core_name", AccountKey.value == company.core_key)
+    word = text.strip().lower()
+    domain = normalise_domain(word) if "." in word else None
+    if domain is not None:
+        keys(AccountKey.kind == "domain", AccountKey.value == domain)
+    elif _LATIN_WORD.match(word):
+        keys(AccountKey.kind == "domain", AccountKey.value >= word, AccountKey.value < word + _TOP)
+    if not parts:
+        return []
+    found = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return list(session.scalars(select(found.c[0]).limit(limit)))
 
 
 def get_account(session: Session, workspace_id: uuid.UUID, account_id: int) -> Account:

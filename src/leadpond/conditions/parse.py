@@ -1,6 +1,7 @@
 """YAML/JSON → condition AST, rejecting anything invalid with the path (and line) of the error."""
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from leadpond.conditions.ast import (
@@ -177,6 +178,55 @@ def _stage(data: dict[str, Any], path: Path) -> Condition:
         if test.op != "exists" and not all(isinstance(v, str) for v in values):
             raise ConditionError("stages are named by their key", (*path, "stage", test.op))
     return Stage(tests=tests)
+
+
+def with_stage_keys(condition: Condition, stages: Sequence[tuple[str, str]]) -> Condition:
+    """The condition with every stage it names by its display name (``商机``, case and spaces
+    aside) named by its key (``opportunity``), as stored stages are. A value that is neither a
+    stage's key nor its name is an error listing the stages, not a test that matches nobody.
+    ``stages`` are the playbook's (key, display name); with none, nothing can be checked."""
+    if not stages:
+        return condition
+    keys = {key for key, _name in stages}
+    by_name = {_folded(name): key for key, name in stages if name} | {_folded(k): k for k in keys}
+
+    def key_of(value: Scalar | None) -> Scalar | None:
+        if not isinstance(value, str) or value in keys:
+            return value
+        found = by_name.get(_folded(value))
+        if found is None:
+            listed = ", ".join(f"{key} ({name})" if name else key for key, name in stages)
+            raise ConditionError(f"no such stage: {value!r}; the stages are {listed}", ("stage",))
+        return found
+
+    def resolved(node: Condition) -> Condition:
+        if isinstance(node, Stage):
+            tests = tuple(
+                test
+                if test.op == "exists"
+                else test.model_copy(
+                    update={
+                        "value": tuple(key_of(v) for v in test.value)
+                        if isinstance(test.value, tuple)
+                        else key_of(test.value)
+                    }
+                )
+                for test in node.tests
+            )
+            return node.model_copy(update={"tests": tests})
+        if isinstance(node, AllOf | AnyOf):
+            return node.model_copy(update={"items": tuple(resolved(i) for i in node.items)})
+        if isinstance(node, NotOf):
+            return node.model_copy(update={"item": resolved(node.item)})
+        if isinstance(node, AccountPeople):
+            return node.model_copy(update={"any": resolved(node.any)})
+        return node
+
+    return resolved(condition)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _named(data: dict[str, Any], path: Path) -> Condition:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import ScalarString
 
 from leadpond.conditions.source import Path, SourceError, format_path, load_located
 from leadpond.console.playbook_yaml import (
@@ -180,21 +181,62 @@ SECTIONS = (STAGES, TAG_CATEGORIES, TAG_RULES, SCORE_MODELS, STAGE_RULES, KEY_EV
 
 
 def snippet(value: Any) -> str:
-    """A condition (or mapping) as the short YAML a form field shows."""
+    """A condition (or mapping) as the short YAML a form field shows, its strings quoted as the
+    playbook quotes them (``matches: '(?i)CIO|CTO'`` stays quoted)."""
     if value is None:
         return ""
+    if _has_quoted(value):
+        return dump_yaml(_with_quotes(value)).rstrip("\n")
     text = yaml.dump(plain(value), flow=None, width=90)
     return text.removesuffix("...\n").rstrip("\n")
 
 
 def parse_snippet(text: str) -> Any:
-    """The data of a YAML snippet typed in a form (with the playbook loader's rules)."""
+    """The data of a YAML snippet typed in a form (with the playbook loader's rules), its
+    quoted strings kept quoted: the document writes them as they were typed."""
     try:
         data = load_located(text).data
     except SourceError as exc:
         raise SnippetError(exc.message) from None
     if data is not None and not isinstance(data, dict):
         raise SnippetError("expected a mapping such as {tag: vip}")
+    try:
+        typed = round_trip(TextLayout()).load(text)
+    except (YAMLError, ValueError):  # read by the loader above, not by the round trip
+        return data
+    return _quoted_like(data, typed)
+
+
+def _has_quoted(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_quoted(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_quoted(v) for v in value)
+    return isinstance(value, ScalarString)
+
+
+def _with_quotes(value: Any) -> Any:
+    """Document nodes as plain containers whose strings keep their quoting."""
+    if isinstance(value, dict):
+        return {plain(k): _with_quotes(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_quotes(v) for v in value]
+    return value if isinstance(value, ScalarString) else plain(value)
+
+
+def _quoted_like(data: Any, typed: Any) -> Any:
+    """``data`` (the loader's reading) with each string that was typed in quotes as the round
+    trip read it, quotes and all."""
+    if isinstance(data, dict):
+        return {
+            k: _quoted_like(v, typed.get(k) if isinstance(typed, dict) else None)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        inner = typed if isinstance(typed, list) and len(typed) == len(data) else [None] * len(data)
+        return [_quoted_like(v, t) for v, t in zip(data, inner, strict=True)]
+    if isinstance(data, str) and isinstance(typed, ScalarString) and str(typed) == data:
+        return typed
     return data
 
 
@@ -216,6 +258,8 @@ def shown(item: dict[str, Any], form_field: FormField) -> Any:
     value: Any = item
     for part in form_field.parts:
         value = value.get(part) if isinstance(value, dict) else None
+    if form_field.kind == "yaml":
+        return snippet(value)
     value = plain(value)
     if form_field.kind == "flag":
         return bool(value)
@@ -223,8 +267,6 @@ def shown(item: dict[str, Any], form_field: FormField) -> Any:
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if form_field.kind == "words":
         return ", ".join(_words(value)) if value is not None else ""
-    if form_field.kind == "yaml":
-        return snippet(value)
     return "" if value is None else str(value)
 
 

@@ -1,10 +1,12 @@
 """Putting the console on the app: the login form routes and the NiceGUI mount."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse
 
+from leadpond.console.i18n import LOCALE_NAMES
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError, RateLimited
 from leadpond.users import service as users
@@ -28,20 +30,26 @@ def login_form(
     request: Request,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
+    lang: Annotated[str, Form(max_length=8)] = "",
 ) -> RedirectResponse:
     """Log in from the console's form; back to the form with ``?error=1`` when it fails
-    (``?error=throttled`` after too many attempts)."""
+    (``?error=throttled`` after too many attempts), in the language the form was shown in."""
     try:
         user_id = throttle.log_in(email, password, client_address(request))
         with unit_of_work() as session:
             token, _ = users.open_session(session, users.get_user(session, user_id))
     except RateLimited:
-        return RedirectResponse(f"{MOUNT_PATH}/login?error=throttled", status_code=303)
+        return _back_to_form("throttled", lang)
     except LeadpondError:
-        return RedirectResponse(f"{MOUNT_PATH}/login?error=1", status_code=303)
+        return _back_to_form("1", lang)
     response = RedirectResponse(f"{MOUNT_PATH}/", status_code=303)
     set_session_cookie(request, response, token)
     return response
+
+
+def _back_to_form(error: str, lang: str) -> RedirectResponse:
+    query = {"error": error, **({"lang": lang} if lang in LOCALE_NAMES else {})}
+    return RedirectResponse(f"{MOUNT_PATH}/login?{urlencode(query)}", status_code=303)
 
 
 @forms.post("/logout")

@@ -98,8 +98,10 @@ def _identifier_prefix(workspace_id: uuid.UUID, id_type: str, text: str) -> Sele
 
 
 def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[Any]:
-    """Person ids whose name, email, phone or company starts with (or names) ``q``."""
-    text = q.strip().lower()
+    """Person ids whose name, email, phone or company starts with (or names) ``q``, or whose
+    account's domain is (or starts with) it."""
+    q = tidy(q)
+    text = q.lower()
     digits = "".join(ch for ch in text if ch.isdigit())
     parts: list[Select[Any]] = []
     if "@" in text:
@@ -139,13 +141,16 @@ def searches_inside_names(q: str) -> bool:
 
 
 def _accounts_named(session: Session, workspace_id: uuid.UUID, name: str) -> list[int]:
-    try:
-        _, found = account_directory.find_accounts(
-            session, workspace_id, domain=None, name=name, limit=_COMPANY_MATCH_LIMIT, offset=0
-        )
-    except InvalidInput:
-        return []
-    return [account.id for account in found]
+    return account_directory.accounts_for_search(
+        session, workspace_id, name, limit=_COMPANY_MATCH_LIMIT
+    )
+
+
+def tidy(q: str) -> str:
+    """The search as meant: spaces around and doubled inside dropped, and none between Chinese
+    characters (``张 伟`` is 张伟, as names are stored)."""
+    text = " ".join(q.split())
+    return re.sub(rf"(?<={_HAN.pattern}) (?={_HAN.pattern})", "", text)
 
 
 def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> list[Any]:

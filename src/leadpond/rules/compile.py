@@ -276,6 +276,15 @@ class _Compiler:
         if sep and categories and category not in categories:
             raise ConditionError(f"no such tag category: {category!r}", path)
 
+    def stage_problem(self, value: object) -> str:
+        """An unknown stage in a playbook condition, with the key to use when it is a stage's
+        display name (the playbook, a file, names stages by key; segments accept names)."""
+        for stage in self.pb.stages:
+            if isinstance(value, str) and stage.name and value.strip() == stage.name.strip():
+                return f"stages are named by their key: use {stage.key!r} for {value!r}"
+        listed = ", ".join(stage.key for stage in self.pb.stages)
+        return f"no such stage: {value!r}; the stages are {listed}"
+
     def check_references(
         self, context: ConditionContext, stages: set[str], models: set[str]
     ) -> None:
@@ -290,7 +299,7 @@ class _Compiler:
                     for test in node.tests:
                         values = test.value if isinstance(test.value, tuple) else (test.value,)
                         unknown = [v for v in values if test.op != "exists" and v not in stages]
-                        problem = f"no such stage: {unknown[0]!r}" if unknown else problem
+                        problem = self.stage_problem(unknown[0]) if unknown else problem
                 elif isinstance(node, Persona) and node.key not in context.personas:
                     problem = f"no such persona: {node.key!r}"
                 elif isinstance(node, Segment) and node.key not in context.segments:

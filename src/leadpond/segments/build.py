@@ -224,6 +224,7 @@ def preview(
 ) -> tuple[int, list[int]]:
     """How many people (or accounts) an unsaved condition selects, and the first few ids;
     PreviewOverBudget past ``PREVIEW_BUDGET_S``."""
+    condition = loaded.with_stage_keys(condition)
     query = matching_ids(session, loaded, condition, level, match, now)
     column = Person.id if level == PERSON else Account.id
     with (

@@ -23,11 +23,12 @@ from leadpond.conditions.ast import (
     Segment as SegmentAtom,
 )
 from leadpond.conditions.evaluate import ConditionContext
-from leadpond.conditions.parse import ConditionError, parse_condition
+from leadpond.conditions.parse import ConditionError, parse_condition, with_stage_keys
 from leadpond.db.engine import is_postgres
 from leadpond.kit import yaml
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.rules.active import current_ruleset
+from leadpond.rules.vocabulary import stages
 from leadpond.segments.models import Segment
 from leadpond.segments.scope import segments
 from leadpond.segments.sql import SqlContext, to_sql
@@ -80,6 +81,13 @@ class WorkspaceSegments:
     context: ConditionContext
     segments: list[Segment]
     conditions: dict[int, Condition] = field(default_factory=dict)
+    # The playbook's stages as (key, display name), in its order.
+    stages: list[tuple[str, str]] = field(default_factory=list)
+
+    def with_stage_keys(self, condition: Condition) -> Condition:
+        """The condition with stages typed by their display name (商机) named by their key, as
+        people's stages are stored; an unknown stage is an error listing the stages."""
+        return with_stage_keys(condition, self.stages)
 
     def dynamic(self, level: str = PERSON) -> list[Segment]:
         """Dynamic segments of one level, in id order."""
@@ -157,7 +165,7 @@ def load_segments(session: Session, workspace_id: uuid.UUID) -> WorkspaceSegment
         },
         static_segments={s.key: s.id for s in rows if s.kind == STATIC and s.level == PERSON},
     )
-    return WorkspaceSegments(workspace_id, context, rows, conditions)
+    return WorkspaceSegments(workspace_id, context, rows, conditions, stages(session, workspace_id))
 
 
 def check_condition(

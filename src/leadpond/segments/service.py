@@ -323,7 +323,9 @@ def _set_condition(
     session: Session, workspace_id: uuid.UUID, segment: Segment, source: str | dict[str, Any]
 ) -> None:
     condition, text = parse_segment_condition(source)
-    check_condition(session, load_segments(session, workspace_id), segment.key, condition, utcnow())
+    loaded = load_segments(session, workspace_id)
+    condition = loaded.with_stage_keys(condition)
+    check_condition(session, loaded, segment.key, condition, utcnow())
     segment.condition, segment.condition_source = dump_condition(condition), text
 
 

@@ -23,6 +23,9 @@ class ConsoleUser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Where the next login lands: the workspace the user last logged in to or switched to.
+    # Only a preference (no foreign key): it is used only while the user is still a member.
+    last_workspace_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
 
 
 class Membership(Base):

@@ -246,13 +246,17 @@ def authenticate(session: Session, email: str, password: str) -> ConsoleUser:
 def open_session(
     session: Session, user: ConsoleUser, workspace_id: uuid.UUID | None = None
 ) -> tuple[str, ConsoleSession]:
-    """A new session token for the user (shown once), in the given or their first workspace."""
+    """A new session token for the user (shown once), in the given workspace, else the one
+    they last worked in (while still a member), else their first by name."""
     available = workspaces_of(session, user.id)
     if not available:
         raise NotAMember("this user is not a member of any workspace")
+    member_of = {w.id for w, _ in available}
     chosen = available[0][0].id
+    if user.last_workspace_id is not None and user.last_workspace_id in member_of:
+        chosen = user.last_workspace_id
     if workspace_id is not None:
-        if workspace_id not in {w.id for w, _ in available}:
+        if workspace_id not in member_of:
             raise NotAMember(f"not a member of workspace {workspace_id}")
         chosen = workspace_id
     token = "lps_" + secrets.token_urlsafe(32)
@@ -266,6 +270,7 @@ def open_session(
     )
     session.add(row)
     user.last_login_at = now
+    user.last_workspace_id = chosen
     session.flush()
     return token, row
 
@@ -318,6 +323,7 @@ def switch_workspace(session: Session, token: str, workspace_id: uuid.UUID) -> S
     row = session.get(ConsoleSession, actor.session_id)
     if row is not None:
         row.workspace_id = workspace_id
+    get_user(session, actor.user_id).last_workspace_id = workspace_id
     session.flush()
     return resolve_session(session, token)
 

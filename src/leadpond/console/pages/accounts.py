@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts import overview
 from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
-from leadpond.console.pages.people import DENSE_TABLE, NAME_CELL, people_columns, person_rows
+from leadpond.console.pages.people import DENSE_TABLE, NAME_CELL, people_table, person_rows
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
@@ -162,7 +162,4 @@ def _people_tables(v: Visit, by_role: dict[str, list[PersonRow]], labels: dict[s
     _ = v._
     for role, rows in sorted(by_role.items()):
         ui.label(f"{_(role)} ({len(rows)})").classes("text-lg")
-        table = ui.table(columns=people_columns(v), rows=person_rows(v, rows, labels))
-        table.props(DENSE_TABLE)
-        table.add_slot("body-cell-name", NAME_CELL)
-        table.classes("w-full").mark(f"role-{role}")
+        people_table(v, person_rows(v, rows, labels)).mark(f"role-{role}")

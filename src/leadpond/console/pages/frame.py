@@ -28,6 +28,9 @@ class Visit:
     _: Translate
 
     def href(self, path: str) -> str:
+        """A console path with the mount path before it, for raw HTML only (a table slot's
+        ``<a>``, a form's ``action``, a redirect). ``ui.link`` and ``ui.navigate.to`` put the
+        mount path before a path starting with "/" themselves: give them the bare path."""
         return f"{self.base}{path}"
 
     def may(self, permission: Permission) -> bool:
@@ -115,6 +118,15 @@ def _set_locale(v: Visit, locale: str) -> None:
     with unit_of_work() as session:
         users.set_locale(session, v.actor.user_id, locale)
     ui.navigate.reload()
+
+
+def app_link(text: str, url: str) -> ui.element:
+    """A link to a path of the app outside the console (``/api/v1/…``), taken as written:
+    ``ui.link`` would put the console's mount path before it (``/console/api/v1/…``, a 404)."""
+    with ui.element("a").classes("nicegui-link") as link:
+        ui.label(text)
+    link.props["href"] = url
+    return link
 
 
 def when(value: datetime | None) -> str:

@@ -9,16 +9,15 @@ from leadpond.console.pages.frame import base_path, visit
 from leadpond.db.engine import read_only
 
 
-def login_page(
-    request: Request, error: str = "", lang: str = DEFAULT_LOCALE
-) -> RedirectResponse | None:
+def login_page(request: Request, error: str = "", lang: str = "") -> RedirectResponse | None:
     """Email and password; already logged-in visitors go straight to the dashboard."""
     base = base_path(request)
     with read_only() as session:
         logged_in = not isinstance(visit(request, session), RedirectResponse)
     if logged_in:
         return RedirectResponse(f"{base}/", status_code=303)
-    _ = translator(lang)
+    lang = lang if lang in LOCALE_NAMES else ""
+    _ = translator(lang or DEFAULT_LOCALE)
     ui.page_title(_("Log in") + " · leadpond")
     with ui.card().classes("absolute-center w-96 gap-2"):
         ui.label("leadpond").classes("text-2xl font-bold")
@@ -40,10 +39,14 @@ def login_page(
             ui.input(_("Password"), password=True).props('name="password"').classes("w-full").mark(
                 "password"
             )
+            # A failed login comes back to the form in the language it was shown in.
+            if lang:
+                ui.element("input").props(f'type="hidden" name="lang" value="{lang}"')
             ui.button(_("Log in")).props('type="submit" color="primary"').classes("w-full").mark(
                 "submit"
             )
         with ui.row().classes("gap-2"):
             for code, name in LOCALE_NAMES.items():
-                ui.link(name, f"{base}/login?lang={code}").classes("text-sm")
+                # ui.link puts the mount path before a path starting with "/" itself.
+                ui.link(name, f"/login?lang={code}").classes(f"text-sm lp-lang-{code}")
     return None

@@ -17,10 +17,31 @@ from leadpond.rules.vocabulary import personas, stages
 
 PAGE_SIZE = 50
 NAME_CELL = (
-    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
+    '<q-td :props="props" :title="props.value"><a :href="props.row.href" class="text-primary">'
     "{{ props.value }}</a></q-td>"
 )
 DENSE_TABLE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
+
+
+# Share of the table's width per column: the table takes the window's width (fixed layout) and a
+# cell too long for its column ends in an ellipsis, its full text in the cell's tooltip.
+COLUMN_WIDTHS = {
+    "name": 10,
+    "email": 14,
+    "phone": 10,
+    "company": 13,
+    "title": 10,
+    "stage": 6,
+    "tags": 11,
+    "scores": 10,
+    "event_count": 5,
+    "last_seen_at": 11,
+}
+FITTED_CELL = '<q-td :props="props" :title="props.value">{{ props.value }}</q-td>'
+FIT_CSS = """
+.lp-fit table { table-layout: fixed; width: 100%; }
+.lp-fit th, .lp-fit td { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+"""
 
 
 def people_columns(v: Visit) -> list[dict[str, Any]]:
@@ -37,7 +58,26 @@ def people_columns(v: Visit) -> list[dict[str, Any]]:
         ("event_count", "Events"),
         ("last_seen_at", "Last seen"),
     )
-    return [{"name": key, "label": _(label), "field": key, "align": "left"} for key, label in names]
+    return [
+        {
+            "name": key,
+            "label": _(label),
+            "field": key,
+            "align": "left",
+            "headerStyle": f"width: {COLUMN_WIDTHS[key]}%",
+        }
+        for key, label in names
+    ]
+
+
+def people_table(v: Visit, rows: list[dict[str, Any]]) -> ui.table:
+    """The directory's table (also the account page's): as wide as the window, no wider."""
+    ui.add_css(FIT_CSS)
+    table = ui.table(columns=people_columns(v), rows=rows, row_key="id").classes("w-full lp-fit")
+    table.props(DENSE_TABLE)
+    table.add_slot("body-cell", FITTED_CELL)
+    table.add_slot("body-cell-name", NAME_CELL)
+    return table
 
 
 def person_rows(
@@ -137,9 +177,7 @@ def _directory(v: Visit, session: Session) -> None:
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
     inside = ui.label().classes("text-sm text-gray-600").mark("inside-names")
-    table = ui.table(columns=people_columns(v), rows=[], row_key="id").classes("w-full")
-    table.props(DENSE_TABLE)
-    table.add_slot("body-cell-name", NAME_CELL)
+    table = people_table(v, [])
     table.mark("people-table")
     shown = {"offset": 0}
     with ui.row().classes("items-center gap-2"):

@@ -225,7 +225,12 @@ def _rules(
                 f"({_('since')} {when(stage.get('entered_at'))})"
             )
             _table(
-                [("from", _("From")), ("to", _("To")), ("why", _("Why")), ("at", _("When"))],
+                [
+                    ("from", _("Previous stage")),
+                    ("to", _("New stage")),
+                    ("why", _("Why")),
+                    ("at", _("When")),
+                ],
                 [
                     {
                         "from": h["from_stage"] or "–",

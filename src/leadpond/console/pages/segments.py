@@ -3,6 +3,7 @@
 import time
 import uuid
 from typing import Any, cast
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -10,12 +11,13 @@ from nicegui import background_tasks, run, ui
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Condition
-from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
 from leadpond.console.pages.segment_atoms import AtomRows
 from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.pagination import PageQuery
 from leadpond.rules.vocabulary import score_models, stages
 from leadpond.segments import service as segments
 from leadpond.segments.build import preview
@@ -31,6 +33,11 @@ from leadpond.segments.schemas import (
 from leadpond.users.permissions import SEGMENTS_WRITE
 
 MEMBER_PAGE = 50
+# A member's name links to their page (raw HTML: the href carries the console's base path).
+NAME_CELL = (
+    '<q-td :props="props"><a :href="props.row.href" class="text-primary lp-member-link">'
+    "{{ props.value }}</a></q-td>"
+)
 DENSE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
 
 
@@ -49,7 +56,9 @@ def segments_page(request: Request) -> RedirectResponse | None:
         ).mark("new-segment")
     for segment in found:
         with ui.row().classes("items-center gap-4"):
-            ui.link(segment.name or segment.key, v.href(f"/segments/{segment.key}"))
+            ui.link(segment.name or segment.key, f"/segments/{segment.key}").classes(
+                f"lp-segment-link-{segment.key}"
+            )
             subject = _("Accounts") if segment.level == ACCOUNT else _("People")
             ui.label(
                 f"{segment.key} · {subject} · {_(segment.kind)} · {segment.member_count:,}"
@@ -121,6 +130,7 @@ class SegmentEditor:
         )
         self.count = ui.label().classes("text-lg lp-preview-count").mark("preview-count")
         self.sample = ui.table(columns=[], rows=[]).props(DENSE).classes("w-full").mark("sample")
+        self.sample.add_slot("body-cell-name", NAME_CELL)
         # What the browser sends while typing (``ui.textarea`` emits ``update:value``), at most
         # once a second; the builder's own writes preview directly.
         self.source.on("update:value", self.typed, throttle=1.0)
@@ -274,7 +284,7 @@ class SegmentEditor:
             else _("{count} people match ({seconds} s)")
         )
         self.count.text = message.format(count=f"{total:,}", seconds=f"{took:.2f}")
-        self.sample.rows = _rows(reads, level)
+        self.sample.rows = _rows(self.v, reads, level)
         self.sample.update()
 
     def save(self) -> None:
@@ -326,25 +336,64 @@ def _columns(v: Visit, level: str) -> list[dict[str, Any]]:
     ]
 
 
-def _rows(reads: list[Any], level: str) -> list[dict[str, Any]]:
-    return [{f: getattr(r, f, "") or "" for f, _label in MEMBER_COLUMNS[level]} for r in reads]
+def _rows(v: Visit, reads: list[Any], level: str) -> list[dict[str, Any]]:
+    """Table rows; ``href`` is the member's page (the name cell links to it)."""
+    page = "/accounts" if level == ACCOUNT else "/people"
+    return [
+        {
+            **{f: getattr(r, f, "") or "" for f, _label in MEMBER_COLUMNS[level]},
+            "name": getattr(r, "name", None) or f"#{r.id}",
+            "href": v.href(f"{page}/{r.id}"),
+        }
+        for r in reads
+    ]
 
 
 def _members(v: Visit, key: str, session: Session) -> None:
+    """The segment's size, its exports, and its members 50 a page, each linked to its page."""
     _ = v._
     segment = segments.get_segment(session, v.actor.workspace_id, key)
-    total, rows = segments.members(
-        session, v.actor.workspace_id, segment, limit=MEMBER_PAGE, offset=0
-    )
-    reads = member_reads(session, v.actor.workspace_id, segment.level, rows)
+    level = segment.level
     with ui.row().classes("items-center gap-4"):
-        label = _("{total} accounts") if segment.level == ACCOUNT else _("{total} members")
-        ui.label(label.format(total=f"{total:,}")).classes("text-lg lp-members").mark("members")
+        label = _("{total} accounts") if level == ACCOUNT else _("{total} members")
+        members_label = ui.label().classes("text-lg lp-members").mark("members")
         for fmt in ("csv", "xlsx"):
-            ui.link(
+            app_link(
                 _("Export {format}").format(format=fmt.upper()),
-                f"/api/v1/segments/{key}/export?format={fmt}",
+                f"/api/v1/segments/{quote(key)}/export?format={fmt}",
             ).classes(f"lp-export-{fmt}")
-    ui.table(columns=_columns(v, segment.level), rows=_rows(reads, segment.level)).props(
-        DENSE
-    ).classes("w-full").mark("members-table")
+    table = ui.table(columns=_columns(v, level), rows=[], row_key="id").props(DENSE)
+    table.add_slot("body-cell-name", NAME_CELL)
+    table.classes("w-full").mark("members-table")
+    with ui.row().classes("items-center gap-2"):
+        back = ui.button(icon="chevron_left", on_click=lambda: turn(-MEMBER_PAGE))
+        shown_label = ui.label().classes("lp-members-shown").mark("members-shown")
+        forward = ui.button(icon="chevron_right", on_click=lambda: turn(MEMBER_PAGE))
+        back.classes("lp-members-previous").mark("members-previous")
+        forward.classes("lp-members-next").mark("members-next")
+    at = {"offset": 0}
+
+    def show(reading: Session, offset: int) -> None:
+        page = PageQuery(limit=MEMBER_PAGE, offset=max(offset, 0))
+        current = segments.get_segment(reading, v.actor.workspace_id, key)
+        total, rows = segments.members(
+            reading, v.actor.workspace_id, current, limit=page.limit, offset=page.offset
+        )
+        reads = member_reads(reading, v.actor.workspace_id, level, rows)
+        at["offset"] = page.offset
+        members_label.text = label.format(total=f"{total:,}")
+        table.rows = _rows(v, reads, level)
+        table.update()
+        listed = f"{page.offset + 1}–{page.offset + len(rows)}" if rows else "0"
+        shown_label.text = _("{shown} of {total}").format(shown=listed, total=f"{total:,}")
+        back.set_enabled(page.offset > 0)
+        forward.set_enabled(page.offset + len(rows) < total)
+
+    def turn(by: int) -> None:
+        try:
+            with read_only() as reading:
+                show(reading, at["offset"] + by)
+        except LeadpondError as exc:
+            notify_error(exc)
+
+    show(session, 0)

@@ -1,0 +1,164 @@
+"""Issue #20's console bugs, clicked as a marketer clicks them (Debian's chromium, both DBs)."""
+
+import csv
+import io
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import LEADPOND, LiveServer
+from tests.e2e.test_console_flows import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_segment_by_stage_names_exports_pages_and_links_its_members(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    by_key = {"stage": {"in": ["visit", "opportunity"]}}
+    expected = page.request.post(f"{base}/api/v1/segments:preview", data={"condition": by_key})
+    count = expected.json()["count"]
+    assert count > 50  # more than one page of members
+
+    # Stages typed by their display names mean their keys.
+    page.goto(f"{base}/console/segments/new")
+    page.locator(".lp-segment-key input").fill("visit-or-deal")
+    page.locator(".lp-yaml textarea").fill("stage: {in: [访问, 商机]}")
+    expect(page.locator(".lp-preview-count")).to_contain_text(f"{count:,}")
+    page.locator(".lp-save").click()
+    expect(page).to_have_url(f"{base}/console/segments/visit-or-deal")
+    expect(page.locator(".lp-members")).to_have_text(f"共 {count:,} 名成员")
+
+    # The export link downloads the file from the REST API, not /console/api/….
+    with page.expect_download() as csv_download:
+        page.locator(".lp-export-csv").click()
+    assert csv_download.value.url == f"{base}/api/v1/segments/visit-or-deal/export?format=csv"
+    text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == count + 1
+    with page.expect_download() as xlsx_download:
+        page.locator(".lp-export-xlsx").click()
+    assert xlsx_download.value.suggested_filename == "segment-visit-or-deal.xlsx"
+    assert Path(xlsx_download.value.path()).read_bytes()[:2] == b"PK"
+
+    # Members 50 a page with a pager; names link to the person's page.
+    expect(page.locator(".lp-members-shown")).to_have_text(f"第 1–50 条，共 {count:,} 条")
+    page.locator(".lp-members-next").click()
+    last = min(100, count)
+    expect(page.locator(".lp-members-shown")).to_have_text(f"第 51–{last} 条，共 {count:,} 条")
+    page.locator(".lp-members-previous").click()
+    expect(page.locator(".lp-members-shown")).to_have_text(f"第 1–50 条，共 {count:,} 条")
+    page.locator("[data-testid=members-table] .lp-member-link, .lp-member-link").first.click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(base)}/console/people/\d+$"))
+    expect(page.get_by_text("身份标识")).to_be_visible()
+    # The stage history's columns say stages, not dates.
+    page.get_by_role("tab", name="标签、评分与阶段").click()
+    history = page.locator("thead").filter(has_text="原阶段")
+    expect(history).to_contain_text("新阶段")
+    expect(page.get_by_text("开始日期")).to_have_count(0)
+
+    # The segments list links to the segment under /console once.
+    page.goto(f"{base}/console/segments")
+    page.locator(".lp-segment-link-visit-or-deal").click()
+    expect(page).to_have_url(f"{base}/console/segments/visit-or-deal")
+
+
+def test_people_search_finds_company_starts_and_domains_and_fits_1366(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        log_in(page, live_server)
+        expect(page).to_have_url(f"{base}/console/")
+        accounts = page.request.get(f"{base}/api/v1/accounts?limit=1000").json()["items"]
+        account = next(
+            a for a in accounts if a["domain"] and re.match(r"^[\u4e00-\u9fff]{6,}", a["name"])
+        )
+        page.goto(f"{base}/console/people")
+        expect(page.locator(".lp-total")).to_contain_text("共 ")
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1] == 1366
+        # Its city and the start of its name (深圳江德), then its domain, typed with spaces.
+        for typed in (account["name"][:4], f"  {account['domain']} "):
+            found = page.request.get(f"{base}/api/v1/search/people", params={"q": typed}).json()
+            assert 1 <= found["total"] < 50
+            page.locator(".lp-search input").fill(typed)
+            page.locator(".lp-search input").press("Enter")
+            expect(page.locator(".lp-total")).to_have_text(
+                f"第 1–{found['total']} 条，共 {found['total']} 人"
+            )
+            companies = page.locator("table tbody tr td:nth-child(4)").all_inner_texts()
+            assert companies and account["name"] in companies
+    finally:
+        context.close()
+
+
+def test_a_quoted_pattern_survives_an_earlier_validation_error(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    page.goto(f"{base}/console/playbook")
+    page.get_by_role("tab", name="用户画像").click()
+    condition = page.locator('[data-path="personas[1].if"]')
+    expect(condition).to_have_value(re.compile(r'matches: "\(\?i\)CIO'))  # the file's quotes
+    condition.fill("{trait: title, resembles: CIO}")
+    page.locator(".lp-validate").click()
+    expect(page.locator(".lp-problem").first).to_contain_text("resembles")
+    condition.fill("{trait: title, matches: '(?i)CIO|CTO'}")
+    page.locator(".lp-validate").click()
+    expect(page.get_by_text("剧本校验通过")).to_be_visible()
+    page.get_by_role("tab", name="YAML").click()
+    yaml_text = page.locator(".lp-playbook-yaml textarea").input_value()
+    assert "if: {trait: title, matches: '(?i)CIO|CTO'}" in yaml_text
+    page.locator(".lp-validate").click()
+    expect(page.get_by_text("剧本校验通过")).to_be_visible()
+
+
+def test_login_keeps_its_language_and_lands_in_the_last_workspace(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    page.goto(f"{base}/console/login")
+    page.locator(".lp-lang-en").click()
+    expect(page).to_have_url(f"{base}/console/login?lang=en")
+    page.fill("input[name=email]", live_server.email)
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{base}/console/login?error=1&lang=en")
+    expect(page.get_by_text("Wrong email or password.")).to_be_visible()
+    page.locator(".lp-lang-zh_CN").click()
+    expect(page).to_have_url(f"{base}/console/login?lang=zh_CN")
+
+    other = f"Zz Client {uuid.uuid4().hex[:6]}"  # after "Demo" by name
+    for command in (
+        ["workspace", "create", other],
+        ["user", "create", live_server.email, "--workspace", other, "--role", "admin"],
+    ):
+        subprocess.run([LEADPOND, *command], env=live_server.env, check=True, capture_output=True)
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    switcher = page.locator(".lp-workspace")
+    expect(switcher).to_contain_text("Demo")
+    switcher.click()
+    page.get_by_role("option", name=other).click()
+    expect(switcher).to_contain_text(other)
+    page.get_by_role("button", name="退出登录").click()
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    expect(page.locator(".lp-workspace")).to_contain_text(other)
+    # Back to the demo, where the next login (of another test) lands again.
+    page.locator(".lp-workspace").click()
+    page.get_by_role("option", name="Demo").click()
+    expect(page.locator(".lp-workspace")).to_contain_text("Demo")
