@@ -2,7 +2,7 @@
 not the first by name.
 
 Revision ID: 20261206_1600
-Revises: 20261206_1410
+Revises: 20261206_1500
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261206_1600"
-down_revision: str | Sequence[str] | None = "20261206_1410"
+down_revision: str | Sequence[str] | None = "20261206_1500"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
