@@ -29,6 +29,7 @@ BENCHMARKS = (
     "rules_backfill",
     "segments",
     "channels_email",
+    "journeys",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
