@@ -124,6 +124,19 @@ def unit_of_work(url: str | None = None, *, derived: bool = False) -> Iterator[S
 
 
 @contextmanager
+def rolled_back(url: str | None = None) -> Iterator[Session]:
+    """A write transaction that is always rolled back: to see what something would do (a
+    journey's dry-run) with the very code that does it, and keep nothing."""
+    session = _factory(url, True)()
+    try:
+        session.begin()
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@contextmanager
 def read_only(url: str | None = None) -> Iterator[Session]:
     """A read transaction that never takes the SQLite write lock."""
     with _factory(url, False)() as session, session.begin():

@@ -1,10 +1,16 @@
 """Journeys over HTTP: the current journeys, a person's enrollments explained, and the API
 trigger (``POST /journeys/{key}/enroll``)."""
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 
+from leadpond.db.engine import rolled_back
 from leadpond.journeys import reads
+from leadpond.journeys.dryrun import dry_run
 from leadpond.journeys.schemas import (
+    DryRunAnswer,
+    DryRunRequest,
     EnrollAnswer,
     EnrollmentBrief,
     EnrollmentRead,
@@ -15,7 +21,7 @@ from leadpond.journeys.schemas import (
     PersonJourneys,
 )
 from leadpond.journeys.triggers import enroll_by_api
-from leadpond.kit.clock import utcnow
+from leadpond.kit.clock import naive_utc, utcnow
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.profiles.service import get_person
 from leadpond.users.permissions import ChannelsWrite, PlaybooksRead
@@ -69,3 +75,14 @@ def enroll(
         if enrollment is None
         else EnrollmentBrief.model_validate(enrollment, from_attributes=True),
     )
+
+
+@router.post("/journeys/{key}/dry-run", response_model=DryRunAnswer)
+def dry_run_journey(key: str, body: DryRunRequest, actor: PlaybooksRead) -> DryRunAnswer:
+    """What the journey would have done over ``since``..``until`` of the real history, run by
+    the engine in a transaction that is rolled back: nothing is kept, nothing is sent."""
+    with rolled_back() as session:
+        report = dry_run(
+            session, actor.workspace_id, key, naive_utc(body.since), naive_utc(body.until)
+        )
+        return DryRunAnswer.model_validate(asdict(report))

@@ -7,13 +7,14 @@ from typing import Annotated
 import typer
 
 from leadpond.db import migrate
-from leadpond.db.engine import read_only
+from leadpond.db.engine import read_only, rolled_back
+from leadpond.journeys.dryrun import dry_run
 from leadpond.journeys.runner import run_due
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput
 from leadpond.workspaces.service import find_workspace
 
-journey_app = typer.Typer(help="Journeys: run due steps.", no_args_is_help=True)
+journey_app = typer.Typer(help="Journeys: run due steps, dry-run on history.", no_args_is_help=True)
 
 
 @journey_app.command("run-due")
@@ -35,3 +36,25 @@ def run_due_command(
         workspace_id = find_workspace(session, workspace).id
     report = run_due(workspace_id, moment)
     typer.echo(json.dumps(asdict(report)))
+
+
+@journey_app.command("dry-run")
+def dry_run_command(
+    workspace: Annotated[str, typer.Option(help="Workspace name or id")],
+    journey: Annotated[str, typer.Option(help="The journey's key")],
+    since: Annotated[str, typer.Option(help="Replay the history from this ISO time")],
+    until: Annotated[str, typer.Option(help="Up to this ISO time (steps due by then run)")],
+) -> None:
+    """What a journey would have done over real history: the engine runs it in a transaction
+    that is rolled back, so nothing is kept and nothing is sent. Prints the report as JSON."""
+    start, end = parse_timestamp(since), parse_timestamp(until)
+    if start is None:
+        raise InvalidInput(f"--since {since!r} is not an ISO time", field="since")
+    if end is None:
+        raise InvalidInput(f"--until {until!r} is not an ISO time", field="until")
+    migrate.upgrade()
+    with read_only() as session:
+        workspace_id = find_workspace(session, workspace).id
+    with rolled_back() as session:
+        report = dry_run(session, workspace_id, journey, start, end)
+    typer.echo(json.dumps(asdict(report), ensure_ascii=False, default=str))

@@ -97,3 +97,41 @@ class EnrollAnswer(BaseModel):
     reentry_refused: int
     not_eligible: int
     enrollment: EnrollmentBrief | None
+
+
+class DryRunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: datetime = Field(description="replay the history from here (UTC)")
+    until: datetime = Field(description="up to here; steps due by then run")
+
+
+class DryRunStep(BaseModel):
+    step: str
+    kind: str
+    at: datetime
+    arm: str | None = None
+
+
+class DryRunPerson(BaseModel):
+    person_id: int
+    state: str
+    path: list[DryRunStep]
+
+
+class DryRunAnswer(BaseModel):
+    """What the journey would have done: nothing of it was kept or sent."""
+
+    journey: str
+    version: int
+    since: datetime
+    until: datetime
+    triggered: int
+    enrolled: int
+    reentry_refused: int
+    not_eligible: int
+    stale: int
+    steps: dict[str, int] = Field(description="step (→ arm) → how many ran it")
+    states: dict[str, int] = Field(description="where the enrollments are at `until`")
+    messages: dict[str, int] = Field(description="'channel template' → messages")
+    people: list[DryRunPerson] = Field(description="the first people's paths")

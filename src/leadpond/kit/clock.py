@@ -28,6 +28,11 @@ def parse_timestamp(value: object) -> datetime | None:
     return parsed
 
 
+def naive_utc(value: datetime) -> datetime:
+    """An aware datetime in naive UTC; a naive one is taken to be UTC already."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
 def isoformat(value: datetime | None) -> str | None:
     """A stored naive-UTC datetime as ISO-8601 with ``Z``."""
     return None if value is None else value.isoformat(timespec="milliseconds") + "Z"
