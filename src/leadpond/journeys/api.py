@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from leadpond.db.engine import rolled_back
 from leadpond.journeys import reads
 from leadpond.journeys.dryrun import dry_run
+from leadpond.journeys.report import journey_report
 from leadpond.journeys.schemas import (
     DryRunAnswer,
     DryRunRequest,
@@ -17,6 +18,7 @@ from leadpond.journeys.schemas import (
     EnrollRequest,
     Explained,
     JourneyList,
+    JourneyReport,
     NotEnrolled,
     PersonJourneys,
 )
@@ -86,3 +88,10 @@ def dry_run_journey(key: str, body: DryRunRequest, actor: PlaybooksRead) -> DryR
             session, actor.workspace_id, key, naive_utc(body.since), naive_utc(body.until)
         )
         return DryRunAnswer.model_validate(asdict(report))
+
+
+@router.get("/journeys/{key}/report", response_model=JourneyReport)
+def report(key: str, actor: PlaybooksRead, session: ReadSession) -> JourneyReport:
+    """How many entered, ran and wait at each step; each send's fate; an A/B split's variants
+    side by side with p-values against the first."""
+    return JourneyReport.model_validate(journey_report(session, actor.workspace_id, key))

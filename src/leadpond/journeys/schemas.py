@@ -135,3 +135,42 @@ class DryRunAnswer(BaseModel):
     states: dict[str, int] = Field(description="where the enrollments are at `until`")
     messages: dict[str, int] = Field(description="'channel template' → messages")
     people: list[DryRunPerson] = Field(description="the first people's paths")
+
+
+class StepReport(BaseModel):
+    id: str
+    kind: str
+    ran: int = Field(description="enrollments that ran the step")
+    waiting: int = Field(description="enrollments waiting at it now")
+    messages: dict[str, int] | None = Field(
+        default=None,
+        description="a send step's messages: by status, and opened / clicked / "
+        "unsubscribed by people (link scanners' opens and clicks are left out)",
+    )
+
+
+class VariantReport(BaseModel):
+    variant: str
+    people: int
+    messages: int
+    opened: int
+    clicked: int
+    goal: int = Field(description="people who reached the journey's goal")
+    open_rate: float | None
+    click_rate: float | None
+    goal_rate: float | None
+    click_p_value: float | None = Field(
+        default=None, description="two-sided p-value of the click rates against the first variant"
+    )
+    goal_p_value: float | None = Field(
+        default=None, description="two-sided p-value of the goal rates against the first variant"
+    )
+
+
+class JourneyReport(BaseModel):
+    key: str
+    name: str
+    entered: int
+    states: dict[str, int]
+    steps: list[StepReport]
+    variants: list[VariantReport]
