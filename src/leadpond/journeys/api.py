@@ -21,8 +21,11 @@ from leadpond.journeys.schemas import (
     JourneyReport,
     NotEnrolled,
     PersonJourneys,
+    WinnerChosen,
+    WinnerRequest,
 )
 from leadpond.journeys.triggers import enroll_by_api
+from leadpond.journeys.winner import choose
 from leadpond.kit.clock import naive_utc, utcnow
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.profiles.service import get_person
@@ -95,3 +98,15 @@ def report(key: str, actor: PlaybooksRead, session: ReadSession) -> JourneyRepor
     """How many entered, ran and wait at each step; each send's fate; an A/B split's variants
     side by side with p-values against the first."""
     return JourneyReport.model_validate(journey_report(session, actor.workspace_id, key))
+
+
+@router.post("/journeys/{key}/winner", status_code=201, response_model=WinnerChosen)
+def choose_winner(
+    key: str, body: WinnerRequest, actor: ChannelsWrite, session: WriteSession
+) -> WinnerChosen:
+    """Choose the winner of an A/B test now (before its time is up): the people waiting for it
+    get the winning variant's message at the next run. 409 ``winner_decided`` once chosen."""
+    decided = choose(
+        session, actor.workspace_id, key, body.split, body.variant, actor.via, utcnow()
+    )
+    return WinnerChosen.model_validate(decided, from_attributes=True)

@@ -36,7 +36,9 @@ class Arm:
 @dataclass(frozen=True)
 class Step:
     id: str
-    kind: str  # send | wait | wait_until | branch | split | tags | points | stage | trait | exit
+    # send | send_winner | wait | wait_until | branch | split | tags | points | stage | trait |
+    # exit
+    kind: str
     # Where to go after it (a step id, ``EXIT``, or None: the journey is complete).
     next: str | None
     channel: str | None = None
@@ -49,6 +51,10 @@ class Step:
     points: tuple[tuple[str, float], ...] = ()
     stage: str | None = None
     traits: tuple[tuple[str, Any], ...] = ()
+    # send_winner: the split whose test decides, by what, and how long after its first person.
+    split: str | None = None
+    by: str | None = None
+    after: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,18 @@ def _steps(
             steps.append(
                 Step(step.id, "send", after, channel=step.send.channel, template=step.send.template)
             )
+        elif step.send_winner is not None:
+            winner = step.send_winner
+            steps.append(
+                Step(
+                    step.id,
+                    "send_winner",
+                    after,
+                    split=winner.split,
+                    by=winner.by,
+                    after=parse_duration(winner.after),
+                )
+            )
         elif step.wait is not None:
             steps.append(Step(step.id, "wait", after, wait=parse_duration(step.wait)))
         elif step.wait_until is not None:
@@ -277,4 +295,40 @@ def _steps(
             steps.append(Step(step.id, "trait", after, traits=tuple(step.set_trait.items())))
         else:
             steps.append(Step(step.id, "exit", EXIT))
+    _check_winners(steps, path)
     return steps
+
+
+def tested_arms(split: Step, winner_step: str) -> tuple[Arm, ...]:
+    """The variants of an A/B test: the split's arms that do not wait for its winner."""
+    return tuple(arm for arm in split.arms if arm.goto != winner_step)
+
+
+def _check_winners(steps: list[Step], path: Path) -> None:
+    """A send_winner names an earlier split, one of whose arms leads to it; the split's other
+    arms (the variants tested) each go straight to a send step, whose message is the one the
+    winner's rest receives."""
+    by_id = {s.id: (i, s) for i, s in enumerate(steps)}
+    for i, step in enumerate(steps):
+        if step.kind != "send_winner":
+            continue
+        where: Path = (*path, i, "send_winner", "split")
+        found = by_id.get(step.split or "")
+        if found is None or found[1].kind != "split" or found[0] >= i:
+            raise ConditionError(f"{step.split!r} is not an earlier split of this journey", where)
+        split = found[1]
+        if not any(arm.goto == step.id for arm in split.arms):
+            raise ConditionError(
+                f"no arm of split {split.id!r} goes to {step.id!r} to wait for the winner", where
+            )
+        tested = tested_arms(split, step.id)
+        if len(tested) < 2:
+            raise ConditionError(f"split {split.id!r} tests fewer than two variants", where)
+        for arm in tested:
+            target = by_id.get(arm.goto)
+            if target is None or target[1].kind != "send":
+                raise ConditionError(
+                    f"variant {arm.variant!r} of split {split.id!r} must go to a send step "
+                    "(its message is what the winner's rest gets)",
+                    where,
+                )

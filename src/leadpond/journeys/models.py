@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Uuid, text
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -88,3 +88,24 @@ class StepLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("message.id"), default=None)
     at: Mapped[datetime]
+
+
+class JourneyWinner(Base):
+    """The variant an A/B test of a journey version chose, and how: by the rates ``by`` after
+    the test's time (``decided_by`` "auto"), or by a user. Once chosen it stays: the rest of the
+    test's people all get the same message."""
+
+    __tablename__ = "journey_winner"
+    __table_args__ = (UniqueConstraint("workspace_id", "journey_key", "version", "split_step"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    journey_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    split_step: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The variants' figures when it was decided (the report's rows).
+    figures: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)

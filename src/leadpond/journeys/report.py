@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.channels.models import Message, MessageEvent
 from leadpond.journeys.definitions import Journey
-from leadpond.journeys.models import Enrollment, EnrollmentState, StepLog
+from leadpond.journeys.models import Enrollment, EnrollmentState, JourneyWinner, StepLog
 from leadpond.journeys.service import JourneyNotFound, journeys_of
 from leadpond.kit.scope import owned
 from leadpond.rules.state import chunks
@@ -41,18 +41,7 @@ def journey_report(session: Session, workspace_id: uuid.UUID, key: str) -> dict[
             .group_by(Enrollment.step)
         )
     )
-    ran: Counter[str] = Counter()
-    sent_by: dict[int, tuple[str, str | None]] = {}  # message → (step, variant)
-    ids = select(Enrollment.id).where(*mine)
-    for step, kind, message_id, variant in session.execute(
-        select(StepLog.step, StepLog.kind, StepLog.message_id, Enrollment.variant)
-        .join(Enrollment, Enrollment.id == StepLog.enrollment_id)
-        .where(StepLog.enrollment_id.in_(ids))
-    ):
-        if kind not in ("entered", "end"):
-            ran[step] += 1
-        if message_id is not None:
-            sent_by[message_id] = (step, variant)
+    ran, sent_by = _steps_run(session, mine)
     fates = _fates(session, workspace_id, list(sent_by))
     sends: dict[str, Counter[str]] = defaultdict(Counter)
     for message_id, (step, _) in sent_by.items():
@@ -68,12 +57,63 @@ def journey_report(session: Session, workspace_id: uuid.UUID, key: str) -> dict[
                 "kind": step.kind,
                 "ran": ran.get(step.id, 0),
                 "waiting": waiting.get(step.id, 0),
-                **({"messages": dict(sends[step.id])} if step.kind == "send" else {}),
+                **(
+                    {"messages": dict(sends[step.id])}
+                    if step.kind in ("send", "send_winner")
+                    else {}
+                ),
             }
             for step in journey.steps.values()
         ],
         "variants": _variants(session, journey, mine, sent_by, fates),
+        "winners": [
+            {
+                "split": w.split_step,
+                "version": w.version,
+                "variant": w.variant,
+                "by": w.by,
+                "decided_by": w.decided_by,
+                "decided_at": w.decided_at,
+            }
+            for w in session.scalars(
+                select(JourneyWinner)
+                .where(owned(JourneyWinner, workspace_id), JourneyWinner.journey_key == key)
+                .order_by(JourneyWinner.id)
+            )
+        ],
     }
+
+
+def variant_figures(
+    session: Session, workspace_id: uuid.UUID, journey: Journey, version: int
+) -> list[dict[str, Any]]:
+    """The variants' rows of the report, for one version of the journey (an A/B decision)."""
+    mine = (
+        owned(Enrollment, workspace_id),
+        Enrollment.journey_key == journey.key,
+        Enrollment.version == version,
+    )
+    _, sent_by = _steps_run(session, mine)
+    return _variants(session, journey, mine, sent_by, _fates(session, workspace_id, list(sent_by)))
+
+
+def _steps_run(
+    session: Session, mine: tuple[Any, ...]
+) -> tuple[Counter[str], dict[int, tuple[str, str | None]]]:
+    """How many ran each step, and each message the journey queued → (step, variant)."""
+    ran: Counter[str] = Counter()
+    sent_by: dict[int, tuple[str, str | None]] = {}
+    ids = select(Enrollment.id).where(*mine)
+    for step, kind, message_id, variant in session.execute(
+        select(StepLog.step, StepLog.kind, StepLog.message_id, Enrollment.variant)
+        .join(Enrollment, Enrollment.id == StepLog.enrollment_id)
+        .where(StepLog.enrollment_id.in_(ids))
+    ):
+        if kind not in ("entered", "end"):
+            ran[step] += 1
+        if message_id is not None:
+            sent_by[message_id] = (step, variant)
+    return ran, sent_by
 
 
 def _fates(

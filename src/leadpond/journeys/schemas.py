@@ -167,6 +167,31 @@ class VariantReport(BaseModel):
     )
 
 
+class WinnerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    split: str = Field(min_length=1, max_length=64, description="the split step's id")
+    variant: str = Field(min_length=1, max_length=64)
+
+
+class WinnerChosen(BaseModel):
+    split_step: str
+    version: int
+    variant: str
+    by: str = Field(description="clicks / opens / goal (decided by the rates), or hand")
+    decided_by: str
+    decided_at: datetime
+
+
+class WinnerRead(BaseModel):
+    split: str
+    version: int
+    variant: str
+    by: str
+    decided_by: str
+    decided_at: datetime
+
+
 class JourneyReport(BaseModel):
     key: str
     name: str
@@ -174,3 +199,4 @@ class JourneyReport(BaseModel):
     states: dict[str, int]
     steps: list[StepReport]
     variants: list[VariantReport]
+    winners: list[WinnerRead] = Field(description="the A/B tests' chosen variants")

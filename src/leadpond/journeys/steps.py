@@ -3,7 +3,7 @@ kind of row written, whatever the group's size. Each kind of step is one functio
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,6 +18,7 @@ from leadpond.ingest.models import JOURNEY_SOURCE, Event
 from leadpond.journeys.definitions import EXIT, Journey, Step, next_local_time
 from leadpond.journeys.models import EnrollmentState
 from leadpond.journeys.service import live_people, log_entry, matching
+from leadpond.journeys.winner import decide, decision_time, winner_of
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import LeadpondError
 from leadpond.rules.engine import JOURNEY_ACTION
@@ -119,7 +120,7 @@ def message_key(journey: Journey, step: Step, row: Position) -> str:
     return f"journey:{journey.key}:v{row.version}:{step.id}:{row.person_id}:{row.id}"
 
 
-def _send(run: StepRun, group: list[Position]) -> int:
+def _send(run: StepRun, group: list[Position], more: dict[str, Any] | None = None) -> int:
     step, journey = run.step, run.journey
     assert step.channel is not None and step.template is not None
     keys = {r.id: message_key(journey, step, r) for r in group}
@@ -138,7 +139,7 @@ def _send(run: StepRun, group: list[Position]) -> int:
         )
         for r in group
     ]
-    detail: dict[str, Any] = {"channel": step.channel, "template": step.template}
+    detail: dict[str, Any] = {"channel": step.channel, "template": step.template, **(more or {})}
     try:
         # It checks every template and person before it writes anything.
         message_ids = enqueue_many(run.session, run.workspace_id, sends)
@@ -150,6 +151,30 @@ def _send(run: StepRun, group: list[Position]) -> int:
         run.log(row, "send", detail, message_id=message_ids.get(keys[row.id]))
         run.go(row, step.next)
     return len(message_ids)
+
+
+def _send_winner(run: StepRun, group: list[Position]) -> int:
+    """The rest of an A/B test: wait until the winner is chosen (by hand, or by the rates when
+    the test's time is up), then send each of them the winning variant's message."""
+    step, journey = run.step, run.journey
+    assert step.split is not None
+    version = group[0].version  # a group is one journey version's step
+    decided = winner_of(run.session, run.workspace_id, journey.key, version, step.split)
+    if decided is None:
+        due = decision_time(run.session, run.workspace_id, journey, version, step)
+        if due is None:  # the test's first people went through the split in this very run
+            assert step.after is not None
+            due = min(row.due_at for row in group) + step.after
+        if due > run.now:
+            for row in group:
+                row.due_at = due
+                run.log(row, "wait", {"until": isoformat(due), "for": "winner"}, at=run.now)
+            return 0
+        decided = decide(run.session, run.workspace_id, journey, version, step, run.now)
+    arm = next(a for a in journey.steps[step.split].arms if a.variant == decided.variant)
+    chosen = journey.steps[arm.goto]
+    as_send = replace(step, kind="send", channel=chosen.channel, template=chosen.template)
+    return _send(replace(run, step=as_send), group, {"winner": decided.variant})
 
 
 def _wait(run: StepRun, group: list[Position]) -> int:
@@ -274,6 +299,7 @@ def _exit(run: StepRun, group: list[Position]) -> int:
 
 _KINDS: dict[str, Callable[[StepRun, list[Position]], int]] = {
     "send": _send,
+    "send_winner": _send_winner,
     "wait": _wait,
     "wait_until": _wait,
     "branch": _branch,

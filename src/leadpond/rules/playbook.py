@@ -204,12 +204,26 @@ class SplitArm(Strict):
     goto: Key
 
 
+class SendWinner(Strict):
+    """Send the rest of an A/B test the winning variant's message (scenario S6): the variant
+    of ``split`` with the best rate ``by`` clicks, opens or the journey's goal, decided
+    ``after`` this long from the split's first person — or earlier by hand (API)."""
+
+    split: Key
+    by: Literal["clicks", "opens", "goal"] = "clicks"
+    after: Duration = "24h"
+
+    _check = field_validator("after")(_duration)
+
+
 class JourneyStep(Strict):
-    """One step: exactly one of send, wait, wait_until, branch, split, add_tags/remove_tags,
-    add_points, set_stage, set_trait, exit. ``next`` jumps to a later step (or ``exit``)."""
+    """One step: exactly one of send, send_winner, wait, wait_until, branch, split,
+    add_tags/remove_tags, add_points, set_stage, set_trait, exit. ``next`` jumps to a later
+    step (or ``exit``)."""
 
     id: Key
     send: JourneySend | None = None
+    send_winner: SendWinner | None = None
     wait: Duration | None = None
     wait_until: str | None = Field(
         default=None,
@@ -246,6 +260,7 @@ class JourneyStep(Strict):
 
 STEP_KINDS = (
     "send",
+    "send_winner",
     "wait",
     "wait_until",
     "branch",
