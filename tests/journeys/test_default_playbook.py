@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.models import Message, MessageTemplate
+from leadpond.channels.tokens_cache import access_tokens
 from leadpond.cli import app
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.demo import service
@@ -23,6 +25,12 @@ from leadpond.journeys.runner import run_due
 from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.scope import owned
 from leadpond.workspaces.service import NewWorkspace
+from tests.channels.conftest import SMTP, set_channel
+from tests.channels.fakes import aliyun, wecom
+from tests.channels.fakes.aliyun import FakeAliyun
+from tests.channels.fakes.server import serving
+from tests.channels.fakes.wecom import FakeWeCom
+from tests.channels.smtp_sink import sink
 from tests.conftest import Tracker
 from tests.journeys.test_journeys import enrollments
 from tests.rules.helpers import scores, stage, tags
@@ -137,6 +145,75 @@ def test_the_demo_workspace_runs_s1(backend: str, client: TestClient, tmp_path: 
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["messages"] == 1
     assert sorted(m.channel for m in messages(ws)) == ["email", "sms", "wecom"]
+    # The demo configures no channel: the deliverer keeps them in the outbox, not sent.
+    deliverer = Deliverer(workspace_id=ws)
+    assert deliverer.deliver_once() == 3
+    deliverer.close()
+    assert {(m.status, m.reason) for m in messages(ws)} == {("skipped", "not_configured")}
     # --ensure on the existing workspace keeps the templates as they are (no duplicates).
     with unit_of_work() as session:
         assert ensure_journey_templates(session, ws) == []
+
+
+def test_s1_end_to_end_through_the_deliverer_to_local_fakes(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    """The issue's done-when: form submitted → the WeCom note and the SMS at local fakes in
+    seconds; ``run-due --now +1 day`` → the welcome email at the local SMTP server."""
+    ws = workspace.workspace_id
+    with unit_of_work() as session:
+        ensure_journey_templates(session, ws)
+    provider, sms = FakeWeCom(members=("wanglei",)), FakeAliyun()
+    access_tokens.clear()
+    with serving(provider.app) as wecom_url, serving(sms.app) as sms_url, sink() as (box, port):
+        set_channel(
+            api,
+            "wecom",
+            "app",
+            {
+                "corp_id": wecom.CORP_ID,
+                "corp_secret": wecom.CORP_SECRET,
+                "agent_id": str(wecom.AGENT_ID),
+                "endpoint": wecom_url,
+            },
+        )
+        set_channel(
+            api,
+            "sms",
+            "aliyun",
+            {
+                "access_key_id": aliyun.ACCESS_KEY_ID,
+                "access_key_secret": aliyun.ACCESS_KEY_SECRET,
+                "sign_name": "线索池",
+                "endpoint": sms_url,
+            },
+        )
+        set_channel(api, "email", "smtp", {**SMTP, "smtp_url": f"smtp://127.0.0.1:{port}"})
+        deliverer = Deliverer(workspace_id=ws)
+        track.identify("lead", {**LEAD, "email": "zhangwei@zhonghai-bank.cn", **OWNER})
+        track.track("Trial Requested", "lead", {"product": "graph"})
+        assert deliverer.deliver_once() == 2
+        [note] = provider.delivered
+        assert note["touser"] == "wanglei" and note["msgtype"] == "markdown"
+        assert (
+            "张伟" in note["markdown"]["content"] and "信息中心主任" in note["markdown"]["content"]
+        )
+        [text] = sms.sent
+        assert text["PhoneNumbers"].endswith("13812345678")
+        assert text["TemplateCode"] == "SMS_TRIAL_RECEIVED"
+        assert box.messages == []
+        when = isoformat(utcnow() + timedelta(days=1, minutes=1))
+        done = CliRunner().invoke(
+            app, ["journey", "run-due", "--workspace", str(ws), "--now", when]
+        )
+        assert json.loads(done.output)["messages"] == 1
+        assert deliverer.deliver_once() == 1
+        deliverer.close()
+    [mail] = box.messages
+    assert mail.recipients == ["zhangwei@zhonghai-bank.cn"]
+    assert "欢迎试用" in str(mail.parsed()["Subject"])
+    pid = person_id(api, "lead")
+    log = steps(api, "trial-welcome", pid)
+    assert {
+        log[s]["message"]["status"] for s in ("owner-note", "received-sms", "welcome-email")
+    } == {"sent"}
