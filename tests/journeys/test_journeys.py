@@ -471,6 +471,24 @@ def test_many_in_one_batch_or_one_per_batch_reach_the_same_state(client: TestCli
         ({**S1, "steps": [{"id": "a", "add_points": {"nope": 1}}]}, "journeys[0].steps[0]", True),
         ({**S1, "steps": [{"id": "a", "set_stage": "nowhere"}]}, "journeys[0].steps[0]", True),
         ({**S1, "reentry": "sometimes"}, "journeys[0].reentry", True),
+        (
+            {
+                **S1,
+                "steps": [{"id": "a", "send": {"channel": "sms", "template": "x", "to": "owner"}}],
+            },
+            "journeys[0].steps[0].send",
+            True,
+        ),
+        (
+            {
+                **S1,
+                "steps": [
+                    {"id": "a", "send": {"channel": "wecom", "template": "x", "on_duty": "u"}}
+                ],
+            },
+            "journeys[0].steps[0].send",
+            True,
+        ),
     ],
 )
 def test_invalid_journeys_are_refused_with_their_path_and_line(

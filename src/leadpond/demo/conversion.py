@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from leadpond.demo.catalog import DAY, LINE_LABELS
 from leadpond.demo.draw import cumulative, weighted_index
 from leadpond.demo.messages import SERVER_LIBRARY, external_ids
+from leadpond.demo.vocab import SALES_REPS
 
 if TYPE_CHECKING:
     from leadpond.demo.journey import Journey
@@ -64,6 +65,9 @@ def crm_contact(journey: "Journey", now: float) -> None:
         "phone": person.phone_as_typed(journey.rng, journey.noise, "crm"),
         "title": person.title,
     }
+    # The account's sales rep, by company (no draw: the rest of the world stays as it was).
+    owner, owner_userid = SALES_REPS[company.index % len(SALES_REPS)]
+    traits |= {"owner": owner, "owner_wecom_userid": owner_userid}
     out.identify(now, traits, context, f"crm:{crm_id}")
     account = {"name": company.legal_name, "uscc": company.uscc, "city": company.city.name}
     account |= {"industry": company.industry.label, "employees": company.size_band}

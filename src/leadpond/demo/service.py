@@ -14,6 +14,7 @@ from sqlalchemy import select
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.demo.loaders import BulkLoader, HttpLoader
+from leadpond.demo.templates import ensure_journey_templates
 from leadpond.demo.truth import TruthWriter
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
 from leadpond.pipeline import worker
@@ -133,12 +134,21 @@ def read_credentials(path: Path, workspace_id: uuid.UUID) -> dict[str, str] | No
     return stored
 
 
+def _ensure_templates(workspace_id: uuid.UUID) -> None:
+    """The templates of the default playbook's journeys, before the world is processed (so
+    its last day's trial requests queue their notes), and in a demo workspace made before
+    the journeys existed."""
+    with unit_of_work() as session:
+        ensure_journey_templates(session, workspace_id)
+
+
 def ensure(options: DemoOptions, hooks: ProgressHooks | None = None) -> DemoReport:
     """The demo workspace as it is if it exists; otherwise created and loaded."""
     name = options.workspace or DEFAULT_WORKSPACE
     existing = _find(name)
     if existing is None:
         return run(options, hooks, name=name)
+    _ensure_templates(existing.id)
     credentials = read_credentials(options.credentials_path, existing.id)
     if credentials is None:
         # The plain keys are gone (hashes only in the database): issue a fresh pair to show.
@@ -162,6 +172,7 @@ def run(
     elif options.via:
         keys = _issue_keys(workspace.id, (KeyKind.WRITE,))
     report = DemoReport(workspace.id, workspace.name, created=created, loaded=True)
+    _ensure_templates(workspace.id)
     if created:
         report.credentials = write_credentials(options.credentials_path, workspace, keys)
     report.truth_dir = options.truth_root / f"{spec.seed}-{spec.people}"

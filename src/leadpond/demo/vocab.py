@@ -197,3 +197,14 @@ MOBILE_PREFIXES: tuple[str, ...] = (
     "153", "155", "156", "157", "158", "159", "166", "177", "180", "181", "182", "183", "185",
     "186", "187", "188", "189", "191", "198", "199",
 )  # fmt: skip
+
+# The vendor's sales reps (name, WeCom userid): the CRM gives each company's contacts the rep of
+# its account, which the journeys' notes to the owner go to.
+SALES_REPS = (
+    ("王磊", "wanglei"),
+    ("陈静", "chenjing"),
+    ("刘洋", "liuyang"),
+    ("赵敏", "zhaomin"),
+    ("孙浩", "sunhao"),
+    ("周婷", "zhouting"),
+)

@@ -43,6 +43,9 @@ class Step:
     next: str | None
     channel: str | None = None
     template: str | None = None
+    # ``owner``: a WeCom note to the person's owner (``on_duty`` when they have none).
+    to: str = "person"
+    on_duty: str | None = None
     wait: timedelta | None = None
     wait_until: time | None = None
     arms: tuple[Arm, ...] = ()
@@ -223,7 +226,15 @@ def _steps(
         after = target(step.next, i, (*here, "next")) if step.next is not None else following
         if step.send is not None:
             steps.append(
-                Step(step.id, "send", after, channel=step.send.channel, template=step.send.template)
+                Step(
+                    step.id,
+                    "send",
+                    after,
+                    channel=step.send.channel,
+                    template=step.send.template,
+                    to=step.send.to,
+                    on_duty=step.send.on_duty,
+                )
             )
         elif step.send_winner is not None:
             winner = step.send_winner

@@ -4,10 +4,10 @@ kind of row written, whatever the group's size. Each kind of step is one functio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,8 @@ from leadpond.journeys.service import live_people, log_entry, matching
 from leadpond.journeys.winner import decide, decision_time, winner_of
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.scope import owned
+from leadpond.profiles.models import Person
 from leadpond.rules.engine import JOURNEY_ACTION
 from leadpond.rules.reads import add_manual_tags, remove_tags_of
 from leadpond.rules.state import chunks
@@ -121,9 +123,25 @@ def message_key(journey: Journey, step: Step, row: Position) -> str:
 
 
 def _send(run: StepRun, group: list[Position], more: dict[str, Any] | None = None) -> int:
+    """Queue the step's message for everyone in the group (a note to each one's owner, for
+    ``to: owner``). Nothing here may stop the pipeline: every workspace runs the default
+    playbook's journeys, most without their templates, so a missing template or owner is
+    logged on the step and the journey goes on; an unconfigured channel is the deliverer's to
+    skip (``not_configured``), and the step log links that message. ``more``: what the step
+    log adds (the winner of an A/B test)."""
     step, journey = run.step, run.journey
     assert step.channel is not None and step.template is not None
     keys = {r.id: message_key(journey, step, r) for r in group}
+    detail: dict[str, Any] = {"channel": step.channel, "template": step.template, **(more or {})}
+    extra: dict[int, dict[str, Any]] = {}
+    if step.to == "owner":
+        extra = _owner_variables(run, {r.person_id for r in group})
+        for row in [r for r in group if r.person_id not in extra]:
+            run.log(row, "send", {**detail, "to": "owner", "skipped": "no_owner"})
+            run.go(row, step.next)
+        group = [r for r in group if r.person_id in extra]
+        if not group:
+            return 0
     sends = [
         QueuedSend(
             r.person_id,
@@ -135,20 +153,25 @@ def _send(run: StepRun, group: list[Position], more: dict[str, Any] | None = Non
                 "journey": journey.key,
                 "step": step.id,
                 **({"variant": r.variant} if r.variant else {}),
+                **extra.get(r.person_id, {}),
             },
         )
         for r in group
     ]
-    detail: dict[str, Any] = {"channel": step.channel, "template": step.template, **(more or {})}
     try:
         # It checks every template and person before it writes anything.
         message_ids = enqueue_many(run.session, run.workspace_id, sends)
     except LeadpondError as exc:
-        # A template deleted or for another channel: the step is logged with the error and the
-        # journey goes on (fixing the template later does not resend what was missed).
-        message_ids, detail = {}, {**detail, "error": exc.message}
+        # A template missing (a workspace that never made it), deleted, or for another
+        # channel: the step is logged with why and the journey goes on (making the template
+        # later does not resend what was missed).
+        message_ids = {}
+        detail |= {"skipped": "no_template", "error": exc.message}
     for row in group:
-        run.log(row, "send", detail, message_id=message_ids.get(keys[row.id]))
+        mine = detail
+        if step.to == "owner":
+            mine = {**detail, "to": "owner", "wecom_userid": extra[row.person_id]["wecom_userid"]}
+        run.log(row, "send", mine, message_id=message_ids.get(keys[row.id]))
         run.go(row, step.next)
     return len(message_ids)
 
@@ -175,6 +198,60 @@ def _send_winner(run: StepRun, group: list[Position]) -> int:
     chosen = journey.steps[arm.goto]
     as_send = replace(step, kind="send", channel=chosen.channel, template=chosen.template)
     return _send(replace(run, step=as_send), group, {"winner": decided.variant})
+
+
+# What a note to the owner says the lead read: these events' ``title``, newest first.
+READ_EVENTS = ("Content Viewed", "Article Read", "Whitepaper Downloaded")
+READ_TITLES = 5
+READ_WITHIN = timedelta(days=90)
+
+
+def _owner_variables(run: StepRun, people: set[int]) -> dict[int, dict[str, Any]]:
+    """For each person who has an owner to note (their trait ``owner_wecom_userid``, else the
+    step's ``on_duty`` userid): the WeCom userid the note goes to, the owner's name (trait
+    ``owner``) and the titles the lead read lately (``read``), one query per chunk."""
+    step = run.step
+    found: dict[int, dict[str, Any]] = {}
+    for ids in chunks(people):
+        for pid, traits in run.session.execute(
+            select(Person.id, Person.traits).where(Person.id.in_(ids))
+        ):
+            traits = traits or {}
+            userid = traits.get("owner_wecom_userid") or step.on_duty
+            if userid is None or not str(userid).strip():
+                continue
+            found[pid] = {
+                "wecom_userid": str(userid).strip(),
+                "owner": traits.get("owner"),
+                "read": [],
+            }
+    since = run.now - READ_WITHIN
+    for ids in chunks(set(found)):
+        newest = (
+            select(
+                Event.person_id,
+                Event.payload,
+                func.row_number()
+                .over(partition_by=Event.person_id, order_by=(Event.timestamp.desc(), Event.id))
+                .label("n"),
+            )
+            .where(
+                owned(Event, run.workspace_id),
+                Event.person_id.in_(ids),
+                Event.event.in_(READ_EVENTS),
+                Event.timestamp >= since,
+            )
+            .subquery()
+        )
+        for pid, payload in run.session.execute(
+            select(newest.c.person_id, newest.c.payload)
+            .where(newest.c.n <= READ_TITLES)
+            .order_by(newest.c.person_id, newest.c.n)
+        ):
+            title = ((payload or {}).get("properties") or {}).get("title")
+            if isinstance(title, str) and title and title not in found[pid]["read"]:
+                found[pid]["read"].append(title)
+    return found
 
 
 def _wait(run: StepRun, group: list[Position]) -> int:

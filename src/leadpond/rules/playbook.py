@@ -184,8 +184,26 @@ class JourneyTrigger(Strict):
 
 
 class JourneySend(Strict):
+    """A message to the person, or (``to: owner``, WeCom only) a note to the person's owner:
+    the WeCom userid in their trait ``owner_wecom_userid``, else ``on_duty``."""
+
     channel: Literal["email", "sms", "wecom", "wechat", "webhook"]
     template: Key
+    to: Literal["person", "owner"] = "person"
+    on_duty: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The WeCom userid noted when the person has no owner (to: owner)",
+    )
+
+    @model_validator(mode="after")
+    def _owner_on_wecom(self) -> "JourneySend":
+        if self.to == "owner" and self.channel != "wecom":
+            raise ValueError("`to: owner` sends a WeCom note: the channel is wecom")
+        if self.on_duty is not None and self.to != "owner":
+            raise ValueError("`on_duty` is for `to: owner`")
+        return self
 
 
 class BranchArm(Strict):
