@@ -5,6 +5,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from leadpond.console.i18n import catalog, translator
+from leadpond.console.pages import journeys
 from leadpond.console.pages.segment_atoms import OP_LABELS
 from leadpond.console.playbook_forms import SECTIONS
 from leadpond.console.segment_builder import ATOM_LABELS, MEMBER_COLUMNS
@@ -43,3 +44,14 @@ def test_every_segment_builder_label_is_translated_to_chinese() -> None:
     labels |= {label for columns in MEMBER_COLUMNS.values() for _field, label in columns}
     chinese = catalog("zh_CN")
     assert sorted(label for label in labels if label not in chinese) == []
+
+
+def test_every_journey_word_is_translated_to_chinese() -> None:
+    chinese = catalog("zh_CN")
+    words = [
+        *journeys.TRIGGER_NAMES.values(),
+        *journeys.STEP_KINDS.values(),
+        *journeys.STATE_NAMES.values(),
+        *journeys.MESSAGE_WORDS.values(),
+    ]
+    assert sorted(w for w in words if w not in chinese) == []

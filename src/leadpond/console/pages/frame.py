@@ -67,6 +67,7 @@ NAV = (
     ("/accounts", "Accounts", "business"),
     ("/segments", "Segments", "filter_alt"),
     ("/playbook", "Playbook", "rule"),
+    ("/journeys", "Journeys", "alt_route"),
     ("/channels", "Channels", "send"),
     ("/templates", "Templates", "article"),
 )

@@ -1,0 +1,342 @@
+"""Journeys: the current playbook's journeys with who is where, and per journey its report (each
+step, each send's fate, an A/B test's variants and winner) beside a dry-run on real history.
+
+Journeys are defined in the playbook (the playbook page edits it); here a marketer sees them work
+and tries one on the past before trusting it with the future. Every text is an English message
+id translated by the console catalogs; times are the marketer's (Beijing) time.
+"""
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from leadpond.console.i18n import Translate
+from leadpond.console.pages.channels_messages import DENSE_TABLE
+from leadpond.console.pages.channels_words import CHANNEL_NAMES, WORKSPACE_ZONE, local_when, word
+from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.db.engine import read_only, rolled_back
+from leadpond.journeys import reads
+from leadpond.journeys.dryrun import dry_run
+from leadpond.journeys.report import journey_report
+from leadpond.kit.errors import InvalidInput, LeadpondError
+
+KEY_CELL = (
+    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
+    "{{ props.value }}</a></q-td>"
+)
+
+TRIGGER_NAMES = {
+    "event": "An event",
+    "tag": "A tag added",
+    "stage": "A stage entered",
+    "segment": "A segment entered",
+    "api": "The API only",
+}
+
+STEP_KINDS = {
+    "send": "Send",
+    "send_winner": "Send the A/B winner",
+    "wait": "Wait",
+    "wait_until": "Wait until a time of day",
+    "branch": "Branch",
+    "split": "A/B split",
+    "tags": "Tags",
+    "points": "Points",
+    "stage": "Set the stage",
+    "trait": "Set a trait",
+    "exit": "Exit",
+}
+
+STATE_NAMES = {
+    "active": "In the journey",
+    "completed": "Completed",
+    "exited": "Exited",
+    "goal": "Reached the goal",
+}
+
+# A send's messages: their statuses (channels_words.STATUS_NAMES) and what people did.
+MESSAGE_WORDS = {
+    "queued": "Queued",
+    "sending": "Sending",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "bounced": "Bounced",
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "in_doubt": "In doubt",
+    "opened": "Opened",
+    "clicked": "Clicked",
+    "unsubscribed": "Unsubscribed",
+}
+
+
+def journeys_page(request: Request) -> RedirectResponse | None:
+    """Every journey of the current playbook, with its enrollments by state."""
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        header(v, _("Journeys"), session)
+        listed = reads.list_journeys(session, v.actor.workspace_id)
+    ui.label(_("Journeys are written in the playbook; this page shows them at work.")).classes(
+        "text-sm text-grey-7"
+    )
+    columns = [
+        {"name": k, "label": label, "field": k, "align": "left"}
+        for k, label in (
+            ("name", _("Journey")),
+            ("trigger", _("Entered by")),
+            ("steps", _("Steps")),
+            ("active", _("In the journey")),
+            ("ended", _("Left")),
+        )
+    ]
+    rows = [
+        {
+            "key": j["key"],
+            "name": j["name"],
+            "href": v.href(f"/journeys/{j['key']}"),
+            "trigger": _trigger_words(_, j),
+            "steps": len(j["steps"]),
+            "active": j["enrollments"].get("active", 0),
+            "ended": sum(n for state, n in j["enrollments"].items() if state != "active"),
+        }
+        for j in listed["items"]
+    ]
+    table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
+    table.add_slot("body-cell-name", KEY_CELL)
+    table.classes("w-full").mark("journeys-table").classes("lp-journeys-table")
+    return None
+
+
+def journey_page(request: Request, key: str) -> RedirectResponse | None:
+    """One journey's report and its dry-run."""
+    with read_only() as session:
+        v = visit(request, session)
+        if isinstance(v, RedirectResponse):
+            return v
+        _ = v._
+        try:
+            report = journey_report(session, v.actor.workspace_id, key)
+        except LeadpondError:
+            header(v, _("Journeys"), session)
+            ui.label(_("There is no such journey in the current playbook.")).mark(
+                "no-journey"
+            ).classes("lp-no-journey").classes("lp-no-journey")
+            return None
+        header(v, f"{_('Journey')}: {report['name']}", session)
+    _summary(v, report)
+    _steps_table(v, report)
+    if report["variants"]:
+        _variants_table(v, report)
+    DryRunPanel(v, key)
+    return None
+
+
+def _trigger_words(_: Translate, journey: dict[str, Any]) -> str:
+    said = word(_, TRIGGER_NAMES, journey["trigger"])
+    detail = ", ".join(journey["trigger_events"]) or journey["trigger_value"] or ""
+    return f"{said}: {detail}" if detail else said
+
+
+def _summary(v: Visit, report: dict[str, Any]) -> None:
+    _ = v._
+    with ui.row().classes("gap-6").mark("journey-summary").classes("lp-journey-summary"):
+        ui.label(_("Entered: {n}").format(n=report["entered"]))
+        for state, n in sorted(report["states"].items()):
+            ui.label(f"{word(_, STATE_NAMES, state)}: {n}")
+
+
+def _messages_words(_: Translate, messages: dict[str, int] | None) -> str:
+    if messages is None:
+        return ""
+    return " · ".join(f"{word(_, MESSAGE_WORDS, k)} {n}" for k, n in messages.items()) or "–"
+
+
+def _steps_table(v: Visit, report: dict[str, Any]) -> None:
+    _ = v._
+    ui.label(_("Steps")).classes("text-lg font-semibold mt-4")
+    columns = [
+        {"name": k, "label": label, "field": k, "align": "left"}
+        for k, label in (
+            ("id", _("Step")),
+            ("kind", _("Kind")),
+            ("ran", _("Ran")),
+            ("waiting", _("Waiting now")),
+            ("messages", _("Messages")),
+        )
+    ]
+    rows = [
+        {
+            "id": step["id"],
+            "kind": word(_, STEP_KINDS, step["kind"]),
+            "ran": step["ran"],
+            "waiting": step["waiting"],
+            "messages": _messages_words(_, step.get("messages")),
+        }
+        for step in report["steps"]
+    ]
+    ui.table(columns=columns, rows=rows, row_key="id").props(DENSE_TABLE).classes("w-full").mark(
+        "journey-steps"
+    ).classes("lp-journey-steps")
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _p(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _variants_table(v: Visit, report: dict[str, Any]) -> None:
+    _ = v._
+    ui.label(_("A/B test")).classes("text-lg font-semibold mt-4")
+    ui.label(
+        _(
+            "Opens and clicks are people's: link scanners' are left out. p: how likely a "
+            "difference this large is if the variants were the same (below 0.05: rarely)."
+        )
+    ).classes("text-sm text-grey-7")
+    columns = [
+        {"name": k, "label": label, "field": k, "align": "left"}
+        for k, label in (
+            ("variant", _("Variant")),
+            ("people", _("People")),
+            ("messages", _("Messages")),
+            ("open_rate", _("Open rate")),
+            ("click_rate", _("Click rate")),
+            ("goal_rate", _("Goal rate")),
+            ("click_p", _("p (clicks)")),
+            ("goal_p", _("p (goal)")),
+        )
+    ]
+    rows = [
+        {
+            "variant": row["variant"],
+            "people": row["people"],
+            "messages": row["messages"],
+            "open_rate": _percent(row["open_rate"]),
+            "click_rate": _percent(row["click_rate"]),
+            "goal_rate": _percent(row["goal_rate"]),
+            "click_p": _p(row.get("click_p_value")),
+            "goal_p": _p(row.get("goal_p_value")),
+        }
+        for row in report["variants"]
+    ]
+    ui.table(columns=columns, rows=rows, row_key="variant").props(DENSE_TABLE).classes(
+        "w-full"
+    ).mark("journey-variants").classes("lp-journey-variants")
+    for winner in report["winners"]:
+        chosen = _("Winner of {split}: {variant}, chosen {when} by {who}").format(
+            split=winner["split"],
+            variant=winner["variant"],
+            when=local_when(winner["decided_at"]),
+            who=_("the rates") if winner["decided_by"] == "auto" else winner["decided_by"],
+        )
+        ui.label(chosen).mark("journey-winner").classes("lp-journey-winner")
+
+
+def _utc(day: date, at: time) -> datetime:
+    """A Beijing date and time as the naive UTC the database holds."""
+    local = datetime.combine(day, at, tzinfo=WORKSPACE_ZONE)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+class DryRunPanel:
+    """Dates in, the journey replayed over that history (nothing kept, nothing sent), the
+    answer shown below."""
+
+    def __init__(self, v: Visit, key: str) -> None:
+        self.v, self.key = v, key
+        _ = v._
+        today = datetime.now(WORKSPACE_ZONE).date()
+        ui.label(_("Dry-run on real history")).classes("text-lg font-semibold mt-4")
+        ui.label(
+            _(
+                "What this journey would have done over these days: who would have entered, "
+                "which way they would have gone and what they would have been sent. Nothing is "
+                "kept and nothing is sent."
+            )
+        ).classes("text-sm text-grey-7")
+        with ui.row().classes("items-end gap-4"):
+            self.since = (
+                ui.input(_("From (date)"), value=(today - timedelta(days=30)).isoformat())
+                .mark("dry-run-since")
+                .classes("lp-dry-run-since")
+            )
+            self.until = (
+                ui.input(_("To (date, included)"), value=today.isoformat())
+                .mark("dry-run-until")
+                .classes("lp-dry-run-until")
+            )
+            ui.button(_("Dry-run"), icon="science", on_click=self.start).mark("dry-run").classes(
+                "lp-dry-run"
+            )
+        self.answer = (
+            ui.column().classes("w-full").mark("dry-run-answer").classes("lp-dry-run-answer")
+        )
+
+    async def start(self) -> None:
+        _ = self.v._
+        try:
+            since = _utc(date.fromisoformat(str(self.since.value).strip()), time(0, 0))
+            until = _utc(date.fromisoformat(str(self.until.value).strip()), time(0, 0))
+        except ValueError:
+            notify_error(InvalidInput(_("Write the dates as 2026-12-01."), field="since"))
+            return
+        until += timedelta(days=1)
+        try:
+            found = await run.io_bound(_dry_run, self.v, self.key, since, until)
+        except LeadpondError as exc:
+            notify_error(exc)
+            return
+        if found is not None:  # None: the page was closed meanwhile
+            self.show(found)
+
+    def show(self, found: dict[str, Any]) -> None:
+        _ = self.v._
+        self.answer.clear()
+        with self.answer:
+            ui.label(
+                _(
+                    "The trigger fired {triggered} times; {enrolled} would have entered "
+                    "({refused} kept out by the re-entry rule, {not_eligible} by the entry "
+                    "condition)."
+                ).format(
+                    triggered=found["triggered"],
+                    enrolled=found["enrolled"],
+                    refused=found["reentry_refused"],
+                    not_eligible=found["not_eligible"],
+                )
+            ).mark("dry-run-summary").classes("lp-dry-run-summary")
+            for label, counts in (
+                (_("Steps run"), found["steps"]),
+                (_("Messages"), _channel_messages(_, found["messages"])),
+                (_("Where they would be"), _states(_, found["states"])),
+            ):
+                shown = " · ".join(f"{k}: {n}" for k, n in counts.items()) or "–"
+                ui.label(f"{label}: {shown}")
+
+
+def _channel_messages(_: Translate, messages: dict[str, int]) -> dict[str, int]:
+    """ "email welcome" → "Emails welcome"."""
+    named = {}
+    for key, n in messages.items():
+        channel, _sep, template = key.partition(" ")
+        named[f"{word(_, CHANNEL_NAMES, channel)} {template}"] = n
+    return named
+
+
+def _states(_: Translate, states: dict[str, int]) -> dict[str, int]:
+    return {word(_, STATE_NAMES, state): n for state, n in states.items()}
+
+
+def _dry_run(v: Visit, key: str, since: datetime, until: datetime) -> dict[str, Any]:
+    with rolled_back() as session:
+        return asdict(dry_run(session, v.actor.workspace_id, key, since, until))
