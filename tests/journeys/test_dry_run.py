@@ -27,7 +27,7 @@ from leadpond.kit.scope import owned
 from leadpond.playbooks.service import start_workspace
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
-from tests.journeys.test_journeys import set_up
+from tests.journeys.test_journeys import playbook_with, set_up
 
 CASES = {
     "key": "cases",
@@ -219,3 +219,33 @@ def test_the_dry_run_command_prints_the_report_and_names_a_bad_time(
     )
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["messages"] == {"email case-a": 1}
+
+
+def test_a_draft_journey_is_tried_on_history_without_applying_the_draft(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    set_up(api, workspace)  # the templates; the current playbook has no journey "cases"
+    start = utcnow() - timedelta(minutes=1)
+    _history(track, [("retail", True), ("banking", True), ("energy", False)])
+    version = api.get("/api/v1/journeys").json()["version"]
+    window = {"since": isoformat(start), "until": isoformat(start + timedelta(days=2))}
+    answer = api.post(
+        "/api/v1/playbook/journeys/cases/dry-run",
+        params=window,
+        content=playbook_with(CASES).encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["triggered"], body["enrolled"]) == (2, 2)  # the free plan does not trigger
+    assert body["messages"] == {"email case-a": 1, "email case-b": 1}
+    after = api.get("/api/v1/journeys").json()
+    assert after["version"] == version and "cases" not in {j["key"] for j in after["items"]}
+    broken = api.post(
+        "/api/v1/playbook/journeys/cases/dry-run",
+        params=window,
+        content=playbook_with({**CASES, "steps": [{"id": "x", "wait": "soon"}]}).encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert broken.status_code == 422 and broken.json()["code"] == "invalid_playbook"
+    assert broken.json()["errors"][0]["line"]

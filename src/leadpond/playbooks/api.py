@@ -1,13 +1,18 @@
 """The playbook API: apply (YAML body), export, validate, and the JSON Schema for editors."""
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from leadpond.db.engine import rolled_back
 from leadpond.jobs.api import IdempotencyKey, accepted, locate
 from leadpond.jobs.schemas import JobRead
+from leadpond.journeys.schemas import DryRunAnswer
+from leadpond.kit.clock import naive_utc
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.playbooks import service
@@ -88,6 +93,25 @@ def validate_playbook(body: YamlBody, actor: PlaybooksRead) -> ValidRead:
     rs = valid.ruleset
     count = len(rs.tag_rules) + len(rs.score_rules) + len(rs.key_events) + len(rs.stage_rules)
     return ValidRead(valid=True, rules=count)
+
+
+@router.post("/journeys/{key}/dry-run", response_model=DryRunAnswer, openapi_extra=_YAML_BODY)
+def dry_run_draft(
+    key: str,
+    body: YamlBody,
+    actor: PlaybooksRead,
+    since: Annotated[datetime, Query(description="replay the history from here (UTC)")],
+    until: Annotated[datetime, Query(description="up to here; steps due by then run")],
+) -> DryRunAnswer:
+    """Journey ``key`` of this draft playbook (the body, not applied) tried on the real history
+    between ``since`` and ``until``: the draft is applied and the journey run by the engine in
+    a transaction that is rolled back — nothing is kept, nothing is sent. 422 with every
+    error's line for an invalid draft."""
+    with rolled_back() as session:
+        report = service.dry_run_draft(
+            session, actor.workspace_id, body, key, naive_utc(since), naive_utc(until)
+        )
+        return DryRunAnswer.model_validate(asdict(report))
 
 
 @router.get(

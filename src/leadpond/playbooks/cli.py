@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,9 +11,11 @@ from rich.console import Console
 from rich.progress import Progress
 
 from leadpond.db import migrate
-from leadpond.db.engine import read_only, unit_of_work
+from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.jobs.models import Job
 from leadpond.jobs.schemas import JobRead
+from leadpond.kit.clock import parse_timestamp
+from leadpond.kit.errors import InvalidInput
 from leadpond.playbooks import service
 from leadpond.playbooks.tasks import enqueue_replay
 from leadpond.rules.backfill import BackfillReport
@@ -79,6 +82,30 @@ def apply_command(
             }
         )
     )
+
+
+@playbook_app.command("dry-run")
+def dry_run_command(
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    journey: Annotated[str, typer.Option(help="The key of a journey of the draft")],
+    since: Annotated[str, typer.Option(help="Replay the history from this ISO time")],
+    until: Annotated[str, typer.Option(help="Up to this ISO time (steps due by then run)")],
+) -> None:
+    """Try a journey of a draft playbook on real history without applying the draft: prints
+    what it would have done as JSON (nothing is kept, nothing is sent)."""
+    start, end = parse_timestamp(since), parse_timestamp(until)
+    if start is None:
+        raise InvalidInput(f"--since {since!r} is not an ISO time", field="since")
+    if end is None:
+        raise InvalidInput(f"--until {until!r} is not an ISO time", field="until")
+    source = _read(file)
+    migrate.upgrade()
+    with read_only() as session:
+        workspace_id = find_workspace(session, workspace).id
+    with rolled_back() as session:
+        report = service.dry_run_draft(session, workspace_id, source, journey, start, end)
+    typer.echo(json.dumps(asdict(report), ensure_ascii=False, default=str))
 
 
 @playbook_app.command("export")

@@ -4,6 +4,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -17,6 +18,7 @@ from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
 from leadpond.journeys.definitions import compile_journeys
+from leadpond.journeys.dryrun import DryRunReport, dry_run
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.kit.scope import in_workspace, owned
 from leadpond.rules.backfill import BackfillReport, backfill_in_steps
@@ -193,3 +195,19 @@ def start_workspace(session: Session, name: str) -> NewWorkspace:
     created = create_workspace(session, name)
     apply_default_playbook(session, created.workspace_id)
     return created
+
+
+def dry_run_draft(
+    session: Session,
+    workspace_id: uuid.UUID,
+    source: str,
+    key: str,
+    since: datetime,
+    until: datetime,
+) -> DryRunReport:
+    """Journey ``key`` of a draft playbook tried on real history before it is applied: the
+    draft is applied in ``session``'s transaction, which the caller rolls back
+    (:func:`leadpond.db.engine.rolled_back`), and the journey dry-runs on it. An invalid draft
+    answers as applying it would (every error with its line)."""
+    apply_playbook(session, workspace_id, source, actor="dry-run")
+    return dry_run(session, workspace_id, key, since, until)
