@@ -53,5 +53,7 @@ def test_every_journey_word_is_translated_to_chinese() -> None:
         *journeys.STEP_KINDS.values(),
         *journeys.STATE_NAMES.values(),
         *journeys.MESSAGE_WORDS.values(),
+        *journeys.LOG_KINDS.values(),
+        *journeys.NOT_SENT.values(),
     ]
     assert sorted(w for w in words if w not in chinese) == []

@@ -58,3 +58,22 @@ def test_marketer_reads_a_journey_and_dry_runs_it_over_the_past_year(
     page.locator(".lp-dry-run-since input").fill("last month")
     page.locator(".lp-dry-run").click()
     expect(page.get_by_text("日期请写成 2026-12-01 的格式。")).to_be_visible()
+
+    # Someone enrolled for real: their page tells the journey, each step and the message.
+    headers = {"Authorization": f"Bearer {live_server.api_key}"}
+    someone = httpx.get(f"{base}/api/v1/people", headers=headers, timeout=30).json()["items"][0]
+    enrolled = httpx.post(
+        f"{base}/api/v1/journeys/trial-welcome/enroll",
+        json={"person_id": someone["id"]},
+        headers=headers,
+        timeout=30,
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    page.goto(f"{base}/console/people/{someone['id']}")
+    page.get_by_role("tab", name="旅程").click()
+    card = page.locator(".lp-person-journey").first
+    expect(card).to_contain_text("试用欢迎")
+    expect(card).to_contain_text("owner-note")
+    expect(card).to_contain_text("one-day")
+    expect(card).to_contain_text("等待至")
+    shot(page, live_server, "person-journeys")

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
+from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_messages import DENSE_TABLE
@@ -22,6 +23,8 @@ from leadpond.db.engine import read_only, rolled_back
 from leadpond.journeys import reads
 from leadpond.journeys.dryrun import dry_run
 from leadpond.journeys.report import journey_report
+from leadpond.journeys.service import journeys_of
+from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, LeadpondError
 
 KEY_CELL = (
@@ -340,3 +343,91 @@ def _states(_: Translate, states: dict[str, int]) -> dict[str, int]:
 def _dry_run(v: Visit, key: str, since: datetime, until: datetime) -> dict[str, Any]:
     with rolled_back() as session:
         return asdict(dry_run(session, v.actor.workspace_id, key, since, until))
+
+
+def person_journeys_section(v: Visit, person_id: int, session: Session) -> None:
+    """The person 360's tab: every journey they were in, newest first — why they entered, each
+    step with its time and way, each message's fate (the message's page is a click away)."""
+    _ = v._
+    found = reads.explain_person(session, v.actor.workspace_id, person_id)
+    current = journeys_of(session, v.actor.workspace_id)
+    names = {k: j.name for k, j in current[1].items()} if current else {}
+    if not found:
+        ui.label(_("Not in any journey.")).classes("lp-no-journeys")
+        return
+    for enrollment in found:
+        with ui.card().classes("w-full lp-person-journey"):
+            title = _("{journey} — {state} (entered {when})").format(
+                journey=names.get(enrollment["journey"], enrollment["journey"]),
+                state=word(_, STATE_NAMES, enrollment["state"]),
+                when=local_when(enrollment["entered_at"]),
+            )
+            ui.label(title).classes("font-semibold")
+            ui.label(_("Why: {reason}").format(reason=enrollment["reason"])).classes(
+                "text-sm text-grey-7"
+            )
+            rows = [_step_row(v, step) for step in enrollment["steps"]]
+            columns = [
+                {"name": k, "label": label, "field": k, "align": "left"}
+                for k, label in (
+                    ("at", _("Time")),
+                    ("step", _("Step")),
+                    ("what", _("What happened")),
+                    ("message", _("Message")),
+                )
+            ]
+            table = ui.table(columns=columns, rows=rows, row_key="n").props(DENSE_TABLE)
+            table.add_slot("body-cell-message", MESSAGE_CELL)
+            table.classes("w-full")
+
+
+MESSAGE_CELL = (
+    '<q-td :props="props"><a v-if="props.row.href" :href="props.row.href" '
+    'class="text-primary">{{ props.value }}</a><span v-else>{{ props.value }}</span></q-td>'
+)
+
+
+def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
+    _ = v._
+    detail = step.get("detail") or {}
+    said = word(_, LOG_KINDS, step["kind"])
+    way = detail.get("variant") or detail.get("goto") or detail.get("winner")
+    if way:
+        said = f"{said} → {way}"
+    if step["kind"] == "wait" and detail.get("until"):
+        said = _("Waits until {when}").format(when=local_when(parse_timestamp(detail["until"])))
+    if detail.get("skipped"):
+        said = word(_, NOT_SENT, str(detail["skipped"]))
+    elif detail.get("error"):
+        said = f"{said} ({detail['error']})"
+    message = step.get("message")
+    return {
+        "n": f"{step['at']}-{step['step']}-{step['kind']}",
+        "at": local_when(step["at"]),
+        "step": step["step"],
+        "what": said,
+        "message": "" if not message else word(_, MESSAGE_WORDS, message["status"]),
+        "href": v.href(f"/messages/{step['message_id']}") if step.get("message_id") else "",
+    }
+
+
+# Why a send step queued nothing.
+NOT_SENT = {
+    "no_owner": "Not sent: the person has no owner (sales rep) to note",
+    "no_template": "Not sent: the template does not exist",
+}
+
+# What a step log entry says happened.
+LOG_KINDS = {
+    "entered": "Entered",
+    "send": "Sent to the outbox",
+    "wait": "Waits",
+    "branch": "Branched",
+    "split": "A/B split",
+    "tags": "Tags",
+    "points": "Points",
+    "stage": "Set the stage",
+    "trait": "Set a trait",
+    "goal": "Reached the goal",
+    "end": "Left",
+}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from leadpond.accounts.overview import PersonAccountLink, accounts_of
 from leadpond.console.pages.channels_messages import person_messages_section
 from leadpond.console.pages.frame import Visit, header, visit, when
+from leadpond.console.pages.journeys import person_journeys_section
 from leadpond.console.pages.person_activity import merges_section, timeline_section
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
@@ -97,6 +98,7 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
         timeline_tab = ui.tab(_("Timeline")).mark("tab-timeline")
         merges_tab = ui.tab(_("Merges")).mark("tab-merges")
         messages_tab = ui.tab(_("Messages")).mark("tab-messages")
+        journeys_tab = ui.tab(_("Journeys")).mark("tab-journeys")
     with ui.tab_panels(tabs, value=profile_tab).classes("w-full"):
         with ui.tab_panel(profile_tab):
             _profile(v, found.identifiers, found.accounts, found.person.traits or {}, found.history)
@@ -109,6 +111,8 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
             merges_section(v, found.person.id, session)
         with ui.tab_panel(messages_tab):
             person_messages_section(v, found.person.id, session)
+        with ui.tab_panel(journeys_tab):
+            person_journeys_section(v, found.person.id, session)
 
 
 def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str) -> None:
