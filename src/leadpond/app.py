@@ -10,6 +10,8 @@ import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
 from leadpond import __version__
 from leadpond.accounts.api import lookup_router as account_lookup_router
 from leadpond.accounts.api import router as accounts_router
+from leadpond.acquisition.api import public_router as tracking_links_router
+from leadpond.acquisition.api import router as links_router
 from leadpond.channels.api import router as channels_router
 from leadpond.channels.bounces_api import router as bounces_router
 from leadpond.channels.public import router as public_links_router
@@ -69,7 +71,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         login_paths=("/api/v1/auth/login", "/console/login"),
         upload_paths=("/api/v1/imports",),
         # A message's links act on their signed token, never on a session.
-        public_paths=("/t/", "/u/", "/hooks/"),
+        public_paths=("/t/", "/u/", "/hooks/", "/l/"),
     )
     install_error_handlers(app)
     for router in (
@@ -90,11 +92,13 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         channels_router,
         bounces_router,
         journeys_router,
+        links_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 
     # Outside /api/: the links in messages, for their readers (no key, no session).
     app.include_router(public_links_router)
+    app.include_router(tracking_links_router)
     app.include_router(receipts_router)
     app.include_router(wechat_callback_router)
     install_console(app, mount_ui=with_console)

@@ -1,6 +1,7 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+from leadpond.acquisition.models import TrackingLink
 from leadpond.channels.models import (
     ChannelSettings,
     Message,
@@ -19,7 +20,7 @@ from leadpond.identity.models import (
 )
 from leadpond.ingest.models import Event, ImportUpload
 from leadpond.jobs.models import Job
-from leadpond.journeys.models import Enrollment, StepLog
+from leadpond.journeys.models import Enrollment, JourneyWinner, StepLog
 from leadpond.profiles.models import (
     PERSON_ACTIVITY_INDEX,
     PERSON_FIRST_SEEN_INDEX,
@@ -60,6 +61,7 @@ __all__ = [
     "IdentitySettings",
     "ImportUpload",
     "Job",
+    "JourneyWinner",
     "LoginThrottle",
     "Membership",
     "MergeSuggestion",
@@ -84,5 +86,6 @@ __all__ = [
     "StepLog",
     "Subscription",
     "SuppressedAddress",
+    "TrackingLink",
     "Workspace",
 ]

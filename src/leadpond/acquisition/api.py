@@ -1,0 +1,87 @@
+"""Tracking links over HTTP: make them (one, or one per channel), list them, their QR codes; and
+``GET /l/<code>``, the public redirect that records the click or scan."""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from leadpond.acquisition import service
+from leadpond.acquisition.schemas import LinkCreate, LinkList, LinkRead, LinksCreate
+from leadpond.channels.tracking import Visit
+from leadpond.kit.clock import utcnow
+from leadpond.kit.http import ReadSession, WriteSession
+from leadpond.kit.pagination import Paging
+from leadpond.users.permissions import ChannelsRead, ChannelsWrite
+
+router = APIRouter(prefix="/api/v1", tags=["links"])
+public_router = APIRouter(tags=["links"])
+
+# The visitor's anonymous id on this server, two years (the browser SDK's is per website).
+VISITOR_COOKIE = "lp_aid"
+VISITOR_MAX_AGE = 2 * 365 * 24 * 3600
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer-when-downgrade"}
+
+
+@router.post("/links", status_code=201, response_model=LinkRead)
+def create_link(body: LinkCreate, actor: ChannelsWrite, session: WriteSession) -> LinkRead:
+    """A short tracking link (and its QR code) to ``url`` for one channel and campaign."""
+    [link] = service.create_links(session, actor.workspace_id, [body.new_link()], actor.via)
+    return LinkRead.build(link)
+
+
+@router.post("/links:bulk", status_code=201, response_model=LinkList)
+def create_links(body: LinksCreate, actor: ChannelsWrite, session: WriteSession) -> LinkList:
+    """One link per channel to the same destination (a QR per community group, S2)."""
+    made = service.create_links(session, actor.workspace_id, body.new_links(), actor.via)
+    return LinkList(items=[LinkRead.build(link) for link in made])
+
+
+@router.get("/links", response_model=LinkList)
+def list_links(
+    actor: ChannelsRead,
+    session: ReadSession,
+    paging: Paging,
+    campaign: Annotated[str | None, Query(max_length=128)] = None,
+) -> LinkList:
+    """The workspace's links, newest first."""
+    found = service.list_links(session, actor.workspace_id, paging, campaign)
+    return LinkList(items=[LinkRead.build(link) for link in found])
+
+
+@router.get(
+    "/links/{code}/qr.{kind}",
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+def qr(
+    code: str, kind: Literal["png", "svg"], actor: ChannelsRead, session: ReadSession
+) -> Response:
+    """The link's QR code, PNG or SVG."""
+    link = service.find_link(session, code, actor.workspace_id)
+    media = "image/png" if kind == "png" else "image/svg+xml"
+    return Response(service.qr_code(link.code, kind), media_type=media)
+
+
+@public_router.get("/l/{code}")
+def follow(
+    code: str,
+    request: Request,
+    session: WriteSession,
+    s: Annotated[str | None, Query(max_length=8, description="qr: the QR code was scanned")] = None,
+) -> Response:
+    """302 to the link's destination, recording ``Link Clicked`` (``QR Scanned`` with
+    ``?s=qr``) for the visitor; 404 ``link_not_found`` for a code nobody made."""
+    visitor = request.cookies.get(VISITOR_COOKIE) or ""
+    try:
+        uuid.UUID(visitor)
+    except ValueError:
+        visitor = str(uuid.uuid4())
+    client = request.client.host if request.client else None
+    visit = Visit(request.headers.get("user-agent", ""), client, utcnow())
+    target = service.follow(session, code, visit, visitor, s == "qr", visit.at)
+    answer = RedirectResponse(target, status_code=302, headers=NO_STORE)
+    answer.set_cookie(
+        VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="lax"
+    )
+    return answer
