@@ -16,7 +16,8 @@ from leadpond.kit.pagination import Paging
 from leadpond.users.permissions import ChannelsRead, ChannelsWrite
 
 router = APIRouter(prefix="/api/v1", tags=["links"])
-public_router = APIRouter(tags=["links"])
+# The redirect is for readers, not API clients: outside the schema, as the message links are.
+public_router = APIRouter(tags=["links"], include_in_schema=False)
 
 # The visitor's anonymous id on this server, two years (the browser SDK's is per website).
 VISITOR_COOKIE = "lp_aid"
