@@ -43,6 +43,8 @@ class Position:
     due_at: datetime
     state: str
     variant: str | None
+    # At a wait_for step: when the wait began.
+    waiting_since: datetime | None = None
     ended_at: datetime | None = None
 
 
@@ -83,6 +85,7 @@ class StepRun:
     def end(self, row: Position, state: EnrollmentState, name: str, detail: dict[str, Any]) -> None:
         """Take ``row`` out of the journey."""
         row.state, row.step, row.ended_at = state.value, None, self.now
+        row.waiting_since = None
         self.log(row, "end" if state != A.GOAL else "goal", detail, name=name)
 
     def go(self, row: Position, target: str | None) -> None:
@@ -270,6 +273,67 @@ def _wait(run: StepRun, group: list[Position]) -> int:
     return 0
 
 
+def _wait_for(run: StepRun, group: list[Position]) -> int:
+    """Wait for an event, with a timeout. The first run starts the wait (due again at the
+    timeout); the pipeline makes a waiting enrollment due at once when its person does the
+    event (``triggers.wake_waiting``). A later run asks the event log, for the whole group in
+    one query, who did the event after the wait began: they go on to ``next``; the others whose
+    timeout has passed go to ``goto_timeout``; anyone else (woken by an event that does not
+    count here) waits on until the timeout."""
+    step = run.step
+    assert step.wait is not None
+    came = _awaited(run, [r for r in group if r.waiting_since is not None])
+    for row in group:
+        started = row.waiting_since
+        if started is None:
+            row.waiting_since, row.due_at = row.due_at, row.due_at + step.wait
+            detail = {"for": step.event, "until": isoformat(row.due_at)}
+            run.log(row, "wait", detail, at=row.waiting_since)
+        elif row.id in came:
+            run.log(row, "wait_for", {"arm": "event", "event_id": came[row.id]}, at=run.now)
+            row.waiting_since, row.due_at = None, run.now
+            run.go(row, step.next)
+        elif started + step.wait <= run.now:
+            row.waiting_since, row.due_at = None, started + step.wait
+            run.log(row, "wait_for", {"arm": "timeout", "goto": step.timeout_goto})
+            run.go(row, step.timeout_goto)
+        else:
+            row.due_at = started + step.wait
+    return 0
+
+
+def _awaited(run: StepRun, rows: list[Position]) -> dict[int, int]:
+    """Of these waiting enrollments, the ones whose person did the awaited event after their
+    wait began (and by now): enrollment id → the first such event's id."""
+    step = run.step
+    if not rows:
+        return {}
+    since = min(r.waiting_since for r in rows if r.waiting_since is not None)
+    by_person: dict[int, list[Position]] = {}
+    for row in rows:
+        by_person.setdefault(row.person_id, []).append(row)
+    found: dict[int, int] = {}
+    for ids in chunks(set(by_person)):
+        for eid, pid, payload, at in run.session.execute(
+            select(Event.id, Event.person_id, Event.payload, Event.timestamp)
+            .where(
+                owned(Event, run.workspace_id),
+                Event.person_id.in_(ids),
+                Event.event == step.event,
+                Event.timestamp > since,
+                Event.timestamp <= run.now,
+            )
+            .order_by(Event.timestamp, Event.id)
+        ):
+            if not step.awaits(step.event, (payload or {}).get("properties") or {}):
+                continue
+            for row in by_person[pid]:
+                assert row.waiting_since is not None
+                if at > row.waiting_since and row.id not in found:
+                    found[row.id] = eid
+    return found
+
+
 def _branch(run: StepRun, group: list[Position]) -> int:
     """The first arm whose condition holds, asked of everyone left in one query per arm."""
     left = {r.person_id for r in group}
@@ -379,6 +443,7 @@ _KINDS: dict[str, Callable[[StepRun, list[Position]], int]] = {
     "send_winner": _send_winner,
     "wait": _wait,
     "wait_until": _wait,
+    "wait_for": _wait_for,
     "branch": _branch,
     "split": _split,
     "tags": _tags,
