@@ -45,17 +45,19 @@ _MOVE = (
         variant=bindparam("variant"),
         ended_at=bindparam("ended_at"),
         waiting_since=bindparam("waiting_since"),
+        awaited_event_id=bindparam("awaited_event_id"),
     )
 )
-# PostgreSQL: one UPDATE for a whole batch, its values as arrays (seven parameters, however many
+# PostgreSQL: one UPDATE for a whole batch, its values as arrays (eight parameters, however many
 # rows); an executemany would be one round of the pipeline per enrollment.
 _MOVE_ARRAYS = text(
     "UPDATE journey_enrollment SET step = m.step, due_at = m.due_at, state = m.state, "
-    "variant = m.variant, ended_at = m.ended_at, waiting_since = m.waiting_since "
+    "variant = m.variant, ended_at = m.ended_at, waiting_since = m.waiting_since, "
+    "awaited_event_id = m.awaited "
     "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:steps AS VARCHAR[]), "
     "CAST(:dues AS TIMESTAMP[]), CAST(:states AS VARCHAR[]), CAST(:variants AS VARCHAR[]), "
-    "CAST(:ended AS TIMESTAMP[]), CAST(:waits AS TIMESTAMP[])) "
-    "AS m(id, step, due_at, state, variant, ended_at, waiting_since) "
+    "CAST(:ended AS TIMESTAMP[]), CAST(:waits AS TIMESTAMP[]), CAST(:awaited AS BIGINT[])) "
+    "AS m(id, step, due_at, state, variant, ended_at, waiting_since, awaited) "
     "WHERE journey_enrollment.id = m.id"
 )
 
@@ -130,6 +132,7 @@ def _load(session: Session, enrollment_ids: Sequence[int]) -> list[Position]:
                     Enrollment.state,
                     Enrollment.variant,
                     Enrollment.waiting_since,
+                    Enrollment.awaited_event_id,
                 )
                 # The ids alone (the caller took them from this workspace): a workspace filter
                 # beside them lets the planner walk the workspace's index, not the key.
@@ -152,6 +155,7 @@ def _write_positions(session: Session, positions: list[Position]) -> None:
                 "variants": [p.variant for p in positions],
                 "ended": [p.ended_at for p in positions],
                 "waits": [p.waiting_since for p in positions],
+                "awaited": [p.awaited_event_id for p in positions],
             },
         )
         return
@@ -166,6 +170,7 @@ def _write_positions(session: Session, positions: list[Position]) -> None:
                 "variant": p.variant,
                 "ended_at": p.ended_at,
                 "waiting_since": p.waiting_since,
+                "awaited_event_id": p.awaited_event_id,
             }
             for p in positions
         ],

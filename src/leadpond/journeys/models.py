@@ -70,6 +70,9 @@ class Enrollment(Base):
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     # At a wait_for step: when the wait began (the event must come after it); None elsewhere.
     waiting_since: Mapped[datetime | None] = mapped_column(default=None)
+    # The awaited event that ended the wait, set by the pipeline that saw it (its person is
+    # written to the event log only when that batch commits, so the step cannot look it up).
+    awaited_event_id: Mapped[int | None] = mapped_column(BigId, default=None)
 
 
 class StepLog(Base):

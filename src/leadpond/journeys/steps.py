@@ -45,6 +45,8 @@ class Position:
     variant: str | None
     # At a wait_for step: when the wait began.
     waiting_since: datetime | None = None
+    # The awaited event, when the pipeline saw it come (see ``triggers.wake_waiting``).
+    awaited_event_id: int | None = None
     ended_at: datetime | None = None
 
 
@@ -85,7 +87,7 @@ class StepRun:
     def end(self, row: Position, state: EnrollmentState, name: str, detail: dict[str, Any]) -> None:
         """Take ``row`` out of the journey."""
         row.state, row.step, row.ended_at = state.value, None, self.now
-        row.waiting_since = None
+        row.waiting_since = row.awaited_event_id = None
         self.log(row, "end" if state != A.GOAL else "goal", detail, name=name)
 
     def go(self, row: Position, target: str | None) -> None:
@@ -275,14 +277,15 @@ def _wait(run: StepRun, group: list[Position]) -> int:
 
 def _wait_for(run: StepRun, group: list[Position]) -> int:
     """Wait for an event, with a timeout. The first run starts the wait (due again at the
-    timeout); the pipeline makes a waiting enrollment due at once when its person does the
-    event (``triggers.wake_waiting``). A later run asks the event log, for the whole group in
-    one query, who did the event after the wait began: they go on to ``next``; the others whose
-    timeout has passed go to ``goto_timeout``; anyone else (woken by an event that does not
-    count here) waits on until the timeout."""
+    timeout); the pipeline that sees the person do the event makes the enrollment due at once
+    and notes the event (``triggers.wake_waiting``). A later run goes on to ``next`` for those,
+    and for anyone the event log shows did the event after the wait began (one query for the
+    group: a run that catches up late); the others whose timeout has passed go to
+    ``goto_timeout``; anyone else waits on until the timeout."""
     step = run.step
     assert step.wait is not None
-    came = _awaited(run, [r for r in group if r.waiting_since is not None])
+    came = {r.id: r.awaited_event_id for r in group if r.awaited_event_id is not None}
+    came |= _awaited(run, [r for r in group if r.waiting_since is not None and r.id not in came])
     for row in group:
         started = row.waiting_since
         if started is None:
@@ -291,10 +294,11 @@ def _wait_for(run: StepRun, group: list[Position]) -> int:
             run.log(row, "wait", detail, at=row.waiting_since)
         elif row.id in came:
             run.log(row, "wait_for", {"arm": "event", "event_id": came[row.id]}, at=run.now)
-            row.waiting_since, row.due_at = None, run.now
+            row.waiting_since, row.awaited_event_id, row.due_at = None, None, run.now
             run.go(row, step.next)
         elif started + step.wait <= run.now:
-            row.waiting_since, row.due_at = None, started + step.wait
+            row.waiting_since, row.awaited_event_id = None, None
+            row.due_at = started + step.wait
             run.log(row, "wait_for", {"arm": "timeout", "goto": step.timeout_goto})
             run.go(row, step.timeout_goto)
         else:

@@ -5,9 +5,9 @@ thresholds) and wakes the enrollments waiting for an event, and the API trigger.
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.flow.batch import Batch, PipelineEvent
@@ -118,7 +118,7 @@ def wake_waiting(
         if journey_key is not None:
             stmt = stmt.where(Enrollment.journey_key == journey_key)
         waiting += [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
-    woken: list[int] = []
+    woken: dict[int, int] = {}
     versions: dict[int, dict[str, Journey]] = {}
     for eid, key, version, step_id, pid, since in waiting:
         if version not in versions:
@@ -126,19 +126,24 @@ def wake_waiting(
             versions[version] = found[1] if found else {}
         journey = versions[version].get(key)
         step = journey.steps.get(step_id) if journey is not None and step_id else None
-        if step is not None and any(
-            at > since and at <= now and step.awaits(name, properties)
-            for _, name, properties, at, _ in by_person[pid]
-        ):
-            woken.append(eid)
-    for ids in chunks(woken):
+        if step is None:
+            continue
+        came = [
+            (at, event_id)
+            for _, name, properties, at, event_id in by_person[pid]
+            if since < at <= now and step.awaits(name, properties)
+        ]
+        if came:
+            woken[eid] = min(came)[1]
+    if woken:
+        table = cast(Table, Enrollment.__table__)
         session.execute(
-            update(Enrollment)
-            .where(Enrollment.id.in_(ids))
-            .values(due_at=now)
-            .execution_options(synchronize_session=False)
+            update(table)
+            .where(table.c.id == bindparam("eid"))
+            .values(due_at=now, awaited_event_id=bindparam("event_id")),
+            [{"eid": e, "event_id": v} for e, v in woken.items()],
         )
-    return woken
+    return list(woken)
 
 
 def _candidates(

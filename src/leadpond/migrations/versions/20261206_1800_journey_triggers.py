@@ -1,5 +1,6 @@
 """Journeys: ``journey_schedule`` (a cron trigger's last fired occurrence per journey version)
-and ``journey_enrollment.waiting_since`` (when a wait_for step began).
+and ``journey_enrollment.waiting_since`` / ``awaited_event_id`` (when a wait_for step began,
+and the event that ended it).
 
 Revision ID: 20261206_1800
 Revises: 20261206_1700
@@ -42,9 +43,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("journey_enrollment") as batch:
         batch.add_column(sa.Column("waiting_since", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("awaited_event_id", BIG_ID, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("journey_enrollment") as batch:
+        batch.drop_column("awaited_event_id")
         batch.drop_column("waiting_since")
     op.drop_table("journey_schedule")
