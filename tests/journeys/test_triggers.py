@@ -113,11 +113,14 @@ def test_a_score_trigger_names_an_existing_threshold(workspace: NewWorkspace) ->
 
 
 def _next_monday_nine(zone: str) -> datetime:
-    """The next Monday 09:00 in ``zone``, as naive UTC."""
+    """The next Monday 09:00 in ``zone`` after now, as naive UTC."""
     local = utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone))
-    day = local.date() + timedelta(days=(7 - local.weekday()) % 7 or 7)
-    nine = datetime(day.year, day.month, day.day, 9, 0, tzinfo=ZoneInfo(zone))
-    return nine.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        nine = datetime(day.year, day.month, day.day, 9, 0, tzinfo=ZoneInfo(zone))
+        if day.weekday() == 0 and nine > local:
+            return nine.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    raise AssertionError("no Monday within a week")
 
 
 def test_a_schedule_enrolls_the_segment_once_per_occurrence_in_the_journey_zone(
@@ -292,3 +295,58 @@ def test_a_tag_removed_journey_cannot_be_dry_run(api: TestClient, workspace: New
             assert "removes a tag" in exc.message
         else:
             raise AssertionError("dry-ran a tag_removed journey")
+
+
+def test_two_runners_at_once_fire_an_occurrence_once(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    import threading
+
+    ws = workspace.workspace_id
+    weekly = _note(
+        "weekly",
+        {"schedule": {"cron": "0 9 * * 1", "segment": "vip"}},
+        time_zone="Asia/Shanghai",
+        reentry="after_exit",  # people complete at once: only the claim keeps them from a 2nd
+    )
+    _set_up(api, workspace, weekly)
+    for u in ("u1", "u2", "u3"):
+        track.identify(u, {"email": f"{u}@bank.cn", "tier": "vip"})
+    moment = _next_monday_nine("Asia/Shanghai") + timedelta(minutes=1)
+    barrier = threading.Barrier(2)
+    fired: list[int] = []
+
+    def runner() -> None:
+        barrier.wait()
+        with unit_of_work() as session:
+            fired.append(fire_schedules(session, ws, moment))
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(fired) == [0, 3]
+    assert len(outbox(ws)) == 3
+
+
+def test_a_dry_run_of_a_schedule_replays_each_occurrence(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    weekly = _note(
+        "weekly", {"schedule": {"cron": "0 9 * * 1", "segment": "vip"}}, reentry="after_exit"
+    )
+    _set_up(api, workspace, weekly)
+    started = utcnow()
+    track.identify("u1", {"email": "u1@bank.cn", "tier": "vip"})
+    track.identify("u2", {"email": "u2@bank.cn", "tier": "basic"})
+    monday = _next_monday_nine("Asia/Shanghai")
+    run_due(ws, monday + timedelta(minutes=1))
+    run_due(ws, monday + timedelta(days=7, minutes=1))
+    live = _live(ws, "weekly")
+    assert live["states"] == {"completed": 2}
+    with rolled_back() as session:
+        report = dry_run(session, ws, "weekly", started, monday + timedelta(days=7, minutes=2))
+    assert (report.triggered, report.enrolled) == (2, 2)
+    assert report.states == live["states"] and report.steps == live["steps"]
