@@ -350,3 +350,24 @@ def test_a_dry_run_of_a_schedule_replays_each_occurrence(
         report = dry_run(session, ws, "weekly", started, monday + timedelta(days=7, minutes=2))
     assert (report.triggered, report.enrolled) == (2, 2)
     assert report.states == live["states"] and report.steps == live["steps"]
+
+
+def test_a_rate_limit_holds_back_only_those_not_yet_started(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    _set_up(api, workspace, {**WAITS, "limits": {"per_second": 1}})
+    for u in ("u1", "u2", "u3"):
+        track.identify(u, {"email": f"{u}@bank.cn"})
+    track.batch([{"type": "track", "event": "Trial Requested", "userId": u} for u in ("u1", "u2")])
+    first = {e.person_id: e for e in enrollments(ws)}
+    waiting = first[person_id(api, "u1")]
+    assert waiting.waiting_since is not None  # began its 3-day wait
+    held = first[person_id(api, "u2")]
+    assert held.due_at == held.entered_at + timedelta(seconds=1) and held.waiting_since is None
+    track.track("Trial Requested", "u3")
+    [third] = [e for e in enrollments(ws) if e.person_id == person_id(api, "u3")]
+    # After the one held back (if still held: a slow machine may have passed it), not after
+    # the first one's 3-day timeout.
+    assert third.entered_at <= third.due_at
+    assert third.due_at <= max(held.due_at + timedelta(seconds=1), third.entered_at)

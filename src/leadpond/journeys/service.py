@@ -245,6 +245,8 @@ def _entry_times(
             Enrollment.state == A.ACTIVE.value,
             Enrollment.step == journey.first,
             Enrollment.due_at > now,
+            # Not yet run (a wait_for first step keeps its people there, due at the timeout).
+            Enrollment.waiting_since.is_(None),
         )
     )
     # After the last one held back, from the next second (that one's may be full).

@@ -93,7 +93,8 @@ def wake_waiting(
     journey_key: str | None = None,
 ) -> list[int]:
     """Make due at ``now`` the enrollments waiting (``wait_for``) for an event that one of
-    these is, done by their person after the wait began; returns their ids. The step itself
+    these is, done by their person after the wait began (a client clock a little ahead
+    counts too: the event is in this batch); returns their ids. The step itself
     then asks the event log which way each goes (see ``steps._wait_for``)."""
     by_person: dict[int, list[Happened]] = defaultdict(list)
     for item in happened:
@@ -131,7 +132,7 @@ def wake_waiting(
         came = [
             (at, event_id)
             for _, name, properties, at, event_id in by_person[pid]
-            if since < at <= now and step.awaits(name, properties)
+            if at > since and step.awaits(name, properties)
         ]
         if came:
             woken[eid] = min(came)[1]
