@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
@@ -21,7 +23,12 @@ from leadpond.kit import yaml
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.scope import owned
-from leadpond.playbooks.service import PlaybookInvalid, apply_playbook, default_source
+from leadpond.playbooks.service import (
+    PlaybookInvalid,
+    apply_playbook,
+    default_source,
+    start_workspace,
+)
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.journeys.test_journeys import TEMPLATES, enrollments, outbox, person_id
@@ -371,3 +378,42 @@ def test_a_rate_limit_holds_back_only_those_not_yet_started(
     # the first one's 3-day timeout.
     assert third.entered_at <= third.due_at
     assert third.due_at <= max(held.due_at + timedelta(seconds=1), third.entered_at)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    people=st.lists(
+        st.tuples(st.sampled_from(["none", "before", "after"]), st.sampled_from([1, 9])),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_history_of_waits_dry_runs_as_it_ran_live(
+    client: TestClient, people: list[tuple[str, int]]
+) -> None:
+    with unit_of_work() as session:
+        workspace = start_workspace(session, f"wait-{uuid.uuid4().hex[:8]}")
+    client.headers["Authorization"] = f"Bearer {workspace.api_key}"
+    _set_up(client, workspace, WAITS)
+    track = Tracker(client, workspace)
+    started = utcnow()
+    for i, (demo, seats) in enumerate(people):
+        track.identify(f"u{i}", {"email": f"u{i}@acme.cn"})
+        if demo == "before":
+            track.track("Demo Requested", f"u{i}", {"seats": seats})
+        track.track("Trial Requested", f"u{i}")
+        if demo == "after":
+            track.track("Demo Requested", f"u{i}", {"seats": seats})
+    ws = workspace.workspace_id
+    later = utcnow() + timedelta(days=3, minutes=5)
+    run_due(ws, later)
+    live = _live(ws, "demo-wait")
+    came = sum(1 for demo, seats in people if demo == "after" and seats >= 5)
+    assert live["steps"].get("await-demo → event", 0) == came
+    with rolled_back() as session:
+        report = dry_run(session, ws, "demo-wait", started - timedelta(minutes=1), later)
+    assert (report.states, report.steps) == (live["states"], live["steps"])
