@@ -293,7 +293,8 @@ def _wait_for(run: StepRun, group: list[Position]) -> int:
             detail = {"for": step.event, "until": isoformat(row.due_at)}
             run.log(row, "wait", detail, at=row.waiting_since)
         elif row.id in came:
-            run.log(row, "wait_for", {"arm": "event", "event_id": came[row.id]}, at=run.now)
+            done: dict[str, Any] = {"arm": "event", "event_id": came[row.id], "goto": step.next}
+            run.log(row, "wait_for", done, at=run.now)
             row.waiting_since, row.awaited_event_id, row.due_at = None, None, run.now
             run.go(row, step.next)
         elif started + step.wait <= run.now:
@@ -308,8 +309,10 @@ def _wait_for(run: StepRun, group: list[Position]) -> int:
 
 def _awaited(run: StepRun, rows: list[Position]) -> dict[int, int]:
     """Of these waiting enrollments, the ones whose person did the awaited event after their
-    wait began (and by now): enrollment id → the first such event's id."""
+    wait began and before it timed out (a late run decides as an on-time one would):
+    enrollment id → the first such event's id."""
     step = run.step
+    assert step.wait is not None
     if not rows:
         return {}
     since = min(r.waiting_since for r in rows if r.waiting_since is not None)
@@ -333,7 +336,8 @@ def _awaited(run: StepRun, rows: list[Position]) -> dict[int, int]:
                 continue
             for row in by_person[pid]:
                 assert row.waiting_since is not None
-                if at > row.waiting_since and row.id not in found:
+                ends = row.waiting_since + step.wait
+                if row.waiting_since < at <= ends and row.id not in found:
                     found[row.id] = eid
     return found
 
