@@ -20,7 +20,7 @@ from leadpond.identity.models import (
 )
 from leadpond.ingest.models import Event, ImportUpload
 from leadpond.jobs.models import Job
-from leadpond.journeys.models import Enrollment, JourneyWinner, StepLog
+from leadpond.journeys.models import Enrollment, JourneySchedule, JourneyWinner, StepLog
 from leadpond.profiles.models import (
     PERSON_ACTIVITY_INDEX,
     PERSON_FIRST_SEEN_INDEX,
@@ -61,6 +61,7 @@ __all__ = [
     "IdentitySettings",
     "ImportUpload",
     "Job",
+    "JourneySchedule",
     "JourneyWinner",
     "LoginThrottle",
     "Membership",

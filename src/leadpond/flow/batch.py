@@ -60,6 +60,9 @@ class Batch:
     traits_changed: set[int] = field(default_factory=set)
     # Each touched person's latest event before this batch (None: the batch is their first).
     last_seen_before: dict[int, datetime | None] = field(default_factory=dict)
+    # Tags the rules took off people in this batch (tag → the removing event's time): a
+    # removal leaves no row behind, so journeys' tag_removed trigger reads it here.
+    tags_removed: dict[int, dict[str, datetime]] = field(default_factory=dict)
 
     def by_workspace(self) -> dict[uuid.UUID, list[PipelineEvent]]:
         grouped: dict[uuid.UUID, list[PipelineEvent]] = {}

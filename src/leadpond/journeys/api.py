@@ -67,8 +67,8 @@ def enroll(
     key: str, body: EnrollRequest, actor: ChannelsWrite, session: WriteSession
 ) -> EnrollAnswer:
     """Enroll a person now and run their first steps (the API trigger). ``enrolled`` is false
-    when the re-entry rule or the entry condition kept them out; ``enrollment`` is then their
-    latest one, if any."""
+    when the re-entry rule, the entry condition or the entry limit kept them out;
+    ``enrollment`` is then their latest one, if any."""
     report, enrollment = enroll_by_api(
         session, actor.workspace_id, key, body.person_id, actor.via, utcnow()
     )
@@ -76,6 +76,7 @@ def enroll(
         enrolled=bool(report.enrolled),
         reentry_refused=report.reentry_refused,
         not_eligible=report.not_eligible,
+        over_limit=report.over_limit,
         enrollment=None
         if enrollment is None
         else EnrollmentBrief.model_validate(enrollment, from_attributes=True),

@@ -20,7 +20,7 @@ from leadpond.rules.playbook import JourneyDef, JourneyStep, Playbook
 
 EXIT = "exit"
 # Arms and ``next`` that name no step: the following step in the list.
-SEGMENT_ENTERED = "Segment Entered"
+SEGMENT_ENTERED, SEGMENT_EXITED = "Segment Entered", "Segment Exited"
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Arm:
 @dataclass(frozen=True)
 class Step:
     id: str
-    # send | send_winner | wait | wait_until | branch | split | tags | points | stage | trait |
-    # exit
+    # send | send_winner | wait | wait_for | wait_until | branch | split | tags | points | stage |
+    # trait | exit
     kind: str
     # Where to go after it (a step id, ``EXIT``, or None: the journey is complete).
     next: str | None
@@ -58,16 +58,31 @@ class Step:
     split: str | None = None
     by: str | None = None
     after: timedelta | None = None
+    # wait_for: the event awaited (with ``where``; the timeout is ``wait``) and where a timeout
+    # goes (None: ``next``).
+    event: str | None = None
+    where: tuple[FieldTest, ...] = ()
+    timeout_goto: str | None = None
+
+    def awaits(self, name: str | None, properties: dict[str, Any]) -> bool:
+        """True when this is a wait_for step and the event is the one it waits for."""
+        return (
+            self.kind == "wait_for"
+            and name == self.event
+            and all(field_holds(f, properties) for f in self.where)
+        )
 
 
 @dataclass(frozen=True)
 class Journey:
     key: str
     name: str
-    # event | tag | stage | segment | api
+    # event | tag | tag_removed | stage | segment | segment_exited | score | schedule | api
     trigger: str
     event_names: frozenset[str]
     where: tuple[FieldTest, ...]
+    # The tag, stage or segment of the trigger; for ``score``, the threshold's rule id
+    # (``model@N``, the ``rule_id`` of the event it emits).
     trigger_value: str | None
     entry: Condition | None
     reentry: str  # never | after_exit | after
@@ -77,6 +92,10 @@ class Journey:
     goal: Condition | None
     steps: dict[str, Step]
     first: str
+    # ``schedule``: the cron expression (in ``zone``); its segment is ``trigger_value``.
+    cron: str | None = None
+    limit_per_second: int | None = None
+    limit_total: int | None = None
 
     def fires_on(self, name: str | None, properties: dict[str, Any]) -> bool:
         """True when an event of this name and properties triggers the journey."""
@@ -114,7 +133,7 @@ def compile_journeys(
     """Every journey of the playbook, checked; a ``ConditionError`` names the path."""
     stages = {s.key for s in playbook.stages} if stages is None else stages
     personas = {p.key for p in playbook.personas} if personas is None else personas
-    models = {m.key for m in playbook.score_models}
+    thresholds = {m.key: [(t.at, t.emit) for t in m.thresholds] for m in playbook.score_models}
     seen: set[str] = set()
     journeys = []
     for i, definition in enumerate(playbook.journeys):
@@ -122,7 +141,7 @@ def compile_journeys(
         if definition.key in seen:
             raise ConditionError(f"{definition.key!r} is defined twice", (*path, "key"))
         seen.add(definition.key)
-        journeys.append(_journey(definition, path, stages, personas, models))
+        journeys.append(_journey(definition, path, stages, personas, thresholds))
     return journeys
 
 
@@ -143,12 +162,17 @@ def _condition(data: Any, path: Path, stages: set[str], personas: set[str]) -> C
 
 
 def _journey(
-    definition: JourneyDef, path: Path, stages: set[str], personas: set[str], models: set[str]
+    definition: JourneyDef,
+    path: Path,
+    stages: set[str],
+    personas: set[str],
+    thresholds: dict[str, list[tuple[float, str]]],
 ) -> Journey:
     trigger = definition.trigger
     names: frozenset[str] = frozenset()
     where: tuple[FieldTest, ...] = ()
     value: str | None = None
+    cron: str | None = None
     if trigger.event is not None:
         kind = "event"
         listed = [trigger.event] if isinstance(trigger.event, str) else trigger.event
@@ -164,8 +188,19 @@ def _journey(
     elif trigger.segment is not None:
         kind, value = "segment", trigger.segment
         names = frozenset({SEGMENT_ENTERED})
+    elif trigger.segment_exited is not None:
+        kind, value = "segment_exited", trigger.segment_exited
+        names = frozenset({SEGMENT_EXITED})
+    elif trigger.score is not None:
+        kind = "score"
+        value, emit = _threshold(trigger.score.model, trigger.score.gte, thresholds, path)
+        names = frozenset({emit})
+    elif trigger.schedule is not None:
+        kind, value, cron = "schedule", trigger.schedule.segment, trigger.schedule.cron
     elif trigger.tag is not None:
         kind, value = "tag", trigger.tag
+    elif trigger.tag_removed is not None:
+        kind, value = "tag_removed", trigger.tag_removed
     elif trigger.stage is not None:
         kind, value = "stage", trigger.stage
         if value not in stages:
@@ -175,7 +210,7 @@ def _journey(
     reentry, after = definition.reentry.strip(), None
     if reentry not in ("never", "after_exit"):
         reentry, after = "after", parse_duration(reentry)
-    steps = _steps(definition.steps, (*path, "steps"), stages, personas, models)
+    steps = _steps(definition.steps, (*path, "steps"), stages, personas, set(thresholds))
     return Journey(
         key=definition.key,
         name=definition.name or definition.key,
@@ -191,6 +226,29 @@ def _journey(
         goal=_condition(definition.goal, (*path, "goal"), stages, personas),
         steps={s.id: s for s in steps},
         first=steps[0].id,
+        cron=cron,
+        limit_per_second=definition.limits.per_second if definition.limits else None,
+        limit_total=definition.limits.total if definition.limits else None,
+    )
+
+
+def _threshold(
+    model: str, at: float, thresholds: dict[str, list[tuple[float, str]]], path: Path
+) -> tuple[str, str]:
+    """A score trigger is one of the model's thresholds: the rules engine already emits its
+    event when a person crosses it (once_per as the threshold says), so the journey reuses that
+    event rather than computing scores again. Returns the threshold's rule id and event."""
+    where: Path = (*path, "trigger", "score")
+    if model not in thresholds:
+        raise ConditionError(f"no such score model: {model!r}", (*where, "model"))
+    for threshold_at, emit in thresholds[model]:
+        if threshold_at == at:
+            return f"{model}@{at:g}", emit
+    listed = ", ".join(f"{t:g}" for t, _ in thresholds[model]) or "none"
+    raise ConditionError(
+        f"score model {model!r} has no threshold at {at:g} (its thresholds: {listed}); "
+        "add one to its `thresholds`",
+        (*where, "gte"),
     )
 
 
@@ -250,6 +308,27 @@ def _steps(
             )
         elif step.wait is not None:
             steps.append(Step(step.id, "wait", after, wait=parse_duration(step.wait)))
+        elif step.wait_for is not None:
+            awaited = step.wait_for
+            parsed = condition_from_data(
+                {"event": awaited.event, "where": awaited.where}, (*here, "wait_for")
+            )
+            timeout_goto = (
+                target(awaited.goto_timeout, i, (*here, "wait_for", "goto_timeout"))
+                if awaited.goto_timeout is not None
+                else after
+            )
+            steps.append(
+                Step(
+                    step.id,
+                    "wait_for",
+                    after,
+                    wait=parse_duration(awaited.timeout),
+                    event=awaited.event.strip(),
+                    where=getattr(parsed, "where", ()),
+                    timeout_goto=timeout_goto,
+                )
+            )
         elif step.wait_until is not None:
             hour, minute = (int(p) for p in step.wait_until.split(":"))
             steps.append(Step(step.id, "wait_until", after, wait_until=time(hour, minute)))

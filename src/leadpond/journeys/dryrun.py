@@ -21,7 +21,6 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -29,10 +28,12 @@ from sqlalchemy.orm import Session
 
 from leadpond.channels.models import Message, MessageTemplate
 from leadpond.ingest.models import Event
-from leadpond.journeys.definitions import SEGMENT_ENTERED, Journey
+from leadpond.journeys.definitions import Journey
 from leadpond.journeys.engine import advance
 from leadpond.journeys.models import Enrollment, EnrollmentState, StepLog
+from leadpond.journeys.schedules import occurrences, segment_members
 from leadpond.journeys.service import Candidate, JourneyNotFound, enroll, journeys_of
+from leadpond.journeys.triggers import DERIVED_TRIGGERS, Happened, derived_reason, wake_waiting
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.scope import owned
 from leadpond.rules.models import PersonTag, StageChange
@@ -55,6 +56,7 @@ class DryRunReport:
     reentry_refused: int = 0
     not_eligible: int = 0
     stale: int = 0
+    over_limit: int = 0  # kept out by limits.total
     # Step id → how many enrollments ran it; an arm's name is "step → arm".
     steps: dict[str, int] = field(default_factory=dict)
     # Where the enrollments are at ``until``: active (still waiting), completed, exited, goal.
@@ -81,11 +83,13 @@ def dry_run(
         raise JourneyNotFound(f"no journey {key!r} in the playbook", field="key")
     version, journeys = found
     journey = journeys[key]
-    if journey.trigger == "api":
-        raise InvalidInput(
-            f"journey {key!r} is entered through the API only: there is no history to replay",
-            field="key",
+    if journey.trigger in ("api", "tag_removed"):
+        why = (
+            "is entered through the API only"
+            if journey.trigger == "api"
+            else "is entered when a rule removes a tag, which history does not keep"
         )
+        raise InvalidInput(f"journey {key!r} {why}: there is no history to replay", field="key")
     _start_empty(session, workspace_id, key)
     report = DryRunReport(key, version, since, until)
     candidates = _history(session, workspace_id, journey, since, until)
@@ -96,19 +100,57 @@ def dry_run(
             f"replays ({MAX_TRIGGERS:,}): ask for a shorter period",
             field="since",
         )
+    awaited = _awaited_events(session, workspace_id, journey, since, until)
+    by_time: dict[datetime, tuple[list[Candidate], list[Happened]]] = defaultdict(lambda: ([], []))
+    for candidate in candidates:
+        by_time[candidate.at][0].append(candidate)
+    for item in awaited:
+        by_time[item[3]][1].append(item)
     enrolled: list[int] = []
-    for at, group in groupby(candidates, key=lambda c: c.at):
+    for at in sorted(by_time):
+        group, happened = by_time[at]
         _advance_until(session, workspace_id, key, at)
-        entered = enroll(session, workspace_id, version, journey, list(group), at)
+        # As the pipeline does: waits woken by the batch's events first, then entries.
+        woken = wake_waiting(session, workspace_id, happened, at, key) if happened else []
+        if woken:
+            advance(session, workspace_id, woken, at)
+        if not group:
+            continue
+        entered = enroll(session, workspace_id, version, journey, group, at)
         report.reentry_refused += entered.reentry_refused
         report.not_eligible += entered.not_eligible
         report.stale += entered.stale
+        report.over_limit += entered.over_limit
         if entered.enrolled:
             enrolled += entered.enrolled
             advance(session, workspace_id, entered.enrolled, at)
     _advance_until(session, workspace_id, key, until)
     _read_back(session, workspace_id, key, enrolled, report)
     return report
+
+
+def _awaited_events(
+    session: Session, workspace_id: uuid.UUID, journey: Journey, since: datetime, until: datetime
+) -> list[Happened]:
+    """The events the journey's wait_for steps wait for, in the period: they wake waits."""
+    names = {s.event for s in journey.steps.values() if s.kind == "wait_for" and s.event}
+    if not names:
+        return []
+    return [
+        (pid, name, (payload or {}).get("properties") or {}, at, eid)
+        for eid, pid, name, payload, at in session.execute(
+            select(Event.id, Event.person_id, Event.event, Event.payload, Event.timestamp)
+            .where(
+                owned(Event, workspace_id),
+                Event.event.in_(names),
+                Event.person_id.is_not(None),
+                Event.processed_at.is_not(None),
+                Event.timestamp >= since,
+                Event.timestamp < until,
+            )
+            .order_by(Event.timestamp, Event.id)
+        )
+    ]
 
 
 def _start_empty(session: Session, workspace_id: uuid.UUID, key: str) -> None:
@@ -133,13 +175,12 @@ def _history(
 ) -> list[Candidate]:
     """The trigger's firings in the period, oldest first, as the pipeline stage words them."""
     found: list[Candidate] = []
-    if journey.trigger in ("event", "segment"):
-        names = journey.event_names if journey.trigger == "event" else {SEGMENT_ENTERED}
+    if journey.trigger == "event" or journey.trigger in DERIVED_TRIGGERS:
         for eid, pid, name, payload, at in session.execute(
             select(Event.id, Event.person_id, Event.event, Event.payload, Event.timestamp)
             .where(
                 owned(Event, workspace_id),
-                Event.event.in_(names),
+                Event.event.in_(journey.event_names),
                 Event.person_id.is_not(None),
                 Event.processed_at.is_not(None),
                 Event.timestamp >= since,
@@ -148,12 +189,19 @@ def _history(
             .order_by(Event.timestamp, Event.id)
         ):
             properties = (payload or {}).get("properties") or {}
-            if journey.trigger == "event" and journey.fires_on(name, properties):
-                found.append(Candidate(pid, f"event {name} (event {eid})", at, eid))
-            elif journey.trigger == "segment" and properties.get("segment") == (
-                journey.trigger_value
-            ):
-                found.append(Candidate(pid, f"entered segment {journey.trigger_value}", at, eid))
+            if journey.trigger == "event":
+                if journey.fires_on(name, properties):
+                    found.append(Candidate(pid, f"event {name} (event {eid})", at, eid))
+            else:
+                reason = derived_reason(journey, name, properties)
+                if reason is not None:
+                    found.append(Candidate(pid, reason, at, eid))
+    elif journey.trigger == "schedule":
+        # The segment's members as they are now, at each occurrence.
+        members = segment_members(session, workspace_id, journey.trigger_value)
+        for at in occurrences(journey, since, until):
+            reason = f"schedule {journey.cron} ({at:%Y-%m-%d %H:%M} UTC)"
+            found += [Candidate(pid, reason, at) for pid in members]
     elif journey.trigger == "tag":
         for pid, at in session.execute(
             select(PersonTag.person_id, PersonTag.added_at).where(
@@ -249,7 +297,10 @@ def _read_back(
 
 
 def _arm(kind: str, detail: dict[str, Any]) -> str | None:
-    """The way a branch or split sent the enrollment: the variant, or the step it went to."""
+    """The way a branch or split sent the enrollment (the variant, or the step it went to),
+    or how a wait for an event ended (``event`` or ``timeout``)."""
+    if kind == "wait_for":
+        return str(detail.get("arm"))
     if kind not in ("branch", "split"):
         return None
     found = detail.get("variant") or detail.get("goto")

@@ -44,16 +44,20 @@ _MOVE = (
         state=bindparam("state"),
         variant=bindparam("variant"),
         ended_at=bindparam("ended_at"),
+        waiting_since=bindparam("waiting_since"),
+        awaited_event_id=bindparam("awaited_event_id"),
     )
 )
-# PostgreSQL: one UPDATE for a whole batch, its values as arrays (six parameters, however many
+# PostgreSQL: one UPDATE for a whole batch, its values as arrays (eight parameters, however many
 # rows); an executemany would be one round of the pipeline per enrollment.
 _MOVE_ARRAYS = text(
     "UPDATE journey_enrollment SET step = m.step, due_at = m.due_at, state = m.state, "
-    "variant = m.variant, ended_at = m.ended_at "
+    "variant = m.variant, ended_at = m.ended_at, waiting_since = m.waiting_since, "
+    "awaited_event_id = m.awaited "
     "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:steps AS VARCHAR[]), "
     "CAST(:dues AS TIMESTAMP[]), CAST(:states AS VARCHAR[]), CAST(:variants AS VARCHAR[]), "
-    "CAST(:ended AS TIMESTAMP[])) AS m(id, step, due_at, state, variant, ended_at) "
+    "CAST(:ended AS TIMESTAMP[]), CAST(:waits AS TIMESTAMP[]), CAST(:awaited AS BIGINT[])) "
+    "AS m(id, step, due_at, state, variant, ended_at, waiting_since, awaited) "
     "WHERE journey_enrollment.id = m.id"
 )
 
@@ -127,6 +131,8 @@ def _load(session: Session, enrollment_ids: Sequence[int]) -> list[Position]:
                     Enrollment.due_at,
                     Enrollment.state,
                     Enrollment.variant,
+                    Enrollment.waiting_since,
+                    Enrollment.awaited_event_id,
                 )
                 # The ids alone (the caller took them from this workspace): a workspace filter
                 # beside them lets the planner walk the workspace's index, not the key.
@@ -148,6 +154,8 @@ def _write_positions(session: Session, positions: list[Position]) -> None:
                 "states": [p.state for p in positions],
                 "variants": [p.variant for p in positions],
                 "ended": [p.ended_at for p in positions],
+                "waits": [p.waiting_since for p in positions],
+                "awaited": [p.awaited_event_id for p in positions],
             },
         )
         return
@@ -161,6 +169,8 @@ def _write_positions(session: Session, positions: list[Position]) -> None:
                 "state": p.state,
                 "variant": p.variant,
                 "ended_at": p.ended_at,
+                "waiting_since": p.waiting_since,
+                "awaited_event_id": p.awaited_event_id,
             }
             for p in positions
         ],
@@ -173,6 +183,8 @@ class RunReport:
     steps: int = 0
     messages: int = 0
     ended: int = 0
+    # People enrolled by schedule triggers that fired.
+    scheduled: int = 0
 
 
 def run_due_batch(

@@ -68,6 +68,11 @@ class Enrollment(Base):
     trigger_event_id: Mapped[int | None] = mapped_column(BigId, default=None)
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # At a wait_for step: when the wait began (the event must come after it); None elsewhere.
+    waiting_since: Mapped[datetime | None] = mapped_column(default=None)
+    # The awaited event that ended the wait, set by the pipeline that saw it (its person is
+    # written to the event log only when that batch commits, so the step cannot look it up).
+    awaited_event_id: Mapped[int | None] = mapped_column(BigId, default=None)
 
 
 class StepLog(Base):
@@ -109,3 +114,20 @@ class JourneyWinner(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The variants' figures when it was decided (the report's rows).
     figures: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+
+
+class JourneySchedule(Base):
+    """The last occurrence of a journey version's cron schedule that enrolled its segment: a
+    worker fires an occurrence only by moving this row forward (a conditional UPDATE), so two
+    workers fire each occurrence once."""
+
+    __tablename__ = "journey_schedule"
+    __table_args__ = (UniqueConstraint("workspace_id", "journey_key", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    journey_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    # None: the row exists but no occurrence has fired yet.
+    last_fired: Mapped[datetime | None] = mapped_column(default=None)
+    fired_at: Mapped[datetime | None] = mapped_column(default=None)

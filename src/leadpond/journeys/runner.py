@@ -8,6 +8,7 @@ from datetime import datetime
 
 from leadpond.db.engine import unit_of_work
 from leadpond.journeys.engine import RUN_BATCH, RunReport, run_due_batch
+from leadpond.journeys.schedules import fire_schedules
 from leadpond.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,14 @@ def run_due(
     url: str | None = None,
     limit: int = RUN_BATCH,
 ) -> RunReport:
-    """Advance every step due at ``now`` (default: the clock), ``limit`` enrollments per
+    """Fire the schedule triggers due at ``now`` (default: the clock), then advance every step
+    due, ``limit`` enrollments per
     transaction, until none is due; a kill between transactions loses nothing (the rest is
     still due) and a kill inside one undoes only that batch."""
     moment = now or utcnow()
     total = RunReport()
+    with unit_of_work(url) as session:
+        total.scheduled = fire_schedules(session, workspace_id, moment)
     while True:
         with unit_of_work(url) as session:
             done = run_due_batch(session, workspace_id, moment, limit)

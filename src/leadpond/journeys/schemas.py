@@ -96,6 +96,7 @@ class EnrollAnswer(BaseModel):
     enrolled: bool
     reentry_refused: int
     not_eligible: int
+    over_limit: int = Field(default=0, description="kept out by the journey's limits.total")
     enrollment: EnrollmentBrief | None
 
 
@@ -131,6 +132,7 @@ class DryRunAnswer(BaseModel):
     reentry_refused: int
     not_eligible: int
     stale: int
+    over_limit: int = Field(default=0, description="kept out by the journey's limits.total")
     steps: dict[str, int] = Field(description="step (→ arm) → how many ran it")
     states: dict[str, int] = Field(description="where the enrollments are at `until`")
     messages: dict[str, int] = Field(description="'channel template' → messages")

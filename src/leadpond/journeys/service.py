@@ -5,10 +5,10 @@ log. Advancing enrollments is ``engine``'s; what each step does is ``steps``'.""
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -122,6 +122,8 @@ class EnrollReport:
     stale: int = 0
     not_eligible: int = 0
     reentry_refused: int = 0
+    # Kept out by the journey's ``limits.total``.
+    over_limit: int = 0
 
 
 def enroll(
@@ -155,6 +157,13 @@ def enroll(
         allowed = eligible
     if not allowed:
         return report
+    # First come, first in: the order the limits keep.
+    order = sorted(allowed, key=lambda p: (first[p].at, first[p].event_id or 0, p))
+    if journey.limit_total is not None:
+        room = max(journey.limit_total - _entered_ever(session, workspace_id, journey.key), 0)
+        report.over_limit = max(len(order) - room, 0)
+        order = order[:room]
+    dues = _entry_times(session, workspace_id, journey, len(order), now)
     upsert = pg_insert if is_postgres(session) else sqlite_insert
     rows = [
         {
@@ -163,13 +172,13 @@ def enroll(
             "version": version,
             "person_id": pid,
             "step": journey.first,
-            "due_at": now,
+            "due_at": due,
             "state": A.ACTIVE.value,
             "reason": first[pid].reason[:300],
             "trigger_event_id": first[pid].event_id,
             "entered_at": now,
         }
-        for pid in sorted(allowed)
+        for pid, due in zip(order, dues, strict=True)
     ]
     created: list[tuple[int, int]] = []
     for start in range(0, len(rows), 500):
@@ -206,6 +215,43 @@ def enroll(
     )
     report.enrolled = [eid for eid, _ in created]
     return report
+
+
+def _entered_ever(session: Session, workspace_id: uuid.UUID, key: str) -> int:
+    """How many enrollments the journey has had, every version and state counted."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                owned(Enrollment, workspace_id), Enrollment.journey_key == key
+            )
+        )
+        or 0
+    )
+
+
+def _entry_times(
+    session: Session, workspace_id: uuid.UUID, journey: Journey, count: int, now: datetime
+) -> list[datetime]:
+    """When each of ``count`` new enrollments starts its first step: now, or — under a
+    ``per_second`` limit — ``per_second`` of them a second, after the ones still held back by
+    earlier batches (their first step is due later than now). Nobody is dropped."""
+    rate = journey.limit_per_second
+    if rate is None:
+        return [now] * count
+    queued = session.scalar(
+        select(func.max(Enrollment.due_at)).where(
+            owned(Enrollment, workspace_id),
+            Enrollment.journey_key == journey.key,
+            Enrollment.state == A.ACTIVE.value,
+            Enrollment.step == journey.first,
+            Enrollment.due_at > now,
+            # Not yet run (a wait_for first step keeps its people there, due at the timeout).
+            Enrollment.waiting_since.is_(None),
+        )
+    )
+    # After the last one held back, from the next second (that one's may be full).
+    start = now if queued is None else queued + timedelta(seconds=1)
+    return [start + timedelta(seconds=i // rate) for i in range(count)]
 
 
 def _refused_by_reentry(

@@ -43,6 +43,10 @@ class Position:
     due_at: datetime
     state: str
     variant: str | None
+    # At a wait_for step: when the wait began.
+    waiting_since: datetime | None = None
+    # The awaited event, when the pipeline saw it come (see ``triggers.wake_waiting``).
+    awaited_event_id: int | None = None
     ended_at: datetime | None = None
 
 
@@ -83,6 +87,7 @@ class StepRun:
     def end(self, row: Position, state: EnrollmentState, name: str, detail: dict[str, Any]) -> None:
         """Take ``row`` out of the journey."""
         row.state, row.step, row.ended_at = state.value, None, self.now
+        row.waiting_since = row.awaited_event_id = None
         self.log(row, "end" if state != A.GOAL else "goal", detail, name=name)
 
     def go(self, row: Position, target: str | None) -> None:
@@ -270,6 +275,73 @@ def _wait(run: StepRun, group: list[Position]) -> int:
     return 0
 
 
+def _wait_for(run: StepRun, group: list[Position]) -> int:
+    """Wait for an event, with a timeout. The first run starts the wait (due again at the
+    timeout); the pipeline that sees the person do the event makes the enrollment due at once
+    and notes the event (``triggers.wake_waiting``). A later run goes on to ``next`` for those,
+    and for anyone the event log shows did the event after the wait began (one query for the
+    group: a run that catches up late); the others whose timeout has passed go to
+    ``goto_timeout``; anyone else waits on until the timeout."""
+    step = run.step
+    assert step.wait is not None
+    came = {r.id: r.awaited_event_id for r in group if r.awaited_event_id is not None}
+    came |= _awaited(run, [r for r in group if r.waiting_since is not None and r.id not in came])
+    for row in group:
+        started = row.waiting_since
+        if started is None:
+            row.waiting_since, row.due_at = row.due_at, row.due_at + step.wait
+            detail = {"for": step.event, "until": isoformat(row.due_at)}
+            run.log(row, "wait", detail, at=row.waiting_since)
+        elif row.id in came:
+            done: dict[str, Any] = {"arm": "event", "event_id": came[row.id], "goto": step.next}
+            run.log(row, "wait_for", done, at=run.now)
+            row.waiting_since, row.awaited_event_id, row.due_at = None, None, run.now
+            run.go(row, step.next)
+        elif started + step.wait <= run.now:
+            row.waiting_since, row.awaited_event_id = None, None
+            row.due_at = started + step.wait
+            run.log(row, "wait_for", {"arm": "timeout", "goto": step.timeout_goto})
+            run.go(row, step.timeout_goto)
+        else:
+            row.due_at = started + step.wait
+    return 0
+
+
+def _awaited(run: StepRun, rows: list[Position]) -> dict[int, int]:
+    """Of these waiting enrollments, the ones whose person did the awaited event after their
+    wait began and before it timed out (a late run decides as an on-time one would):
+    enrollment id → the first such event's id."""
+    step = run.step
+    assert step.wait is not None
+    if not rows:
+        return {}
+    since = min(r.waiting_since for r in rows if r.waiting_since is not None)
+    by_person: dict[int, list[Position]] = {}
+    for row in rows:
+        by_person.setdefault(row.person_id, []).append(row)
+    found: dict[int, int] = {}
+    for ids in chunks(set(by_person)):
+        for eid, pid, payload, at in run.session.execute(
+            select(Event.id, Event.person_id, Event.payload, Event.timestamp)
+            .where(
+                owned(Event, run.workspace_id),
+                Event.person_id.in_(ids),
+                Event.event == step.event,
+                Event.timestamp > since,
+                Event.timestamp <= run.now,
+            )
+            .order_by(Event.timestamp, Event.id)
+        ):
+            if not step.awaits(step.event, (payload or {}).get("properties") or {}):
+                continue
+            for row in by_person[pid]:
+                assert row.waiting_since is not None
+                ends = row.waiting_since + step.wait
+                if row.waiting_since < at <= ends and row.id not in found:
+                    found[row.id] = eid
+    return found
+
+
 def _branch(run: StepRun, group: list[Position]) -> int:
     """The first arm whose condition holds, asked of everyone left in one query per arm."""
     left = {r.person_id for r in group}
@@ -379,6 +451,7 @@ _KINDS: dict[str, Callable[[StepRun, list[Position]], int]] = {
     "send_winner": _send_winner,
     "wait": _wait,
     "wait_until": _wait,
+    "wait_for": _wait_for,
     "branch": _branch,
     "split": _split,
     "tags": _tags,

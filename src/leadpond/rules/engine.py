@@ -58,6 +58,8 @@ class PersonState:
     last_active: datetime | None = None
     # The stage an idle rule moved the person out of: activity brings them back to it.
     revive_to: str | None = None
+    # Tags a rule took off in this run, and when (the event's time): journeys' tag_removed.
+    removed: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass
@@ -225,10 +227,12 @@ class Engine:
                         record.timestamp,
                     )
                     state.snap.tags.add(tag)
+                    state.removed.pop(tag, None)
             for template in tag_rule.remove:
                 tag = fill(template, record.properties)
                 if tag is not None and state.tags.pop(tag, None) is not None:
                     state.snap.tags.discard(tag)
+                    state.removed[tag] = record.timestamp
         emitted: list[EventRecord] = []
         for rule in score_rules:
             given = state.caps.setdefault(rule.id, [])

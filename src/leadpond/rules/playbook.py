@@ -7,6 +7,7 @@ names its full path; the JSON Schema describes them with ``#/$defs/Condition``.
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -161,26 +162,84 @@ class SegmentDef(Strict):
         return self
 
 
+class ScoreTrigger(Strict):
+    """A score model crossing one of its thresholds upward (the threshold's own event)."""
+
+    model: Key
+    gte: float
+
+
+class ScheduleTrigger(Strict):
+    """A cron schedule (in the journey's time zone) enrolling a segment's members as it fires."""
+
+    cron: str = Field(min_length=1, max_length=100)
+    segment: Key
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value) or len(value.split()) != 5:
+            raise ValueError(f"not a five-field cron expression: {value!r}")
+        return value
+
+
+TRIGGER_KINDS = (
+    "event",
+    "tag",
+    "tag_removed",
+    "stage",
+    "segment",
+    "segment_exited",
+    "score",
+    "schedule",
+)
+
+
 class JourneyTrigger(Strict):
-    """What enrolls a person: exactly one of an event (with property tests), a tag added, a
-    stage entered, a segment entered, or only the API."""
+    """What enrolls a person: exactly one of an event (with property tests), a tag added or
+    removed, a stage entered, a segment entered or exited, a score threshold crossed, a
+    schedule over a segment, or only the API."""
 
     event: str | list[str] | None = None
     where: dict[str, Any] = Field(default_factory=dict)
     tag: str | None = None
+    tag_removed: str | None = None
     stage: Key | None = None
     segment: Key | None = None
+    segment_exited: Key | None = None
+    score: ScoreTrigger | None = None
+    schedule: ScheduleTrigger | None = None
     api: bool = False
 
     @model_validator(mode="after")
     def _one(self) -> "JourneyTrigger":
-        given = [k for k in ("event", "tag", "stage", "segment") if getattr(self, k) is not None]
+        given = [k for k in TRIGGER_KINDS if getattr(self, k) is not None]
         given += ["api"] if self.api else []
         if len(given) != 1:
-            raise ValueError("a trigger is exactly one of event, tag, stage, segment, api: true")
+            raise ValueError(f"a trigger is exactly one of {', '.join(TRIGGER_KINDS)}, api: true")
         if self.where and self.event is None:
             raise ValueError("`where` tests the properties of an `event` trigger")
         return self
+
+
+class JourneyLimits(Strict):
+    """Entry limits: at most ``total`` enrollments ever, at most ``per_second`` entering a
+    second (the rest enter in the following seconds, not dropped)."""
+
+    per_second: int | None = Field(default=None, gt=0)
+    total: int | None = Field(default=None, gt=0)
+
+
+class WaitFor(Strict):
+    """Wait until the person does an event (on to ``next``), or ``timeout`` passes (on to
+    ``goto_timeout``, else ``next``)."""
+
+    event: str = Field(min_length=1, max_length=255)
+    where: dict[str, Any] = Field(default_factory=dict)
+    timeout: Duration
+    goto_timeout: Key | None = None
+
+    _check = field_validator("timeout")(_duration)
 
 
 class JourneySend(Strict):
@@ -235,7 +294,7 @@ class SendWinner(Strict):
 
 
 class JourneyStep(Strict):
-    """One step: exactly one of send, send_winner, wait, wait_until, branch, split,
+    """One step: exactly one of send, send_winner, wait, wait_for, wait_until, branch, split,
     add_tags/remove_tags, add_points, set_stage, set_trait, exit. ``next`` jumps to a later
     step (or ``exit``)."""
 
@@ -243,6 +302,7 @@ class JourneyStep(Strict):
     send: JourneySend | None = None
     send_winner: SendWinner | None = None
     wait: Duration | None = None
+    wait_for: WaitFor | None = None
     wait_until: str | None = Field(
         default=None,
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
@@ -280,6 +340,7 @@ STEP_KINDS = (
     "send",
     "send_winner",
     "wait",
+    "wait_for",
     "wait_until",
     "branch",
     "split",
@@ -310,6 +371,7 @@ class JourneyDef(Strict):
     )
     time_zone: str = Field(default="Asia/Shanghai", description="For wait_until")
     goal: ConditionData = None
+    limits: JourneyLimits | None = None
     steps: list[JourneyStep] = Field(min_length=1)
 
     _check = field_validator("max_age")(_duration)

@@ -52,6 +52,14 @@ def apply_batch(batch: Batch) -> None:
             engine.apply(states[event.person_id], record, asserted)
         settle_to_watermark(session, engine, ruleset.version_id, states)
         write_changes(session, workspace_id, states, engine.out, batch.now)
+        for pid, state in states.items():
+            gone = {
+                tag: at
+                for tag, at in state.removed.items()
+                if tag in state.initial_tags and tag not in state.tags
+            }
+            if gone:
+                batch.tags_removed[pid] = gone
 
 
 def _add_message_events(

@@ -1,7 +1,7 @@
 """``tracking_link``: short tracking links (and QR codes) per channel and campaign.
 
-Revision ID: 20261206_1800
-Revises: 20261206_1700
+Revision ID: 20261206_1900
+Revises: 20261206_1800
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261206_1800"
-down_revision: str | Sequence[str] | None = "20261206_1700"
+revision: str = "20261206_1900"
+down_revision: str | Sequence[str] | None = "20261206_1800"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
