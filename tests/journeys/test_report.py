@@ -12,12 +12,14 @@ from leadpond.channels.models import Message
 from leadpond.channels.tracking import Visit, record_click, record_open
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.journeys.report import two_proportion_p
+from leadpond.journeys.runner import run_due
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.workspaces.service import NewWorkspace
 from leadpond.workspaces.signing import sign
 from tests.conftest import Tracker
 from tests.journeys.test_journeys import SPLIT, person_id, set_up
+from tests.journeys.test_winner import AB_TEST
 
 READER = Visit(
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36", "1.2.3.4", utcnow()
@@ -100,3 +102,20 @@ def test_the_report_counts_steps_sends_and_variants_by_people_not_scanners(
     assert "click_p_value" not in a or a["click_p_value"] is None
     assert b["click_p_value"] == two_proportion_p(3, len(a_people), 1, len(b_people))
     assert api.get("/api/v1/journeys/nope/report").status_code == 404
+
+
+def test_a_step_that_waits_counts_each_enrollment_once(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    set_up(api, workspace, AB_TEST)
+    for i in range(12):
+        track.identify(f"w{i}", {"email": f"w{i}@shop.cn"})
+        pid = person_id(api, f"w{i}")
+        answer = api.post("/api/v1/journeys/retail-ab/enroll", json={"person_id": pid})
+        assert answer.status_code == 201, answer.text
+    chosen = api.post("/api/v1/journeys/retail-ab/winner", json={"split": "ab", "variant": "A"})
+    assert chosen.status_code == 201, chosen.text
+    run_due(workspace.workspace_id, utcnow() + timedelta(seconds=1))
+    steps = {s["id"]: s for s in api.get("/api/v1/journeys/retail-ab/report").json()["steps"]}
+    rest = steps["winner"]
+    assert rest["waiting"] == 0 and rest["ran"] == rest["messages"]["queued"]

@@ -104,12 +104,22 @@ def _steps_run(
     ran: Counter[str] = Counter()
     sent_by: dict[int, tuple[str, str | None]] = {}
     ids = select(Enrollment.id).where(*mine)
-    for step, kind, message_id, variant in session.execute(
-        select(StepLog.step, StepLog.kind, StepLog.message_id, Enrollment.variant)
+    # A step that waits (wait_for, send_winner) logs when it starts and when it ends: count
+    # enrollments, not entries.
+    seen: set[tuple[int, str]] = set()
+    for enrollment_id, step, kind, message_id, variant in session.execute(
+        select(
+            StepLog.enrollment_id,
+            StepLog.step,
+            StepLog.kind,
+            StepLog.message_id,
+            Enrollment.variant,
+        )
         .join(Enrollment, Enrollment.id == StepLog.enrollment_id)
         .where(StepLog.enrollment_id.in_(ids))
     ):
-        if kind not in ("entered", "end"):
+        if kind not in ("entered", "end") and (enrollment_id, step) not in seen:
+            seen.add((enrollment_id, step))
             ran[step] += 1
         if message_id is not None:
             sent_by[message_id] = (step, variant)
