@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_messages import DENSE_TABLE
-from leadpond.console.pages.channels_words import CHANNEL_NAMES, WORKSPACE_ZONE, local_when, word
+from leadpond.console.pages.channels_words import (
+    CHANNEL_NAMES,
+    EVENT_NAMES,
+    WORKSPACE_ZONE,
+    local_when,
+    word,
+)
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.db.engine import read_only, rolled_back
 from leadpond.journeys import reads
@@ -61,20 +67,8 @@ STATE_NAMES = {
     "goal": "Reached the goal",
 }
 
-# A send's messages: their statuses (channels_words.STATUS_NAMES) and what people did.
-MESSAGE_WORDS = {
-    "queued": "Queued",
-    "sending": "Sending",
-    "sent": "Sent",
-    "delivered": "Delivered",
-    "bounced": "Bounced",
-    "failed": "Failed",
-    "skipped": "Skipped",
-    "in_doubt": "In doubt",
-    "opened": "Opened",
-    "clicked": "Clicked",
-    "unsubscribed": "Unsubscribed",
-}
+# A send's messages: their statuses and what people did, named as on a message's page.
+MESSAGE_WORDS = EVENT_NAMES
 
 
 def journeys_page(request: Request) -> RedirectResponse | None:
