@@ -376,8 +376,11 @@ def test_a_rate_limit_holds_back_only_those_not_yet_started(
     [third] = [e for e in enrollments(ws) if e.person_id == person_id(api, "u3")]
     # After the one held back (if still held: a slow machine may have passed it), not after
     # the first one's 3-day timeout.
-    assert third.entered_at <= third.due_at
-    assert third.due_at <= max(held.due_at + timedelta(seconds=1), third.entered_at)
+    # It starts (its wait begins) then; if nobody was held any more, it started at once and is
+    # now due at its own 3-day timeout.
+    started = third.waiting_since if third.waiting_since is not None else third.due_at
+    assert third.entered_at <= started
+    assert started <= max(held.due_at + timedelta(seconds=1), third.entered_at)
 
 
 @settings(

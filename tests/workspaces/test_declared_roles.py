@@ -30,6 +30,9 @@ READS_BY_POST = {
     ("POST", "/api/v1/segments:preview"),
     ("POST", "/api/v1/playbook/validate"),
     ("POST", "/api/v1/templates/{key}:preview"),
+    # Dry-runs: the engine runs in a transaction that is always rolled back.
+    ("POST", "/api/v1/journeys/{key}/dry-run"),
+    ("POST", "/api/v1/playbook/journeys/{key}/dry-run"),
 }
 
 
