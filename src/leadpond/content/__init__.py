@@ -1,0 +1,1 @@
+"""The marketing content pool: items by stage and type, their H5 viewer, analytics and next-best-content."""

@@ -1,0 +1,1 @@
+"""Engagement: forms a marketer builds and hosts, and events (conferences, salons, webinars) with registration, badges and check-in."""
