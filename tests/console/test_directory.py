@@ -238,9 +238,7 @@ def test_an_unknown_persona_is_bad_input_that_names_the_known_ones(
     assert "persona" in {p["name"] for p in documented["parameters"]}
 
 
-def test_known_contacts_only_leaves_out_anonymous_visitors(
-    api: TestClient, track: Tracker
-) -> None:
+def test_known_contacts_only_leaves_out_anonymous_visitors(api: TestClient, track: Tracker) -> None:
     _world(track)
     track.track("Page Viewed", None, anonymousId="visitor-1")
     track.identify("u9", traits={"title": "CTO"})  # known by a user id, but no name/email/phone
