@@ -55,6 +55,7 @@ CHANNELS_READ, CHANNELS_WRITE = _pair("channels", Role.VIEWER, Role.MARKETER)
 # past the outbox: admins set them up, marketers use the channels (templates, sends).
 PROVIDERS_READ, PROVIDERS_WRITE = _pair("channel settings", Role.VIEWER, Role.ADMIN)
 MEMBERS_READ, MEMBERS_WRITE = _pair("members", Role.ADMIN, Role.ADMIN)
+FORMS_READ, FORMS_WRITE = _pair("forms", Role.VIEWER, Role.MARKETER)
 
 PERMISSIONS: tuple[Permission, ...] = (
     PEOPLE_READ,
@@ -81,6 +82,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     PROVIDERS_WRITE,
     MEMBERS_READ,
     MEMBERS_WRITE,
+    FORMS_READ,
+    FORMS_WRITE,
 )
 
 
@@ -124,3 +127,5 @@ ChannelsWrite = Annotated[Actor, Depends(require(CHANNELS_WRITE))]
 ProvidersWrite = Annotated[Actor, Depends(require(PROVIDERS_WRITE))]
 MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]
+FormsRead = Annotated[Actor, Depends(require(FORMS_READ))]
+FormsWrite = Annotated[Actor, Depends(require(FORMS_WRITE))]
