@@ -59,7 +59,7 @@ def check(body: FormWrite) -> None:
     keys = [f.key for f in body.fields]
     for index, field in enumerate(body.fields):
         where = f"fields[{index}]"
-        if keys.count(field.key) > 1:
+        if field.key in keys[:index]:
             raise FormInvalid(f"two fields have the key {field.key}", field=f"{where}.key")
         if field.type == "select" and not field.options:
             raise FormInvalid("a select field needs options", field=f"{where}.options")
@@ -70,15 +70,15 @@ def check(body: FormWrite) -> None:
         values = [o.value for o in field.options]
         if len(set(values)) != len(values):
             raise FormInvalid("two options have the same value", field=f"{where}.options")
-    traits = [f.trait() for f in body.fields if f.trait()]
+    traits = [f.trait() for f in body.fields]
     for index, field in enumerate(body.fields):
-        if field.trait() and traits.count(field.trait()) > 1:
+        if field.trait() and field.trait() in traits[:index]:
             raise FormInvalid(
                 f"two fields fill the trait {field.trait()}", field=f"fields[{index}].maps_to"
             )
     consent_keys = [c.key for c in body.consents]
     for index, consent in enumerate(body.consents):
-        if consent_keys.count(consent.key) > 1 or consent.key in keys:
+        if consent.key in consent_keys[:index] or consent.key in keys:
             raise FormInvalid(f"the key {consent.key} is taken", field=f"consents[{index}].key")
     if body.redirect_url is not None:
         parts = urlsplit(body.redirect_url.strip())
