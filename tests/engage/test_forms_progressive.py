@@ -32,7 +32,7 @@ def test_a_returning_visitor_is_asked_what_they_have_not_told(
 ) -> None:
     make_form(api, progressive_max=2)
     url = f"/f/trial?ws={workspace.workspace_id.hex}"
-    with httpx.Client(base_url=live_url) as browser:
+    with httpx.Client(base_url=live_url, timeout=60) as browser:
         first = browser.get(url)
         assert _asked(first.text) == ["name", "mobile"]
         values = {"name": PERSON["name"], "mobile": PERSON["mobile"]}
@@ -53,7 +53,7 @@ def test_a_returning_visitor_is_asked_what_they_have_not_told(
         person_id = submissions[0].person_id
         assert person_id is not None and {s.person_id for s in submissions} == {person_id}
         token = forms.person_token(session, workspace.workspace_id, person_id)
-    with httpx.Client(base_url=live_url) as stranger_browser:  # an email's link: ?pt=
+    with httpx.Client(base_url=live_url, timeout=60) as stranger_browser:  # an email's link: ?pt=
         by_link = stranger_browser.get(f"{url}&pt={token}")
         assert _asked(by_link.text) == ["title", "product"]
         assert _asked(stranger_browser.get(f"{url}&pt=forged.token").text) == ["name", "mobile"]

@@ -36,7 +36,7 @@ def test_a_post_is_a_person_with_their_cookie_history_and_consent(
     form = make_form(api)
     url = f"/f/trial?ws={workspace.workspace_id.hex}&utm_source=wechat&channel=group-3"
     assert form["url"].endswith(url.split("&")[0])
-    with httpx.Client(base_url=live_url) as browser:
+    with httpx.Client(base_url=live_url, timeout=60) as browser:
         page = browser.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         assert page.status_code == 200 and "申请试用" in page.text and "手机" in page.text
         assert 'name="website"' in page.text  # the honeypot is there
@@ -92,7 +92,7 @@ def test_the_same_form_twice_is_one_person_and_one_submission(
     make_form(api)
     url = f"/f/trial?ws={workspace.workspace_id.hex}&lang=en"
     for _ in range(2):  # two browsers, one person: the mobile and email say who
-        with httpx.Client(base_url=live_url) as browser:
+        with httpx.Client(base_url=live_url, timeout=60) as browser:
             done = post(browser, url, open_page(browser, url), **PERSON)
             assert done.status_code == 200 and "Your trial request is in" in done.text
     worker.drain()
@@ -116,7 +116,7 @@ def test_bad_input_shows_the_page_again_and_creates_nothing(
 ) -> None:
     make_form(api)
     url = f"/f/trial?ws={workspace.workspace_id.hex}"
-    with httpx.Client(base_url=live_url) as browser:
+    with httpx.Client(base_url=live_url, timeout=60) as browser:
         opened = open_page(browser, url)
         refused = post(browser, url, opened, **{**PERSON, "mobile": "12345", "company": ""})
         assert refused.status_code == 422
@@ -141,7 +141,7 @@ def test_a_form_that_redirects_answers_303_and_unknown_forms_404(
     make_form(api, redirect_url="https://acme.cn/thanks")
     make_form(api, key="draft_one", status="draft")
     url = f"/f/trial?ws={workspace.workspace_id.hex}"
-    with httpx.Client(base_url=live_url) as browser:
+    with httpx.Client(base_url=live_url, timeout=60) as browser:
         done = post(browser, url, open_page(browser, url), **PERSON)
         assert (done.status_code, done.headers["location"]) == (303, "https://acme.cn/thanks")
         for missing in ("/f/nothing", f"/f/draft_one?ws={workspace.workspace_id.hex}"):
