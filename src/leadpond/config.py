@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         description="email is composed and sent in a process of its own (a second core)",
     )
     channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
+    forms_captcha_verify_url: str | None = Field(
+        default=None,
+        description="a captcha provider's siteverify URL (reCAPTCHA, hCaptcha and Turnstile "
+        "speak the same protocol); forms with captcha on post the widget's token there",
+    )
+    forms_captcha_secret: str = Field(default="", description="the captcha provider's secret")
+    forms_captcha_site_key: str = Field(default="", description="the captcha widget's site key")
+    forms_captcha_script_url: str = Field(
+        default="", description="the captcha widget's script, loaded by forms with captcha on"
+    )
 
 
 @lru_cache

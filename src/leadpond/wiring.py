@@ -10,6 +10,7 @@ from collections.abc import Callable
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
 from leadpond.channels.consent import opted_out_people
+from leadpond.engage.forms_consent import record_consents
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
 from leadpond.identity.service import resolve_batch
@@ -36,6 +37,7 @@ STAGES: tuple[Stage, ...] = (
     hold_watermarks,
     resolve_batch,
     fold_profiles,
+    record_consents,
     link_batch,
     suggest_batch,
     apply_rules,

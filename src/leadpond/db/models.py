@@ -11,6 +11,7 @@ from leadpond.channels.models import (
     SuppressedAddress,
 )
 from leadpond.db.base import Base
+from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import (
     Identifier,
     IdentitySettings,
@@ -57,6 +58,9 @@ __all__ = [
     "Enrollment",
     "Event",
     "EventDay",
+    "Form",
+    "FormPostWindow",
+    "FormSubmission",
     "Identifier",
     "IdentitySettings",
     "ImportUpload",

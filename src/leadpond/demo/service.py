@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.demo.forms import ensure_demo_forms
 from leadpond.demo.loaders import BulkLoader, HttpLoader
 from leadpond.demo.templates import ensure_journey_templates
 from leadpond.demo.truth import TruthWriter
@@ -140,6 +141,7 @@ def _ensure_templates(workspace_id: uuid.UUID) -> None:
     the journeys existed."""
     with unit_of_work() as session:
         ensure_journey_templates(session, workspace_id)
+        ensure_demo_forms(session, workspace_id)
 
 
 def ensure(options: DemoOptions, hooks: ProgressHooks | None = None) -> DemoReport:

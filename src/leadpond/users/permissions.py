@@ -57,6 +57,7 @@ PROVIDERS_READ, PROVIDERS_WRITE = _pair("channel settings", Role.VIEWER, Role.AD
 MEMBERS_READ, MEMBERS_WRITE = _pair("members", Role.ADMIN, Role.ADMIN)
 # The workspace's name and time zone: every member reads them (times are shown in the zone).
 WORKSPACE_READ, WORKSPACE_WRITE = _pair("workspace", Role.VIEWER, Role.ADMIN)
+FORMS_READ, FORMS_WRITE = _pair("forms", Role.VIEWER, Role.MARKETER)
 
 PERMISSIONS: tuple[Permission, ...] = (
     PEOPLE_READ,
@@ -85,6 +86,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     MEMBERS_WRITE,
     WORKSPACE_READ,
     WORKSPACE_WRITE,
+    FORMS_READ,
+    FORMS_WRITE,
 )
 
 
@@ -130,3 +133,5 @@ MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]
 WorkspaceRead = Annotated[Actor, Depends(require(WORKSPACE_READ))]
 WorkspaceWrite = Annotated[Actor, Depends(require(WORKSPACE_WRITE))]
+FormsRead = Annotated[Actor, Depends(require(FORMS_READ))]
+FormsWrite = Annotated[Actor, Depends(require(FORMS_WRITE))]

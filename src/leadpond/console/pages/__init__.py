@@ -7,6 +7,7 @@ from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.forms import form_page, forms_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
@@ -34,6 +35,8 @@ PAGES = (
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
     ("/settings", settings_page),
+    ("/forms", forms_page),
+    ("/forms/{key}", form_page),
 )
 
 

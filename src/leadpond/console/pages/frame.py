@@ -90,6 +90,7 @@ NAV = (
     ("/journeys", "Journeys", "alt_route"),
     ("/channels", "Channels", "send"),
     ("/templates", "Templates", "article"),
+    ("/forms", "Forms", "assignment"),
     ("/settings", "Settings", "settings"),
 )
 
