@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="email is composed and sent in a process of its own (a second core)",
     )
     channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
+    content_files_dir: Path = Field(
+        default=Path("var/content"),
+        description="where uploaded content files (PDFs, slides…) are stored on disk",
+    )
+    content_max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="largest content file an upload accepts"
+    )
 
 
 @lru_cache

@@ -10,6 +10,7 @@ from leadpond.channels.models import (
     Subscription,
     SuppressedAddress,
 )
+from leadpond.content.models import ContentFacet, ContentItem, ContentTaxonomy
 from leadpond.db.base import Base
 from leadpond.identity.models import (
     Identifier,
@@ -54,6 +55,9 @@ __all__ = [
     "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
+    "ContentFacet",
+    "ContentItem",
+    "ContentTaxonomy",
     "Enrollment",
     "Event",
     "EventDay",
