@@ -42,7 +42,9 @@ def test_items_are_classified_and_filtered_by_stage_type_and_topic(api: TestClie
         assert answer.status_code == 200, answer.text
         return [i["title"] for i in answer.json()["items"]]
 
-    assert keys(stage="awareness", type="whitepaper", topic="graph_database") == ["图数据库选型指南"]
+    assert keys(stage="awareness", type="whitepaper", topic="graph_database") == [
+        "图数据库选型指南"
+    ]
     assert keys(stage="awareness") == ["草稿", "图数据库选型指南"]
     assert keys(category="product", status="published") == ["实时数仓案例"]
     assert keys(topic="nothing") == []
@@ -60,7 +62,10 @@ def test_bad_input_is_refused_and_changes_nothing(api: TestClient) -> None:
         ({"title": "x", "type": "poem"}, "type"),
         ({"title": "x", "type": "case", "stages": ["heaven"]}, "stages"),
         ({"title": "x", "type": "video", "format": "video"}, "video_url"),
-        ({"title": "x", "type": "video", "format": "video", "video_url": "javascript:1"}, "video_url"),
+        (
+            {"title": "x", "type": "video", "format": "video", "video_url": "javascript:1"},
+            "video_url",
+        ),
     ):
         refused = api.post("/api/v1/content", json=body)
         assert refused.status_code == 400, (body, refused.text)
@@ -87,10 +92,16 @@ def test_a_file_is_uploaded_checked_and_deleted_with_its_item(
     assert exe.status_code == 400
     big = api.post(url, files={"file": ("big.pdf", PDF + b"0" * 70_000, "application/pdf")})
     assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")
-    assert not any(content_files.rglob("*")) or not any(p.is_file() for p in content_files.rglob("*"))
+    assert not any(content_files.rglob("*")) or not any(
+        p.is_file() for p in content_files.rglob("*")
+    )
     good = api.post(url, files={"file": ("白皮书.pdf", PDF, "application/pdf")})
     assert good.status_code == 200, good.text
-    assert good.json() == {"file_name": "白皮书.pdf", "file_type": "application/pdf", "file_size": len(PDF)}
+    assert good.json() == {
+        "file_name": "白皮书.pdf",
+        "file_type": "application/pdf",
+        "file_size": len(PDF),
+    }
     [stored] = [p for p in content_files.rglob("*") if p.is_file()]
     assert stored.read_bytes() == PDF
     again = api.post(url, files={"file": ("v2.pdf", PDF + b"%v2", "application/pdf")})

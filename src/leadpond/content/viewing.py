@@ -69,7 +69,7 @@ class Reader:
 
 def _properties(session: Session, item: ContentItem) -> dict[str, Any]:
     facets = facets_of(session, item.workspace_id, [item.id])[item.id]
-    return {
+    found = {
         "content_id": item.key,
         "title": item.title,
         "content_type": item.type,
@@ -84,6 +84,8 @@ def _properties(session: Session, item: ContentItem) -> dict[str, Any]:
         "author": item.author,
         "language": item.language,
     }
+    # Absent rather than empty: rules test `topic: {exists: true}`.
+    return {k: v for k, v in found.items() if v != ""}
 
 
 def _context(reader: Reader, arrival: Arrival | None, url: str) -> dict[str, Any]:
