@@ -87,8 +87,6 @@ def test_an_accounts_picks_leave_out_what_any_of_its_people_saw(
     _reader(track, "a-1", str(read_a["key"]), "graph_database")
     person = _reader(track, "a-2", str(read_b["key"]), "graph_database")
     account_id = api.get(f"/api/v1/people/{person}/accounts").json()["items"][0]["account_id"]
-        accounts["items"][0]["account_id"] if "items" in accounts else accounts[0]["account_id"]
-    )
     answer = api.get(f"/api/v1/accounts/{account_id}/recommendations").json()
     assert [i["key"] for i in answer["items"]] == ["unread"]
 
