@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     forms_captcha_script_url: str = Field(
         default="", description="the captcha widget's script, loaded by forms with captcha on"
     )
+    content_files_dir: Path = Field(
+        default=Path("var/content"),
+        description="where uploaded content files (PDFs, slides…) are stored on disk",
+    )
+    content_max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="largest content file an upload accepts"
+    )
 
 
 @lru_cache

@@ -10,6 +10,7 @@ from leadpond.channels.models import (
     Subscription,
     SuppressedAddress,
 )
+from leadpond.content.models import ContentFacet, ContentItem, ContentTaxonomy
 from leadpond.db.base import Base
 from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import (
@@ -55,6 +56,9 @@ __all__ = [
     "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
+    "ContentFacet",
+    "ContentItem",
+    "ContentTaxonomy",
     "Enrollment",
     "Event",
     "EventDay",

@@ -6,6 +6,8 @@ from nicegui import core, ui
 from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
+from leadpond.console.pages.content import authors_page, content_page, coverage_page
+from leadpond.console.pages.content_item import content_item_page, content_stats_page
 from leadpond.console.pages.dashboard import dashboard_page
 from leadpond.console.pages.forms import form_page, forms_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
@@ -37,6 +39,11 @@ PAGES = (
     ("/settings", settings_page),
     ("/forms", forms_page),
     ("/forms/{key}", form_page),
+    ("/content", content_page),
+    ("/content/coverage", coverage_page),
+    ("/content/authors", authors_page),
+    ("/content/{item_id}", content_item_page),
+    ("/content/{item_id}/stats", content_stats_page),
 )
 
 

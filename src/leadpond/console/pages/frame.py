@@ -91,6 +91,7 @@ NAV = (
     ("/channels", "Channels", "send"),
     ("/templates", "Templates", "article"),
     ("/forms", "Forms", "assignment"),
+    ("/content", "Content", "library_books"),
     ("/settings", "Settings", "settings"),
 )
 
