@@ -7,6 +7,7 @@ from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.journey_builder import edit_journey_page, new_journey_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
@@ -30,6 +31,8 @@ PAGES = (
     ("/templates", templates_page),
     ("/templates/{key}", template_page),
     ("/journeys", journeys_page),
+    ("/journeys/new", new_journey_page),  # before /journeys/{key}: "new" is not a key
+    ("/journeys/{key}/edit", edit_journey_page),
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
 )
