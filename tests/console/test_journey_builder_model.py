@@ -67,7 +67,10 @@ def journeys(draw: st.DrawFn, unknown: bool = True) -> dict[str, Any]:
         elif kind == "trait":
             step["set_trait"] = {"lead_status": "nurtured"}
         elif kind == "branch":
-            arms = [{"if": draw(CONDITIONS), "goto": draw(later)} for _ in range(draw(st.integers(1, 2)))]
+            arms = [
+                {"if": draw(CONDITIONS), "goto": draw(later)}
+                for _ in range(draw(st.integers(1, 2)))
+            ]
             step["branch"] = arms + ([{"goto": draw(later)}] if draw(st.booleans()) else [])
         elif kind == "split":
             step["split"] = [

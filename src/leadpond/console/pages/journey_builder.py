@@ -5,7 +5,8 @@ playbook page does, after the same validation (its errors shown on the card they
 diff of the text; the draft can be dry-run on real history before it is saved."""
 
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,7 +36,6 @@ from leadpond.console.pages.journey_builder_model import (
 )
 from leadpond.console.pages.journey_builder_steps import KIND_NAMES, FlowCanvas
 from leadpond.console.pages.journeys import DryRunPanel
-from leadpond.console.pages.playbook_sections import MONOSPACE
 from leadpond.console.playbook_forms import PlaybookDraft, SnippetError
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.kit.errors import LeadpondError
@@ -135,10 +135,10 @@ class JourneyBuilder:
         with ui.row().classes("items-center"):
             ui.button(_("Validate"), icon="check", on_click=self.validate).classes(
                 "lp-builder-validate"
-            )
+            ).mark("builder-validate")
             ui.button(_("Review and save"), icon="save", on_click=self.review).classes(
                 "lp-builder-save"
-            )
+            ).mark("builder-save")
         DraftDryRun(v, self)
 
     def redraw(self) -> None:
@@ -171,7 +171,7 @@ class JourneyBuilder:
                     self.v,
                     label,
                     head.get(key),
-                    lambda data, k=key: self._put(k, data),
+                    self._putter(key),
                     self.choices,
                     f"journey-{key}",
                 )
@@ -182,6 +182,9 @@ class JourneyBuilder:
             ]
             for message in self.header_errors:
                 ui.label(message).classes("text-negative lp-settings-error")
+
+    def _putter(self, key: str) -> Callable[[Any], None]:
+        return lambda value: self._put(key, value)
 
     def _put(self, key: str, value: Any) -> None:
         if value in (None, "", {}):
@@ -267,7 +270,7 @@ class JourneyBuilder:
                     label=_("Who enters: when"),
                     on_change=lambda e: self._trigger_kind(str(e.value)),
                 ).props("dense").classes("w-56 lp-trigger-kind")
-                if kind != "yaml":
+                if kind != "yaml" and isinstance(trigger, dict):
                     TriggerFields(self, trigger, kind).draw()
             if kind == "yaml":
                 snippet_input(
@@ -367,7 +370,7 @@ class JourneyBuilder:
             with ui.row():
                 ui.button(_("Save"), icon="save", on_click=lambda: self.save(after)).classes(
                     "lp-confirm-save"
-                )
+                ).mark("confirm-save")
                 ui.button(_("Cancel"), on_click=dialog.close).props("flat")
         dialog.open()
 
@@ -403,10 +406,10 @@ class TriggerFields:
             "segment_exited": self.choices.segments,
         }
         if self.kind == "event":
-            current = words(self.trigger.get("event"))
+            events = words(self.trigger.get("event"))
             ui.select(
-                list(dict.fromkeys([*self.choices.events, *current])),
-                value=current,
+                list(dict.fromkeys([*self.choices.events, *events])),
+                value=events,
                 label=_("Events (one or more)"),
                 multiple=True,
                 with_input=True,
@@ -506,7 +509,12 @@ class DraftDryRun(DryRunPanel):
             return None
         with rolled_back() as session:
             report = playbooks.dry_run_draft(
-                session, self.v.actor.workspace_id, composed[1], self.builder.model.key, since, until
+                session,
+                self.v.actor.workspace_id,
+                composed[1],
+                self.builder.model.key,
+                since,
+                until,
             )
             return asdict(report)
 
@@ -521,7 +529,9 @@ def mermaid(model: JourneyModel, _: Any) -> str:
         kind = step_kind(step)
         node = ids[str(step.get("id"))]
         label = f"{step.get('id')}<br/>{_(KIND_NAMES[kind])}".replace('"', "'")
-        lines.append(f'  {node}{{"{label}"}}' if kind in ("branch", "split") else f'  {node}["{label}"]')
+        lines.append(
+            f'  {node}{{"{label}"}}' if kind in ("branch", "split") else f'  {node}["{label}"]'
+        )
         if index == 0:
             lines.append(f"  start --> {node}")
         if kind in ("branch", "split"):

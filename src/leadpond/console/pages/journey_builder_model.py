@@ -38,12 +38,11 @@ STEP_KEYS = {
     "set_trait": "trait",
     "exit": "exit",
 }
-STEP_KINDS = ("send", "wait", "wait_for", "wait_until", "branch", "split", "tags", "points")
-STEP_KINDS += ("stage", "trait", "send_winner", "exit")
+STEP_KINDS: tuple[str, ...] = ("send", "wait", "wait_for", "wait_until", "branch", "split")
+STEP_KINDS += ("tags", "points", "stage", "trait", "send_winner", "exit")
 # Trigger kinds the builder draws with fields (others — added later — are a YAML snippet).
-TRIGGER_KINDS = ("event", "tag", "tag_removed", "stage", "segment", "segment_exited", "score")
-TRIGGER_KINDS += ("schedule", "api")
-TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+TRIGGER_KINDS: tuple[str, ...] = ("event", "tag", "tag_removed", "stage", "segment")
+TRIGGER_KINDS += ("segment_exited", "score", "schedule", "api")
 _STEP_PATH = re.compile(r"^journeys\[(\d+)\]\.steps\[(\d+)\](.*)$")
 _JOURNEY_PATH = re.compile(r"^journeys\[(\d+)\]\.?(.*)$")
 _SUFFIX = re.compile(r"-(\d+)$")

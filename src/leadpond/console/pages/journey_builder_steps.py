@@ -102,7 +102,10 @@ class FlowCanvas:
                 if step.get("name") is not None:
                     ui.label(str(step["name"])).classes("text-grey-8")
                 ui.space()
-                for icon, offset, tip in (("arrow_upward", -1, "Up"), ("arrow_downward", 1, "Down")):
+                for icon, offset, tip in (
+                    ("arrow_upward", -1, "Up"),
+                    ("arrow_downward", 1, "Down"),
+                ):
                     ui.button(
                         icon=icon,
                         on_click=lambda o=offset: self._structural(self.model.move, index, o),
@@ -191,11 +194,12 @@ class StepFields:
         with ui.row().classes("items-end gap-2"):
             channel = str(send.get("channel") or "email")
             ui.select(
-                {k: _(n) for k, n in CHANNELS.items()} | {channel: _(CHANNELS.get(channel, channel))},
+                {k: _(n) for k, n in CHANNELS.items()}
+                | {channel: _(CHANNELS.get(channel, channel))},
                 value=channel,
                 label=_("Channel"),
                 on_change=lambda e: self._channel(send, str(e.value)),
-            ).props("dense").classes("w-32 lp-send-channel")
+            ).props("dense").classes("w-32 lp-send-channel").mark(f"send-channel-{self.index}")
             listed = self.choices.templates.get(channel, [])
             template = str(send.get("template") or "")
             ui.select(
@@ -205,7 +209,7 @@ class StepFields:
                 with_input=True,
                 new_value_mode="add-unique",
                 on_change=lambda e: self._set(send, "template", e.value),
-            ).props("dense").classes("w-56 lp-send-template")
+            ).props("dense").classes("w-56 lp-send-template").mark(f"send-template-{self.index}")
             if channel == "wecom":
                 ui.select(
                     {"person": _("The person"), "owner": _("Their owner (sales rep)")},
@@ -241,7 +245,7 @@ class StepFields:
             label,
             value=str(holder.get(key) or ""),
             on_change=lambda e: self._set(holder, key, str(e.value or "").strip()),
-        ).props("dense").classes(f"w-40 {css}")
+        ).props("dense").classes(f"w-40 {css}").mark(f"{css}-{self.index}")
 
     def _wait(self) -> None:
         self._duration(self.step, "wait", self.v._("Wait for (e.g. 1d, 12h)"), "lp-wait")
@@ -314,9 +318,9 @@ class StepFields:
                     value=points[model],
                     on_change=lambda e, m=model: points.__setitem__(m, _plain(e.value)),
                 ).props("dense").classes("w-28 lp-points-value")
-                ui.button(
-                    icon="close", on_click=lambda m=model: self._drop_point(points, m)
-                ).props("flat dense round")
+                ui.button(icon="close", on_click=lambda m=model: self._drop_point(points, m)).props(
+                    "flat dense round"
+                )
         models = [m for m in self.choices.thresholds if m not in points]
         if models:
             ui.select(
@@ -412,21 +416,23 @@ class StepFields:
                         self._split_arm(arm)
                     self._goto(arm)
                     with ui.row().classes("gap-1"):
-                        with ui.button(_("Step in this arm"), icon="add").props(
-                            "dense outline size=sm"
-                        ).classes(f"lp-add-in-arm-{position}"):
-                            with ui.menu():
-                                for new in STEP_KINDS:
-                                    ui.menu_item(
-                                        _(KIND_NAMES[new]),
-                                        on_click=lambda p=position, k=new: self.canvas._structural(
-                                            self.canvas.model.add_in_arm,
-                                            self.index,
-                                            p,
-                                            k,
-                                            self.choices.templates,
-                                        ),
-                                    ).classes(f"lp-kind-{new}")
+                        with (
+                            ui.button(_("Step in this arm"), icon="add")
+                            .props("dense outline size=sm")
+                            .classes(f"lp-add-in-arm-{position}"),
+                            ui.menu(),
+                        ):
+                            for new in STEP_KINDS:
+                                ui.menu_item(
+                                    _(KIND_NAMES[new]),
+                                    on_click=lambda p=position, k=new: self.canvas._structural(
+                                        self.canvas.model.add_in_arm,
+                                        self.index,
+                                        p,
+                                        k,
+                                        self.choices.templates,
+                                    ),
+                                ).classes(f"lp-kind-{new}")
                         if len(arms) > (1 if kind == "branch" else 2):
                             ui.button(
                                 icon="close", on_click=lambda p=position: self._drop_arm(arms, p)
