@@ -188,7 +188,7 @@ def snippet_input(
         changed(data)
 
     box = ui.textarea(label, value=snippet(value)).props(f"outlined autogrow dense {MONOSPACE}")
-    box.classes("w-full").mark(marker)
+    box.classes(f"w-full lp-{marker}").mark(marker)
     box.on("blur", lambda: typed(box))
     return box
 
