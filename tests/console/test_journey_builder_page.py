@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 from nicegui.testing import User
 
+from leadpond.console.i18n import catalog
+from leadpond.console.pages.journey_builder import REENTRY_WORDS, TRIGGER_WORDS
+from leadpond.console.pages.journey_builder_steps import CHANNELS, KIND_NAMES, WINNER_BY
 from leadpond.workspaces.service import NewWorkspace
 from tests.console.test_pages import anyio_backend, log_in, user
 from tests.console.test_playbook_page import newest_document
@@ -37,9 +40,9 @@ async def test_a_bad_wait_is_shown_on_its_card_and_a_good_one_saved(
     user.find(marker="builder-validate").click()
     await user.should_see("旅程有错误：请看标出的卡片。")
     card = one(user, "step-2")
-    assert "lp-step-error" in str(
-        [c.classes for c in card.descendants()]
-    ), "the error is on the wait's card"
+    assert "lp-step-error" in str([c.classes for c in card.descendants()]), (
+        "the error is on the wait's card"
+    )
     user.find(marker="builder-save").click()
     assert newest_document(workspace)[0] == before
 
@@ -69,3 +72,17 @@ async def test_viewers_see_that_the_builder_is_for_marketers(
     log_in(user, workspace, "viewer")
     await user.open("/journeys/new")
     await user.should_see(marker="read-only-note")
+
+
+def test_every_builder_word_is_translated_to_chinese() -> None:
+    chinese = catalog("zh_CN")
+    words = [
+        *TRIGGER_WORDS.values(),
+        *REENTRY_WORDS.values(),
+        *KIND_NAMES.values(),
+        *CHANNELS.values(),
+        *WINNER_BY.values(),
+        "Up",
+        "Down",
+    ]
+    assert sorted(w for w in words if w not in chinese) == []

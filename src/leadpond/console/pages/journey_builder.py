@@ -4,9 +4,9 @@
 playbook page does, after the same validation (its errors shown on the card they name) and a
 diff of the text; the draft can be dry-run on real history before it is saved."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
