@@ -3,6 +3,7 @@
 journey valid — checked by the compiler the playbook is saved with."""
 
 import copy
+import functools
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from leadpond.console.pages.journey_builder_model import (
     spliced,
     step_kind,
 )
+from leadpond.kit import yaml
 from leadpond.playbooks.service import default_source, validate_playbook
 
 TEMPLATES = {"email": ["welcome"], "sms": ["hello"], "wecom": ["note"]}
@@ -111,10 +113,43 @@ def journeys(draw: st.DrawFn, unknown: bool = True) -> dict[str, Any]:
     return journey
 
 
+def _valid(journey: dict[str, Any]) -> None:
+    """Validated as saving would, in a playbook of the default's stages and score models."""
+    validate_playbook(yaml.dump({**_default_parts(), "journeys": [journey]}, flow=None))
+
+
+@functools.cache
+def _default_parts() -> dict[str, Any]:
+    base = load_located(default_source()).data
+    return {k: base[k] for k in ("version", "stages", "score_models", "segments")}
+
+
+COMMENTED = """\
+# A playbook with comments where the builder must keep them.
+version: 1
+
+stages:   # the funnel
+  - {key: engaged, name: 活跃}
+  - {key: opportunity, name: 商机}
+
+# Journeys below.
+journeys:
+  - key: first   # kept as written
+    trigger: {event: Trial Requested}
+    steps:
+      - {id: only, wait: 1d}   # one day
+  # about the next one
+  - key: second
+    trigger: {api: true}
+    steps: [{id: bye, exit: true}]
+
+# The end.
+"""
+
+
 def _with_journey(journey: dict[str, Any]) -> str:
-    """The default playbook (its comments and all) with the journey added in YAML."""
-    model = JourneyModel.of(journey)
-    return spliced(default_source(), model, None)[0]
+    """A playbook with comments everywhere, the journey added in YAML by the builder."""
+    return spliced(COMMENTED, JourneyModel.of(journey), None)[0]
 
 
 @SETTINGS
@@ -142,6 +177,7 @@ def test_editing_a_journey_keeps_every_comment_outside_it(
     kept = [line.split("#", 1)[1] for line in after.splitlines() if "#" in line]
     assert kept == comments
     assert load_located(after).data["journeys"][:2] == load_located(text).data["journeys"][:2]
+    assert after.endswith("\n# The end.\n") and text.endswith("\n# The end.\n")
 
 
 @SETTINGS
@@ -149,7 +185,7 @@ def test_editing_a_journey_keeps_every_comment_outside_it(
 def test_the_builders_edits_keep_a_valid_journey_valid(
     journey: dict[str, Any], data: st.DataObject
 ) -> None:
-    validate_playbook(_with_journey(journey))
+    _valid(journey)
     model = JourneyModel.of(journey)
     for _ in range(data.draw(st.integers(1, 4))):
         armed = [i for i, s in enumerate(model.steps) if step_kind(s) in ("branch", "split")]
@@ -163,7 +199,7 @@ def test_the_builders_edits_keep_a_valid_journey_valid(
             model.add_in_arm(index, data.draw(st.integers(0, len(arms) - 1)), kind, TEMPLATES)
         elif len(model.steps) > 1:
             model.delete(data.draw(st.integers(0, len(model.steps) - 1)))
-        validate_playbook(_with_journey(model.to_data()))
+        _valid(model.to_data())
 
 
 def test_adding_in_an_arm_runs_the_new_step_on_that_arm_only() -> None:

@@ -19,7 +19,13 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from leadpond.console.playbook_forms import PlaybookDraft
-from leadpond.console.playbook_yaml import insert_entry, plain, styled, update_entry
+from leadpond.console.playbook_yaml import (
+    insert_entry,
+    lines_below_kept,
+    plain,
+    styled,
+    update_entry,
+)
 
 EXIT = "exit"
 # The step kinds the builder draws with fields, by the document key that makes them.
@@ -292,7 +298,8 @@ def spliced(text: str, model: JourneyModel, original_key: str | None) -> tuple[s
         found.fa.set_block_style()
     index = index_of(draft, original_key) if original_key else None
     if index is None:
-        found.append(_styled_journey(data))
+        with lines_below_kept(draft.document, "journeys"):  # they are about what follows
+            found.append(_styled_journey(data))
         index = len(found) - 1
     else:
         update_entry(found, index, data)
