@@ -32,6 +32,7 @@ from leadpond.journeys.report import journey_report
 from leadpond.journeys.service import journeys_of
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, LeadpondError
+from leadpond.users.permissions import PLAYBOOKS_WRITE
 
 KEY_CELL = (
     '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
@@ -83,6 +84,10 @@ def journeys_page(request: Request) -> RedirectResponse | None:
     ui.label(_("Journeys are written in the playbook; this page shows them at work.")).classes(
         "text-sm text-grey-7"
     )
+    if v.may(PLAYBOOKS_WRITE):
+        ui.button(
+            _("New journey"), icon="add", on_click=lambda: ui.navigate.to("/journeys/new")
+        ).classes("lp-new-journey")
     columns = [
         {"name": k, "label": label, "field": k, "align": "left"}
         for k, label in (
@@ -127,6 +132,12 @@ def journey_page(request: Request, key: str) -> RedirectResponse | None:
             ).classes("lp-no-journey").classes("lp-no-journey")
             return None
         header(v, f"{_('Journey')}: {report['name']}", session)
+    if v.may(PLAYBOOKS_WRITE):
+        ui.button(
+            _("Edit in the builder"),
+            icon="edit",
+            on_click=lambda: ui.navigate.to(f"/journeys/{key}/edit"),
+        ).classes("lp-edit-journey")
     _summary(v, report)
     _steps_table(v, report)
     if report["variants"]:
@@ -289,12 +300,16 @@ class DryRunPanel:
             return
         until += timedelta(days=1)
         try:
-            found = await run.io_bound(_dry_run, self.v, self.key, since, until)
+            found = await run.io_bound(self.replay, since, until)
         except LeadpondError as exc:
             notify_error(exc)
             return
         if found is not None:  # None: the page was closed meanwhile
             self.show(found)
+
+    def replay(self, since: datetime, until: datetime) -> dict[str, Any] | None:
+        """The current playbook's journey replayed (the builder replays its draft)."""
+        return _dry_run(self.v, self.key, since, until)
 
     def show(self, found: dict[str, Any]) -> None:
         _ = self.v._
