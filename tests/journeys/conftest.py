@@ -52,6 +52,29 @@ TEMPLATES = (
     },
 )
 
+# The newer steps' templates: a webhook's document, notes to a colleague.
+ACTION_TEMPLATES = (
+    {
+        "key": "lead-hook",
+        "channel": "webhook",
+        "purpose": "transactional",
+        "body": '{"lead": "{{ person.traits.name }}", "journey": "{{ journey }}"}',
+    },
+    {
+        "key": "owner-mail",
+        "channel": "email",
+        "purpose": "transactional",
+        "subject": "新线索 {{ person.traits.name }}",
+        "body": "<p>{{ to_name }}: {{ person.traits.name }}</p>",
+    },
+    {
+        "key": "owner-wecom",
+        "channel": "wecom",
+        "purpose": "transactional",
+        "body": '{"content": "新线索: {{ person.traits.name }}"}',
+    },
+)
+
 SPLIT = {
     "key": "retail-case",
     "trigger": {"api": True},

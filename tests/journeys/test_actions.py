@@ -33,34 +33,13 @@ from tests.channels.fakes.server import serving
 from tests.channels.fakes.webhook import FakeReceiver
 from tests.conftest import Tracker
 from tests.journeys.conftest import (
+    ACTION_TEMPLATES,
     enrollments,
     explained_steps,
     messages,
     person_id,
     playbook_with,
     set_up,
-)
-
-ACTION_TEMPLATES = (
-    {
-        "key": "lead-hook",
-        "channel": "webhook",
-        "purpose": "transactional",
-        "body": '{"lead": "{{ person.traits.name }}", "journey": "{{ journey }}"}',
-    },
-    {
-        "key": "owner-mail",
-        "channel": "email",
-        "purpose": "transactional",
-        "subject": "新线索 {{ person.traits.name }}",
-        "body": "<p>{{ to_name }}: {{ person.traits.name }}</p>",
-    },
-    {
-        "key": "owner-wecom",
-        "channel": "wecom",
-        "purpose": "transactional",
-        "body": '{"content": "新线索: {{ person.traits.name }}"}',
-    },
 )
 
 
