@@ -27,6 +27,7 @@ from leadpond.console.pages.channels_words import (
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.db.engine import read_only, rolled_back
 from leadpond.journeys import reads
+from leadpond.journeys.definitions import Journey
 from leadpond.journeys.dryrun import dry_run
 from leadpond.journeys.report import journey_report
 from leadpond.journeys.service import journeys_of
@@ -41,9 +42,14 @@ KEY_CELL = (
 
 TRIGGER_NAMES = {
     "event": "An event",
+    "form": "A form submitted",
     "tag": "A tag added",
+    "tag_removed": "A tag removed",
     "stage": "A stage entered",
     "segment": "A segment entered",
+    "segment_exited": "A segment left",
+    "score": "A score threshold crossed",
+    "schedule": "A schedule",
     "api": "The API only",
 }
 
@@ -52,12 +58,18 @@ STEP_KINDS = {
     "send_winner": "Send the A/B winner",
     "wait": "Wait",
     "wait_until": "Wait until a time of day",
+    "wait_for": "Wait for an event",
+    "wait_condition": "Wait until a condition holds",
     "branch": "Branch",
     "split": "A/B split",
     "tags": "Tags",
     "points": "Points",
     "stage": "Set the stage",
     "trait": "Set a trait",
+    "webhook": "Webhook",
+    "notify": "Notify a colleague",
+    "assign_owner": "Assign an owner",
+    "enroll": "Enroll in another journey",
     "exit": "Exit",
 }
 
@@ -181,7 +193,7 @@ def _steps_table(v: Visit, report: dict[str, Any]) -> None:
     ]
     rows = [
         {
-            "id": step["id"],
+            "id": step_name(step, v.actor.locale),
             "kind": word(_, STEP_KINDS, step["kind"]),
             "ran": step["ran"],
             "waiting": step["waiting"],
@@ -192,6 +204,17 @@ def _steps_table(v: Visit, report: dict[str, Any]) -> None:
     ui.table(columns=columns, rows=rows, row_key="id").props(DENSE_TABLE).classes("w-full").mark(
         "journey-steps"
     ).classes("lp-journey-steps")
+
+
+def step_name(step: dict[str, Any], locale: str | None) -> str:
+    """A step as the marketer named it (``name:`` in the playbook, in their language), else
+    its id."""
+    names: dict[str, str] = step.get("names") or {}
+    language = (locale or "")[:2]
+    for key in (language, "", "en", "zh"):
+        if names.get(key):
+            return names[key]
+    return str(step["id"])
 
 
 def _percent(value: float | None) -> str:
@@ -375,7 +398,8 @@ def person_journeys_section(v: Visit, person_id: int, session: Session) -> None:
             ui.label(_("Why: {reason}").format(reason=enrollment["reason"])).classes(
                 "text-sm text-grey-7"
             )
-            rows = [_step_row(v, step) for step in enrollment["steps"]]
+            journey = current[1].get(enrollment["journey"]) if current else None
+            rows = [_step_row(v, step, journey) for step in enrollment["steps"]]
             columns = [
                 {"name": k, "label": label, "field": k, "align": "left"}
                 for k, label in (
@@ -396,8 +420,9 @@ MESSAGE_CELL = (
 )
 
 
-def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
+def _step_row(v: Visit, step: dict[str, Any], journey: Journey | None) -> dict[str, Any]:
     _ = v._
+    defined = journey.steps.get(step["step"]) if journey is not None else None
     detail = step.get("detail") or {}
     said = word(_, LOG_KINDS, step["kind"])
     way = detail.get("variant") or detail.get("goto") or detail.get("winner")
@@ -413,7 +438,7 @@ def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
     return {
         "n": f"{step['at']}-{step['step']}-{step['kind']}",
         "at": local_when(step["at"]),
-        "step": step["step"],
+        "step": defined.label(v.actor.locale or "") if defined is not None else step["step"],
         "what": said,
         "message": "" if not message else word(_, MESSAGE_WORDS, message["status"]),
         "href": v.href(f"/messages/{step['message_id']}") if step.get("message_id") else "",
@@ -424,6 +449,10 @@ def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
 NOT_SENT = {
     "no_owner": "Not sent: the person has no owner (sales rep) to note",
     "no_template": "Not sent: the template does not exist",
+    "no_users": "Not sent: no workspace user to note",
+    "marketing_template": "Not sent: a note to a colleague needs a transactional template",
+    "no_account_owner": "No owner: the person's account has none",
+    "no_journey": "Not enrolled: that journey is not in the current playbook",
 }
 
 # What a step log entry says happened.
@@ -437,6 +466,13 @@ LOG_KINDS = {
     "points": "Points",
     "stage": "Set the stage",
     "trait": "Set a trait",
+    "wait_for": "Waited for an event",
+    "wait_until": "Waited until the condition",
+    "notify": "Noted a colleague",
+    "assign_owner": "Assigned an owner",
+    "owner_kept": "Kept their owner",
+    "enroll": "Enrolled in another journey",
+    "migrated": "Moved to the current version",
     "goal": "Reached the goal",
     "end": "Left",
 }
