@@ -3,6 +3,7 @@ Chinese, every setting of every provider has a label, the form's inputs follow t
 schemas, and times are shown in Beijing time."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from leadpond.channels.models import SKIP_REASONS, Channel, MessageStatus
 from leadpond.channels.settings import SCHEMAS, SmtpSettings
@@ -52,26 +53,32 @@ def test_every_channel_status_reason_and_provider_has_words() -> None:
     assert sorted(fields - set(words.SETTING_LABELS)) == []
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 def test_a_skip_reason_and_a_hold_read_as_sentences() -> None:
     zh = translator("zh_CN")
     assert words.reason_words(zh, "no_consent").startswith("未发送：此渠道需要此人的同意")
     assert words.reason_words(zh, None) == ""
     held = {"held": "quiet_hours", "until": "2026-12-07T13:00:00"}
-    assert words.history_words(zh, held) == "等待中：免打扰时段持续到 2026-12-07 21:00:00。"
+    assert (
+        words.history_words(zh, held, SHANGHAI) == "等待中：免打扰时段持续到 2026-12-07 21:00:00。"
+    )
     sent = {"result": "sent", "provider_id": "Q1", "bot": False, "custom": 3}
-    assert words.history_words(translator("en"), sent) == (
+    assert words.history_words(translator("en"), sent, SHANGHAI) == (
         "Result: Sent · Provider id: Q1 · Looks automated: no · custom: 3"
     )
     assert (
-        words.history_words(zh, sent)
+        words.history_words(zh, sent, SHANGHAI)
         == "结果：已发送 · 服务商消息 ID：Q1 · 疑似自动访问：否 · custom：3"
     )
     assert words.word(zh, words.STATUS_NAMES, "a_newer_status") == "a_newer_status"
 
 
-def test_times_are_shown_in_beijing_time() -> None:
-    assert words.local_when(datetime(2026, 12, 6, 16, 30)) == "2026-12-07 00:30:00"
-    assert words.local_when(None) == "–"
+def test_times_are_shown_in_the_workspace_zone() -> None:
+    assert words.local_when(datetime(2026, 12, 6, 16, 30), SHANGHAI) == "2026-12-07 00:30:00"
+    assert words.local_when(datetime(2026, 12, 6, 16, 30), ZoneInfo("UTC")) == "2026-12-06 16:30:00"
+    assert words.local_when(None, SHANGHAI) == "–"
 
 
 def test_the_email_form_follows_the_smtp_schema() -> None:

@@ -1,6 +1,7 @@
 """A console action checks the caller's role when it runs, as the REST API does: a marketer
 demoted to viewer while a page is open is refused, and nothing changes."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -26,9 +27,16 @@ def one(user: User, marker: str) -> Any:
 
 
 def demote_everyone(workspace: NewWorkspace) -> None:
-    """Every member of the workspace becomes a viewer (the page stays open)."""
+    """Every member of the workspace becomes a viewer (the page stays open), but for an admin
+    who is not logged in: a workspace keeps an admin (``last_admin``)."""
     with unit_of_work() as session:
+        spare = service.create_user(
+            session, f"spare-{uuid.uuid4().hex[:6]}@example.com", "spare", "long enough pw"
+        )
+        service.grant(session, spare.id, workspace.workspace_id, "admin")
         for user_id in session.scalars(select(ConsoleUser.id)):
+            if user_id == spare.id:
+                continue
             for _workspace, _role in service.workspaces_of(session, user_id):
                 if _workspace.id == workspace.workspace_id:
                     service.grant(session, user_id, workspace.workspace_id, "viewer")

@@ -54,7 +54,9 @@ async def test_a_bad_wait_is_shown_on_its_card_and_a_good_one_saved(
     version, saved = newest_document(workspace)
     assert version == before + 1
     trial = next(j for j in saved["journeys"] if j["key"] == "trial-welcome")
-    assert trial["steps"][2] == {"id": "one-day", "wait": "2d"}
+    step = trial["steps"][2]
+    assert (step["id"], step["wait"]) == ("one-day", "2d")
+    assert step.get("name") == {"en": "One day later", "zh": "等一天"}  # kept as it was
 
 
 async def test_a_new_journey_opens_with_a_first_step_and_viewers_cannot_build(

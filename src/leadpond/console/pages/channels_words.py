@@ -11,10 +11,6 @@ from zoneinfo import ZoneInfo
 
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import when
-from leadpond.workspaces.models import DEFAULT_TIME_ZONE
-
-# The zone of a page that does not say its workspace's (``Visit.zone`` does).
-WORKSPACE_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 CHANNEL_NAMES = {
     "email": "Emails",
@@ -148,7 +144,7 @@ SETTING_LABELS = {
 }
 
 
-def local_when(value: datetime | None, zone: ZoneInfo = WORKSPACE_ZONE) -> str:
+def local_when(value: datetime | None, zone: ZoneInfo) -> str:
     """A stored (naive UTC) time in the workspace's time zone, to the second."""
     return when(value, zone, seconds=True)
 
@@ -165,7 +161,7 @@ def reason_words(_: Translate, reason: str | None) -> str:
     return word(_, SKIP_REASONS, reason) if reason else ""
 
 
-def history_words(_: Translate, detail: dict[str, Any], zone: ZoneInfo = WORKSPACE_ZONE) -> str:
+def history_words(_: Translate, detail: dict[str, Any], zone: ZoneInfo) -> str:
     """One history entry's detail in words: the skip reason or hold explained, then the rest
     as the provider or receipt gave it."""
     said = []

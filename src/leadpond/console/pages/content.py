@@ -103,7 +103,7 @@ def content_page(
             "topics": "、".join(x.facets["topic"]),
             "author": x.item.author,
             "status": _(STATUS_NAMES.get(x.item.status, x.item.status)),
-            "updated_at": local_when(x.item.updated_at),
+            "updated_at": local_when(x.item.updated_at, v.zone),
         }
         for x in listed
     ]

@@ -350,7 +350,7 @@ def content_stats_page(request: Request, item_id: int) -> RedirectResponse | Non
             "account": r.account or "–",
             "channel": r.channel or "–",
             "views": r.views,
-            "first": local_when(r.first_viewed_at),
+            "first": local_when(r.first_viewed_at, v.zone),
             "interest": interest[r.interest],
         }
         for r in stats.readers_list

@@ -58,7 +58,7 @@ def forms_page(request: Request) -> RedirectResponse | None:
             "name": f.name_en if v.actor.locale == "en" and f.name_en else f.name_zh,
             "status": _(STATUS_NAMES.get(f.status, f.status)),
             "url": forms.form_url(f),
-            "updated_at": local_when(f.updated_at),
+            "updated_at": local_when(f.updated_at, v.zone),
         }
         for f in found
     ]
@@ -151,7 +151,7 @@ def _submissions(v: Visit, session: Session, key: str) -> None:
     rows = [
         {
             "id": s.id,
-            "created_at": local_when(s.created_at),
+            "created_at": local_when(s.created_at, v.zone),
             "person": str(s.person_id) if s.person_id else _("Being processed"),
             "href": v.href(f"/people/{s.person_id}") if s.person_id else "",
             "values": " · ".join(f"{k}: {value}" for k, value in s.values.items()),

@@ -3,12 +3,13 @@ step, each send's fate, an A/B test's variants and winner) beside a dry-run on r
 
 Journeys are defined in the playbook (the playbook page edits it); here a marketer sees them work
 and tries one on the past before trusting it with the future. Every text is an English message
-id translated by the console catalogs; times are the marketer's (Beijing) time.
+id translated by the console catalogs; times are in the workspace's zone.
 """
 
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -20,7 +21,6 @@ from leadpond.console.pages.channels_messages import DENSE_TABLE
 from leadpond.console.pages.channels_words import (
     CHANNEL_NAMES,
     EVENT_NAMES,
-    WORKSPACE_ZONE,
     local_when,
     word,
 )
@@ -267,15 +267,15 @@ def _variants_table(v: Visit, report: dict[str, Any]) -> None:
         chosen = _("Winner of {split}: {variant}, chosen {when} by {who}").format(
             split=winner["split"],
             variant=winner["variant"],
-            when=local_when(winner["decided_at"]),
+            when=local_when(winner["decided_at"], v.zone),
             who=_("the rates") if winner["decided_by"] == "auto" else winner["decided_by"],
         )
         ui.label(chosen).mark("journey-winner").classes("lp-journey-winner")
 
 
-def _utc(day: date, at: time) -> datetime:
-    """A Beijing date and time as the naive UTC the database holds."""
-    local = datetime.combine(day, at, tzinfo=WORKSPACE_ZONE)
+def _utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A date and time of the workspace's zone as the naive UTC the database holds."""
+    local = datetime.combine(day, at, tzinfo=zone)
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -286,7 +286,7 @@ class DryRunPanel:
     def __init__(self, v: Visit, key: str) -> None:
         self.v, self.key = v, key
         _ = v._
-        today = datetime.now(WORKSPACE_ZONE).date()
+        today = datetime.now(v.zone).date()
         ui.label(_("Dry-run on real history")).classes("text-lg font-semibold mt-4")
         ui.label(
             _(
@@ -316,8 +316,8 @@ class DryRunPanel:
     async def start(self) -> None:
         _ = self.v._
         try:
-            since = _utc(date.fromisoformat(str(self.since.value).strip()), time(0, 0))
-            until = _utc(date.fromisoformat(str(self.until.value).strip()), time(0, 0))
+            since = _utc(date.fromisoformat(str(self.since.value).strip()), time(0, 0), self.v.zone)
+            until = _utc(date.fromisoformat(str(self.until.value).strip()), time(0, 0), self.v.zone)
         except ValueError:
             notify_error(InvalidInput(_("Write the dates as 2026-12-01."), field="since"))
             return
@@ -392,7 +392,7 @@ def person_journeys_section(v: Visit, person_id: int, session: Session) -> None:
             title = _("{journey} — {state} (entered {when})").format(
                 journey=names.get(enrollment["journey"], enrollment["journey"]),
                 state=word(_, STATE_NAMES, enrollment["state"]),
-                when=local_when(enrollment["entered_at"]),
+                when=local_when(enrollment["entered_at"], v.zone),
             )
             ui.label(title).classes("font-semibold")
             ui.label(_("Why: {reason}").format(reason=enrollment["reason"])).classes(
@@ -429,7 +429,9 @@ def _step_row(v: Visit, step: dict[str, Any], journey: Journey | None) -> dict[s
     if way:
         said = f"{said} → {way}"
     if step["kind"] == "wait" and detail.get("until"):
-        said = _("Waits until {when}").format(when=local_when(parse_timestamp(detail["until"])))
+        said = _("Waits until {when}").format(
+            when=local_when(parse_timestamp(detail["until"]), v.zone)
+        )
     if detail.get("skipped"):
         said = word(_, NOT_SENT, str(detail["skipped"]))
     elif detail.get("error"):
@@ -437,7 +439,7 @@ def _step_row(v: Visit, step: dict[str, Any], journey: Journey | None) -> dict[s
     message = step.get("message")
     return {
         "n": f"{step['at']}-{step['step']}-{step['kind']}",
-        "at": local_when(step["at"]),
+        "at": local_when(step["at"], v.zone),
         "step": defined.label(v.actor.locale or "") if defined is not None else step["step"],
         "what": said,
         "message": "" if not message else word(_, MESSAGE_WORDS, message["status"]),
