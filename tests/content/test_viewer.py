@@ -7,7 +7,7 @@ speaking WeChat's API; on both databases."""
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +26,7 @@ from leadpond.pipeline import worker
 from leadpond.workspaces.service import NewWorkspace
 from tests.channels.fakes.server import serving
 from tests.content.test_content_api import PDF, make
+from tests.engage.forms_helpers import PERSON, make_form, open_page, post
 
 PHONE = {"User-Agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36"}
 WECHAT = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605 MicroMessenger/8.0.50 NetType/WIFI"}
@@ -153,10 +154,23 @@ def test_drafts_are_not_shown_and_downloads_pass_through_the_gate(
     after = parse_qs(went.query)["next"][0]
     assert events(workspace, "Whitepaper Downloaded") == []
     tampered = api.get(f"{path}/download", params={"t": "x.y"}, follow_redirects=False)
-    assert tampered.status_code == 404
+    assert tampered.status_code == 302  # a bad permission is asked the form again
+    # The permission alone is not enough: this browser has not posted the form yet.
+    assert api.get(after, follow_redirects=False).status_code == 302
+    make_form(api, key="whitepaper_gate", conversion_event=None)
+    form_url = f"/f/whitepaper_gate?{urlencode({'ws': workspace.workspace_id.hex, 'next': after})}"
+    posted = post(api, form_url, open_page(api, form_url), **PERSON)
+    assert (posted.status_code, posted.headers["location"]) == (303, after)
+    elsewhere = "/f/whitepaper_gate?" + urlencode(
+        {"ws": workspace.workspace_id.hex, "next": "//evil.example/x"}
+    )
+    again = post(api, elsewhere, open_page(api, elsewhere), **PERSON)
+    assert again.status_code == 200  # another site is never where a post leads
     got = api.get(after)
     assert got.status_code == 200 and got.content == PDF
     assert "attachment" in got.headers["content-disposition"]
+    with TestClient(api.app) as stranger:  # the link copied into another browser
+        assert stranger.get(after, follow_redirects=False).status_code == 302
     [(_, _, downloaded)] = events(workspace, "Whitepaper Downloaded")
     assert (
         downloaded["properties"]["content_id"] == paper["key"] and downloaded["properties"]["gated"]

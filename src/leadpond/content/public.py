@@ -206,7 +206,7 @@ def download(
         return _missing(request)
     visitor = visitor_of(request)
     query = {k: v for k, v in request.query_params.items() if k != "t"}
-    if not viewing.download_allowed(session, item, t):
+    if not viewing.download_allowed(session, item, t, visitor):
         permission = viewing.download_token(session, item, visitor)
         after = f"/c/{item.public_code}/download?{urlencode({**query, 't': permission})}"
         gate = f"/f/{item.gate_form}?{urlencode({'next': after})}"

@@ -19,11 +19,12 @@ from leadpond.channels.tracking import Visit, bot_reason
 from leadpond.content.models import ContentItem
 from leadpond.content.service import facets_of
 from leadpond.content.wechat_oauth import WeChatReader
+from leadpond.engage.forms import has_submitted
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import InvalidInput
-from leadpond.workspaces.signing import sign, unsign
+from leadpond.workspaces.signing import BadToken, sign, unsign
 
 CONTENT_SOURCE = "content"  # the event log's source of the viewer's events
 VIEWED, READ, DOWNLOADED = "Content Viewed", "Content Read", "Whitepaper Downloaded"
@@ -180,14 +181,25 @@ def download_token(session: Session, item: ContentItem, anonymous_id: str) -> st
     return sign(session, item.workspace_id, DOWNLOAD_PURPOSE, {"i": item.id, "a": anonymous_id})
 
 
-def download_allowed(session: Session, item: ContentItem, token: str | None) -> bool:
-    """Whether the download may go ahead: ungated, or with a good token for this item."""
+def download_allowed(
+    session: Session, item: ContentItem, token: str | None, anonymous_id: str
+) -> bool:
+    """Whether the download may go ahead: ungated, or with a good token for this item, asked
+    by the browser it was made for, which has posted the gate form (a copied link asks again)."""
     if not item.gate_form:
         return True
     if not token:
         return False
-    workspace_id, data = unsign(session, token, DOWNLOAD_PURPOSE, max_age_s=24 * 3600)
-    return workspace_id == item.workspace_id and data.get("i") == item.id
+    try:
+        workspace_id, data = unsign(session, token, DOWNLOAD_PURPOSE, max_age_s=24 * 3600)
+    except BadToken:
+        return False
+    return (
+        workspace_id == item.workspace_id
+        and data.get("i") == item.id
+        and data.get("a") == anonymous_id
+        and has_submitted(session, item.workspace_id, item.gate_form, anonymous_id)
+    )
 
 
 def record_download(

@@ -225,3 +225,32 @@ def known_traits(
     """The known visitor's traits (empty for a stranger): progressive profiling's input."""
     person = known_person(session, workspace_id, anonymous_id, token)
     return dict(person.traits) if person is not None else {}
+
+
+def has_submitted(
+    session: Session, workspace_id: uuid.UUID, form_key: str, anonymous_id: str
+) -> bool:
+    """Whether this browser (its anonymous id) has posted the form: what a gate asks before it
+    hands on a download. A post the spam checks refused is no submission."""
+    if not anonymous_id:
+        return False
+    found = session.scalar(
+        select(FormSubmission.id)
+        .join(Form, Form.id == FormSubmission.form_id)
+        .where(
+            owned(FormSubmission, workspace_id),
+            Form.key == form_key,
+            FormSubmission.anonymous_id == anonymous_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Where a form sends the visitor after a good post when its link says ``?next=``: a path
+    of this server only (``/c/…``), never another site (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

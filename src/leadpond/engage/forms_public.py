@@ -122,8 +122,16 @@ def form_page(
 
 def _done(form: Form, request: Request, visitor: str, embedded: bool) -> Response:
     lang = language(request)
+    # A gate's link says where the post leads (a content download): a path here, never a site.
+    after = forms.safe_next(request.query_params.get("next"))
+    if after and not embedded:
+        answer: Response = RedirectResponse(after, status_code=303, headers=NO_STORE)
+        answer.set_cookie(
+            VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="lax"
+        )
+        return answer
     if form.redirect_url and not embedded:
-        answer: Response = RedirectResponse(form.redirect_url, status_code=303, headers=NO_STORE)
+        answer = RedirectResponse(form.redirect_url, status_code=303, headers=NO_STORE)
         answer.set_cookie(
             VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="lax"
         )
