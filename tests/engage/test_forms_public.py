@@ -10,6 +10,7 @@ from leadpond.channels.models import Subscription
 from leadpond.db.engine import read_only
 from leadpond.engage.models import FormSubmission
 from leadpond.ingest.models import Event
+from leadpond.journeys.models import Enrollment
 from leadpond.kit.scope import owned
 from leadpond.pipeline import worker
 from leadpond.profiles.models import Person
@@ -109,6 +110,13 @@ def test_the_same_form_twice_is_one_person_and_one_submission(
             select(FormSubmission).where(owned(FormSubmission, workspace.workspace_id))
         ).all()
         assert submission.repeats == 1
+        # S1: the default playbook's trial journey enrolled the person once.
+        enrolled = session.scalars(
+            select(Enrollment.person_id).where(
+                owned(Enrollment, workspace.workspace_id), Enrollment.journey_key == "trial-welcome"
+            )
+        ).all()
+        assert enrolled == people
 
 
 def test_bad_input_shows_the_page_again_and_creates_nothing(
