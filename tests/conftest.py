@@ -7,6 +7,9 @@ mandatory under ``CI=true``.
 
 import base64
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 import leadpond.wiring  # noqa: F401  (installs the hooks and job kinds)
@@ -194,3 +198,26 @@ def var_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "var"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def live_url(backend: str) -> Iterator[str]:
+    """The whole app (API and public pages) on 127.0.0.1:<free port>, served by uvicorn in a
+    thread: for tests that need a real HTTP server (a real client, concurrent posts)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(with_worker=False), log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

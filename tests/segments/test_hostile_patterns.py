@@ -1,16 +1,12 @@
 """A catastrophic regular expression costs linear time, and a preview has a time budget."""
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import text
 
-from leadpond.app import create_app
 from leadpond.conditions.ast import Test as ValueTest
 from leadpond.conditions.evaluate import value_holds
 from leadpond.db.engine import read_only
@@ -21,28 +17,6 @@ from tests.conftest import Tracker
 CATASTROPHIC = {"trait": "title", "matches": "^(a+)+$"}
 # Python's backtracking re needs about 2**25 steps per title: seconds each.
 TITLE = "a" * 25 + "!"
-
-
-@pytest.fixture
-def live_url(backend: str) -> Iterator[str]:
-    """The HTTP API on 127.0.0.1:<free port>, served by uvicorn in a thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(with_worker=False), log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def test_the_catastrophic_pattern_previews_in_under_a_second_while_healthz_answers(

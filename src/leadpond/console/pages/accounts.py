@@ -8,8 +8,8 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.accounts import overview
-from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
-from leadpond.console.pages.people import DENSE_TABLE, NAME_CELL, people_table, person_rows
+from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, notify_error, visit, when
+from leadpond.console.pages.people import NAME_CELL, people_table, person_rows
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError

@@ -22,13 +22,12 @@ from leadpond.console.pages.channels_words import (
     reason_words,
     word,
 )
-from leadpond.console.pages.frame import Visit, header, visit
+from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, visit
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
 
 MESSAGE_PAGE = 50
-DENSE_TABLE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
 Reader = Callable[[Session, PageQuery], tuple[int, list[Message]]]
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from leadpond.console.pages.channels_words import local_when
-from leadpond.console.pages.frame import Visit, header, visit
+from leadpond.console.pages.frame import Visit, header, linked_table, visit
 from leadpond.content import analytics, service
 from leadpond.content.taxonomy import Taxonomy, taxonomy
 from leadpond.db.engine import read_only
@@ -20,10 +20,6 @@ from leadpond.rules.vocabulary import stages
 from leadpond.users.permissions import CONTENT_WRITE
 
 LIST_PAGE = 200
-TITLE_CELL = (
-    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
-    "{{ props.value }}</a></q-td>"
-)
 STATUS_NAMES = {"draft": "Draft", "published": "Published", "archived": "Archived"}
 
 
@@ -81,18 +77,15 @@ def content_page(
                 on_change=lambda e, n=name: refilter(n, e.value),
             ).classes("min-w-40").mark(f"content-filter-{name}")
     ui.label(_("{total} items").format(total=total)).mark("content-total")
-    columns = [
-        {"name": k, "label": label, "field": k, "align": "left"}
-        for k, label in (
-            ("title", _("Title")),
-            ("type", _("Type")),
-            ("stages", _("Stages")),
-            ("topics", _("Topics")),
-            ("author", _("Author")),
-            ("status", _("Status")),
-            ("updated_at", _("Changed")),
-        )
-    ]
+    columns = (
+        ("title", _("Title")),
+        ("type", _("Type")),
+        ("stages", _("Stages")),
+        ("topics", _("Topics")),
+        ("author", _("Author")),
+        ("status", _("Status")),
+        ("updated_at", _("Changed")),
+    )
     rows = [
         {
             "id": x.item.id,
@@ -107,8 +100,7 @@ def content_page(
         }
         for x in listed
     ]
-    table = ui.table(columns=columns, rows=rows, row_key="id").props("dense flat")
-    table.add_slot("body-cell-title", TITLE_CELL)
+    table = linked_table(columns, rows, link="title", row_key="id")
     table.classes("w-full").mark("content-table")
     return None
 

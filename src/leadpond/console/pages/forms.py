@@ -7,10 +7,9 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 from sqlalchemy.orm import Session
 
-from leadpond.console.pages.channels_messages import DENSE_TABLE
 from leadpond.console.pages.channels_words import local_when
 from leadpond.console.pages.forms_builder import FormBuilder
-from leadpond.console.pages.frame import Visit, header, visit
+from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, linked_table, visit
 from leadpond.db.engine import read_only
 from leadpond.engage import forms
 from leadpond.engage.forms_schemas import FormRead, read_form
@@ -20,10 +19,6 @@ from leadpond.users.permissions import FORMS_WRITE
 
 LIST_PAGE = 200
 SUBMISSIONS_SHOWN = 50
-LINK_CELL = (
-    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
-    "{{ props.value }}</a></q-td>"
-)
 STATUS_NAMES = {"draft": "Draft", "published": "Published"}
 
 
@@ -41,16 +36,13 @@ def forms_page(request: Request) -> RedirectResponse | None:
             "new-form"
         ).classes("lp-new-form")
     ui.label(_("{total} forms").format(total=total)).classes("lp-forms-total")
-    columns = [
-        {"name": k, "label": label, "field": k, "align": "left"}
-        for k, label in (
-            ("key", _("Key")),
-            ("name", _("Name")),
-            ("status", _("Status")),
-            ("url", _("Share link")),
-            ("updated_at", _("Changed")),
-        )
-    ]
+    columns = (
+        ("key", _("Key")),
+        ("name", _("Name")),
+        ("status", _("Status")),
+        ("url", _("Share link")),
+        ("updated_at", _("Changed")),
+    )
     rows = [
         {
             "key": f.key,
@@ -62,8 +54,7 @@ def forms_page(request: Request) -> RedirectResponse | None:
         }
         for f in found
     ]
-    table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
-    table.add_slot("body-cell-key", LINK_CELL)
+    table = linked_table(columns, rows, link="key", row_key="key")
     table.classes("w-full lp-forms-table").mark("forms-table")
     return None
 

@@ -2,8 +2,10 @@
 
 import copy
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -187,6 +189,28 @@ def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
     """The zone as the header names it: ``Asia/Shanghai (UTC+08:00)``."""
     offset = (at or datetime.now(UTC)).astimezone(zone).strftime("%z")
     return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+# A list page's table: compact, every row on one page (the pages bound their reads).
+DENSE_TABLE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
+_LINK_CELL = (
+    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
+    "{{ props.value }}</a></q-td>"
+)
+
+
+def linked_table(
+    columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]], *, link: str, row_key: str
+) -> ui.table:
+    """A list page's table: ``columns`` as (field, label), the ``link`` column's cell a link to
+    the row's ``href`` (a path with the console's mount path, ``Visit.href``)."""
+    table = ui.table(
+        columns=[{"name": k, "label": label, "field": k, "align": "left"} for k, label in columns],
+        rows=rows,
+        row_key=row_key,
+    ).props(DENSE_TABLE)
+    table.add_slot(f"body-cell-{link}", _LINK_CELL)
+    return table.classes("w-full")
 
 
 def notify_error(exc: LeadpondError) -> None:

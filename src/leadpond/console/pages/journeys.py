@@ -17,14 +17,20 @@ from nicegui import run, ui
 from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import Translate
-from leadpond.console.pages.channels_messages import DENSE_TABLE
 from leadpond.console.pages.channels_words import (
     CHANNEL_NAMES,
     EVENT_NAMES,
     local_when,
     word,
 )
-from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.frame import (
+    DENSE_TABLE,
+    Visit,
+    header,
+    linked_table,
+    notify_error,
+    visit,
+)
 from leadpond.db.engine import read_only, rolled_back
 from leadpond.journeys import reads
 from leadpond.journeys.definitions import Journey
@@ -34,11 +40,6 @@ from leadpond.journeys.service import journeys_of
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, LeadpondError
 from leadpond.users.permissions import PLAYBOOKS_WRITE
-
-KEY_CELL = (
-    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
-    "{{ props.value }}</a></q-td>"
-)
 
 TRIGGER_NAMES = {
     "event": "An event",
@@ -100,16 +101,13 @@ def journeys_page(request: Request) -> RedirectResponse | None:
         ui.button(
             _("New journey"), icon="add", on_click=lambda: ui.navigate.to("/journeys/new")
         ).classes("lp-new-journey")
-    columns = [
-        {"name": k, "label": label, "field": k, "align": "left"}
-        for k, label in (
-            ("name", _("Journey")),
-            ("trigger", _("Entered by")),
-            ("steps", _("Steps")),
-            ("active", _("In the journey")),
-            ("ended", _("Left")),
-        )
-    ]
+    columns = (
+        ("name", _("Journey")),
+        ("trigger", _("Entered by")),
+        ("steps", _("Steps")),
+        ("active", _("In the journey")),
+        ("ended", _("Left")),
+    )
     rows = [
         {
             "key": j["key"],
@@ -122,8 +120,7 @@ def journeys_page(request: Request) -> RedirectResponse | None:
         }
         for j in listed["items"]
     ]
-    table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
-    table.add_slot("body-cell-name", KEY_CELL)
+    table = linked_table(columns, rows, link="name", row_key="key")
     table.classes("w-full").mark("journeys-table").classes("lp-journeys-table")
     return None
 

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 from sqlalchemy.orm import Session
 
-from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
+from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, notify_error, visit, when
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
@@ -21,7 +21,6 @@ NAME_CELL = (
     '<q-td :props="props" :title="props.value"><a :href="props.row.href" class="text-primary">'
     "{{ props.value }}</a></q-td>"
 )
-DENSE_TABLE = "flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'"
 
 
 # Share of the table's width per column: the table takes the window's width (fixed layout) and a

@@ -8,8 +8,15 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 from sqlalchemy.orm import Session
 
-from leadpond.console.pages.channels_messages import DENSE_TABLE
-from leadpond.console.pages.frame import Visit, header, notify_error, visit, when, zone_label
+from leadpond.console.pages.frame import (
+    DENSE_TABLE,
+    Visit,
+    header,
+    notify_error,
+    visit,
+    when,
+    zone_label,
+)
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.users.permissions import MEMBERS_READ, MEMBERS_WRITE, WORKSPACE_WRITE

@@ -13,9 +13,9 @@ from leadpond.channels import service
 from leadpond.channels.models import Channel
 from leadpond.channels.reads import messages_of_template
 from leadpond.channels.schemas import TemplateBody, TemplateCreate, TemplateRead
-from leadpond.console.pages.channels_messages import DENSE_TABLE, template_messages_section
+from leadpond.console.pages.channels_messages import template_messages_section
 from leadpond.console.pages.channels_words import CHANNEL_NAMES, PURPOSE_NAMES, local_when, word
-from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.frame import Visit, header, linked_table, notify_error, visit
 from leadpond.console.pages.templates_preview import PreviewPane, validation_problem
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
@@ -23,10 +23,6 @@ from leadpond.kit.pagination import PageQuery
 from leadpond.users.permissions import CHANNELS_WRITE
 
 LIST_PAGE = 200
-KEY_CELL = (
-    '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
-    "{{ props.value }}</a></q-td>"
-)
 PARTS = ("key", "channel", "purpose", "subject", "body", "text_body", "provider_template")
 
 
@@ -49,15 +45,12 @@ def templates_page(request: Request) -> RedirectResponse | None:
     ui.label(shown.format(shown=LIST_PAGE, total=total)).mark("templates-total").classes(
         "lp-templates-total"
     )
-    columns = [
-        {"name": k, "label": label, "field": k, "align": "left"}
-        for k, label in (
-            ("key", _("Key")),
-            ("channel", _("Channel")),
-            ("purpose", _("Purpose")),
-            ("updated_at", _("Changed")),
-        )
-    ]
+    columns = (
+        ("key", _("Key")),
+        ("channel", _("Channel")),
+        ("purpose", _("Purpose")),
+        ("updated_at", _("Changed")),
+    )
     rows = [
         {
             "key": t.key,
@@ -68,8 +61,7 @@ def templates_page(request: Request) -> RedirectResponse | None:
         }
         for t in found
     ]
-    table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
-    table.add_slot("body-cell-key", KEY_CELL)
+    table = linked_table(columns, rows, link="key", row_key="key")
     table.classes("w-full").mark("templates-table").classes("lp-templates-table")
     return None
 
