@@ -1,7 +1,7 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
-from leadpond.acquisition.models import TrackingLink
+from leadpond.acquisition.models import TrackingLink, WeChatQrCode, WeComContactWay
 from leadpond.channels.models import (
     ChannelSettings,
     Message,
@@ -26,6 +26,7 @@ from leadpond.profiles.models import (
     PERSON_FIRST_SEEN_INDEX,
     PERSON_LAST_SEEN_INDEX,
     PERSON_NAME_INDEX,
+    ChannelGrouping,
     Person,
 )
 from leadpond.reports.models import EventDay
@@ -47,6 +48,9 @@ __all__ = [
     "PERSON_LAST_SEEN_INDEX",
     "PERSON_NAME_INDEX",
     "Account",
+    "ChannelGrouping",
+    "WeChatQrCode",
+    "WeComContactWay",
     "AccountKey",
     "AccountSettings",
     "ApiCredential",

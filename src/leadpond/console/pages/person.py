@@ -15,10 +15,12 @@ from leadpond.console.pages.frame import Visit, header, visit, when
 from leadpond.console.pages.journeys import person_journeys_section
 from leadpond.console.pages.person_activity import merges_section, timeline_section
 from leadpond.db.engine import read_only
+from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import LeadpondError
 from leadpond.profiles import service as profiles
 from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
 from leadpond.profiles.models import Person
+from leadpond.profiles.touches import load_grouping
 from leadpond.rules import reads
 from leadpond.segments.person_segments import segments_of
 
@@ -36,6 +38,7 @@ class Person360:
     stage: dict[str, Any]
     personas: list[dict[str, Any]]
     member_of: list[tuple[str, str, Any]]
+    channel_labels: dict[str, str]
 
 
 def _read(session: Session, v: Visit, person: Person) -> Person360:
@@ -50,6 +53,7 @@ def _read(session: Session, v: Visit, person: Person) -> Person360:
         stage=reads.stage_of(session, ws, person.id),
         personas=reads.personas_of(session, ws, person.id),
         member_of=segments_of(session, ws, person.id),
+        channel_labels=load_grouping(session, ws).labels(v.actor.locale or "en"),
     )
 
 
@@ -86,8 +90,27 @@ def _summary(v: Visit, found: Person360) -> None:
             ui.label(f"{score.model}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
         ui.label(f"{_('First seen')}: {when(person.first_seen_at)}")
-        ui.label(f"{_('Came through')}: {person.first_channel or '–'}").mark("first-channel")
         ui.label(f"{_('Last seen')}: {when(person.last_seen_at)}")
+    labels = found.channel_labels
+    for title, touch, mark in (
+        (_("First touch"), person.first_touch, "first-touch"),
+        (_("Last touch"), person.last_touch, "last-touch"),
+    ):
+        with ui.row().classes("gap-4 items-center text-gray-700").mark(mark):
+            ui.label(f"{title}:").classes("font-medium")
+            if not touch:
+                ui.label("–")
+                continue
+            group = labels.get(touch["group"], touch["group"])
+            ui.badge(group).props("outline").mark(f"{mark}-group")
+            parts = [
+                f"{_('Channel')}: {touch['channel']}",
+                f"{_('Source')}: {touch['source']}",
+                f"{_('Medium')}: {touch.get('medium') or '–'}",
+                f"{_('Campaign')}: {touch.get('campaign') or '–'}",
+            ]
+            ui.label(" · ".join(parts))
+            ui.label(when(parse_timestamp(touch["at"])))
 
 
 def _tabs(v: Visit, found: Person360, session: Session) -> None:
