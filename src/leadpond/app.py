@@ -12,6 +12,7 @@ from leadpond.accounts.api import lookup_router as account_lookup_router
 from leadpond.accounts.api import router as accounts_router
 from leadpond.acquisition.api import public_router as tracking_links_router
 from leadpond.acquisition.api import router as links_router
+from leadpond.acquisition.wecom_callback import router as wecom_callback_router
 from leadpond.channels.api import router as channels_router
 from leadpond.channels.bounces_api import router as bounces_router
 from leadpond.channels.public import router as public_links_router
@@ -101,6 +102,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     app.include_router(tracking_links_router)
     app.include_router(receipts_router)
     app.include_router(wechat_callback_router)
+    app.include_router(wecom_callback_router)
     install_console(app, mount_ui=with_console)
 
     @app.get("/healthz", tags=["meta"])

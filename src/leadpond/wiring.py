@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
+from leadpond.acquisition.wechat_codes import WECHAT_HANDLERS
+from leadpond.channels import wechat_callback
 from leadpond.channels.consent import opted_out_people
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
@@ -63,3 +65,5 @@ hooks.install(PEOPLE_CHANGED)
 registry.install(JOB_KINDS)
 # Exports and member lists flag who unsubscribed: the consent records are channels'.
 exports.install_opt_out_reader(opted_out_people)
+# The official account's callback (channels) hands what followers do to acquisition.
+wechat_callback.install_handlers(WECHAT_HANDLERS)

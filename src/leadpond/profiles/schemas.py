@@ -55,7 +55,9 @@ class PersonRead(BaseModel):
             ],
             first_seen_at=person.first_seen_at,
             first_channel=person.first_channel,
-            first_touch=TouchRead.model_validate(person.first_touch) if person.first_touch else None,
+            first_touch=TouchRead.model_validate(person.first_touch)
+            if person.first_touch
+            else None,
             last_touch=TouchRead.model_validate(person.last_touch) if person.last_touch else None,
             last_seen_at=person.last_seen_at,
             event_count=person.event_count,

@@ -254,9 +254,7 @@ def fold_profile(survivor: ProfileFields, loser: ProfileFields) -> None:
     seen = loser.first_seen_at
     if seen is not None and (survivor.first_seen_at is None or seen < survivor.first_seen_at):
         survivor.first_seen_at = seen
-    _touched(
-        survivor, touches.first_of(survivor.first_touch, loser.first_touch), loser.last_touch
-    )
+    _touched(survivor, touches.first_of(survivor.first_touch, loser.first_touch), loser.last_touch)
     for seen in (loser.last_seen_at,):
         if seen is not None and (survivor.last_seen_at is None or seen > survivor.last_seen_at):
             survivor.last_seen_at = seen

@@ -143,6 +143,7 @@ def _new_people(v: Visit, built: dashboard.Dashboard) -> None:
 
     def label(group: str) -> str:
         return built.channel_labels.get(group, {}).get(language, group)
+
     ui.echart(
         {
             "tooltip": {"trigger": "axis"},

@@ -61,7 +61,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["workspace_id"], ["workspace.id"], name=op.f("fk_wechat_qr_code_workspace_id_workspace")
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_wechat_qr_code_workspace_id_workspace"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_qr_code")),
         sa.UniqueConstraint("workspace_id", "scene", name=op.f("uq_wechat_qr_code_workspace_id")),
