@@ -31,6 +31,7 @@ from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
 from leadpond.playbooks.api import replay_router
 from leadpond.playbooks.api import router as playbook_router
+from leadpond.profiles.api import groups_router as channel_groups_router
 from leadpond.profiles.api import router as people_router
 from leadpond.reports.api import router as reports_router
 from leadpond.rules.api import router as rules_router
@@ -78,6 +79,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     for router in (
         ingest_router,
         people_router,
+        channel_groups_router,
         pipeline_router,
         identity_router,
         import_router,

@@ -24,6 +24,7 @@ from leadpond.journeys.merges import people_reshaped as journeys_follow_merges
 from leadpond.journeys.triggers import enroll_batch as enroll_journeys
 from leadpond.playbooks.tasks import REPLAY_HISTORY, replay_history_task
 from leadpond.profiles.service import apply_batch as fold_profiles
+from leadpond.profiles.tasks import RECOMPUTE_TOUCHES, recompute_touches_task
 from leadpond.rules.service import apply_batch as apply_rules
 from leadpond.rules.service import recompute_people
 from leadpond.rules.sweep import hold_watermarks
@@ -59,6 +60,7 @@ JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
+    JobKind(RECOMPUTE_TOUCHES, recompute_touches_task, startable=True),
 )
 
 hooks.install(PEOPLE_CHANGED)

@@ -391,3 +391,44 @@ def lock_people(session: Session, person_ids: set[int]) -> None:
             .order_by(Person.id)
             .with_for_update()
         )
+
+
+def recompute_touches(session: Session, workspace_id: uuid.UUID, person_ids: list[int]) -> None:
+    """These people's first and last touch again from their history, with the workspace's
+    current grouping (after it changed, or as a backfill)."""
+    grouping = touches.load_grouping(session, workspace_id)
+    found: dict[int, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
+        pid: (None, None) for pid in person_ids
+    }
+    rows = session.execute(
+        select(
+            Event.person_id,
+            Event.type,
+            Event.timestamp,
+            Event.source,
+            Event.payload,
+            Event.message_id,
+        ).where(
+            owned(Event, workspace_id),
+            Event.person_id.in_(person_ids),
+            Event.source.not_in((DERIVED_SOURCE, MESSAGE_SOURCE, JOURNEY_SOURCE)),
+        )
+    )
+    for pid, event_type, timestamp, source, payload, message_id in rows:
+        touch = touch_of_event(event_type, payload, source, timestamp, message_id, grouping)
+        first, last = found[pid]
+        found[pid] = (touches.first_of(first, touch), touches.last_of(last, touch))
+    table = cast(Table, Person.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("touched_id")),
+        [
+            {
+                "touched_id": pid,
+                "first_channel": first["group"] if first else None,
+                "first_touch": first,
+                "last_touch": last,
+            }
+            for pid, (first, last) in found.items()
+        ],
+    )
+    session.expire_all()

@@ -32,6 +32,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from leadpond.kit.errors import InvalidInput
 from leadpond.profiles.models import ChannelGrouping
 
 MARKED, REFERRED, DIRECT, UNMARKED = "marked", "referred", "direct", "unmarked"
@@ -323,3 +324,23 @@ def last_of(current: dict[str, Any] | None, touch: dict[str, Any] | None) -> dic
     if current is None or touch is None:
         return current or touch
     return current if _last_key(current) >= _last_key(touch) else touch
+
+
+def save_grouping(
+    session: Session, workspace_id: uuid.UUID, settings: GroupingSettings | None
+) -> Grouping:
+    """Keep the workspace's own grouping (None: back to the default one)."""
+    stored = session.get(ChannelGrouping, workspace_id)
+    groups = [g.model_dump() for g in settings.groups] if settings else []
+    keys = [g["key"] for g in groups]
+    reserved = {g.key for g in BUILT_IN_GROUPS}
+    if len(set(keys)) != len(keys) or reserved & set(keys):
+        raise InvalidInput(
+            "group keys are unique and not direct or other (those are built in)", field="groups"
+        )
+    if stored is None:
+        session.add(ChannelGrouping(workspace_id=workspace_id, groups=groups))
+    else:
+        stored.groups = groups
+    session.flush()
+    return Grouping(tuple(settings.groups)) if settings else DEFAULT_GROUPING
