@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from nicegui import core, ui
 
 from leadpond.console.pages.accounts import account_page, accounts_page
+from leadpond.console.pages.acquisition import acquisition_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.dashboard import dashboard_page
@@ -29,6 +30,7 @@ PAGES = (
     ("/channels", channels_page),
     ("/templates", templates_page),
     ("/templates/{key}", template_page),
+    ("/acquisition", acquisition_page),
     ("/journeys", journeys_page),
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
