@@ -35,8 +35,8 @@ def acquisition_page(request: Request) -> RedirectResponse | None:
         used = wechat_codes.permanent_used(session, ws)
         ways = wecom_ways.list_contact_ways(session, ws, page)
     with ui.tabs().classes("w-full") as tabs:
-        qr_tab = ui.tab(_("WeChat QR codes")).mark("tab-qr")
-        ways_tab = ui.tab(_("WeCom contact ways")).mark("tab-ways")
+        qr_tab = ui.tab(_("WeChat QR codes")).mark("tab-qr").classes("lp-tab-qr")
+        ways_tab = ui.tab(_("WeCom contact ways")).mark("tab-ways").classes("lp-tab-ways")
     with ui.tab_panels(tabs, value=qr_tab).classes("w-full"):
         with ui.tab_panel(qr_tab):
             _qr_codes(v, codes, used)
@@ -48,13 +48,19 @@ def acquisition_page(request: Request) -> RedirectResponse | None:
 def _qr_codes(v: Visit, codes: list[WeChatQrCode], used: int) -> None:
     _ = v._
     budget = _("Permanent codes: {used} of {limit}")
-    ui.label(budget.format(used=used, limit=f"{wechat_codes.PERMANENT_LIMIT:,}")).mark("qr-budget")
+    ui.label(budget.format(used=used, limit=f"{wechat_codes.PERMANENT_LIMIT:,}")).mark(
+        "qr-budget"
+    ).classes("lp-qr-budget")
     if v.may(CHANNELS_WRITE):
-        with ui.row().classes("items-end gap-4").mark("qr-form"):
-            channel = ui.input(_("Channel")).mark("qr-channel")
-            campaign = ui.input(_("Campaign")).mark("qr-campaign")
-            permanent = ui.checkbox(_("Permanent")).mark("qr-permanent")
-            days = ui.number(_("Days valid"), value=30, min=1, max=30).mark("qr-days")
+        with ui.row().classes("items-end gap-4").mark("qr-form").classes("lp-qr-form"):
+            channel = ui.input(_("Channel")).mark("qr-channel").classes("lp-qr-channel")
+            campaign = ui.input(_("Campaign")).mark("qr-campaign").classes("lp-qr-campaign")
+            permanent = ui.checkbox(_("Permanent")).mark("qr-permanent").classes("lp-qr-permanent")
+            days = (
+                ui.number(_("Days valid"), value=30, min=1, max=30)
+                .mark("qr-days")
+                .classes("lp-qr-days")
+            )
 
             async def make() -> None:
                 try:
@@ -74,17 +80,25 @@ def _qr_codes(v: Visit, codes: list[WeChatQrCode], used: int) -> None:
                     return
                 ui.navigate.to("/acquisition")
 
-            ui.button(_("Make QR code"), icon="qr_code", on_click=make).mark("qr-make")
+            ui.button(_("Make QR code"), icon="qr_code", on_click=make).mark("qr-make").classes(
+                "lp-qr-make"
+            )
     if not codes:
-        ui.label(_("No QR codes yet")).classes("text-gray-600").mark("qr-empty")
+        ui.label(_("No QR codes yet")).classes("text-gray-600").mark("qr-empty").classes(
+            "lp-qr-empty"
+        )
     for code in codes:
         with ui.card().classes("w-full").mark(f"qr-{code.scene}"), ui.row().classes("gap-6"):
-            ui.label(code.channel).classes("font-medium").mark("qr-row-channel")
+            ui.label(code.channel).classes("font-medium").mark("qr-row-channel").classes(
+                "lp-qr-row-channel"
+            )
             ui.label(code.campaign or "–")
             kind = _("permanent") if code.permanent else _("until {when}")
             ui.label(kind.format(when=local_when(code.expires_at)))
-            ui.label(_("{n} scans").format(n=code.scans)).mark("qr-scans")
-            ui.label(_("{n} follows").format(n=code.follows)).mark("qr-follows")
+            ui.label(_("{n} scans").format(n=code.scans)).mark("qr-scans").classes("lp-qr-scans")
+            ui.label(_("{n} follows").format(n=code.follows)).mark("qr-follows").classes(
+                "lp-qr-follows"
+            )
             ui.label(local_when(code.created_at)).classes("text-gray-600")
             png = wechat_codes.qr_png(code)
             ui.button(
@@ -93,7 +107,7 @@ def _qr_codes(v: Visit, codes: list[WeChatQrCode], used: int) -> None:
                 on_click=lambda png=png, scene=code.scene: ui.download.content(
                     png, f"wechat-{scene}.png", "image/png"
                 ),
-            ).props("flat dense").mark("qr-download")
+            ).props("flat dense").mark("qr-download").classes("lp-qr-download")
 
 
 def _make_qr_code(v: Visit, body: QrCodeCreate) -> None:
@@ -112,11 +126,17 @@ def _make_qr_code(v: Visit, body: QrCodeCreate) -> None:
 def _contact_ways(v: Visit, ways: list[WeComContactWay]) -> None:
     _ = v._
     if v.may(CHANNELS_WRITE):
-        with ui.row().classes("items-end gap-4").mark("way-form"):
-            channel = ui.input(_("Channel")).mark("way-channel")
-            users = ui.input(_("Members (userids, comma-separated)")).mark("way-users")
-            state = ui.input(_("State (up to 30 characters)")).mark("way-state")
-            campaign = ui.input(_("Campaign")).mark("way-campaign")
+        with ui.row().classes("items-end gap-4").mark("way-form").classes("lp-way-form"):
+            channel = ui.input(_("Channel")).mark("way-channel").classes("lp-way-channel")
+            users = (
+                ui.input(_("Members (userids, comma-separated)"))
+                .mark("way-users")
+                .classes("lp-way-users")
+            )
+            state = (
+                ui.input(_("State (up to 30 characters)")).mark("way-state").classes("lp-way-state")
+            )
+            campaign = ui.input(_("Campaign")).mark("way-campaign").classes("lp-way-campaign")
 
             async def make() -> None:
                 try:
@@ -138,19 +158,27 @@ def _contact_ways(v: Visit, ways: list[WeComContactWay]) -> None:
                     return
                 ui.navigate.to("/acquisition")
 
-            ui.button(_("Make contact way"), icon="person_add", on_click=make).mark("way-make")
+            ui.button(_("Make contact way"), icon="person_add", on_click=make).mark(
+                "way-make"
+            ).classes("lp-way-make")
     if not ways:
-        ui.label(_("No contact ways yet")).classes("text-gray-600").mark("way-empty")
+        ui.label(_("No contact ways yet")).classes("text-gray-600").mark("way-empty").classes(
+            "lp-way-empty"
+        )
     for way in ways:
         with ui.card().classes("w-full").mark(f"way-{way.state}"), ui.row().classes("gap-6"):
             ui.label(way.channel).classes("font-medium")
             ui.label(f"state: {way.state}")
             ui.label(", ".join(way.user_ids or []))
             ui.label(way.campaign or "–")
-            ui.label(_("{n} customers added").format(n=way.adds)).mark("way-adds")
+            ui.label(_("{n} customers added").format(n=way.adds)).mark("way-adds").classes(
+                "lp-way-adds"
+            )
             ui.label(local_when(way.created_at)).classes("text-gray-600")
             if way.qr_code:
-                ui.link(_("Download QR"), way.qr_code, new_tab=True).mark("way-download")
+                ui.link(_("Download QR"), way.qr_code, new_tab=True).mark("way-download").classes(
+                    "lp-way-download"
+                )
 
 
 def _make_contact_way(v: Visit, body: ContactWayCreate) -> None:

@@ -96,13 +96,13 @@ def _summary(v: Visit, found: Person360) -> None:
         (_("First touch"), person.first_touch, "first-touch"),
         (_("Last touch"), person.last_touch, "last-touch"),
     ):
-        with ui.row().classes("gap-4 items-center text-gray-700").mark(mark):
+        with ui.row().classes("gap-4 items-center text-gray-700").mark(mark).classes(f"lp-{mark}"):
             ui.label(f"{title}:").classes("font-medium")
             if not touch:
                 ui.label("–")
                 continue
             group = labels.get(touch["group"], touch["group"])
-            ui.badge(group).props("outline").mark(f"{mark}-group")
+            ui.badge(group).props("outline").mark(f"{mark}-group").classes(f"lp-{mark}-group")
             parts = [
                 f"{_('Channel')}: {touch['channel']}",
                 f"{_('Source')}: {touch['source']}",
