@@ -66,7 +66,9 @@ def upgrade() -> None:
             name=op.f("fk_wechat_qr_code_workspace_id_workspace"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_qr_code")),
-        sa.UniqueConstraint("workspace_id", "scene", name=op.f("uq_wechat_qr_code_workspace_id")),
+        sa.UniqueConstraint(
+            "workspace_id", "scene", name=op.f("uq_wechat_qr_code_workspace_id_scene")
+        ),
     )
     op.create_table(
         "wecom_contact_way",
@@ -88,7 +90,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wecom_contact_way")),
         sa.UniqueConstraint(
-            "workspace_id", "state", name=op.f("uq_wecom_contact_way_workspace_id")
+            "workspace_id", "state", name=op.f("uq_wecom_contact_way_workspace_id_state")
         ),
     )
     for table in ("wechat_qr_code", "wecom_contact_way"):
