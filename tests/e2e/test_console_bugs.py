@@ -5,6 +5,7 @@ import io
 import re
 import subprocess
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,78 @@ def test_login_keeps_its_language_and_lands_in_the_last_workspace(
     page.locator(".lp-workspace").click()
     page.get_by_role("option", name="Demo").click()
     expect(page.locator(".lp-workspace")).to_contain_text("Demo")
+
+
+def test_the_directory_shows_known_contacts_with_a_switch_for_visitors(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+
+    def total(**params: str) -> int:
+        found = page.request.get(f"{base}/api/v1/search/people", params=params).json()
+        return int(found["total"])
+
+    known, everyone = total(known="true"), total()
+    assert 0 < known < everyone  # the demo world has anonymous visitors
+    page.goto(f"{base}/console/people")
+    shown = page.locator(".lp-total")
+    expect(shown).to_contain_text(f"{known:,}")
+    page.get_by_text("仅已识别联系人").click()
+    expect(shown).to_contain_text(f"{everyone:,}")
+    # Sorted by name, the first page is named people, not "#1, #2…" visitors.
+    page.get_by_label("排序").click()
+    page.get_by_role("option", name="姓名").click()
+    first = page.locator("table tbody tr td:first-child").first
+    expect(first).not_to_have_text(re.compile(r"^#\d+"))
+    page.get_by_text("仅已识别联系人").click()
+    expect(shown).to_contain_text(f"{known:,}")
+
+
+def test_times_follow_the_workspace_zone_the_header_names(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    key = {"Authorization": f"Bearer {live_server.api_key}"}
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    zone = page.locator(".lp-zone")
+    expect(zone).to_have_text("Asia/Shanghai (UTC+08:00)")
+    person = page.request.get(f"{base}/api/v1/search/people?known=true&limit=1", headers=key)
+    person_id = person.json()["items"][0]["id"]
+
+    def first_seen() -> datetime:
+        page.goto(f"{base}/console/people/{person_id}")
+        said = page.get_by_text(re.compile(r"^首次出现: ")).inner_text()
+        return datetime.strptime(said.split(": ", 1)[1], "%Y-%m-%d %H:%M")
+
+    in_beijing = first_seen()
+    try:
+        page.goto(f"{base}/console/settings")
+        page.get_by_label("时区").fill("Etc/UTC")
+        page.get_by_role("option", name="Etc/UTC", exact=True).click()
+        page.get_by_role("button", name="保存").click()
+        expect(zone).to_have_text("Etc/UTC (UTC+00:00)")
+        assert in_beijing - first_seen() == timedelta(hours=8)
+    finally:
+        page.request.put(
+            f"{base}/api/v1/workspace", data={"time_zone": "Asia/Shanghai"}, headers=key
+        )
+
+
+def test_the_page_and_quasars_own_words_are_in_the_users_language(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    page.goto(f"{base}/console/login?lang=en")
+    assert page.evaluate("document.documentElement.lang") == "en-US"
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    page.goto(f"{base}/console/people")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.locator(".lp-search input").fill("没有这个人")
+    page.locator(".lp-search input").press("Enter")
+    expect(page.locator(".lp-total")).to_contain_text("0")
+    expect(page.locator(".q-table__bottom")).to_contain_text("没有可用数据")
+    expect(page.get_by_text("No data available")).to_have_count(0)

@@ -94,12 +94,12 @@ def _qr_codes(v: Visit, codes: list[WeChatQrCode], used: int) -> None:
             )
             ui.label(code.campaign or "–")
             kind = _("permanent") if code.permanent else _("until {when}")
-            ui.label(kind.format(when=local_when(code.expires_at)))
+            ui.label(kind.format(when=local_when(code.expires_at, v.zone)))
             ui.label(_("{n} scans").format(n=code.scans)).mark("qr-scans").classes("lp-qr-scans")
             ui.label(_("{n} follows").format(n=code.follows)).mark("qr-follows").classes(
                 "lp-qr-follows"
             )
-            ui.label(local_when(code.created_at)).classes("text-gray-600")
+            ui.label(local_when(code.created_at, v.zone)).classes("text-gray-600")
             png = wechat_codes.qr_png(code)
             ui.button(
                 _("Download QR"),
@@ -174,7 +174,7 @@ def _contact_ways(v: Visit, ways: list[WeComContactWay]) -> None:
             ui.label(_("{n} customers added").format(n=way.adds)).mark("way-adds").classes(
                 "lp-way-adds"
             )
-            ui.label(local_when(way.created_at)).classes("text-gray-600")
+            ui.label(local_when(way.created_at, v.zone)).classes("text-gray-600")
             if way.qr_code:
                 ui.link(_("Download QR"), way.qr_code, new_tab=True).mark("way-download").classes(
                     "lp-way-download"

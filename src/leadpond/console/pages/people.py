@@ -13,7 +13,8 @@ from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
 from leadpond.reports import directory
-from leadpond.rules.vocabulary import personas, stages
+from leadpond.rules import vocabulary
+from leadpond.rules.vocabulary import Labels, personas
 
 PAGE_SIZE = 50
 NAME_CELL = (
@@ -80,9 +81,7 @@ def people_table(v: Visit, rows: list[dict[str, Any]]) -> ui.table:
     return table
 
 
-def person_rows(
-    v: Visit, rows: list[directory.PersonRow], labels: dict[str, str]
-) -> list[dict[str, Any]]:
+def person_rows(v: Visit, rows: list[directory.PersonRow], labels: Labels) -> list[dict[str, Any]]:
     """Table rows for directory rows (shared with the account page)."""
     return [
         {
@@ -93,11 +92,12 @@ def person_rows(
             "phone": r.phone or "",
             "company": r.company or "",
             "title": r.title or "",
-            "stage": labels.get(r.stage or "", r.stage or ""),
-            "tags": ", ".join(r.tags[:4]) + (" …" if len(r.tags) > 4 else ""),
-            "scores": " ".join(f"{m}:{p:g}" for m, p in sorted(r.scores.items())),
+            "stage": labels.stage(r.stage) if r.stage else "",
+            "tags": ", ".join(labels.tag(t) for t in r.tags[:4])
+            + (" …" if len(r.tags) > 4 else ""),
+            "scores": " ".join(f"{labels.score(m)} {p:g}" for m, p in sorted(r.scores.items())),
             "event_count": r.event_count,
-            "last_seen_at": when(r.last_seen_at),
+            "last_seen_at": when(r.last_seen_at, v.zone),
         }
         for r in rows
     ]
@@ -112,6 +112,7 @@ class Filters:
     stage: ui.select
     persona: ui.select
     sort: ui.select
+    known: ui.switch
 
     def query(self) -> directory.PeopleQuery:
         """What the inputs ask for now."""
@@ -121,6 +122,7 @@ class Filters:
             stage=self.stage.value or None,
             persona=self.persona.value or None,
             sort=str(self.sort.value),
+            known=bool(self.known.value),
         )
 
 
@@ -143,18 +145,17 @@ def _filters(v: Visit, labels: dict[str, str], persona_names: dict[str, str]) ->
     persona = ui.select({"": _("Any persona"), **persona_names}, value="", label=_("Persona"))
     persona.classes("w-40").mark("persona")
     sort = ui.select(sorts, value="-last_seen", label=_("Sort")).classes("w-48").mark("sort")
-    return Filters(search, tag, stage, persona, sort)
+    known = ui.switch(_("Known contacts only"), value=True).mark("known-only")
+    known.tooltip(_("People with a name, email or phone; off: anonymous visitors too"))
+    return Filters(search, tag, stage, persona, sort, known)
 
 
 def _inside_names_note(v: Visit, q: str | None) -> str:
-    """Why a Chinese search may take a moment, when it searches inside names."""
+    """How a Chinese search finds names, in the marketer's words (docs/console.md has the
+    cost: no index answers it, and it counts at most ``NAME_INSIDE_LIMIT`` such matches)."""
     if not directory.searches_inside_names(q or ""):
         return ""
-    return v._(
-        "Chinese names are also searched inside (伟 finds 张伟): this reads names without "
-        "an index, may take a second at a million people, and counts at most {limit} "
-        "such matches."
-    ).format(limit=f"{directory.NAME_INSIDE_LIMIT:,}")
+    return v._("Chinese names are also found by any part of them (伟 finds 张伟).")
 
 
 def people_page(request: Request) -> RedirectResponse | None:
@@ -171,9 +172,9 @@ def _directory(v: Visit, session: Session) -> None:
     """The page, drawn with the first page of results from the page's transaction."""
     _ = v._
     header(v, _("People"), session)
-    labels = dict(stages(session, v.actor.workspace_id))
+    labels = vocabulary.labels(session, v.actor.workspace_id)
     with ui.row().classes("items-end gap-3 w-full"):
-        filters = _filters(v, labels, dict(personas(session, v.actor.workspace_id)))
+        filters = _filters(v, labels.stages, dict(personas(session, v.actor.workspace_id)))
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
     inside = ui.label().classes("text-sm text-gray-600").mark("inside-names")
@@ -208,6 +209,6 @@ def _directory(v: Visit, session: Session) -> None:
 
     filters.search.on("keydown.enter", lambda: run(0))
     filters.tag.on("keydown.enter", lambda: run(0))
-    for picker in (filters.stage, filters.persona, filters.sort):
+    for picker in (filters.stage, filters.persona, filters.sort, filters.known):
         picker.on_value_change(lambda: run(0))
     show(session, 0)

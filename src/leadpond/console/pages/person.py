@@ -14,6 +14,15 @@ from leadpond.console.pages.channels_messages import person_messages_section
 from leadpond.console.pages.frame import Visit, header, visit, when
 from leadpond.console.pages.journeys import person_journeys_section
 from leadpond.console.pages.person_activity import merges_section, timeline_section
+from leadpond.console.pages.words import (
+    ID_TYPES,
+    SOURCE_NAMES,
+    TAG_SOURCES,
+    TRAIT_NAMES,
+    plain,
+    reason_words,
+    said,
+)
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import LeadpondError
@@ -21,7 +30,8 @@ from leadpond.profiles import service as profiles
 from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
 from leadpond.profiles.models import Person
 from leadpond.profiles.touches import load_grouping
-from leadpond.rules import reads
+from leadpond.rules import reads, vocabulary
+from leadpond.rules.vocabulary import Labels
 from leadpond.segments.person_segments import segments_of
 
 
@@ -38,6 +48,7 @@ class Person360:
     stage: dict[str, Any]
     personas: list[dict[str, Any]]
     member_of: list[tuple[str, str, Any]]
+    labels: Labels
     channel_labels: dict[str, str]
 
 
@@ -53,6 +64,7 @@ def _read(session: Session, v: Visit, person: Person) -> Person360:
         stage=reads.stage_of(session, ws, person.id),
         personas=reads.personas_of(session, ws, person.id),
         member_of=segments_of(session, ws, person.id),
+        labels=vocabulary.labels(session, ws),
         channel_labels=load_grouping(session, ws).labels(v.actor.locale or "en"),
     )
 
@@ -65,9 +77,11 @@ def person_page(request: Request, person_id: int) -> RedirectResponse | None:
             return v
         try:
             person = profiles.get_person(session, v.actor.workspace_id, person_id)
-        except LeadpondError as exc:
+        except LeadpondError:
             header(v, v._("Person"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found")
+            ui.label(v._("No such person in this workspace (#{id}).").format(id=person_id)).classes(
+                "text-negative"
+            ).mark("not-found")
             return None
         if person.id != person_id:
             return RedirectResponse(v.href(f"/people/{person.id}"), status_code=303)
@@ -87,10 +101,10 @@ def _summary(v: Visit, found: Person360) -> None:
         ui.label(f"{_('Stage')}: {stage.get('name') or stage.get('stage') or '–'}")
         for score in found.scores:
             grade = f" ({score.grade})" if score.grade else ""
-            ui.label(f"{score.model}: {score.points:g}{grade}")
+            ui.label(f"{found.labels.score(score.model)}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
-        ui.label(f"{_('First seen')}: {when(person.first_seen_at)}")
-        ui.label(f"{_('Last seen')}: {when(person.last_seen_at)}")
+        ui.label(f"{_('First seen')}: {when(person.first_seen_at, v.zone)}")
+        ui.label(f"{_('Last seen')}: {when(person.last_seen_at, v.zone)}")
     labels = found.channel_labels
     for title, touch, mark in (
         (_("First touch"), person.first_touch, "first-touch"),
@@ -110,7 +124,7 @@ def _summary(v: Visit, found: Person360) -> None:
                 f"{_('Campaign')}: {touch.get('campaign') or '–'}",
             ]
             ui.label(" · ".join(parts))
-            ui.label(when(parse_timestamp(touch["at"])))
+            ui.label(when(parse_timestamp(touch["at"]), v.zone))
 
 
 def _tabs(v: Visit, found: Person360, session: Session) -> None:
@@ -126,7 +140,7 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
         with ui.tab_panel(profile_tab):
             _profile(v, found.identifiers, found.accounts, found.person.traits or {}, found.history)
         with ui.tab_panel(rules_tab):
-            _rules(v, found.tags, found.scores, found.stage, found.personas)
+            _rules(v, found)
             _segments(v, found.member_of)
         with ui.tab_panel(timeline_tab):
             timeline_section(v, found.person.id, session)
@@ -167,10 +181,10 @@ def _profile(
                 ],
                 [
                     {
-                        "type": i.type,
+                        "type": said(_, ID_TYPES, i.type),
                         "value": i.value,
-                        "source": i.source or "–",
-                        "first_seen_at": when(i.first_seen_at),
+                        "source": said(_, SOURCE_NAMES, i.source),
+                        "first_seen_at": when(i.first_seen_at, v.zone),
                     }
                     for i in identifiers
                 ],
@@ -190,7 +204,10 @@ def _profile(
             ui.label(_("Traits")).classes("text-lg")
             _table(
                 [("trait", _("Trait")), ("value", _("Value"))],
-                [{"trait": k, "value": _plain(val)} for k, val in sorted(traits.items())],
+                [
+                    {"trait": said(_, TRAIT_NAMES, k), "value": plain(val)}
+                    for k, val in sorted(traits.items())
+                ],
                 "traits",
             )
         with ui.card():
@@ -204,10 +221,10 @@ def _profile(
                 ],
                 [
                     {
-                        "trait": h["trait"],
-                        "value": _plain(h["value"]),
-                        "source": h["source"],
-                        "at": when(h["at"]),
+                        "trait": said(_, TRAIT_NAMES, h["trait"]),
+                        "value": plain(h["value"]),
+                        "source": said(_, SOURCE_NAMES, h["source"]),
+                        "at": when(h["at"], v.zone),
                     }
                     for h in history[:200]
                 ],
@@ -215,14 +232,15 @@ def _profile(
             )
 
 
-def _rules(
-    v: Visit,
-    tags: list[Any],
-    scores: list[reads.ModelScore],
-    stage: dict[str, Any],
-    personas: list[dict[str, Any]],
-) -> None:
+def _rules(v: Visit, found: Person360) -> None:
     _ = v._
+    tags, scores, stage, personas, labels = (
+        found.tags,
+        found.scores,
+        found.stage,
+        found.personas,
+        found.labels,
+    )
     with ui.grid(columns=2).classes("w-full gap-4"):
         with ui.card():
             ui.label(_("Tags")).classes("text-lg")
@@ -230,10 +248,10 @@ def _rules(
                 [("tag", _("Tag")), ("source", _("Source")), ("why", _("Why")), ("at", _("When"))],
                 [
                     {
-                        "tag": t.tag,
-                        "source": t.source,
+                        "tag": labels.tag(t.tag),
+                        "source": said(_, TAG_SOURCES, t.source),
                         "why": t.rule_id or t.actor,
-                        "at": when(t.added_at),
+                        "at": when(t.added_at, v.zone),
                     }
                     for t in tags
                 ],
@@ -249,7 +267,7 @@ def _rules(
             ui.label(_("Stage")).classes("text-lg")
             ui.label(
                 f"{stage.get('name') or stage.get('stage') or '–'} "
-                f"({_('since')} {when(stage.get('entered_at'))})"
+                f"({_('since')} {when(stage.get('entered_at'), v.zone)})"
             )
             _table(
                 [
@@ -260,10 +278,10 @@ def _rules(
                 ],
                 [
                     {
-                        "from": h["from_stage"] or "–",
-                        "to": h["to_stage"],
-                        "why": h["reason"],
-                        "at": when(h["at"]),
+                        "from": labels.stage(h["from_stage"]),
+                        "to": labels.stage(h["to_stage"]),
+                        "why": reason_words(_, h["reason"], labels),
+                        "at": when(h["at"], v.zone),
                     }
                     for h in stage.get("history", [])
                 ],
@@ -271,7 +289,7 @@ def _rules(
             )
         for score in scores:
             with ui.card():
-                ui.label(f"{_('Score')} {score.model}: {score.points:g}").classes("text-lg")
+                ui.label(f"{labels.score(score.model)}: {score.points:g}").classes("text-lg")
                 _table(
                     [
                         ("points", _("Points")),
@@ -283,8 +301,8 @@ def _rules(
                         {
                             "points": e["points"],
                             "worth_now": e["worth_now"],
-                            "reason": e["reason"],
-                            "at": when(e["at"]),
+                            "reason": reason_words(_, e["reason"], labels),
+                            "at": when(e["at"], v.zone),
                         }
                         for e in score.ledger
                     ],
@@ -297,10 +315,8 @@ def _segments(v: Visit, member_of: list[tuple[str, str, Any]]) -> None:
     ui.label(_("Segments")).classes("text-lg")
     with ui.row():
         for key, name, since in member_of:
-            ui.link(f"{name} ({_('since')} {when(since)})", f"/segments/{key}").mark("segment")
+            ui.link(f"{name} ({_('since')} {when(since, v.zone)})", f"/segments/{key}").mark(
+                "segment"
+            )
         if not member_of:
             ui.label("–")
-
-
-def _plain(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)

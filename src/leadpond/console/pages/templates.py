@@ -64,7 +64,7 @@ def templates_page(request: Request) -> RedirectResponse | None:
             "href": v.href(f"/templates/{t.key}"),
             "channel": word(_, CHANNEL_NAMES, t.channel),
             "purpose": word(_, PURPOSE_NAMES, t.purpose),
-            "updated_at": local_when(t.updated_at),
+            "updated_at": local_when(t.updated_at, v.zone),
         }
         for t in found
     ]
@@ -274,7 +274,7 @@ class TemplateEditor:
         try:
             draft = self.draft()
         except ValidationError as exc:
-            self.mark_problem(*validation_problem(exc))
+            self.mark_problem(*validation_problem(self.v._, exc))
             return
         try:
             await run.io_bound(_store, self.v, draft, self.saved is None)
