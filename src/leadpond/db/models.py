@@ -10,7 +10,9 @@ from leadpond.channels.models import (
     Subscription,
     SuppressedAddress,
 )
+from leadpond.content.models import ContentFacet, ContentItem, ContentTaxonomy
 from leadpond.db.base import Base
+from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import (
     Identifier,
     IdentitySettings,
@@ -56,9 +58,15 @@ __all__ = [
     "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
+    "ContentFacet",
+    "ContentItem",
+    "ContentTaxonomy",
     "Enrollment",
     "Event",
     "EventDay",
+    "Form",
+    "FormPostWindow",
+    "FormSubmission",
     "Identifier",
     "IdentitySettings",
     "ImportUpload",

@@ -6,7 +6,7 @@ codes: scene → channel, campaign) and ``wecom_contact_way`` (contact-me codes:
 The data step computes every person's touches from their history, as the pipeline would.
 
 Revision ID: 20261207_1300_acq
-Revises: 20261207_0900
+Revises: 20261207_1200_content
 """
 
 from collections.abc import Iterator, Sequence
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "20261207_1300_acq"
-down_revision: str | Sequence[str] | None = "20261207_0900"
+down_revision: str | Sequence[str] | None = "20261207_1200_content"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
