@@ -12,6 +12,7 @@ from leadpond.accounts.api import lookup_router as account_lookup_router
 from leadpond.accounts.api import router as accounts_router
 from leadpond.acquisition.api import public_router as tracking_links_router
 from leadpond.acquisition.api import router as links_router
+from leadpond.acquisition.wecom_callback import router as wecom_callback_router
 from leadpond.channels.api import router as channels_router
 from leadpond.channels.bounces_api import router as bounces_router
 from leadpond.channels.public import router as public_links_router
@@ -34,6 +35,7 @@ from leadpond.pipeline.api import router as pipeline_router
 from leadpond.pipeline.worker import Worker
 from leadpond.playbooks.api import replay_router
 from leadpond.playbooks.api import router as playbook_router
+from leadpond.profiles.api import groups_router as channel_groups_router
 from leadpond.profiles.api import router as people_router
 from leadpond.reports.api import router as reports_router
 from leadpond.rules.api import router as rules_router
@@ -82,6 +84,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     for router in (
         ingest_router,
         people_router,
+        channel_groups_router,
         pipeline_router,
         identity_router,
         import_router,
@@ -111,6 +114,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     app.include_router(content_viewer_router)
     app.include_router(receipts_router)
     app.include_router(wechat_callback_router)
+    app.include_router(wecom_callback_router)
     install_console(app, mount_ui=with_console)
 
     @app.get("/healthz", tags=["meta"])

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
+from leadpond.acquisition.wechat_codes import WECHAT_HANDLERS
+from leadpond.channels import wechat_callback
 from leadpond.channels.consent import opted_out_people
 from leadpond.engage.forms_consent import record_consents
 from leadpond.flow import hooks
@@ -23,6 +25,7 @@ from leadpond.journeys.merges import people_reshaped as journeys_follow_merges
 from leadpond.journeys.triggers import enroll_batch as enroll_journeys
 from leadpond.playbooks.tasks import REPLAY_HISTORY, replay_history_task
 from leadpond.profiles.service import apply_batch as fold_profiles
+from leadpond.profiles.tasks import RECOMPUTE_TOUCHES, recompute_touches_task
 from leadpond.rules.service import apply_batch as apply_rules
 from leadpond.rules.service import recompute_people
 from leadpond.rules.sweep import hold_watermarks
@@ -59,9 +62,12 @@ JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
+    JobKind(RECOMPUTE_TOUCHES, recompute_touches_task, startable=True),
 )
 
 hooks.install(PEOPLE_CHANGED)
 registry.install(JOB_KINDS)
 # Exports and member lists flag who unsubscribed: the consent records are channels'.
 exports.install_opt_out_reader(opted_out_people)
+# The official account's callback (channels) hands what followers do to acquisition.
+wechat_callback.install_handlers(WECHAT_HANDLERS)

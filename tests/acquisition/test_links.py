@@ -64,7 +64,9 @@ def test_a_click_is_the_visitors_event_with_the_links_channel(
             False,
         )
         person = session.get(Person, person_id)
-        assert person is not None and person.first_channel == "wechat-group-1"
+        assert person is not None and person.first_channel == "wechat"
+        assert person.first_touch is not None
+        assert person.first_touch["channel"] == "wechat-group-1"
 
 
 def test_scanners_are_flagged_and_codes_go_nowhere_else(

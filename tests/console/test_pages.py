@@ -84,7 +84,10 @@ async def test_person_page_in_english_shows_identities_and_hides_unmerge_from_vi
     await user.open(f"/people/{person_id}")
     await user.should_see("Identities")
     await user.should_see("Timeline")
-    await user.should_see("Came through: api")
+    # A server-side identify says only its ingestion path: the "Other" channel group.
+    await user.should_see("First touch:")
+    await user.should_see(marker="first-touch-group")
+    assert user.find(marker="first-touch-group").elements.pop().text == "Other"
     await user.should_not_see(marker="unmerge")
 
 

@@ -308,6 +308,14 @@ _STEP = st.sampled_from(
         timedelta(days=95),
     ]
 )
+_TOUCH = st.sampled_from(
+    [
+        {},
+        {"context": {"campaign": {"source": "baidu", "medium": "cpc", "name": "q4"}}},
+        {"context": {"campaign": {"source": "wechat", "medium": "qrcode", "content": "lp_x"}}},
+        {"context": {"page": {"referrer": "https://www.zhihu.com/q/1", "url": "https://a.cn/"}}},
+    ]
+)
 
 
 @st.composite
@@ -322,13 +330,15 @@ def histories(draw: st.DrawFn) -> Messages:
         who = draw(st.sampled_from(_PEOPLE))
         device = draw(st.sampled_from(("d1", "d2", f"c-{who}")))
         kind = draw(st.sampled_from(("identify", "pricing", "page", "form", "demo", "anon")))
+        # How the visit came (first and last touch): a campaign, a referrer, or nothing.
+        touch = draw(_TOUCH)
         if kind == "identify":
             history.add(at, "identify", anonymousId=device, traits={"email": f"{who}@bank.cn"})
         elif kind == "anon":
-            history.add(at, "page", anonymousId=device, properties={"path": "/pricing"})
+            history.add(at, "page", anonymousId=device, properties={"path": "/pricing"}, **touch)
         elif kind in ("pricing", "page"):
             path = "/pricing" if kind == "pricing" else "/"
-            history.add(at, "page", userId=who, properties={"path": path})
+            history.add(at, "page", userId=who, properties={"path": path}, **touch)
         else:
             event = "Form Submitted" if kind == "form" else "Demo Requested"
             history.add(at, "track", anonymousId=device, event=event)

@@ -1,5 +1,5 @@
-"""How a person came: the channel of their first event, kept through late events, merges and
-unmerges, and what the dashboard's new people per channel read."""
+"""How a person came: the channel group of their first touch, kept through late events, merges
+and unmerges, and what the dashboard's new people per channel read."""
 
 import uuid
 from datetime import datetime
@@ -19,8 +19,8 @@ def _person(api: TestClient, **query: str) -> dict:  # type: ignore[type-arg]
     return items[0]  # type: ignore[no-any-return]
 
 
-def _campaign(source: str) -> dict:  # type: ignore[type-arg]
-    return {"campaign": {"source": source, "medium": "cpc", "name": "q4"}}
+def _campaign(source: str, medium: str = "organic") -> dict:  # type: ignore[type-arg]
+    return {"campaign": {"source": source, "medium": medium, "name": "q4"}}
 
 
 def test_the_first_event_names_the_channel_even_when_it_arrives_late(
@@ -35,17 +35,35 @@ def test_the_first_event_names_the_channel_even_when_it_arrives_late(
             "context": _campaign("baidu"),
         },
     )
-    assert _person(api, anonymous_id="v1")["first_channel"] == "baidu"
-    # A later visit from elsewhere does not change how they came...
+    assert _person(api, anonymous_id="v1")["first_channel"] == "search"
+    # A later visit from elsewhere does not change how they came, only the last touch...
     track.call(
         "page",
         {"anonymousId": "v1", "timestamp": "2026-06-05T08:00:00Z", "context": _campaign("zhihu")},
     )
-    assert _person(api, anonymous_id="v1")["first_channel"] == "baidu"
-    # ...an older event arriving late does (no UTM: its source, the API).
+    person = _person(api, anonymous_id="v1")
+    assert person["first_channel"] == "search"
+    assert (person["last_touch"]["group"], person["last_touch"]["source"]) == ("social", "zhihu")
+    # ...an older marked visit arriving late does; an older server-side event says nothing
+    # about how they came (it moves first_seen_at only).
     track.track("Whitepaper Downloaded", anonymousId="v1", timestamp="2026-05-30T08:00:00Z")
     person = _person(api, anonymous_id="v1")
-    assert (person["first_channel"], person["first_seen_at"]) == ("api", "2026-05-30T08:00:00Z")
+    assert (person["first_channel"], person["first_seen_at"]) == ("search", "2026-05-30T08:00:00Z")
+    track.call(
+        "page",
+        {
+            "anonymousId": "v1",
+            "timestamp": "2026-05-31T08:00:00Z",
+            "context": _campaign("newsletter", "email"),
+        },
+    )
+    first = _person(api, anonymous_id="v1")["first_touch"]
+    assert (first["group"], first["source"], first["medium"], first["campaign"]) == (
+        "email",
+        "newsletter",
+        "email",
+        "q4",
+    )
 
 
 def test_a_merge_keeps_the_channel_of_whoever_came_first_and_an_unmerge_restores_both(
@@ -71,13 +89,14 @@ def test_a_merge_keeps_the_channel_of_whoever_came_first_and_an_unmerge_restores
     )
     merged = _person(api, email="zhou@acme.cn")
     assert merged["first_channel"] == "wechat"
+    assert merged["last_touch"]["group"] == "search"
     undone = api.post(
         f"/api/v1/people/{merged['id']}/unmerge",
         json={"identifier": {"type": "phone", "value": "13700002222"}},
     )
     assert undone.status_code == 200, undone.text
     assert _person(api, anonymous_id="wx")["first_channel"] == "wechat"
-    assert _person(api, anonymous_id="web")["first_channel"] == "baidu"
+    assert _person(api, anonymous_id="web")["first_channel"] == "search"
 
 
 def test_the_dashboard_counts_new_people_per_channel_and_day(
@@ -93,10 +112,12 @@ def test_the_dashboard_counts_new_people_per_channel_and_day(
     track.track("Signed Up", "u9", timestamp="2026-06-02T10:00:00Z")
     board = api.get("/api/v1/dashboard", params={"start": "2026-06-01", "end": "2026-06-30"})
     assert board.json()["new_people"] == {
-        "baidu": {"2026-06-01": 2},
+        "search": {"2026-06-01": 2},
         "wechat": {"2026-06-02": 1},
-        "api": {"2026-06-02": 1},
+        # A server-side event with no campaign says only its ingestion path.
+        "other": {"2026-06-02": 1},
     }
+    assert board.json()["channel_labels"]["search"] == {"zh": "搜索", "en": "Search"}
 
 
 def test_the_migration_names_the_channel_of_people_created_before_it(
@@ -150,4 +171,5 @@ def test_the_migration_names_the_channel_of_people_created_before_it(
     with engine.connect() as connection:
         found = dict(connection.execute(text("SELECT id, first_channel FROM person")).all())
     engine.dispose()
-    assert found == {1: "baidu", 2: "import", 3: None}
+    # baidu is a search engine; a blank UTM source is no campaign: the import path.
+    assert found == {1: "search", 2: "import", 3: None}

@@ -7,9 +7,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from leadpond.acquisition import service
+from leadpond.acquisition import service, wechat_codes, wecom_ways
+from leadpond.acquisition.codes_schemas import (
+    ContactWayCreate,
+    ContactWayList,
+    ContactWayRead,
+    QrCodeCreate,
+    QrCodeList,
+    QrCodeRead,
+)
 from leadpond.acquisition.schemas import LinkCreate, LinkList, LinkRead, LinksCreate
 from leadpond.channels.tracking import Visit
+from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.kit.pagination import Paging
@@ -86,3 +95,65 @@ def follow(
         VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="lax"
     )
     return answer
+
+
+@router.post("/wechat/qrcodes", status_code=201, response_model=QrCodeRead, tags=["wechat"])
+def create_qr_code(body: QrCodeCreate, actor: ChannelsWrite) -> QrCodeRead:
+    """A parameterised QR code of the official account for a channel and campaign (WeChat's
+    ``qrcode/create``): 502 ``provider_refused`` with WeChat's errcode, 409
+    ``permanent_qr_budget_exhausted`` past 100,000 permanent codes."""
+    new = body.new_code()
+    # WeChat is called between two short transactions, never inside a write.
+    with read_only() as session:
+        settings, request = wechat_codes.prepare_qr_code(session, actor.workspace_id, new)
+    answer = wechat_codes.call_qrcode_create(settings, request)
+    with unit_of_work() as session:
+        code = wechat_codes.store_qr_code(
+            session, actor.workspace_id, new, request, answer, actor.via, utcnow()
+        )
+        return QrCodeRead.build(code)
+
+
+@router.get("/wechat/qrcodes", response_model=QrCodeList, tags=["wechat"])
+def list_qr_codes(actor: ChannelsRead, session: ReadSession, paging: Paging) -> QrCodeList:
+    """The workspace's QR codes (newest first) with their scans and follows, and how much of
+    the permanent budget is used."""
+    found = wechat_codes.list_qr_codes(session, actor.workspace_id, paging)
+    return QrCodeList(
+        items=[QrCodeRead.build(code) for code in found],
+        permanent_used=wechat_codes.permanent_used(session, actor.workspace_id),
+        permanent_limit=wechat_codes.PERMANENT_LIMIT,
+    )
+
+
+@router.get(
+    "/wechat/qrcodes/{code_id}/qr.png",
+    responses={200: {"content": {"image/png": {}}}},
+    tags=["wechat"],
+)
+def qr_code_png(code_id: int, actor: ChannelsRead, session: ReadSession) -> Response:
+    """The QR code as a PNG (of the url WeChat gave it), for print."""
+    code = wechat_codes.find_qr_code(session, actor.workspace_id, code_id)
+    return Response(wechat_codes.qr_png(code), media_type="image/png")
+
+
+@router.post("/wecom/contact-ways", status_code=201, response_model=ContactWayRead, tags=["wecom"])
+def create_contact_way(body: ContactWayCreate, actor: ChannelsWrite) -> ContactWayRead:
+    """A WeCom contact-me code for a channel (``externalcontact/add_contact_way``): 409
+    ``state_taken`` for a state in use, 502 ``provider_refused`` with WeCom's errcode."""
+    new = body.new_way()
+    with read_only() as session:
+        settings, request = wecom_ways.prepare_contact_way(session, actor.workspace_id, new)
+    answer = wecom_ways.call_add_contact_way(settings, request)
+    with unit_of_work() as session:
+        way = wecom_ways.store_contact_way(
+            session, actor.workspace_id, new, request, answer, actor.via, utcnow()
+        )
+        return ContactWayRead.build(way)
+
+
+@router.get("/wecom/contact-ways", response_model=ContactWayList, tags=["wecom"])
+def list_contact_ways(actor: ChannelsRead, session: ReadSession, paging: Paging) -> ContactWayList:
+    """The workspace's contact ways (newest first) with the customers each brought."""
+    found = wecom_ways.list_contact_ways(session, actor.workspace_id, paging)
+    return ContactWayList(items=[ContactWayRead.build(way) for way in found])

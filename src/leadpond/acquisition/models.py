@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadpond.db.base import Base, BigId
+from leadpond.db.base import Base, BigId, JsonDoc
 from leadpond.kit.clock import utcnow
 
 
@@ -26,5 +26,50 @@ class TrackingLink(Base):
     medium: Mapped[str] = mapped_column(String(128))
     campaign: Mapped[str | None] = mapped_column(String(128), default=None)
     content: Mapped[str | None] = mapped_column(String(128), default=None)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeChatQrCode(Base):
+    """A parameterised QR code of the official account: its scene names a channel and campaign.
+
+    Scanning it sends the callback ``SCAN`` (a follower) or ``subscribe`` with ``qrscene_<scene>``
+    (a new follower); the counts are kept as those events are recorded."""
+
+    __tablename__ = "wechat_qr_code"
+    __table_args__ = (UniqueConstraint("workspace_id", "scene"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"), index=True)
+    scene: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    campaign: Mapped[str | None] = mapped_column(String(128), default=None)
+    permanent: Mapped[bool] = mapped_column(default=False)
+    ticket: Mapped[str] = mapped_column(String(512))
+    # What the QR code encodes (WeChat's ``url``).
+    url: Mapped[str] = mapped_column(String(512))
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    scans: Mapped[int] = mapped_column(default=0)
+    follows: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeComContactWay(Base):
+    """A WeCom "contact me" QR code (渠道活码): its ``state`` comes back when a customer adds a
+    member through it, which credits the channel."""
+
+    __tablename__ = "wecom_contact_way"
+    __table_args__ = (UniqueConstraint("workspace_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"), index=True)
+    state: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(64))
+    campaign: Mapped[str | None] = mapped_column(String(128), default=None)
+    user_ids: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    config_id: Mapped[str] = mapped_column(String(128))
+    qr_code: Mapped[str] = mapped_column(String(1024))
+    adds: Mapped[int] = mapped_column(default=0)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

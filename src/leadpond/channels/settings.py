@@ -89,12 +89,28 @@ class TencentSmsSettings(ProviderSettings):
 
 
 class WeComAppSettings(ProviderSettings):
-    SECRETS = ("corp_secret",)
+    """The app's credentials; for contact-me codes (渠道活码) also the 客户联系 secret and what
+    the app's callback (接收事件服务器) is checked with."""
+
+    SECRETS = ("corp_secret", "contact_secret", "callback_token", "callback_aes_key")
 
     corp_id: str
     corp_secret: str
     agent_id: str
     endpoint: str = "https://qyapi.weixin.qq.com"
+    contact_secret: str | None = Field(
+        default=None, description="the 客户联系 secret (contact ways); else the app's secret"
+    )
+    callback_token: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{3,32}$",
+        description="the callback's Token: 3-32 letters or digits",
+    )
+    callback_aes_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9+/]{43}$",
+        description="the callback's EncodingAESKey (43 characters)",
+    )
 
 
 class WeComRobotSettings(ProviderSettings):

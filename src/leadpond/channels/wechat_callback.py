@@ -12,13 +12,15 @@ EncodingAESKey to check what arrives there are the wechat channel's settings.
   (:data:`HANDLERS`); one nobody handles is accepted and ignored. The answer is ``success``, at
   once: WeChat waits 5 seconds and then posts the same message again (handlers are idempotent).
 
-Handled so far: ``TEMPLATESENDJOBFINISH``, the outcome of a template message, matched to its
-message by the msgid the send answered (the message's ``provider_id``).
+Handled here: ``TEMPLATESENDJOBFINISH``, the outcome of a template message, matched to its
+message by the msgid the send answered (the message's ``provider_id``). What followers do
+(follow, unfollow, scan a parameterised QR code, click the menu, send a message) is handled by
+acquisition, whose handlers :mod:`leadpond.wiring` installs here (:func:`install_handlers`).
 """
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -141,7 +143,9 @@ def receive(
         message = _opened(account, body, timestamp, nonce, msg_signature)
     else:
         message = read_message(body)
-    handler = HANDLERS.get((message.msg_type, message.event))
+    handler = HANDLERS.get((message.msg_type, message.event)) or _installed.get(
+        (message.msg_type, message.event)
+    )
     if handler is not None:
         handler(session, account, message)
     return ACCEPTED
@@ -178,3 +182,11 @@ def template_send_finished(session: Session, account: Account, message: Inbound)
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("event", "templatesendjobfinish"): template_send_finished,
 }
+
+_installed: dict[tuple[str, str], Handler] = {}
+
+
+def install_handlers(handlers: Mapping[tuple[str, str], Handler]) -> None:
+    """Add the handlers of packages above channels (acquisition's), by (MsgType, Event)."""
+    _installed.clear()
+    _installed.update(handlers)

@@ -1,7 +1,7 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
-from leadpond.acquisition.models import TrackingLink
+from leadpond.acquisition.models import TrackingLink, WeChatQrCode, WeComContactWay
 from leadpond.channels.models import (
     ChannelSettings,
     Message,
@@ -28,6 +28,7 @@ from leadpond.profiles.models import (
     PERSON_FIRST_SEEN_INDEX,
     PERSON_LAST_SEEN_INDEX,
     PERSON_NAME_INDEX,
+    ChannelGrouping,
     Person,
 )
 from leadpond.reports.models import EventDay
@@ -53,6 +54,7 @@ __all__ = [
     "AccountSettings",
     "ApiCredential",
     "Base",
+    "ChannelGrouping",
     "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
@@ -96,5 +98,7 @@ __all__ = [
     "Subscription",
     "SuppressedAddress",
     "TrackingLink",
+    "WeChatQrCode",
+    "WeComContactWay",
     "Workspace",
 ]

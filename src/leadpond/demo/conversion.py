@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from leadpond.demo.acquisition import scene_parts
 from leadpond.demo.catalog import DAY, LINE_LABELS
 from leadpond.demo.draw import cumulative, weighted_index
 from leadpond.demo.messages import SERVER_LIBRARY, external_ids
@@ -126,9 +127,8 @@ def retention(journey: "Journey", now: float) -> float:
         ]}  # fmt: skip
         out.track(now + 30, "Order Completed", properties, mall, person.openid_mall)
     else:
-        scene = f"community_{person.interest}"
-        properties = {"scene": scene, "channel": "community"}
-        out.track(now, "QR Scanned", properties, out.wechat_context(), person.openid_service)
+        properties, context = scene_parts(out.wechat_context(), f"community_{person.interest}")
+        out.track(now, "QR Scanned", properties, context, person.openid_service)
         journey.engagement += 1
     if journey.engagement >= 6 or roll < 0.4:
         journey.advance("advocate")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from leadpond.demo import conversion
+from leadpond.demo.acquisition import scene_parts
 from leadpond.demo.catalog import DAY, Catalog, MarketingEvent, WebPage
 from leadpond.demo.draw import cumulative, token, weighted_index
 from leadpond.demo.messages import SERVER_LIBRARY, Emitter
@@ -261,14 +262,13 @@ class Journey:
 
     def wechat_follow(self, now: float, scene: str, read: bool = True) -> float:
         """Scan a parameterised QR code and follow the service account."""
-        context = self.out.wechat_context(with_unionid=False)
+        coded, context = scene_parts(self.out.wechat_context(with_unionid=False), scene)
         openid = self.person.openid_service
-        self.out.track(now, "QR Scanned", {"scene": scene, "channel": "wechat"}, context, openid)
+        self.out.track(now, "QR Scanned", coded, context, openid)
         if not self.followed:
-            properties: dict[str, Any] = {"scene": scene, "account": "图灵数智服务号"}
-            self.out.track(
-                now + 2, "WeChat Followed", properties, self.out.wechat_context(), openid
-            )
+            properties: dict[str, Any] = {**coded, "account": "图灵数智服务号"}
+            _, followed = scene_parts(self.out.wechat_context(), scene)
+            self.out.track(now + 2, "WeChat Followed", properties, followed, openid)
             self.followed = True
         self.advance("visit")
         return self.article(now + 30) if read else now + 2

@@ -22,6 +22,7 @@ DEFAULT_TYPES: dict[str, dict[str, Any]] = {
     "phone": {"priority": 40, "limit": 5},
     "email": {"priority": 50, "limit": 5},
     "wechat_openid": {"priority": 60, "limit": 5},
+    "wecom_external_userid": {"priority": 65, "limit": 5},
     # A desk line (switchboard + extension) belongs to a desk; a bare switchboard number
     # (总机) to the whole company: weak, like a shared device.
     "landline": {"priority": 75, "limit": 5},

@@ -55,7 +55,7 @@ def snapshot(session: Session, workspace_id: uuid.UUID) -> Snapshot:
     found: Snapshot = {}
     for pid, state in parts.items():
         for part, value in state.items():
-            if isinstance(value, list) and part not in ("stage", "activity"):
+            if isinstance(value, list) and part not in ("stage", "activity", "touches"):
                 state[part] = sorted(value, key=_key)
         found[tuple(sorted(held.get(pid, [])))] = state
     return found
@@ -112,6 +112,8 @@ def _blank_states(
             Person.first_seen_at,
             Person.first_channel,
             Person.last_seen_at,
+            Person.first_touch,
+            Person.last_touch,
         ).where(live_in(workspace_id))
     )
     return {
@@ -119,6 +121,7 @@ def _blank_states(
             "traits": traits or {},
             # The rules read last_seen_at as the last event already decided for a person.
             "activity": [count, _at(first), channel, _at(last)],
+            "touches": [first_touch, last_touch],
             "identifiers": [],
             "tags": [],
             "scores": [],
@@ -129,7 +132,7 @@ def _blank_states(
             "segments": [],
             "accounts": [],
         }
-        for pid, traits, count, first, channel, last in people
+        for pid, traits, count, first, channel, last, first_touch, last_touch in people
     }
 
 

@@ -1,14 +1,21 @@
 """People: search by identifier, read one profile, its identifiers, timeline and trait history."""
 
+import uuid
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from leadpond.identity.keys import normalise_identifier
-from leadpond.kit.http import ReadSession, RowId
+from leadpond.jobs import service as jobs
+from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.kit.pagination import HistoryPaging, Page, Paging
-from leadpond.profiles import service
+from leadpond.profiles import service, touches
 from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
 from leadpond.profiles.schemas import PersonRead, TimelineEntry, TraitValue
-from leadpond.users.permissions import PeopleRead
+from leadpond.profiles.tasks import RECOMPUTE_TOUCHES
+from leadpond.profiles.touches import ChannelGroup
+from leadpond.users.permissions import PeopleRead, RulesRead, RulesWrite
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
@@ -82,3 +89,51 @@ def read_trait_history(
     person = service.get_person(session, actor.workspace_id, person_id)
     history = service.trait_history(session, actor.workspace_id, person.id, trait)
     return Page(total=len(history), items=[TraitValue.model_validate(h) for h in history])
+
+
+groups_router = APIRouter(prefix="/api/v1/channel-groups", tags=["attribution"])
+
+
+class ChannelGroupsRead(BaseModel):
+    groups: list[ChannelGroup] = Field(description="in order: the first that matches wins")
+    built_in: list[ChannelGroup] = Field(description="direct (no source) and other (no match)")
+    custom: bool = Field(description="the workspace set its own grouping")
+    job_id: int | None = Field(default=None, description="the recompute of everyone's touches")
+
+
+def _groups(session: Session, workspace_id: uuid.UUID, job_id: int | None) -> ChannelGroupsRead:
+    grouping = touches.load_grouping(session, workspace_id)
+    return ChannelGroupsRead(
+        groups=list(grouping.groups),
+        built_in=list(touches.BUILT_IN_GROUPS),
+        custom=grouping is not touches.DEFAULT_GROUPING,
+        job_id=job_id,
+    )
+
+
+@groups_router.get("", response_model=ChannelGroupsRead)
+def get_channel_groups(actor: RulesRead, session: ReadSession) -> ChannelGroupsRead:
+    """The channel grouping first and last touches are put in (搜索, 社交, 微信…)."""
+    return _groups(session, actor.workspace_id, None)
+
+
+@groups_router.put("", response_model=ChannelGroupsRead)
+def put_channel_groups(
+    body: touches.GroupingSettings, actor: RulesWrite, session: WriteSession
+) -> ChannelGroupsRead:
+    """Set the workspace's own grouping; everyone's touches are recomputed by a job."""
+    touches.save_grouping(session, actor.workspace_id, body)
+    job = jobs.enqueue(
+        session, RECOMPUTE_TOUCHES, jobs.fresh_key(), {}, workspace_id=actor.workspace_id
+    )
+    return _groups(session, actor.workspace_id, job.id)
+
+
+@groups_router.delete("", response_model=ChannelGroupsRead)
+def reset_channel_groups(actor: RulesWrite, session: WriteSession) -> ChannelGroupsRead:
+    """Back to the default grouping; everyone's touches are recomputed by a job."""
+    touches.save_grouping(session, actor.workspace_id, None)
+    job = jobs.enqueue(
+        session, RECOMPUTE_TOUCHES, jobs.fresh_key(), {}, workspace_id=actor.workspace_id
+    )
+    return _groups(session, actor.workspace_id, job.id)

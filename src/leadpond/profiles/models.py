@@ -31,13 +31,28 @@ class Person(Base):
     # trait -> ISO timestamp of the event that set the kept value: newest wins, whatever the order.
     trait_times: Mapped[dict[str, str]] = mapped_column(JsonDoc, default=dict)
     first_seen_at: Mapped[datetime | None] = mapped_column(default=None)
-    # How the person came: the channel of their first event (its UTM source, else its source).
+    # How the person came: the channel group of their first touch (profiles/touches.py).
     first_channel: Mapped[str | None] = mapped_column(String(64), default=None)
+    # First and last touch: group, channel, source, medium, campaign, content, at, message id.
+    first_touch: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    last_touch: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     event_count: Mapped[int] = mapped_column(default=0)
     # Normalised name + company, for duplicate suggestions between people sharing no identifier.
     match_key: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ChannelGrouping(Base):
+    """A workspace's own channel grouping (ordered groups); none: the default grouping."""
+
+    __tablename__ = "channel_grouping"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    groups: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -16,13 +16,29 @@ class IdentifierRead(BaseModel):
     first_seen_at: UtcDatetime
 
 
+class TouchRead(BaseModel):
+    """How an event reached the person: its channel group (``profiles/touches.py``), channel,
+    UTM source / medium / campaign / content, and when."""
+
+    group: str
+    channel: str
+    source: str
+    medium: str | None = None
+    campaign: str | None = None
+    content: str | None = None
+    at: str
+    kind: str
+
+
 class PersonRead(BaseModel):
     id: int
     traits: dict[str, Any]
     identifiers: list[IdentifierRead]
     first_seen_at: UtcDatetime | None
-    # The channel of the person's first event: its UTM source, else its source (api, import…).
+    # The channel group of the person's first touch (search, wechat, direct…).
     first_channel: str | None = None
+    first_touch: TouchRead | None = None
+    last_touch: TouchRead | None = None
     last_seen_at: UtcDatetime | None
     event_count: int
     created_at: UtcDatetime
@@ -39,6 +55,10 @@ class PersonRead(BaseModel):
             ],
             first_seen_at=person.first_seen_at,
             first_channel=person.first_channel,
+            first_touch=TouchRead.model_validate(person.first_touch)
+            if person.first_touch
+            else None,
+            last_touch=TouchRead.model_validate(person.last_touch) if person.last_touch else None,
             last_seen_at=person.last_seen_at,
             event_count=person.event_count,
             created_at=person.created_at,

@@ -18,6 +18,7 @@ from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import NotFound
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.scope import in_workspace, owned
+from leadpond.profiles import touches
 from leadpond.profiles.matching import match_key
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import people
@@ -37,15 +38,16 @@ def event_traits(event: PipelineEvent) -> dict[str, Any]:
     return traits if isinstance(traits, dict) else {}
 
 
-def channel_of(payload: dict[str, Any], source: str) -> str:
-    """The channel an event came through: its UTM source when it has one, else its source
-    (``api``, ``import``, ``demo``…). A person's first event's channel is how they came."""
-    context = payload.get("context")
-    campaign = context.get("campaign") if isinstance(context, dict) else None
-    utm = campaign.get("source") if isinstance(campaign, dict) else None
-    if isinstance(utm, str) and utm.strip():
-        return utm.strip()[:64]
-    return source
+def touch_of_event(
+    event_type: str,
+    payload: dict[str, Any],
+    source: str,
+    at: datetime,
+    message_id: str,
+    grouping: touches.Grouping,
+) -> dict[str, Any]:
+    """The touch an event makes (``profiles.touches``), stamped with its time and message."""
+    return touches.touch_of(event_type, payload, source, isoformat(at) or "", message_id, grouping)
 
 
 def insert_blank_people(
@@ -82,6 +84,8 @@ class ProfileFields(Protocol):
     match_key: str | None
     first_seen_at: datetime | None
     first_channel: str | None
+    first_touch: dict[str, Any] | None
+    last_touch: dict[str, Any] | None
     last_seen_at: datetime | None
     event_count: int
 
@@ -96,6 +100,8 @@ class ProfileDraft:
     match_key: str | None
     first_seen_at: datetime | None
     first_channel: str | None
+    first_touch: dict[str, Any] | None
+    last_touch: dict[str, Any] | None
     last_seen_at: datetime | None
     event_count: int
 
@@ -126,12 +132,25 @@ def apply_traits(person: ProfileFields, traits: dict[str, Any], stamp: str) -> b
     return changed
 
 
-def _observe(person: ProfileFields, event_time: datetime, channel: str) -> None:
+def _observe(person: ProfileFields, event_time: datetime, touch: dict[str, Any]) -> None:
     person.event_count = (person.event_count or 0) + 1
     if person.first_seen_at is None or event_time < person.first_seen_at:
-        person.first_seen_at, person.first_channel = event_time, channel
+        person.first_seen_at = event_time
     if person.last_seen_at is None or event_time > person.last_seen_at:
         person.last_seen_at = event_time
+    _touched(person, touches.first_of(person.first_touch, touch), touch)
+
+
+def _touched(
+    person: ProfileFields, first: dict[str, Any] | None, last: dict[str, Any] | None
+) -> None:
+    """Keep the first and last touch (the first's group is how they came)."""
+    if first != person.first_touch:
+        person.first_touch = first
+        person.first_channel = first["group"] if first else None
+    last = touches.last_of(person.last_touch, last)
+    if last != person.last_touch:
+        person.last_touch = last
 
 
 _DRAFT_COLUMNS = (
@@ -141,6 +160,8 @@ _DRAFT_COLUMNS = (
     Person.match_key,
     Person.first_seen_at,
     Person.first_channel,
+    Person.first_touch,
+    Person.last_touch,
     Person.last_seen_at,
     Person.event_count,
 )
@@ -169,6 +190,8 @@ def write_drafts(session: Session, drafts: Iterable[ProfileDraft], now: datetime
             "match_key": d.match_key,
             "first_seen_at": d.first_seen_at,
             "first_channel": d.first_channel,
+            "first_touch": d.first_touch,
+            "last_touch": d.last_touch,
             "last_seen_at": d.last_seen_at,
             "event_count": d.event_count,
             "updated_at": now,
@@ -190,6 +213,7 @@ def apply_batch(batch: Batch) -> None:
     drafts = load_drafts(session, batch.touched_people)
     batch.last_seen_before = {pid: draft.last_seen_at for pid, draft in drafts.items()}
     configs: dict[uuid.UUID, IdentityConfig] = {}
+    groupings: dict[uuid.UUID, touches.Grouping] = {}
     for event in sorted(batch.events, key=time_order):
         if event.person_id is None:
             continue
@@ -197,7 +221,15 @@ def apply_batch(batch: Batch) -> None:
         if event.source == MESSAGE_SOURCE:
             continue  # a message sent to them, opened or not, is not their activity
         if event.source != JOURNEY_SOURCE:  # a journey's action: traits, but no activity
-            _observe(draft, event.timestamp, channel_of(event.payload, event.source))
+            grouping = groupings.get(event.workspace_id)
+            if grouping is None:
+                grouping = groupings[event.workspace_id] = touches.load_grouping(
+                    session, event.workspace_id
+                )
+            touch = touch_of_event(
+                event.type, event.payload, event.source, event.timestamp, event.message_id, grouping
+            )
+            _observe(draft, event.timestamp, touch)
         traits = event_traits(event)
         if traits:
             config = configs.get(event.workspace_id)
@@ -221,7 +253,8 @@ def fold_profile(survivor: ProfileFields, loser: ProfileFields) -> None:
     survivor.event_count = (survivor.event_count or 0) + (loser.event_count or 0)
     seen = loser.first_seen_at
     if seen is not None and (survivor.first_seen_at is None or seen < survivor.first_seen_at):
-        survivor.first_seen_at, survivor.first_channel = seen, loser.first_channel
+        survivor.first_seen_at = seen
+    _touched(survivor, touches.first_of(survivor.first_touch, loser.first_touch), loser.last_touch)
     for seen in (loser.last_seen_at,):
         if seen is not None and (survivor.last_seen_at is None or seen > survivor.last_seen_at):
             survivor.last_seen_at = seen
@@ -231,8 +264,9 @@ def rebuild_profile(session: Session, person: Person) -> None:
     """Recompute a profile from its own events (after an unmerge moved some away)."""
     person.traits, person.trait_times, person.match_key = {}, {}, None
     person.event_count, person.first_seen_at, person.last_seen_at = 0, None, None
-    person.first_channel = None
+    person.first_channel, person.first_touch, person.last_touch = None, None, None
     config = load_config(session, person.workspace_id)
+    grouping = touches.load_grouping(session, person.workspace_id)
     rows = session.execute(
         select(Event.type, Event.timestamp, Event.source, Event.payload, Event.message_id)
         .where(
@@ -246,7 +280,8 @@ def rebuild_profile(session: Session, person: Person) -> None:
     )
     for event_type, timestamp, source, payload, message_id in rows:
         if source != JOURNEY_SOURCE:
-            _observe(person, timestamp, channel_of(payload, source))
+            touch = touch_of_event(event_type, payload, source, timestamp, message_id, grouping)
+            _observe(person, timestamp, touch)
         traits = payload.get("traits") if event_type in TRAIT_CALLS else None
         if isinstance(traits, dict) and traits:
             stamp = trait_stamp(config.source_rank(source), timestamp, message_id)
@@ -356,3 +391,44 @@ def lock_people(session: Session, person_ids: set[int]) -> None:
             .order_by(Person.id)
             .with_for_update()
         )
+
+
+def recompute_touches(session: Session, workspace_id: uuid.UUID, person_ids: list[int]) -> None:
+    """These people's first and last touch again from their history, with the workspace's
+    current grouping (after it changed, or as a backfill)."""
+    grouping = touches.load_grouping(session, workspace_id)
+    found: dict[int, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
+        pid: (None, None) for pid in person_ids
+    }
+    rows = session.execute(
+        select(
+            Event.person_id,
+            Event.type,
+            Event.timestamp,
+            Event.source,
+            Event.payload,
+            Event.message_id,
+        ).where(
+            owned(Event, workspace_id),
+            Event.person_id.in_(person_ids),
+            Event.source.not_in((DERIVED_SOURCE, MESSAGE_SOURCE, JOURNEY_SOURCE)),
+        )
+    )
+    for pid, event_type, timestamp, source, payload, message_id in rows:
+        touch = touch_of_event(event_type, payload, source, timestamp, message_id, grouping)
+        first, last = found[pid]
+        found[pid] = (touches.first_of(first, touch), touches.last_of(last, touch))
+    table = cast(Table, Person.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("touched_id")),
+        [
+            {
+                "touched_id": pid,
+                "first_channel": first["group"] if first else None,
+                "first_touch": first,
+                "last_touch": last,
+            }
+            for pid, (first, last) in found.items()
+        ],
+    )
+    session.expire_all()

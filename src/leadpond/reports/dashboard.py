@@ -16,6 +16,7 @@ from leadpond.kit.errors import InvalidInput
 from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import live_in
+from leadpond.profiles.touches import OTHER_GROUP, load_grouping
 from leadpond.reports.rollups import processed_events
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, StageChange
 from leadpond.rules.vocabulary import detour_stages, stage_order
@@ -48,7 +49,10 @@ class Dashboard(BaseModel):
     people_new: int
     events: int
     funnel: list[FunnelStep]
-    new_people: dict[str, dict[str, int]]  # channel -> day -> people first seen
+    new_people: dict[str, dict[str, int]]  # channel group -> day -> people first seen
+    channel_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="channel group -> {zh, en} label"
+    )
     top_tags: list[tuple[str, int]]
     score_model: str | None
     score_models: list[str]
@@ -170,8 +174,9 @@ def _line_steps(
 def new_people(
     session: Session, workspace_id: uuid.UUID, start: date, end: date
 ) -> dict[str, dict[str, int]]:
-    """People first seen in the range, per channel they came through and per day (the person's
-    ``first_channel``, kept by the pipeline: the range is one walk of ``ix_person_first_seen``)."""
+    """People first seen in the range, per channel group of their first touch and per day (the
+    person's ``first_channel``, kept by the pipeline: the range is one walk of
+    ``ix_person_first_seen``)."""
     low, high = _bounds(start, end)
     day = (
         func.to_char(Person.first_seen_at, "YYYY-MM-DD")
@@ -189,8 +194,15 @@ def new_people(
     )
     series: dict[str, dict[str, int]] = {}
     for channel, when, count in rows:
-        series.setdefault(str(channel or "api"), {})[str(when)[:10]] = int(count)
+        series.setdefault(str(channel or OTHER_GROUP), {})[str(when)[:10]] = int(count)
     return series
+
+
+def channel_labels(session: Session, workspace_id: uuid.UUID) -> dict[str, dict[str, str]]:
+    """The workspace's channel groups with their Chinese and English labels."""
+    grouping = load_grouping(session, workspace_id)
+    chinese, english = grouping.labels("zh"), grouping.labels("en")
+    return {key: {"zh": chinese[key], "en": english[key]} for key in chinese}
 
 
 def top_tags(
@@ -287,6 +299,7 @@ def build(
             detour_stages(session, workspace_id),
         ),
         new_people=new_people(session, workspace_id, start, end),
+        channel_labels=channel_labels(session, workspace_id),
         top_tags=top_tags(session, workspace_id),
         score_model=chosen,
         score_histogram=score_histogram(session, workspace_id, chosen) if chosen else [],

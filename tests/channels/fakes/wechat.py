@@ -1,4 +1,4 @@
-"""A fake WeChat Official Account API: cgi-bin/token and message/template/send.
+"""A fake WeChat Official Account API: cgi-bin/token, message/template/send and qrcode/create.
 
 Followers, openids and templates are known to it: 43004 for an openid that does not follow,
 40003 for an unknown openid, 40037 for an unknown template. ``client_msg_id`` de-duplicates (the
@@ -32,10 +32,12 @@ class FakeWeChat:
         self.by_client_msg_id: dict[str, int] = {}
         self.answers: deque[int] = deque()
         self._ids = itertools.count(200228332)
+        self.qrcodes: list[dict[str, Any]] = []
         self.app = Starlette(
             routes=[
                 Route("/cgi-bin/token", self.token),
                 Route("/cgi-bin/message/template/send", self.template_send, methods=["POST"]),
+                Route("/cgi-bin/qrcode/create", self.qrcode_create, methods=["POST"]),
             ]
         )
 
@@ -77,6 +79,36 @@ class FakeWeChat:
             self.by_client_msg_id[key] = msgid
         self.delivered.append(body)
         return _answer(0, "ok", msgid=msgid)
+
+    async def qrcode_create(self, request: Request) -> JSONResponse:
+        """As documented: QR_STR_SCENE (1-64 character scene, expire_seconds ≤ 2592000, 60 s
+        when left out) or QR_LIMIT_STR_SCENE (no expiry); a ticket and the url it encodes."""
+        token = request.query_params.get("access_token", "")
+        if token in self.expired_tokens:
+            return _answer(42001, "access_token expired")
+        if token not in self.valid_tokens:
+            return _answer(40001, "invalid credential, access_token is invalid or not latest")
+        if self.answers:
+            return _answer(self.answers.popleft(), "queued answer")
+        body = await request.json()
+        action = body.get("action_name")
+        scene = (body.get("action_info") or {}).get("scene", {}).get("scene_str")
+        if action not in ("QR_STR_SCENE", "QR_LIMIT_STR_SCENE"):
+            return _answer(40097, "invalid args: action_name")
+        if not isinstance(scene, str) or not 1 <= len(scene) <= 64:
+            return _answer(40097, "invalid args: scene_str")
+        n = next(self._ids)
+        answer: dict[str, Any] = {
+            "ticket": f"gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL{n}==",
+            "url": f"http://weixin.qq.com/q/kZgfwMTm72WWPkov{n}",
+        }
+        if action == "QR_STR_SCENE":
+            expire = body.get("expire_seconds", 60)
+            if not isinstance(expire, int) or not 1 <= expire <= 2592000:
+                return _answer(40097, "invalid args: expire_seconds")
+            answer["expire_seconds"] = expire
+        self.qrcodes.append(body)
+        return JSONResponse(answer)
 
     def problem(self, body: dict[str, Any]) -> tuple[int, str] | None:
         openid = body.get("touser")

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 CORP_ID = "ww-test-corp"
 CORP_SECRET = "wecom-app-secret"
+CONTACT_SECRET = "wecom-contact-secret"
 AGENT_ID = 1000002
 ROBOT_KEY = "robot-key"
 ROBOT_PER_MINUTE = 20
@@ -37,13 +38,44 @@ class FakeWeCom:
         self.robot_times: list[float] = []
         self.answers: deque[int] = deque()
         self._ids = itertools.count(1)
+        self.contact_ways: list[dict[str, Any]] = []
+        self.contact_tokens: set[str] = set()
         self.app = Starlette(
             routes=[
                 Route("/cgi-bin/gettoken", self.gettoken),
                 Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
                 Route("/cgi-bin/webhook/send", self.webhook_send, methods=["POST"]),
+                Route(
+                    "/cgi-bin/externalcontact/add_contact_way",
+                    self.add_contact_way,
+                    methods=["POST"],
+                ),
             ]
         )
+
+    async def add_contact_way(self, request: Request) -> JSONResponse:
+        """As documented: type 1 takes one member, state ≤ 30 characters, scene 2 answers a
+        qr_code; an unknown member is 40098 "invalid userid"; only the 客户联系 secret's token
+        may call it (48002 otherwise)."""
+        token = request.query_params.get("access_token", "")
+        if token in self.expired_tokens:
+            return _answer(42001, "access_token expired")
+        if token not in self.valid_tokens or token not in self.contact_tokens:
+            return _answer(48002, "api forbidden: not the contact secret's token")
+        body = await request.json()
+        users = body.get("user") or []
+        if body.get("type") == 1 and len(users) != 1:
+            return _answer(40097, "invalid args: type 1 takes one user")
+        if any(u not in self.members for u in users):
+            return _answer(40098, "invalid userid")
+        if len(str(body.get("state") or "")) > 30:
+            return _answer(40097, "invalid args: state")
+        n = next(self._ids)
+        self.contact_ways.append(body)
+        answer: dict[str, Any] = {"config_id": f"42b34949e138eb6e027c123cba77f{n:03d}"}
+        if body.get("scene") == 2:
+            answer["qr_code"] = f"http://p.qpic.cn/wwhead/contact-way-{n}"
+        return _answer(0, "ok", **answer)
 
     def expire_tokens(self) -> None:
         """Every token issued so far now answers 42001."""
@@ -55,10 +87,12 @@ class FakeWeCom:
         query = request.query_params
         if query.get("corpid") != CORP_ID:
             return _answer(40013, "invalid corpid")
-        if query.get("corpsecret") != CORP_SECRET:
+        if query.get("corpsecret") not in (CORP_SECRET, CONTACT_SECRET):
             return _answer(40001, "invalid credential")
         token = f"wecom-token-{next(self._ids)}"
         self.valid_tokens.add(token)
+        if query.get("corpsecret") == CONTACT_SECRET:
+            self.contact_tokens.add(token)
         return _answer(0, "ok", access_token=token, expires_in=7200)
 
     async def message_send(self, request: Request) -> JSONResponse:

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from nicegui import core, ui
 
 from leadpond.console.pages.accounts import account_page, accounts_page
+from leadpond.console.pages.acquisition import acquisition_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.content import authors_page, content_page, coverage_page
@@ -34,6 +35,7 @@ PAGES = (
     ("/channels", channels_page),
     ("/templates", templates_page),
     ("/templates/{key}", template_page),
+    ("/acquisition", acquisition_page),
     ("/journeys", journeys_page),
     ("/journeys/new", new_journey_page),  # before /journeys/{key}: "new" is not a key
     ("/journeys/{key}/edit", edit_journey_page),

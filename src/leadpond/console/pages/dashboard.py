@@ -139,6 +139,11 @@ def _new_people(v: Visit, built: dashboard.Dashboard) -> None:
     _ = v._
     ui.label(_("New people by channel")).classes("text-lg")
     days = sorted({d for series in built.new_people.values() for d in series})
+    language = "zh" if (v.actor.locale or "").startswith("zh") else "en"
+
+    def label(group: str) -> str:
+        return built.channel_labels.get(group, {}).get(language, group)
+
     ui.echart(
         {
             "tooltip": {"trigger": "axis"},
@@ -149,10 +154,10 @@ def _new_people(v: Visit, built: dashboard.Dashboard) -> None:
                 {
                     "type": "bar",
                     "stack": "new",
-                    "name": channel,
+                    "name": label(group),
                     "data": [series.get(d, 0) for d in days],
                 }
-                for channel, series in sorted(built.new_people.items())
+                for group, series in sorted(built.new_people.items())
             ],
         }
     ).classes("h-72").mark("new-people")

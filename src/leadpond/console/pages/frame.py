@@ -94,6 +94,7 @@ NAV = (
     ("/templates", "Templates", "article"),
     ("/forms", "Forms", "assignment"),
     ("/content", "Content", "library_books"),
+    ("/acquisition", "Acquisition codes", "qr_code_2"),
     ("/settings", "Settings", "settings"),
 )
 

@@ -24,10 +24,12 @@ from leadpond.console.pages.words import (
     said,
 )
 from leadpond.db.engine import read_only
+from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import LeadpondError
 from leadpond.profiles import service as profiles
 from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
 from leadpond.profiles.models import Person
+from leadpond.profiles.touches import load_grouping
 from leadpond.rules import reads, vocabulary
 from leadpond.rules.vocabulary import Labels
 from leadpond.segments.person_segments import segments_of
@@ -47,6 +49,7 @@ class Person360:
     personas: list[dict[str, Any]]
     member_of: list[tuple[str, str, Any]]
     labels: Labels
+    channel_labels: dict[str, str]
 
 
 def _read(session: Session, v: Visit, person: Person) -> Person360:
@@ -62,6 +65,7 @@ def _read(session: Session, v: Visit, person: Person) -> Person360:
         personas=reads.personas_of(session, ws, person.id),
         member_of=segments_of(session, ws, person.id),
         labels=vocabulary.labels(session, ws),
+        channel_labels=load_grouping(session, ws).labels(v.actor.locale or "en"),
     )
 
 
@@ -100,8 +104,27 @@ def _summary(v: Visit, found: Person360) -> None:
             ui.label(f"{found.labels.score(score.model)}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
         ui.label(f"{_('First seen')}: {when(person.first_seen_at, v.zone)}")
-        ui.label(f"{_('Came through')}: {person.first_channel or '–'}").mark("first-channel")
         ui.label(f"{_('Last seen')}: {when(person.last_seen_at, v.zone)}")
+    labels = found.channel_labels
+    for title, touch, mark in (
+        (_("First touch"), person.first_touch, "first-touch"),
+        (_("Last touch"), person.last_touch, "last-touch"),
+    ):
+        with ui.row().classes("gap-4 items-center text-gray-700").mark(mark).classes(f"lp-{mark}"):
+            ui.label(f"{title}:").classes("font-medium")
+            if not touch:
+                ui.label("–")
+                continue
+            group = labels.get(touch["group"], touch["group"])
+            ui.badge(group).props("outline").mark(f"{mark}-group").classes(f"lp-{mark}-group")
+            parts = [
+                f"{_('Channel')}: {touch['channel']}",
+                f"{_('Source')}: {touch['source']}",
+                f"{_('Medium')}: {touch.get('medium') or '–'}",
+                f"{_('Campaign')}: {touch.get('campaign') or '–'}",
+            ]
+            ui.label(" · ".join(parts))
+            ui.label(when(parse_timestamp(touch["at"]), v.zone))
 
 
 def _tabs(v: Visit, found: Person360, session: Session) -> None:

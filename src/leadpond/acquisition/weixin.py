@@ -1,0 +1,74 @@
+"""Calls to the WeChat and WeCom APIs that make acquisition codes: ``qrcode/create`` of the
+official account and ``externalcontact/add_contact_way`` of WeCom.
+
+The channels' senders hold the credentials and the process-wide access tokens; these calls reuse
+them (a refused token is fetched again and the call made once more, ``TokenedApi``). The API
+answers a refusal with HTTP 200 and an ``errcode``: that becomes a 502 naming WeChat's code.
+"""
+
+from typing import Any
+
+import httpx
+
+from leadpond.channels.senders import wechat, wecom
+from leadpond.channels.senders.provider_http import provider_client
+from leadpond.channels.senders.weixin_api import TokenedApi, TokenUnavailable
+from leadpond.channels.tokens_cache import TokenKey
+from leadpond.kit.errors import LeadpondError
+
+
+class WeixinRefused(LeadpondError):
+    """The provider answered with an error code (or could not be reached)."""
+
+    status_code, code = 502, "provider_refused"
+
+
+def _call(api: TokenedApi, client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        response = api.post(path, body)
+    except TokenUnavailable as exc:
+        raise WeixinRefused(exc.detail) from exc
+    except httpx.HTTPError as exc:
+        raise WeixinRefused(f"{path}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        client.close()
+    try:
+        answer = response.json()
+    except ValueError as exc:
+        raise WeixinRefused(f"{path}: HTTP {response.status_code}, not JSON") from exc
+    if not isinstance(answer, dict) or answer.get("errcode", 0) != 0:
+        code = answer.get("errcode") if isinstance(answer, dict) else None
+        message = answer.get("errmsg", "") if isinstance(answer, dict) else ""
+        raise WeixinRefused(f"{path} refused: errcode {code} {message}".strip())
+    return answer
+
+
+def create_qrcode(settings: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """``cgi-bin/qrcode/create`` with the official account's token: ticket, url, expiry."""
+    endpoint = str(settings.get("endpoint") or wechat.DEFAULT_ENDPOINT)
+    app_id, secret = str(settings["app_id"]), str(settings["app_secret"])
+    client = provider_client(settings)
+    api = TokenedApi(
+        client,
+        endpoint,
+        TokenKey(endpoint, app_id, secret),
+        "/cgi-bin/token",
+        {"grant_type": "client_credential", "appid": app_id, "secret": secret},
+    )
+    return _call(api, client, "/cgi-bin/qrcode/create", body)
+
+
+def add_contact_way(settings: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """``externalcontact/add_contact_way`` with the 客户联系 token: config_id, qr_code."""
+    endpoint = str(settings.get("endpoint") or wecom.DEFAULT_ENDPOINT)
+    corp_id = str(settings["corp_id"])
+    secret = str(settings.get("contact_secret") or settings["corp_secret"])
+    client = provider_client(settings)
+    api = TokenedApi(
+        client,
+        endpoint,
+        TokenKey(endpoint, corp_id, secret),
+        "/cgi-bin/gettoken",
+        {"corpid": corp_id, "corpsecret": secret},
+    )
+    return _call(api, client, "/cgi-bin/externalcontact/add_contact_way", body)
