@@ -1,9 +1,14 @@
 """The profile screens' words: values, reasons and schema errors as a marketer reads them."""
 
+from datetime import date, timedelta
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
 from leadpond.console.i18n import translator
+from leadpond.console.pages.dashboard import bucket_size, bucketed
 from leadpond.console.pages.words import event_words, plain, reason_words, schema_error_words
 from leadpond.rules.vocabulary import Labels
 
@@ -59,3 +64,28 @@ def test_values_and_events_read_as_words() -> None:
     assert event_words(ZH, "track", "Booth Checked In") == "展台签到"
     assert event_words(ZH, "track", "Custom Thing") == "Custom Thing"
     assert event_words(ZH, "identify", None) == "资料更新"
+
+
+@given(
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 12, 31)),
+    span=st.integers(min_value=0, max_value=365),
+    counts=st.dictionaries(
+        st.sampled_from(["wechat", "search", "direct"]),
+        st.dictionaries(st.integers(min_value=0, max_value=400), st.integers(1, 50), max_size=30),
+        max_size=3,
+    ),
+)
+def test_the_channel_chart_buckets_keep_every_person_and_stay_readable(
+    start: date, span: int, counts: dict[str, dict[int, int]]
+) -> None:
+    end = start + timedelta(days=span)
+    per_day = {
+        group: {(start + timedelta(days=d)).isoformat(): n for d, n in days.items() if d <= span}
+        for group, days in counts.items()
+    }
+    buckets, series = bucketed(per_day, start, end)
+    assert len(buckets) <= 62 and len(buckets) == len(set(buckets))
+    for group, days in per_day.items():
+        assert sum(series[group]) == sum(days.values())  # nobody lost or counted twice
+        assert len(series[group]) == len(buckets)
+    assert bucket_size(start, end) == ("day" if span < 62 else "week" if span < 183 else "month")

@@ -138,7 +138,11 @@ def _funnel(v: Visit, built: dashboard.Dashboard, labels: dict[str, str]) -> Non
 def _new_people(v: Visit, built: dashboard.Dashboard) -> None:
     _ = v._
     ui.label(_("New people by channel")).classes("text-lg")
-    days = sorted({d for series in built.new_people.values() for d in series})
+    buckets, series_of = bucketed(built.new_people, built.start, built.end)
+    unit = {"day": _("per day"), "week": _("per week (from Monday)"), "month": _("per month")}
+    ui.label(unit[bucket_size(built.start, built.end)]).classes("text-sm text-gray-600").mark(
+        "new-people-unit"
+    )
     language = "zh" if (v.actor.locale or "").startswith("zh") else "en"
 
     def label(group: str) -> str:
@@ -148,19 +152,54 @@ def _new_people(v: Visit, built: dashboard.Dashboard) -> None:
         {
             "tooltip": {"trigger": "axis"},
             "legend": {"type": "scroll"},
-            "xAxis": {"type": "category", "data": days},
+            "xAxis": {"type": "category", "data": buckets},
             "yAxis": {"type": "value"},
             "series": [
-                {
-                    "type": "bar",
-                    "stack": "new",
-                    "name": label(group),
-                    "data": [series.get(d, 0) for d in days],
-                }
-                for group, series in sorted(built.new_people.items())
+                {"type": "bar", "stack": "new", "name": label(group), "data": counts}
+                for group, counts in sorted(series_of.items())
             ],
         }
     ).classes("h-72").mark("new-people")
+
+
+def bucket_size(start: date, end: date) -> str:
+    """Days for two months at most, weeks up to half a year, months beyond: a year drew 365
+    stacked bars no one could read."""
+    days = (end - start).days + 1
+    return "day" if days <= 62 else "week" if days <= 183 else "month"
+
+
+def _bucket_of(day: date, size: str) -> date:
+    if size == "week":
+        return day - timedelta(days=day.weekday())
+    if size == "month":
+        return day.replace(day=1)
+    return day
+
+
+def bucketed(
+    per_day: dict[str, dict[str, int]], start: date, end: date
+) -> tuple[list[str], dict[str, list[int]]]:
+    """Every bucket of the range in order (empty ones too, so gaps show as gaps) and, per
+    channel group, its count in each."""
+    size = bucket_size(start, end)
+    keys: list[date] = []
+    day = start
+    while day <= end:
+        key = _bucket_of(day, size)
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        day += timedelta(days=1)
+    index = {key: i for i, key in enumerate(keys)}
+    series: dict[str, list[int]] = {}
+    for group, counts in per_day.items():
+        row = series.setdefault(group, [0] * len(keys))
+        for text, n in counts.items():
+            at = index.get(_bucket_of(date.fromisoformat(text), size))
+            if at is not None:
+                row[at] += n
+    shown = [k.strftime("%Y-%m") if size == "month" else k.isoformat() for k in keys]
+    return shown, series
 
 
 def _top_tags(v: Visit, built: dashboard.Dashboard) -> None:
