@@ -10,6 +10,8 @@ from collections.abc import Callable
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
 from leadpond.channels.consent import opted_out_people
+from leadpond.engage import events as engage_events
+from leadpond.engage.events_tasks import close_task, confirm_task, remind_task
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
 from leadpond.identity.service import resolve_batch
@@ -57,6 +59,9 @@ JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
+    JobKind(engage_events.CONFIRM, confirm_task, startable=False),
+    JobKind(engage_events.REMIND, remind_task, startable=False),
+    JobKind(engage_events.CLOSE, close_task, startable=False),
 )
 
 hooks.install(PEOPLE_CHANGED)

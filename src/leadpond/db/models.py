@@ -11,6 +11,7 @@ from leadpond.channels.models import (
     SuppressedAddress,
 )
 from leadpond.db.base import Base
+from leadpond.engage.events_models import EventCheckin, EventRegistration, MarketingEvent
 from leadpond.identity.models import (
     Identifier,
     IdentitySettings,
@@ -56,7 +57,9 @@ __all__ = [
     "ConsoleUser",
     "Enrollment",
     "Event",
+    "EventCheckin",
     "EventDay",
+    "EventRegistration",
     "Identifier",
     "IdentitySettings",
     "ImportUpload",
@@ -64,6 +67,7 @@ __all__ = [
     "JourneySchedule",
     "JourneyWinner",
     "LoginThrottle",
+    "MarketingEvent",
     "Membership",
     "MergeSuggestion",
     "Message",
