@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         description="email is composed and sent in a process of its own (a second core)",
     )
     channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
+    badge_font: Path = Field(
+        default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        description="a TTF/TTC font with Chinese glyphs for event badges (Debian: fonts-wqy-microhei)",
+    )
 
 
 @lru_cache

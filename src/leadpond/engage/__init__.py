@@ -1,1 +1,2 @@
-"""Engagement: forms a marketer builds and hosts, and events (conferences, salons, webinars) with registration, badges and check-in."""
+"""Engagement: forms a marketer builds and hosts, and events (conferences, salons, webinars)
+with registration, badges and check-in."""

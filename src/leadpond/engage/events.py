@@ -8,8 +8,10 @@ retried request (or a second scan) writes nothing new to the event log.
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+import segno
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -209,9 +211,23 @@ def badge_token(session: Session, registration: EventRegistration) -> str:
     return sign(session, registration.workspace_id, BADGE, {"r": registration.id})
 
 
+def badge_url(session: Session, registration: EventRegistration, event: MarketingEvent) -> str:
+    """What the badge's QR encodes: its page, the token in ``t`` (a phone camera opens the
+    badge; the staff page reads the token out of it)."""
+    return f"{site_url(event)}/badge?t={badge_token(session, registration)}"
+
+
+def token_of(scanned: str) -> str:
+    """The badge token of what a scanner read: the token itself, or the badge URL."""
+    text = scanned.strip()
+    if text.startswith(("http://", "https://")):
+        return (parse_qs(urlsplit(text).query).get("t") or [""])[0]
+    return text
+
+
 def registration_of_badge(session: Session, event: MarketingEvent, token: str) -> EventRegistration:
     """The registration a badge token names, if it is one of this event's; else 404."""
-    workspace_id, data = unsign(session, token.strip(), BADGE)
+    workspace_id, data = unsign(session, token_of(token), BADGE)
     registration_id = data.get("r") if isinstance(data, dict) else None
     if not isinstance(registration_id, int):
         raise BadToken("this badge is not valid")
@@ -260,6 +276,18 @@ def check_point(session: Session, event: MarketingEvent, point: str, token: str)
         or (data.get("e"), data.get("p")) != (event.id, point)
     ):
         raise BadToken("this check-in code is not one of this event's")
+
+
+def point_links(session: Session, event: MarketingEvent) -> list[tuple[str, str, str, str]]:
+    """Every booth's and session's check-in point: (point, name, URL, QR as SVG)."""
+    points = [(f"booth:{b['key']}", str(b.get("name", ""))) for b in event.booths]
+    points += [(f"session:{s['key']}", str(s.get("title", ""))) for s in event.sessions]
+    made = []
+    for point, name in points:
+        url = point_url(session, event, point)
+        svg = segno.make(url, error="m").svg_inline(scale=4, border=2)
+        made.append((point, name, url, svg))
+    return made
 
 
 def booth(event: MarketingEvent, key: str) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def _minutes(raw: str | None) -> int:
     text = raw.replace("分钟", "").replace("min", "").strip()
     if ":" in text:  # 01:23:45 or 23:45
         parts = [float(p) for p in text.split(":")]
-        seconds = sum(p * 60**i for i, p in enumerate(reversed(parts)))
+        seconds: float = sum(p * 60.0**i for i, p in enumerate(reversed(parts)))
         return round(seconds / 60)
     value = float(text)
     if value < 0:
@@ -177,7 +177,7 @@ def mark_no_shows(session: Session, event: MarketingEvent, now: datetime) -> int
         )
         .values(attendance=Attendance.NO_SHOW.value, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     event.no_shows_marked_at = now
     return int(marked or 0)
 

@@ -20,7 +20,7 @@ def variables(
     """What the templates see besides the person: ``event`` and ``badge``."""
     start = ev.local(event, event.starts_at)
     token = ev.badge_token(session, registration)
-    badge_url = f"{ev.site_url(event)}/badge?t={token}"
+    badge_url = ev.badge_url(session, registration, event)
     return {
         "event": {
             "name": event.name_zh,

@@ -316,20 +316,21 @@ def people_of(
                 Event.person_id.is_not(None),
             )
         )
-        for message_id, person_id in rows:
-            found[by_message[message_id]] = int(person_id)
+        for message_id, person_id in rows.tuples():
+            if person_id is not None:
+                found[by_message[message_id]] = person_id
     pending = set(found.values())
     survivors: dict[int, int] = {}
     for _ in range(8):  # merge chains are short; a survivor's survivor is followed
         if not pending:
             break
-        rows = session.execute(
+        merged = session.execute(
             select(Person.id, Person.merged_into_id).where(
                 owned(Person, workspace_id), Person.id.in_(pending)
             )
         )
         pending = set()
-        for pid, merged_into in rows:
+        for pid, merged_into in merged.tuples():
             if merged_into is None:
                 survivors[pid] = pid
             else:

@@ -10,7 +10,8 @@ from leadpond.kit.schemas import UtcDatetime
 
 Key = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")
 Text200 = Field(default="", max_length=200)
-MODULES = ("agenda", "speakers", "venue", "live", "downloads", "register")
+Module = Literal["agenda", "speakers", "venue", "live", "downloads", "register"]
+MODULES: tuple[Module, ...] = ("agenda", "speakers", "venue", "live", "downloads", "register")
 
 
 class SessionItem(BaseModel):
@@ -61,9 +62,7 @@ class Site(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    modules: list[Literal["agenda", "speakers", "venue", "live", "downloads", "register"]] = Field(
-        default_factory=lambda: list(MODULES), max_length=6
-    )
+    modules: list[Module] = Field(default_factory=lambda: list(MODULES), max_length=6)
     intro: str = Field(default="", max_length=4000)
     intro_en: str = Field(default="", max_length=4000)
     transport: str = Field(default="", max_length=2000)
@@ -128,8 +127,8 @@ class EventRead(EventBody):
     model_config = ConfigDict(extra="ignore")
 
     id: int
-    starts_at: UtcDatetime  # type: ignore[assignment]
-    ends_at: UtcDatetime  # type: ignore[assignment]
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     url: str = Field(description="the microsite")
     register_url: str
     registrations: dict[str, int] = Field(description="count by status")
@@ -163,6 +162,18 @@ class RegistrationRead(BaseModel):
 class RegistrationList(BaseModel):
     total: int
     items: list[RegistrationRead]
+
+
+class RegistrationBody(BaseModel):
+    """Someone registered by another system: a mobile or an email at least."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mobile: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=300)
+    title: str | None = Field(default=None, max_length=200)
 
 
 class CheckinBody(BaseModel):

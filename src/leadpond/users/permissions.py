@@ -51,6 +51,7 @@ IMPORTS_READ, IMPORTS_WRITE = _pair("imports", Role.VIEWER, Role.MARKETER)
 JOBS_READ, JOBS_WRITE = _pair("jobs", Role.VIEWER, Role.MARKETER)
 PIPELINE_READ, PIPELINE_WRITE = _pair("pipeline", Role.VIEWER, Role.MARKETER)
 CHANNELS_READ, CHANNELS_WRITE = _pair("channels", Role.VIEWER, Role.MARKETER)
+EVENTS_READ, EVENTS_WRITE = _pair("events", Role.VIEWER, Role.MARKETER)
 # A channel's provider account (SMTP password, SMS AccessKey, WeCom secret) and the test send
 # past the outbox: admins set them up, marketers use the channels (templates, sends).
 PROVIDERS_READ, PROVIDERS_WRITE = _pair("channel settings", Role.VIEWER, Role.ADMIN)
@@ -77,6 +78,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     PIPELINE_WRITE,
     CHANNELS_READ,
     CHANNELS_WRITE,
+    EVENTS_READ,
+    EVENTS_WRITE,
     PROVIDERS_READ,
     PROVIDERS_WRITE,
     MEMBERS_READ,
@@ -121,6 +124,8 @@ PipelineRead = Annotated[Actor, Depends(require(PIPELINE_READ))]
 PipelineWrite = Annotated[Actor, Depends(require(PIPELINE_WRITE))]
 ChannelsRead = Annotated[Actor, Depends(require(CHANNELS_READ))]
 ChannelsWrite = Annotated[Actor, Depends(require(CHANNELS_WRITE))]
+EventsRead = Annotated[Actor, Depends(require(EVENTS_READ))]
+EventsWrite = Annotated[Actor, Depends(require(EVENTS_WRITE))]
 ProvidersWrite = Annotated[Actor, Depends(require(PROVIDERS_WRITE))]
 MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]
