@@ -236,3 +236,30 @@ def test_an_unknown_persona_is_bad_input_that_names_the_known_ones(
     assert "astronaut" in body["message"] and "bank-cio" in body["message"]
     documented = api.get("/openapi.json").json()["paths"]["/api/v1/search/people"]["get"]
     assert "persona" in {p["name"] for p in documented["parameters"]}
+
+
+def test_known_contacts_only_leaves_out_anonymous_visitors(api: TestClient, track: Tracker) -> None:
+    _world(track)
+    track.track("Page Viewed", None, anonymousId="visitor-1")
+    track.identify("u9", traits={"title": "CTO"})  # known by a user id, but no name/email/phone
+
+    def total(**params: str) -> int:
+        body = api.get("/api/v1/search/people", params=params).json()
+        return int(body["total"])
+
+    assert total() == 5
+    assert total(known="true") == 3
+    assert total(known="true", q="alice") == 1
+
+
+def test_a_name_sort_puts_named_people_first_both_ways(api: TestClient, track: Tracker) -> None:
+    _world(track)
+    track.track("Page Viewed", None, anonymousId="visitor-1")
+    track.identify("u9", traits={"email": "nameless@example.com"})
+
+    def names(sort: str) -> list[str | None]:
+        body = api.get("/api/v1/search/people", params={"sort": sort}).json()
+        return [item["name"] for item in body["items"]]
+
+    assert names("name") == ["Alice Chen", "张伟", "王芳", None, None]
+    assert names("-name") == ["王芳", "张伟", "Alice Chen", None, None]

@@ -162,3 +162,30 @@ def test_login_keeps_its_language_and_lands_in_the_last_workspace(
     page.locator(".lp-workspace").click()
     page.get_by_role("option", name="Demo").click()
     expect(page.locator(".lp-workspace")).to_contain_text("Demo")
+
+
+def test_the_directory_shows_known_contacts_with_a_switch_for_visitors(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+
+    def total(**params: str) -> int:
+        found = page.request.get(f"{base}/api/v1/search/people", params=params).json()
+        return int(found["total"])
+
+    known, everyone = total(known="true"), total()
+    assert 0 < known < everyone  # the demo world has anonymous visitors
+    page.goto(f"{base}/console/people")
+    shown = page.locator(".lp-total")
+    expect(shown).to_contain_text(f"{known:,}")
+    page.get_by_text("仅已识别联系人").click()
+    expect(shown).to_contain_text(f"{everyone:,}")
+    # Sorted by name, the first page is named people, not "#1, #2…" visitors.
+    page.get_by_label("排序").click()
+    page.get_by_role("option", name="姓名").click()
+    first = page.locator("table tbody tr td:first-child").first
+    expect(first).not_to_have_text(re.compile(r"^#\d+"))
+    page.get_by_text("仅已识别联系人").click()
+    expect(shown).to_contain_text(f"{known:,}")

@@ -40,6 +40,10 @@ def search_people(
         ),
     ] = None,
     sort: Annotated[str, Query(description=", ".join(directory.SORT_NAMES))] = "-last_seen",
+    known: Annotated[
+        bool,
+        Query(description="only known contacts: people with a name, email or phone"),
+    ] = False,
 ) -> Page[directory.PersonRow]:
     """The people directory: search, filter, sort and page in the database."""
     query = directory.PeopleQuery(
@@ -51,6 +55,7 @@ def search_people(
         min_score=min_score,
         persona=persona,
         sort=sort,
+        known=known,
     )
     total, rows = directory.search_people(session, actor.workspace_id, query, paging)
     return Page(total=total, items=rows)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, select, union
+from sqlalchemy import ColumnElement, Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from leadpond.accounts import directory as account_directory
@@ -27,12 +27,14 @@ from leadpond.kit.errors import InvalidInput
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.schemas import UtcDatetime
 from leadpond.kit.scope import in_workspace, owned
-from leadpond.profiles.models import Person, name_key
+from leadpond.profiles.models import Person, TraitText, name_key
 from leadpond.profiles.scope import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments.build import person_filter, set_based
 from leadpond.segments.definitions import load_segments
 
+# The traits that make a person a known contact rather than an anonymous visitor.
+KNOWN_TRAITS = ("name", "email", "phone")
 # Above every character a prefix can continue with, for index range scans.
 _TOP = "\U0010ffff"
 SORTS: dict[str, Any] = {
@@ -63,6 +65,9 @@ class PeopleQuery:
     min_score: float | None = None
     persona: str | None = None
     sort: str = "-last_seen"
+    # Only people with a name, email or phone (the console's default): anonymous visitors,
+    # known by a cookie alone, are most rows of a directory and rarely what a marketer wants.
+    known: bool = False
 
 
 class PersonRow(BaseModel):
@@ -174,6 +179,8 @@ def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> ColumnElemen
 
 def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> Select[Any]:
     stmt = people(workspace_id)
+    if query.known:
+        stmt = stmt.where(or_(*(TraitText(trait).is_not(None) for trait in KNOWN_TRAITS)))
     if query.persona:
         stmt = stmt.where(*_persona_filter(session, workspace_id, query.persona))
     if query.q and query.q.strip():
@@ -203,6 +210,12 @@ def _order(sort: str) -> list[Any]:
     column = SORTS.get(sort.lstrip("-"))
     if column is None:
         raise InvalidInput(f"sort must be one of {', '.join(SORT_NAMES)}", field="sort")
+    if sort.lstrip("-") == "name":
+        # Named people first either way: the databases disagree on where NULLs sort, and a
+        # directory sorted by name opened on "#1, #2…" rows of visitors without one. Ascending,
+        # both databases still read the name index in order.
+        named = column.desc() if descending else column.asc()
+        return [named.nulls_last(), Person.id.desc() if descending else Person.id.asc()]
     if descending:
         return [column.desc(), Person.id.desc()]
     return [column.asc(), Person.id.asc()]

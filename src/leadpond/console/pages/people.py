@@ -112,6 +112,7 @@ class Filters:
     stage: ui.select
     persona: ui.select
     sort: ui.select
+    known: ui.switch
 
     def query(self) -> directory.PeopleQuery:
         """What the inputs ask for now."""
@@ -121,6 +122,7 @@ class Filters:
             stage=self.stage.value or None,
             persona=self.persona.value or None,
             sort=str(self.sort.value),
+            known=bool(self.known.value),
         )
 
 
@@ -143,7 +145,9 @@ def _filters(v: Visit, labels: dict[str, str], persona_names: dict[str, str]) ->
     persona = ui.select({"": _("Any persona"), **persona_names}, value="", label=_("Persona"))
     persona.classes("w-40").mark("persona")
     sort = ui.select(sorts, value="-last_seen", label=_("Sort")).classes("w-48").mark("sort")
-    return Filters(search, tag, stage, persona, sort)
+    known = ui.switch(_("Known contacts only"), value=True).mark("known-only")
+    known.tooltip(_("People with a name, email or phone; off: anonymous visitors too"))
+    return Filters(search, tag, stage, persona, sort, known)
 
 
 def _inside_names_note(v: Visit, q: str | None) -> str:
@@ -208,6 +212,6 @@ def _directory(v: Visit, session: Session) -> None:
 
     filters.search.on("keydown.enter", lambda: run(0))
     filters.tag.on("keydown.enter", lambda: run(0))
-    for picker in (filters.stage, filters.persona, filters.sort):
+    for picker in (filters.stage, filters.persona, filters.sort, filters.known):
         picker.on_value_change(lambda: run(0))
     show(session, 0)
