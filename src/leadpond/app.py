@@ -18,6 +18,8 @@ from leadpond.channels.public import router as public_links_router
 from leadpond.channels.receipts import receipts_router
 from leadpond.channels.wechat_callback import router as wechat_callback_router
 from leadpond.console.setup import install_console
+from leadpond.engage.events_api import router as events_router
+from leadpond.engage.events_public import router as event_pages_router
 from leadpond.identity.api import router as identity_router
 from leadpond.ingest.api import router as ingest_router
 from leadpond.ingest.import_api import router as import_router
@@ -71,7 +73,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         login_paths=("/api/v1/auth/login", "/console/login"),
         upload_paths=("/api/v1/imports",),
         # A message's links act on their signed token, never on a session.
-        public_paths=("/t/", "/u/", "/hooks/", "/l/"),
+        public_paths=("/t/", "/u/", "/hooks/", "/l/", "/e/"),
     )
     install_error_handlers(app)
     for router in (
@@ -93,12 +95,14 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         bounces_router,
         journeys_router,
         links_router,
+        events_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 
     # Outside /api/: the links in messages, for their readers (no key, no session).
     app.include_router(public_links_router)
     app.include_router(tracking_links_router)
+    app.include_router(event_pages_router)
     app.include_router(receipts_router)
     app.include_router(wechat_callback_router)
     install_console(app, mount_ui=with_console)

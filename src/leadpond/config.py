@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
     badge_font: Path = Field(
         default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-        description="a TTF/TTC font with Chinese glyphs for event badges (Debian: fonts-wqy-microhei)",
+        description="a TTF/TTC font with Chinese glyphs for badges (Debian: fonts-wqy-microhei)",
     )
 
 
