@@ -76,7 +76,7 @@ def _minutes(raw: str | None) -> int:
     if ":" in text:  # 01:23:45 or 23:45
         parts = [float(p) for p in text.split(":")]
         seconds: float = sum(p * 60.0**i for i, p in enumerate(reversed(parts)))
-        return round(seconds / 60)
+        return int(seconds // 60)
     value = float(text)
     if value < 0:
         raise ValueError("the watch minutes are negative")

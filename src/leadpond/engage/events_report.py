@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import openpyxl
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
@@ -69,26 +69,24 @@ class AccountLine:
 
 
 def _scores(
-    session: Session, workspace_id: uuid.UUID, people: set[int], before: datetime
+    session: Session, workspace_id: uuid.UUID, since: dict[int, datetime]
 ) -> tuple[dict[int, float], dict[int, float]]:
-    if not people:
+    """Each person's engagement before they registered (``since``) and now."""
+    if not since:
         return {}, {}
     rows = session.execute(
-        select(
-            ScoreLedger.person_id,
-            func.sum(ScoreLedger.points).filter(ScoreLedger.at < before),
-            func.sum(ScoreLedger.points),
-        )
-        .where(
+        select(ScoreLedger.person_id, ScoreLedger.points, ScoreLedger.at).where(
             owned(ScoreLedger, workspace_id),
             ScoreLedger.model == SCORE_MODEL,
-            ScoreLedger.person_id.in_(people),
+            ScoreLedger.person_id.in_(since),
         )
-        .group_by(ScoreLedger.person_id)
     )
-    earlier, now = {}, {}
-    for person_id, was, total in rows:
-        earlier[person_id], now[person_id] = float(was or 0), float(total or 0)
+    earlier: dict[int, float] = {}
+    now: dict[int, float] = {}
+    for person_id, points, at in rows.tuples():
+        now[person_id] = now.get(person_id, 0.0) + points
+        if at < since[person_id]:
+            earlier[person_id] = earlier.get(person_id, 0.0) + points
     return earlier, now
 
 
@@ -170,7 +168,16 @@ def accounts_report(session: Session, event: MarketingEvent) -> list[AccountLine
             .order_by(PersonAccount.is_primary, PersonAccount.id)
         ).tuples()
     }
-    before, after = _scores(session, ws, person_ids, event.starts_at)
+    since: dict[int, datetime] = {}
+    for registration in registrations:
+        person = people.get(registration.id)
+        if person is not None:
+            # The registration's events carry its time to the millisecond.
+            at = registration.created_at.replace(
+                microsecond=registration.created_at.microsecond // 1000 * 1000
+            )
+            since[person] = min(since.get(person, at), at)
+    before, after = _scores(session, ws, since)
     content = _content(session, event, person_ids)
     booths = {b["key"]: b for b in event.booths}
     sessions = {s["key"]: s for s in event.sessions}
