@@ -7,6 +7,7 @@ from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.events import event_page, events_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
@@ -32,6 +33,8 @@ PAGES = (
     ("/journeys", journeys_page),
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
+    ("/events", events_page),
+    ("/events/{event_id}", event_page),
 )
 
 

@@ -70,6 +70,7 @@ NAV = (
     ("/journeys", "Journeys", "alt_route"),
     ("/channels", "Channels", "send"),
     ("/templates", "Templates", "article"),
+    ("/events", "Marketing events", "event"),
 )
 
 
