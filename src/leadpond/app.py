@@ -38,6 +38,7 @@ from leadpond.rules.api import router as rules_router
 from leadpond.segments.api import router as segments_router
 from leadpond.users.api import router as users_router
 from leadpond.users.auth import SESSION_COOKIE
+from leadpond.users.workspace_api import router as workspace_router
 
 
 def create_app(*, with_worker: bool = False, with_console: bool = False) -> FastAPI:
@@ -96,6 +97,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         journeys_router,
         links_router,
         events_router,
+        workspace_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
 

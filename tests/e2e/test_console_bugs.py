@@ -5,6 +5,7 @@ import io
 import re
 import subprocess
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,34 @@ def test_the_directory_shows_known_contacts_with_a_switch_for_visitors(
     expect(first).not_to_have_text(re.compile(r"^#\d+"))
     page.get_by_text("仅已识别联系人").click()
     expect(shown).to_contain_text(f"{known:,}")
+
+
+def test_times_follow_the_workspace_zone_the_header_names(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    key = {"Authorization": f"Bearer {live_server.api_key}"}
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    zone = page.locator(".lp-zone")
+    expect(zone).to_have_text("Asia/Shanghai (UTC+08:00)")
+    person = page.request.get(f"{base}/api/v1/search/people?known=true&limit=1", headers=key)
+    person_id = person.json()["items"][0]["id"]
+
+    def first_seen() -> datetime:
+        page.goto(f"{base}/console/people/{person_id}")
+        said = page.get_by_text(re.compile(r"^首次出现: ")).inner_text()
+        return datetime.strptime(said.split(": ", 1)[1], "%Y-%m-%d %H:%M")
+
+    in_beijing = first_seen()
+    try:
+        page.goto(f"{base}/console/settings")
+        page.get_by_label("时区").fill("Etc/UTC")
+        page.get_by_role("option", name="Etc/UTC", exact=True).click()
+        page.get_by_role("button", name="保存").click()
+        expect(zone).to_have_text("Etc/UTC (UTC+00:00)")
+        assert in_beijing - first_seen() == timedelta(hours=8)
+    finally:
+        page.request.put(
+            f"{base}/api/v1/workspace", data={"time_zone": "Asia/Shanghai"}, headers=key
+        )

@@ -5,7 +5,7 @@ import pickle
 import uuid
 from unittest import mock
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
@@ -21,6 +21,7 @@ DATA = st.dictionaries(
 )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a busy CI machine
 @given(data=DATA)
 def test_a_token_is_the_one_itsdangerous_makes_and_reads(data: dict[str, object]) -> None:
     secret, now = "s" * 64, 1_800_000_000

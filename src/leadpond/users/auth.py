@@ -30,7 +30,8 @@ class RoleTooLow(Forbidden):
     code = "role_too_low"
 
 
-def _bearer(authorization: str | None) -> str:
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer …`` header ("" without one)."""
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
     return ""
@@ -41,7 +42,7 @@ def caller(
     leadpond_session: Annotated[str | None, Cookie(include_in_schema=False)] = None,
 ) -> Actor:
     """The workspace and role of the caller (API key first, then session cookie), or 401."""
-    token = _bearer(authorization)
+    token = bearer_token(authorization)
     with read_only() as session:
         if token or not leadpond_session:
             workspace_id = key_cache.resolve(session, token, KeyKind.API)

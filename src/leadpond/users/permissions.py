@@ -56,6 +56,8 @@ EVENTS_READ, EVENTS_WRITE = _pair("events", Role.VIEWER, Role.MARKETER)
 # past the outbox: admins set them up, marketers use the channels (templates, sends).
 PROVIDERS_READ, PROVIDERS_WRITE = _pair("channel settings", Role.VIEWER, Role.ADMIN)
 MEMBERS_READ, MEMBERS_WRITE = _pair("members", Role.ADMIN, Role.ADMIN)
+# The workspace's name and time zone: every member reads them (times are shown in the zone).
+WORKSPACE_READ, WORKSPACE_WRITE = _pair("workspace", Role.VIEWER, Role.ADMIN)
 
 PERMISSIONS: tuple[Permission, ...] = (
     PEOPLE_READ,
@@ -84,6 +86,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     PROVIDERS_WRITE,
     MEMBERS_READ,
     MEMBERS_WRITE,
+    WORKSPACE_READ,
+    WORKSPACE_WRITE,
 )
 
 
@@ -129,3 +133,5 @@ EventsWrite = Annotated[Actor, Depends(require(EVENTS_WRITE))]
 ProvidersWrite = Annotated[Actor, Depends(require(PROVIDERS_WRITE))]
 MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]
+WorkspaceRead = Annotated[Actor, Depends(require(WORKSPACE_READ))]
+WorkspaceWrite = Annotated[Actor, Depends(require(WORKSPACE_WRITE))]

@@ -1,6 +1,7 @@
 """What the auth and users API reads and answers."""
 
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -76,3 +77,35 @@ class MemberRead(BaseModel):
             created_at=user.created_at,
             last_login_at=user.last_login_at,
         )
+
+
+class WorkspaceRead(BaseModel):
+    workspace_id: uuid.UUID
+    name: str
+    time_zone: str = Field(description="IANA zone of every time the console shows and takes")
+    created_at: UtcDatetime
+
+
+class WorkspaceUpdate(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    time_zone: str | None = Field(default=None, max_length=64, description="e.g. Asia/Shanghai")
+
+
+class KeyCreate(BaseModel):
+    kind: Literal["write", "api"] = Field(
+        description="write: sends events (the SDKs); api: the admin REST API"
+    )
+    name: str = Field(default="default", min_length=1, max_length=200)
+
+
+class KeyRead(BaseModel):
+    id: int
+    kind: str
+    name: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None = None
+
+
+class KeyIssued(KeyRead):
+    secret: str = Field(description="shown once: it is not stored")

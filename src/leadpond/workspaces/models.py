@@ -10,6 +10,9 @@ from leadpond.db.base import Base, BigId
 from leadpond.kit.clock import utcnow
 
 NAME_MAX_LENGTH = 200
+# Where a new workspace's marketers are: every time the console shows or takes is in the
+# workspace's zone (an IANA name), and says which.
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Workspace(Base):
@@ -17,6 +20,9 @@ class Workspace(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -6,12 +6,21 @@ import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadpond.kit.errors import InvalidInput, NotFound, Unauthorized
-from leadpond.workspaces.models import NAME_MAX_LENGTH, ApiCredential, Workspace
+from leadpond.kit.clock import utcnow
+from leadpond.kit.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from leadpond.kit.scope import owned
+from leadpond.workspaces.models import (
+    DEFAULT_TIME_ZONE,
+    NAME_MAX_LENGTH,
+    ApiCredential,
+    Workspace,
+)
 
 
 class KeyKind(StrEnum):
@@ -38,22 +47,26 @@ def issue_key(
     session: Session, workspace_id: uuid.UUID, kind: KeyKind, name: str = "default"
 ) -> str:
     """Create a key of the given kind; the plain secret is returned once and never stored."""
+    return issue_credential(session, workspace_id, kind, name)[1]
+
+
+def issue_credential(
+    session: Session, workspace_id: uuid.UUID, kind: KeyKind, name: str = "default"
+) -> tuple[ApiCredential, str]:
+    """Create a key of the given kind: its stored row and the plain secret, given once."""
     secret = _PREFIX[kind] + secrets.token_urlsafe(24)
-    session.add(
-        ApiCredential(
-            workspace_id=workspace_id,
-            kind=kind.value,
-            name=name,
-            prefix=secret[:10],
-            secret_hash=hash_secret(secret),
-        )
+    credential = ApiCredential(
+        workspace_id=workspace_id,
+        kind=kind.value,
+        name=name,
+        prefix=secret[:10],
+        secret_hash=hash_secret(secret),
     )
-    return secret
+    session.add(credential)
+    return credential, secret
 
 
-def create_workspace(session: Session, name: str) -> NewWorkspace:
-    """A new workspace with one write key and one API key, and no playbook yet
-    (:func:`leadpond.playbooks.service.start_workspace` gives it the default one)."""
+def _checked_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise InvalidInput("workspace name must not be empty", field="name")
@@ -62,7 +75,13 @@ def create_workspace(session: Session, name: str) -> NewWorkspace:
         raise InvalidInput(
             f"workspace name must be at most {NAME_MAX_LENGTH} characters", field="name"
         )
-    workspace = Workspace(name=name)
+    return name
+
+
+def create_workspace(session: Session, name: str) -> NewWorkspace:
+    """A new workspace with one write key and one API key, and no playbook yet
+    (:func:`leadpond.playbooks.service.start_workspace` gives it the default one)."""
+    workspace = Workspace(name=_checked_name(name))
     session.add(workspace)
     session.flush()
     return NewWorkspace(
@@ -90,6 +109,87 @@ def find_workspace(session: Session, name_or_id: str) -> Workspace:
     if len(found) != 1:
         raise NotFound(f"no single workspace named {name_or_id!r} ({len(found)} found)")
     return found[0]
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """The IANA zone names a workspace may be in, sorted (the console's picker)."""
+    return tuple(sorted(available_timezones()))
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The zone of an IANA name; the default zone for a name this machine no longer knows."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def zone_of(session: Session, workspace_id: uuid.UUID) -> ZoneInfo:
+    """The workspace's time zone: every time the console shows or takes is in it."""
+    name = session.scalar(select(Workspace.time_zone).where(Workspace.id == workspace_id))
+    return zone(name or DEFAULT_TIME_ZONE)
+
+
+def update_workspace(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    time_zone: str | None = None,
+) -> Workspace:
+    """Rename the workspace or move it to another time zone (an IANA name such as
+    ``Asia/Shanghai``); an unknown zone is bad input and changes nothing."""
+    workspace = get_workspace(session, workspace_id)
+    checked = _checked_name(name) if name is not None else workspace.name
+    if time_zone is not None and time_zone not in time_zones():
+        raise InvalidInput(
+            f"unknown time zone {time_zone!r}: give an IANA name such as Asia/Shanghai",
+            field="time_zone",
+        )
+    workspace.name = checked
+    if time_zone is not None:
+        workspace.time_zone = time_zone
+    return workspace
+
+
+class KeyNotFound(NotFound):
+    code = "key_not_found"
+
+
+class KeyInUse(Conflict):
+    code = "key_in_use"
+
+
+def list_keys(session: Session, workspace_id: uuid.UUID) -> list[ApiCredential]:
+    """The workspace's keys, newest first, revoked ones included (their secrets are not kept)."""
+    return list(
+        session.scalars(
+            select(ApiCredential)
+            .where(owned(ApiCredential, workspace_id))
+            .order_by(ApiCredential.created_at.desc(), ApiCredential.id.desc())
+        )
+    )
+
+
+def revoke_key(
+    session: Session, workspace_id: uuid.UUID, key_id: int, *, used_by_caller: str = ""
+) -> ApiCredential:
+    """Revoke a key of the workspace: it stops working at once in this process and within
+    :class:`KeyCache`'s time to live in the others. The key the caller is using is refused
+    (``key_in_use``): revoke it from another key or the console."""
+    found = session.scalar(
+        select(ApiCredential).where(owned(ApiCredential, workspace_id), ApiCredential.id == key_id)
+    )
+    if found is None:
+        raise KeyNotFound(f"key {key_id} not found")
+    if used_by_caller and found.secret_hash == hash_secret(used_by_caller):
+        raise KeyInUse("this is the key the request was made with: revoke it with another one")
+    if found.revoked_at is None:
+        found.revoked_at = utcnow()
+    key_cache.clear()
+    return found
 
 
 class KeyCache:

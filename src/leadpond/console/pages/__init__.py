@@ -14,6 +14,7 @@ from leadpond.console.pages.people import people_page
 from leadpond.console.pages.person import person_page
 from leadpond.console.pages.playbook import playbook_page
 from leadpond.console.pages.segments import segment_page, segments_page
+from leadpond.console.pages.settings import settings_page
 from leadpond.console.pages.templates import template_page, templates_page
 from leadpond.kit.csrf import same_host
 
@@ -35,6 +36,7 @@ PAGES = (
     ("/messages/{message_id}", message_page),
     ("/events", events_page),
     ("/events/{event_id}", event_page),
+    ("/settings", settings_page),
 )
 
 

@@ -40,7 +40,7 @@ def _account_rows(v: Visit, rows: list[overview.AccountRow]) -> list[dict[str, A
             "domain": r.domain or "",
             "industry": r.industry or "",
             "people": r.people,
-            "last_seen_at": when(r.last_seen_at),
+            "last_seen_at": when(r.last_seen_at, v.zone),
         }
         for r in rows
     ]

@@ -99,7 +99,9 @@ class ChannelCard:
             ui.label(word(_, PROVIDER_NAMES, shown.provider)).mark(
                 f"shown-provider-{mark}"
             ).classes(f"lp-shown-provider-{mark}")
-            ui.label(f"{_('Changed')} {local_when(shown.updated_at)}").classes("text-gray-600")
+            ui.label(f"{_('Changed')} {local_when(shown.updated_at, self.v.zone)}").classes(
+                "text-gray-600"
+            )
         with (
             ui.grid(columns=2)
             .classes("gap-x-6 gap-y-0")

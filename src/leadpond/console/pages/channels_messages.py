@@ -58,8 +58,8 @@ def message_rows(v: Visit, lines: list[MessageLine]) -> list[dict[str, Any]]:
                 "channel": word(_, CHANNEL_NAMES, m.channel),
                 "status": word(_, STATUS_NAMES, m.status),
                 "reason": reason_words(_, m.reason) or (m.last_error or ""),
-                "created_at": local_when(m.created_at),
-                "sent_at": local_when(m.sent_at),
+                "created_at": local_when(m.created_at, v.zone),
+                "sent_at": local_when(m.sent_at, v.zone),
             }
         )
     return rows
@@ -159,9 +159,9 @@ def message_page(request: Request, message_id: int) -> RedirectResponse | None:
     ui.label(_("History")).classes("text-lg mt-4")
     rows = [
         {
-            "at": local_when(event.at),
+            "at": local_when(event.at, v.zone),
             "kind": word(_, EVENT_NAMES, event.kind),
-            "detail": history_words(_, dict(event.detail or {})),
+            "detail": history_words(_, dict(event.detail or {}), v.zone),
         }
         for event in history
     ]
@@ -202,9 +202,9 @@ def _facts(v: Visit, line: MessageLine, key: str | None) -> None:
             (_("Address"), m.address or "–"),
             (_("Subject"), m.subject or "–"),
             (_("Attempts"), str(m.attempts)),
-            (_("Written at"), local_when(m.created_at)),
-            (_("Due at"), local_when(m.due_at)),
-            (_("Sent at"), local_when(m.sent_at)),
+            (_("Written at"), local_when(m.created_at, v.zone)),
+            (_("Due at"), local_when(m.due_at, v.zone)),
+            (_("Sent at"), local_when(m.sent_at, v.zone)),
             (_("Last error"), m.last_error or "–"),
             (_("Written by"), m.origin),
             (_("Idempotency key"), m.idempotency_key),

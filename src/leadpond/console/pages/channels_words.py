@@ -5,14 +5,16 @@ Every text here is an English message id translated by the console catalogs;
 ``tests/console/test_catalogs.py`` fails when one lacks its Chinese.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from leadpond.console.i18n import Translate
+from leadpond.console.pages.frame import when
+from leadpond.workspaces.models import DEFAULT_TIME_ZONE
 
-# The marketer reads Beijing time (SCENARIOS.md); workspaces have no time zone of their own yet.
-WORKSPACE_ZONE = ZoneInfo("Asia/Shanghai")
+# The zone of a page that does not say its workspace's (``Visit.zone`` does).
+WORKSPACE_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 CHANNEL_NAMES = {
     "email": "Emails",
@@ -146,12 +148,9 @@ SETTING_LABELS = {
 }
 
 
-def local_when(value: datetime | None) -> str:
-    """A stored (naive UTC) time in the marketer's time zone."""
-    if value is None:
-        return "–"
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return aware.astimezone(WORKSPACE_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+def local_when(value: datetime | None, zone: ZoneInfo = WORKSPACE_ZONE) -> str:
+    """A stored (naive UTC) time in the workspace's time zone, to the second."""
+    return when(value, zone, seconds=True)
 
 
 def word(_: Translate, names: dict[str, str], key: str | None) -> str:
@@ -166,7 +165,7 @@ def reason_words(_: Translate, reason: str | None) -> str:
     return word(_, SKIP_REASONS, reason) if reason else ""
 
 
-def history_words(_: Translate, detail: dict[str, Any]) -> str:
+def history_words(_: Translate, detail: dict[str, Any], zone: ZoneInfo = WORKSPACE_ZONE) -> str:
     """One history entry's detail in words: the skip reason or hold explained, then the rest
     as the provider or receipt gave it."""
     said = []
@@ -175,7 +174,7 @@ def history_words(_: Translate, detail: dict[str, Any]) -> str:
     held = detail.get("held")
     if held in HELD_REASONS:
         until = detail.get("until")
-        shown = local_when(datetime.fromisoformat(until)) if isinstance(until, str) else "–"
+        shown = local_when(datetime.fromisoformat(until), zone) if isinstance(until, str) else "–"
         said.append(_(HELD_REASONS[held]).format(until=shown))
     for key, value in detail.items():
         if key in ("reason", "held", "until"):

@@ -2,7 +2,8 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -16,6 +17,10 @@ from leadpond.users import service as users
 from leadpond.users.auth import SESSION_COOKIE
 from leadpond.users.permissions import Permission
 from leadpond.users.service import SessionActor
+from leadpond.workspaces.models import DEFAULT_TIME_ZONE
+from leadpond.workspaces.service import zone_of
+
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Visit:
     token: str
     base: str
     _: Translate
+    # The workspace's time zone: every time on the page is shown (and taken) in it.
+    zone: ZoneInfo = DEFAULT_ZONE
 
     def href(self, path: str) -> str:
         """A console path with the mount path before it, for raw HTML only (a table slot's
@@ -58,7 +65,8 @@ def visit(request: Request, session: Session) -> Visit | RedirectResponse:
         actor = users.resolve_session(session, token)
     except LeadpondError:
         return RedirectResponse(f"{base}/login", status_code=303)
-    return Visit(actor=actor, token=token, base=base, _=translator(actor.locale))
+    zone = zone_of(session, actor.workspace_id)
+    return Visit(actor=actor, token=token, base=base, _=translator(actor.locale), zone=zone)
 
 
 NAV = (
@@ -71,6 +79,7 @@ NAV = (
     ("/channels", "Channels", "send"),
     ("/templates", "Templates", "article"),
     ("/events", "Marketing events", "event"),
+    ("/settings", "Settings", "settings"),
 )
 
 
@@ -97,6 +106,9 @@ def header(v: Visit, title: str, session: Session) -> None:
             )
         else:
             ui.label(choices[0][0].name if choices else "")
+        ui.label(zone_label(v.zone)).classes("text-sm lp-zone").mark("zone").tooltip(
+            _("Times are shown in the workspace's time zone")
+        )
         ui.select(
             LOCALE_NAMES,
             value=v.actor.locale,
@@ -131,9 +143,19 @@ def app_link(text: str, url: str) -> ui.element:
     return link
 
 
-def when(value: datetime | None) -> str:
-    """A stored UTC time as the console shows it."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+def when(value: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """A stored time (naive UTC) as the console shows it: in the workspace's zone, which the
+    header names (:func:`zone_label`)."""
+    if value is None:
+        return "–"
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """The zone as the header names it: ``Asia/Shanghai (UTC+08:00)``."""
+    offset = (at or datetime.now(UTC)).astimezone(zone).strftime("%z")
+    return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def notify_error(exc: LeadpondError) -> None:

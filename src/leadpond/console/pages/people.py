@@ -97,7 +97,7 @@ def person_rows(
             "tags": ", ".join(r.tags[:4]) + (" …" if len(r.tags) > 4 else ""),
             "scores": " ".join(f"{m}:{p:g}" for m, p in sorted(r.scores.items())),
             "event_count": r.event_count,
-            "last_seen_at": when(r.last_seen_at),
+            "last_seen_at": when(r.last_seen_at, v.zone),
         }
         for r in rows
     ]

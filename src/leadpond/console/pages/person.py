@@ -85,9 +85,9 @@ def _summary(v: Visit, found: Person360) -> None:
             grade = f" ({score.grade})" if score.grade else ""
             ui.label(f"{score.model}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
-        ui.label(f"{_('First seen')}: {when(person.first_seen_at)}")
+        ui.label(f"{_('First seen')}: {when(person.first_seen_at, v.zone)}")
         ui.label(f"{_('Came through')}: {person.first_channel or '–'}").mark("first-channel")
-        ui.label(f"{_('Last seen')}: {when(person.last_seen_at)}")
+        ui.label(f"{_('Last seen')}: {when(person.last_seen_at, v.zone)}")
 
 
 def _tabs(v: Visit, found: Person360, session: Session) -> None:
@@ -147,7 +147,7 @@ def _profile(
                         "type": i.type,
                         "value": i.value,
                         "source": i.source or "–",
-                        "first_seen_at": when(i.first_seen_at),
+                        "first_seen_at": when(i.first_seen_at, v.zone),
                     }
                     for i in identifiers
                 ],
@@ -184,7 +184,7 @@ def _profile(
                         "trait": h["trait"],
                         "value": _plain(h["value"]),
                         "source": h["source"],
-                        "at": when(h["at"]),
+                        "at": when(h["at"], v.zone),
                     }
                     for h in history[:200]
                 ],
@@ -210,7 +210,7 @@ def _rules(
                         "tag": t.tag,
                         "source": t.source,
                         "why": t.rule_id or t.actor,
-                        "at": when(t.added_at),
+                        "at": when(t.added_at, v.zone),
                     }
                     for t in tags
                 ],
@@ -226,7 +226,7 @@ def _rules(
             ui.label(_("Stage")).classes("text-lg")
             ui.label(
                 f"{stage.get('name') or stage.get('stage') or '–'} "
-                f"({_('since')} {when(stage.get('entered_at'))})"
+                f"({_('since')} {when(stage.get('entered_at'), v.zone)})"
             )
             _table(
                 [
@@ -240,7 +240,7 @@ def _rules(
                         "from": h["from_stage"] or "–",
                         "to": h["to_stage"],
                         "why": h["reason"],
-                        "at": when(h["at"]),
+                        "at": when(h["at"], v.zone),
                     }
                     for h in stage.get("history", [])
                 ],
@@ -261,7 +261,7 @@ def _rules(
                             "points": e["points"],
                             "worth_now": e["worth_now"],
                             "reason": e["reason"],
-                            "at": when(e["at"]),
+                            "at": when(e["at"], v.zone),
                         }
                         for e in score.ledger
                     ],
@@ -274,7 +274,9 @@ def _segments(v: Visit, member_of: list[tuple[str, str, Any]]) -> None:
     ui.label(_("Segments")).classes("text-lg")
     with ui.row():
         for key, name, since in member_of:
-            ui.link(f"{name} ({_('since')} {when(since)})", f"/segments/{key}").mark("segment")
+            ui.link(f"{name} ({_('since')} {when(since, v.zone)})", f"/segments/{key}").mark(
+                "segment"
+            )
         if not member_of:
             ui.label("–")
 

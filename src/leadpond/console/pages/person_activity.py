@@ -46,7 +46,7 @@ def timeline_section(v: Visit, person_id: int, session: Session) -> None:
                         for k, val in list((event.payload.get("properties") or {}).items())[:6]
                     ),
                     title=_describe(event.type, event.event, event.payload),
-                    subtitle=f"{when(event.timestamp)} · {event.source}",
+                    subtitle=f"{when(event.timestamp, v.zone)} · {event.source}",
                 )
         with ui.row():
             if state["offset"] > 0:
@@ -79,10 +79,10 @@ def merges_section(v: Visit, person_id: int, session: Session) -> None:
                 )
                 ui.label(
                     f"#{merge.merged_id} → #{merge.survivor_id} · {via} · {merge.actor} · "
-                    f"{when(merge.created_at)}"
+                    f"{when(merge.created_at, v.zone)}"
                 )
                 if merge.undone_at is not None:
-                    ui.label(f"{_('Undone')} {when(merge.undone_at)} ({merge.undone_by})")
+                    ui.label(f"{_('Undone')} {when(merge.undone_at, v.zone)} ({merge.undone_by})")
                 elif merge.identifier_type and merge.identifier_value and v.may(IDENTITY_WRITE):
                     ui.button(
                         _("Unmerge"),

@@ -49,7 +49,8 @@ def pipeline_panel(v: Visit, session: Session) -> None:
             for q in found:
                 error = (q.failed_error or "").strip().splitlines()
                 ui.label(
-                    f"#{q.id} {q.event or q.type} · {when(q.failed_at)} · {q.failed_stage} · "
+                    f"#{q.id} {q.event or q.type} · {when(q.failed_at, v.zone)} · "
+                    f"{q.failed_stage} · "
                     f"{error[-1] if error else ''}"
                 ).classes("text-negative").mark("quarantined-event")
 

@@ -64,7 +64,7 @@ def templates_page(request: Request) -> RedirectResponse | None:
             "href": v.href(f"/templates/{t.key}"),
             "channel": word(_, CHANNEL_NAMES, t.channel),
             "purpose": word(_, PURPOSE_NAMES, t.purpose),
-            "updated_at": local_when(t.updated_at),
+            "updated_at": local_when(t.updated_at, v.zone),
         }
         for t in found
     ]

@@ -254,5 +254,5 @@ class PreviewPane:
         if reason:
             said.append(reason_words(_, reason))
         if status == MessageStatus.QUEUED and due is not None:
-            said.append(_("due {at}").format(at=local_when(due)))
+            said.append(_("due {at}").format(at=local_when(due, self.v.zone)))
         self.sent_status.text = " · ".join(said)
