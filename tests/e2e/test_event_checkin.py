@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
+from tests.e2e.test_console_flows import log_in
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -131,3 +132,35 @@ def test_register_badge_staff_check_in_booth_points_and_report(
     walk_ins = api.get(f"/api/v1/events/{event['id']}/registrations").json()["items"]
     assert {r["source"] for r in walk_ins} == {"web", "walk_in"}
     assert sum(1 for r in walk_ins if r["attendance"] == "checked_in") == 2
+
+
+def test_the_marketer_approves_and_follows_check_ins_in_the_console(
+    live_server: LiveServer, api: httpx.Client, page: Page
+) -> None:
+    event = _event(api)
+    api.put(
+        f"/api/v1/events/{event['id']}",
+        json={
+            **{k: event[k] for k in ("key", "name_zh", "kind", "starts_at", "ends_at", "topic")},
+            "approval_required": True,
+            "booths": event["booths"],
+        },
+    ).raise_for_status()
+    mobile = f"136{random.randrange(10**8):08d}"
+    waiting = api.post(
+        f"/api/v1/events/{event['id']}/registrations",
+        json={"mobile": mobile, "name": "吴倩", "company": "招商银行", "title": "IT总监"},
+    ).json()
+    assert waiting["status"] == "pending"
+    log_in(page, live_server)
+    page.get_by_role("link", name="市场活动").click()
+    page.get_by_role("link", name="图数据库峰会").first.click()
+    expect(page.locator(".lp-count-pending")).to_have_text("1")
+    registrations = page.locator(".lp-registrations-table")
+    expect(registrations).to_contain_text("吴倩")
+    registrations.get_by_role("button", name="通过").click()
+    expect(page.locator(".lp-count-approved")).to_have_text("1")
+    checked = api.post(f"/api/v1/events/{event['id']}/checkins", json={"mobile": mobile})
+    assert checked.json()["already_checked_in"] is False
+    expect(page.locator(".lp-count-came")).to_have_text("1", timeout=15_000)  # live, no reload
+    expect(page.locator(".lp-accounts-report")).to_contain_text("招商银行")

@@ -51,7 +51,7 @@ def test_generated_requests_pass_every_check(workspace: NewWorkspace) -> None:
     operations = cases = 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        if '/events' not in operation.path:
+        if "/events" not in operation.path:
             continue
         operations += 1
         strategy = operation.as_strategy(

@@ -31,6 +31,7 @@ from leadpond.kit.clock import isoformat, naive_utc
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.scope import owned
+from leadpond.workspaces.service import zone_of
 from leadpond.workspaces.signing import BadToken, sign, unsign
 
 EVENTS_SOURCE = "events"  # the event log's source of what events record
@@ -73,13 +74,14 @@ def _utc(value: datetime, time_zone: str) -> datetime:
     return naive_utc(value)
 
 
-def _apply(event: MarketingEvent, body: EventBody) -> None:
-    starts, ends = _utc(body.starts_at, body.time_zone), _utc(body.ends_at, body.time_zone)
+def _apply(session: Session, event: MarketingEvent, body: EventBody) -> None:
+    time_zone = body.time_zone or zone_of(session, event.workspace_id).key
+    starts, ends = _utc(body.starts_at, time_zone), _utc(body.ends_at, time_zone)
     if ends <= starts:
         raise InvalidInput("the event must end after it starts", field="ends_at")
     event.key = body.key
     event.name_zh, event.name_en, event.kind = body.name_zh, body.name_en, body.kind
-    event.starts_at, event.ends_at, event.time_zone = starts, ends, body.time_zone
+    event.starts_at, event.ends_at, event.time_zone = starts, ends, time_zone
     event.city, event.venue, event.topic = body.city, body.venue, body.topic
     event.capacity, event.approval_required = body.capacity, body.approval_required
     event.live_url = body.live_url
@@ -102,7 +104,7 @@ def create_event(
     """A new event, with its reminder and its no-show marking scheduled as jobs."""
     _key_free(session, body.key, None)
     event = MarketingEvent(workspace_id=workspace_id, created_by=actor[:128])
-    _apply(event, body)
+    _apply(session, event, body)
     session.add(event)
     session.flush()
     schedule(session, event)
@@ -115,7 +117,7 @@ def update_event(
     """Replace the event's fields (its key may change: the old URLs stop working)."""
     event = get_event(session, workspace_id, event_id)
     _key_free(session, body.key, event.id)
-    _apply(event, body)
+    _apply(session, event, body)
     session.flush()
     schedule(session, event)
     return event

@@ -92,7 +92,9 @@ class EventBody(BaseModel):
     kind: Literal["conference", "salon", "webinar", "training"]
     starts_at: datetime
     ends_at: datetime
-    time_zone: str = Field(default="Asia/Shanghai", max_length=64)
+    time_zone: str | None = Field(
+        default=None, max_length=64, description="default: the workspace's time zone"
+    )
     city: str = Field(default="", max_length=100)
     venue: str = Field(default="", max_length=300)
     topic: str = Field(default="", max_length=100)
@@ -107,7 +109,9 @@ class EventBody(BaseModel):
 
     @field_validator("time_zone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -133,9 +133,9 @@ def _links(v: Visit, event: MarketingEvent) -> None:
         app_link(_("Badges (PDF)"), f"{api}/badges.pdf").mark("badges-link").classes(
             "lp-badges-link"
         )
-        app_link(_("Accounts report (XLSX)"), f"{api}/accounts-report.xlsx").mark(
-            "report-xlsx"
-        ).classes("lp-report-xlsx")
+        app_link(_("Accounts report (XLSX)"), f"{api}/accounts-report.xlsx").classes(
+            "lp-report-xlsx"
+        ).mark("report-xlsx").classes("lp-report-xlsx")
         if v.may(EVENTS_WRITE):
             ui.button(
                 _("Staff check-in link"),
@@ -304,6 +304,5 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
         }
         for line in lines
     ]
-    ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE).classes("w-full").mark(
-        "accounts-report"
-    )
+    table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
+    table.classes("w-full lp-accounts-report").mark("accounts-report")

@@ -61,9 +61,7 @@ class EventEditor:
             with ui.row().classes("w-full gap-4"):
                 self.starts = ui.input(_("Starts (YYYY-MM-DD HH:MM)"), value=f"{start:{TIME}}")
                 self.ends = ui.input(_("Ends (YYYY-MM-DD HH:MM)"), value=f"{end:{TIME}}")
-                self.zone = ui.input(
-                    _("Time zone"), value=event.time_zone if event else "Asia/Shanghai"
-                )
+                self.zone = ui.input(_("Time zone"), value=event.time_zone if event else v.zone.key)
                 self.city = ui.input(_("City"), value=event.city if event else "")
                 self.venue = ui.input(_("Venue"), value=event.venue if event else "")
             with ui.row().classes("w-full gap-4 items-center"):
