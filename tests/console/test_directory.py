@@ -171,6 +171,10 @@ def test_the_funnel_counts_skipped_stages_as_passed(api: TestClient, track: Trac
     detours = [s for s in board["funnel"] if s["detour"]]
     assert [s["stage"] for s in detours] == ["dormant", "disqualified"]
     assert all(s["conversion"] is None and s["reached"] == 0 for s in detours)
+    # A range before anyone came: nobody reached a stage in it, so nobody is "here now" of it.
+    old = api.get("/api/v1/dashboard", params={"start": "2020-01-01", "end": "2020-03-31"})
+    assert all(s["reached"] == s["current"] == 0 for s in old.json()["funnel"])
+    assert all(s["current"] <= s["reached"] for s in board["funnel"])
 
 
 def _personas_world(track: Tracker) -> None:

@@ -138,3 +138,33 @@ async def test_people_page_filters_by_a_persona_picked_by_its_name(
     with user:
         picker.value = ""
     await user.should_see("第 1–1 条，共 1 人")
+
+
+async def test_the_360_page_speaks_in_names_not_keys(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.identify("u1", traits={"name": "张伟", "phone": "13912345678"})
+    track.track("Booth Checked In", "u1", {"product_line": "graph_database", "booth": "A1"})
+    track.track("Form Submitted", "u1", {"form_id": "trial", "fields": ["company", "title"]})
+    log_in(user, workspace, "viewer")
+    await user.open("/people")
+    person_id = user.find(marker="people-table").elements.pop().rows[0]["id"]
+    row = user.find(marker="people-table").elements.pop().rows[0]
+    assert "产品线兴趣: 图数据库" in row["tags"]
+    assert row["scores"].startswith("活跃度 ")
+    await user.open(f"/people/{person_id}")
+    tags = user.find(marker="tags").elements.pop().rows
+    assert [t["tag"] for t in tags] == ["产品线兴趣: 图数据库"]
+    assert tags[0]["source"] == "规则"
+    identities = {i["type"] for i in user.find(marker="identities").elements.pop().rows}
+    assert {"用户ID", "手机"} <= identities
+    await user.should_see("活跃度: 2")
+    entries = [e.props for e in user.find(kind=ui.timeline_entry).elements]
+    assert any(e["title"] == "展台签到" for e in entries)
+    bodies = [set(e["body"].split(" · ")) for e in entries]
+    assert {"form_id: trial", "fields: company, title"} in bodies  # a list as words
+    stages = user.find(marker="stage-history").elements.pop().rows
+    assert all(":" not in s["to"] for s in stages)  # names, not keys
+    assert any(s["why"].startswith("因「") for s in stages)
+    await user.open("/people/999999999")
+    await user.should_see("此工作区中没有这个人（#999999999）。")

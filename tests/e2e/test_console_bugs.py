@@ -221,3 +221,20 @@ def test_times_follow_the_workspace_zone_the_header_names(
         page.request.put(
             f"{base}/api/v1/workspace", data={"time_zone": "Asia/Shanghai"}, headers=key
         )
+
+
+def test_the_page_and_quasars_own_words_are_in_the_users_language(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    page.goto(f"{base}/console/login?lang=en")
+    assert page.evaluate("document.documentElement.lang") == "en-US"
+    log_in(page, live_server)
+    expect(page).to_have_url(f"{base}/console/")
+    page.goto(f"{base}/console/people")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.locator(".lp-search input").fill("没有这个人")
+    page.locator(".lp-search input").press("Enter")
+    expect(page.locator(".lp-total")).to_contain_text("0")
+    expect(page.locator(".q-table__bottom")).to_contain_text("没有可用数据")
+    expect(page.get_by_text("No data available")).to_have_count(0)

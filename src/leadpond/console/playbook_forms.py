@@ -97,7 +97,11 @@ STAGES = Section(
     "key",
 )
 TAG_CATEGORIES = Section(
-    "tag_categories", "Tag categories", (_KEY, _NAME, _DESCRIPTION), {"key": "new-category"}, "key"
+    "tag_categories",
+    "Tag categories",
+    (_KEY, _NAME, _DESCRIPTION, FormField("values", "Value names (YAML: value: name)", "yaml")),
+    {"key": "new-category"},
+    "key",
 )
 TAG_RULES = Section(
     "tag_rules",

@@ -31,7 +31,10 @@ class FunnelStep(BaseModel):
 
     stage: str
     reached: int = Field(description="people who reached this stage or a later one in the range")
-    current: int = Field(description="people at this stage now")
+    current: int = Field(
+        description="people who entered this stage in the range and are still at it (never "
+        "more than reached)"
+    )
     conversion: float | None = Field(description="share of the previous step (at most 1)")
     detour: bool = Field(default=False, description="off the funnel's line (dormant, disqualified)")
 
@@ -86,6 +89,7 @@ def funnel(
     skipped a stage (a demo request makes an unknown visitor an opportunity) still passed it,
     so each step holds at most the one before and its conversion is at most 100%. Detours
     follow the line, counting the people who entered them in the range, without a conversion.
+    "Here now" counts the people still at the stage they entered in the range: at most reached.
     """
     low, high = _bounds(start, end)
     in_range = (
@@ -113,10 +117,16 @@ def funnel(
             .group_by(StageChange.to_stage)
         )
     )
+    # Here now, of the range: people still at the stage they entered in it. Counting everyone
+    # at the stage (since any date) showed more "here now" than "reached" for a short range.
     current: dict[str, int] = _pairs(
         session.execute(
             select(PersonStage.stage, func.count())
-            .where(owned(PersonStage, workspace_id))
+            .where(
+                owned(PersonStage, workspace_id),
+                PersonStage.entered_at >= low,
+                PersonStage.entered_at < high,
+            )
             .group_by(PersonStage.stage)
         )
     )

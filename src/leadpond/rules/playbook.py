@@ -48,6 +48,10 @@ class TagCategory(Strict):
     key: Key
     name: str | None = None
     description: str | None = None
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="Display names of the category's values (graph_database: 图数据库)",
+    )
 
 
 class Trigger(Strict):

@@ -15,8 +15,8 @@ from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
 from leadpond.reports.directory import PersonRow, people_by_role
-from leadpond.rules import reads
-from leadpond.rules.vocabulary import stages
+from leadpond.rules import reads, vocabulary
+from leadpond.rules.vocabulary import Labels
 
 PAGE_SIZE = 50
 
@@ -106,7 +106,7 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
         try:
             found = overview.overview(session, ws, account_id, utcnow().date())
             score = reads.account_scores(session, ws, account_id)
-            labels = dict(stages(session, ws))
+            labels = vocabulary.labels(session, ws)
             by_role = people_by_role(session, ws, found.links_by_role)
         except LeadpondError as exc:
             header(v, _("Account"), session)
@@ -158,7 +158,7 @@ def _engagement(v: Visit, found: overview.AccountOverview) -> None:
         ).classes("h-64 w-full").mark("engagement")
 
 
-def _people_tables(v: Visit, by_role: dict[str, list[PersonRow]], labels: dict[str, str]) -> None:
+def _people_tables(v: Visit, by_role: dict[str, list[PersonRow]], labels: Labels) -> None:
     _ = v._
     for role, rows in sorted(by_role.items()):
         ui.label(f"{_(role)} ({len(rows)})").classes("text-lg")

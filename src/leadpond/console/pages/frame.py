@@ -1,5 +1,6 @@
 """What every console page shares: who is logged in, the header, navigation and formatting."""
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import context, ui
 from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import LOCALE_NAMES, Translate, translator
@@ -57,6 +58,16 @@ def base_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
+def speak(locale: str) -> None:
+    """The page's language: ``<html lang>`` and Quasar's own words (a table's "no data", a date
+    picker's months) in the user's language. NiceGUI sets it per page path, for every user, so
+    this client gets its own copy of the page settings."""
+    client = context.client
+    page = copy.copy(client.page)
+    page.language = "zh-CN" if locale == "zh_CN" else "en-US"
+    client.page = page
+
+
 def visit(request: Request, session: Session) -> Visit | RedirectResponse:
     """The logged-in visit, or a redirect to the login page (read in the page's transaction)."""
     token = request.cookies.get(SESSION_COOKIE, "")
@@ -66,6 +77,7 @@ def visit(request: Request, session: Session) -> Visit | RedirectResponse:
     except LeadpondError:
         return RedirectResponse(f"{base}/login", status_code=303)
     zone = zone_of(session, actor.workspace_id)
+    speak(actor.locale)
     return Visit(actor=actor, token=token, base=base, _=translator(actor.locale), zone=zone)
 
 

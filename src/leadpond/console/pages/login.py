@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from leadpond.console.i18n import DEFAULT_LOCALE, LOCALE_NAMES, translator
-from leadpond.console.pages.frame import base_path, visit
+from leadpond.console.pages.frame import base_path, speak, visit
 from leadpond.db.engine import read_only
 
 
@@ -18,6 +18,7 @@ def login_page(request: Request, error: str = "", lang: str = "") -> RedirectRes
         return RedirectResponse(f"{base}/", status_code=303)
     lang = lang if lang in LOCALE_NAMES else ""
     _ = translator(lang or DEFAULT_LOCALE)
+    speak(lang or DEFAULT_LOCALE)
     ui.page_title(_("Log in") + " · leadpond")
     with ui.card().classes("absolute-center w-96 gap-2"):
         ui.label("leadpond").classes("text-2xl font-bold")

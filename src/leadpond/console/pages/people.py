@@ -13,7 +13,8 @@ from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
 from leadpond.reports import directory
-from leadpond.rules.vocabulary import personas, stages
+from leadpond.rules import vocabulary
+from leadpond.rules.vocabulary import Labels, personas
 
 PAGE_SIZE = 50
 NAME_CELL = (
@@ -80,9 +81,7 @@ def people_table(v: Visit, rows: list[dict[str, Any]]) -> ui.table:
     return table
 
 
-def person_rows(
-    v: Visit, rows: list[directory.PersonRow], labels: dict[str, str]
-) -> list[dict[str, Any]]:
+def person_rows(v: Visit, rows: list[directory.PersonRow], labels: Labels) -> list[dict[str, Any]]:
     """Table rows for directory rows (shared with the account page)."""
     return [
         {
@@ -93,9 +92,10 @@ def person_rows(
             "phone": r.phone or "",
             "company": r.company or "",
             "title": r.title or "",
-            "stage": labels.get(r.stage or "", r.stage or ""),
-            "tags": ", ".join(r.tags[:4]) + (" …" if len(r.tags) > 4 else ""),
-            "scores": " ".join(f"{m}:{p:g}" for m, p in sorted(r.scores.items())),
+            "stage": labels.stage(r.stage) if r.stage else "",
+            "tags": ", ".join(labels.tag(t) for t in r.tags[:4])
+            + (" …" if len(r.tags) > 4 else ""),
+            "scores": " ".join(f"{labels.score(m)} {p:g}" for m, p in sorted(r.scores.items())),
             "event_count": r.event_count,
             "last_seen_at": when(r.last_seen_at, v.zone),
         }
@@ -151,14 +151,11 @@ def _filters(v: Visit, labels: dict[str, str], persona_names: dict[str, str]) ->
 
 
 def _inside_names_note(v: Visit, q: str | None) -> str:
-    """Why a Chinese search may take a moment, when it searches inside names."""
+    """How a Chinese search finds names, in the marketer's words (docs/console.md has the
+    cost: no index answers it, and it counts at most ``NAME_INSIDE_LIMIT`` such matches)."""
     if not directory.searches_inside_names(q or ""):
         return ""
-    return v._(
-        "Chinese names are also searched inside (伟 finds 张伟): this reads names without "
-        "an index, may take a second at a million people, and counts at most {limit} "
-        "such matches."
-    ).format(limit=f"{directory.NAME_INSIDE_LIMIT:,}")
+    return v._("Chinese names are also found by any part of them (伟 finds 张伟).")
 
 
 def people_page(request: Request) -> RedirectResponse | None:
@@ -175,9 +172,9 @@ def _directory(v: Visit, session: Session) -> None:
     """The page, drawn with the first page of results from the page's transaction."""
     _ = v._
     header(v, _("People"), session)
-    labels = dict(stages(session, v.actor.workspace_id))
+    labels = vocabulary.labels(session, v.actor.workspace_id)
     with ui.row().classes("items-end gap-3 w-full"):
-        filters = _filters(v, labels, dict(personas(session, v.actor.workspace_id)))
+        filters = _filters(v, labels.stages, dict(personas(session, v.actor.workspace_id)))
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
     inside = ui.label().classes("text-sm text-gray-600").mark("inside-names")

@@ -14,12 +14,22 @@ from leadpond.console.pages.channels_messages import person_messages_section
 from leadpond.console.pages.frame import Visit, header, visit, when
 from leadpond.console.pages.journeys import person_journeys_section
 from leadpond.console.pages.person_activity import merges_section, timeline_section
+from leadpond.console.pages.words import (
+    ID_TYPES,
+    SOURCE_NAMES,
+    TAG_SOURCES,
+    TRAIT_NAMES,
+    plain,
+    reason_words,
+    said,
+)
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.profiles import service as profiles
 from leadpond.profiles.identifiers import IdentifierSource, identifier_sources
 from leadpond.profiles.models import Person
-from leadpond.rules import reads
+from leadpond.rules import reads, vocabulary
+from leadpond.rules.vocabulary import Labels
 from leadpond.segments.person_segments import segments_of
 
 
@@ -36,6 +46,7 @@ class Person360:
     stage: dict[str, Any]
     personas: list[dict[str, Any]]
     member_of: list[tuple[str, str, Any]]
+    labels: Labels
 
 
 def _read(session: Session, v: Visit, person: Person) -> Person360:
@@ -50,6 +61,7 @@ def _read(session: Session, v: Visit, person: Person) -> Person360:
         stage=reads.stage_of(session, ws, person.id),
         personas=reads.personas_of(session, ws, person.id),
         member_of=segments_of(session, ws, person.id),
+        labels=vocabulary.labels(session, ws),
     )
 
 
@@ -61,9 +73,11 @@ def person_page(request: Request, person_id: int) -> RedirectResponse | None:
             return v
         try:
             person = profiles.get_person(session, v.actor.workspace_id, person_id)
-        except LeadpondError as exc:
+        except LeadpondError:
             header(v, v._("Person"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found")
+            ui.label(v._("No such person in this workspace (#{id}).").format(id=person_id)).classes(
+                "text-negative"
+            ).mark("not-found")
             return None
         if person.id != person_id:
             return RedirectResponse(v.href(f"/people/{person.id}"), status_code=303)
@@ -83,7 +97,7 @@ def _summary(v: Visit, found: Person360) -> None:
         ui.label(f"{_('Stage')}: {stage.get('name') or stage.get('stage') or '–'}")
         for score in found.scores:
             grade = f" ({score.grade})" if score.grade else ""
-            ui.label(f"{score.model}: {score.points:g}{grade}")
+            ui.label(f"{found.labels.score(score.model)}: {score.points:g}{grade}")
         ui.label(f"{_('Events')}: {person.event_count}")
         ui.label(f"{_('First seen')}: {when(person.first_seen_at, v.zone)}")
         ui.label(f"{_('Came through')}: {person.first_channel or '–'}").mark("first-channel")
@@ -103,7 +117,7 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
         with ui.tab_panel(profile_tab):
             _profile(v, found.identifiers, found.accounts, found.person.traits or {}, found.history)
         with ui.tab_panel(rules_tab):
-            _rules(v, found.tags, found.scores, found.stage, found.personas)
+            _rules(v, found)
             _segments(v, found.member_of)
         with ui.tab_panel(timeline_tab):
             timeline_section(v, found.person.id, session)
@@ -144,9 +158,9 @@ def _profile(
                 ],
                 [
                     {
-                        "type": i.type,
+                        "type": said(_, ID_TYPES, i.type),
                         "value": i.value,
-                        "source": i.source or "–",
+                        "source": said(_, SOURCE_NAMES, i.source),
                         "first_seen_at": when(i.first_seen_at, v.zone),
                     }
                     for i in identifiers
@@ -167,7 +181,10 @@ def _profile(
             ui.label(_("Traits")).classes("text-lg")
             _table(
                 [("trait", _("Trait")), ("value", _("Value"))],
-                [{"trait": k, "value": _plain(val)} for k, val in sorted(traits.items())],
+                [
+                    {"trait": said(_, TRAIT_NAMES, k), "value": plain(val)}
+                    for k, val in sorted(traits.items())
+                ],
                 "traits",
             )
         with ui.card():
@@ -181,9 +198,9 @@ def _profile(
                 ],
                 [
                     {
-                        "trait": h["trait"],
-                        "value": _plain(h["value"]),
-                        "source": h["source"],
+                        "trait": said(_, TRAIT_NAMES, h["trait"]),
+                        "value": plain(h["value"]),
+                        "source": said(_, SOURCE_NAMES, h["source"]),
                         "at": when(h["at"], v.zone),
                     }
                     for h in history[:200]
@@ -192,14 +209,15 @@ def _profile(
             )
 
 
-def _rules(
-    v: Visit,
-    tags: list[Any],
-    scores: list[reads.ModelScore],
-    stage: dict[str, Any],
-    personas: list[dict[str, Any]],
-) -> None:
+def _rules(v: Visit, found: Person360) -> None:
     _ = v._
+    tags, scores, stage, personas, labels = (
+        found.tags,
+        found.scores,
+        found.stage,
+        found.personas,
+        found.labels,
+    )
     with ui.grid(columns=2).classes("w-full gap-4"):
         with ui.card():
             ui.label(_("Tags")).classes("text-lg")
@@ -207,8 +225,8 @@ def _rules(
                 [("tag", _("Tag")), ("source", _("Source")), ("why", _("Why")), ("at", _("When"))],
                 [
                     {
-                        "tag": t.tag,
-                        "source": t.source,
+                        "tag": labels.tag(t.tag),
+                        "source": said(_, TAG_SOURCES, t.source),
                         "why": t.rule_id or t.actor,
                         "at": when(t.added_at, v.zone),
                     }
@@ -237,9 +255,9 @@ def _rules(
                 ],
                 [
                     {
-                        "from": h["from_stage"] or "–",
-                        "to": h["to_stage"],
-                        "why": h["reason"],
+                        "from": labels.stage(h["from_stage"]),
+                        "to": labels.stage(h["to_stage"]),
+                        "why": reason_words(_, h["reason"], labels),
                         "at": when(h["at"], v.zone),
                     }
                     for h in stage.get("history", [])
@@ -248,7 +266,7 @@ def _rules(
             )
         for score in scores:
             with ui.card():
-                ui.label(f"{_('Score')} {score.model}: {score.points:g}").classes("text-lg")
+                ui.label(f"{labels.score(score.model)}: {score.points:g}").classes("text-lg")
                 _table(
                     [
                         ("points", _("Points")),
@@ -260,7 +278,7 @@ def _rules(
                         {
                             "points": e["points"],
                             "worth_now": e["worth_now"],
-                            "reason": e["reason"],
+                            "reason": reason_words(_, e["reason"], labels),
                             "at": when(e["at"], v.zone),
                         }
                         for e in score.ledger
@@ -279,7 +297,3 @@ def _segments(v: Visit, member_of: list[tuple[str, str, Any]]) -> None:
             )
         if not member_of:
             ui.label("–")
-
-
-def _plain(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)

@@ -3,7 +3,9 @@
 from nicegui import ui
 from sqlalchemy.orm import Session
 
+from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import Visit, notify_error, when
+from leadpond.console.pages.words import SOURCE_NAMES, event_words, plain, said
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.identity import unmerge
 from leadpond.identity.models import PersonMerge
@@ -16,13 +18,12 @@ from leadpond.users.permissions import IDENTITY_WRITE
 TIMELINE_PAGE = 50
 
 
-def _describe(event_type: str, name: str | None, payload: dict[str, object]) -> str:
-    if event_type == "track":
-        return name or "track"
+def _describe(_: Translate, event_type: str, name: str | None, payload: dict[str, object]) -> str:
+    said = event_words(_, event_type, name)
     properties = payload.get("properties")
     if event_type == "page" and isinstance(properties, dict):
-        return f"page {properties.get('title') or properties.get('path') or ''}"
-    return event_type
+        return f"{said} · {properties.get('title') or properties.get('path') or ''}"
+    return said
 
 
 def timeline_section(v: Visit, person_id: int, session: Session) -> None:
@@ -41,12 +42,13 @@ def timeline_section(v: Visit, person_id: int, session: Session) -> None:
         with ui.timeline(side="right").classes("w-full").mark("timeline"):
             for event in events:
                 ui.timeline_entry(
-                    body=", ".join(
-                        f"{k}={val}"
+                    body=" · ".join(
+                        f"{k}: {plain(val)}"
                         for k, val in list((event.payload.get("properties") or {}).items())[:6]
                     ),
-                    title=_describe(event.type, event.event, event.payload),
-                    subtitle=f"{when(event.timestamp, v.zone)} · {event.source}",
+                    title=_describe(_, event.type, event.event, event.payload),
+                    subtitle=f"{when(event.timestamp, v.zone)} · "
+                    f"{said(_, SOURCE_NAMES, event.source)}",
                 )
         with ui.row():
             if state["offset"] > 0:

@@ -32,7 +32,7 @@ def snippets(host: str, write_key: str) -> dict[str, str]:
             f'  cdnURL: "{host}",\n'
             "});\n"
             "analytics.page();\n"
-            'analytics.identify("u-1001", { name: "李雷", phone: "13800138000" });\n'
+            'analytics.identify("u-1001", { name: "李雷", phone: "13912345678" });\n'
         ),
         "python": (
             "# pip install segment-analytics-python\n"

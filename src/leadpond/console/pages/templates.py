@@ -274,7 +274,7 @@ class TemplateEditor:
         try:
             draft = self.draft()
         except ValidationError as exc:
-            self.mark_problem(*validation_problem(exc))
+            self.mark_problem(*validation_problem(self.v._, exc))
             return
         try:
             await run.io_bound(_store, self.v, draft, self.saved is None)

@@ -15,8 +15,10 @@ from leadpond.channels import service
 from leadpond.channels.models import MessageStatus
 from leadpond.channels.render import Rendered
 from leadpond.channels.schemas import TemplateBody
+from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_words import STATUS_NAMES, local_when, reason_words, word
 from leadpond.console.pages.frame import Visit, notify_error
+from leadpond.console.pages.words import schema_error_words
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
@@ -53,11 +55,12 @@ def people_options(
     }
 
 
-def validation_problem(exc: ValidationError) -> tuple[str | None, str]:
-    """The field and message of the first schema error of a draft."""
+def validation_problem(_: Translate, exc: ValidationError) -> tuple[str | None, str]:
+    """The field and message of the first schema error of a draft, in the user's words."""
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else None
-    return field, f"{field}: {error['msg']}" if field else str(error["msg"])
+    said = schema_error_words(_, error)
+    return field, f"{field}: {said}" if field else said
 
 
 def _render_draft(v: Visit, draft: TemplateBody, person_id: int) -> Rendered:
@@ -168,7 +171,7 @@ class PreviewPane:
         try:
             draft = self.editor.parts_to_preview()
         except ValidationError as exc:
-            self.problem.text = validation_problem(exc)[1]
+            self.problem.text = validation_problem(_, exc)[1]
             return
         try:
             rendered = await run.io_bound(_render_draft, self.v, draft, int(self.person.value))

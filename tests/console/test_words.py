@@ -1,0 +1,61 @@
+"""The profile screens' words: values, reasons and schema errors as a marketer reads them."""
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError
+
+from leadpond.console.i18n import translator
+from leadpond.console.pages.words import event_words, plain, reason_words, schema_error_words
+from leadpond.rules.vocabulary import Labels
+
+ZH, EN = translator("zh_CN"), translator("en")
+LABELS = Labels(
+    stages={"visit": "访问"},
+    scores={"engagement": "活跃度"},
+    categories={"product_pref": "产品偏好"},
+    values={"product_pref": {"graph_database": "图数据库"}},
+)
+
+
+class Draft(BaseModel):
+    key: str = Field(max_length=5)
+    subject: str
+
+
+def _errors(**data: object) -> list[dict[str, object]]:
+    with pytest.raises(ValidationError) as raised:
+        Draft.model_validate(data)
+    return [dict(e) for e in raised.value.errors()]
+
+
+def test_schema_errors_are_said_in_the_users_language_with_their_limits() -> None:
+    missing, too_long = sorted(_errors(key="toolongkey"), key=lambda e: str(e["type"]))
+    assert schema_error_words(ZH, missing) == "必填"
+    assert schema_error_words(EN, missing) == "Required"
+    assert schema_error_words(ZH, too_long) == "太长（最多 5 个字符）"
+    unknown = {"type": "some_newer_type", "msg": "pydantic's words"}
+    assert schema_error_words(ZH, unknown) == "pydantic's words"
+
+
+def test_tags_scores_stages_and_reasons_by_their_names() -> None:
+    assert LABELS.tag("product_pref:graph_database") == "产品偏好: 图数据库"
+    assert LABELS.tag("product_pref:ai") == "产品偏好: ai"  # a value without a name
+    assert LABELS.tag("need:evaluation") == "need: evaluation"  # no such category
+    assert LABELS.tag("vip") == "vip"
+    assert (LABELS.score("engagement"), LABELS.score("fit")) == ("活跃度", "fit")
+    assert (LABELS.stage("visit"), LABELS.stage(None)) == ("访问", "–")
+    assert reason_words(ZH, "rule stage:visit:1 on Article Read", LABELS) == (
+        "因「阅读文章」（规则 stage:visit:1）"
+    )
+    assert reason_words(ZH, "rule stage:dormant:9: no activity for 90d", LABELS) == (
+        "90d 无活动（规则 stage:dormant:9）"
+    )
+    assert reason_words(ZH, "set by admin@acme.cn", LABELS) == "set by admin@acme.cn"
+
+
+def test_values_and_events_read_as_words() -> None:
+    assert plain(["company", "title"]) == "company, title"
+    assert plain({"a": "中"}) == '{"a": "中"}'
+    assert (plain(3.0), plain(2.5), plain(None), plain(True)) == ("3", "2.5", "–", "✓")
+    assert event_words(ZH, "track", "Booth Checked In") == "展台签到"
+    assert event_words(ZH, "track", "Custom Thing") == "Custom Thing"
+    assert event_words(ZH, "identify", None) == "资料更新"
