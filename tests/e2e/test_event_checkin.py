@@ -164,3 +164,22 @@ def test_the_marketer_approves_and_follows_check_ins_in_the_console(
     assert checked.json()["already_checked_in"] is False
     expect(page.locator(".lp-count-came")).to_have_text("1", timeout=15_000)  # live, no reload
     expect(page.locator(".lp-accounts-report")).to_contain_text("招商银行")
+
+
+def test_the_marketer_creates_an_event_in_the_editor(live_server: LiveServer, page: Page) -> None:
+    key = f"salon-{uuid.uuid4().hex[:6]}"
+    log_in(page, live_server)
+    page.goto(f"{live_server.base_url}/console/events")
+    page.locator(".lp-new-event").click()
+    page.get_by_label("标识（用于网址）").fill(key)
+    page.get_by_label("名称（中文）").fill("北京图数据库技术沙龙")
+    page.get_by_label("城市").fill("北京")
+    page.locator(".lp-event-booths textarea").fill(
+        "- {key: b1, name: 体验区, product_line: graph_database}\n"
+    )
+    page.locator(".lp-save-event").click()
+    expect(page.locator(".lp-count-registered")).to_have_text("0")
+    site = page.context.new_page()
+    site.goto(f"{live_server.base_url}/e/{key}")
+    expect(site.locator("h1")).to_have_text("北京图数据库技术沙龙")
+    expect(site.locator("#agenda")).to_contain_text("主题演讲")

@@ -5,13 +5,16 @@ databases."""
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from leadpond.accounts.models import Account
 from leadpond.channels.models import Message
+from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.engage.events_models import MarketingEvent
 from leadpond.kit.scope import owned
@@ -179,3 +182,18 @@ def test_the_accounts_report_badges_and_owner_notes(
             )
         ).all()
     assert len(notes) == 1 and notes[0].variables["report"]["came"] == 1
+
+
+def test_badges_without_a_chinese_font_fail_clearly(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    event = create(api, conference(f"conf-{uuid.uuid4().hex[:8]}"))
+    monkeypatch.setenv("LEADPOND_BADGE_FONT", str(tmp_path / "missing.ttc"))
+    get_settings.cache_clear()
+    try:
+        answer = api.get(f"/api/v1/events/{event['id']}/badges.pdf")
+    finally:
+        monkeypatch.delenv("LEADPOND_BADGE_FONT")
+        get_settings.cache_clear()
+    assert answer.status_code == 500 and answer.json()["code"] == "badge_font_missing"
+    assert "LEADPOND_BADGE_FONT" in answer.json()["message"]

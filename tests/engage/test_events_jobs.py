@@ -54,6 +54,8 @@ def test_reminders_go_once_and_no_shows_are_marked_at_the_end(
     worker.drain()
     [remind] = _jobs(workspace, "events.remind")
     [close] = _jobs(workspace, "events.close")
+    end = datetime.fromisoformat(event["ends_at"]).replace(tzinfo=None)
+    assert abs(close.run_at - end) < timedelta(seconds=1)
     start = datetime.fromisoformat(event["starts_at"]).replace(tzinfo=None)
     assert abs(remind.run_at - (start - timedelta(hours=24))) < timedelta(seconds=1)
     _due_now([remind.id])

@@ -69,9 +69,8 @@ def events_page(request: Request) -> RedirectResponse | None:
                 }
             )
     if v.may(EVENTS_WRITE):
-        ui.button(_("New event"), icon="add", on_click=lambda: ui.navigate.to("/events/new")).mark(
-            "new-event"
-        )
+        new = ui.button(_("New event"), icon="add", on_click=lambda: ui.navigate.to("/events/new"))
+        new.mark("new-event").classes("lp-new-event")
     ui.label(_("{total} marketing events").format(total=total)).mark("events-total").classes(
         "lp-events-total"
     )
