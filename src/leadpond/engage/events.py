@@ -90,6 +90,7 @@ def _apply(session: Session, event: MarketingEvent, body: EventBody) -> None:
     event.site = body.site.model_dump(mode="json")
     event.messages = body.messages.model_dump(mode="json", exclude_none=True)
     event.reminder_hours = body.reminder_hours
+    event.registration_form = body.registration_form
 
 
 def _key_free(session: Session, key: str, event_id: int | None) -> None:

@@ -64,6 +64,8 @@ class MarketingEvent(Base):
     booths: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     # {"modules": [...], "speakers": [...], "transport": "...", "downloads": [...]}
     site: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    # The form builder's form that registers (its key); none: the event's own fields.
+    registration_form: Mapped[str | None] = mapped_column(String(64), default=None)
     # What goes out through the outbox: template keys (none set: nothing is sent).
     messages: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     reminder_hours: Mapped[int] = mapped_column(default=24)

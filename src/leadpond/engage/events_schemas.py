@@ -105,6 +105,13 @@ class EventBody(BaseModel):
     booths: list[BoothItem] = Field(default_factory=list, max_length=200)
     site: Site = Field(default_factory=Site)
     messages: Messages = Field(default_factory=Messages)
+    registration_form: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="a form of the form builder that registers; none: name, mobile, email, "
+        "company, title",
+    )
     reminder_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     @field_validator("time_zone")
@@ -283,6 +290,7 @@ def event_read_fields(event: Any) -> dict[str, Any]:
         "booths": event.booths,
         "site": event.site,
         "messages": event.messages,
+        "registration_form": event.registration_form,
         "reminder_hours": event.reminder_hours,
         "no_shows_marked_at": event.no_shows_marked_at,
     }

@@ -76,6 +76,10 @@ class EventEditor:
                     _("Registrations need approval"),
                     value=event.approval_required if event else False,
                 )
+                self.form = ui.input(
+                    _("Registration form (a form's key; empty: the event's own fields)"),
+                    value=(event.registration_form or "") if event else "",
+                ).classes("min-w-80")
                 self.live = ui.input(
                     _("Live stream link"), value=(event.live_url or "") if event else ""
                 )
@@ -150,6 +154,7 @@ class EventEditor:
                 "booths": doc(self.booths, []),
                 "site": doc(self.site, {}),
                 "messages": doc(self.messages, {}),
+                "registration_form": str(self.form.value or "").strip() or None,
             }
         )
 
