@@ -238,3 +238,32 @@ def test_the_page_and_quasars_own_words_are_in_the_users_language(
     expect(page.locator(".lp-total")).to_contain_text("0")
     expect(page.locator(".q-table__bottom")).to_contain_text("没有可用数据")
     expect(page.get_by_text("No data available")).to_have_count(0)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_phone_gets_one_header_row_a_nav_menu_and_no_sideways_scroll(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        log_in(page, live_server)
+        expect(page).to_have_url(f"{base}/console/")
+        found = page.request.get(f"{base}/api/v1/search/people?known=true&limit=1").json()
+        for path in ("/console/", "/console/people", f"/console/people/{found['items'][0]['id']}"):
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("networkidle")
+            header = page.locator(".lp-header").bounding_box()
+            assert header is not None and header["height"] <= 64, (path, header)
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], (path, width)
+        expect(page.locator(".lp-nav")).to_be_hidden()
+        page.locator(".lp-nav-menu").click()
+        page.locator(".q-menu").get_by_text("人员", exact=True).click()
+        expect(page).to_have_url(f"{base}/console/people")
+    finally:
+        context.close()

@@ -73,7 +73,7 @@ def _render(
     v: Visit, built: dashboard.Dashboard, labels: dict[str, str], model_names: dict[str, str]
 ) -> None:
     _kpis(v, built)
-    with ui.grid(columns=2).classes("w-full gap-4"):
+    with ui.element("div").classes("grid grid-cols-1 md:grid-cols-2 w-full gap-4"):
         with ui.card():
             _funnel(v, built, labels)
         with ui.card():

@@ -100,25 +100,43 @@ def header(v: Visit, title: str, session: Session) -> None:
     _ = v._
     ui.page_title(f"{title} · leadpond")
     choices = users.workspaces_of(session, v.actor.user_id)
-    with ui.header().classes("items-center gap-4 bg-primary text-white px-4 py-2"):
+    with ui.header().classes(
+        "items-center gap-x-4 gap-y-1 bg-primary text-white px-4 py-2 no-wrap lp-header"
+    ):
+        # A phone gets the navigation as a menu: inline, it wrapped the header to three rows.
+        with (
+            ui.button(icon="menu")
+            .props("flat round dense color=white")
+            .classes("md:hidden lp-nav-menu")
+            .mark("nav-menu"),
+            ui.menu(),
+        ):
+            for path, label, icon in NAV:
+                with (
+                    ui.menu_item(on_click=lambda p=path: ui.navigate.to(p)),
+                    ui.row().classes("items-center gap-2 no-wrap"),
+                ):
+                    ui.icon(icon)
+                    ui.label(_(label))
         ui.label("leadpond").classes("text-lg font-bold")
-        for path, label, icon in NAV:
-            # ui.link puts NiceGUI's mount path before a path starting with "/" itself.
-            with ui.link(target=path).classes("text-white no-underline flex gap-1"):
-                ui.icon(icon)
-                ui.label(_(label))
+        with ui.row().classes("items-center gap-4 max-md:hidden lp-nav"):
+            for path, label, icon in NAV:
+                # ui.link puts NiceGUI's mount path before a path starting with "/" itself.
+                with ui.link(target=path).classes("text-white no-underline flex gap-1"):
+                    ui.icon(icon)
+                    ui.label(_(label))
         ui.space()
         if len(choices) > 1:
             ui.select(
                 {str(w.id): w.name for w, _role in choices},
                 value=str(v.actor.workspace_id),
                 on_change=lambda e: _switch(v, str(e.value)),
-            ).props("dense dark outlined options-dense").classes("min-w-40 lp-workspace").mark(
-                "workspace"
-            )
+            ).props("dense dark outlined options-dense").classes(
+                "min-w-40 max-md:min-w-0 max-md:max-w-32 lp-workspace"
+            ).mark("workspace")
         else:
-            ui.label(choices[0][0].name if choices else "")
-        ui.label(zone_label(v.zone)).classes("text-sm lp-zone").mark("zone").tooltip(
+            ui.label(choices[0][0].name if choices else "").classes("max-md:hidden")
+        ui.label(zone_label(v.zone)).classes("text-sm lp-zone max-lg:hidden").mark("zone").tooltip(
             _("Times are shown in the workspace's time zone")
         )
         ui.select(
@@ -126,11 +144,11 @@ def header(v: Visit, title: str, session: Session) -> None:
             value=v.actor.locale,
             on_change=lambda e: _set_locale(v, str(e.value)),
         ).props("dense dark outlined options-dense").classes("lp-language").mark("language")
-        ui.label(f"{v.actor.name} ({_(v.actor.role.value)})").classes("text-sm")
+        ui.label(f"{v.actor.name} ({_(v.actor.role.value)})").classes("text-sm max-md:hidden")
         with ui.element("form").props(f'method="post" action="{v.href("/logout")}"'):
-            ui.button(_("Log out"), icon="logout").props(
-                'type="submit" flat color="white" dense'
-            ).mark("logout")
+            ui.button(icon="logout").props(
+                f'type="submit" flat color="white" dense aria-label="{_("Log out")}"'
+            ).tooltip(_("Log out")).mark("logout")
     ui.label(title).classes("text-2xl font-semibold")
 
 

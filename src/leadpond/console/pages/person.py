@@ -146,7 +146,7 @@ def _profile(
     history: list[dict[str, Any]],
 ) -> None:
     _ = v._
-    with ui.grid(columns=2).classes("w-full gap-4"):
+    with ui.element("div").classes("grid grid-cols-1 md:grid-cols-2 w-full gap-4"):
         with ui.card():
             ui.label(_("Identities")).classes("text-lg")
             _table(
@@ -218,7 +218,7 @@ def _rules(v: Visit, found: Person360) -> None:
         found.personas,
         found.labels,
     )
-    with ui.grid(columns=2).classes("w-full gap-4"):
+    with ui.element("div").classes("grid grid-cols-1 md:grid-cols-2 w-full gap-4"):
         with ui.card():
             ui.label(_("Tags")).classes("text-lg")
             _table(
