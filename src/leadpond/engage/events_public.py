@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ConfigDict, Field
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.acquisition.api import VISITOR_COOKIE, VISITOR_MAX_AGE
 from leadpond.channels.public import language
+from leadpond.db.engine import unit_of_work
 from leadpond.engage import events as ev
 from leadpond.engage import events_checkin as checkins
 from leadpond.engage import events_registration as registrations
@@ -207,33 +209,40 @@ def _badge_page(
 
 
 @router.post("/e/{event_key}/register")
-async def register(event_key: str, request: Request, session: WriteSession) -> Response:
+async def register(event_key: str, request: Request) -> Response:
     """Register (the same person again gets their registration back) and show the badge."""
-    try:
-        event = ev.event_by_key(session, event_key)
-    except LeadpondError:
-        return _invalid(request)
     async with request.form(max_files=0, max_fields=40) as form:
         values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    words = WORDS[language(request)]
-    try:
-        workspace_id, data = unsign(session, values.get("form_token", ""), FORM, FORM_MAX_AGE_S)
-        if workspace_id != event.workspace_id or data != {"e": event.id}:
-            raise BadToken("not this event's form")
-    except BadToken:
-        return _register_form(request, session, event, values, words["form_expired"])
-    if values.get("website"):  # the honeypot: only bots fill a field nobody sees
-        return _message(request, event, words["status_pending"], "")
-    required = [f.name for f in registrations.registration_fields(event) if f.required]
-    try:
-        attendee = registrations.attendee_from(values, required)
-    except InvalidInput as exc:
-        return _register_form(request, session, event, values, exc.message)
-    registration, _ = registrations.register(
-        session, event, attendee, source="web", anonymous_id=_visitor(request), now=utcnow()
-    )
-    page, token = _badge_page(request, session, event, registration)
-    return _with_cookies(page, event, registration, token)
+    # The database work off the event loop, in one transaction.
+    return await run_in_threadpool(_register, event_key, request, values)
+
+
+def _register(event_key: str, request: Request, values: dict[str, str]) -> Response:
+    with unit_of_work() as session:
+        try:
+            event = ev.event_by_key(session, event_key)
+        except LeadpondError:
+            return _invalid(request)
+        words = WORDS[language(request)]
+        try:
+            token = values.get("form_token", "")
+            workspace_id, data = unsign(session, token, FORM, FORM_MAX_AGE_S)
+            if workspace_id != event.workspace_id or data != {"e": event.id}:
+                raise BadToken("not this event's form")
+        except BadToken:
+            return _register_form(request, session, event, values, words["form_expired"])
+        if values.get("website"):  # the honeypot: only bots fill a field nobody sees
+            return _message(request, event, words["received"], "")
+        required = [f.name for f in registrations.registration_fields(event) if f.required]
+        try:
+            attendee = registrations.attendee_from(values, required)
+        except InvalidInput as exc:
+            return _register_form(request, session, event, values, exc.message)
+        registration, _ = registrations.register(
+            session, event, attendee, source="web", anonymous_id=_visitor(request), now=utcnow()
+        )
+        page, badge_token = _badge_page(request, session, event, registration)
+        return _with_cookies(page, event, registration, badge_token)
 
 
 @router.get("/e/{event_key}/badge")
