@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -164,6 +165,10 @@ def test_the_marketer_approves_and_follows_check_ins_in_the_console(
     assert checked.json()["already_checked_in"] is False
     expect(page.locator(".lp-count-came")).to_have_text("1", timeout=15_000)  # live, no reload
     expect(page.locator(".lp-accounts-report")).to_contain_text("招商银行")
+    with page.expect_download() as badges:
+        page.locator(".lp-badges-link").click()
+    assert badges.value.suggested_filename == f"badges-{event['key']}.pdf"
+    assert Path(badges.value.path()).read_bytes().startswith(b"%PDF")
 
 
 def test_the_marketer_creates_an_event_in_the_editor(live_server: LiveServer, page: Page) -> None:
