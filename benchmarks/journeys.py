@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from benchmarks import journeys_latency, journeys_schedule
 from benchmarks.common import Context, Result, new_workspace, scratch_database
 from leadpond.channels.models import Message
 from leadpond.channels.schemas import TemplateCreate
@@ -162,6 +163,12 @@ def bare_step(workspace_id: uuid.UUID) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> list[Result]:
+    """The engine's step and the bare SQL of it, then event → first action latency and a
+    schedule over a large segment (``journeys_latency``, ``journeys_schedule``)."""
+    return [*_step(ctx), *journeys_latency.run(ctx), *journeys_schedule.run(ctx)]
+
+
+def _step(ctx: Context) -> list[Result]:
     """The engine's step and the bare SQL of it, on separate workspaces of one database."""
     count = 100_000 if ctx.large or ctx.backend == "sqlite" else 20_000
     with scratch_database(ctx, NAME) as url:

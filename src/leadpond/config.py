@@ -82,6 +82,23 @@ class Settings(BaseSettings):
         description="email is composed and sent in a process of its own (a second core)",
     )
     channels_idle_sleep_s: float = Field(default=0.5, ge=0.0)
+    forms_captcha_verify_url: str | None = Field(
+        default=None,
+        description="a captcha provider's siteverify URL (reCAPTCHA, hCaptcha and Turnstile "
+        "speak the same protocol); forms with captcha on post the widget's token there",
+    )
+    forms_captcha_secret: str = Field(default="", description="the captcha provider's secret")
+    forms_captcha_site_key: str = Field(default="", description="the captcha widget's site key")
+    forms_captcha_script_url: str = Field(
+        default="", description="the captcha widget's script, loaded by forms with captcha on"
+    )
+    content_files_dir: Path = Field(
+        default=Path("var/content"),
+        description="where uploaded content files (PDFs, slides…) are stored on disk",
+    )
+    content_max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="largest content file an upload accepts"
+    )
     badge_font: Path = Field(
         default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         description="a TTF/TTC font with Chinese glyphs for badges (Debian: fonts-wqy-microhei)",

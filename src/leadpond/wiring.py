@@ -12,6 +12,7 @@ from leadpond.accounts.service import link_batch, relink_people
 from leadpond.channels.consent import opted_out_people
 from leadpond.engage import events as engage_events
 from leadpond.engage.events_tasks import close_task, confirm_task, remind_task
+from leadpond.engage.forms_consent import record_consents
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
 from leadpond.identity.service import resolve_batch
@@ -38,6 +39,7 @@ STAGES: tuple[Stage, ...] = (
     hold_watermarks,
     resolve_batch,
     fold_profiles,
+    record_consents,
     link_batch,
     suggest_batch,
     apply_rules,

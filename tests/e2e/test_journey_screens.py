@@ -38,7 +38,7 @@ def test_marketer_reads_a_journey_and_dry_runs_it_over_the_past_year(
     table.get_by_role("link", name="试用欢迎").click()
     expect(page).to_have_url(f"{base}/console/journeys/trial-welcome")
     steps = page.locator(".lp-journey-steps")
-    expect(steps).to_contain_text("welcome-email")
+    expect(steps).to_contain_text("欢迎邮件")  # the step's name in the playbook, not its id
     expect(steps).to_contain_text("等待")
     shot(page, live_server, "journey")
 
@@ -73,7 +73,7 @@ def test_marketer_reads_a_journey_and_dry_runs_it_over_the_past_year(
     page.get_by_role("tab", name="旅程").click()
     card = page.locator(".lp-person-journey").first
     expect(card).to_contain_text("试用欢迎")
-    expect(card).to_contain_text("owner-note")
-    expect(card).to_contain_text("one-day")
+    expect(card).to_contain_text("企业微信通知负责人")
+    expect(card).to_contain_text("等一天")
     expect(card).to_contain_text("等待至")
     shot(page, live_server, "person-journeys")

@@ -7,14 +7,13 @@ import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadpond.channels.deliverer import Deliverer
-from leadpond.channels.models import Message, MessageTemplate
+from leadpond.channels.models import MessageTemplate
 from leadpond.channels.tokens_cache import access_tokens
 from leadpond.cli import app
 from leadpond.db.engine import read_only, unit_of_work
@@ -32,31 +31,11 @@ from tests.channels.fakes.server import serving
 from tests.channels.fakes.wecom import FakeWeCom
 from tests.channels.smtp_sink import sink
 from tests.conftest import Tracker
-from tests.journeys.test_journeys import enrollments
+from tests.journeys.conftest import enrollments, explained_steps, messages, person_id
 from tests.rules.helpers import scores, stage, tags
 
 LEAD = {"name": "张伟", "company": "成都中海银行", "title": "信息中心主任", "phone": "13812345678"}
 OWNER = {"owner": "王磊", "owner_wecom_userid": "wanglei"}
-
-
-def person_id(api: TestClient, user_id: str) -> int:
-    [person] = api.get("/api/v1/people", params={"user_id": user_id}).json()["items"]
-    return int(person["id"])
-
-
-def steps(api: TestClient, key: str, pid: int) -> dict[str, dict[str, Any]]:
-    """The person's one enrollment in the journey: step id → its log entry."""
-    [item] = api.get(f"/api/v1/journeys/{key}/people/{pid}").json()["items"]
-    return {s["step"]: s for s in item["steps"]}
-
-
-def messages(ws: uuid.UUID) -> list[Message]:
-    with read_only() as session:
-        found = list(
-            session.scalars(select(Message).where(owned(Message, ws)).order_by(Message.id))
-        )
-        session.expunge_all()
-        return found
 
 
 def test_a_new_workspace_takes_a_trial_request_and_the_journey_says_why_nothing_was_sent(
@@ -72,19 +51,22 @@ def test_a_new_workspace_takes_a_trial_request_and_the_journey_says_why_nothing_
     assert "need:evaluation" in tags(api, first)
     assert stage(api, first)["stage"] == "opportunity"
     assert messages(ws) == []
-    log = steps(api, "trial-welcome", first)
+    log = explained_steps(api, "trial-welcome", first)
     assert log["owner-note"]["detail"]["skipped"] == "no_owner"
     assert log["received-sms"]["detail"]["skipped"] == "no_template"
     assert "trial-received-sms" in log["received-sms"]["detail"]["error"]
     assert log["received-sms"]["message_id"] is None
     # With an owner, the note fails on its template, not on the owner.
-    log = steps(api, "trial-welcome", second)
+    log = explained_steps(api, "trial-welcome", second)
     assert log["owner-note"]["detail"]["skipped"] == "no_template"
     assert log["owner-note"]["detail"]["wecom_userid"] == "wanglei"
     # A day later the welcome email is missing too; the enrollment ends all the same.
     assert run_due(ws, utcnow() + timedelta(days=1, minutes=1)).messages == 0
     assert {e.state for e in enrollments(ws) if e.journey_key == "trial-welcome"} == {"completed"}
-    assert steps(api, "trial-welcome", first)["welcome-email"]["detail"]["skipped"] == "no_template"
+    assert (
+        explained_steps(api, "trial-welcome", first)["welcome-email"]["detail"]["skipped"]
+        == "no_template"
+    )
     # Later events of the same people still go through the pipeline.
     track.track("Page Viewed", "u1", {"path": "/pricing"})
     assert scores(api, first)["engagement"]["points"] == 12
@@ -105,7 +87,7 @@ def test_the_mql_hand_off_notes_the_owner_once_the_threshold_is_crossed(
     assert note.channel == "wecom" and note.variables["wecom_userid"] == "wanglei"
     assert note.variables["read"] == ["图数据库白皮书"]
     pid = person_id(api, "u1")
-    assert steps(api, "mql-handoff", pid)["owner-note"]["message"]["status"] == "queued"
+    assert explained_steps(api, "mql-handoff", pid)["owner-note"]["message"]["status"] == "queued"
 
 
 def test_the_demo_workspace_runs_s1(backend: str, client: TestClient, tmp_path: Path) -> None:
@@ -213,7 +195,7 @@ def test_s1_end_to_end_through_the_deliverer_to_local_fakes(
     assert mail.recipients == ["zhangwei@zhonghai-bank.cn"]
     assert "欢迎试用" in str(mail.parsed()["Subject"])
     pid = person_id(api, "lead")
-    log = steps(api, "trial-welcome", pid)
+    log = explained_steps(api, "trial-welcome", pid)
     assert {
         log[s]["message"]["status"] for s in ("owner-note", "received-sms", "welcome-email")
     } == {"sent"}

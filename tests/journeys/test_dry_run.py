@@ -4,7 +4,6 @@ databases, for generated histories (hypothesis)."""
 
 import json
 import uuid
-from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from leadpond.channels.models import Message, MessageTemplate
+from leadpond.channels.models import Message
 from leadpond.cli import app
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.journeys.dryrun import DryRunReport, dry_run
@@ -27,7 +26,7 @@ from leadpond.kit.scope import owned
 from leadpond.playbooks.service import start_workspace
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
-from tests.journeys.test_journeys import playbook_with, set_up
+from tests.journeys.conftest import live_as_dry, playbook_with, set_up
 
 CASES = {
     "key": "cases",
@@ -47,47 +46,6 @@ CASES = {
     ],
 }
 INDUSTRIES = ("retail", "banking", "energy")
-
-
-def _live(ws: uuid.UUID) -> dict[str, Any]:
-    """What the live run did, worded as the dry-run report words it."""
-    with read_only() as session:
-        enrollments = list(
-            session.execute(
-                select(Enrollment.id, Enrollment.person_id, Enrollment.state).where(
-                    owned(Enrollment, ws), Enrollment.journey_key == "cases"
-                )
-            )
-        )
-        ids = [e.id for e in enrollments]
-        steps: Counter[str] = Counter()
-        paths: dict[int, list[str]] = {}
-        for enrollment_id, step, kind, detail in session.execute(
-            select(StepLog.enrollment_id, StepLog.step, StepLog.kind, StepLog.detail)
-            .where(StepLog.enrollment_id.in_(ids))
-            .order_by(StepLog.enrollment_id, StepLog.id)
-        ):
-            arm = (detail or {}).get("variant") or (detail or {}).get("goto")
-            arm = arm if kind in ("branch", "split") else None
-            if kind not in ("entered", "end"):
-                steps[f"{step} → {arm}" if arm else step] += 1
-            paths.setdefault(enrollment_id, []).append(f"{step}:{kind}:{arm}")
-        messages = Counter(
-            f"{channel} {template}"
-            for channel, template in session.execute(
-                select(Message.channel, MessageTemplate.key)
-                .join(MessageTemplate, MessageTemplate.id == Message.template_id)
-                .join(StepLog, StepLog.message_id == Message.id)
-                .where(StepLog.enrollment_id.in_(ids))
-            )
-        )
-    return {
-        "enrolled": len(enrollments),
-        "states": dict(Counter(e.state for e in enrollments)),
-        "steps": dict(steps),
-        "messages": dict(messages),
-        "paths": {e.person_id: paths.get(e.id, []) for e in enrollments},
-    }
 
 
 def _dry(report: DryRunReport) -> dict[str, Any]:
@@ -126,7 +84,7 @@ def _history(track: Tracker, people: list[tuple[str, bool]]) -> None:
 def _compare(ws: uuid.UUID, started: Any) -> None:
     later = utcnow() + timedelta(days=1, minutes=5)
     run_due(ws, later)
-    live = _live(ws)
+    live = live_as_dry(ws, "cases")
     before = _rows(ws)
     with rolled_back() as session:
         report = dry_run(session, ws, "cases", started - timedelta(minutes=1), later)
@@ -142,7 +100,7 @@ def test_a_dry_run_answers_what_the_live_run_did_and_keeps_nothing(
     started = utcnow()
     _history(track, [("retail", True), ("banking", True), ("energy", False), ("retail", True)])
     _compare(workspace.workspace_id, started)
-    live = _live(workspace.workspace_id)
+    live = live_as_dry(workspace.workspace_id, "cases")
     assert live["messages"] == {"email case-a": 2, "email case-b": 1}
 
 

@@ -23,7 +23,7 @@ from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.workspaces.service import NewWorkspace
-from tests.journeys.test_journeys import set_up
+from tests.journeys.conftest import set_up
 
 pytestmark = pytest.mark.slow
 

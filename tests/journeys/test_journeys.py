@@ -22,45 +22,18 @@ from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.scope import owned
 from leadpond.playbooks.service import (
     PlaybookInvalid,
-    apply_playbook,
-    default_source,
     validate_playbook,
 )
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
-
-TEMPLATES = (
-    {
-        "key": "trial-note",
-        "channel": "wecom",
-        "purpose": "transactional",
-        "body": '{"content": "新试用: {{ person.traits.name }}"}',
-    },
-    {
-        "key": "trial-sms",
-        "channel": "sms",
-        "purpose": "transactional",
-        "body": '{"name": "{{ person.traits.name }}"}',
-        "provider_template": "SMS_1",
-    },
-    {
-        "key": "welcome",
-        "channel": "email",
-        "subject": "欢迎",
-        "body": '<p>欢迎 <a href="{{ unsubscribe_url }}">退订</a></p>',
-    },
-    {
-        "key": "case-a",
-        "channel": "email",
-        "subject": "A",
-        "body": '<p>A <a href="{{ unsubscribe_url }}">退订</a></p>',
-    },
-    {
-        "key": "case-b",
-        "channel": "email",
-        "subject": "B",
-        "body": '<p>B <a href="{{ unsubscribe_url }}">退订</a></p>',
-    },
+from tests.journeys.conftest import (
+    SPLIT,
+    enrollments,
+    note,
+    outbox,
+    person_id,
+    playbook_with,
+    set_up,
 )
 
 S1 = {
@@ -74,41 +47,6 @@ S1 = {
         {"id": "welcome", "send": {"channel": "email", "template": "welcome"}},
     ],
 }
-
-
-def playbook_with(*journeys: dict[str, Any]) -> str:
-    document = yaml.load(default_source())
-    document["journeys"] = list(journeys)
-    return json.dumps(document, ensure_ascii=False)
-
-
-def set_up(api: TestClient, workspace: NewWorkspace, *journeys: dict[str, Any]) -> None:
-    for template in TEMPLATES:
-        assert api.post("/api/v1/templates", json=template).status_code == 201
-    with unit_of_work() as session:
-        apply_playbook(session, workspace.workspace_id, playbook_with(*journeys), actor="test")
-
-
-def person_id(api: TestClient, user_id: str) -> int:
-    [person] = api.get("/api/v1/people", params={"user_id": user_id}).json()["items"]
-    return int(person["id"])
-
-
-def outbox(ws: uuid.UUID) -> list[tuple[int | None, str, str]]:
-    with read_only() as session:
-        return sorted(
-            (m.person_id, m.channel, m.idempotency_key)
-            for m in session.scalars(select(Message).where(owned(Message, ws)))
-        )
-
-
-def enrollments(ws: uuid.UUID) -> list[Enrollment]:
-    with read_only() as session:
-        found = list(
-            session.scalars(select(Enrollment).where(owned(Enrollment, ws)).order_by(Enrollment.id))
-        )
-        session.expunge_all()
-        return found
 
 
 def test_s1_trigger_sends_in_the_same_drain_and_the_email_a_day_later(
@@ -213,24 +151,6 @@ def test_a_branch_sends_each_person_down_the_first_arm_that_holds(
     assert {(p, key.split(":")[3]) for p, key in got} == {(r, "retail"), (b, "other")}
     states = {e.person_id: e.state for e in enrollments(ws)}
     assert states == {r: "exited", b: "completed"}
-
-
-SPLIT = {
-    "key": "retail-case",
-    "trigger": {"api": True},
-    "reentry": "after_exit",
-    "steps": [
-        {
-            "id": "ab",
-            "split": [
-                {"variant": "A", "weight": 50, "goto": "send-a"},
-                {"variant": "B", "weight": 50, "goto": "send-b"},
-            ],
-        },
-        {"id": "send-a", "send": {"channel": "email", "template": "case-a"}, "next": "exit"},
-        {"id": "send-b", "send": {"channel": "email", "template": "case-b"}},
-    ],
-}
 
 
 def test_an_ab_split_is_random_across_people_and_stable_per_person(
@@ -597,14 +517,6 @@ def test_a_merge_moves_enrollments_to_the_survivor_and_keeps_one_place(
     assert any(s["kind"] == "merge" for e in explained for s in e["steps"])
 
 
-def _note(key: str, trigger: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "key": key,
-        "trigger": trigger,
-        "steps": [{"id": "note", "send": {"channel": "wecom", "template": "trial-note"}}],
-    }
-
-
 def test_tags_stages_key_events_and_segments_the_batch_produced_trigger_journeys(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
@@ -612,11 +524,11 @@ def test_tags_stages_key_events_and_segments_the_batch_produced_trigger_journeys
     set_up(
         api,
         workspace,
-        _note("by-tag", {"tag": "need:evaluation"}),
-        _note("by-stage", {"stage": "opportunity"}),
-        _note("by-key-event", {"event": "Hand Raised"}),
-        _note("by-segment", {"segment": "hot-leads"}),
-        _note("by-other-tag", {"tag": "value:customer"}),
+        note("by-tag", {"tag": "need:evaluation"}, "wecom", "trial-note"),
+        note("by-stage", {"stage": "opportunity"}, "wecom", "trial-note"),
+        note("by-key-event", {"event": "Hand Raised"}, "wecom", "trial-note"),
+        note("by-segment", {"segment": "hot-leads"}, "wecom", "trial-note"),
+        note("by-other-tag", {"tag": "value:customer"}, "wecom", "trial-note"),
     )
     track.identify("u1", {"email": "u1@bank.cn"})
     track.batch(

@@ -18,8 +18,7 @@ from leadpond.kit.scope import owned
 from leadpond.workspaces.service import NewWorkspace
 from leadpond.workspaces.signing import sign
 from tests.conftest import Tracker
-from tests.journeys.test_journeys import SPLIT, person_id, set_up
-from tests.journeys.test_winner import AB_TEST
+from tests.journeys.conftest import AB_TEST, SPLIT, person_id, set_up
 
 READER = Visit(
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36", "1.2.3.4", utcnow()

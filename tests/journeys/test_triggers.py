@@ -4,7 +4,6 @@ and in the dry-run — on both databases."""
 
 import json
 import uuid
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.journeys.dryrun import dry_run
-from leadpond.journeys.models import Enrollment, JourneySchedule, StepLog
+from leadpond.journeys.models import JourneySchedule
 from leadpond.journeys.runner import run_due
 from leadpond.journeys.schedules import fire_schedules
 from leadpond.kit import yaml
@@ -31,16 +30,7 @@ from leadpond.playbooks.service import (
 )
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
-from tests.journeys.test_journeys import TEMPLATES, enrollments, outbox, person_id
-
-
-def _note(key: str, trigger: dict[str, Any], **more: Any) -> dict[str, Any]:
-    return {
-        "key": key,
-        "trigger": trigger,
-        "steps": [{"id": "note", "send": {"channel": "email", "template": "welcome"}}],
-        **more,
-    }
+from tests.journeys.conftest import enrollments, live_as_dry, note, outbox, person_id, set_up
 
 
 def _document(*journeys: dict[str, Any]) -> str:
@@ -59,23 +49,18 @@ def _document(*journeys: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-def _set_up(api: TestClient, workspace: NewWorkspace, *journeys: dict[str, Any]) -> None:
-    for template in TEMPLATES:
-        assert api.post("/api/v1/templates", json=template).status_code == 201
-    with unit_of_work() as session:
-        apply_playbook(session, workspace.workspace_id, _document(*journeys), actor="test")
-
-
 def test_a_tag_removed_a_segment_exited_and_a_threshold_crossed_enroll(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    _set_up(
+    set_up(
         api,
         workspace,
-        _note("tag-gone", {"tag_removed": "need:evaluation"}),
-        _note("left-vip", {"segment_exited": "vip"}),
-        _note("intent", {"score": {"model": "intent", "gte": 20}}),
+        document=_document(
+            note("tag-gone", {"tag_removed": "need:evaluation"}),
+            note("left-vip", {"segment_exited": "vip"}),
+            note("intent", {"score": {"model": "intent", "gte": 20}}),
+        ),
     )
     track.identify("u1", {"email": "u1@bank.cn", "tier": "vip"})
     track.track("Trial Requested", "u1")  # the rule adds need:evaluation
@@ -100,7 +85,7 @@ def test_a_tag_removed_a_segment_exited_and_a_threshold_crossed_enroll(
 
 
 def test_a_score_trigger_names_an_existing_threshold(workspace: NewWorkspace) -> None:
-    bad = _document(_note("x", {"score": {"model": "intent", "gte": 30}}))
+    bad = _document(note("x", {"score": {"model": "intent", "gte": 30}}))
     try:
         with unit_of_work() as session:
             apply_playbook(session, workspace.workspace_id, bad, actor="test")
@@ -109,7 +94,7 @@ def test_a_score_trigger_names_an_existing_threshold(workspace: NewWorkspace) ->
         assert "trigger.score.gte" in str(exc)
     else:
         raise AssertionError("applied a score trigger on no threshold")
-    cron = _document(_note("y", {"schedule": {"cron": "every monday", "segment": "vip"}}))
+    cron = _document(note("y", {"schedule": {"cron": "every monday", "segment": "vip"}}))
     try:
         with unit_of_work() as session:
             apply_playbook(session, workspace.workspace_id, cron, actor="test")
@@ -134,13 +119,13 @@ def test_a_schedule_enrolls_the_segment_once_per_occurrence_in_the_journey_zone(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    weekly = _note(
+    weekly = note(
         "weekly",
         {"schedule": {"cron": "0 9 * * 1", "segment": "vip"}},
         time_zone="Asia/Shanghai",
         reentry="after_exit",
     )
-    _set_up(api, workspace, weekly)
+    set_up(api, workspace, document=_document(weekly))
     track.identify("u1", {"email": "u1@bank.cn", "tier": "vip"})
     track.identify("u2", {"email": "u2@bank.cn", "tier": "vip"})
     track.identify("u3", {"email": "u3@bank.cn", "tier": "basic"})
@@ -168,11 +153,13 @@ def test_entry_limits_cap_the_total_and_spread_the_rate(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    _set_up(
+    set_up(
         api,
         workspace,
-        _note("capped", {"event": "Trial Requested"}, limits={"total": 2}),
-        _note("paced", {"event": "Demo Requested"}, limits={"per_second": 2}),
+        document=_document(
+            note("capped", {"event": "Trial Requested"}, limits={"total": 2}),
+            note("paced", {"event": "Demo Requested"}, limits={"per_second": 2}),
+        ),
     )
     for u in ("u1", "u2", "u3"):
         track.identify(u, {"email": f"{u}@bank.cn"})
@@ -219,7 +206,7 @@ def test_wait_for_an_event_goes_on_when_it_comes_or_times_out(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    _set_up(api, workspace, WAITS)
+    set_up(api, workspace, document=_document(WAITS))
     for u in ("u1", "u2", "u3", "u4"):
         track.identify(u, {"email": f"{u}@bank.cn"})
     track.track("Demo Requested", "u3", {"seats": 9})  # before the wait: does not count
@@ -249,32 +236,11 @@ def test_wait_for_an_event_goes_on_when_it_comes_or_times_out(
     assert kinds[:3] == ["entered", "wait", "wait_for"], kinds
 
 
-def _live(ws: uuid.UUID, key: str) -> dict[str, Any]:
-    with read_only() as session:
-        rows = list(
-            session.execute(
-                select(Enrollment.id, Enrollment.person_id, Enrollment.state).where(
-                    owned(Enrollment, ws), Enrollment.journey_key == key
-                )
-            )
-        )
-        steps: Counter[str] = Counter()
-        for step, kind, detail in session.execute(
-            select(StepLog.step, StepLog.kind, StepLog.detail).where(
-                StepLog.enrollment_id.in_([r.id for r in rows])
-            )
-        ):
-            arm = (detail or {}).get("arm") if kind == "wait_for" else None
-            if kind not in ("entered", "end"):
-                steps[f"{step} → {arm}" if arm else step] += 1
-    return {"states": dict(Counter(r.state for r in rows)), "steps": dict(steps)}
-
-
 def test_a_dry_run_replays_waits_for_events_as_the_live_run_did(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    _set_up(api, workspace, WAITS)
+    set_up(api, workspace, document=_document(WAITS))
     started = utcnow()
     for u in ("u1", "u2", "u3"):
         track.identify(u, {"email": f"{u}@bank.cn"})
@@ -282,7 +248,7 @@ def test_a_dry_run_replays_waits_for_events_as_the_live_run_did(
     track.track("Demo Requested", "u2", {"seats": 6})
     later = utcnow() + timedelta(days=3, minutes=5)
     run_due(ws, later)
-    live = _live(ws, "demo-wait")
+    live = live_as_dry(ws, "demo-wait")
     assert live["steps"]["await-demo → event"] == 1
     assert live["steps"]["await-demo → timeout"] == 2
     with rolled_back() as session:
@@ -292,7 +258,7 @@ def test_a_dry_run_replays_waits_for_events_as_the_live_run_did(
 
 
 def test_a_tag_removed_journey_cannot_be_dry_run(api: TestClient, workspace: NewWorkspace) -> None:
-    _set_up(api, workspace, _note("tag-gone", {"tag_removed": "need:evaluation"}))
+    set_up(api, workspace, document=_document(note("tag-gone", {"tag_removed": "need:evaluation"})))
     with rolled_back() as session:
         try:
             dry_run(
@@ -310,13 +276,13 @@ def test_two_runners_at_once_fire_an_occurrence_once(
     import threading
 
     ws = workspace.workspace_id
-    weekly = _note(
+    weekly = note(
         "weekly",
         {"schedule": {"cron": "0 9 * * 1", "segment": "vip"}},
         time_zone="Asia/Shanghai",
         reentry="after_exit",  # people complete at once: only the claim keeps them from a 2nd
     )
-    _set_up(api, workspace, weekly)
+    set_up(api, workspace, document=_document(weekly))
     for u in ("u1", "u2", "u3"):
         track.identify(u, {"email": f"{u}@bank.cn", "tier": "vip"})
     moment = _next_monday_nine("Asia/Shanghai") + timedelta(minutes=1)
@@ -341,17 +307,17 @@ def test_a_dry_run_of_a_schedule_replays_each_occurrence(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    weekly = _note(
+    weekly = note(
         "weekly", {"schedule": {"cron": "0 9 * * 1", "segment": "vip"}}, reentry="after_exit"
     )
-    _set_up(api, workspace, weekly)
+    set_up(api, workspace, document=_document(weekly))
     started = utcnow()
     track.identify("u1", {"email": "u1@bank.cn", "tier": "vip"})
     track.identify("u2", {"email": "u2@bank.cn", "tier": "basic"})
     monday = _next_monday_nine("Asia/Shanghai")
     run_due(ws, monday + timedelta(minutes=1))
     run_due(ws, monday + timedelta(days=7, minutes=1))
-    live = _live(ws, "weekly")
+    live = live_as_dry(ws, "weekly")
     assert live["states"] == {"completed": 2}
     with rolled_back() as session:
         report = dry_run(session, ws, "weekly", started, monday + timedelta(days=7, minutes=2))
@@ -363,7 +329,7 @@ def test_a_rate_limit_holds_back_only_those_not_yet_started(
     api: TestClient, track: Tracker, workspace: NewWorkspace
 ) -> None:
     ws = workspace.workspace_id
-    _set_up(api, workspace, {**WAITS, "limits": {"per_second": 1}})
+    set_up(api, workspace, document=_document({**WAITS, "limits": {"per_second": 1}}))
     for u in ("u1", "u2", "u3"):
         track.identify(u, {"email": f"{u}@bank.cn"})
     track.batch([{"type": "track", "event": "Trial Requested", "userId": u} for u in ("u1", "u2")])
@@ -401,7 +367,7 @@ def test_any_history_of_waits_dry_runs_as_it_ran_live(
     with unit_of_work() as session:
         workspace = start_workspace(session, f"wait-{uuid.uuid4().hex[:8]}")
     client.headers["Authorization"] = f"Bearer {workspace.api_key}"
-    _set_up(client, workspace, WAITS)
+    set_up(client, workspace, document=_document(WAITS))
     track = Tracker(client, workspace)
     started = utcnow()
     for i, (demo, seats) in enumerate(people):
@@ -414,7 +380,7 @@ def test_any_history_of_waits_dry_runs_as_it_ran_live(
     ws = workspace.workspace_id
     later = utcnow() + timedelta(days=3, minutes=5)
     run_due(ws, later)
-    live = _live(ws, "demo-wait")
+    live = live_as_dry(ws, "demo-wait")
     came = sum(1 for demo, seats in people if demo == "after" and seats >= 5)
     assert live["steps"].get("await-demo → event", 0) == came
     with rolled_back() as session:

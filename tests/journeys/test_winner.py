@@ -18,25 +18,8 @@ from leadpond.playbooks.service import PlaybookInvalid, validate_playbook
 from leadpond.workspaces.service import NewWorkspace
 from leadpond.workspaces.signing import sign
 from tests.conftest import Tracker
-from tests.journeys.test_journeys import person_id, playbook_with, set_up
+from tests.journeys.conftest import AB_TEST, person_id, playbook_with, set_up
 
-AB_TEST = {
-    "key": "retail-ab",
-    "trigger": {"api": True},
-    "steps": [
-        {
-            "id": "ab",
-            "split": [
-                {"variant": "A", "weight": 25, "goto": "send-a"},
-                {"variant": "B", "weight": 25, "goto": "send-b"},
-                {"variant": "rest", "weight": 50, "goto": "winner"},
-            ],
-        },
-        {"id": "send-a", "send": {"channel": "email", "template": "case-a"}, "next": "exit"},
-        {"id": "send-b", "send": {"channel": "email", "template": "case-b"}, "next": "exit"},
-        {"id": "winner", "send_winner": {"split": "ab", "by": "clicks", "after": "24h"}},
-    ],
-}
 READER = Visit("Mozilla/5.0 (Macintosh) Chrome/126.0 Safari/537.36", "1.2.3.4", utcnow())
 
 

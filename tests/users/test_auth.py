@@ -178,3 +178,20 @@ def test_console_form_login_sets_an_httponly_cookie(
 def test_short_passwords_are_refused(backend: str, password: str) -> None:
     with pytest.raises(service.InvalidInput), unit_of_work() as session:
         service.create_user(session, f"{uuid.uuid4().hex[:6]}@example.com", "x", password)
+
+
+def test_the_last_admin_keeps_the_role(client: TestClient, workspace: NewWorkspace) -> None:
+    login(client, make_user(workspace.workspace_id, "admin"))
+    me = client.get("/api/v1/auth/me").json()["user_id"]
+    refused = client.put(f"/api/v1/users/{me}/role", json={"role": "viewer"})
+    assert refused.status_code == 409 and refused.json()["code"] == "last_admin"
+    assert client.delete(f"/api/v1/users/{me}").json()["code"] == "last_admin"
+    other = make_user(workspace.workspace_id, "admin")
+    with unit_of_work() as session:
+        second = service.find_user(session, other)
+        assert second is not None
+        second_id = second.id
+    assert client.put(f"/api/v1/users/{second_id}/role", json={"role": "sales"}).status_code == 200
+    assert client.get("/api/v1/users").status_code == 200  # still an admin
+    make_user(workspace.workspace_id, "admin", other)
+    assert client.put(f"/api/v1/users/{me}/role", json={"role": "marketer"}).status_code == 200

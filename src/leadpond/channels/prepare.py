@@ -240,6 +240,9 @@ class Preparation:
                 return "robot"
             found = message.variables.get("wecom_userid") or template.provider_template
             return str(found) if found else None
+        if channel == Channel.EMAIL and message.variables.get("notify_email"):
+            # A journey's note about the person to a workspace user (journeys.actions).
+            return normalise_email(str(message.variables["notify_email"]))
         person = self.live.get(message.person_id) if message.person_id is not None else None
         if person is None:
             return None

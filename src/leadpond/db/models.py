@@ -10,8 +10,10 @@ from leadpond.channels.models import (
     Subscription,
     SuppressedAddress,
 )
+from leadpond.content.models import ContentFacet, ContentItem, ContentTaxonomy
 from leadpond.db.base import Base
 from leadpond.engage.events_models import EventCheckin, EventRegistration, MarketingEvent
+from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import (
     Identifier,
     IdentitySettings,
@@ -55,11 +57,17 @@ __all__ = [
     "ChannelSettings",
     "ConsoleSession",
     "ConsoleUser",
+    "ContentFacet",
+    "ContentItem",
+    "ContentTaxonomy",
     "Enrollment",
     "Event",
     "EventCheckin",
     "EventDay",
     "EventRegistration",
+    "Form",
+    "FormPostWindow",
+    "FormSubmission",
     "Identifier",
     "IdentitySettings",
     "ImportUpload",

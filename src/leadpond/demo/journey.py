@@ -127,6 +127,7 @@ class Journey:
         properties: dict[str, Any] = {
             "content_id": page.path.rsplit("/", 1)[-1],
             "content_type": "case",
+            "content_category": "product",
         }
         properties |= {"title": page.title, "topic": page.product_line or "", "stage": "decision"}
         if page.industry:

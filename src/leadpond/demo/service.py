@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.demo.content import ensure_demo_content
 from leadpond.demo.events import ensure_events
+from leadpond.demo.forms import ensure_demo_forms
 from leadpond.demo.loaders import BulkLoader, HttpLoader
 from leadpond.demo.templates import ensure_journey_templates
 from leadpond.demo.truth import TruthWriter
@@ -135,12 +137,14 @@ def read_credentials(path: Path, workspace_id: uuid.UUID) -> dict[str, str] | No
     return stored
 
 
-def _ensure_templates(workspace_id: uuid.UUID) -> None:
-    """The templates of the default playbook's journeys, before the world is processed (so
-    its last day's trial requests queue their notes), and in a demo workspace made before
-    the journeys existed."""
+def _ensure_templates(workspace_id: uuid.UUID, spec: WorldSpec) -> None:
+    """The templates of the default playbook's journeys and the content pool, before the world
+    is processed (so its last day's trial requests queue their notes), and in a demo workspace
+    made before the journeys (or the content pool) existed."""
     with unit_of_work() as session:
         ensure_journey_templates(session, workspace_id)
+        ensure_demo_forms(session, workspace_id)
+        ensure_demo_content(session, workspace_id, spec)
 
 
 def ensure(options: DemoOptions, hooks: ProgressHooks | None = None) -> DemoReport:
@@ -149,7 +153,7 @@ def ensure(options: DemoOptions, hooks: ProgressHooks | None = None) -> DemoRepo
     existing = _find(name)
     if existing is None:
         return run(options, hooks, name=name)
-    _ensure_templates(existing.id)
+    _ensure_templates(existing.id, world_spec(options))
     credentials = read_credentials(options.credentials_path, existing.id)
     if credentials is None:
         # The plain keys are gone (hashes only in the database): issue a fresh pair to show.
@@ -173,7 +177,7 @@ def run(
     elif options.via:
         keys = _issue_keys(workspace.id, (KeyKind.WRITE,))
     report = DemoReport(workspace.id, workspace.name, created=created, loaded=True)
-    _ensure_templates(workspace.id)
+    _ensure_templates(workspace.id, spec)
     if created:
         report.credentials = write_credentials(options.credentials_path, workspace, keys)
     report.truth_dir = options.truth_root / f"{spec.seed}-{spec.people}"

@@ -19,17 +19,20 @@ from leadpond.journeys.schemas import (
     Explained,
     JourneyList,
     JourneyReport,
+    MigrateRequest,
+    MigrationAnswer,
     NotEnrolled,
     PersonJourneys,
     WinnerChosen,
     WinnerRequest,
 )
 from leadpond.journeys.triggers import enroll_by_api
+from leadpond.journeys.versions import migrate_enrollments
 from leadpond.journeys.winner import choose
 from leadpond.kit.clock import naive_utc, utcnow
 from leadpond.kit.http import ReadSession, RowId, WriteSession
 from leadpond.profiles.service import get_person
-from leadpond.users.permissions import ChannelsWrite, PlaybooksRead
+from leadpond.users.permissions import ChannelsWrite, PlaybooksRead, PlaybooksWrite
 
 router = APIRouter(prefix="/api/v1", tags=["journeys"])
 
@@ -111,3 +114,14 @@ def choose_winner(
         session, actor.workspace_id, key, body.split, body.variant, actor.via, utcnow()
     )
     return WinnerChosen.model_validate(decided, from_attributes=True)
+
+
+@router.post("/journeys/{key}/migrate", response_model=MigrationAnswer)
+def migrate(
+    key: str, body: MigrateRequest, actor: PlaybooksWrite, session: WriteSession
+) -> MigrationAnswer:
+    """Move the journey's waiting enrollments of ``from_version`` to the current playbook
+    version's step of the same id; ``refused`` lists those whose step it no longer has (they
+    stay on their version)."""
+    report = migrate_enrollments(session, actor.workspace_id, key, body.from_version, utcnow())
+    return MigrationAnswer.model_validate(asdict(report))

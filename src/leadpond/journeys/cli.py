@@ -7,14 +7,17 @@ from typing import Annotated
 import typer
 
 from leadpond.db import migrate
-from leadpond.db.engine import read_only, rolled_back
+from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.journeys.dryrun import dry_run
 from leadpond.journeys.runner import run_due
-from leadpond.kit.clock import parse_timestamp
+from leadpond.journeys.versions import migrate_enrollments
+from leadpond.kit.clock import parse_timestamp, utcnow
 from leadpond.kit.errors import InvalidInput
 from leadpond.workspaces.service import find_workspace
 
-journey_app = typer.Typer(help="Journeys: run due steps, dry-run on history.", no_args_is_help=True)
+journey_app = typer.Typer(
+    help="Journeys: run due steps, dry-run on history, migrate enrollments.", no_args_is_help=True
+)
 
 
 @journey_app.command("run-due")
@@ -58,3 +61,20 @@ def dry_run_command(
     with rolled_back() as session:
         report = dry_run(session, workspace_id, journey, start, end)
     typer.echo(json.dumps(asdict(report), ensure_ascii=False, default=str))
+
+
+@journey_app.command("migrate")
+def migrate_command(
+    workspace: Annotated[str, typer.Option(help="Workspace name or id")],
+    journey: Annotated[str, typer.Option(help="The journey's key")],
+    from_version: Annotated[int, typer.Option(help="The playbook version to move from")],
+) -> None:
+    """Move the journey's waiting enrollments of ``--from-version`` to the current playbook
+    version's step of the same id; prints how many moved and lists those left on their version
+    (their step is gone), as JSON."""
+    migrate.upgrade()
+    with read_only() as session:
+        workspace_id = find_workspace(session, workspace).id
+    with unit_of_work() as session:
+        report = migrate_enrollments(session, workspace_id, journey, from_version, utcnow())
+    typer.echo(json.dumps(asdict(report), ensure_ascii=False))

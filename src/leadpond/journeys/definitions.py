@@ -6,7 +6,7 @@ to a later step or to ``exit``, so no enrollment can loop and one run over a per
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,8 @@ from leadpond.rules.playbook import JourneyDef, JourneyStep, Playbook
 EXIT = "exit"
 # Arms and ``next`` that name no step: the following step in the list.
 SEGMENT_ENTERED, SEGMENT_EXITED = "Segment Entered", "Segment Exited"
+# A form trigger is this event with ``properties.form_id`` = the form's key.
+FORM_SUBMITTED = "Form Submitted"
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class Arm:
 @dataclass(frozen=True)
 class Step:
     id: str
-    # send | send_winner | wait | wait_for | wait_until | branch | split | tags | points | stage |
-    # trait | exit
+    # send | send_winner | wait | wait_for | wait_until | wait_condition | branch | split | tags |
+    # points | stage | trait | webhook | notify | assign_owner | enroll | exit
     kind: str
     # Where to go after it (a step id, ``EXIT``, or None: the journey is complete).
     next: str | None
@@ -63,6 +65,28 @@ class Step:
     event: str | None = None
     where: tuple[FieldTest, ...] = ()
     timeout_goto: str | None = None
+    # wait_condition: what is waited for (the timeout is ``wait``, where it goes ``timeout_goto``).
+    condition: Condition | None = None
+    # notify: the users a note goes to (``to`` "owner", else a role or one user's email).
+    notify_role: str | None = None
+    notify_user: str | None = None
+    # assign_owner: a round robin's users (email, WeCom userid) or the account's owner.
+    owners: tuple[tuple[str, str | None], ...] = ()
+    from_account: bool = False
+    keep_existing: bool = True
+    # enroll: the journey the person is enrolled in.
+    target: str | None = None
+    # The step's display names by language ("" is a name for every language).
+    names: tuple[tuple[str, str], ...] = ()
+
+    def label(self, language: str = "") -> str:
+        """What the console and the report call the step: its name in ``language`` (zh/en),
+        its one name, or its id."""
+        found = dict(self.names)
+        for key in (language[:2], "", "en", "zh"):
+            if found.get(key):
+                return found[key]
+        return self.id
 
     def awaits(self, name: str | None, properties: dict[str, Any]) -> bool:
         """True when this is a wait_for step and the event is the one it waits for."""
@@ -77,7 +101,7 @@ class Step:
 class Journey:
     key: str
     name: str
-    # event | tag | tag_removed | stage | segment | segment_exited | score | schedule | api
+    # event | form | tag | tag_removed | stage | segment | segment_exited | score | schedule | api
     trigger: str
     event_names: frozenset[str]
     where: tuple[FieldTest, ...]
@@ -96,9 +120,14 @@ class Journey:
     cron: str | None = None
     limit_per_second: int | None = None
     limit_total: int | None = None
+    # Leave (``exited``) as soon as this holds: before every step and when the person changes.
+    exit_when: Condition | None = None
 
     def fires_on(self, name: str | None, properties: dict[str, Any]) -> bool:
-        """True when an event of this name and properties triggers the journey."""
+        """True when an event of this name and properties triggers the journey (a form
+        trigger: the form's Form Submitted)."""
+        if self.trigger == "form":
+            return name == FORM_SUBMITTED and properties.get("form_id") == self.trigger_value
         return (
             name is not None
             and name in self.event_names
@@ -135,13 +164,14 @@ def compile_journeys(
     personas = {p.key for p in playbook.personas} if personas is None else personas
     thresholds = {m.key: [(t.at, t.emit) for t in m.thresholds] for m in playbook.score_models}
     seen: set[str] = set()
+    keys = {j.key for j in playbook.journeys}
     journeys = []
     for i, definition in enumerate(playbook.journeys):
         path: Path = ("journeys", i)
         if definition.key in seen:
             raise ConditionError(f"{definition.key!r} is defined twice", (*path, "key"))
         seen.add(definition.key)
-        journeys.append(_journey(definition, path, stages, personas, thresholds))
+        journeys.append(_journey(definition, path, stages, personas, thresholds, keys))
     return journeys
 
 
@@ -167,6 +197,7 @@ def _journey(
     stages: set[str],
     personas: set[str],
     thresholds: dict[str, list[tuple[float, str]]],
+    journey_keys: set[str],
 ) -> Journey:
     trigger = definition.trigger
     names: frozenset[str] = frozenset()
@@ -197,6 +228,9 @@ def _journey(
         names = frozenset({emit})
     elif trigger.schedule is not None:
         kind, value, cron = "schedule", trigger.schedule.segment, trigger.schedule.cron
+    elif trigger.form is not None:
+        kind, value = "form", trigger.form
+        names = frozenset({FORM_SUBMITTED})
     elif trigger.tag is not None:
         kind, value = "tag", trigger.tag
     elif trigger.tag_removed is not None:
@@ -211,6 +245,16 @@ def _journey(
     if reentry not in ("never", "after_exit"):
         reentry, after = "after", parse_duration(reentry)
     steps = _steps(definition.steps, (*path, "steps"), stages, personas, set(thresholds))
+    for i, step in enumerate(steps):
+        if step.kind == "enroll" and step.target not in journey_keys:
+            raise ConditionError(
+                f"no such journey: {step.target!r}", (*path, "steps", i, "enroll", "journey")
+            )
+        if step.kind == "enroll" and step.target == definition.key:
+            raise ConditionError(
+                "a journey cannot enroll in itself (jumps go forward)",
+                (*path, "steps", i, "enroll", "journey"),
+            )
     return Journey(
         key=definition.key,
         name=definition.name or definition.key,
@@ -224,6 +268,7 @@ def _journey(
         max_age=parse_duration(definition.max_age),
         zone=ZoneInfo(definition.time_zone),
         goal=_condition(definition.goal, (*path, "goal"), stages, personas),
+        exit_when=_condition(definition.exit_when, (*path, "exit_when"), stages, personas),
         steps={s.id: s for s in steps},
         first=steps[0].id,
         cron=cron,
@@ -329,9 +374,67 @@ def _steps(
                     timeout_goto=timeout_goto,
                 )
             )
-        elif step.wait_until is not None:
+        elif isinstance(step.wait_until, str):
             hour, minute = (int(p) for p in step.wait_until.split(":"))
             steps.append(Step(step.id, "wait_until", after, wait_until=time(hour, minute)))
+        elif step.wait_until is not None:
+            until = step.wait_until
+            where: Path = (*here, "wait_until")
+            condition = _condition(until.if_, (*where, "if"), stages, personas)
+            if condition is None:
+                raise ConditionError("wait_until needs the condition it waits for", where)
+            steps.append(
+                Step(
+                    step.id,
+                    "wait_condition",
+                    after,
+                    wait=parse_duration(until.timeout),
+                    condition=condition,
+                    timeout_goto=target(until.goto_timeout, i, (*where, "goto_timeout"))
+                    if until.goto_timeout is not None
+                    else after,
+                )
+            )
+        elif step.webhook is not None:
+            steps.append(
+                Step(step.id, "webhook", after, channel="webhook", template=step.webhook.template)
+            )
+        elif step.notify is not None:
+            note = step.notify
+            steps.append(
+                Step(
+                    step.id,
+                    "notify",
+                    after,
+                    channel=note.channel,
+                    template=note.template,
+                    to="owner" if note.to == "owner" else "users",
+                    notify_role=None if isinstance(note.to, str) else note.to.role,
+                    notify_user=None
+                    if isinstance(note.to, str) or note.to.user is None
+                    else note.to.user.strip().lower(),
+                )
+            )
+        elif step.assign_owner is not None:
+            assign = step.assign_owner
+            owners = tuple(
+                (o.strip().lower(), None)
+                if isinstance(o, str)
+                else (o.user.strip().lower(), o.wecom_userid)
+                for o in assign.round_robin or ()
+            )
+            steps.append(
+                Step(
+                    step.id,
+                    "assign_owner",
+                    after,
+                    owners=owners,
+                    from_account=assign.from_ == "account",
+                    keep_existing=assign.keep_existing,
+                )
+            )
+        elif step.enroll is not None:
+            steps.append(Step(step.id, "enroll", after, target=step.enroll.journey))
         elif step.branch is not None:
             arms = []
             for j, arm in enumerate(step.branch):
@@ -385,6 +488,9 @@ def _steps(
             steps.append(Step(step.id, "trait", after, traits=tuple(step.set_trait.items())))
         else:
             steps.append(Step(step.id, "exit", EXIT))
+        if step.name is not None:
+            named = {"": step.name} if isinstance(step.name, str) else dict(step.name)
+            steps[-1] = replace(steps[-1], names=tuple(sorted(named.items())))
     _check_winners(steps, path)
     return steps
 

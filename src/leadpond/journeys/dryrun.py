@@ -175,7 +175,7 @@ def _history(
 ) -> list[Candidate]:
     """The trigger's firings in the period, oldest first, as the pipeline stage words them."""
     found: list[Candidate] = []
-    if journey.trigger == "event" or journey.trigger in DERIVED_TRIGGERS:
+    if journey.trigger in ("event", "form") or journey.trigger in DERIVED_TRIGGERS:
         for eid, pid, name, payload, at in session.execute(
             select(Event.id, Event.person_id, Event.event, Event.payload, Event.timestamp)
             .where(
@@ -189,7 +189,7 @@ def _history(
             .order_by(Event.timestamp, Event.id)
         ):
             properties = (payload or {}).get("properties") or {}
-            if journey.trigger == "event":
+            if journey.trigger in ("event", "form"):
                 if journey.fires_on(name, properties):
                     found.append(Candidate(pid, f"event {name} (event {eid})", at, eid))
             else:
@@ -299,7 +299,7 @@ def _read_back(
 def _arm(kind: str, detail: dict[str, Any]) -> str | None:
     """The way a branch or split sent the enrollment (the variant, or the step it went to),
     or how a wait for an event ended (``event`` or ``timeout``)."""
-    if kind == "wait_for":
+    if kind in ("wait_for", "wait_until"):
         return str(detail.get("arm"))
     if kind not in ("branch", "split"):
         return None

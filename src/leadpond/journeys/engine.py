@@ -24,15 +24,17 @@ from sqlalchemy.orm import Session
 
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres
+from leadpond.journeys.actions import ACTION_KINDS
 from leadpond.journeys.definitions import Journey
 from leadpond.journeys.models import Enrollment, EnrollmentState
 from leadpond.journeys.service import journeys_of, log_entry, write_log
-from leadpond.journeys.steps import Position, StepRun, run_step
+from leadpond.journeys.steps import STEP_KINDS, Position, StepKind, StepRun, leave_early
 from leadpond.kit.scope import owned
 from leadpond.rules.state import chunks
 
 A = EnrollmentState
 RUN_BATCH = 1000
+KINDS: dict[str, StepKind] = {**STEP_KINDS, **ACTION_KINDS}
 _enrollments = cast(Table, Enrollment.__table__)
 # SQLite: an executemany, one UPDATE per enrollment (cheap there).
 _MOVE = (
@@ -80,6 +82,7 @@ def advance(
     moved: dict[int, Position] = {}
     entries: list[dict[str, Any]] = []
     due = [p for p in positions if _due(p, now)]
+    spawned: list[int] = []
     while due:
         groups: dict[tuple[str, int, str], list[Position]] = defaultdict(list)
         for position in due:
@@ -100,11 +103,18 @@ def advance(
                         log_entry(workspace_id, position.id, step_id, "end", now, {"error": error})
                     )
             else:
-                run = StepRun(session, workspace_id, journey, journey.steps[step_id], now, entries)
-                report.messages += run_step(run, group)
+                step = journey.steps[step_id]
+                run = StepRun(session, workspace_id, journey, step, now, entries, spawned)
+                going = leave_early(run, group)
+                if going:
+                    report.messages += KINDS[step.kind](run, going)
             report.steps += len(group)
             moved.update((p.id, p) for p in group)
         due = [p for p in due if _due(p, now)]
+        if spawned:
+            # People an ``enroll`` step put in another journey start it in this run.
+            due += [p for p in _load(session, spawned) if _due(p, now)]
+            spawned.clear()
     write_log(session, entries)
     if moved:
         _write_positions(session, list(moved.values()))

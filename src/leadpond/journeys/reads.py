@@ -26,7 +26,10 @@ def describe(journey: Journey) -> dict[str, Any]:
         "trigger_events": sorted(journey.event_names),
         "trigger_value": journey.trigger_value,
         "reentry": journey.reentry,
-        "steps": [{"id": s.id, "kind": s.kind, "next": s.next} for s in journey.steps.values()],
+        "steps": [
+            {"id": s.id, "kind": s.kind, "next": s.next, "names": dict(s.names)}
+            for s in journey.steps.values()
+        ],
     }
 
 

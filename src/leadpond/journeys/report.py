@@ -55,11 +55,12 @@ def journey_report(session: Session, workspace_id: uuid.UUID, key: str) -> dict[
             {
                 "id": step.id,
                 "kind": step.kind,
+                "names": dict(step.names),
                 "ran": ran.get(step.id, 0),
                 "waiting": waiting.get(step.id, 0),
                 **(
                     {"messages": dict(sends[step.id])}
-                    if step.kind in ("send", "send_winner")
+                    if step.kind in ("send", "send_winner", "webhook", "notify")
                     else {}
                 ),
             }

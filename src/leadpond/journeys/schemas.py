@@ -16,6 +16,10 @@ class StepRead(BaseModel):
     id: str
     kind: str
     next: str | None
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="the step's display names by language (zh, en; '' for every language)",
+    )
 
 
 class JourneyRead(BaseModel):
@@ -142,6 +146,9 @@ class DryRunAnswer(BaseModel):
 class StepReport(BaseModel):
     id: str
     kind: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description="display names by language ('' for every language)"
+    )
     ran: int = Field(description="enrollments that ran the step")
     waiting: int = Field(description="enrollments waiting at it now")
     messages: dict[str, int] | None = Field(
@@ -202,3 +209,23 @@ class JourneyReport(BaseModel):
     steps: list[StepReport]
     variants: list[VariantReport]
     winners: list[WinnerRead] = Field(description="the A/B tests' chosen variants")
+
+
+class MigrateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_version: int = Field(ge=1, le=2**31 - 1, description="the playbook version to move from")
+
+
+class MigrationRefused(BaseModel):
+    enrollment_id: int
+    person_id: int
+    step: str = Field(description="the step the current version no longer has")
+
+
+class MigrationAnswer(BaseModel):
+    journey: str
+    from_version: int
+    to_version: int
+    moved: int = Field(description="enrollments moved to the current version")
+    refused: list[MigrationRefused]

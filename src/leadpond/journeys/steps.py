@@ -60,6 +60,8 @@ class StepRun:
     step: Step
     now: datetime
     entries: list[dict[str, Any]] = field(default_factory=list)
+    # Enrollments an ``enroll`` step made (in other journeys): the engine runs them on.
+    spawned: list[int] = field(default_factory=list)
 
     def log(
         self,
@@ -100,9 +102,10 @@ class StepRun:
             row.step = target
 
 
-def run_step(run: StepRun, group: list[Position]) -> int:
-    """Run ``run.step`` for the group; returns how many messages it queued. People who met the
-    goal leave first (state ``goal``), and people merged away since (``person_gone``)."""
+def leave_early(run: StepRun, group: list[Position]) -> list[Position]:
+    """Before ``run.step`` runs: people who met the goal leave (state ``goal``), then those
+    the journey's ``exit_when`` holds for (``exited``), and people merged away since
+    (``person_gone``). Returns the rest, who run the step."""
     if run.journey.goal is not None:
         met = matching(
             run.session, run.workspace_id, run.journey.goal, {r.person_id for r in group}, run.now
@@ -110,15 +113,23 @@ def run_step(run: StepRun, group: list[Position]) -> int:
         for row in [r for r in group if r.person_id in met]:
             run.end(row, A.GOAL, "goal", {"before": run.step.id})
         group = [r for r in group if r.person_id not in met]
+    if run.journey.exit_when is not None and group:
+        leave = matching(
+            run.session,
+            run.workspace_id,
+            run.journey.exit_when,
+            {r.person_id for r in group},
+            run.now,
+        )
+        for row in [r for r in group if r.person_id in leave]:
+            run.end(row, A.EXITED, "exited", {"exit_when": True, "before": run.step.id})
+        group = [r for r in group if r.person_id not in leave]
     live: set[int] = set()
     for ids in chunks({r.person_id for r in group}):
         live.update(live_people(run.session, run.workspace_id, ids))
     for row in [r for r in group if r.person_id not in live]:
         run.end(row, A.EXITED, run.step.id, {"error": "person_gone"})
-    group = [r for r in group if r.person_id in live]
-    if not group:
-        return 0
-    return _KINDS[run.step.kind](run, group)
+    return [r for r in group if r.person_id in live]
 
 
 def message_key(journey: Journey, step: Step, row: Position) -> str:
@@ -397,23 +408,18 @@ def _action(run: StepRun, group: list[Position]) -> int:
         detail = {"add_points": dict(step.points)}
     else:
         detail = {"set_stage": step.stage}
-    rows = [_action_event(run, row, detail) for row in group]
-    upsert = pg_insert if is_postgres(run.session) else sqlite_insert
-    run.session.execute(
-        upsert(_events).on_conflict_do_nothing(index_elements=["workspace_id", "message_id"]),
-        rows,
-    )
+    write_action_events(run, [action_event(run, row, detail) for row in group])
     for row in group:
         run.log(row, step.kind, detail)
         run.go(row, step.next)
     return 0
 
 
-def _action_event(run: StepRun, row: Position, detail: dict[str, Any]) -> dict[str, Any]:
+def action_event(run: StepRun, row: Position, detail: dict[str, Any]) -> dict[str, Any]:
     """The event-log row of one person's action: an ``identify`` with the traits, or a
     ``Journey Action`` the rules engine reads (``add_points``, ``set_stage``)."""
     message_id = f"journey:{row.id}:{run.step.id}"
-    if run.step.kind == "trait":
+    if "set_trait" in detail:
         kind, name = "identify", None
         payload: dict[str, Any] = {"type": kind, "traits": detail["set_trait"]}
     else:
@@ -440,13 +446,62 @@ def _action_event(run: StepRun, row: Position, detail: dict[str, Any]) -> dict[s
     }
 
 
+def write_action_events(run: StepRun, rows: list[dict[str, Any]]) -> None:
+    """Append action events (of :func:`action_event`); a message id already there is kept."""
+    if rows:
+        upsert = pg_insert if is_postgres(run.session) else sqlite_insert
+        run.session.execute(
+            upsert(_events).on_conflict_do_nothing(index_elements=["workspace_id", "message_id"]),
+            rows,
+        )
+
+
+def _wait_condition(run: StepRun, group: list[Position]) -> int:
+    """Wait until a condition holds, with a timeout. The first run asks the condition of the
+    group (holding: on at once); the others wait, due again at the timeout. The pipeline asks
+    it again of the waiting people its batch changed (``triggers.recheck_people``) and makes
+    due at once those it now holds for; at the timeout it is asked a last time. The step log
+    says which check let them through (``checked``: start, change or timeout)."""
+    step = run.step
+    assert step.wait is not None and step.condition is not None
+    held = matching(
+        run.session, run.workspace_id, step.condition, {r.person_id for r in group}, run.now
+    )
+    for row in group:
+        started = row.waiting_since
+        if row.person_id in held:
+            if started is None:
+                checked, at = "start", row.due_at
+            else:
+                checked = "timeout" if started + step.wait <= run.now else "change"
+                at = min(run.now, started + step.wait)
+            detail = {"arm": "condition", "checked": checked, "goto": step.next}
+            run.log(row, "wait_until", detail, at=at)
+            row.waiting_since, row.due_at = None, at
+            run.go(row, step.next)
+        elif started is None:
+            row.waiting_since, row.due_at = row.due_at, row.due_at + step.wait
+            detail = {"for": "condition", "until": isoformat(row.due_at)}
+            run.log(row, "wait", detail, at=row.waiting_since)
+        elif started + step.wait <= run.now:
+            row.waiting_since, row.due_at = None, started + step.wait
+            run.log(row, "wait_until", {"arm": "timeout", "goto": step.timeout_goto})
+            run.go(row, step.timeout_goto)
+        else:
+            row.due_at = started + step.wait
+    return 0
+
+
 def _exit(run: StepRun, group: list[Position]) -> int:
     for row in group:
         run.go(row, EXIT)
     return 0
 
 
-_KINDS: dict[str, Callable[[StepRun, list[Position]], int]] = {
+StepKind = Callable[[StepRun, list[Position]], int]
+
+# What each kind of step does (the actions of ``actions`` beside them, in the engine).
+STEP_KINDS: dict[str, StepKind] = {
     "send": _send,
     "send_winner": _send_winner,
     "wait": _wait,
@@ -458,5 +513,7 @@ _KINDS: dict[str, Callable[[StepRun, list[Position]], int]] = {
     "points": _action,
     "stage": _action,
     "trait": _action,
+    "wait_condition": _wait_condition,
+    "webhook": _send,
     "exit": _exit,
 }

@@ -22,6 +22,7 @@ from leadpond.journeys.service import (
     enroll,
     journeys_of,
     live_people,
+    matching,
 )
 from leadpond.kit.errors import NotFound
 from leadpond.kit.scope import owned
@@ -46,6 +47,7 @@ def enroll_batch(batch: Batch) -> None:
         version, journeys = found
         happened = _happened(batch, workspace_id, mine)
         woken = wake_waiting(session, workspace_id, happened, batch.now)
+        woken += recheck_people(session, workspace_id, _people(mine), batch.now)
         candidates = _candidates(batch, workspace_id, mine, happened, list(journeys.values()))
         enrolled: list[int] = []
         for key, people in candidates.items():
@@ -54,6 +56,10 @@ def enroll_batch(batch: Batch) -> None:
             ).enrolled
         if woken or enrolled:
             advance(session, workspace_id, woken + enrolled, batch.now)
+
+
+def _people(events: list[PipelineEvent]) -> set[int]:
+    return {e.person_id for e in events if e.person_id is not None}
 
 
 # (person, event name, properties, when, event id)
@@ -147,6 +153,73 @@ def wake_waiting(
     return list(woken)
 
 
+def recheck_people(
+    session: Session, workspace_id: uuid.UUID, people: set[int], now: datetime
+) -> list[int]:
+    """These people changed (a pipeline batch): ask again, set-wise, the conditions their
+    active enrollments wait on — a ``wait_until`` condition, the journey's ``goal`` and
+    ``exit_when`` — and make due at ``now`` the enrollments one of them now holds for; the
+    step then lets them through (or out), logging why. Returns their ids."""
+    rows: list[tuple[int, str, int, str | None, int, datetime | None]] = []
+    for ids in chunks(people):
+        rows += [
+            tuple(row)  # type: ignore[misc]
+            for row in session.execute(
+                select(
+                    Enrollment.id,
+                    Enrollment.journey_key,
+                    Enrollment.version,
+                    Enrollment.step,
+                    Enrollment.person_id,
+                    Enrollment.waiting_since,
+                ).where(
+                    owned(Enrollment, workspace_id),
+                    Enrollment.person_id.in_(ids),
+                    Enrollment.state == EnrollmentState.ACTIVE.value,
+                    Enrollment.due_at > now,
+                )
+            )
+        ]
+    if not rows:
+        return []
+    # (journey, version, condition's owner) → the enrollments asking it, by person.
+    asks: dict[tuple[str, int, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    versions: dict[int, dict[str, Journey]] = {}
+    for eid, key, version, step_id, pid, since in rows:
+        if version not in versions:
+            found = journeys_of(session, workspace_id, version)
+            versions[version] = found[1] if found else {}
+        journey = versions[version].get(key)
+        if journey is None:
+            continue
+        step = journey.steps.get(step_id or "")
+        if step is not None and step.kind == "wait_condition" and since is not None:
+            asks[(key, version, f"step:{step.id}")][pid].append(eid)
+        if journey.goal is not None:
+            asks[(key, version, "goal")][pid].append(eid)
+        if journey.exit_when is not None:
+            asks[(key, version, "exit_when")][pid].append(eid)
+    woken: set[int] = set()
+    for (key, version, what), by_person in asks.items():
+        journey = versions[version][key]
+        if what == "goal":
+            condition = journey.goal
+        elif what == "exit_when":
+            condition = journey.exit_when
+        else:
+            condition = journey.steps[what.removeprefix("step:")].condition
+        assert condition is not None
+        for pid in matching(session, workspace_id, condition, set(by_person), now):
+            woken.update(by_person[pid])
+    if woken:
+        table = cast(Table, Enrollment.__table__)
+        session.execute(
+            update(table).where(table.c.id == bindparam("eid")).values(due_at=now),
+            [{"eid": e} for e in sorted(woken)],
+        )
+    return sorted(woken)
+
+
 def _candidates(
     batch: Batch,
     workspace_id: uuid.UUID,
@@ -160,7 +233,7 @@ def _candidates(
     since = min(e.timestamp for e in events)
     found: dict[str, list[Candidate]] = defaultdict(list)
     for journey in journeys:
-        if journey.trigger == "event":
+        if journey.trigger in ("event", "form"):
             for pid, name, properties, at, eid in happened:
                 if journey.fires_on(name, properties):
                     found[journey.key].append(

@@ -196,6 +196,7 @@ TRIGGER_KINDS = (
     "segment_exited",
     "score",
     "schedule",
+    "form",
 )
 
 
@@ -213,6 +214,9 @@ class JourneyTrigger(Strict):
     segment_exited: Key | None = None
     score: ScoreTrigger | None = None
     schedule: ScheduleTrigger | None = None
+    form: Key | None = Field(
+        default=None, description="A form's key: its Form Submitted event (properties.form_id)"
+    )
     api: bool = False
 
     @model_validator(mode="after")
@@ -244,6 +248,83 @@ class WaitFor(Strict):
     goto_timeout: Key | None = None
 
     _check = field_validator("timeout")(_duration)
+
+
+class WaitUntil(Strict):
+    """Wait until a condition holds (on to ``next``), re-checked when the person's profile
+    changes and at ``timeout`` (then on to ``goto_timeout``, else ``next``)."""
+
+    if_: ConditionData = Field(alias="if")
+    timeout: Duration
+    goto_timeout: Key | None = None
+
+    _check = field_validator("timeout")(_duration)
+
+
+class JourneyWebhook(Strict):
+    """POST a JSON document (the webhook template's body, rendered for the person) to the
+    workspace's webhook URL, through the outbox."""
+
+    template: Key
+
+
+class NotifyTarget(Strict):
+    """Workspace users to notify: everyone with a role (or above it), or one user by email."""
+
+    role: Literal["viewer", "sales", "marketer", "admin"] | None = None
+    user: str | None = Field(default=None, min_length=3, max_length=320)
+
+    @model_validator(mode="after")
+    def _one(self) -> "NotifyTarget":
+        if (self.role is None) == (self.user is None):
+            raise ValueError("`to` names exactly one of `role`, `user`")
+        return self
+
+
+class JourneyNotify(Strict):
+    """A note about the person to a workspace user: the person's owner (email to their
+    ``owner_email`` trait, or a WeCom app message to ``owner_wecom_userid``), the users of a
+    role or one user (email)."""
+
+    channel: Literal["email", "wecom"] = "email"
+    template: Key
+    to: Literal["owner"] | NotifyTarget = "owner"
+
+    @model_validator(mode="after")
+    def _wecom_to_owner(self) -> "JourneyNotify":
+        if self.channel == "wecom" and self.to != "owner":
+            raise ValueError("a WeCom note goes to the owner (users have no WeCom userid here)")
+        return self
+
+
+class OwnerChoice(Strict):
+    """One user a round robin assigns: their email (a workspace user), with the WeCom userid
+    notes to them go to."""
+
+    user: str = Field(min_length=3, max_length=320)
+    wecom_userid: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class AssignOwner(Strict):
+    """Give the person an owner: the next user of a round robin, or their account's owner."""
+
+    round_robin: list[str | OwnerChoice] | None = None
+    from_: Literal["account"] | None = Field(default=None, alias="from")
+    keep_existing: bool = Field(default=True, description="People with an owner keep theirs")
+
+    @model_validator(mode="after")
+    def _one(self) -> "AssignOwner":
+        if (self.round_robin is None) == (self.from_ is None):
+            raise ValueError("assign_owner takes exactly one of `round_robin`, `from: account`")
+        if self.round_robin is not None and not self.round_robin:
+            raise ValueError("a round robin names at least one user")
+        return self
+
+
+class JourneyEnroll(Strict):
+    """Enroll the person in another journey of the playbook (its re-entry rule applies)."""
+
+    journey: Key
 
 
 class JourneySend(Strict):
@@ -307,10 +388,11 @@ class JourneyStep(Strict):
     send_winner: SendWinner | None = None
     wait: Duration | None = None
     wait_for: WaitFor | None = None
-    wait_until: str | None = Field(
-        default=None,
-        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
-        description="A local time of day (HH:MM) in the journey's time zone",
+    wait_until: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | WaitUntil | None = (
+        Field(
+            default=None,
+            description="A local time of day (HH:MM) in the journey's time zone, or a condition",
+        )
     )
     branch: list[BranchArm] | None = None
     split: list[SplitArm] | None = None
@@ -319,8 +401,15 @@ class JourneyStep(Strict):
     add_points: dict[Key, float] | None = Field(default=None, description="score model -> points")
     set_stage: Key | None = None
     set_trait: dict[str, Any] | None = Field(default=None, description="trait -> value")
+    webhook: JourneyWebhook | None = None
+    notify: JourneyNotify | None = None
+    assign_owner: AssignOwner | None = None
+    enroll: JourneyEnroll | None = None
     exit: bool = False
     next: Key | None = None
+    name: str | dict[Literal["zh", "en"], str] | None = Field(
+        default=None, description="What the console and the report call the step (zh/en)"
+    )
 
     _check = field_validator("wait")(_duration)
 
@@ -353,6 +442,10 @@ STEP_KINDS = (
     "add_points",
     "set_stage",
     "set_trait",
+    "webhook",
+    "notify",
+    "assign_owner",
+    "enroll",
     "exit",
 )
 
@@ -375,6 +468,9 @@ class JourneyDef(Strict):
     )
     time_zone: str = Field(default="Asia/Shanghai", description="For wait_until")
     goal: ConditionData = None
+    exit_when: ConditionData = Field(
+        default=None, description="Leave (exited) as soon as this holds, re-checked on changes"
+    )
     limits: JourneyLimits | None = None
     steps: list[JourneyStep] = Field(min_length=1)
 

@@ -51,6 +51,7 @@ IMPORTS_READ, IMPORTS_WRITE = _pair("imports", Role.VIEWER, Role.MARKETER)
 JOBS_READ, JOBS_WRITE = _pair("jobs", Role.VIEWER, Role.MARKETER)
 PIPELINE_READ, PIPELINE_WRITE = _pair("pipeline", Role.VIEWER, Role.MARKETER)
 CHANNELS_READ, CHANNELS_WRITE = _pair("channels", Role.VIEWER, Role.MARKETER)
+CONTENT_READ, CONTENT_WRITE = _pair("content", Role.VIEWER, Role.MARKETER)
 EVENTS_READ, EVENTS_WRITE = _pair("events", Role.VIEWER, Role.MARKETER)
 # A channel's provider account (SMTP password, SMS AccessKey, WeCom secret) and the test send
 # past the outbox: admins set them up, marketers use the channels (templates, sends).
@@ -58,6 +59,7 @@ PROVIDERS_READ, PROVIDERS_WRITE = _pair("channel settings", Role.VIEWER, Role.AD
 MEMBERS_READ, MEMBERS_WRITE = _pair("members", Role.ADMIN, Role.ADMIN)
 # The workspace's name and time zone: every member reads them (times are shown in the zone).
 WORKSPACE_READ, WORKSPACE_WRITE = _pair("workspace", Role.VIEWER, Role.ADMIN)
+FORMS_READ, FORMS_WRITE = _pair("forms", Role.VIEWER, Role.MARKETER)
 
 PERMISSIONS: tuple[Permission, ...] = (
     PEOPLE_READ,
@@ -80,6 +82,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     PIPELINE_WRITE,
     CHANNELS_READ,
     CHANNELS_WRITE,
+    CONTENT_READ,
+    CONTENT_WRITE,
     EVENTS_READ,
     EVENTS_WRITE,
     PROVIDERS_READ,
@@ -88,6 +92,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     MEMBERS_WRITE,
     WORKSPACE_READ,
     WORKSPACE_WRITE,
+    FORMS_READ,
+    FORMS_WRITE,
 )
 
 
@@ -128,6 +134,8 @@ PipelineRead = Annotated[Actor, Depends(require(PIPELINE_READ))]
 PipelineWrite = Annotated[Actor, Depends(require(PIPELINE_WRITE))]
 ChannelsRead = Annotated[Actor, Depends(require(CHANNELS_READ))]
 ChannelsWrite = Annotated[Actor, Depends(require(CHANNELS_WRITE))]
+ContentRead = Annotated[Actor, Depends(require(CONTENT_READ))]
+ContentWrite = Annotated[Actor, Depends(require(CONTENT_WRITE))]
 EventsRead = Annotated[Actor, Depends(require(EVENTS_READ))]
 EventsWrite = Annotated[Actor, Depends(require(EVENTS_WRITE))]
 ProvidersWrite = Annotated[Actor, Depends(require(PROVIDERS_WRITE))]
@@ -135,3 +143,5 @@ MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]
 WorkspaceRead = Annotated[Actor, Depends(require(WORKSPACE_READ))]
 WorkspaceWrite = Annotated[Actor, Depends(require(WORKSPACE_WRITE))]
+FormsRead = Annotated[Actor, Depends(require(FORMS_READ))]
+FormsWrite = Annotated[Actor, Depends(require(FORMS_WRITE))]

@@ -9,7 +9,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadpond.kit.clock import utcnow
@@ -49,6 +49,10 @@ class UserNotFound(NotFound):
 
 class UserExists(Conflict):
     code = "user_exists"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
 
 
 class BadCredentials(Unauthorized):
@@ -172,6 +176,8 @@ def grant(session: Session, user_id: int, workspace_id: uuid.UUID, role: str) ->
         membership = Membership(user_id=user_id, workspace_id=workspace_id, role=checked.value)
         session.add(membership)
     else:
+        if checked != Role.ADMIN:
+            _keep_an_admin(session, workspace_id, membership)
         membership.role = checked.value
     session.flush()
     return membership
@@ -184,6 +190,7 @@ def revoke_membership(session: Session, user_id: int, workspace_id: uuid.UUID) -
     )
     if membership is None:
         raise UserNotFound(f"user {user_id} is not a member of this workspace")
+    _keep_an_admin(session, workspace_id, membership)
     session.delete(membership)
     for open_session in session.scalars(
         select(ConsoleSession).where(
@@ -194,6 +201,20 @@ def revoke_membership(session: Session, user_id: int, workspace_id: uuid.UUID) -
     ):
         open_session.revoked_at = utcnow()
     session.flush()
+
+
+def _keep_an_admin(session: Session, workspace_id: uuid.UUID, leaving: Membership) -> None:
+    """Refuse to take the admin role from the workspace's last admin (no one could manage its
+    members and keys again but from the command line)."""
+    if leaving.role != Role.ADMIN.value:
+        return
+    admins = session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(owned(Membership, workspace_id), Membership.role == Role.ADMIN.value)
+    )
+    if (admins or 0) <= 1:
+        raise LastAdmin("the workspace's last admin keeps the role: make another admin first")
 
 
 def members(session: Session, workspace_id: uuid.UUID) -> list[tuple[ConsoleUser, Membership]]:

@@ -6,8 +6,12 @@ from nicegui import core, ui
 from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
+from leadpond.console.pages.content import authors_page, content_page, coverage_page
+from leadpond.console.pages.content_item import content_item_page, content_stats_page
 from leadpond.console.pages.dashboard import dashboard_page
 from leadpond.console.pages.events import event_page, events_page
+from leadpond.console.pages.forms import form_page, forms_page
+from leadpond.console.pages.journey_builder import edit_journey_page, new_journey_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
@@ -32,11 +36,20 @@ PAGES = (
     ("/templates", templates_page),
     ("/templates/{key}", template_page),
     ("/journeys", journeys_page),
+    ("/journeys/new", new_journey_page),  # before /journeys/{key}: "new" is not a key
+    ("/journeys/{key}/edit", edit_journey_page),
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
     ("/events", events_page),
     ("/events/{event_id}", event_page),
     ("/settings", settings_page),
+    ("/forms", forms_page),
+    ("/forms/{key}", form_page),
+    ("/content", content_page),
+    ("/content/coverage", coverage_page),
+    ("/content/authors", authors_page),
+    ("/content/{item_id}", content_item_page),
+    ("/content/{item_id}/stats", content_stats_page),
 )
 
 

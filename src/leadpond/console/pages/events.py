@@ -103,7 +103,7 @@ def event_page(request: Request, event_id: str) -> RedirectResponse | None:
             try:
                 event = ev.get_event(session, v.actor.workspace_id, int(event_id))
             except (LeadpondError, ValueError):
-                header(v, _("Event"), session)
+                header(v, _("Marketing event"), session)
                 ui.label(_("No such event")).classes("text-negative").mark("not-found").classes(
                     "lp-not-found"
                 )

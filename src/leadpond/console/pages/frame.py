@@ -90,6 +90,8 @@ NAV = (
     ("/journeys", "Journeys", "alt_route"),
     ("/channels", "Channels", "send"),
     ("/templates", "Templates", "article"),
+    ("/forms", "Forms", "assignment"),
+    ("/content", "Content", "library_books"),
     ("/events", "Marketing events", "event"),
     ("/settings", "Settings", "settings"),
 )

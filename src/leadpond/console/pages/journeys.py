@@ -27,11 +27,13 @@ from leadpond.console.pages.channels_words import (
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.db.engine import read_only, rolled_back
 from leadpond.journeys import reads
+from leadpond.journeys.definitions import Journey
 from leadpond.journeys.dryrun import dry_run
 from leadpond.journeys.report import journey_report
 from leadpond.journeys.service import journeys_of
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, LeadpondError
+from leadpond.users.permissions import PLAYBOOKS_WRITE
 
 KEY_CELL = (
     '<q-td :props="props"><a :href="props.row.href" class="text-primary">'
@@ -40,9 +42,14 @@ KEY_CELL = (
 
 TRIGGER_NAMES = {
     "event": "An event",
+    "form": "A form submitted",
     "tag": "A tag added",
+    "tag_removed": "A tag removed",
     "stage": "A stage entered",
     "segment": "A segment entered",
+    "segment_exited": "A segment left",
+    "score": "A score threshold crossed",
+    "schedule": "A schedule",
     "api": "The API only",
 }
 
@@ -51,12 +58,18 @@ STEP_KINDS = {
     "send_winner": "Send the A/B winner",
     "wait": "Wait",
     "wait_until": "Wait until a time of day",
+    "wait_for": "Wait for an event",
+    "wait_condition": "Wait until a condition holds",
     "branch": "Branch",
     "split": "A/B split",
     "tags": "Tags",
     "points": "Points",
     "stage": "Set the stage",
     "trait": "Set a trait",
+    "webhook": "Webhook",
+    "notify": "Notify a colleague",
+    "assign_owner": "Assign an owner",
+    "enroll": "Enroll in another journey",
     "exit": "Exit",
 }
 
@@ -83,6 +96,10 @@ def journeys_page(request: Request) -> RedirectResponse | None:
     ui.label(_("Journeys are written in the playbook; this page shows them at work.")).classes(
         "text-sm text-grey-7"
     )
+    if v.may(PLAYBOOKS_WRITE):
+        ui.button(
+            _("New journey"), icon="add", on_click=lambda: ui.navigate.to("/journeys/new")
+        ).classes("lp-new-journey")
     columns = [
         {"name": k, "label": label, "field": k, "align": "left"}
         for k, label in (
@@ -127,6 +144,12 @@ def journey_page(request: Request, key: str) -> RedirectResponse | None:
             ).classes("lp-no-journey").classes("lp-no-journey")
             return None
         header(v, f"{_('Journey')}: {report['name']}", session)
+    if v.may(PLAYBOOKS_WRITE):
+        ui.button(
+            _("Edit in the builder"),
+            icon="edit",
+            on_click=lambda: ui.navigate.to(f"/journeys/{key}/edit"),
+        ).classes("lp-edit-journey")
     _summary(v, report)
     _steps_table(v, report)
     if report["variants"]:
@@ -170,7 +193,7 @@ def _steps_table(v: Visit, report: dict[str, Any]) -> None:
     ]
     rows = [
         {
-            "id": step["id"],
+            "id": step_name(step, v.actor.locale),
             "kind": word(_, STEP_KINDS, step["kind"]),
             "ran": step["ran"],
             "waiting": step["waiting"],
@@ -181,6 +204,17 @@ def _steps_table(v: Visit, report: dict[str, Any]) -> None:
     ui.table(columns=columns, rows=rows, row_key="id").props(DENSE_TABLE).classes("w-full").mark(
         "journey-steps"
     ).classes("lp-journey-steps")
+
+
+def step_name(step: dict[str, Any], locale: str | None) -> str:
+    """A step as the marketer named it (``name:`` in the playbook, in their language), else
+    its id."""
+    names: dict[str, str] = step.get("names") or {}
+    language = (locale or "")[:2]
+    for key in (language, "", "en", "zh"):
+        if names.get(key):
+            return names[key]
+    return str(step["id"])
 
 
 def _percent(value: float | None) -> str:
@@ -289,12 +323,16 @@ class DryRunPanel:
             return
         until += timedelta(days=1)
         try:
-            found = await run.io_bound(_dry_run, self.v, self.key, since, until)
+            found = await run.io_bound(self.replay, since, until)
         except LeadpondError as exc:
             notify_error(exc)
             return
         if found is not None:  # None: the page was closed meanwhile
             self.show(found)
+
+    def replay(self, since: datetime, until: datetime) -> dict[str, Any] | None:
+        """The current playbook's journey replayed (the builder replays its draft)."""
+        return _dry_run(self.v, self.key, since, until)
 
     def show(self, found: dict[str, Any]) -> None:
         _ = self.v._
@@ -360,7 +398,8 @@ def person_journeys_section(v: Visit, person_id: int, session: Session) -> None:
             ui.label(_("Why: {reason}").format(reason=enrollment["reason"])).classes(
                 "text-sm text-grey-7"
             )
-            rows = [_step_row(v, step) for step in enrollment["steps"]]
+            journey = current[1].get(enrollment["journey"]) if current else None
+            rows = [_step_row(v, step, journey) for step in enrollment["steps"]]
             columns = [
                 {"name": k, "label": label, "field": k, "align": "left"}
                 for k, label in (
@@ -381,8 +420,9 @@ MESSAGE_CELL = (
 )
 
 
-def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
+def _step_row(v: Visit, step: dict[str, Any], journey: Journey | None) -> dict[str, Any]:
     _ = v._
+    defined = journey.steps.get(step["step"]) if journey is not None else None
     detail = step.get("detail") or {}
     said = word(_, LOG_KINDS, step["kind"])
     way = detail.get("variant") or detail.get("goto") or detail.get("winner")
@@ -398,7 +438,7 @@ def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
     return {
         "n": f"{step['at']}-{step['step']}-{step['kind']}",
         "at": local_when(step["at"]),
-        "step": step["step"],
+        "step": defined.label(v.actor.locale or "") if defined is not None else step["step"],
         "what": said,
         "message": "" if not message else word(_, MESSAGE_WORDS, message["status"]),
         "href": v.href(f"/messages/{step['message_id']}") if step.get("message_id") else "",
@@ -409,6 +449,10 @@ def _step_row(v: Visit, step: dict[str, Any]) -> dict[str, Any]:
 NOT_SENT = {
     "no_owner": "Not sent: the person has no owner (sales rep) to note",
     "no_template": "Not sent: the template does not exist",
+    "no_users": "Not sent: no workspace user to note",
+    "marketing_template": "Not sent: a note to a colleague needs a transactional template",
+    "no_account_owner": "No owner: the person's account has none",
+    "no_journey": "Not enrolled: that journey is not in the current playbook",
 }
 
 # What a step log entry says happened.
@@ -422,6 +466,13 @@ LOG_KINDS = {
     "points": "Points",
     "stage": "Set the stage",
     "trait": "Set a trait",
+    "wait_for": "Waited for an event",
+    "wait_until": "Waited until the condition",
+    "notify": "Noted a colleague",
+    "assign_owner": "Assigned an owner",
+    "owner_kept": "Kept their owner",
+    "enroll": "Enrolled in another journey",
+    "migrated": "Moved to the current version",
     "goal": "Reached the goal",
     "end": "Left",
 }

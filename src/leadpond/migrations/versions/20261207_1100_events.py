@@ -2,7 +2,7 @@
 registrations and check-ins (engage).
 
 Revision ID: 20261207_1100_events
-Revises: 20261207_0900
+Revises: 20261207_1200_content
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261207_1100_events"
-down_revision: str | Sequence[str] | None = "20261207_0900"
+down_revision: str | Sequence[str] | None = "20261207_1200_content"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

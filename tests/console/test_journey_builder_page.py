@@ -1,0 +1,88 @@
+"""The journey builder's pages with NiceGUI's simulated user: a journey of the playbook opens as
+cards, an error lands on the card it names and nothing is saved, a fixed journey is saved as a
+new playbook version; viewers cannot build."""
+
+from typing import Any
+
+import pytest
+from nicegui.testing import User
+
+from leadpond.console.i18n import catalog
+from leadpond.console.pages.journey_builder import REENTRY_WORDS, TRIGGER_WORDS
+from leadpond.console.pages.journey_builder_steps import CHANNELS, KIND_NAMES, WINNER_BY
+from leadpond.workspaces.service import NewWorkspace
+from tests.console.test_pages import anyio_backend, log_in, user
+from tests.console.test_playbook_page import newest_document
+
+pytestmark = pytest.mark.anyio
+__all__ = ["anyio_backend", "user"]
+
+
+def one(user: User, marker: str) -> Any:
+    return user.find(marker=marker).elements.pop()
+
+
+def set_value(user: User, marker: str, value: Any) -> None:
+    with user:
+        one(user, marker).value = value
+
+
+async def test_a_bad_wait_is_shown_on_its_card_and_a_good_one_saved(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/journeys/trial-welcome/edit")
+    await user.should_see(marker="step-3")
+    assert one(user, "send-template-0").value == "trial-owner-note"
+    before, _ = newest_document(workspace)
+
+    set_value(user, "lp-wait-2", "soon")
+    user.find(marker="builder-validate").click()
+    await user.should_see("旅程有错误：请看标出的卡片。")
+    card = one(user, "step-2")
+    assert "lp-step-error" in str([c.classes for c in card.descendants()]), (
+        "the error is on the wait's card"
+    )
+    user.find(marker="builder-save").click()
+    assert newest_document(workspace)[0] == before
+
+    set_value(user, "lp-wait-2", "2d")
+    user.find(marker="builder-save").click()
+    await user.should_see(marker="confirm-save")
+    user.find(marker="confirm-save").click()
+    await user.should_see(marker="journey-summary")  # on to the journey's own page
+    version, saved = newest_document(workspace)
+    assert version == before + 1
+    trial = next(j for j in saved["journeys"] if j["key"] == "trial-welcome")
+    assert trial["steps"][2] == {"id": "one-day", "wait": "2d"}
+
+
+async def test_a_new_journey_opens_with_a_first_step_and_viewers_cannot_build(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/journeys/new")
+    await user.should_see(marker="step-0")
+    assert one(user, "lp-wait-0").value == "1d"
+
+
+async def test_viewers_see_that_the_builder_is_for_marketers(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "viewer")
+    await user.open("/journeys/new")
+    await user.should_see(marker="read-only-note")
+
+
+def test_every_builder_word_is_translated_to_chinese() -> None:
+    chinese = catalog("zh_CN")
+    words = [
+        *TRIGGER_WORDS.values(),
+        *REENTRY_WORDS.values(),
+        *KIND_NAMES.values(),
+        *CHANNELS.values(),
+        *WINNER_BY.values(),
+        "Up",
+        "Down",
+    ]
+    assert sorted(w for w in words if w not in chinese) == []
