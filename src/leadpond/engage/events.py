@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leadpond.config import get_settings
+from leadpond.engage import forms
 from leadpond.engage.events_models import (
     Attendance,
     EventCheckin,
@@ -23,12 +24,13 @@ from leadpond.engage.events_models import (
     MarketingEvent,
 )
 from leadpond.engage.events_schemas import EventBody
+from leadpond.engage.forms_render import form_fields
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.jobs import service as jobs
 from leadpond.jobs.models import Job, JobState
 from leadpond.kit.clock import isoformat, naive_utc
-from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.errors import Conflict, InvalidInput, LeadpondError, NotFound
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.scope import owned
 from leadpond.workspaces.service import zone_of
@@ -99,6 +101,21 @@ def _key_free(session: Session, key: str, event_id: int | None) -> None:
         raise EventKeyTaken(f"the event key {key!r} is taken", field="key")
 
 
+def check_form(session: Session, event: MarketingEvent) -> None:
+    """An event's registration form must exist in its workspace and ask a mobile or an email
+    (a registration is found again by them)."""
+    if not event.registration_form:
+        return
+    try:
+        form = forms.get_form(session, event.workspace_id, event.registration_form)
+    except LeadpondError as exc:
+        raise InvalidInput(exc.message, field="registration_form") from exc
+    if not any(f.trait() in ("phone", "email") for f in form_fields(form)):
+        raise InvalidInput(
+            "the registration form must ask a mobile or an email", field="registration_form"
+        )
+
+
 def create_event(
     session: Session, workspace_id: uuid.UUID, body: EventBody, actor: str
 ) -> MarketingEvent:
@@ -106,6 +123,7 @@ def create_event(
     _key_free(session, body.key, None)
     event = MarketingEvent(workspace_id=workspace_id, created_by=actor[:128])
     _apply(session, event, body)
+    check_form(session, event)
     session.add(event)
     session.flush()
     schedule(session, event)
@@ -119,6 +137,7 @@ def update_event(
     event = get_event(session, workspace_id, event_id)
     _key_free(session, body.key, event.id)
     _apply(session, event, body)
+    check_form(session, event)
     session.flush()
     schedule(session, event)
     return event

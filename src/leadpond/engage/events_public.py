@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 
 from leadpond.acquisition.api import VISITOR_COOKIE, VISITOR_MAX_AGE
 from leadpond.channels.public import language
-from leadpond.db.engine import unit_of_work
+from leadpond.db.engine import read_only, unit_of_work
 from leadpond.engage import events as ev
 from leadpond.engage import events_checkin as checkins
+from leadpond.engage import events_forms
 from leadpond.engage import events_registration as registrations
 from leadpond.engage.events_api import check_in
 from leadpond.engage.events_models import EventRegistration, MarketingEvent, RegistrationStatus
+from leadpond.engage.events_registration import Attendee
 from leadpond.engage.events_schemas import CheckinBody, CheckinResult
 from leadpond.engage.events_words import JS_WORDS, WORDS
 from leadpond.kit.clock import utcnow
@@ -139,7 +141,17 @@ def _register_form(
     event: MarketingEvent,
     values: Mapping[str, str] | None = None,
     error: str | None = None,
+    errors: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
+    """The registration page: the event's form of the form builder when it has a published
+    one, else its own fields (:func:`registrations.registration_fields`)."""
+    form = events_forms.form_of(session, event)
+    if form is not None:
+        problems = dict(errors or {}) | ({"_form": error} if error else {})
+        html = events_forms.form_html(
+            session, event, form, request, language(request), values if problems else None, problems
+        )
+        return _page(request, "register.html", event, 422 if problems else 200, form_html=html)
     token = sign(session, event.workspace_id, FORM, {"e": event.id})
     return _page(
         request,
@@ -218,31 +230,57 @@ async def register(event_key: str, request: Request) -> Response:
 
 
 def _register(event_key: str, request: Request, values: dict[str, str]) -> Response:
-    with unit_of_work() as session:
+    with read_only() as session:
         try:
             event = ev.event_by_key(session, event_key)
         except LeadpondError:
             return _invalid(request)
-        words = WORDS[language(request)]
-        try:
-            token = values.get("form_token", "")
-            workspace_id, data = unsign(session, token, FORM, FORM_MAX_AGE_S)
-            if workspace_id != event.workspace_id or data != {"e": event.id}:
-                raise BadToken("not this event's form")
-        except BadToken:
-            return _register_form(request, session, event, values, words["form_expired"])
-        if values.get("website"):  # the honeypot: only bots fill a field nobody sees
-            return _message(request, event, words["received"], "")
-        required = [f.name for f in registrations.registration_fields(event) if f.required]
-        try:
-            attendee = registrations.attendee_from(values, required)
-        except InvalidInput as exc:
-            return _register_form(request, session, event, values, exc.message)
+        form = events_forms.form_of(session, event)
+        # A captcha provider is asked before the write transaction (a network call).
+        captcha = events_forms.captcha_passed(form, request, values) if form else None
+    words = WORDS[language(request)]
+    with unit_of_work() as session:
+        event = ev.event_by_key(session, event_key)
+        form = events_forms.form_of(session, event)
+        if form is not None:
+            posted = events_forms.submit(
+                session, event, form, request, values, language(request), captcha
+            )
+            if posted.errors:
+                return _register_form(request, session, event, values, errors=posted.errors)
+            if posted.blocked or posted.attendee is None:
+                return _message(request, event, words["received"], "")
+            attendee, visitor = posted.attendee, posted.anonymous_id
+        else:
+            found = _own_fields(request, session, event, values)
+            if isinstance(found, Response):
+                return found
+            attendee, visitor = found, _visitor(request)
         registration, _ = registrations.register(
-            session, event, attendee, source="web", anonymous_id=_visitor(request), now=utcnow()
+            session, event, attendee, source="web", anonymous_id=visitor, now=utcnow()
         )
         page, badge_token = _badge_page(request, session, event, registration)
         return _with_cookies(page, event, registration, badge_token)
+
+
+def _own_fields(
+    request: Request, session: Session, event: MarketingEvent, values: dict[str, str]
+) -> Attendee | Response:
+    """The attendee of a post of the event's own fields, or the page to answer instead."""
+    words = WORDS[language(request)]
+    try:
+        workspace_id, data = unsign(session, values.get("form_token", ""), FORM, FORM_MAX_AGE_S)
+        if workspace_id != event.workspace_id or data != {"e": event.id}:
+            raise BadToken("not this event's form")
+    except BadToken:
+        return _register_form(request, session, event, values, words["form_expired"])
+    if values.get("website"):  # the honeypot: only bots fill a field nobody sees
+        return _message(request, event, words["received"], "")
+    required = [f.name for f in registrations.registration_fields(event) if f.required]
+    try:
+        return registrations.attendee_from(values, required)
+    except InvalidInput as exc:
+        return _register_form(request, session, event, values, exc.message)
 
 
 @router.get("/e/{event_key}/badge")
