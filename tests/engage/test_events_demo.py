@@ -5,6 +5,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadpond.db.engine import read_only
@@ -20,7 +21,7 @@ from tests.engage.events_world import events_named, people_with, tags_of
 
 
 def test_the_demo_has_a_conference_and_a_webinar_through_the_events_paths(
-    backend: str, tmp_path: Path
+    client: TestClient, tmp_path: Path
 ) -> None:
     options = DemoOptions(
         people=80,
@@ -48,3 +49,5 @@ def test_the_demo_has_a_conference_and_a_webinar_through_the_events_paths(
     visitors = people_with(ws, "Booth Checked In")
     assert any(any(t.startswith("interest:") for t in tags_of(p)) for p in visitors)
     assert ensure_events(ws) == []  # made once
+    page = client.get(f"/e/{made['conference'].key}/register")
+    assert page.status_code == 200 and 'class="leadpond-form"' in page.text

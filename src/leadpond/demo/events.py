@@ -17,16 +17,51 @@ from sqlalchemy.orm import Session
 from leadpond.db.engine import unit_of_work
 from leadpond.demo.catalog import LINE_LABELS
 from leadpond.engage import events as ev
-from leadpond.engage import events_attendance, events_checkin
+from leadpond.engage import events_attendance, events_checkin, forms
 from leadpond.engage import events_registration as registrations
 from leadpond.engage.events_models import MarketingEvent
 from leadpond.engage.events_schemas import EventBody
-from leadpond.kit.errors import InvalidInput
+from leadpond.engage.forms_schemas import FormCreate
+from leadpond.kit.errors import InvalidInput, LeadpondError
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import live
 
 CONFERENCE, WEBINAR = "demo-summit", "demo-webinar"
+# The conference registers through a form of the form builder; its key is the form_id of the
+# demo world's conference registrations (docs/events.md).
+REGISTRATION_FORM = {
+    "key": "register_conference",
+    "name_zh": "大会报名",
+    "name_en": "Conference registration",
+    "status": "published",
+    "fields": [
+        {
+            "key": "name",
+            "type": "text",
+            "label_zh": "姓名",
+            "label_en": "Name",
+            "maps_to": "name",
+            "required": True,
+        },
+        {
+            "key": "mobile",
+            "type": "mobile",
+            "label_zh": "手机号",
+            "label_en": "Mobile",
+            "required": True,
+        },
+        {"key": "email", "type": "email", "label_zh": "邮箱", "label_en": "Email"},
+        {
+            "key": "company",
+            "type": "company",
+            "label_zh": "公司",
+            "label_en": "Company",
+            "required": True,
+        },
+        {"key": "title", "type": "title", "label_zh": "职位", "label_en": "Job title"},
+    ],
+}
 ATTENDEES = 24
 
 
@@ -89,6 +124,7 @@ def _bodies(now: datetime) -> list[EventBody]:
             },
         ],
         "booths": booths,
+        "registration_form": REGISTRATION_FORM["key"],
         "site": {
             "modules": ["agenda", "speakers", "venue", "downloads", "register"],
             "intro": "一年一度的用户大会：产品发布、行业实践与展台体验。",
@@ -122,11 +158,21 @@ def _people(session: Session, workspace_id: uuid.UUID) -> list[dict[str, Any]]:
     return [dict(t) for t in traits if t.get("company")][:ATTENDEES]
 
 
+def _ensure_form(session: Session, workspace_id: uuid.UUID) -> None:
+    try:
+        forms.get_form(session, workspace_id, str(REGISTRATION_FORM["key"]))
+    except LeadpondError:
+        forms.create_form(
+            session, workspace_id, FormCreate.model_validate(REGISTRATION_FORM), "demo"
+        )
+
+
 def ensure_events(workspace_id: uuid.UUID, seed: int = 7) -> list[str]:
     """The demo events (made once per workspace); the keys made now."""
     rng, now = random.Random(seed), datetime.now(UTC).replace(tzinfo=None)
     made: list[str] = []
     with unit_of_work() as session:
+        _ensure_form(session, workspace_id)
         people = _people(session, workspace_id)
         for body in _bodies(now):
             key = _key(session, workspace_id, body.key)
