@@ -21,6 +21,8 @@ from leadpond.channels.wechat_callback import router as wechat_callback_router
 from leadpond.console.setup import install_console
 from leadpond.content.api import router as content_router
 from leadpond.content.public import router as content_viewer_router
+from leadpond.engage.events_api import router as events_router
+from leadpond.engage.events_public import router as event_pages_router
 from leadpond.engage.forms_api import router as forms_router
 from leadpond.engage.forms_public import router as public_forms_router
 from leadpond.identity.api import router as identity_router
@@ -78,7 +80,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         login_paths=("/api/v1/auth/login", "/console/login"),
         upload_paths=("/api/v1/imports",),
         # A message's links act on their signed token, never on a session.
-        public_paths=("/t/", "/u/", "/hooks/", "/l/", "/f/", "/c/"),
+        public_paths=("/t/", "/u/", "/hooks/", "/l/", "/f/", "/c/", "/e/"),
     )
     install_error_handlers(app)
     for router in (
@@ -101,6 +103,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
         bounces_router,
         journeys_router,
         links_router,
+        events_router,
         workspace_router,
         forms_router,
         content_router,
@@ -112,6 +115,7 @@ def create_app(*, with_worker: bool = False, with_console: bool = False) -> Fast
     app.include_router(tracking_links_router)
     app.include_router(public_forms_router)
     app.include_router(content_viewer_router)
+    app.include_router(event_pages_router)
     app.include_router(receipts_router)
     app.include_router(wechat_callback_router)
     app.include_router(wecom_callback_router)

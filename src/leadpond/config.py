@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     content_max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1, description="largest content file an upload accepts"
     )
+    badge_font: Path = Field(
+        default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        description="a TTF/TTC font with Chinese glyphs for badges (Debian: fonts-wqy-microhei)",
+    )
 
 
 @lru_cache

@@ -12,6 +12,8 @@ from leadpond.accounts.service import link_batch, relink_people
 from leadpond.acquisition.wechat_codes import WECHAT_HANDLERS
 from leadpond.channels import wechat_callback
 from leadpond.channels.consent import opted_out_people
+from leadpond.engage import events as engage_events
+from leadpond.engage.events_tasks import close_task, confirm_task, remind_task
 from leadpond.engage.forms_consent import record_consents
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
@@ -63,6 +65,9 @@ JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
     JobKind(RECOMPUTE_TOUCHES, recompute_touches_task, startable=True),
+    JobKind(engage_events.CONFIRM, confirm_task, startable=False),
+    JobKind(engage_events.REMIND, remind_task, startable=False),
+    JobKind(engage_events.CLOSE, close_task, startable=False),
 )
 
 hooks.install(PEOPLE_CHANGED)

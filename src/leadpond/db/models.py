@@ -12,6 +12,7 @@ from leadpond.channels.models import (
 )
 from leadpond.content.models import ContentFacet, ContentItem, ContentTaxonomy
 from leadpond.db.base import Base
+from leadpond.engage.events_models import EventCheckin, EventRegistration, MarketingEvent
 from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import (
     Identifier,
@@ -63,7 +64,9 @@ __all__ = [
     "ContentTaxonomy",
     "Enrollment",
     "Event",
+    "EventCheckin",
     "EventDay",
+    "EventRegistration",
     "Form",
     "FormPostWindow",
     "FormSubmission",
@@ -74,6 +77,7 @@ __all__ = [
     "JourneySchedule",
     "JourneyWinner",
     "LoginThrottle",
+    "MarketingEvent",
     "Membership",
     "MergeSuggestion",
     "Message",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.demo.content import ensure_demo_content
+from leadpond.demo.events import ensure_events
 from leadpond.demo.forms import ensure_demo_forms
 from leadpond.demo.loaders import BulkLoader, HttpLoader
 from leadpond.demo.templates import ensure_journey_templates
@@ -188,6 +189,8 @@ def run(
         if hooks:
             hooks.phase("processing", report.inserted)
         report.processed = worker.drain(progress=hooks.advance if hooks else None)
+        if ensure_events(report.workspace_id, spec.seed):  # through the events service
+            report.processed += worker.drain()
         report.process_seconds = time.perf_counter() - started
     return report
 

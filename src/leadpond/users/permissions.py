@@ -52,6 +52,7 @@ JOBS_READ, JOBS_WRITE = _pair("jobs", Role.VIEWER, Role.MARKETER)
 PIPELINE_READ, PIPELINE_WRITE = _pair("pipeline", Role.VIEWER, Role.MARKETER)
 CHANNELS_READ, CHANNELS_WRITE = _pair("channels", Role.VIEWER, Role.MARKETER)
 CONTENT_READ, CONTENT_WRITE = _pair("content", Role.VIEWER, Role.MARKETER)
+EVENTS_READ, EVENTS_WRITE = _pair("events", Role.VIEWER, Role.MARKETER)
 # A channel's provider account (SMTP password, SMS AccessKey, WeCom secret) and the test send
 # past the outbox: admins set them up, marketers use the channels (templates, sends).
 PROVIDERS_READ, PROVIDERS_WRITE = _pair("channel settings", Role.VIEWER, Role.ADMIN)
@@ -83,6 +84,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     CHANNELS_WRITE,
     CONTENT_READ,
     CONTENT_WRITE,
+    EVENTS_READ,
+    EVENTS_WRITE,
     PROVIDERS_READ,
     PROVIDERS_WRITE,
     MEMBERS_READ,
@@ -133,6 +136,8 @@ ChannelsRead = Annotated[Actor, Depends(require(CHANNELS_READ))]
 ChannelsWrite = Annotated[Actor, Depends(require(CHANNELS_WRITE))]
 ContentRead = Annotated[Actor, Depends(require(CONTENT_READ))]
 ContentWrite = Annotated[Actor, Depends(require(CONTENT_WRITE))]
+EventsRead = Annotated[Actor, Depends(require(EVENTS_READ))]
+EventsWrite = Annotated[Actor, Depends(require(EVENTS_WRITE))]
 ProvidersWrite = Annotated[Actor, Depends(require(PROVIDERS_WRITE))]
 MembersRead = Annotated[Actor, Depends(require(MEMBERS_READ))]
 MembersWrite = Annotated[Actor, Depends(require(MEMBERS_WRITE))]

@@ -10,6 +10,7 @@ from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.content import authors_page, content_page, coverage_page
 from leadpond.console.pages.content_item import content_item_page, content_stats_page
 from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.events import event_page, events_page
 from leadpond.console.pages.forms import form_page, forms_page
 from leadpond.console.pages.journey_builder import edit_journey_page, new_journey_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
@@ -41,6 +42,8 @@ PAGES = (
     ("/journeys/{key}/edit", edit_journey_page),
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
+    ("/events", events_page),
+    ("/events/{event_id}", event_page),
     ("/settings", settings_page),
     ("/forms", forms_page),
     ("/forms/{key}", form_page),

@@ -95,6 +95,7 @@ NAV = (
     ("/forms", "Forms", "assignment"),
     ("/content", "Content", "library_books"),
     ("/acquisition", "Acquisition codes", "qr_code_2"),
+    ("/events", "Marketing events", "event"),
     ("/settings", "Settings", "settings"),
 )
 
