@@ -14,7 +14,12 @@ from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
 from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
-from leadpond.identity.tasks import REBUILD_GRAPH, rebuild_graph_task
+from leadpond.identity.tasks import (
+    REBUILD_GRAPH,
+    SCAN_DUPLICATES,
+    rebuild_graph_task,
+    scan_duplicates_task,
+)
 from leadpond.ingest.tasks import IMPORT_PEOPLE, import_people_task
 from leadpond.jobs import registry
 from leadpond.jobs.registry import JobKind
@@ -56,6 +61,7 @@ PEOPLE_CHANGED: tuple[hooks.PeopleChangedHandler, ...] = (
 JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
+    JobKind(SCAN_DUPLICATES, scan_duplicates_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
 )
 

@@ -1,6 +1,13 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
-from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+from leadpond.accounts.models import (
+    Account,
+    AccountKey,
+    AccountMerge,
+    AccountSettings,
+    AccountSuggestion,
+    PersonAccount,
+)
 from leadpond.acquisition.models import TrackingLink
 from leadpond.channels.models import (
     ChannelSettings,
@@ -12,6 +19,7 @@ from leadpond.channels.models import (
 )
 from leadpond.db.base import Base
 from leadpond.identity.models import (
+    DuplicateScan,
     Identifier,
     IdentitySettings,
     MergeSuggestion,
@@ -48,7 +56,9 @@ __all__ = [
     "PERSON_NAME_INDEX",
     "Account",
     "AccountKey",
+    "AccountMerge",
     "AccountSettings",
+    "AccountSuggestion",
     "ApiCredential",
     "Base",
     "ChannelSettings",
@@ -65,6 +75,7 @@ __all__ = [
     "JourneyWinner",
     "LoginThrottle",
     "Membership",
+    "DuplicateScan",
     "MergeSuggestion",
     "Message",
     "MessageEvent",
