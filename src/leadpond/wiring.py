@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
+from leadpond.accounts.tasks import SCAN_ACCOUNTS, scan_accounts_task
 from leadpond.channels.consent import opted_out_people
 from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
@@ -62,6 +63,7 @@ JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
     JobKind(SCAN_DUPLICATES, scan_duplicates_task, startable=True),
+    JobKind(SCAN_ACCOUNTS, scan_accounts_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
 )
 
