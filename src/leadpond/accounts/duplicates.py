@@ -15,7 +15,7 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -231,17 +231,11 @@ def list_account_suggestions(
     after: tuple[float, int] | None = None,
 ) -> tuple[int, list[AccountSuggestion]]:
     """A keyset page of account suggestions in a status, best first."""
-    scoped = in_workspace(AccountSuggestion, workspace_id).where(
-        AccountSuggestion.status == status
-    )
-    total = session.scalar(select(func.count()).select_from(scoped.subquery())) or 0
+    in_status = (owned(AccountSuggestion, workspace_id), AccountSuggestion.status == status)
+    total = session.scalar(select(func.count(AccountSuggestion.id)).where(*in_status)) or 0
+    scoped = select(AccountSuggestion).where(*in_status)
     if after is not None:
-        scoped = scoped.where(
-            or_(
-                AccountSuggestion.score < after[0],
-                and_(AccountSuggestion.score == after[0], AccountSuggestion.id < after[1]),
-            )
-        )
+        scoped = scoped.where(tuple_(AccountSuggestion.score, AccountSuggestion.id) < tuple_(*after))
     page = session.scalars(
         scoped.order_by(AccountSuggestion.score.desc(), AccountSuggestion.id.desc()).limit(limit)
     ).all()

@@ -144,7 +144,13 @@ BLOCKING_RULES = (
     'l."id_number" = r."id_number"',
     'l."surname" = r."surname" AND l."company" = r."company"',
 )
-_TRAINING_RULES = ('l."surname" = r."surname"', 'l."birthday" = r."birthday"')
+# EM passes: each learns the m of the comparisons its rule does not fix. A rule that finds no
+# pairs in this workspace (nobody gave a birthday) is skipped; its comparisons keep the priors.
+_TRAINING_RULES = (
+    'l."surname" = r."surname"',
+    'l."birthday" = r."birthday"',
+    'l."company" = r."company"',
+)
 
 
 @dataclass(frozen=True)
@@ -220,12 +226,17 @@ def _load(con: duckdb.DuckDBPyConnection, chunks: Iterable[list[dict[str, Any]]]
 
 
 def _train(linker: Any, people: int) -> None:
+    from splink.internals.exceptions import EMTrainingException
+
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
     sample = 1.0 if people <= 200_000 else 200_000 / people
     for rule in _TRAINING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, record_sample_proportion=sample
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, record_sample_proportion=sample
+            )
+        except EMTrainingException:
+            continue
 
 
 def score_people(
@@ -246,7 +257,7 @@ def score_people(
             return
         db_api = DuckDBAPI(connection=con)
         frame = db_api.register("people_input")
-        linker = Linker(frame, _settings(people, incremental), log_level=logging.WARNING)
+        linker = Linker(frame, _settings(people, incremental), log_level=logging.ERROR)
         if people >= TRAIN_FROM:
             _train(linker, people)
         predictions = linker.inference.predict(threshold_match_probability=threshold)

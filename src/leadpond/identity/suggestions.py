@@ -3,7 +3,7 @@
 import uuid
 from itertools import combinations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from leadpond.identity.resolver import MemoryGraph, merge_blocker
 from leadpond.identity.stored_graph import live_separations
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
-from leadpond.kit.scope import in_workspace
+from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import people
 
@@ -161,17 +161,12 @@ def list_suggestions(
 ) -> tuple[int, list[MergeSuggestion]]:
     """One page of the suggestions in a status, best first (score, then newest), from a
     position: a keyset page walks the queue index, whatever the queue's length."""
-    scoped = in_workspace(MergeSuggestion, workspace_id).where(MergeSuggestion.status == status)
-    total = session.scalar(select(func.count()).select_from(scoped.subquery())) or 0
-    stmt = scoped
+    in_status = (owned(MergeSuggestion, workspace_id), MergeSuggestion.status == status)
+    total = session.scalar(select(func.count(MergeSuggestion.id)).where(*in_status)) or 0
+    stmt = select(MergeSuggestion).where(*in_status)
     if after is not None:
-        score, row = after
-        stmt = stmt.where(
-            or_(
-                MergeSuggestion.score < score,
-                and_(MergeSuggestion.score == score, MergeSuggestion.id < row),
-            )
-        )
+        # A row value: both databases walk the queue index from the position.
+        stmt = stmt.where(tuple_(MergeSuggestion.score, MergeSuggestion.id) < tuple_(*after))
     page = session.scalars(
         stmt.order_by(MergeSuggestion.score.desc(), MergeSuggestion.id.desc()).limit(limit)
     ).all()
