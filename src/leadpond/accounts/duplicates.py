@@ -116,7 +116,7 @@ def _blocks(profile: Profile) -> Iterator[str]:
 
 
 def _trade_pinyin(chinese: tuple[str, str, str], length: int) -> str:
-    region, _, key = chinese
+    key = chinese[2]
     cut = region_prefix_length(key)
     return pinyin(key[cut : cut + length])
 
@@ -235,7 +235,9 @@ def list_account_suggestions(
     total = session.scalar(select(func.count(AccountSuggestion.id)).where(*in_status)) or 0
     scoped = select(AccountSuggestion).where(*in_status)
     if after is not None:
-        scoped = scoped.where(tuple_(AccountSuggestion.score, AccountSuggestion.id) < tuple_(*after))
+        scoped = scoped.where(
+            tuple_(AccountSuggestion.score, AccountSuggestion.id) < tuple_(*after)
+        )
     page = session.scalars(
         scoped.order_by(AccountSuggestion.score.desc(), AccountSuggestion.id.desc()).limit(limit)
     ).all()

@@ -238,7 +238,11 @@ def _restore_links(
         session.execute(
             insert(PersonAccount),
             [
-                {"workspace_id": workspace_id, "account_id": restored, "person_id": link["person_id"]}
+                {
+                    "workspace_id": workspace_id,
+                    "account_id": restored,
+                    "person_id": link["person_id"],
+                }
                 | {field: link[field] for field in _LINK_FIELDS}
                 | {field: _untime(link[field]) for field in _LINK_TIMES}
                 for link in links

@@ -4,8 +4,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from leadpond.identity import settings as identity_settings
 from leadpond.identity import duplicates, suggestions, unmerge
+from leadpond.identity import settings as identity_settings
 from leadpond.identity.config import IdentitySettingsBody
 from leadpond.identity.schemas import (
     IdentitySettingsRead,

@@ -150,7 +150,7 @@ def write_suggestions(
                     "method": insert.excluded.method,
                     "evidence": insert.excluded.evidence,
                 },
-                where=table.c.status == "pending",  # type: ignore[attr-defined]
+                where=table.c.status == "pending",
             ),
             [
                 {

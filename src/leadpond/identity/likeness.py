@@ -17,13 +17,17 @@ from leadpond.normalise.chinese import CJK as _CJK
 from leadpond.normalise.chinese import pinyin as _pinyin
 from leadpond.normalise.chinese import simplified
 from leadpond.normalise.company import normalise_company_name
+
 _SPACES = re.compile(r"[\s·•.\-_,]+")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _DIGITS = re.compile(r"\D+")
 # Two-character surnames (复姓): 欧阳娜娜 is 欧阳 + 娜娜, not 欧 + 阳娜娜.
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 南宫 "
-    "西门 独孤 呼延 百里 钟离 澹台 公冶 太史 申屠 万俟 闻人 赫连 东郭 拓跋".split()
+    {
+        *("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文"),
+        *("司徒", "夏侯", "轩辕", "令狐", "端木", "南宫", "西门", "独孤", "呼延", "百里", "钟离"),
+        *("澹台", "公冶", "太史", "申屠", "万俟", "闻人", "赫连", "东郭", "拓跋"),
+    }
 )
 
 COLUMNS = (

@@ -51,13 +51,13 @@ def _else(m: float = 0.05, u: float = 0.95) -> Level:
 
 def _typed(column: str, exact: tuple[float, float], near: tuple[float, float]) -> Comparison:
     """Exact, one typo (Damerau–Levenshtein ≤ 1), different."""
-    l, r = f'"{column}_l"', f'"{column}_r"'
+    left, right = f'"{column}_l"', f'"{column}_r"'
     return Comparison(
         column,
-        f"{l} IS NULL OR {r} IS NULL",
+        f"{left} IS NULL OR {right} IS NULL",
         (
-            Level("exact", f"{l} = {r}", *exact),
-            Level("one_typo", f"damerau_levenshtein({l}, {r}) <= 1", *near),
+            Level("exact", f"{left} = {right}", *exact),
+            Level("one_typo", f"damerau_levenshtein({left}, {right}) <= 1", *near),
             _else(1 - exact[0] - near[0], 1 - exact[1] - near[1]),
         ),
     )
@@ -65,14 +65,14 @@ def _typed(column: str, exact: tuple[float, float], near: tuple[float, float]) -
 
 def _jw(column: str, exact: tuple[float, float], close: tuple[float, float]) -> Comparison:
     """Exact, close by Jaro–Winkler (≥ 0.88), somewhat close (≥ 0.75), different."""
-    l, r = f'"{column}_l"', f'"{column}_r"'
+    left, right = f'"{column}_l"', f'"{column}_r"'
     return Comparison(
         column,
-        f"{l} IS NULL OR {r} IS NULL",
+        f"{left} IS NULL OR {right} IS NULL",
         (
-            Level("exact", f"{l} = {r}", *exact),
-            Level("similar", f"{_JW}({l}, {r}) >= 0.88", *close),
-            Level("somewhat_similar", f"{_JW}({l}, {r}) >= 0.75", 0.05, 0.02),
+            Level("exact", f"{left} = {right}", *exact),
+            Level("similar", f"{_JW}({left}, {right}) >= 0.88", *close),
+            Level("somewhat_similar", f"{_JW}({left}, {right}) >= 0.75", 0.05, 0.02),
             _else(0.95 - exact[0] - close[0], 0.98 - exact[1] - close[1]),
         ),
     )

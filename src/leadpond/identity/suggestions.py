@@ -18,7 +18,7 @@ from leadpond.identity.resolver import MemoryGraph, merge_blocker
 from leadpond.identity.stored_graph import live_separations
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
-from leadpond.kit.scope import in_workspace, owned
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import people
 

@@ -17,7 +17,7 @@ def _to_simplified() -> opencc.OpenCC:
 
 @lru_cache(maxsize=65536)
 def simplified(text: str) -> str:
-    """Half-width, lower-case, simplified characters (陳 → 陈, 商業銀行 → 商业银行, ＡＢＣ → abc)."""
+    """Half-width, lower-case, simplified characters (陳 → 陈, 銀行 → 银行, ＡＢＣ → abc)."""
     folded = unicodedata.normalize("NFKC", text).strip().lower()
     return _to_simplified().convert(folded) if CJK.search(folded) else folded
 

@@ -7,6 +7,7 @@ from leadpond.console.pages.accounts import account_page, accounts_page
 from leadpond.console.pages.channels import channels_page
 from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.duplicates import duplicates_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
@@ -23,6 +24,7 @@ PAGES = (
     ("/people/{person_id}", person_page),
     ("/accounts", accounts_page),
     ("/accounts/{account_id}", account_page),
+    ("/duplicates", duplicates_page),
     ("/segments", segments_page),
     ("/segments/{key}", segment_page),
     ("/playbook", playbook_page),

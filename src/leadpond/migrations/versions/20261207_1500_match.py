@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.Column("scanned_through", sa.DateTime(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["workspace_id"], ["workspace.id"], name=op.f("fk_duplicate_scan_workspace_id_workspace")
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_duplicate_scan_workspace_id_workspace"),
         ),
         sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_duplicate_scan")),
     )
@@ -70,9 +72,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_account_merge_survivor", ["workspace_id", "survivor_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_account_merge_merged_id"), ["merged_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_account_merge_merged_id"), ["merged_id"], unique=False)
     op.create_table(
         "account_suggestion",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
