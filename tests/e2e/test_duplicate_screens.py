@@ -22,7 +22,7 @@ def test_marketer_scans_reads_the_evidence_and_merges_people(
     expect(cards.first).to_be_visible()
     before = cards.count()
     first = cards.first
-    expect(first.locator(".lp-evidence").first).to_contain_text("：")
+    expect(first.locator(".lp-evidence").first).to_contain_text(": ")
     shot(page, live_server, "duplicates-people")
     first.get_by_role("button", name="合并").click()
     expect(cards).to_have_count(before - 1)

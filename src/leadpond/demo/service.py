@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.demo.duplicates import queue_first_scans
 from leadpond.demo.loaders import BulkLoader, HttpLoader
 from leadpond.demo.templates import ensure_journey_templates
 from leadpond.demo.truth import TruthWriter
@@ -185,6 +186,7 @@ def run(
             hooks.phase("processing", report.inserted)
         report.processed = worker.drain(progress=hooks.advance if hooks else None)
         report.process_seconds = time.perf_counter() - started
+        queue_first_scans(workspace.id)
     return report
 
 

@@ -283,7 +283,11 @@ def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:
 def _read_pairs(
     con: duckdb.DuckDBPyConnection, table: str, weights: dict[str, list[tuple[str, float]]]
 ) -> Iterator[ScoredPair]:
-    columns = ", ".join(f'"mw_{c.name}"' for c in COMPARISONS)
+    # Splink leaves out the weight column of a comparison it could not use (no data at all).
+    present = {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}
+    columns = ", ".join(
+        f'"mw_{c.name}"' if f"mw_{c.name}" in present else "NULL" for c in COMPARISONS
+    )
     cursor = con.execute(
         f'SELECT "unique_id_l", "unique_id_r", "match_probability", "match_weight", {columns} '
         f'FROM "{table}" ORDER BY "unique_id_l", "unique_id_r"'

@@ -123,6 +123,7 @@ class PeopleQueue:
             if self.v.may(IDENTITY_WRITE):
                 ui.button(_("Scan people now"), icon="search", on_click=self.scan).mark("scan")
             self.more = ui.button(_("More"), on_click=self.load_more).props("flat")
+        self.status = ui.row()
         self.list.move(target_index=-1)
         self.show(session, reset=True)
 
@@ -181,7 +182,8 @@ class PeopleQueue:
         except LeadpondError as exc:
             notify_error(exc)
             return
-        with self.list:
+        self.status.clear()
+        with self.status:
             follow_job(self.v, job_id, self.reload)
 
     def reload(self) -> None:
@@ -208,6 +210,7 @@ class AccountQueue:
                 ui.button(_("Scan accounts now"), icon="search", on_click=self.scan).mark(
                     "scan-accounts"
                 )
+        self.status = ui.row()
         self.list.move(target_index=-1)
         self.show(session)
 
@@ -273,7 +276,8 @@ class AccountQueue:
         except LeadpondError as exc:
             notify_error(exc)
             return
-        with self.list:
+        self.status.clear()
+        with self.status:
             follow_job(self.v, job_id, self.reload)
 
     def reload(self) -> None:
