@@ -163,11 +163,11 @@ def _suggestions(ctx: Context) -> list[Result]:
     world = processed_world(ctx)
     ground = truth.load(world.truth_dir)
     found = duplicate_accuracy.demo_world(world.url, world.workspace_id, ground)
-    after, before = found["companies_after"], found["companies_before"]
+    after, before = found["companies_linked_after"], found["companies_linked_before"]
     return [
         Result(
             name="duplicates_demo_companies",
-            metric="pairwise recall of companies, suggestions accepted (precision in details)",
+            metric="pairwise recall of accounts over events with an account, suggestions accepted",
             unit="recall",
             leadpond=after["recall"],
             baseline_name="accounts before suggestions",

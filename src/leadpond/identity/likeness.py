@@ -17,6 +17,7 @@ from leadpond.normalise.chinese import CJK as _CJK
 from leadpond.normalise.chinese import pinyin as _pinyin
 from leadpond.normalise.chinese import simplified
 from leadpond.normalise.company import normalise_company_name
+from leadpond.normalise.contact import is_landline, normalise_phone, phone_extension
 
 _SPACES = re.compile(r"[\s·•.\-_,]+")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
@@ -122,11 +123,20 @@ def _address(traits: dict[str, Any]) -> tuple[str | None, str | None, str | None
 
 
 def _phone(traits: dict[str, Any]) -> str | None:
+    """The last 8 digits of a personal number: a mobile, or a desk (a line with an extension).
+    A switchboard (总机) is the whole company's, so it says nothing about who someone is."""
     raw = _text(traits.get("phone")) or _text(traits.get("mobile"))
     if raw is None:
         return None
-    digits = _DIGITS.sub("", unicodedata.normalize("NFKC", raw.split("转")[0]))
-    return digits[-8:] if len(digits) >= 7 else None
+    extension = phone_extension(raw)
+    e164 = normalise_phone(raw)
+    if e164 is None:
+        digits = _DIGITS.sub("", unicodedata.normalize("NFKC", raw))
+        mobile = len(digits) == 11 and digits[0] == "1"
+        return digits[-8:] if mobile else None
+    if is_landline(e164) and extension is None:
+        return None
+    return e164[-8:] + (f"x{extension}" if extension else "")
 
 
 def _email_local(traits: dict[str, Any]) -> str | None:

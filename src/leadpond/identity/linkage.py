@@ -267,6 +267,18 @@ def score_people(
         con.close()
 
 
+# What only the person has: with a different name, one of these must still agree.
+_PERSONAL = frozenset({"birthday", "id_number", "address", "email_local"})
+
+
+def _different_people(evidence: list[dict[str, Any]]) -> bool:
+    """A different name with nothing personal agreeing: two people sharing a desk phone, a
+    company and a title (a successor at the same desk), not one person."""
+    name_differs = any(e["comparison"] == "name" and e["level"] == "different" for e in evidence)
+    personal = any(e["comparison"] in _PERSONAL and e["weight"] > 0 for e in evidence)
+    return name_differs and not personal
+
+
 def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:
     """Each comparison's levels with their (trained) weights, log2(m/u)."""
     weights: dict[str, list[tuple[str, float]]] = {}
@@ -296,6 +308,8 @@ def _read_pairs(
         for row in rows:
             low, high = sorted((int(row[0]), int(row[1])))
             evidence = _evidence(row[4:], weights)
+            if _different_people(evidence):
+                continue
             yield ScoredPair(low, high, float(row[2]), float(row[3]), evidence)
 
 
