@@ -50,6 +50,12 @@ def test_a_record_keeps_what_survives_retyping() -> None:
     )
     assert record["name_key"] == "陈小明"
     assert record["phone"] == "12345678"
-    assert record["email_local"] == "chenxiaoming"
+    assert record["email_local"] is None  # made of the name: no evidence of its own
     assert record["company"] == "天津凯天农村商业银行"
     assert (record["city"], record["postcode"]) == ("上海", "200001")
+
+
+def test_an_email_name_of_ones_own_is_kept() -> None:
+    record = person_record(1, {"name": "杜伟", "email": "tiger88@qq.com"}, changed=False)
+    assert record["email_local"] == "tiger88"
+    assert person_record(2, {"name": "杜伟", "email": "du.wei@x.cn"}, False)["email_local"] is None

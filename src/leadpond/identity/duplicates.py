@@ -87,11 +87,13 @@ def scan(
         started, since = utcnow(), (None if full else state.scanned_through)
     mode = "full" if since is None else "incremental"
     counts = {"people": 0, "changed": 0}
+    changed: set[int] = set()
 
     def counted(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
         for chunk in chunks:
             counts["people"] += len(chunk)
-            counts["changed"] += sum(1 for record in chunk if record["changed"])
+            changed.update(record["unique_id"] for record in chunk if record["changed"])
+            counts["changed"] = len(changed)
             report(counts["people"], None, f"reading people ({mode})")
             yield chunk
 
@@ -107,6 +109,7 @@ def scan(
     report(len(pairs), len(pairs), "writing suggestions")
     with unit_of_work(url) as session:
         suggested = write_suggestions(session, workspace_id, pairs, started)
+        _retire_unscored(session, workspace_id, pairs, None if since is None else changed)
         session.execute(
             update(DuplicateScan)
             .where(DuplicateScan.workspace_id == workspace_id)
@@ -168,6 +171,32 @@ def write_suggestions(
             ],
         )
     return len(pairs) - known
+
+
+def _retire_unscored(
+    session: Session, workspace_id: uuid.UUID, pairs: list[ScoredPair], scope: set[int] | None
+) -> None:
+    """Pending suggestions the model does not (or no longer) make are stale: once a workspace
+    scans, the model decides — the exact name-and-company rule only fills the time until the
+    next scan. ``scope`` limits that to the changed people of an incremental scan."""
+    kept = {(pair.person_a_id, pair.person_b_id) for pair in pairs}
+    pending = session.execute(
+        select(MergeSuggestion.id, MergeSuggestion.person_a_id, MergeSuggestion.person_b_id).where(
+            owned(MergeSuggestion, workspace_id),
+            MergeSuggestion.status == "pending",
+        )
+    ).all()
+    stale = [
+        row_id
+        for row_id, a, b in pending
+        if (a, b) not in kept and (scope is None or a in scope or b in scope)
+    ]
+    for start in range(0, len(stale), _WRITE_BATCH):
+        session.execute(
+            update(MergeSuggestion)
+            .where(MergeSuggestion.id.in_(stale[start : start + _WRITE_BATCH]))
+            .values(status="stale")
+        )
 
 
 def queue_scan(session: Session, workspace_id: uuid.UUID, *, full: bool) -> Any:

@@ -147,6 +147,17 @@ def _email_local(traits: dict[str, Any]) -> str | None:
     return _NOT_WORD.sub("", local) or None
 
 
+def _personal_local(local: str | None, given: str | None, surname: str | None) -> str | None:
+    """An email name made of the person's own name (duwei@, wei.du@) repeats the name: only a
+    name of one's own choosing (tiger88@) is evidence of its own."""
+    if local is None:
+        return None
+    parts = [part for part in (given, surname) if part]
+    if parts and all(part in local for part in parts) and len(local) <= sum(map(len, parts)) + 1:
+        return None
+    return local
+
+
 def _first_text(traits: dict[str, Any], names: tuple[str, ...]) -> str | None:
     for name in names:
         value = _text(traits.get(name))
@@ -184,7 +195,7 @@ def person_record(person_id: int, traits: dict[str, Any], changed: bool) -> dict
         "city": city,
         "postcode": postcode,
         "phone": _phone(traits),
-        "email_local": _email_local(traits),
+        "email_local": _personal_local(_email_local(traits), given, surname),
         "company": company,
         "title": simplified(title) if title else None,
         "id_number": _NOT_WORD.sub("", simplified(id_number)) or None if id_number else None,
