@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -126,7 +126,7 @@ def write_suggestions(
     session: Session, workspace_id: uuid.UUID, pairs: list[ScoredPair], now: datetime
 ) -> int:
     """Upsert the pairs as pending suggestions (decided ones stay as decided); returns how many
-    pairs were not suggested before."""
+    pairs were never suggested before."""
     if not pairs:
         return 0
     known = 0
@@ -138,8 +138,9 @@ def write_suggestions(
             session.execute(
                 select(MergeSuggestion.id).where(
                     owned(MergeSuggestion, workspace_id),
-                    MergeSuggestion.person_a_id.in_({p.person_a_id for p in batch}),
-                    MergeSuggestion.person_b_id.in_({p.person_b_id for p in batch}),
+                    tuple_(MergeSuggestion.person_a_id, MergeSuggestion.person_b_id).in_(
+                        [(p.person_a_id, p.person_b_id) for p in batch]
+                    ),
                 )
             ).all()
         )
@@ -152,8 +153,10 @@ def write_suggestions(
                     "reasons": insert.excluded.reasons,
                     "method": insert.excluded.method,
                     "evidence": insert.excluded.evidence,
+                    "status": "pending",
                 },
-                where=table.c.status == "pending",
+                # A decision stands; a stale suggestion found again is pending again.
+                where=or_(table.c.status == "pending", table.c.status == "stale"),
             ),
             [
                 {

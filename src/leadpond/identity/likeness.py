@@ -148,14 +148,15 @@ def _email_local(traits: dict[str, Any]) -> str | None:
 
 
 def _personal_local(local: str | None, given: str | None, surname: str | None) -> str | None:
-    """An email name made of the person's own name (duwei@, wei.du@) repeats the name: only a
-    name of one's own choosing (tiger88@) is evidence of its own."""
+    """An email name made of the person's own name or initials (duwei@, wei.du@, wangt@,
+    ltian@) repeats the name: only a name of one's own choosing (tiger88@, chenjun3547@) is
+    evidence of its own."""
     if local is None:
         return None
-    parts = [part for part in (given, surname) if part]
-    if parts and all(part in local for part in parts) and len(local) <= sum(map(len, parts)) + 1:
-        return None
-    return local
+    rest = local
+    for part in sorted((p for p in (given, surname) if p), key=len, reverse=True):
+        rest = rest.replace(part, "", 1)
+    return local if len(rest) > 1 else None
 
 
 def _first_text(traits: dict[str, Any], names: tuple[str, ...]) -> str | None:

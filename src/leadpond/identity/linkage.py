@@ -144,13 +144,12 @@ BLOCKING_RULES = (
     'l."id_number" = r."id_number"',
     'l."surname" = r."surname" AND l."company" = r."company"',
 )
-# EM passes: each learns the m of the comparisons its rule does not fix. A rule that finds no
-# pairs in this workspace (nobody gave a birthday) is skipped; its comparisons keep the priors.
-_TRAINING_RULES = (
-    'l."surname" = r."surname"',
-    'l."birthday" = r."birthday"',
-    'l."company" = r."company"',
-)
+# EM passes, blocked on what only a person has: each learns the m of the comparisons its rule
+# does not fix. Never on surname or company: colleagues share both, and EM then learns that
+# working at one company makes one person (measured on the demo world: 308 of 404 suggestions
+# false). A rule that finds no pairs here (nobody gave a birthday) is skipped; its
+# comparisons keep their priors. The prior match probability stays fixed for the same reason.
+_TRAINING_RULES = ('l."birthday" = r."birthday"', 'l."id_number" = r."id_number"')
 
 
 @dataclass(frozen=True)
@@ -233,7 +232,9 @@ def _train(linker: Any, people: int) -> None:
     for rule in _TRAINING_RULES:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, record_sample_proportion=sample
+                rule,
+                record_sample_proportion=sample,
+                fix_probability_two_random_records_match=True,
             )
         except EMTrainingException:
             continue
@@ -257,9 +258,16 @@ def score_people(
             return
         db_api = DuckDBAPI(connection=con)
         frame = db_api.register("people_input")
-        linker = Linker(frame, _settings(people, incremental), log_level=logging.ERROR)
+        settings = _settings(people, incremental)
+        linker = Linker(frame, settings, log_level=logging.ERROR)
         if people >= TRAIN_FROM:
             _train(linker, people)
+            # A training pass that finds no pairs may still move the prior; it stays ours.
+            model = linker.misc.save_model_to_json()
+            model["probability_two_random_records_match"] = settings[
+                "probability_two_random_records_match"
+            ]
+            linker = Linker(db_api.register("people_input"), model, log_level=logging.ERROR)
         predictions = linker.inference.predict(threshold_match_probability=threshold)
         weights = _level_weights(linker.misc.save_model_to_json())
         yield from _read_pairs(con, predictions.physical_name, weights)
