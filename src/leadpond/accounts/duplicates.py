@@ -65,6 +65,7 @@ class Profile:
     english: tuple[str, str, frozenset[str]] | None  # (region, trade pinyin, industry words)
     chinese: tuple[str, str, str] | None  # (region pinyin, trade-name pinyin, name)
     explicit: frozenset[tuple[str, str]]  # group ids, credit codes, domains
+    bare: frozenset[str] = frozenset()  # Chinese keys without their leading region
 
 
 def _latin_parts(text: str) -> tuple[str, str, frozenset[str]] | None:
@@ -89,12 +90,15 @@ def _chinese_parts(name: CompanyName) -> tuple[str, str, str] | None:
 def profile(account: Account, keys: list[tuple[str, str]]) -> Profile:
     """An account's comparable names and explicit ids."""
     texts = [account.name, *(value for kind, value in keys if kind in ("name", "alias"))]
-    names, english, chinese = set(), None, None
+    names, bare, english, chinese = set(), set(), None, None
     for text in texts:
         name = normalise_company_name(text) if text else None
         if name is None:
             continue
         names.add(name.full_key)
+        if CJK.search(name.full_key) is not None:
+            key = name.regional_key or name.full_key
+            bare.add(key[region_prefix_length(key) :] or key)
         if CJK.search(name.full_key) is None:
             english = english or _latin_parts(text)
         else:
@@ -102,12 +106,14 @@ def profile(account: Account, keys: list[tuple[str, str]]) -> Profile:
     explicit = frozenset(
         (kind, value) for kind, value in keys if kind in ("group_id", "uscc", "domain")
     )
-    return Profile(account.id, frozenset(names), english, chinese, explicit)
+    return Profile(account.id, frozenset(names), english, chinese, explicit, frozenset(bare))
 
 
 def _blocks(profile: Profile) -> Iterator[str]:
     for name in profile.names:
         yield f"name:{name}"
+    for key in profile.bare:
+        yield f"bare:{key}"
     if profile.english is not None:
         yield f"pinyin:{profile.english[1]}"
     if profile.chinese is not None:
@@ -121,19 +127,36 @@ def _trade_pinyin(chinese: tuple[str, str, str], length: int) -> str:
     return pinyin(key[cut : cut + length])
 
 
+_ANY_INDUSTRY = frozenset(word for words in _INDUSTRY_WORDS.values() for word in words)
+
+
 def _industry_fits(english: frozenset[str], chinese_name: str) -> bool:
+    """The English industry words are in the Chinese name — or it names no industry at all (a
+    bare trade name contradicts nothing)."""
+    if not any(word in chinese_name for word in _ANY_INDUSTRY):
+        return True
     return all(any(word in chinese_name for word in _INDUSTRY_WORDS[w]) for w in english)
 
 
-def compare(a: Profile, b: Profile) -> tuple[float, list[dict[str, Any]]] | None:
-    """(score, evidence) when the two accounts look like one company, else None."""
+def compare_explicit(a: Profile, b: Profile) -> bool:
+    """False when the two hold different group ids, credit codes or domains."""
     for kind in ("group_id", "uscc", "domain"):
         held_a = {value for k, value in a.explicit if k == kind}
         held_b = {value for k, value in b.explicit if k == kind}
         if held_a and held_b and not held_a & held_b:
-            return None
+            return False
+    return True
+
+
+def compare(a: Profile, b: Profile) -> tuple[float, list[dict[str, Any]]] | None:
+    """(score, evidence) when the two accounts look like one company, else None."""
+    if not compare_explicit(a, b):
+        return None
     if a.names & b.names:
         return 0.99, [{"comparison": "name", "level": "same_normalised_name", "weight": None}]
+    if a.bare & b.bare:
+        # 九科东村镇银行(武汉) and 武汉九科东村镇银行: one names its city, the other does not.
+        return 0.95, [{"comparison": "name", "level": "same_name_without_region", "weight": None}]
     for english_side, chinese_side in ((a, b), (b, a)):
         english, chinese = english_side.english, chinese_side.chinese
         if english is None or chinese is None or english_side.chinese is not None:
@@ -188,7 +211,55 @@ def scan_accounts(session: Session, workspace_id: uuid.UUID) -> int:
         found = compare(a, b)
         if found is not None:
             rows.append(_row(workspace_id, a.id, b.id, found, now))
+    joined = _Clusters()
+    for row in rows:
+        joined.join(row["account_a_id"], row["account_b_id"])
+    for short, full in short_names(profiles, joined):
+        low, high = sorted((short.id, full.id))
+        evidence = [{"comparison": "name", "level": "short_name_of", "weight": None}]
+        rows.append(_row(workspace_id, low, high, (0.9, evidence), now))
+        joined.join(low, high)
     return _insert(session, rows)
+
+
+class _Clusters:
+    """Accounts already suggested together: several of them are still one candidate."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, item: int) -> int:
+        while self.parent.get(item, item) != item:
+            item = self.parent[item]
+        return item
+
+    def join(self, a: int, b: int) -> None:
+        self.parent[self.find(b)] = self.find(a)
+
+
+def short_names(profiles: list[Profile], joined: "_Clusters") -> Iterator[tuple[Profile, Profile]]:
+    """(short, full): an account known only by a trade name (恒通, 达兴电子) and the one account
+    (or accounts already suggested together) whose name starts with it (长沙恒通汽车零部件).
+    Two unrelated such accounts: ambiguous, nothing."""
+    by_head: dict[str, list[tuple[str, Profile]]] = {}
+    for item in profiles:
+        for key in item.bare:
+            by_head.setdefault(key[:2], []).append((key, item))
+    for members in by_head.values():
+        if len(members) < 2 or len(members) > _MAX_BLOCK * 5:
+            continue
+        for key, short in members:
+            if short.english is not None or any(len(other) < len(key) for other in short.bare):
+                continue
+            longer = {
+                item.id: item
+                for other, item in members
+                if item.id != short.id and other != key and other.startswith(key)
+            }
+            if len({joined.find(account) for account in longer}) == 1:
+                full = longer[min(longer)]
+                if compare_explicit(short, full):
+                    yield short, full
 
 
 def _row(
@@ -210,17 +281,20 @@ def _row(
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
     dialect = postgresql if is_postgres(session) else sqlite
-    added = 0
+    workspace_id = rows[0]["workspace_id"]
+    counted = select(func.count(AccountSuggestion.id)).where(owned(AccountSuggestion, workspace_id))
+    before = session.scalar(counted) or 0
     for start in range(0, len(rows), _WRITE_BATCH):
-        result = session.execute(
-            dialect.insert(AccountSuggestion)
-            .on_conflict_do_nothing(index_elements=["workspace_id", "account_a_id", "account_b_id"])
-            .returning(AccountSuggestion.id),
+        session.execute(
+            dialect.insert(AccountSuggestion).on_conflict_do_nothing(
+                index_elements=["workspace_id", "account_a_id", "account_b_id"]
+            ),
             rows[start : start + _WRITE_BATCH],
         )
-        added += len(result.all())
-    return added
+    return (session.scalar(counted) or 0) - before
 
 
 def list_account_suggestions(

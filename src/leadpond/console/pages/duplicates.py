@@ -52,6 +52,8 @@ LEVEL_NAMES = {
     "surname_exact": "same surname only",
     "same_normalised_name": "same name once normalised",
     "english_name_is_pinyin": "English name is the pinyin of the Chinese name",
+    "same_name_without_region": "same name, one without its city",
+    "short_name_of": "the short name of the other",
 }
 
 
