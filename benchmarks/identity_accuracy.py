@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from benchmarks.common import Context, Result, use_database
+from benchmarks import duplicate_accuracy
+from benchmarks.common import Context, Result, scratch_database, use_database
 from benchmarks.world import processed_world
 from leadpond.db.engine import read_only
 from leadpond.demo import truth
@@ -97,8 +98,89 @@ def reachable_resolution(
     return _clusters(keys_of, lambda key: len(holders[key]) == 1)
 
 
+def _exact_name_baseline(frame_name: str) -> dict[str, float]:
+    """The suggestions before the model: exact normalised name (+ company, absent in FEBRL)."""
+    frame = duplicate_accuracy._frame(frame_name)
+    by_name: dict[str, list[str]] = {}
+    for rec_id, row in frame.iterrows():
+        name = f"{row.given_name}|{row.surname}".lower()
+        by_name.setdefault(name, []).append(str(rec_id))
+    predicted = {
+        frozenset((a, b))
+        for recs in by_name.values()
+        if 2 <= len(recs) <= 8
+        for i, a in enumerate(recs)
+        for b in recs[i + 1 :]
+    }
+    members: dict[str, list[str]] = {}
+    for rec in frame.index:
+        members.setdefault(str(rec).split("-")[1], []).append(str(rec))
+    true = {
+        frozenset((a, b))
+        for recs in members.values()
+        for i, a in enumerate(recs)
+        for b in recs[i + 1 :]
+    }
+    return duplicate_accuracy.pair_scores(predicted, true)
+
+
+def febrl_results(ctx: Context) -> list[Result]:
+    """FEBRL 1–4 imported as people, scanned, scored pairwise (baseline: exact name)."""
+    results = []
+    with scratch_database(ctx, "febrl") as url:
+        for name in duplicate_accuracy.LOADERS:
+            use_database(url)
+            found = duplicate_accuracy.febrl(url, name)
+            baseline = _exact_name_baseline(name)
+            target = "F1 ≥ 0.95, precision ≥ 0.97" if name == "febrl4" else "no budget"
+            passed = (
+                found["f1"] >= 0.95 and found["precision"] >= 0.97 if name == "febrl4" else None
+            )
+            results.append(
+                Result(
+                    name=f"duplicates_{name}",
+                    metric="pairwise F1 of suggested duplicate pairs",
+                    unit="F1",
+                    leadpond=found["f1"],
+                    baseline_name="exact normalised name",
+                    baseline=baseline["f1"],
+                    ratio=round(found["f1"] / baseline["f1"], 3) if baseline["f1"] else None,
+                    target=target,
+                    passed=passed,
+                    details={"leadpond": found, "baseline": baseline},
+                )
+            )
+    return results
+
+
 def run(ctx: Context) -> list[Result]:
-    """Score leadpond's resolution and the naive one against the ground truth."""
+    """Score leadpond's resolution and the naive one against the ground truth; then duplicate
+    suggestions on the demo world and on FEBRL 1–4."""
+    return _resolution(ctx) + _suggestions(ctx) + febrl_results(ctx)
+
+
+def _suggestions(ctx: Context) -> list[Result]:
+    world = processed_world(ctx)
+    ground = truth.load(world.truth_dir)
+    found = duplicate_accuracy.demo_world(world.url, world.workspace_id, ground)
+    after, before = found["companies_linked_after"], found["companies_linked_before"]
+    return [
+        Result(
+            name="duplicates_demo_companies",
+            metric="pairwise recall of accounts over events with an account, suggestions accepted",
+            unit="recall",
+            leadpond=after["recall"],
+            baseline_name="accounts before suggestions",
+            baseline=before["recall"],
+            ratio=round(after["recall"] / before["recall"], 3) if before["recall"] else None,
+            target="recall ≥ 0.95 with precision ≥ 0.99",
+            passed=after["recall"] >= 0.95 and after["precision"] >= 0.99,
+            details=found,
+        )
+    ]
+
+
+def _resolution(ctx: Context) -> list[Result]:
     world = processed_world(ctx)
     ground = truth.load(world.truth_dir)
     use_database(world.url)

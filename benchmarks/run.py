@@ -24,6 +24,7 @@ BENCHMARKS = (
     "ingest_http",
     "pipeline_drain",
     "identity_accuracy",
+    "identity_suggestions",
     "identity_rebuild",
     "rules_pipeline",
     "rules_backfill",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
+from leadpond.accounts.tasks import SCAN_ACCOUNTS, scan_accounts_task
 from leadpond.acquisition.wechat_codes import WECHAT_HANDLERS
 from leadpond.channels import wechat_callback
 from leadpond.channels.consent import opted_out_people
@@ -19,7 +20,12 @@ from leadpond.flow import hooks
 from leadpond.flow.batch import Batch
 from leadpond.identity.service import resolve_batch
 from leadpond.identity.suggestions import suggest_batch
-from leadpond.identity.tasks import REBUILD_GRAPH, rebuild_graph_task
+from leadpond.identity.tasks import (
+    REBUILD_GRAPH,
+    SCAN_DUPLICATES,
+    rebuild_graph_task,
+    scan_duplicates_task,
+)
 from leadpond.ingest.tasks import IMPORT_PEOPLE, import_people_task
 from leadpond.jobs import registry
 from leadpond.jobs.registry import JobKind
@@ -63,6 +69,8 @@ PEOPLE_CHANGED: tuple[hooks.PeopleChangedHandler, ...] = (
 JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(REPLAY_HISTORY, replay_history_task, startable=True),
     JobKind(REBUILD_GRAPH, rebuild_graph_task, startable=True),
+    JobKind(SCAN_DUPLICATES, scan_duplicates_task, startable=True),
+    JobKind(SCAN_ACCOUNTS, scan_accounts_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
     JobKind(RECOMPUTE_TOUCHES, recompute_touches_task, startable=True),
     JobKind(engage_events.CONFIRM, confirm_task, startable=False),

@@ -1,22 +1,38 @@
 """Accounts: search by domain or name, read one with its people, attach aliases, role keywords."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from leadpond.accounts import directory, overview
+from leadpond.accounts import directory, duplicates, merges, overview
+from leadpond.accounts.models import AccountSuggestion
 from leadpond.accounts.schemas import (
     AccountDetail,
+    AccountMergeBody,
+    AccountMergeRead,
     AccountRead,
+    AccountSuggestionDecision,
+    AccountSuggestionPage,
+    AccountSuggestionRead,
     AliasCreate,
     RoleTableBody,
 )
+from leadpond.accounts.tasks import SCAN_ACCOUNTS
+from leadpond.identity.suggestions import decode_cursor
+from leadpond.jobs.api import IdempotencyKey, accepted
+from leadpond.jobs.schemas import JobRead
+from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.kit.pagination import Page, Paging
+from leadpond.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, Paging
 from leadpond.profiles.service import get_person
+from leadpond.users.auth import Actor
 from leadpond.users.permissions import AccountsRead, AccountsWrite
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+
+
+def _actor_name(actor: Actor) -> str:
+    return f"{actor.via}:{actor.role}"
 
 
 @router.get("", response_model=Page[AccountRead])
@@ -37,6 +53,71 @@ def list_accounts(
         offset=paging.offset,
     )
     return Page[AccountRead](total=total, items=[AccountRead.build(a) for a in found])
+
+
+@router.get("/suggestions", response_model=AccountSuggestionPage)
+def list_account_suggestions(
+    actor: AccountsRead,
+    session: ReadSession,
+    status: Literal["pending", "accepted", "rejected", "stale"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of a page")] = None,
+) -> AccountSuggestionPage:
+    """Accounts that look like one company, best first, with the evidence for each."""
+    after = decode_cursor(cursor) if cursor else None
+    total, found = duplicates.list_account_suggestions(
+        session, actor.workspace_id, status, limit, after
+    )
+    last = found[-1] if len(found) == limit else None
+    return AccountSuggestionPage(
+        total=total,
+        items=[AccountSuggestionRead.build(s) for s in found],
+        next_cursor=f"{last.score!r}_{last.id}" if last is not None else None,
+    )
+
+
+@router.post("/suggestions/scan", response_model=JobRead, status_code=202)
+def scan_account_duplicates(
+    actor: AccountsWrite,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobRead:
+    """Queue a comparison of every account (202 with the job; the result counts new
+    suggestions)."""
+    key = idempotency_key or f"{SCAN_ACCOUNTS}:{actor.via}:{fresh_key()}"
+    job = enqueue(session, SCAN_ACCOUNTS, key, {}, workspace_id=actor.workspace_id)
+    return accepted(response, job)
+
+
+@router.post("/suggestions/{suggestion_id}/accept", response_model=AccountSuggestionDecision)
+def accept_account_suggestion(
+    suggestion_id: RowId, actor: AccountsWrite, session: WriteSession
+) -> AccountSuggestionDecision:
+    """Merge the two accounts into the older one (undoable: see ``…/merges/{id}/undo``)."""
+    survivor = duplicates.accept(session, actor.workspace_id, suggestion_id, _actor_name(actor))
+    found = session.get_one(AccountSuggestion, suggestion_id)
+    return AccountSuggestionDecision(
+        suggestion=AccountSuggestionRead.build(found), account_id=survivor
+    )
+
+
+@router.post("/suggestions/{suggestion_id}/reject", response_model=AccountSuggestionDecision)
+def reject_account_suggestion(
+    suggestion_id: RowId, actor: AccountsWrite, session: WriteSession
+) -> AccountSuggestionDecision:
+    """Two companies after all: never suggested again."""
+    found = duplicates.reject(session, actor.workspace_id, suggestion_id, _actor_name(actor))
+    return AccountSuggestionDecision(suggestion=AccountSuggestionRead.build(found))
+
+
+@router.post("/merges/{merge_id}/undo", response_model=AccountMergeRead)
+def undo_account_merge(
+    merge_id: RowId, actor: AccountsWrite, session: WriteSession
+) -> AccountMergeRead:
+    """Bring the merged account back with its keys and people; the two stay apart."""
+    merge = merges.unmerge_accounts(session, actor.workspace_id, merge_id, actor=_actor_name(actor))
+    return AccountMergeRead.build(merge)
 
 
 @router.get("/settings/roles", response_model=RoleTableBody)
@@ -75,6 +156,27 @@ def attach_alias(
         directory.keys_of(session, actor.workspace_id, account.id),
         directory.people_of(session, actor.workspace_id, account.id),
     )
+
+
+@router.post("/{account_id}/merge", response_model=AccountMergeRead)
+def merge_account(
+    account_id: RowId, body: AccountMergeBody, actor: AccountsWrite, session: WriteSession
+) -> AccountMergeRead:
+    """Fold another account (its keys, people and missing fields) into this one; recorded,
+    and undoable with ``POST /api/v1/accounts/merges/{id}/undo``."""
+    merge = merges.merge_accounts(
+        session, actor.workspace_id, account_id, body.account_id, actor=_actor_name(actor)
+    )
+    return AccountMergeRead.build(merge)
+
+
+@router.get("/{account_id}/merges", response_model=Page[AccountMergeRead])
+def account_merge_history(
+    account_id: RowId, actor: AccountsRead, session: ReadSession
+) -> Page[AccountMergeRead]:
+    """Every merge into or out of the account, undone ones too."""
+    found = merges.account_merges(session, actor.workspace_id, account_id)
+    return Page(total=len(found), items=[AccountMergeRead.build(m) for m in found])
 
 
 # Account reads outside ``/accounts``: the console's search box and the accounts of a person.

@@ -92,3 +92,45 @@ class AccountSettings(Base):
     )
     role_keywords: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AccountMerge(Base):
+    """An account folded into another, by whom and why, with what it held: the snapshot lets
+    an unmerge bring the folded account back with its keys and its people's links."""
+
+    __tablename__ = "account_merge"
+    __table_args__ = (Index("ix_account_merge_survivor", "workspace_id", "survivor_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    # No foreign keys: the merged account's row is gone until an unmerge restores it.
+    survivor_id: Mapped[int] = mapped_column(BigId)
+    merged_id: Mapped[int] = mapped_column(BigId, index=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    reason: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(default=None)
+    undone_by: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
+class AccountSuggestion(Base):
+    """Two accounts that look like one company (a translated name, traditional characters, a
+    department written after the name): a human merges them or keeps them apart for good."""
+
+    __tablename__ = "account_suggestion"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "account_a_id", "account_b_id"),
+        Index("ix_account_suggestion_queue", "workspace_id", "status", "score", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
+    account_a_id: Mapped[int] = mapped_column(BigId)
+    account_b_id: Mapped[int] = mapped_column(BigId)
+    score: Mapped[float]
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(128), default=None)

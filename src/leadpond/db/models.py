@@ -1,6 +1,13 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
-from leadpond.accounts.models import Account, AccountKey, AccountSettings, PersonAccount
+from leadpond.accounts.models import (
+    Account,
+    AccountKey,
+    AccountMerge,
+    AccountSettings,
+    AccountSuggestion,
+    PersonAccount,
+)
 from leadpond.acquisition.models import TrackingLink, WeChatQrCode, WeComContactWay
 from leadpond.channels.models import (
     ChannelSettings,
@@ -15,6 +22,7 @@ from leadpond.db.base import Base
 from leadpond.engage.events_models import EventCheckin, EventRegistration, MarketingEvent
 from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import (
+    DuplicateScan,
     Identifier,
     IdentitySettings,
     MergeSuggestion,
@@ -52,7 +60,9 @@ __all__ = [
     "PERSON_NAME_INDEX",
     "Account",
     "AccountKey",
+    "AccountMerge",
     "AccountSettings",
+    "AccountSuggestion",
     "ApiCredential",
     "Base",
     "ChannelGrouping",
@@ -62,6 +72,7 @@ __all__ = [
     "ContentFacet",
     "ContentItem",
     "ContentTaxonomy",
+    "DuplicateScan",
     "Enrollment",
     "Event",
     "EventCheckin",

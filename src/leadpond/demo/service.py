@@ -14,6 +14,7 @@ from sqlalchemy import select
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.demo.content import ensure_demo_content
+from leadpond.demo.duplicates import queue_first_scans
 from leadpond.demo.events import ensure_events
 from leadpond.demo.forms import ensure_demo_forms
 from leadpond.demo.loaders import BulkLoader, HttpLoader
@@ -192,6 +193,7 @@ def run(
         if ensure_events(report.workspace_id, spec.seed):  # through the events service
             report.processed += worker.drain()
         report.process_seconds = time.perf_counter() - started
+        queue_first_scans(workspace.id)
     return report
 
 

@@ -1,16 +1,18 @@
 """Identity: merge history, unmerge, duplicate review and the identity rules of a workspace."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
+from leadpond.identity import duplicates, suggestions, unmerge
 from leadpond.identity import settings as identity_settings
-from leadpond.identity import suggestions, unmerge
 from leadpond.identity.config import IdentitySettingsBody
 from leadpond.identity.schemas import (
     IdentitySettingsRead,
     MergeRead,
+    ScanBody,
     SuggestionDecision,
+    SuggestionPage,
     SuggestionRead,
     UnmergeBody,
     UnmergeRead,
@@ -20,7 +22,7 @@ from leadpond.jobs.api import IdempotencyKey, accepted
 from leadpond.jobs.schemas import JobRead
 from leadpond.jobs.service import enqueue, fresh_key
 from leadpond.kit.http import ReadSession, RowId, WriteSession
-from leadpond.kit.pagination import Page, Paging
+from leadpond.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from leadpond.users.auth import Actor
 from leadpond.users.permissions import IdentityRead, IdentityWrite
 
@@ -54,18 +56,32 @@ def person_merges(person_id: RowId, actor: IdentityRead, session: ReadSession) -
     return Page[MergeRead](total=len(merges), items=[MergeRead.build(m) for m in merges])
 
 
-@router.get("/identity/suggestions", response_model=Page[SuggestionRead])
+@router.get("/identity/suggestions", response_model=SuggestionPage)
 def list_suggestions(
     actor: IdentityRead,
     session: ReadSession,
-    paging: Paging,
-    status: Literal["pending", "accepted", "rejected"] = "pending",
-) -> Page[SuggestionRead]:
-    """Possible duplicates sharing no identifier, best first."""
-    total, found = suggestions.list_suggestions(
-        session, actor.workspace_id, status, paging.limit, paging.offset
+    status: Literal["pending", "accepted", "rejected", "stale"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of a page")] = None,
+) -> SuggestionPage:
+    """Possible duplicates sharing no identifier, best first, with the evidence for each."""
+    after = suggestions.decode_cursor(cursor) if cursor else None
+    total, found = suggestions.list_suggestions(session, actor.workspace_id, status, limit, after)
+    return SuggestionPage(
+        total=total,
+        items=[SuggestionRead.build(s) for s in found],
+        next_cursor=suggestions.encode_cursor(found[-1]) if len(found) == limit else None,
     )
-    return Page[SuggestionRead](total=total, items=[SuggestionRead.build(s) for s in found])
+
+
+@router.post("/identity/suggestions/scan", response_model=JobRead, status_code=202)
+def scan_for_duplicates(
+    body: ScanBody, actor: IdentityWrite, session: WriteSession, response: Response
+) -> JobRead:
+    """Queue a duplicate scan (202 with the job; its ``Location`` shows progress, its result
+    the counts): the linkage model scores people and likely pairs join the review queue."""
+    job = duplicates.queue_scan(session, actor.workspace_id, full=body.full)
+    return accepted(response, job)
 
 
 @router.post("/identity/suggestions/{suggestion_id}/accept", response_model=SuggestionDecision)

@@ -8,7 +8,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from leadpond.identity.keys import IdentifierKey
-from leadpond.identity.models import Identifier, PersonMerge
+from leadpond.identity.models import Identifier, MergeSuggestion, PersonMerge
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
@@ -51,6 +51,7 @@ def apply_merges(
             .values(merged_into_id=bindparam("to")),
             moves,
         )
+    _retire_suggestions(session, workspace_id, {plan.loser for plan in plans})
     drafts = profiles.load_drafts(session, [p.survivor for p in plans] + [p.loser for p in plans])
     for plan in plans:
         profiles.fold_profile(drafts[plan.survivor], drafts[plan.loser])
@@ -73,3 +74,19 @@ def apply_merges(
             for plan in plans
         ],
     )
+
+
+def _retire_suggestions(session: Session, workspace_id: uuid.UUID, merged: set[int]) -> None:
+    """Pending suggestions naming a person merged away are stale (the review queue stays a plain
+    index range); the survivor is compared anew by the next scan."""
+    for column in (MergeSuggestion.person_a_id, MergeSuggestion.person_b_id):
+        session.execute(
+            update(MergeSuggestion)
+            .where(
+                owned(MergeSuggestion, workspace_id),
+                MergeSuggestion.status == "pending",
+                column.in_(merged),
+            )
+            .values(status="stale")
+            .execution_options(synchronize_session=False)
+        )

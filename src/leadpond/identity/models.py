@@ -107,6 +107,8 @@ class MergeSuggestion(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "person_a_id", "person_b_id"),
         Index("ix_merge_suggestion_status", "workspace_id", "status"),
+        # The review queue, best first, read page by page from a (score, id) position.
+        Index("ix_merge_suggestion_queue", "workspace_id", "status", "score", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -115,7 +117,25 @@ class MergeSuggestion(Base):
     person_b_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"))
     score: Mapped[float]
     reasons: Mapped[list[str]] = mapped_column(JsonDoc)
+    # exact (same name and company) | model (the probabilistic linkage model)
+    method: Mapped[str] = mapped_column(String(16), default="exact")
+    # Why: each comparison's level and weight (log2 Bayes factor), strongest first.
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_by: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
+class DuplicateScan(Base):
+    """Where a workspace's duplicate scans got to: people changed after ``scanned_through`` are
+    the next incremental scan's; ``generation`` counts started scans (it keys the next job)."""
+
+    __tablename__ = "duplicate_scan"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(default=0)
+    scanned_through: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

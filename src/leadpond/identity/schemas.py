@@ -55,12 +55,23 @@ class MergeRead(BaseModel):
         )
 
 
+class EvidenceRead(BaseModel):
+    """One comparison behind a suggestion: the level it reached and its weight (log2 Bayes
+    factor; null for the exact name-and-company rule)."""
+
+    comparison: str
+    level: str
+    weight: float | None
+
+
 class SuggestionRead(BaseModel):
     id: int
     person_a_id: int
     person_b_id: int
     score: float
     reasons: list[str]
+    method: str
+    evidence: list[EvidenceRead]
     status: str
     created_at: UtcDatetime
     decided_at: UtcDatetime | None
@@ -74,11 +85,27 @@ class SuggestionRead(BaseModel):
             person_b_id=s.person_b_id,
             score=s.score,
             reasons=list(s.reasons),
+            method=s.method,
+            evidence=[EvidenceRead(**item) for item in s.evidence or []],
             status=s.status,
             created_at=s.created_at,
             decided_at=s.decided_at,
             decided_by=s.decided_by,
         )
+
+
+class SuggestionPage(BaseModel):
+    """One page of the review queue; pass ``next_cursor`` as ``cursor`` for the next one."""
+
+    total: int
+    items: list[SuggestionRead]
+    next_cursor: str | None
+
+
+class ScanBody(BaseModel):
+    full: bool = Field(
+        default=False, description="score every pair, not only those of changed people"
+    )
 
 
 class SuggestionDecision(BaseModel):

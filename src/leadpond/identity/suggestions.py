@@ -3,23 +3,24 @@
 import uuid
 from itertools import combinations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
 from leadpond.flow.batch import Batch
 from leadpond.flow.hooks import people_changed
+from leadpond.identity import duplicates
 from leadpond.identity.config import load_config
 from leadpond.identity.merge import MergePlan, apply_merges
 from leadpond.identity.models import Identifier, MergeSuggestion, PersonSeparation
 from leadpond.identity.resolver import MemoryGraph, merge_blocker
 from leadpond.identity.stored_graph import live_separations
 from leadpond.kit.clock import utcnow
-from leadpond.kit.errors import Conflict, NotFound
-from leadpond.kit.scope import in_workspace
+from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
-from leadpond.profiles.scope import live_in, people
+from leadpond.profiles.scope import people
 
 # More people than this behind one name+company is a common name, not a duplicate.
 MAX_GROUP = 8
@@ -40,6 +41,16 @@ class MergeNotAllowed(Conflict):
 def _digits_apart(a: str, b: str) -> int:
     """Differing positions of two equal-length numbers (a typo), else a large number."""
     return sum(x != y for x, y in zip(a, b, strict=True)) if len(a) == len(b) else 99
+
+
+_EVIDENCE = {
+    "same_name_and_company": [
+        {"comparison": "name", "level": "exact", "weight": None},
+        {"comparison": "company", "level": "exact", "weight": None},
+    ],
+    "similar_phone": [{"comparison": "phone", "level": "one_typo", "weight": None}],
+    "same_title": [{"comparison": "title", "level": "exact", "weight": None}],
+}
 
 
 def _score(a: Person, b: Person) -> tuple[float, list[str]]:
@@ -63,6 +74,14 @@ def suggest_batch(batch: Batch) -> None:
     if not batch.traits_changed:
         return
     session = batch.session
+    duplicates.follow_changes(
+        session,
+        set(
+            session.scalars(
+                select(Person.workspace_id).where(Person.id.in_(batch.traits_changed)).distinct()
+            )
+        ),
+    )
     keyed = session.execute(
         select(Person.workspace_id, Person.match_key).where(
             Person.id.in_(batch.traits_changed), Person.match_key.is_not(None)
@@ -93,6 +112,8 @@ def suggest_batch(batch: Batch) -> None:
                         "person_b_id": b.id,
                         "score": score,
                         "reasons": reasons,
+                        "method": "exact",
+                        "evidence": [e for reason in reasons for e in _EVIDENCE[reason]],
                         "status": "pending",
                         "created_at": batch.now,
                     }
@@ -107,20 +128,49 @@ def suggest_batch(batch: Batch) -> None:
             )
 
 
+class BadCursor(InvalidInput):
+    code = "bad_cursor"
+
+
+Cursor = tuple[float, int]
+
+
+def encode_cursor(suggestion: MergeSuggestion) -> str:
+    """The position after this suggestion in the review queue."""
+    return f"{suggestion.score!r}_{suggestion.id}"
+
+
+def decode_cursor(text: str) -> Cursor:
+    """(score, id) of a cursor from ``encode_cursor`` (400 when it is not one)."""
+    score, _, ident = text.partition("_")
+    try:
+        value, row = float(score), int(ident)
+    except ValueError:
+        raise BadCursor(f"{text!r} is not a cursor of this list", field="cursor") from None
+    if not (0.0 <= value <= 1.0) or row < 0 or row > 2**62:
+        raise BadCursor(f"{text!r} is not a cursor of this list", field="cursor")
+    return value, row
+
+
 def list_suggestions(
-    session: Session, workspace_id: uuid.UUID, status: str, limit: int, offset: int
+    session: Session,
+    workspace_id: uuid.UUID,
+    status: str,
+    limit: int,
+    after: Cursor | None = None,
 ) -> tuple[int, list[MergeSuggestion]]:
-    """Suggestions in a status, best first; pending ones whose people merged since are skipped."""
-    live = select(Person.id).where(live_in(workspace_id))
-    stmt = in_workspace(MergeSuggestion, workspace_id).where(MergeSuggestion.status == status)
-    if status == "pending":
-        stmt = stmt.where(
-            MergeSuggestion.person_a_id.in_(live), MergeSuggestion.person_b_id.in_(live)
-        )
-    found = list(
-        session.scalars(stmt.order_by(MergeSuggestion.score.desc(), MergeSuggestion.id)).all()
-    )
-    return len(found), found[offset : offset + limit]
+    """One page of the suggestions in a status, best first (score, then newest), from a
+    position: a keyset page walks the queue index, whatever the queue's length."""
+    in_status = (owned(MergeSuggestion, workspace_id), MergeSuggestion.status == status)
+    total = session.scalar(select(func.count(MergeSuggestion.id)).where(*in_status)) or 0
+    stmt = select(MergeSuggestion).where(*in_status)
+    if after is not None:
+        # A row value: both databases walk the queue index from the position.
+        stmt = stmt.where(tuple_(MergeSuggestion.score, MergeSuggestion.id) < tuple_(*after))
+    page = session.scalars(
+        stmt.order_by(MergeSuggestion.score.desc(), MergeSuggestion.id.desc()).limit(limit)
+    ).all()
+    return total, list(page)
 
 
 def _pending(session: Session, workspace_id: uuid.UUID, suggestion_id: int) -> MergeSuggestion:

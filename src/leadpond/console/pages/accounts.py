@@ -8,6 +8,7 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.accounts import overview
+from leadpond.console.pages.account_merges import merge_panel
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, notify_error, visit, when
 from leadpond.console.pages.people import NAME_CELL, people_table, person_rows
 from leadpond.db.engine import read_only
@@ -117,6 +118,7 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
     _committee(v, found)
     _engagement(v, found)
     _people_tables(v, by_role, labels)
+    merge_panel(v, account_id)
     return None
 
 

@@ -87,6 +87,7 @@ NAV = (
     ("/", "Dashboard", "insights"),
     ("/people", "People", "people"),
     ("/accounts", "Accounts", "business"),
+    ("/duplicates", "Duplicates", "join_inner"),
     ("/segments", "Segments", "filter_alt"),
     ("/playbook", "Playbook", "rule"),
     ("/journeys", "Journeys", "alt_route"),

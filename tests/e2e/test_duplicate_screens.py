@@ -1,0 +1,51 @@
+"""Reviewing duplicates in the console: scan, read why a pair was suggested, merge, undo."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LiveServer
+from tests.e2e.test_console_flows import log_in, shot
+
+pytestmark = pytest.mark.e2e
+
+
+def test_marketer_scans_reads_the_evidence_and_merges_people(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    page.goto(f"{base}/console/duplicates")
+    count = page.locator(".lp-suggestion-count")
+    page.get_by_role("button", name="立即扫描人员").click()
+    expect(page.get_by_text("扫描完成")).to_be_visible(timeout=120_000)
+    cards = page.locator(".lp-suggestion")
+    expect(cards.first).to_be_visible()
+    before = cards.count()
+    first = cards.first
+    expect(first.locator(".lp-evidence").first).to_contain_text(": ")
+    shot(page, live_server, "duplicates-people")
+    first.get_by_role("button", name="合并").click()
+    expect(cards).to_have_count(before - 1)
+    expect(count).to_be_visible()
+
+
+def test_marketer_merges_two_accounts_and_undoes_it(page: Page, live_server: LiveServer) -> None:
+    base = live_server.base_url
+    log_in(page, live_server)
+    page.goto(f"{base}/console/duplicates")
+    page.get_by_role("tab", name="客户").click()
+    page.get_by_role("button", name="立即扫描客户").click()
+    expect(page.get_by_text("扫描完成")).to_be_visible(timeout=120_000)
+    cards = page.locator(".lp-account-suggestion")
+    expect(cards.first).to_be_visible()
+    before = cards.count()
+    survivor = cards.first.locator("a").first.get_attribute("href")
+    assert survivor is not None
+    cards.first.get_by_role("button", name="合并").click()
+    expect(cards).to_have_count(before - 1)
+    page.goto(f"{base}{survivor}")
+    merges = page.locator(".lp-account-merges")
+    expect(merges.get_by_role("button", name="撤销")).to_have_count(1)
+    shot(page, live_server, "account-merges")
+    merges.get_by_role("button", name="撤销").click()
+    expect(merges.get_by_text("已撤销")).to_be_visible()
