@@ -62,7 +62,7 @@ def test_marketer_sets_up_email_writes_a_template_and_follows_a_test_send(
     log_in(page, live_server)
     expect(page).to_have_url(f"{base}/console/")
 
-    page.get_by_role("link", name="渠道").click()
+    page.get_by_role("link", name="渠道", exact=True).click()
     expect(page.locator(".lp-state-email")).to_have_text("未配置")
     page.locator(".lp-edit-email").click()
     smtp_url = page.locator(".lp-setting-email-smtp_url input")

@@ -125,12 +125,19 @@ def header(v: Visit, title: str, session: Session) -> None:
                     ui.icon(icon)
                     ui.label(_(label))
         ui.label("leadpond").classes("text-lg font-bold")
-        with ui.row().classes("items-center gap-4 max-md:hidden lp-nav"):
+        with ui.row().classes("items-center gap-3 2xl:gap-4 max-md:hidden no-wrap lp-nav"):
             for path, label, icon in NAV:
                 # ui.link puts NiceGUI's mount path before a path starting with "/" itself.
-                with ui.link(target=path).classes("text-white no-underline flex gap-1"):
+                # Below 1536 px the names give way to their icons (named by aria-label and a
+                # tooltip): fourteen names do not fit a laptop's header.
+                with (
+                    ui.link(target=path)
+                    .classes("text-white no-underline flex gap-1 items-center")
+                    .props(f'aria-label="{_(label)}"')
+                    .tooltip(_(label))
+                ):
                     ui.icon(icon)
-                    ui.label(_(label))
+                    ui.label(_(label)).classes("max-2xl:hidden")
         ui.space()
         if len(choices) > 1:
             ui.select(
