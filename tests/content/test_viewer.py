@@ -113,7 +113,8 @@ def test_a_group_link_opens_the_page_and_records_the_view_with_its_channel(
     tags = api.get(f"/api/v1/people/{person_id}/tags").json()
     assert "product_pref:graph_database" in [t["tag"] for t in tags["items"]]
     person = api.get(f"/api/v1/people/{person_id}").json()
-    assert person["first_channel"] == "wechat-group:finance-01"
+    assert person["first_channel"] == "wechat"  # the channel group
+    assert person["first_touch"]["channel"] == "wechat-group:finance-01"
 
     stats = api.get(f"/api/v1/content/{item['id']}/stats").json()
     assert (stats["views"], stats["readers"], stats["read_seconds_avg"]) == (1, 1, 42.5)
