@@ -81,13 +81,21 @@ def with_utm(url: str, link: NewLink) -> str:
 
 
 def create_links(
-    session: Session, workspace_id: uuid.UUID, links: Sequence[NewLink], actor: str
+    session: Session,
+    workspace_id: uuid.UUID,
+    links: Sequence[NewLink],
+    actor: str,
+    codes: Sequence[str] | None = None,
 ) -> list[TrackingLink]:
-    """Make the links (all or none: a bad one names its field)."""
+    """Make the links (all or none: a bad one names its field). ``codes``: the links' codes,
+    one per link, when the caller derives them (unguessable, and the same on a retry: a
+    journey's link per person and item), else random ones."""
+    if codes is not None and len(codes) != len(links):
+        raise ValueError("one code per link")
     made = [
         TrackingLink(
             workspace_id=workspace_id,
-            code=secrets.token_urlsafe(CODE_BYTES),
+            code=codes[i] if codes is not None else secrets.token_urlsafe(CODE_BYTES),
             target=with_utm(link.url, link),
             channel=link.channel,
             source=link.source or link.channel,
@@ -96,7 +104,7 @@ def create_links(
             content=link.content,
             created_by=actor[:128],
         )
-        for link in links
+        for i, link in enumerate(links)
     ]
     session.add_all(made)
     session.flush()

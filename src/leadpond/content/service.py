@@ -336,10 +336,11 @@ def make_links(
     channels: Sequence[str],
     parts: dict[str, str | None],
     actor: str,
+    codes: Sequence[str] | None = None,
 ) -> list[TrackingLink]:
     """One tracking link (and QR code) per channel to the item's viewer: the viewer URL
     carries the channel (``ch``) and, once the link exists, its code (``lk``), so a view is
-    counted by channel and by link."""
+    counted by channel and by link. ``codes``: the links' codes (see ``create_links``)."""
     item = get(session, workspace_id, item_id)
     parts = {"content": item.key, **{k: v for k, v in parts.items() if v is not None}}
     made = create_links(
@@ -357,6 +358,7 @@ def make_links(
             for channel in channels
         ],
         actor,
+        codes,
     )
     for link in made:
         target = urlsplit(link.target)

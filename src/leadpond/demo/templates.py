@@ -53,6 +53,19 @@ JOURNEY_TEMPLATES: tuple[dict[str, Any], ...] = (
         ),
     },
     {
+        # The weekly nurture's next best content (send_content): ``content`` is the item.
+        "key": "nurture-content-email",
+        "channel": "email",
+        "purpose": "marketing",
+        "subject": "为您推荐: {{ content.title }}",
+        "body": (
+            "<p>{{ person.traits.name | default('您好') }},这篇内容也许对您有用:</p>"
+            '<p><a href="{{ content.url }}">{{ content.title }}</a></p>'
+            "<p>{{ content.summary }}</p>"
+            '<p style="font-size:12px"><a href="{{ unsubscribe_url }}">退订</a></p>'
+        ),
+    },
+    {
         "key": "mql-owner-note",
         "channel": "wecom",
         "purpose": "transactional",

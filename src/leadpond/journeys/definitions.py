@@ -76,6 +76,11 @@ class Step:
     keep_existing: bool = True
     # enroll: the journey the person is enrolled in.
     target: str | None = None
+    # send_content: items per message, the facet filters (kind, value) and where people go
+    # when nothing is left to recommend (None: ``next``).
+    limit: int = 1
+    filters: tuple[tuple[str, str], ...] = ()
+    fallback: str | None = None
     # The step's display names by language ("" is a name for every language).
     names: tuple[tuple[str, str], ...] = ()
 
@@ -337,6 +342,30 @@ def _steps(
                     template=step.send.template,
                     to=step.send.to,
                     on_duty=step.send.on_duty,
+                )
+            )
+        elif step.send_content is not None:
+            pick = step.send_content
+            steps.append(
+                Step(
+                    step.id,
+                    "send_content",
+                    after,
+                    channel=pick.channel,
+                    template=pick.template,
+                    limit=pick.limit,
+                    filters=tuple(
+                        (kind, value.strip())
+                        for kind, value in (
+                            ("stage", pick.stage),
+                            ("type", pick.type),
+                            ("topic", pick.topic),
+                        )
+                        if value is not None
+                    ),
+                    fallback=target(pick.fallback, i, (*here, "send_content", "fallback"))
+                    if pick.fallback is not None
+                    else after,
                 )
             )
         elif step.send_winner is not None:

@@ -27,6 +27,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.journeys.actions import ACTION_KINDS
 from leadpond.journeys.definitions import Journey
 from leadpond.journeys.models import Enrollment, EnrollmentState
+from leadpond.journeys.nextcontent import send_content
 from leadpond.journeys.service import journeys_of, log_entry, write_log
 from leadpond.journeys.steps import STEP_KINDS, Position, StepKind, StepRun, leave_early
 from leadpond.kit.scope import owned
@@ -34,7 +35,7 @@ from leadpond.rules.state import chunks
 
 A = EnrollmentState
 RUN_BATCH = 1000
-KINDS: dict[str, StepKind] = {**STEP_KINDS, **ACTION_KINDS}
+KINDS: dict[str, StepKind] = {**STEP_KINDS, **ACTION_KINDS, "send_content": send_content}
 _enrollments = cast(Table, Enrollment.__table__)
 # SQLite: an executemany, one UPDATE per enrollment (cheap there).
 _MOVE = (

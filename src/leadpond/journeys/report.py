@@ -60,7 +60,7 @@ def journey_report(session: Session, workspace_id: uuid.UUID, key: str) -> dict[
                 "waiting": waiting.get(step.id, 0),
                 **(
                     {"messages": dict(sends[step.id])}
-                    if step.kind in ("send", "send_winner", "webhook", "notify")
+                    if step.kind in ("send", "send_winner", "send_content", "webhook", "notify")
                     else {}
                 ),
             }

@@ -25,7 +25,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.journeys.definitions import Journey
 from leadpond.journeys.engine import advance
 from leadpond.journeys.models import JourneySchedule
-from leadpond.journeys.service import Candidate, enroll, journeys_of
+from leadpond.journeys.service import enroll_set, journeys_of
 from leadpond.kit.scope import owned
 from leadpond.rules.models import PlaybookVersion
 from leadpond.segments.models import Segment, SegmentMember
@@ -142,15 +142,12 @@ def _enroll_segment(
     reason = (
         f"schedule {journey.cron} ({occurrence:%Y-%m-%d %H:%M} UTC) for {journey.trigger_value}"
     )
-    members = segment_members(session, workspace_id, journey.trigger_value)
-    report = enroll(
-        session,
-        workspace_id,
-        version,
-        journey,
-        [Candidate(p, reason, occurrence) for p in members],
-        now,
+    members = (
+        select(SegmentMember.person_id)
+        .join(Segment, Segment.id == SegmentMember.segment_id)
+        .where(owned(Segment, workspace_id), Segment.key == journey.trigger_value)
     )
+    report = enroll_set(session, workspace_id, version, journey, members, reason, occurrence, now)
     if report.enrolled:
         advance(session, workspace_id, report.enrolled, now)
     return len(report.enrolled)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, and_, case, exists, func, literal, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from leadpond.segments.build import person_filter
 from leadpond.segments.definitions import load_segments
 
 _enrollments = cast(Table, Enrollment.__table__)
+_step_log = cast(Table, StepLog.__table__)
 A = EnrollmentState
 
 
@@ -136,7 +137,8 @@ def enroll(
 ) -> EnrollReport:
     """Enroll whoever of the candidates may enter: fresh enough (``max_age``), allowed by the
     re-entry rule, matching the entry condition, a live person, not in the journey already.
-    Returns the new enrollments' ids (not yet advanced: see :func:`advance`)."""
+    Returns the new enrollments' ids (not yet advanced: see :func:`advance`). The rules are
+    :func:`entry_rules`', which :func:`enroll_set` applies to a whole segment in SQL."""
     report = EnrollReport()
     first: dict[int, Candidate] = {}
     for candidate in sorted(candidates, key=lambda c: (c.at, c.event_id or 0)):
@@ -144,26 +146,208 @@ def enroll(
             report.stale += 1
         elif candidate.person_id not in first:
             first[candidate.person_id] = candidate
-    people = set(first)
+    reentry, entry = entry_rules(session, workspace_id, journey, now)
     live: set[int] = set()
-    for ids in chunks(people):
-        live.update(live_people(session, workspace_id, ids))
-    refused = _refused_by_reentry(session, workspace_id, journey, live, now)
-    report.reentry_refused = len(refused)
-    allowed = live - refused
-    if journey.entry is not None and allowed:
-        eligible = matching(session, workspace_id, journey.entry, allowed, now)
-        report.not_eligible = len(allowed - eligible)
-        allowed = eligible
-    if not allowed:
+    allowed: set[int] = set()
+    eligible: set[int] = set()
+    for ids in chunks(set(first)):
+        found = live_people(session, workspace_id, ids)
+        live.update(found)
+        allowed.update(session.scalars(select(Person.id).where(Person.id.in_(found), *reentry)))
+    for ids in chunks(allowed if entry else ()):
+        eligible.update(session.scalars(select(Person.id).where(Person.id.in_(ids), *entry)))
+    if not entry:
+        eligible = allowed
+    report.reentry_refused = len(live) - len(allowed)
+    report.not_eligible = len(allowed) - len(eligible)
+    if not eligible:
         return report
     # First come, first in: the order the limits keep.
-    order = sorted(allowed, key=lambda p: (first[p].at, first[p].event_id or 0, p))
-    if journey.limit_total is not None:
-        room = max(journey.limit_total - _entered_ever(session, workspace_id, journey.key), 0)
+    order = sorted(eligible, key=lambda p: (first[p].at, first[p].event_id or 0, p))
+    room = _room(session, workspace_id, journey)
+    if room is not None:
         report.over_limit = max(len(order) - room, 0)
         order = order[:room]
     dues = _entry_times(session, workspace_id, journey, len(order), now)
+    report.enrolled = _insert(
+        session,
+        workspace_id,
+        version,
+        journey,
+        [
+            (pid, due, first[pid].reason, first[pid].event_id)
+            for pid, due in zip(order, dues, strict=True)
+        ],
+        now,
+    )
+    return report
+
+
+def entry_rules(
+    session: Session, workspace_id: uuid.UUID, journey: Journey, now: datetime
+) -> tuple[list[Any], list[Any]]:
+    """The journey's entry rules as WHERE clauses over ``Person`` — one source of truth for
+    both ways of enrolling: the re-entry rule (not in the journey now; never been in it for
+    ``never``; not entered within the period for a duration) and the entry condition (``if``,
+    through the segments' SQL evaluator; none: everyone)."""
+    blocking: Any = Enrollment.state == A.ACTIVE.value
+    if journey.reentry == "never":
+        blocking = true()
+    elif journey.reentry == "after" and journey.reentry_after is not None:
+        blocking = or_(blocking, Enrollment.entered_at > now - journey.reentry_after)
+    reentry = [
+        ~exists().where(
+            owned(Enrollment, workspace_id),
+            Enrollment.person_id == Person.id,
+            Enrollment.journey_key == journey.key,
+            blocking,
+        )
+    ]
+    entry: list[Any] = []
+    if journey.entry is not None:
+        loaded = load_segments(session, workspace_id)
+        entry = person_filter(session, loaded, journey.entry, now)
+    return reentry, entry
+
+
+def enroll_set(
+    session: Session,
+    workspace_id: uuid.UUID,
+    version: int,
+    journey: Journey,
+    members: Any,
+    reason: str,
+    at: datetime,
+    now: datetime,
+) -> EnrollReport:
+    """:func:`enroll` for a set of people given as a query of their ids (a segment's members),
+    all triggered at ``at`` for one reason: the same rules (:func:`entry_rules`), the same
+    order (by person: one moment, no events) and limits, applied in SQL — one counting query,
+    one ``INSERT … SELECT`` of the enrollments and one of their step log, whatever the size
+    (under ``limits.per_second`` the enrollments are inserted as :func:`enroll` does, their
+    start times being numbered)."""
+    report = EnrollReport()
+    people = [Person.id.in_(members), owned(Person, workspace_id), Person.merged_into_id.is_(None)]
+    if at < now - journey.max_age:
+        report.stale = (
+            session.scalar(select(func.count()).select_from(Person).where(Person.id.in_(members)))
+            or 0
+        )
+        return report
+    reentry, entry = entry_rules(session, workspace_id, journey, now)
+    allowed_case = case((and_(*reentry), 1), else_=0)
+    eligible_case = case((and_(*reentry, *entry), 1), else_=0) if entry else allowed_case
+    counted = session.execute(
+        select(func.count(), func.sum(allowed_case), func.sum(eligible_case)).where(*people)
+    ).one()
+    live, allowed, eligible = counted[0] or 0, counted[1] or 0, counted[2] or 0
+    report.reentry_refused, report.not_eligible = live - allowed, allowed - eligible
+    if not eligible:
+        return report
+    room = _room(session, workspace_id, journey)
+    if room is not None:
+        report.over_limit = max(eligible - room, 0)
+        if room == 0:
+            return report
+    chosen = (
+        select(Person.id)
+        .where(*people, *reentry, *entry)
+        .order_by(Person.id)
+        .limit(room if room is not None else None)
+    )
+    if journey.limit_per_second is not None:
+        order = list(session.scalars(chosen))
+        dues = _entry_times(session, workspace_id, journey, len(order), now)
+        report.enrolled = _insert(
+            session,
+            workspace_id,
+            version,
+            journey,
+            [(pid, due, reason, None) for pid, due in zip(order, dues, strict=True)],
+            now,
+        )
+        return report
+    e = _enrollments.c
+    reason = reason[:300]
+    rows = chosen.with_only_columns(
+        Person.workspace_id,
+        literal(journey.key, e.journey_key.type),
+        literal(version, e.version.type),
+        Person.id,
+        literal(journey.first, e.step.type),
+        literal(now, e.due_at.type),
+        literal(A.ACTIVE.value, e.state.type),
+        literal(reason, e.reason.type),
+        literal(now, e.entered_at.type),
+    )
+    upsert = pg_insert if is_postgres(session) else sqlite_insert
+    created = list(
+        session.scalars(
+            upsert(_enrollments)
+            .from_select(
+                [
+                    "workspace_id",
+                    "journey_key",
+                    "version",
+                    "person_id",
+                    "step",
+                    "due_at",
+                    "state",
+                    "reason",
+                    "entered_at",
+                ],
+                rows,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["workspace_id", "journey_key", "person_id"],
+                index_where=text(ACTIVE_ONLY),
+            )
+            .returning(e.id)
+        )
+    )
+    if created:
+        detail = {"reason": reason, "event_id": None, "version": version}
+        g = _step_log.c
+        session.execute(
+            _step_log.insert().from_select(
+                ["workspace_id", "enrollment_id", "step", "kind", "at", "detail"],
+                select(
+                    e.workspace_id,
+                    e.id,
+                    literal("entered", g.step.type),
+                    literal("entered", g.kind.type),
+                    literal(now, g.at.type),
+                    literal(detail, g.detail.type),
+                ).where(
+                    e.id.between(min(created), max(created)),
+                    e.workspace_id == workspace_id,
+                    e.journey_key == journey.key,
+                    e.entered_at == now,
+                    e.reason == reason,
+                ),
+            )
+        )
+    report.enrolled = sorted(created)
+    return report
+
+
+def _room(session: Session, workspace_id: uuid.UUID, journey: Journey) -> int | None:
+    """How many more the journey's ``limits.total`` lets in (None: no limit)."""
+    if journey.limit_total is None:
+        return None
+    return max(journey.limit_total - _entered_ever(session, workspace_id, journey.key), 0)
+
+
+def _insert(
+    session: Session,
+    workspace_id: uuid.UUID,
+    version: int,
+    journey: Journey,
+    entering: list[tuple[int, datetime, str, int | None]],
+    now: datetime,
+) -> list[int]:
+    """Insert the enrollments (person, first step's due time, reason, trigger event) and their
+    ``entered`` log; someone already in the journey (a concurrent batch) is skipped."""
     upsert = pg_insert if is_postgres(session) else sqlite_insert
     rows = [
         {
@@ -174,12 +358,13 @@ def enroll(
             "step": journey.first,
             "due_at": due,
             "state": A.ACTIVE.value,
-            "reason": first[pid].reason[:300],
-            "trigger_event_id": first[pid].event_id,
+            "reason": reason[:300],
+            "trigger_event_id": event_id,
             "entered_at": now,
         }
-        for pid, due in zip(order, dues, strict=True)
+        for pid, due, reason, event_id in entering
     ]
+    why = {pid: (reason[:300], event_id) for pid, _, reason, event_id in entering}
     created: list[tuple[int, int]] = []
     for start in range(0, len(rows), 500):
         created += [
@@ -204,17 +389,12 @@ def enroll(
                 "entered",
                 "entered",
                 now,
-                {
-                    "reason": first[pid].reason[:300],
-                    "event_id": first[pid].event_id,
-                    "version": version,
-                },
+                {"reason": why[pid][0], "event_id": why[pid][1], "version": version},
             )
             for eid, pid in created
         ],
     )
-    report.enrolled = [eid for eid, _ in created]
-    return report
+    return [eid for eid, _ in created]
 
 
 def _entered_ever(session: Session, workspace_id: uuid.UUID, key: str) -> int:
@@ -254,33 +434,6 @@ def _entry_times(
     return [start + timedelta(seconds=i // rate) for i in range(count)]
 
 
-def _refused_by_reentry(
-    session: Session, workspace_id: uuid.UUID, journey: Journey, people: set[int], now: datetime
-) -> set[int]:
-    """People the re-entry rule keeps out: in the journey now (always), ever in it (never),
-    or entered within the period (after N days)."""
-    refused: set[int] = set()
-    for ids in chunks(people):
-        for pid, state, entered_at in session.execute(
-            select(Enrollment.person_id, Enrollment.state, Enrollment.entered_at).where(
-                owned(Enrollment, workspace_id),
-                Enrollment.journey_key == journey.key,
-                Enrollment.person_id.in_(ids),
-            )
-        ):
-            if (
-                state == A.ACTIVE
-                or journey.reentry == "never"
-                or (
-                    journey.reentry == "after"
-                    and journey.reentry_after is not None
-                    and entered_at > now - journey.reentry_after
-                )
-            ):
-                refused.add(pid)
-    return refused
-
-
 def log_entry(
     workspace_id: uuid.UUID,
     enrollment_id: int,
@@ -300,9 +453,6 @@ def log_entry(
         "message_id": message_id,
         "at": at,
     }
-
-
-_step_log = cast(Table, StepLog.__table__)
 
 
 def write_log(session: Session, entries: list[dict[str, Any]]) -> None:

@@ -274,14 +274,19 @@ def _wait(run: StepRun, group: list[Position]) -> int:
     """Waits count from when the step was due, not from when this run happened, so a late
     catch-up run gives the times an on-time one would have."""
     step = run.step
+    # A group mostly shares its due time (a schedule's people): each end is worked out once.
+    ends: dict[datetime, tuple[datetime, str | None]] = {}
     for row in group:
         started = row.due_at
-        if step.wait is not None:
-            row.due_at = started + step.wait
-        else:
-            assert step.wait_until is not None
-            row.due_at = next_local_time(started, step.wait_until, run.journey.zone)
-        run.log(row, "wait", {"until": isoformat(row.due_at)}, at=started)
+        if started not in ends:
+            if step.wait is not None:
+                end = started + step.wait
+            else:
+                assert step.wait_until is not None
+                end = next_local_time(started, step.wait_until, run.journey.zone)
+            ends[started] = (end, isoformat(end))
+        row.due_at, until = ends[started]
+        run.log(row, "wait", {"until": until}, at=started)
         run.go(row, step.next)
     return 0
 

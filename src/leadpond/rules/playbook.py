@@ -350,6 +350,23 @@ class JourneySend(Strict):
         return self
 
 
+class JourneySendContent(Strict):
+    """Recommend-and-send: each person's next best content items (their stage and interests,
+    not seen, not sent before by a journey), narrowed by ``stage``/``type``/``topic``, sent
+    with ``template`` — the items and a tracked short link each as the template's variables.
+    Nothing left to recommend: on to ``fallback`` (else ``next``), nothing sent."""
+
+    channel: Literal["email", "sms", "wecom", "wechat"]
+    template: Key
+    limit: int = Field(default=1, ge=1, le=5, description="Items per message")
+    stage: Key | None = None
+    type: str | None = Field(default=None, min_length=1, max_length=64)
+    topic: str | None = Field(default=None, min_length=1, max_length=128)
+    fallback: Key | None = Field(
+        default=None, description="The step people go to when nothing is left to recommend"
+    )
+
+
 class BranchArm(Strict):
     """One arm of a branch: taken when ``if`` holds (the first arm that holds wins); an arm
     without ``if`` is the fallback and comes last."""
@@ -379,13 +396,14 @@ class SendWinner(Strict):
 
 
 class JourneyStep(Strict):
-    """One step: exactly one of send, send_winner, wait, wait_for, wait_until, branch, split,
-    add_tags/remove_tags, add_points, set_stage, set_trait, exit. ``next`` jumps to a later
-    step (or ``exit``)."""
+    """One step: exactly one of send, send_winner, send_content, wait, wait_for, wait_until,
+    branch, split, add_tags/remove_tags, add_points, set_stage, set_trait, exit. ``next`` jumps
+    to a later step (or ``exit``)."""
 
     id: Key
     send: JourneySend | None = None
     send_winner: SendWinner | None = None
+    send_content: JourneySendContent | None = None
     wait: Duration | None = None
     wait_for: WaitFor | None = None
     wait_until: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | WaitUntil | None = (
@@ -432,6 +450,7 @@ class JourneyStep(Strict):
 STEP_KINDS = (
     "send",
     "send_winner",
+    "send_content",
     "wait",
     "wait_for",
     "wait_until",

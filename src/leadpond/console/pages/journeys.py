@@ -57,6 +57,7 @@ TRIGGER_NAMES = {
 STEP_KINDS = {
     "send": "Send",
     "send_winner": "Send the A/B winner",
+    "send_content": "Recommend and send content",
     "wait": "Wait",
     "wait_until": "Wait until a time of day",
     "wait_for": "Wait for an event",
@@ -429,6 +430,8 @@ def _step_row(v: Visit, step: dict[str, Any], journey: Journey | None) -> dict[s
         said = _("Waits until {when}").format(
             when=local_when(parse_timestamp(detail["until"]), v.zone)
         )
+    if step["kind"] == "send_content" and detail.get("items"):
+        said = f"{said}: " + "; ".join(str(item.get("title")) for item in detail["items"])
     if detail.get("skipped"):
         said = word(_, NOT_SENT, str(detail["skipped"]))
     elif detail.get("error"):
@@ -448,6 +451,8 @@ def _step_row(v: Visit, step: dict[str, Any], journey: Journey | None) -> dict[s
 NOT_SENT = {
     "no_owner": "Not sent: the person has no owner (sales rep) to note",
     "no_template": "Not sent: the template does not exist",
+    "nothing_left": "Not sent: no content left to recommend",
+    "not_queued": "Not sent: the message could not be queued",
     "no_users": "Not sent: no workspace user to note",
     "marketing_template": "Not sent: a note to a colleague needs a transactional template",
     "no_account_owner": "No owner: the person's account has none",
@@ -458,6 +463,7 @@ NOT_SENT = {
 LOG_KINDS = {
     "entered": "Entered",
     "send": "Sent to the outbox",
+    "send_content": "Sent recommended content",
     "wait": "Waits",
     "branch": "Branched",
     "split": "A/B split",
