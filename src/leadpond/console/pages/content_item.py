@@ -4,6 +4,7 @@ the types from the workspace's taxonomy), the file upload, one link and QR code 
 persona, stage, account and industry; each reader with new or known interest)."""
 
 import uuid
+from io import BytesIO
 from typing import Any
 
 from fastapi import Request
@@ -217,7 +218,9 @@ def _upload_section(v: Visit, item: dict[str, Any]) -> None:
     async def received(e: events.UploadEventArguments) -> None:
         data = await e.file.read()
         try:
-            await run.io_bound(_attach, v, item["id"], e.file.name, e.file.content_type, data)
+            await run.io_bound(
+                _attach, v, item["id"], e.file.name, e.file.content_type, BytesIO(data)
+            )
         except LeadpondError as exc:
             notify_error(exc)
             return
@@ -229,11 +232,11 @@ def _upload_section(v: Visit, item: dict[str, Any]) -> None:
     )
 
 
-def _attach(v: Visit, item_id: int, name: str, media: str, data: bytes) -> None:
+def _attach(v: Visit, item_id: int, name: str, media: str, stream: BytesIO) -> None:
     with unit_of_work() as session:
         actor = v.authorised(session, CONTENT_WRITE)
         _made, replaced = service.attach_file(
-            session, actor.workspace_id, item_id, name, media, data
+            session, actor.workspace_id, item_id, name, media, stream
         )
     storage.remove(replaced)
 
