@@ -2,7 +2,7 @@
 their file uploaded), the coverage matrix, the taxonomy, per-item stats and the author
 ranking, tracking links to an item's viewer, and next-best-content for a person or account."""
 
-from typing import Annotated, Any, BinaryIO
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -167,7 +167,7 @@ def delete_content(
 
 
 def _attach(
-    actor_workspace: Any, item_id: int, name: str, media: str, stream: BinaryIO
+    actor_workspace: Any, item_id: int, name: str, media: str, stream: IO[bytes]
 ) -> UploadRead:
     with unit_of_work() as session:
         item, replaced = service.attach_file(session, actor_workspace, item_id, name, media, stream)

@@ -6,7 +6,7 @@ through leadpond, so the store may sit on a private network and every download i
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import boto3
 from botocore.config import Config
@@ -55,7 +55,7 @@ class S3Store:
         )
         return cls(client, settings.content_s3_bucket, settings.content_s3_prefix)
 
-    def put(self, ref: str, stream: BinaryIO, media_type: str) -> None:
+    def put(self, ref: str, stream: IO[bytes], media_type: str) -> None:
         self.client.upload_fileobj(
             stream, self.bucket, self.prefix + ref, ExtraArgs={"ContentType": media_type}
         )

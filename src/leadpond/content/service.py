@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Select, delete, func, select
@@ -214,7 +214,7 @@ def attach_file(
     item_id: int,
     file_name: str,
     media_type: str,
-    stream: BinaryIO,
+    stream: IO[bytes],
 ) -> tuple[ContentItem, str | None]:
     """Store the item's file (checked for type and size, streamed from a seekable ``stream``
     into the store); returns the item and the reference of the file it replaced, if any."""

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from leadpond.config import get_settings
 from leadpond.kit.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -51,7 +51,7 @@ class StoredFile:
 class ContentStore(Protocol):
     """Where content files live."""
 
-    def put(self, ref: str, stream: BinaryIO, media_type: str) -> None:
+    def put(self, ref: str, stream: IO[bytes], media_type: str) -> None:
         """Store the stream's bytes under ``ref``, all or nothing."""
 
     def open(self, ref: str) -> StoredFile:
@@ -68,7 +68,7 @@ class DiskStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put(self, ref: str, stream: BinaryIO, media_type: str) -> None:
+    def put(self, ref: str, stream: IO[bytes], media_type: str) -> None:
         path = self.root / ref
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".part")
@@ -87,7 +87,7 @@ class DiskStore:
         (self.root / ref).unlink(missing_ok=True)
 
 
-def _read_through(handle: BinaryIO) -> Iterator[bytes]:
+def _read_through(handle: IO[bytes]) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK_BYTES):
             yield chunk
@@ -103,7 +103,7 @@ def store() -> ContentStore:
     return DiskStore(Path(settings.content_files_dir))
 
 
-def check(stream: BinaryIO, size: int, media_type: str) -> str:
+def check(stream: IO[bytes], size: int, media_type: str) -> str:
     """The media type, when the file is one we accept and looks like it; else an error.
     The stream is left at its start."""
     media_type = media_type.split(";")[0].strip().lower()
@@ -133,14 +133,14 @@ def check(stream: BinaryIO, size: int, media_type: str) -> str:
     return media_type
 
 
-def size_of(stream: BinaryIO) -> int:
+def size_of(stream: IO[bytes]) -> int:
     """How many bytes a seekable stream holds (it is left at its start)."""
     size = stream.seek(0, os.SEEK_END)
     stream.seek(0)
     return size
 
 
-def save(workspace_id: uuid.UUID, stream: BinaryIO, media_type: str) -> str:
+def save(workspace_id: uuid.UUID, stream: IO[bytes], media_type: str) -> str:
     """Store the stream's bytes; returns the reference kept on the item."""
     ref = f"{workspace_id.hex}/{secrets.token_hex(16)}"
     store().put(ref, stream, media_type)
