@@ -99,6 +99,22 @@ class Settings(BaseSettings):
     content_max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1, description="largest content file an upload accepts"
     )
+    content_s3_bucket: str = Field(
+        default="",
+        description="an S3 bucket for content files; when set, files go there instead of to "
+        "content_files_dir (any S3-compatible store: AWS, MinIO, Ceph, OSS, COS…)",
+    )
+    content_s3_endpoint_url: str | None = Field(
+        default=None, description="the S3-compatible store's URL (empty: AWS S3 itself)"
+    )
+    content_s3_region: str | None = Field(default=None, description="the bucket's region")
+    content_s3_access_key_id: str | None = Field(
+        default=None, description="access key (empty: boto3's usual credential chain)"
+    )
+    content_s3_secret_access_key: str | None = Field(default=None, description="its secret")
+    content_s3_prefix: str = Field(
+        default="", description="a key prefix for content files inside the bucket"
+    )
     badge_font: Path = Field(
         default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         description="a TTF/TTC font with Chinese glyphs for badges (Debian: fonts-wqy-microhei)",

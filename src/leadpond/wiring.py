@@ -11,6 +11,7 @@ import leadpond.db.models  # noqa: F401  (every mapper known before the first ba
 from leadpond.accounts.service import link_batch, relink_people
 from leadpond.accounts.tasks import SCAN_ACCOUNTS, scan_accounts_task
 from leadpond.acquisition.wechat_codes import WECHAT_HANDLERS
+from leadpond.acquisition.wechat_unionid import FETCH_UNIONID, fetch_unionid_task
 from leadpond.channels import wechat_callback
 from leadpond.channels.consent import opted_out_people
 from leadpond.engage import events as engage_events
@@ -73,6 +74,7 @@ JOB_KINDS: tuple[JobKind, ...] = (
     JobKind(SCAN_ACCOUNTS, scan_accounts_task, startable=True),
     JobKind(IMPORT_PEOPLE, import_people_task, startable=False),
     JobKind(RECOMPUTE_TOUCHES, recompute_touches_task, startable=True),
+    JobKind(FETCH_UNIONID, fetch_unionid_task, startable=False),
     JobKind(engage_events.CONFIRM, confirm_task, startable=False),
     JobKind(engage_events.REMIND, remind_task, startable=False),
     JobKind(engage_events.CLOSE, close_task, startable=False),

@@ -3,6 +3,7 @@ refused, nothing saved), found in the library by stage × type, its cell in the 
 matrix, and a viewer who may look but not save."""
 
 import pytest
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 from sqlalchemy import select
 
@@ -12,6 +13,8 @@ from leadpond.kit.scope import owned
 from leadpond.workspaces.service import NewWorkspace
 from tests.console.test_channels_page import one, set_value
 from tests.console.test_pages import anyio_backend, log_in, user
+from tests.content.conftest import Store
+from tests.content.test_content_api import PDF
 
 pytestmark = pytest.mark.anyio
 __all__ = ["anyio_backend", "user"]
@@ -65,3 +68,27 @@ async def test_a_viewer_sees_the_library_but_no_save(user: User, workspace: NewW
     await user.open("/content")
     await user.should_see("0 items")
     await user.should_not_see(marker="content-new")
+
+
+async def test_a_marketer_uploads_the_items_file_into_the_store(
+    user: User, workspace: NewWorkspace, content_store: Store
+) -> None:
+    log_in(user, workspace, "marketer", locale="en")
+    await user.open("/content/new")
+    set_value(user, "content-title", "Graph whitepaper")
+    set_value(user, "content-type", "whitepaper")
+    user.find(marker="content-save").click()
+    await user.should_see(marker="content-upload")
+    fake = SmallFileUpload("paper.pdf", "application/pdf", b"MZ\x90\x00")
+    await one(user, "content-upload").handle_uploads([fake])
+    await user.should_see("not a application/pdf file")
+    assert content_store.files() == {}
+    paper = SmallFileUpload("白皮书.pdf", "application/pdf", PDF)
+    await one(user, "content-upload").handle_uploads([paper])
+    await user.should_see(marker="content-file-name")
+    assert list(content_store.files().values()) == [PDF]
+    with read_only() as session:
+        item = session.scalars(
+            select(ContentItem).where(owned(ContentItem, workspace.workspace_id))
+        ).one()
+        assert (item.file_name, item.file_size) == ("白皮书.pdf", len(PDF))

@@ -2,9 +2,9 @@
 filtered by stage × type × topic, edited and deleted; bad input refused with nothing changed;
 files uploaded with a type and size check; the coverage matrix; on both databases."""
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
+
+from tests.content.conftest import Store
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -82,7 +82,7 @@ def test_bad_input_is_refused_and_changes_nothing(api: TestClient) -> None:
 
 
 def test_a_file_is_uploaded_checked_and_deleted_with_its_item(
-    api: TestClient, content_files: Path
+    api: TestClient, content_store: Store
 ) -> None:
     item = make(api)
     url = f"/api/v1/content/{item['id']}/file"
@@ -92,9 +92,7 @@ def test_a_file_is_uploaded_checked_and_deleted_with_its_item(
     assert exe.status_code == 400
     big = api.post(url, files={"file": ("big.pdf", PDF + b"0" * 70_000, "application/pdf")})
     assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")
-    assert not any(content_files.rglob("*")) or not any(
-        p.is_file() for p in content_files.rglob("*")
-    )
+    assert content_store.files() == {}
     good = api.post(url, files={"file": ("白皮书.pdf", PDF, "application/pdf")})
     assert good.status_code == 200, good.text
     assert good.json() == {
@@ -102,12 +100,13 @@ def test_a_file_is_uploaded_checked_and_deleted_with_its_item(
         "file_type": "application/pdf",
         "file_size": len(PDF),
     }
-    [stored] = [p for p in content_files.rglob("*") if p.is_file()]
-    assert stored.read_bytes() == PDF
+    [(first, stored)] = content_store.files().items()
+    assert stored == PDF and len(first.split("/")[0]) == 32  # <workspace>/<random id>
     again = api.post(url, files={"file": ("v2.pdf", PDF + b"%v2", "application/pdf")})
-    assert again.status_code == 200 and not stored.exists()  # the old version is gone
+    assert again.status_code == 200
+    assert list(content_store.files().values()) == [PDF + b"%v2"]  # the old version is gone
     assert api.delete(f"/api/v1/content/{item['id']}").status_code == 204
-    assert not [p for p in content_files.rglob("*") if p.is_file()]
+    assert content_store.files() == {}
     assert api.get(f"/api/v1/content/{item['id']}").status_code == 404
 
 

@@ -25,6 +25,7 @@ from leadpond.kit.scope import owned
 from leadpond.pipeline import worker
 from leadpond.workspaces.service import NewWorkspace
 from tests.channels.fakes.server import serving
+from tests.content.conftest import Store
 from tests.content.test_content_api import PDF, make
 from tests.engage.forms_helpers import PERSON, make_form, open_page, post
 
@@ -134,7 +135,7 @@ def test_a_group_link_opens_the_page_and_records_the_view_with_its_channel(
 
 
 def test_drafts_are_not_shown_and_downloads_pass_through_the_gate(
-    api: TestClient, workspace: NewWorkspace
+    api: TestClient, workspace: NewWorkspace, content_store: Store
 ) -> None:
     draft = make(api, status="draft")
     assert api.get(urlsplit(str(draft["viewer_url"])).path).status_code == 404
@@ -169,7 +170,11 @@ def test_drafts_are_not_shown_and_downloads_pass_through_the_gate(
     assert again.status_code == 200  # another site is never where a post leads
     got = api.get(after)
     assert got.status_code == 200 and got.content == PDF
-    assert "attachment" in got.headers["content-disposition"]
+    assert (
+        got.headers["content-disposition"]
+        == "attachment; filename=\"p.pdf\"; filename*=utf-8''p.pdf"
+    )
+    assert list(content_store.files().values()) == [PDF]
     with TestClient(api.app) as stranger:  # the link copied into another browser
         assert stranger.get(after, follow_redirects=False).status_code == 302
     [(_, _, downloaded)] = events(workspace, "Whitepaper Downloaded")

@@ -25,7 +25,7 @@ import segno
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from leadpond.acquisition import weixin
+from leadpond.acquisition import wechat_unionid, weixin
 from leadpond.acquisition.models import WeChatQrCode
 from leadpond.channels.models import Channel, ChannelSettings
 from leadpond.channels.wechat_callback import Account, Handler
@@ -271,6 +271,7 @@ def followed(session: Session, account: Account, message: Inbound) -> None:
     if not scene:
         campaign = {"source": WECHAT_SOURCE, "medium": "follow"}
         _record(session, account, message, FOLLOWED, {"scene": None, "channel": "wechat"}, campaign)
+        _ask_unionid(session, account, message)
         return
     code, properties, campaign = _scene_parts(session, account, scene)
     new = _record(session, account, message, FOLLOWED, properties, campaign)
@@ -278,6 +279,7 @@ def followed(session: Session, account: Account, message: Inbound) -> None:
         session, account, message, SCANNED, {**properties, "followed": True}, campaign
     )
     _count(session, code, follows=int(new), scans=int(scanned))
+    _ask_unionid(session, account, message)
 
 
 def scanned(session: Session, account: Account, message: Inbound) -> None:
@@ -288,6 +290,16 @@ def scanned(session: Session, account: Account, message: Inbound) -> None:
     code, properties, campaign = _scene_parts(session, account, scene)
     new = _record(session, account, message, SCANNED, {**properties, "followed": False}, campaign)
     _count(session, code, scans=int(new))
+    openid = message.text("FromUserName")
+    if openid and not wechat_unionid.has_unionid(session, account, openid):
+        _ask_unionid(session, account, message)
+
+
+def _ask_unionid(session: Session, account: Account, message: Inbound) -> None:
+    """Queue the follower's unionid fetch, run once the callback's transaction commits."""
+    openid = message.text("FromUserName")
+    if openid and account.has_api:
+        wechat_unionid.queue_fetch(session, account, openid, message.text("CreateTime"))
 
 
 def unfollowed(session: Session, account: Account, message: Inbound) -> None:

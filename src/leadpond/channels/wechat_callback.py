@@ -68,6 +68,8 @@ class Account:
         self.workspace_id = workspace_id
         self.app_id = str(settings["app_id"])
         self.server_token = str(settings["server_token"])
+        # With its secret, the account's API can be called back (user/info for the unionid).
+        self.has_api = bool(settings.get("app_secret"))
         self.aes_keys = [
             str(settings[name])
             for name in ("encoding_aes_key", "previous_encoding_aes_key")

@@ -2,7 +2,7 @@
 their file uploaded), the coverage matrix, the taxonomy, per-item stats and the author
 ranking, tracking links to an item's viewer, and next-best-content for a person or account."""
 
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -166,11 +166,15 @@ def delete_content(
     return Response(status_code=204)
 
 
-def _attach(actor_workspace: Any, item_id: int, name: str, media: str, data: bytes) -> UploadRead:
+def _attach(
+    actor_workspace: Any, item_id: int, name: str, media: str, stream: IO[bytes]
+) -> UploadRead:
     with unit_of_work() as session:
-        item, replaced = service.attach_file(session, actor_workspace, item_id, name, media, data)
+        item, replaced = service.attach_file(session, actor_workspace, item_id, name, media, stream)
         answer = UploadRead(
-            file_name=item.file_name or "", file_type=item.file_type or "", file_size=len(data)
+            file_name=item.file_name or "",
+            file_type=item.file_type or "",
+            file_size=item.file_size or 0,
         )
     storage.remove(replaced)
     return answer
@@ -179,7 +183,8 @@ def _attach(actor_workspace: Any, item_id: int, name: str, media: str, data: byt
 @router.post("/content/{item_id}/file", response_model=UploadRead, openapi_extra=_UPLOAD_SCHEMA)
 async def upload_file(item_id: RowId, request: Request, actor: ContentWrite) -> UploadRead:
     """The item's file (multipart field ``file``): PDF, PNG, JPEG, MP4, PowerPoint, Word or
-    Excel, checked by its first bytes; at most ``LEADPOND_CONTENT_MAX_UPLOAD_BYTES``."""
+    Excel, checked by its first bytes; at most ``LEADPOND_CONTENT_MAX_UPLOAD_BYTES``. The
+    upload is spooled to a temporary file by the form parser and streamed into the store."""
     limit = get_settings().content_max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
@@ -190,9 +195,10 @@ async def upload_file(item_id: RowId, request: Request, actor: ContentWrite) -> 
             raise InvalidInput("the multipart field 'file' is required", field="file")
         if upload.size is not None and upload.size > limit:
             raise PayloadTooLarge(f"a content file may hold at most {limit:,} bytes", limit=limit)
-        data = await upload.read()
         name, media = upload.filename or "file", upload.content_type or ""
-    return await run_in_threadpool(_attach, actor.workspace_id, item_id, name, media, data)
+        return await run_in_threadpool(
+            _attach, actor.workspace_id, item_id, name, media, upload.file
+        )
 
 
 @router.get("/content/{item_id}/stats", response_model=ContentStats)

@@ -11,10 +11,10 @@ workspace has an official account configured.
 import secrets
 import uuid
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
@@ -212,16 +212,26 @@ def download(
         gate = f"/f/{item.gate_form}?{urlencode({'next': after})}"
         answer: Response = RedirectResponse(gate, status_code=302, headers=NO_STORE)
     else:
-        path = storage.path_of(item.file_ref)
+        stored = storage.open_file(item.file_ref)
         reader = Reader(visitor, _visit(request), _wechat_reader(session, item, request))
         viewing.record_download(session, item, reader, Arrival.of(query), utcnow())
-        answer = FileResponse(
-            path,
+        answer = StreamingResponse(
+            stored.chunks,
             media_type=item.file_type or "application/octet-stream",
-            filename=item.file_name or "file",
-            headers=NO_STORE,
+            headers={
+                **NO_STORE,
+                "Content-Length": str(stored.size),
+                "Content-Disposition": _attachment(item.file_name or "file"),
+            },
         )
     answer.set_cookie(
         VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="lax"
     )
     return answer
+
+
+def _attachment(file_name: str) -> str:
+    """A Content-Disposition for a download under the item's file name (RFC 6266: an ASCII
+    fallback and the UTF-8 name, so 白皮书.pdf keeps its name)."""
+    fallback = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=utf-8''{quote(file_name, safe='')}"

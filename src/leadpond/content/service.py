@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Select, delete, func, select
@@ -214,17 +214,18 @@ def attach_file(
     item_id: int,
     file_name: str,
     media_type: str,
-    data: bytes,
+    stream: IO[bytes],
 ) -> tuple[ContentItem, str | None]:
-    """Store the item's file (checked for type and size); returns the item and the reference
-    of the file it replaced, if any."""
+    """Store the item's file (checked for type and size, streamed from a seekable ``stream``
+    into the store); returns the item and the reference of the file it replaced, if any."""
     item = get(session, workspace_id, item_id)
-    media_type = storage.check(data, media_type)
+    size = storage.size_of(stream)
+    media_type = storage.check(stream, size, media_type)
     replaced = item.file_ref
-    item.file_ref = storage.save(workspace_id, data)
+    item.file_ref = storage.save(workspace_id, stream, media_type)
     item.file_name = (file_name or "file").replace("/", "_").replace("\\", "_")[:255]
     item.file_type = media_type
-    item.file_size = len(data)
+    item.file_size = size
     session.flush()
     return item, replaced
 

@@ -1,4 +1,5 @@
-"""A fake WeChat Official Account API: cgi-bin/token, message/template/send and qrcode/create.
+"""A fake WeChat Official Account API: cgi-bin/token, message/template/send, qrcode/create and
+user/info (a follower's unionid when ``unionids`` knows one).
 
 Followers, openids and templates are known to it: 43004 for an openid that does not follow,
 40003 for an unknown openid, 40037 for an unknown template. ``client_msg_id`` de-duplicates (the
@@ -33,11 +34,14 @@ class FakeWeChat:
         self.answers: deque[int] = deque()
         self._ids = itertools.count(200228332)
         self.qrcodes: list[dict[str, Any]] = []
+        self.unionids: dict[str, str] = {}
+        self.info_asked: list[str] = []
         self.app = Starlette(
             routes=[
                 Route("/cgi-bin/token", self.token),
                 Route("/cgi-bin/message/template/send", self.template_send, methods=["POST"]),
                 Route("/cgi-bin/qrcode/create", self.qrcode_create, methods=["POST"]),
+                Route("/cgi-bin/user/info", self.user_info),
             ]
         )
 
@@ -109,6 +113,40 @@ class FakeWeChat:
             answer["expire_seconds"] = expire
         self.qrcodes.append(body)
         return JSONResponse(answer)
+
+    async def user_info(self, request: Request) -> JSONResponse:
+        """As documented: a follower's ``subscribe: 1``, openid, language, subscribe time and
+        scene, and ``unionid`` only when the account is bound to an Open Platform account; an
+        openid that left answers ``subscribe: 0`` and nothing more; 40003 for a stranger."""
+        query = request.query_params
+        token = query.get("access_token", "")
+        if token in self.expired_tokens:
+            return _answer(42001, "access_token expired")
+        if token not in self.valid_tokens:
+            return _answer(40001, "invalid credential, access_token is invalid or not latest")
+        if self.answers:
+            return _answer(self.answers.popleft(), "queued answer")
+        openid = query.get("openid", "")
+        self.info_asked.append(openid)
+        if openid in self.unfollowed:
+            return JSONResponse({"subscribe": 0, "openid": openid})
+        if openid not in self.followers:
+            return _answer(40003, "invalid openid")
+        info: dict[str, Any] = {
+            "subscribe": 1,
+            "openid": openid,
+            "language": query.get("lang", "zh_CN"),
+            "subscribe_time": 1765000000,
+            "remark": "",
+            "groupid": 0,
+            "tagid_list": [],
+            "subscribe_scene": "ADD_SCENE_QR_CODE",
+            "qr_scene": 0,
+            "qr_scene_str": "",
+        }
+        if openid in self.unionids:
+            info["unionid"] = self.unionids[openid]
+        return JSONResponse(info)
 
     def problem(self, body: dict[str, Any]) -> tuple[int, str] | None:
         openid = body.get("touser")

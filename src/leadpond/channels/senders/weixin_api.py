@@ -53,6 +53,18 @@ class TokenedApi:
             response = self._post(path, access_tokens.get(self._key, self._fetch_token), body)
         return response
 
+    def get(self, path: str, query: Mapping[str, str]) -> httpx.Response:
+        """GET ``path`` with ``query``; a refused token is replaced and the call made again once."""
+        token = access_tokens.get(self._key, self._fetch_token)
+        response = self._get(path, token, query)
+        if errcode_of(response) in TOKEN_REFUSED:
+            access_tokens.invalidate(self._key, token)
+            response = self._get(path, access_tokens.get(self._key, self._fetch_token), query)
+        return response
+
+    def _get(self, path: str, token: str, query: Mapping[str, str]) -> httpx.Response:
+        return self._client.get(f"{self._endpoint}{path}", params={**query, "access_token": token})
+
     def _post(self, path: str, token: str, body: Mapping[str, Any]) -> httpx.Response:
         return self._client.post(
             f"{self._endpoint}{path}", params={"access_token": token}, json=dict(body)

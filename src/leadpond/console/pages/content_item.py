@@ -3,8 +3,9 @@ the types from the workspace's taxonomy), the file upload, one link and QR code 
 (S2: a group each), and its stats page (views, readers, read time, downloads, by channel, link,
 persona, stage, account and industry; each reader with new or known interest)."""
 
+import tempfile
 import uuid
-from typing import Any
+from typing import IO, Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -215,12 +216,15 @@ def _upload_section(v: Visit, item: dict[str, Any]) -> None:
         ui.label(item["file_name"]).mark("content-file-name")
 
     async def received(e: events.UploadEventArguments) -> None:
-        data = await e.file.read()
-        try:
-            await run.io_bound(_attach, v, item["id"], e.file.name, e.file.content_type, data)
-        except LeadpondError as exc:
-            notify_error(exc)
-            return
+        # Spooled (to disk past 1 MiB) and handed to the store as a stream, never whole in memory.
+        with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
+            async for chunk in e.file.iterate():
+                spool.write(chunk)
+            try:
+                await run.io_bound(_attach, v, item["id"], e.file.name, e.file.content_type, spool)
+            except LeadpondError as exc:
+                notify_error(exc)
+                return
         ui.notify(_("Uploaded"), type="positive")
         ui.navigate.reload()
 
@@ -229,11 +233,11 @@ def _upload_section(v: Visit, item: dict[str, Any]) -> None:
     )
 
 
-def _attach(v: Visit, item_id: int, name: str, media: str, data: bytes) -> None:
+def _attach(v: Visit, item_id: int, name: str, media: str, stream: IO[bytes]) -> None:
     with unit_of_work() as session:
         actor = v.authorised(session, CONTENT_WRITE)
         _made, replaced = service.attach_file(
-            session, actor.workspace_id, item_id, name, media, data
+            session, actor.workspace_id, item_id, name, media, stream
         )
     storage.remove(replaced)
 
