@@ -183,12 +183,15 @@ def test_the_marketer_creates_an_event_in_the_editor(live_server: LiveServer, pa
     page.locator(".lp-event-booths textarea").fill(
         "- {key: b1, name: 体验区, product_line: graph_database}\n"
     )
+    page.get_by_label("现场调研（表单标识，用逗号分隔）").fill("conference_survey")  # the demo's
     page.locator(".lp-save-event").click()
     expect(page.locator(".lp-count-registered")).to_have_text("0")
     site = page.context.new_page()
     site.goto(f"{live_server.base_url}/e/{key}")
     expect(site.locator("h1")).to_have_text("北京图数据库技术沙龙")
     expect(site.locator("#agenda")).to_contain_text("主题演讲")
+    expect(site.locator("#surveys a")).to_have_text("大会现场调研")
+    assert "event=" + key in (site.locator("#surveys a").get_attribute("href") or "")
 
 
 def test_an_attendee_answers_the_events_survey_on_a_phone(
