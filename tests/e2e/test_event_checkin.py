@@ -46,7 +46,7 @@ def _eventually(read: Callable[[], T], ok: Callable[[T], bool], seconds: float =
         time.sleep(0.3)
 
 
-def _event(api: httpx.Client) -> dict[str, Any]:
+def _event(api: httpx.Client, **extra: Any) -> dict[str, Any]:
     start = datetime.now(UTC) + timedelta(days=2)
     body = {
         "key": f"conf-e2e-{uuid.uuid4().hex[:6]}",
@@ -60,6 +60,7 @@ def _event(api: httpx.Client) -> dict[str, Any]:
         "topic": "graph_database",
         "sessions": [{"key": "keynote", "title": "主题演讲", "starts_at": "2030-05-01T09:00:00"}],
         "booths": [{"key": "b1", "name": "图数据库展台", "product_line": "graph_database"}],
+        **extra,
     }
     made = api.post("/api/v1/events", json=body)
     assert made.status_code == 201, made.text
@@ -182,9 +183,66 @@ def test_the_marketer_creates_an_event_in_the_editor(live_server: LiveServer, pa
     page.locator(".lp-event-booths textarea").fill(
         "- {key: b1, name: 体验区, product_line: graph_database}\n"
     )
+    page.get_by_label("现场调研（表单标识，用逗号分隔）").fill("conference_survey")  # the demo's
     page.locator(".lp-save-event").click()
     expect(page.locator(".lp-count-registered")).to_have_text("0")
     site = page.context.new_page()
     site.goto(f"{live_server.base_url}/e/{key}")
     expect(site.locator("h1")).to_have_text("北京图数据库技术沙龙")
     expect(site.locator("#agenda")).to_contain_text("主题演讲")
+    expect(site.locator("#surveys a")).to_have_text("大会现场调研")
+    assert "event=" + key in (site.locator("#surveys a").get_attribute("href") or "")
+
+
+def test_an_attendee_answers_the_events_survey_on_a_phone(
+    live_server: LiveServer, api: httpx.Client, browser: Browser
+) -> None:
+    """The microsite's survey button opens the form builder's survey; the answer carries the
+    event's id and the accounts report lists it against the attendee."""
+    survey = {
+        "key": f"survey_{uuid.uuid4().hex[:6]}",
+        "name_zh": "现场满意度调研",
+        "name_en": "On-site survey",
+        "status": "published",
+        "min_fill_seconds": 0,
+        "submit_zh": "提交调研",
+        "success_zh": "感谢您的反馈",
+        "fields": [
+            {
+                "key": "satisfaction",
+                "type": "select",
+                "label_zh": "满意度",
+                "required": True,
+                "options": [
+                    {"value": "high", "label_zh": "满意"},
+                    {"value": "low", "label_zh": "不满意"},
+                ],
+            },
+            {"key": "feedback", "type": "textarea", "label_zh": "建议"},
+        ],
+    }
+    assert api.post("/api/v1/forms", json=survey).status_code == 201
+    event = _event(api, surveys=[survey["key"]])
+
+    attendee = _phone(browser)
+    attendee.goto(event["url"])
+    attendee.get_by_role("link", name="立即报名").click()
+    attendee.get_by_label("姓名").fill("林悦")
+    attendee.get_by_label("手机号").fill(f"138{random.randrange(10**8):08d}")
+    attendee.get_by_label("公司").fill("招商银行")
+    attendee.get_by_role("button", name="提交报名").click()
+    expect(attendee.locator("#registered h2")).to_have_text("报名成功")
+
+    attendee.goto(event["url"])
+    attendee.get_by_role("link", name="现场满意度调研").click()
+    attendee.get_by_label("满意度").select_option("high")
+    attendee.get_by_label("建议").fill("希望增加图算法专场")
+    attendee.get_by_role("button", name="提交调研").click()
+    expect(attendee.get_by_text("感谢您的反馈")).to_be_visible()
+
+    def report() -> list[dict[str, Any]]:
+        items = api.get(f"/api/v1/events/{event['id']}/accounts-report").json()["items"]
+        return [a for line in items for a in line["attendees"] if a["name"] == "林悦"]
+
+    found = _eventually(report, lambda lines: bool(lines) and bool(lines[0]["surveys"]))
+    assert found and found[0]["surveys"] == [survey["key"]]

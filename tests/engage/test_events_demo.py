@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadpond.db.engine import read_only
+from leadpond.db.engine import read_only, unit_of_work
 from leadpond.demo import service
 from leadpond.demo.events import CONFERENCE, WEBINAR, ensure_events
 from leadpond.demo.service import DemoOptions
@@ -51,3 +51,12 @@ def test_the_demo_has_a_conference_and_a_webinar_through_the_events_paths(
     assert ensure_events(ws) == []  # made once
     page = client.get(f"/e/{made['conference'].key}/register")
     assert page.status_code == 200 and 'class="leadpond-form"' in page.text
+    site = client.get(f"/e/{made['conference'].key}").text
+    assert 'data-survey="conference_survey"' in site
+    with unit_of_work() as session:
+        conference = session.get(MarketingEvent, made["conference"].id)
+        assert conference is not None
+        queued, without = events_report.notify_owners(
+            session, conference, "event-report-wecom", "event-report-email"
+        )
+    assert queued + len(without) == len([line for line in lines if line.account_id])

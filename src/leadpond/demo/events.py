@@ -6,6 +6,7 @@ The booths' ids follow the generated world's (``<event>-b<n>`` with the product 
 ``catalog.LINE_LABELS``), so its history and these events read alike in the reports.
 """
 
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadpond.channels.schemas import TemplateCreate
+from leadpond.channels.service import create_template, get_template
 from leadpond.db.engine import unit_of_work
 from leadpond.demo.catalog import LINE_LABELS
 from leadpond.engage import events as ev
@@ -62,6 +65,71 @@ REGISTRATION_FORM = {
         {"key": "title", "type": "title", "label_zh": "职位", "label_en": "Job title"},
     ],
 }
+# The conference's on-site survey (its microsite's survey button).
+SURVEY_FORM = {
+    "key": "conference_survey",
+    "name_zh": "大会现场调研",
+    "name_en": "Conference survey",
+    "status": "published",
+    "submit_zh": "提交",
+    "submit_en": "Submit",
+    "success_zh": "感谢您的反馈！",
+    "success_en": "Thank you for your feedback!",
+    "fields": [
+        {
+            "key": "satisfaction",
+            "type": "select",
+            "label_zh": "您对本次大会的满意度",
+            "label_en": "How satisfied are you with the conference?",
+            "required": True,
+            "options": [
+                {"value": "5", "label_zh": "非常满意", "label_en": "Very satisfied"},
+                {"value": "4", "label_zh": "满意", "label_en": "Satisfied"},
+                {"value": "3", "label_zh": "一般", "label_en": "Neutral"},
+                {"value": "2", "label_zh": "不满意", "label_en": "Dissatisfied"},
+            ],
+        },
+        {
+            "key": "next_topic",
+            "type": "textarea",
+            "label_zh": "下次希望听到的主题",
+            "label_en": "What should the next one cover?",
+        },
+    ],
+}
+# The accounts report's note to each account's owner: by WeCom to owners with a WeCom user
+# id, by email to the others (POST /api/v1/events/{id}/accounts-report:notify).
+REPORT_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "key": "event-report-wecom",
+        "channel": "wecom",
+        "purpose": "transactional",
+        "body": json.dumps(
+            {
+                "msgtype": "markdown",
+                "content": "**{{ event.name }}** · {{ report.account }}\n"
+                "> 报名 {{ report.registered }} 人，到场 {{ report.came }} 人\n"
+                "> 下一步: {{ report.next_step_text.zh }}",
+            },
+            ensure_ascii=False,
+        ),
+    },
+    {
+        "key": "event-report-email",
+        "channel": "email",
+        "purpose": "transactional",
+        "subject": "{{ event.name }}：{{ report.account }} 的会后报告",
+        "body": (
+            "<p>{{ to_name | default('您好') }}，</p>"
+            "<p>{{ report.account }} 报名 {{ report.registered }} 人，"
+            "到场 {{ report.came }} 人。</p>"
+            "<ul>{% for a in report.attendees %}<li>{{ a.name }} {{ a.title }}"
+            "{% if a.came %}（到场）{% endif %}</li>{% endfor %}</ul>"
+            "<p>建议下一步：{{ report.next_step_text.zh }}</p>"
+            '<p><a href="{{ event.url }}">{{ event.url }}</a></p>'
+        ),
+    },
+)
 ATTENDEES = 24
 
 
@@ -125,6 +193,7 @@ def _bodies(now: datetime) -> list[EventBody]:
         ],
         "booths": booths,
         "registration_form": REGISTRATION_FORM["key"],
+        "surveys": [SURVEY_FORM["key"]],
         "site": {
             "modules": ["agenda", "speakers", "venue", "downloads", "register"],
             "intro": "一年一度的用户大会：产品发布、行业实践与展台体验。",
@@ -159,12 +228,16 @@ def _people(session: Session, workspace_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 def _ensure_form(session: Session, workspace_id: uuid.UUID) -> None:
-    try:
-        forms.get_form(session, workspace_id, str(REGISTRATION_FORM["key"]))
-    except LeadpondError:
-        forms.create_form(
-            session, workspace_id, FormCreate.model_validate(REGISTRATION_FORM), "demo"
-        )
+    for form in (REGISTRATION_FORM, SURVEY_FORM):
+        try:
+            forms.get_form(session, workspace_id, str(form["key"]))
+        except LeadpondError:
+            forms.create_form(session, workspace_id, FormCreate.model_validate(form), "demo")
+    for template in REPORT_TEMPLATES:
+        try:
+            get_template(session, workspace_id, str(template["key"]))
+        except LeadpondError:
+            create_template(session, workspace_id, TemplateCreate.model_validate(template))
 
 
 def ensure_events(workspace_id: uuid.UUID, seed: int = 7) -> list[str]:

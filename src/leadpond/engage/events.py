@@ -8,7 +8,7 @@ retried request (or a second scan) writes nothing new to the event log.
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import segno
@@ -93,6 +93,7 @@ def _apply(session: Session, event: MarketingEvent, body: EventBody) -> None:
     event.messages = body.messages.model_dump(mode="json", exclude_none=True)
     event.reminder_hours = body.reminder_hours
     event.registration_form = body.registration_form
+    event.surveys = list(dict.fromkeys(body.surveys))
 
 
 def _key_free(session: Session, key: str, event_id: int | None) -> None:
@@ -103,7 +104,12 @@ def _key_free(session: Session, key: str, event_id: int | None) -> None:
 
 def check_form(session: Session, event: MarketingEvent) -> None:
     """An event's registration form must exist in its workspace and ask a mobile or an email
-    (a registration is found again by them)."""
+    (a registration is found again by them); its surveys must be forms of its workspace."""
+    for index, key in enumerate(event.surveys or []):
+        try:
+            forms.get_form(session, event.workspace_id, key)
+        except LeadpondError as exc:
+            raise InvalidInput(exc.message, field=f"surveys[{index}]") from exc
     if not event.registration_form:
         return
     try:
@@ -387,3 +393,37 @@ def emit(
 def registered_message_id(registration: EventRegistration) -> str:
     """The messageId of the registration's ``Event Registered`` (its identify: ``-identify``)."""
     return f"event-{registration.event_id}-registration-{registration.id}"
+
+
+def survey_forms(session: Session, event: MarketingEvent) -> list[Any]:
+    """The event's on-site surveys that are published, in the event's order."""
+    found = []
+    for key in event.surveys or []:
+        try:
+            form = forms.get_form(session, event.workspace_id, key)
+        except LeadpondError:
+            continue
+        if form.status == forms.PUBLISHED:
+            found.append(form)
+    return found
+
+
+def survey_url(event: MarketingEvent, form_key: str, lang: str) -> str:
+    """The survey's page, answered for the event (``Form Submitted`` carries its ``event_id``)."""
+    query = {"ws": str(event.workspace_id), "event": event.key, "lang": lang}
+    return f"/f/{form_key}?{urlencode(query)}"
+
+
+def survey_event(
+    session: Session, workspace_id: uuid.UUID, event_key: str | None, form_key: str
+) -> MarketingEvent | None:
+    """The workspace's event of ``event_key`` when it names the form as one of its surveys
+    (a page's ``?event=``; anything else is ignored: the answer belongs to no event)."""
+    if not event_key:
+        return None
+    event = session.scalar(
+        select(MarketingEvent).where(
+            owned(MarketingEvent, workspace_id), MarketingEvent.key == event_key[:64]
+        )
+    )
+    return event if event is not None and form_key in (event.surveys or []) else None

@@ -284,5 +284,5 @@ def notify_owners(
 ) -> NotifyResult:
     """Send each account's owner their account's lines (once per event and account)."""
     event = ev.get_event(session, actor.workspace_id, event_id)
-    queued, without = report.notify_owners(session, event, body.template)
+    queued, without = report.notify_owners(session, event, body.template, body.email_template)
     return NotifyResult(queued=queued, without_owner=without)

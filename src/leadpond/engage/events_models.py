@@ -66,6 +66,8 @@ class MarketingEvent(Base):
     site: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     # The form builder's form that registers (its key); none: the event's own fields.
     registration_form: Mapped[str | None] = mapped_column(String(64), default=None)
+    # On-site surveys: keys of the form builder's forms the microsite offers.
+    surveys: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     # What goes out through the outbox: template keys (none set: nothing is sent).
     messages: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     reminder_hours: Mapped[int] = mapped_column(default=24)

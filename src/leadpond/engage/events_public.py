@@ -34,6 +34,8 @@ from leadpond.engage.events_models import EventRegistration, MarketingEvent, Reg
 from leadpond.engage.events_registration import Attendee
 from leadpond.engage.events_schemas import CheckinBody, CheckinResult
 from leadpond.engage.events_words import JS_WORDS, WORDS
+from leadpond.engage.forms_schemas import DEFAULT_POSTS_PER_MINUTE
+from leadpond.engage.forms_submit import count_post
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput, LeadpondError
 from leadpond.kit.http import WriteSession
@@ -44,6 +46,8 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 FORM = "event-form"
 FORM_MAX_AGE_S = 24 * 3600
 BADGE_MAX_AGE = 120 * 24 * 3600
+# The event's own fields are limited like a form left at its default.
+OWN_FIELDS_POSTS_PER_MINUTE = DEFAULT_POSTS_PER_MINUTE
 _pages = Environment(
     loader=PackageLoader("leadpond.engage", "templates"),
     autoescape=select_autoescape(("html",)),
@@ -122,11 +126,23 @@ def microsite(event_key: str, request: Request, session: WriteSession) -> Respon
     except LeadpondError:
         return _invalid(request)
     lang, site = language(request), event.site or {}
+    modules = list(site.get("modules") or ["agenda", "register"])
+    surveys = [
+        {
+            "key": form.key,
+            "name": form.name_en if lang == "en" and form.name_en else form.name_zh,
+            "url": ev.survey_url(event, form.key, lang),
+        }
+        for form in ev.survey_forms(session, event)
+    ]
+    if surveys and "surveys" not in modules:
+        modules.append("surveys")
     return _page(
         request,
         "site.html",
         event,
-        modules=site.get("modules") or ["agenda", "register"],
+        modules=modules,
+        surveys=surveys,
         intro=site.get("intro_en") if lang == "en" and site.get("intro_en") else site.get("intro"),
         forums=_forums(event, lang),
         speakers=site.get("speakers") or [],
@@ -268,6 +284,10 @@ def _own_fields(
 ) -> Attendee | Response:
     """The attendee of a post of the event's own fields, or the page to answer instead."""
     words = WORDS[language(request)]
+    # Every post counts against the address, as a form's do (one rate limit for both paths).
+    ip = request.client.host if request.client else None
+    if count_post(session, f"event:{event.id}", ip, utcnow()) > OWN_FIELDS_POSTS_PER_MINUTE:
+        return _message(request, event, words["received"], "")
     try:
         workspace_id, data = unsign(session, values.get("form_token", ""), FORM, FORM_MAX_AGE_S)
         if workspace_id != event.workspace_id or data != {"e": event.id}:

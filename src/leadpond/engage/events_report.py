@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import openpyxl
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
@@ -21,16 +21,20 @@ from leadpond.engage.events_attendance import registrations_of
 from leadpond.engage.events_checkin import ENTRANCE, points_of
 from leadpond.engage.events_models import Attendance, MarketingEvent
 from leadpond.engage.events_registration import people_of
+from leadpond.engage.forms_submit import SUBMITTED
 from leadpond.ingest.models import Event
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.scope import owned
 from leadpond.normalise.roles import infer_role
 from leadpond.rules.models import ScoreLedger
+from leadpond.users.models import ConsoleUser, Membership
 
 CONTENT_EVENTS = ("Content Viewed", "Whitepaper Downloaded")
 FOLLOW_UP_DAYS = 7  # content taken within a week of the end counts as the event's
 SCORE_MODEL = "engagement"
 DECIDERS = ("executive", "department_head")
+# An account's owner, as its traits (the name, the email notes go to, the WeCom user id).
+OWNER_TRAITS = ("owner", "owner_email", "owner_wecom_userid")
 
 
 @dataclass
@@ -48,6 +52,7 @@ class AttendeeLine:
     sessions: list[str] = field(default_factory=list)
     content: list[str] = field(default_factory=list)
     watch_minutes: int | None = None
+    surveys: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +116,32 @@ def _content(session: Session, event: MarketingEvent, people: set[int]) -> dict[
         if title and title not in titles:
             titles.append(title)
     return taken
+
+
+def _surveys(session: Session, event: MarketingEvent, people: set[int]) -> dict[int, list[str]]:
+    """The event's surveys (form keys) each person answered: their ``Form Submitted`` with
+    the event's id and one of its survey forms."""
+    answered: dict[int, list[str]] = {}
+    if not people or not event.surveys:
+        return answered
+    rows = session.execute(
+        select(Event.person_id, Event.payload)
+        .where(
+            owned(Event, event.workspace_id),
+            Event.person_id.in_(people),
+            Event.event == SUBMITTED,
+        )
+        .order_by(Event.timestamp)
+    )
+    for person_id, payload in rows:
+        properties = payload.get("properties") or {}
+        form_key = properties.get("form_id")
+        if properties.get("event_id") != event.key or form_key not in event.surveys:
+            continue
+        keys = answered.setdefault(person_id, [])
+        if form_key not in keys:
+            keys.append(str(form_key))
+    return answered
 
 
 NEXT_STEPS: dict[str, tuple[str, str]] = {
@@ -179,6 +210,7 @@ def accounts_report(session: Session, event: MarketingEvent) -> list[AccountLine
             since[person] = min(since.get(person, at), at)
     before, after = _scores(session, ws, since)
     content = _content(session, event, person_ids)
+    surveys = _surveys(session, event, person_ids)
     booths = {b["key"]: b for b in event.booths}
     sessions = {s["key"]: s for s in event.sessions}
     table = role_table(session, ws)
@@ -217,6 +249,7 @@ def accounts_report(session: Session, event: MarketingEvent) -> list[AccountLine
             elif kind == "session" and point_key in sessions:
                 attendee.sessions.append(str(sessions[point_key].get("title", point_key)))
         attendee.content = content.get(person, []) if person is not None else []
+        attendee.surveys = surveys.get(person, []) if person is not None else []
         line.attendees.append(attendee)
         line.registered += 1
         line.came += int(came or any(c.point != ENTRANCE for c in seen))
@@ -247,6 +280,7 @@ XLSX_COLUMNS = (
     "展台 Booths",
     "分论坛 Sessions",
     "内容 Content",
+    "调研 Surveys",
     "观看分钟 Watch minutes",
     "活跃度变化 Engagement change",
     "下一步 Next step",
@@ -274,6 +308,7 @@ def as_xlsx(event: MarketingEvent, lines: list[AccountLine]) -> bytes:
                     "、".join(a.booths),
                     "、".join(a.sessions),
                     "、".join(a.content),
+                    "、".join(a.surveys),
                     a.watch_minutes if a.watch_minutes is not None else "",
                     line.score_change,
                     f"{next_step_text(line, 'zh')} / {next_step_text(line, 'en')}",
@@ -284,34 +319,96 @@ def as_xlsx(event: MarketingEvent, lines: list[AccountLine]) -> bytes:
     return buffer.getvalue()
 
 
+def owner_contacts(
+    session: Session, workspace_id: uuid.UUID, account_ids: set[int]
+) -> dict[int, dict[str, str]]:
+    """Each account's owner as its traits say (``owner``, ``owner_email``,
+    ``owner_wecom_userid``, as a CRM sync writes them); without ``owner_email``, the email of
+    the workspace's user whose name or email is the ``owner``."""
+    found: dict[int, dict[str, str]] = {}
+    if not account_ids:
+        return found
+    for account_id, traits in session.execute(
+        select(Account.id, Account.traits).where(
+            owned(Account, workspace_id), Account.id.in_(account_ids)
+        )
+    ):
+        found[account_id] = {
+            k: str(v).strip() for k in OWNER_TRAITS if (v := (traits or {}).get(k))
+        }
+    names = {o["owner"] for o in found.values() if o.get("owner") and not o.get("owner_email")}
+    if names:
+        users: dict[str, str] = {}
+        for email, name in session.execute(
+            select(ConsoleUser.email, ConsoleUser.name)
+            .join(Membership, Membership.user_id == ConsoleUser.id)
+            .where(
+                owned(Membership, workspace_id),
+                ConsoleUser.disabled_at.is_(None),
+                or_(ConsoleUser.name.in_(names), ConsoleUser.email.in_(names)),
+            )
+            .order_by(ConsoleUser.id)
+        ):
+            users.setdefault(name, email)
+            users.setdefault(email, email)
+        for owner in found.values():
+            if not owner.get("owner_email") and owner.get("owner") in users:
+                owner["owner_email"] = users[owner["owner"]]
+    return found
+
+
 def notify_owners(
-    session: Session, event: MarketingEvent, template_key: str
+    session: Session,
+    event: MarketingEvent,
+    template_key: str | None,
+    email_template_key: str | None = None,
 ) -> tuple[int, list[str]]:
-    """A note per account to its owner (a WeCom or webhook template: the owner is the WeCom
-    user id in the account's traits, ``owner_wecom_userid``); one per event and account, ever.
-    Returns how many were queued and the accounts without an owner."""
-    template = get_template(session, event.workspace_id, template_key)
-    if template.channel not in ("wecom", "webhook"):
+    """A note per account to its owner, once per event and account, ever: by WeCom (or
+    webhook) with ``template_key`` to the owner's WeCom user id (``owner_wecom_userid``); an
+    owner without one gets it by email with ``email_template_key`` (a transactional email
+    template) at their email (``owner_email``, or the workspace user who owns the account).
+    Returns how many were queued and the accounts no note could go to."""
+    template = get_template(session, event.workspace_id, template_key) if template_key else None
+    if template is not None and template.channel not in ("wecom", "webhook"):
         raise InvalidInput("the owner's note goes by WeCom or webhook", field="template")
+    email = (
+        get_template(session, event.workspace_id, email_template_key)
+        if email_template_key
+        else None
+    )
+    if email is not None and email.channel != "email":
+        raise InvalidInput("the owner's email note needs an email template", field="email_template")
+    if template is None and email is None:
+        raise InvalidInput("name a WeCom or an email template", field="template")
+    lines = [line for line in accounts_report(session, event) if line.account_id is not None]
+    owners = owner_contacts(
+        session, event.workspace_id, {int(line.account_id or 0) for line in lines}
+    )
     queued, without = 0, []
-    for line in accounts_report(session, event):
-        if line.account_id is None:
-            continue
-        if not line.owner:
-            without.append(line.account)
-            continue
-        variables = {
+    for line in lines:
+        owner = owners.get(int(line.account_id or 0), {})
+        variables: dict[str, Any] = {
             "event": {"name": event.name_zh, "url": ev.site_url(event)},
             "report": as_dict(line),
-            "wecom_userid": line.owner,
+            "owner": owner.get("owner", ""),
         }
+        if template is not None and owner.get("owner_wecom_userid"):
+            chosen = template
+            variables["wecom_userid"] = owner["owner_wecom_userid"]
+        elif email is not None and owner.get("owner_email"):
+            chosen = email
+            variables["notify_email"] = owner["owner_email"]
+            variables["to_name"] = owner.get("owner", "")
+        else:
+            without.append(line.account)
+            continue
         outbox.enqueue(
             session,
             event.workspace_id,
             {
-                "channel": template.channel,
+                "channel": chosen.channel,
                 "purpose": "transactional",
-                "template_id": template.id,
+                "template_id": chosen.id,
                 "idempotency_key": f"event-report:{event.id}:{line.account_id}",
                 "origin": f"event:{event.id}:report",
                 "variables": variables,

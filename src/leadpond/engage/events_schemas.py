@@ -1,7 +1,7 @@
 """What the events API reads and answers."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -10,7 +10,7 @@ from leadpond.kit.schemas import UtcDatetime
 
 Key = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")
 Text200 = Field(default="", max_length=200)
-Module = Literal["agenda", "speakers", "venue", "live", "downloads", "register"]
+Module = Literal["agenda", "speakers", "venue", "live", "downloads", "register", "surveys"]
 MODULES: tuple[Module, ...] = ("agenda", "speakers", "venue", "live", "downloads", "register")
 
 
@@ -62,7 +62,7 @@ class Site(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    modules: list[Module] = Field(default_factory=lambda: list(MODULES), max_length=6)
+    modules: list[Module] = Field(default_factory=lambda: list(MODULES), max_length=7)
     intro: str = Field(default="", max_length=4000)
     intro_en: str = Field(default="", max_length=4000)
     transport: str = Field(default="", max_length=2000)
@@ -111,6 +111,11 @@ class EventBody(BaseModel):
         max_length=64,
         description="a form of the form builder that registers; none: name, mobile, email, "
         "company, title",
+    )
+    surveys: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="keys of the form builder's forms offered on the microsite as on-site surveys",
     )
     reminder_hours: int = Field(default=24, ge=0, le=24 * 30)
 
@@ -261,12 +266,25 @@ class PointLink(BaseModel):
 class NotifyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    template: str = Field(min_length=1, max_length=64, description="a wecom or webhook template")
+    template: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="a wecom or webhook template, to owners with a WeCom user id",
+    )
+    email_template: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="an email template, to owners without a WeCom user id (their email)",
+    )
 
 
 class NotifyResult(BaseModel):
     queued: int
-    without_owner: list[str] = Field(description="accounts whose owner is unknown")
+    without_owner: list[str] = Field(
+        description="accounts no note could go to (no owner, or no address for the templates)"
+    )
 
 
 def event_read_fields(event: Any) -> dict[str, Any]:
@@ -291,6 +309,7 @@ def event_read_fields(event: Any) -> dict[str, Any]:
         "site": event.site,
         "messages": event.messages,
         "registration_form": event.registration_form,
+        "surveys": list(event.surveys or []),
         "reminder_hours": event.reminder_hours,
         "no_shows_marked_at": event.no_shows_marked_at,
     }

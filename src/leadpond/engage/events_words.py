@@ -3,6 +3,7 @@
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "register": "立即报名",
+        "surveys": "现场调研",
         "submit": "提交报名",
         "agenda": "议程",
         "main_forum": "主论坛",
@@ -38,6 +39,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "register": "Register now",
+        "surveys": "Surveys",
         "submit": "Register",
         "agenda": "Agenda",
         "main_forum": "Main forum",

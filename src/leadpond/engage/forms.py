@@ -122,7 +122,7 @@ def update_form(session: Session, workspace_id: uuid.UUID, key: str, body: FormW
 def delete_form(session: Session, workspace_id: uuid.UUID, key: str) -> None:
     """Delete the form and its submissions (their events stay in the event log)."""
     form = get_form(session, workspace_id, key)
-    session.execute(delete(FormPostWindow).where(FormPostWindow.form_id == form.id))
+    session.execute(delete(FormPostWindow).where(FormPostWindow.target == f"form:{form.id}"))
     session.execute(delete(FormSubmission).where(FormSubmission.form_id == form.id))
     session.delete(form)
     session.flush()

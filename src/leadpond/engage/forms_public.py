@@ -18,6 +18,7 @@ from leadpond.acquisition.api import VISITOR_COOKIE, VISITOR_MAX_AGE
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.engage import forms
+from leadpond.engage.events import survey_event
 from leadpond.engage.forms_render import (
     new_context,
     render_done,
@@ -176,6 +177,11 @@ async def submit(key: str, request: Request, ws: Workspace = None) -> Response:
     )
     with unit_of_work() as session:
         form = forms.public_form(session, key, ws)
+        # An on-site survey of an event (its microsite links ``?event=<key>``): the answer
+        # carries the event's id.
+        event = survey_event(session, form.workspace_id, request.query_params.get("event"), key)
+        if event is not None:
+            meta.extra_properties = {"event_id": event.key}
         result = submit_form(session, form.workspace_id, form, posted, meta)
         if result.errors:
             traits = forms.known_traits(session, form.workspace_id, visitor, None)

@@ -31,6 +31,7 @@ DEFAULT_TRAIT: dict[str, str] = {
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 TRAIT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 CONSENT_CHANNELS = ("email", "sms", "wechat", "wecom")
+DEFAULT_POSTS_PER_MINUTE = 5  # a form's per-address limit unless it says otherwise
 
 
 class Option(BaseModel):
@@ -114,7 +115,9 @@ class FormWrite(BaseModel):
         description="a second event after Form Submitted (e.g. Trial Requested)",
     )
     min_fill_seconds: int = Field(default=3, ge=0, le=600)
-    posts_per_minute: int = Field(default=5, ge=1, le=1000, description="per client address")
+    posts_per_minute: int = Field(
+        default=DEFAULT_POSTS_PER_MINUTE, ge=1, le=1000, description="per client address"
+    )
     captcha: bool = False
     dedupe_hours: int = Field(default=24, ge=0, le=720)
 

@@ -123,30 +123,34 @@ def _client_key(ip: str | None) -> str:
     return hashlib.sha256((ip or "unknown").encode()).hexdigest()
 
 
-def _count_post(session: Session, form: Form, ip: str | None, now: datetime) -> int:
-    """Count this post in its client's minute and answer the count so far (an upsert: two
-    processes' posts of the same minute add up on one row)."""
+def count_post(session: Session, target: str, ip: str | None, now: datetime) -> int:
+    """Count a post to ``target`` (``form:<id>``, ``event:<id>``) in its client's minute and
+    answer the count so far (an upsert: two processes' posts of the same minute add up on one
+    row). Every public post path counts here: the one per-address rate limit."""
     minute = now.replace(second=0, microsecond=0)
     client = _client_key(ip)
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(FormPostWindow).values(
-        form_id=form.id, client=client, minute=minute, posts=1
-    )
+    statement = insert(FormPostWindow).values(target=target, client=client, minute=minute, posts=1)
     counted = session.scalar(
         statement.on_conflict_do_update(
-            index_elements=["form_id", "client", "minute"],
+            index_elements=["target", "client", "minute"],
             set_={"posts": FormPostWindow.posts + 1},
         ).returning(FormPostWindow.posts)
     )
     # Old minutes of this client are of no use any more.
     session.execute(
         delete(FormPostWindow).where(
-            FormPostWindow.form_id == form.id,
+            FormPostWindow.target == target,
             FormPostWindow.client == client,
             FormPostWindow.minute < minute - timedelta(minutes=5),
         )
     )
     return int(counted or 0)
+
+
+def form_target(form: Form) -> str:
+    """The rate limit's target of a form's posts."""
+    return f"form:{form.id}"
 
 
 def _token_problem(
@@ -249,7 +253,7 @@ def submit_form(
     if form.workspace_id != workspace_id or form.status != PUBLISHED:
         result.blocked = "not_published"
         return result
-    posts = _count_post(session, form, meta.ip, now)
+    posts = count_post(session, form_target(form), meta.ip, now)
     problem, asked, nonce = _token_problem(session, form, meta, int(time.time() * 1000))
     if meta.honeypot.strip():
         problem = "honeypot"

@@ -75,14 +75,16 @@ class FormSubmission(Base):
 
 
 class FormPostWindow(Base):
-    """Posts from one client address to one form in one minute: the rate limit, in the
-    database so that every API process behind a load balancer counts the same posts."""
+    """Posts from one client address to one public form in one minute: the rate limit, in the
+    database so that every API process behind a load balancer counts the same posts. The
+    ``target`` is what is posted to: ``form:<form id>`` or ``event:<event id>`` (an event's
+    own registration fields)."""
 
     __tablename__ = "form_post_window"
-    __table_args__ = (UniqueConstraint("form_id", "client", "minute"),)
+    __table_args__ = (UniqueConstraint("target", "client", "minute"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    form_id: Mapped[int] = mapped_column(BigId, ForeignKey("form.id"))
+    target: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64))  # SHA-256 of the address: no raw IPs kept
     minute: Mapped[datetime]
     posts: Mapped[int] = mapped_column(default=0)

@@ -284,6 +284,7 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
             ("came", _("Came / registered")),
             ("people", _("Who (role)")),
             ("booths", _("Booths and sessions")),
+            ("surveys", _("Surveys answered")),
             ("change", _("Engagement change")),
             ("next", _("Next step")),
         )
@@ -297,6 +298,9 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
                 f"{a.name}({a.role or '-'}){'✓' if a.came else '✗'}" for a in line.attendees
             ),
             "booths": "、".join(sorted({b for a in line.attendees for b in a.booths + a.sessions})),
+            "surveys": "、".join(
+                f"{a.name}: {', '.join(a.surveys)}" for a in line.attendees if a.surveys
+            ),
             "change": f"{line.score_change:+g}",
             "next": report.next_step_text(line, lang),
         }

@@ -80,6 +80,14 @@ class EventEditor:
                     _("Registration form (a form's key; empty: the event's own fields)"),
                     value=(event.registration_form or "") if event else "",
                 ).classes("min-w-80")
+                self.surveys = (
+                    ui.input(
+                        _("On-site surveys (form keys, separated by commas)"),
+                        value=", ".join(event.surveys or []) if event else "",
+                    )
+                    .classes("min-w-80")
+                    .mark("event-surveys")
+                )
                 self.live = ui.input(
                     _("Live stream link"), value=(event.live_url or "") if event else ""
                 )
@@ -155,6 +163,9 @@ class EventEditor:
                 "site": doc(self.site, {}),
                 "messages": doc(self.messages, {}),
                 "registration_form": str(self.form.value or "").strip() or None,
+                "surveys": [
+                    k.strip() for k in str(self.surveys.value or "").split(",") if k.strip()
+                ],
             }
         )
 
