@@ -16,6 +16,7 @@ from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
 from leadpond.console.pages.person import person_page
 from leadpond.console.pages.playbook import playbook_page
+from leadpond.console.pages.playbook_history import playbook_history_page
 from leadpond.console.pages.segments import segment_page, segments_page
 from leadpond.console.pages.settings import settings_page
 from leadpond.console.pages.templates import template_page, templates_page
@@ -31,6 +32,7 @@ PAGES = (
     ("/segments", segments_page),
     ("/segments/{key}", segment_page),
     ("/playbook", playbook_page),
+    ("/playbook/history", playbook_history_page),
     ("/channels", channels_page),
     ("/templates", templates_page),
     ("/templates/{key}", template_page),
