@@ -38,9 +38,9 @@ def delete_button(v: Visit, key: str) -> None:
         )
         with ui.row():
             ui.button(_("Cancel"), on_click=dialog.close).props("flat").mark("cancel-delete")
-            ui.button(_("Delete"), color="negative", on_click=lambda: remove()).mark(
-                "confirm-delete"
-            )
+            ui.button(_("Delete"), color="negative", on_click=lambda: remove()).classes(
+                "lp-confirm-delete"
+            ).mark("confirm-delete")
 
     def remove() -> None:
         try:
@@ -67,7 +67,7 @@ def delete_button(v: Visit, key: str) -> None:
 
     ui.button(_("Delete"), icon="delete", color="negative", on_click=dialog.open).props(
         "outline"
-    ).mark("delete-segment")
+    ).classes("lp-delete-segment").mark("delete-segment")
 
 
 def new_list_button(v: Visit) -> None:
