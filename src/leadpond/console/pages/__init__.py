@@ -10,6 +10,7 @@ from leadpond.console.pages.content import authors_page, content_page, coverage_
 from leadpond.console.pages.content_item import content_item_page, content_stats_page
 from leadpond.console.pages.dashboard import dashboard_page
 from leadpond.console.pages.forms import form_page, forms_page
+from leadpond.console.pages.imports import import_page
 from leadpond.console.pages.journey_builder import edit_journey_page, new_journey_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
@@ -42,6 +43,7 @@ PAGES = (
     ("/journeys/{key}", journey_page),
     ("/messages/{message_id}", message_page),
     ("/settings", settings_page),
+    ("/import", import_page),
     ("/forms", forms_page),
     ("/forms/{key}", form_page),
     ("/content", content_page),

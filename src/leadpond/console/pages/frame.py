@@ -92,6 +92,7 @@ NAV = (
     ("/templates", "Templates", "article"),
     ("/forms", "Forms", "assignment"),
     ("/content", "Content", "library_books"),
+    ("/import", "Import", "upload_file"),
     ("/settings", "Settings", "settings"),
 )
 
