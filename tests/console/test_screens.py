@@ -1,6 +1,7 @@
 """The console's added screens with NiceGUI's simulated user: users and roles, segment delete
 and static lists, the person edit tab (tags and traits), playbook history with rollback."""
 
+import io
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from leadpond.console.pages.playbook_history import unified_diff, versions
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.ingest import importer
 from leadpond.ingest.models import Event
 from leadpond.pipeline import worker
 from leadpond.playbooks import service as playbooks
@@ -182,6 +184,39 @@ async def test_a_marketer_tags_by_hand_and_edits_traits_through_the_event_log(
             )
         )
     assert sorted(sources) == ["api", "console"]
+
+
+async def test_an_imported_contact_is_edited_by_the_email_they_keep(
+    user: User, workspace: NewWorkspace
+) -> None:
+    report = importer.import_people(
+        workspace.workspace_id, io.BytesIO("姓名,邮箱\n李雷,li.lei@xinghuan.cn\n".encode()), "a.csv"
+    )
+    assert report.imported == 1
+    worker.drain()
+    with read_only() as session:
+        pid = session.scalars(
+            select(Event.person_id).where(Event.workspace_id == workspace.workspace_id)
+        ).one()
+    log_in(user, workspace, "marketer")
+    await user.open(f"/people/{pid}")
+    user.find(marker="tab-edit").click()
+    user.find(marker="trait-title").type("CTO")
+    user.find(marker="save-traits").click()
+    await user.should_see("已保存：数据管道处理后资料即会更新。")
+    worker.drain()
+    with read_only() as session:
+        person = get_person(session, workspace.workspace_id, pid)
+        assert person.traits["title"] == "CTO"
+        assert person.traits["email"] == "li.lei@xinghuan.cn"
+        people = session.scalars(
+            select(Event.person_id).where(Event.workspace_id == workspace.workspace_id)
+        ).all()
+    assert set(people) == {pid}
+    # Replacing the only email of a contact known by nothing else is refused in words.
+    user.find(marker="trait-email").clear().type("lei.li@xinghuan.cn")
+    user.find(marker="save-traits").click()
+    await user.should_see("此人仅以邮箱和手机号识别：请每次只修改其中一项。")
 
 
 async def test_a_viewer_has_no_edit_tab(

@@ -74,7 +74,7 @@ def members_card(v: Visit, session: Session) -> None:
             )
         ]
         table = ui.table(columns=columns, rows=_rows(v, session), row_key="id")
-        table.props(DENSE_TABLE).classes("w-full").mark("members-table")
+        table.props(DENSE_TABLE).classes("w-full lp-members-table").mark("members-table")
         options = ", ".join(
             f"{{label: '{label}', value: '{value}'}}" for value, label in roles.items()
         )
@@ -90,6 +90,7 @@ def members_card(v: Visit, session: Session) -> None:
         table.add_slot(
             "body-cell-action",
             '<q-td :props="props"><q-btn dense flat color="negative" icon="person_remove" '
+            'class="lp-remove-member" '
             f'label="{_("Remove")}" '
             "@click=\"$parent.$emit('remove', props.row)\" /></q-td>",
         )
@@ -128,16 +129,20 @@ def members_card(v: Visit, session: Session) -> None:
 
         ui.label(_("Add a member")).classes("font-semibold mt-2")
         with ui.row().classes("items-end gap-2 flex-wrap"):
-            email = ui.input(_("Email")).classes("w-64").mark("member-email")
-            name = ui.input(_("Name")).classes("w-40").mark("member-name")
+            email = (
+                ui.input(_("Email")).classes("w-64").classes("lp-member-email").mark("member-email")
+            )
+            name = ui.input(_("Name")).classes("w-40").classes("lp-member-name").mark("member-name")
             role = (
                 ui.select(roles, value=Role.VIEWER.value, label=_("Role"))
                 .classes("w-32")
+                .classes("lp-member-role")
                 .mark("member-role")
             )
             password = (
                 ui.input(_("Password (new users only)"), password=True, password_toggle_button=True)
                 .classes("w-56")
+                .classes("lp-member-password")
                 .mark("member-password")
             )
 
@@ -166,4 +171,6 @@ def members_card(v: Visit, session: Session) -> None:
                 email.value = name.value = password.value = ""
                 refresh()
 
-            ui.button(_("Add"), icon="person_add", on_click=add).mark("add-member")
+            ui.button(_("Add"), icon="person_add", on_click=add).classes("lp-add-member").mark(
+                "add-member"
+            )

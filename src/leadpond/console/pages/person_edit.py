@@ -1,7 +1,8 @@
 """The 360 page's edit tab (marketer+): tags put on and taken off by hand (as
 ``/api/v1/people/{id}/tags`` does) and traits edited through the ingest path — an ``identify``
-from source ``console`` for the person's user id (else their device id), so the trait history,
-the identity graph and the rules see the change as they see any other."""
+from source ``console`` for the person's user id (else their device id; an imported contact by
+an email or phone they keep), so the trait history, the identity graph and the rules see the
+change as they see any other."""
 
 import uuid
 from typing import Any
@@ -37,11 +38,10 @@ EDITABLE_TRAITS = (
 def identify_message(
     person_ids: dict[str, str], traits: dict[str, Any], message_id: str
 ) -> AcceptedMessage:
-    """The ``identify`` that sets ``traits`` on the person these ids (``user_id`` or
-    ``anonymous_id``) name; 400 when the person has neither."""
+    """The ``identify`` that sets ``traits`` on the person these ids name: their ``user_id``,
+    else their ``anonymous_id``; with neither (an imported contact), ``traits`` must carry an
+    email or phone the person already has (as an imported row does)."""
     user_id, anonymous_id = person_ids.get("user_id"), person_ids.get("anonymous_id")
-    if user_id is None and anonymous_id is None:
-        raise InvalidInput("the person has no user id or device id to write to", field="person")
     now = utcnow()
     payload: dict[str, Any] = {
         "type": "identify",
@@ -52,7 +52,7 @@ def identify_message(
     }
     if user_id is not None:
         payload["userId"] = user_id
-    else:
+    elif anonymous_id is not None:
         payload["anonymousId"] = anonymous_id
     return AcceptedMessage(
         message_id=message_id,
@@ -86,10 +86,25 @@ def ids_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> dict[st
 def set_traits(
     session: Session, workspace_id: uuid.UUID, person_id: int, traits: dict[str, Any], actor: str
 ) -> int:
-    """Write the changed traits as an identify from the console; returns the rows written."""
+    """Write the changed traits as an identify from the console; returns the rows written.
+
+    A person with neither a user id nor a device id is reached by an email or phone they have
+    that this change keeps; 400 when the change replaces every one of them."""
     person = get_person(session, workspace_id, person_id)
+    ids = ids_of(session, workspace_id, person.id)
+    carried: dict[str, Any] = {}
+    if not ids:
+        current = person.traits or {}
+        kept = [k for k in ("email", "phone") if current.get(k) and k not in traits]
+        if not kept:
+            raise InvalidInput(
+                "the person has no user id or device id, and the change replaces every email "
+                "and phone that reaches them",
+                field="person",
+            )
+        carried = {kept[0]: current[kept[0]]}
     message_id = f"console:{person.id}:{uuid.uuid4().hex}"
-    message = identify_message(ids_of(session, workspace_id, person.id), traits, message_id)
+    message = identify_message(ids, carried | traits, message_id)
     message.payload["context"]["console_user"] = actor
     return append_events(session, workspace_id, [message], utcnow(), source=CONSOLE_SOURCE)
 
@@ -123,7 +138,7 @@ def _tags_card(v: Visit, person_id: int, labels: Labels) -> None:
             row_key="tag",
         )
         table.props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'")
-        table.classes("w-full").mark("edit-tags")
+        table.classes("w-full lp-edit-tags").mark("edit-tags")
         table.add_slot(
             "body-cell-action",
             '<q-td :props="props"><q-btn dense flat color="negative" icon="close" '
@@ -166,8 +181,13 @@ def _tags_card(v: Visit, person_id: int, labels: Labels) -> None:
 
         table.on("untag", lambda e: untag(str(e.args)))
         with ui.row().classes("items-end gap-2"):
-            typed = ui.input(_("New tag (category:value)")).classes("w-64").mark("new-tag")
-            ui.button(_("Add tag"), icon="sell", on_click=tag).mark("add-tag")
+            typed = (
+                ui.input(_("New tag (category:value)"))
+                .classes("w-64")
+                .classes("lp-new-tag")
+                .mark("new-tag")
+            )
+            ui.button(_("Add tag"), icon="sell", on_click=tag).classes("lp-add-tag").mark("add-tag")
 
 
 def _traits_card(v: Visit, person_id: int, traits: dict[str, Any]) -> None:
@@ -180,6 +200,7 @@ def _traits_card(v: Visit, person_id: int, traits: dict[str, Any]) -> None:
             inputs[key] = (
                 ui.input(_(label), value="" if value is None else str(value))
                 .classes("w-72")
+                .classes(f"lp-trait-{key}")
                 .mark(f"trait-{key}")
             )
 
@@ -200,8 +221,8 @@ def _traits_card(v: Visit, person_id: int, traits: dict[str, Any]) -> None:
                 if exc.details.get("field") == "person":
                     ui.notify(
                         _(
-                            "This person has neither a user id nor a device id: change them "
-                            "by importing a file with their email or phone."
+                            "This person is known only by their email and phone: change "
+                            "one of them at a time."
                         ),
                         type="negative",
                     )
@@ -212,9 +233,9 @@ def _traits_card(v: Visit, person_id: int, traits: dict[str, Any]) -> None:
                 notify_error(exc)
                 return
             traits.update(changed)
-            ui.notify(
-                _("Saved: the profile shows it once the pipeline has read the change."),
-                type="positive",
-            )
+            saved.text = _("Saved: the profile shows it once the pipeline has read the change.")
 
-        ui.button(_("Save"), icon="save", on_click=save).mark("save-traits")
+        ui.button(_("Save"), icon="save", on_click=save).classes("lp-save-traits").mark(
+            "save-traits"
+        )
+        saved = ui.label().classes("text-positive lp-traits-saved").mark("traits-saved")

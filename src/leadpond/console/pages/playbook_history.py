@@ -108,12 +108,12 @@ class History:
             )
         ]
         table = ui.table(columns=columns, rows=rows, row_key="version", selection="single")
-        table.props("flat bordered dense").classes("w-full max-w-3xl").mark("versions")
+        table.props("flat bordered dense").classes("w-full max-w-3xl lp-versions").mark("versions")
         table.on_select(
             lambda e: self.show(int(e.selection[0]["version"])) if e.selection else None
         )
-        self.title = ui.label().classes("text-lg font-semibold").mark("diff-title")
-        self.diff = ui.code("", language="diff").classes("w-full").mark("diff")
+        self.title = ui.label().classes("text-lg font-semibold lp-diff-title").mark("diff-title")
+        self.diff = ui.code("", language="diff").classes("w-full lp-diff").mark("diff")
         self.actions = ui.row().classes("items-center gap-2")
         self.result = ui.column()
         self.show(self.newest)
