@@ -275,7 +275,10 @@ async def test_a_viewer_sees_history_but_no_rollback(user: User, workspace: NewW
         first = playbooks.current(session, ws)
     with unit_of_work() as session:
         playbooks.apply_playbook(
-            session, ws, first.source + "\n# a comment\n", actor="session:x@example.cn"
+            session,
+            ws,
+            first.source.replace("name: 高意向线索", "name: 热线索", 1),
+            actor="session:x@example.cn",
         )
     log_in(user, workspace, "viewer")
     await user.open("/playbook/history")

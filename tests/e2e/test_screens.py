@@ -136,22 +136,22 @@ def test_a_playbook_version_is_rolled_back_from_its_history(
     source = page.request.get(f"{base}/api/v1/playbook", headers=key).text()
     changed = page.request.post(
         f"{base}/api/v1/playbook",
-        data=source + "\n# e2e: a changed line\n",
+        data=source.replace("name: 高意向线索", "name: 热线索", 1),
         headers={**key, "Content-Type": "application/yaml"},
     ).json()
     assert changed["changed"]
     page.goto(f"{base}/console/playbook")
     page.get_by_text("版本历史").click()
     expect(page).to_have_url(f"{base}/console/playbook/history")
-    expect(page.locator(".lp-diff")).to_contain_text("+# e2e: a changed line")
+    expect(page.locator(".lp-diff")).to_contain_text("热线索")
     before = changed["version"] - 1
     page.locator(".lp-versions tbody tr").filter(
         has=page.locator("td", has_text=re.compile(rf"^{before}$"))
     ).locator(".q-checkbox, .q-radio").first.click()
     expect(page.locator(".lp-diff-title")).to_contain_text(f"版本 {before}")
     page.get_by_role("button", name=f"回滚到版本 {before}").click()
-    expect(
-        page.get_by_text(f"版本 {before} 已重新应用为版本 {changed['version'] + 1}")
-    ).to_be_visible()
+    expect(page.locator(".lp-rolled-back")).to_have_text(
+        f"版本 {before} 已重新应用为版本 {changed['version'] + 1}"
+    )
     now = page.request.get(f"{base}/api/v1/playbook", headers=key).text()
     assert now == source

@@ -163,7 +163,7 @@ class History:
         ui.notify(message, type="positive")
         self.result.clear()
         with self.result:
-            ui.label(message).classes("text-positive").mark("rolled-back")
+            ui.label(message).classes("text-positive lp-rolled-back").mark("rolled-back")
             ui.link(_("Show the new history"), "/playbook/history")
             if job is not None:
                 follow_replay(self.v, job.id)
