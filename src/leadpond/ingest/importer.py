@@ -83,6 +83,12 @@ def trait_name(header: str) -> str:
     return _NOT_WORD.sub("_", text).strip("_").lower()
 
 
+def default_target(header: str) -> str:
+    """The trait a column fills when no mapping names it: a known header's target, else the
+    custom trait of its name."""
+    return _DEFAULT_BY_KEY.get(column_key(header)) or trait_name(header) or header
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     index: int
@@ -107,11 +113,7 @@ def plan_columns(headers: list[str], mapping: dict[str, str] | None = None) -> l
     Raises InvalidInput for a mapping that names no column, two columns filling one target, or
     a file without any identifier column.
     """
-    targets: dict[int, str] = {}
-    for index, header in enumerate(headers):
-        if header:
-            key = column_key(header)
-            targets[index] = _DEFAULT_BY_KEY.get(key) or trait_name(header) or header
+    targets = {index: default_target(header) for index, header in enumerate(headers) if header}
     for wanted, target in (mapping or {}).items():
         matches = [i for i, h in enumerate(headers) if h == wanted.strip()] or [
             i for i, h in enumerate(headers) if h and column_key(h) == column_key(wanted)

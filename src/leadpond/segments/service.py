@@ -111,14 +111,19 @@ def update_segment(
 
 def delete_segment(session: Session, workspace_id: uuid.UUID, segment: Segment) -> None:
     """Remove a segment, its members and its history; refused while another segment uses it."""
-    loaded = load_segments(session, workspace_id)
-    users = [s.key for s in loaded.segments if s.id != segment.id and _refers(loaded, s, segment)]
+    users = used_by(session, workspace_id, segment)
     if users:
         raise InvalidSegment(f"segment {segment.key!r} is used by: {', '.join(users)}")
     for table in (SegmentMember, SegmentAccountMember, SegmentChange):
         session.execute(delete(table).where(table.segment_id == segment.id))
     session.delete(segment)
     session.flush()
+
+
+def used_by(session: Session, workspace_id: uuid.UUID, segment: Segment) -> list[str]:
+    """The keys of the other segments whose conditions use this one."""
+    loaded = load_segments(session, workspace_id)
+    return [s.key for s in loaded.segments if s.id != segment.id and _refers(loaded, s, segment)]
 
 
 def build_segment(

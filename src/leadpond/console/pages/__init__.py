@@ -13,12 +13,14 @@ from leadpond.console.pages.dashboard import dashboard_page
 from leadpond.console.pages.duplicates import duplicates_page
 from leadpond.console.pages.events import event_page, events_page
 from leadpond.console.pages.forms import form_page, forms_page
+from leadpond.console.pages.imports import import_page
 from leadpond.console.pages.journey_builder import edit_journey_page, new_journey_page
 from leadpond.console.pages.journeys import journey_page, journeys_page
 from leadpond.console.pages.login import login_page
 from leadpond.console.pages.people import people_page
 from leadpond.console.pages.person import person_page
 from leadpond.console.pages.playbook import playbook_page
+from leadpond.console.pages.playbook_history import playbook_history_page
 from leadpond.console.pages.segments import segment_page, segments_page
 from leadpond.console.pages.settings import settings_page
 from leadpond.console.pages.templates import template_page, templates_page
@@ -35,6 +37,7 @@ PAGES = (
     ("/segments", segments_page),
     ("/segments/{key}", segment_page),
     ("/playbook", playbook_page),
+    ("/playbook/history", playbook_history_page),
     ("/channels", channels_page),
     ("/templates", templates_page),
     ("/templates/{key}", template_page),
@@ -47,6 +50,7 @@ PAGES = (
     ("/events", events_page),
     ("/events/{event_id}", event_page),
     ("/settings", settings_page),
+    ("/import", import_page),
     ("/forms", forms_page),
     ("/forms/{key}", form_page),
     ("/content", content_page),

@@ -97,6 +97,7 @@ NAV = (
     ("/content", "Content", "library_books"),
     ("/acquisition", "Acquisition codes", "qr_code_2"),
     ("/events", "Marketing events", "event"),
+    ("/import", "Import", "upload_file"),
     ("/settings", "Settings", "settings"),
 )
 

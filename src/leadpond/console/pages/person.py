@@ -14,6 +14,7 @@ from leadpond.console.pages.channels_messages import person_messages_section
 from leadpond.console.pages.frame import Visit, header, visit, when
 from leadpond.console.pages.journeys import person_journeys_section
 from leadpond.console.pages.person_activity import merges_section, timeline_section
+from leadpond.console.pages.person_edit import edit_section
 from leadpond.console.pages.words import (
     ID_TYPES,
     SOURCE_NAMES,
@@ -33,6 +34,7 @@ from leadpond.profiles.touches import load_grouping
 from leadpond.rules import reads, vocabulary
 from leadpond.rules.vocabulary import Labels
 from leadpond.segments.person_segments import segments_of
+from leadpond.users.permissions import PEOPLE_WRITE, RULES_WRITE
 
 
 @dataclass
@@ -136,6 +138,8 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
         merges_tab = ui.tab(_("Merges")).mark("tab-merges")
         messages_tab = ui.tab(_("Messages")).mark("tab-messages")
         journeys_tab = ui.tab(_("Journeys")).mark("tab-journeys")
+        editing = v.may(PEOPLE_WRITE) or v.may(RULES_WRITE)
+        edit_tab = ui.tab(_("Edit")).mark("tab-edit") if editing else None
     with ui.tab_panels(tabs, value=profile_tab).classes("w-full"):
         with ui.tab_panel(profile_tab):
             _profile(v, found.identifiers, found.accounts, found.person.traits or {}, found.history)
@@ -150,6 +154,9 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
             person_messages_section(v, found.person.id, session)
         with ui.tab_panel(journeys_tab):
             person_journeys_section(v, found.person.id, session)
+        if edit_tab is not None:
+            with ui.tab_panel(edit_tab):
+                edit_section(v, found.person.id, dict(found.person.traits or {}), found.labels)
 
 
 def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str) -> None:

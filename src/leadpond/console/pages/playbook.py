@@ -26,6 +26,7 @@ def playbook_page(request: Request) -> RedirectResponse | None:
         if isinstance(v, RedirectResponse):
             return v
         header(v, v._("Playbook"), session)
+        ui.link(v._("Version history"), "/playbook/history").mark("playbook-history")
         try:
             text = playbooks.export_playbook(session, v.actor.workspace_id)
         except LeadpondError:

@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from leadpond.conditions.ast import Condition
 from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
 from leadpond.console.pages.segment_atoms import AtomRows
+from leadpond.console.pages.segment_lists import delete_button, new_list_button, static_list_card
 from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
@@ -51,9 +53,11 @@ def segments_page(request: Request) -> RedirectResponse | None:
         header(v, _("Segments"), session)
         found = segments.list_segments(session, v.actor.workspace_id)
     if v.may(SEGMENTS_WRITE):
-        ui.button(
-            _("New segment"), icon="add", on_click=lambda: ui.navigate.to("/segments/new")
-        ).mark("new-segment")
+        with ui.row().classes("gap-2"):
+            ui.button(
+                _("New segment"), icon="add", on_click=lambda: ui.navigate.to("/segments/new")
+            ).mark("new-segment")
+            new_list_button(v)
     for segment in found:
         with ui.row().classes("items-center gap-4"):
             ui.link(segment.name or segment.key, f"/segments/{segment.key}").classes(
@@ -88,7 +92,11 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
         )
         editor = SegmentEditor(v, existing, *vocabulary)
         if existing:
-            _members(v, existing["key"], session)
+            shown = _members(v, existing["key"], session)
+            if v.may(SEGMENTS_WRITE):
+                if existing["kind"] == "static":
+                    static_list_card(v, existing["key"], shown)
+                delete_button(v, existing["key"])
     editor.start()
     return None
 
@@ -349,8 +357,9 @@ def _rows(v: Visit, reads: list[Any], level: str) -> list[dict[str, Any]]:
     ]
 
 
-def _members(v: Visit, key: str, session: Session) -> None:
-    """The segment's size, its exports, and its members 50 a page, each linked to its page."""
+def _members(v: Visit, key: str, session: Session) -> Callable[[], None]:
+    """The segment's size, its exports, and its members 50 a page, each linked to its page;
+    returns what shows the first page again (after a static list changed)."""
     _ = v._
     segment = segments.get_segment(session, v.actor.workspace_id, key)
     level = segment.level
@@ -397,3 +406,4 @@ def _members(v: Visit, key: str, session: Session) -> None:
             notify_error(exc)
 
     show(session, 0)
+    return lambda: turn(-at["offset"])

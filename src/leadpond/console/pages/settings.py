@@ -17,6 +17,7 @@ from leadpond.console.pages.frame import (
     when,
     zone_label,
 )
+from leadpond.console.pages.members import members_card
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.users.permissions import MEMBERS_READ, MEMBERS_WRITE, WORKSPACE_WRITE
@@ -65,6 +66,7 @@ def settings_page(request: Request) -> RedirectResponse | None:
         snippet = _snippet_card(v, host)
         if v.may(MEMBERS_READ):
             _keys_card(v, session, snippet)
+            members_card(v, session)
     return None
 
 
