@@ -390,7 +390,7 @@ def short_names(profiles: list[Profile], joined: "_Clusters") -> Iterator[tuple[
         if len(members) < 2 or len(members) > _MAX_BLOCK * 5:
             continue
         for key, short in members:
-            if short.english is not None or any(len(other) < len(key) for other in short.bare):
+            if any(len(other) < len(key) for other in short.bare):
                 continue
             longer = {
                 item.id: item
