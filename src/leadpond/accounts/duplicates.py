@@ -318,7 +318,7 @@ def unambiguous(found: list[Scored]) -> Iterator[Scored]:
     """
     guesses: dict[int, list[Scored]] = {}
     for item in found:
-        a, b, (score, evidence) = item
+        a, b, (_, evidence) = item
         if evidence[0]["level"] != "english_name_is_pinyin":
             yield item
             continue

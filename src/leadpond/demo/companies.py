@@ -21,7 +21,12 @@ _CITY_WEIGHTS = cumulative(c.weight for c in CITIES)
 _INDUSTRY_WEIGHTS = cumulative(i.weight for i in INDUSTRIES)
 _ORG_CODE_CHARS = "0123456789"
 _ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_AGENCY_ENGLISH = (("管理局", "Administration"), ("局", "Bureau"), ("中心", "Center"), ("", "Bureau"))
+_AGENCY_ENGLISH = (
+    ("管理局", "Administration"),
+    ("局", "Bureau"),
+    ("中心", "Center"),
+    ("", "Bureau"),  # 公安局科技信息化处: a division of the bureau
+)
 _DEPARTMENTS = ("信息中心", "信息科技部", "数据管理部", "科技部", "IT部")
 _ENGLISH_WORDS = {
     "banking": "Bank",
