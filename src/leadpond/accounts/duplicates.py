@@ -4,8 +4,9 @@ evidence, suggested for a human to merge (recorded and reversible) or keep apart
 What meets: the same name once both are normalised today (traditional characters, a department
 written after the name, made by older normal forms), and an English name whose words are the
 pinyin of a Chinese name's trade name — Tianjin Kaitian Bank ↔ 天津凯天农村商业银行 — when their
-regions and industries agree. Two accounts holding different credit codes, group ids or mail
-domains are two companies and never meet.
+regions and industries agree; an agency's English name (Zhengzhou Municipal Bureau) and the one
+agency of its kind in its city. Two accounts holding different credit codes or mail domains are
+two companies and never meet; group ids differ between systems and decide nothing.
 """
 
 import uuid
