@@ -79,3 +79,35 @@ def test_merging_an_account_into_itself_or_a_missing_one_is_refused(
     missing = api.post(f"/api/v1/accounts/{account['id']}/merge", json={"account_id": 999999})
     assert missing.status_code == 404
     assert len(_accounts(api)) == 1
+
+
+def test_a_crm_account_and_a_product_tenant_of_one_company_are_suggested(
+    track: Tracker, api: TestClient
+) -> None:
+    """Two systems' group ids (a CRM account id, a tenant id) are no proof of two companies."""
+    track.call("group", {"userId": "u1", "groupId": "001A0022EA3908FB", "traits": {"name": BANK}})
+    tenant = {"name": "天津凯天农村商業銀行", "plan": "trial"}
+    track.call("group", {"userId": "u2", "groupId": "tn_d875d01d17fe", "traits": tenant})
+    track.call(
+        "group",
+        {"userId": "u4", "groupId": "tn_aaaa", "traits": {"name": "Tianjin Municipal Bureau"}},
+    )
+    track.call(
+        "group", {"userId": "u5", "groupId": "tn_bbbb", "traits": {"name": "天津市税务局 IT部"}}
+    )
+    finish_job(api, api.post("/api/v1/accounts/suggestions/scan"))
+    items = api.get("/api/v1/accounts/suggestions").json()["items"]
+    named = {
+        frozenset(
+            api.get(f"/api/v1/accounts/{s[k]}").json()["name"]
+            for k in ("account_a_id", "account_b_id")
+        ): {e["level"] for e in s["evidence"]}
+        for s in items
+    }
+    assert named == {
+        frozenset({BANK, "天津凯天农村商業銀行"}): {"same_normalised_name"},
+        frozenset({"Tianjin Municipal Bureau", "天津市税务局 IT部"}): {
+            "english_agency_name",
+            "exact",
+        },
+    }

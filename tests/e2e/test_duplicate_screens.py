@@ -49,3 +49,36 @@ def test_marketer_merges_two_accounts_and_undoes_it(page: Page, live_server: Liv
     shot(page, live_server, "account-merges")
     merges.get_by_role("button", name="撤销").click()
     expect(merges.get_by_text("已撤销")).to_be_visible()
+
+
+def test_marketer_merges_an_account_by_number_and_undoes_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    """From an account's page: fold another account in by its number, see it gone, undo, and
+    see it back with its own page."""
+    base = live_server.base_url
+    log_in(page, live_server)
+    page.goto(f"{base}/console/accounts")
+    links = page.locator("table a[href^='/console/accounts/']")
+    expect(links.nth(1)).to_be_visible()
+    survivor_href, merged_href = (links.nth(i).get_attribute("href") for i in (0, 1))
+    merged_name = links.nth(1).inner_text()
+    assert survivor_href is not None and merged_href is not None
+    merged_id = merged_href.rstrip("/").rsplit("/", 1)[1]
+    page.goto(f"{base}{survivor_href}")
+    merges = page.locator(".lp-account-merges")
+    merges.get_by_label("要并入本客户的客户编号").fill(merged_id)
+    merges.get_by_role("button", name="合并").click()
+    expect(page.get_by_text("客户已合并", exact=True)).to_be_visible()
+    expect(merges.get_by_text(f"#{merged_id}")).to_be_visible()
+    page.goto(f"{base}{merged_href}")
+    expect(page.locator(".text-negative")).to_be_visible()  # merged away: no page of its own
+    page.goto(f"{base}{survivor_href}")
+    merges = page.locator(".lp-account-merges")
+    merges.get_by_role("button", name="撤销").click()
+    expect(page.get_by_text("合并已撤销", exact=True)).to_be_visible()
+    expect(merges.get_by_text("已撤销", exact=True)).to_be_visible()
+    expect(merges.get_by_role("button", name="撤销")).to_have_count(0)
+    page.goto(f"{base}{merged_href}")
+    expect(page.get_by_text(merged_name).first).to_be_visible()
+    expect(page.locator(".text-negative")).to_have_count(0)

@@ -21,6 +21,12 @@ _CITY_WEIGHTS = cumulative(c.weight for c in CITIES)
 _INDUSTRY_WEIGHTS = cumulative(i.weight for i in INDUSTRIES)
 _ORG_CODE_CHARS = "0123456789"
 _ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_AGENCY_ENGLISH = (
+    ("管理局", "Administration"),
+    ("局", "Bureau"),
+    ("中心", "Center"),
+    ("", "Bureau"),  # 公安局科技信息化处: a division of the bureau
+)
 _DEPARTMENTS = ("信息中心", "信息科技部", "数据管理部", "科技部", "IT部")
 _ENGLISH_WORDS = {
     "banking": "Bank",
@@ -124,7 +130,7 @@ class CompanyFactory:
             trade_name=trade,
             trade_pinyin=pinyin,
             suffix=suffix,
-            english_name=_english(city, pinyin, industry),
+            english_name=_english(city, pinyin, industry, suffix),
             domain=domain,
             size_band=size_band,
             uscc=make_uscc(rng, industry.uscc_prefix, city.division),
@@ -180,8 +186,11 @@ class CompanyFactory:
         return domain
 
 
-def _english(city: City, pinyin: str, industry: Industry) -> str:
+def _english(city: City, pinyin: str, industry: Industry, suffix: str) -> str:
     word = _ENGLISH_WORDS[industry.key]
     if industry.key == "government":
+        # What kind of agency it is, as its own English name says: 大数据管理局 is an
+        # administration, 政务服务中心 a center, 税务局 (and its 科技信息化处) a bureau.
+        word = next(w for ending, w in _AGENCY_ENGLISH if suffix.endswith(ending))
         return f"{city.pinyin.title()} Municipal {word}"
     return f"{city.pinyin.title()} {pinyin.title()} {word} Co., Ltd."

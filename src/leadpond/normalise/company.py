@@ -54,9 +54,10 @@ _REGIONS = frozenset(
 _BRANCH = re.compile(
     rf"^(.+?(?:{'|'.join(v.BRANCH_ANCHORS)}))(.+?)(?:{'|'.join(v.BRANCH_SUFFIXES)})$"
 )
-# A department written after the registered name (…有限公司 科技部, …公司信息中心).
+# A department written after the registered name (…有限公司 科技部, …公司信息中心), or after an
+# agency's (…人力资源和社会保障局信息中心, …公安局科技信息化处).
 _DEPARTMENT = re.compile(
-    rf"^(.+?(?:{'|'.join(v.BRANCH_ANCHORS)}))([0-9a-z\u3400-\u9fff]{{1,8}}?"
+    rf"^(.+?(?:{'|'.join((*v.BRANCH_ANCHORS, *v.AGENCY_ANCHORS))}))([0-9a-z\u3400-\u9fff]{{1,8}}?"
     rf"(?:{'|'.join(v.DEPARTMENT_SUFFIXES)}))$"
 )
 _BARE_BRANCH = re.compile(rf"(?:{'|'.join(v.BRANCH_SUFFIXES)})$")
@@ -223,6 +224,9 @@ def normalise_company_name(text: str) -> CompanyName | None:
     name = _NOT_WORD.sub("", unbracketed)
     branch = _BRANCH.match(name)
     department = _DEPARTMENT.match(name) if branch is None else None
+    if department is not None and department.group(1).endswith(v.AGENCY_ANCHORS):
+        # An agency is named by its city (北京市税务局); 布局 + 网络科技部 is no agency.
+        department = department if _LEADING_REGION.match(department.group(1)) else None
     if branch is not None:
         name = branch.group(1)
     elif department is not None:

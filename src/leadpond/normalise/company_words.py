@@ -90,6 +90,8 @@ LATIN_LEGAL_FORMS = frozenset(
 # What follows the parent's name in a branch's registered name.
 BRANCH_SUFFIXES = ("分公司", "分行", "支行", "分理处", "营业部", "办事处", "代表处", "分部", "分厂")
 BRANCH_ANCHORS = ("有限责任公司", "股份有限公司", "有限公司", "公司", "银行", "集团")
+# Where an agency's name ends and a department of it may follow (税务局 信息中心).
+AGENCY_ANCHORS = ("局", "委员会")
 # A department of a company, written after its name: 科技部, 信息中心, 采购处, 财务科.
 DEPARTMENT_SUFFIXES = ("部", "中心", "处", "科", "室", "组")
 LATIN_BRANCH_WORDS = frozenset(_words("branch office representative rep"))

@@ -54,6 +54,7 @@ LEVEL_NAMES = {
     "english_name_is_pinyin": "English name is the pinyin of the Chinese name",
     "same_name_without_region": "same name, one without its city",
     "short_name_of": "the short name of the other",
+    "english_agency_name": "English name of an agency of that city",
 }
 
 
