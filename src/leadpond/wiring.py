@@ -10,10 +10,12 @@ from collections.abc import Callable
 import leadpond.db.models  # noqa: F401  (every mapper known before the first batch or job)
 from leadpond.accounts.service import link_batch, relink_people
 from leadpond.accounts.tasks import SCAN_ACCOUNTS, scan_accounts_task
+from leadpond.acquisition import service as acquisition_links
 from leadpond.acquisition.wechat_codes import WECHAT_HANDLERS
 from leadpond.acquisition.wechat_unionid import FETCH_UNIONID, fetch_unionid_task
 from leadpond.channels import wechat_callback
 from leadpond.channels.consent import opted_out_people
+from leadpond.content import service as content_service
 from leadpond.engage import events as engage_events
 from leadpond.engage.events_tasks import close_task, confirm_task, remind_task
 from leadpond.engage.forms_consent import record_consents
@@ -86,3 +88,5 @@ registry.install(JOB_KINDS)
 exports.install_opt_out_reader(opted_out_people)
 # The official account's callback (channels) hands what followers do to acquisition.
 wechat_callback.install_handlers(WECHAT_HANDLERS)
+# ``POST /api/v1/links`` with a content_id: the content pool makes the link to its viewer.
+acquisition_links.install_content_links(content_service.make_links)

@@ -135,3 +135,34 @@ def test_the_taxonomy_is_the_workspaces_to_edit(api: TestClient) -> None:
     opinion["types"] = [t for t in opinion["types"] if t["key"] != "whitepaper"]
     refused = api.put("/api/v1/content/taxonomy", json=taxonomy)
     assert refused.status_code == 400 and "whitepaper" in refused.json()["message"]
+
+
+def test_the_links_api_makes_links_to_a_content_item(api: TestClient) -> None:
+    guide = make(api)
+    made = api.post(
+        "/api/v1/links",
+        json={"content_id": guide["id"], "channel": "wechat-group-3", "campaign": "graph"},
+    )
+    assert made.status_code == 201, made.text
+    link = made.json()
+    assert link["token"] == link["code"] and link["url"].endswith(f"/l/{link['token']}")
+    assert link["qr_png_url"].endswith(f"/links/{link['token']}/qr.png")
+    viewer = str(guide["viewer_url"])
+    assert link["target"].startswith(viewer.split("?")[0]) and "ch=wechat-group-3" in link["target"]
+    assert (link["channel"], link["campaign"], link["content"]) == (
+        "wechat-group-3",
+        "graph",
+        guide["key"],
+    )
+    groups = api.post(
+        "/api/v1/links:bulk", json={"content_id": guide["id"], "channels": ["g1", "g2"]}
+    )
+    assert [x["channel"] for x in groups.json()["items"]] == ["g1", "g2"]
+    for bad in (
+        {"channel": "g1"},  # neither a URL nor an item
+        {"channel": "g1", "content_id": guide["id"], "url": "https://example.cn/"},  # both
+    ):
+        assert api.post("/api/v1/links", json=bad).status_code == 422
+    missing = api.post("/api/v1/links", json={"content_id": 999_999_999, "channel": "g1"})
+    assert missing.status_code == 404
+    assert len(api.get("/api/v1/links").json()["items"]) == 3

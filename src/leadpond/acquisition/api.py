@@ -36,15 +36,26 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer-when-do
 
 @router.post("/links", status_code=201, response_model=LinkRead)
 def create_link(body: LinkCreate, actor: ChannelsWrite, session: WriteSession) -> LinkRead:
-    """A short tracking link (and its QR code) to ``url`` for one channel and campaign."""
-    [link] = service.create_links(session, actor.workspace_id, [body.new_link()], actor.via)
+    """A short tracking link (and its QR code) to ``url``, or to the viewer of the content item
+    ``content_id``, for one channel and campaign."""
+    if body.content_id is not None:
+        [link] = service.links_to_content(
+            session, actor.workspace_id, body.content_id, [body.channel], body.parts(), actor.via
+        )
+    else:
+        [link] = service.create_links(session, actor.workspace_id, [body.new_link()], actor.via)
     return LinkRead.build(link)
 
 
 @router.post("/links:bulk", status_code=201, response_model=LinkList)
 def create_links(body: LinksCreate, actor: ChannelsWrite, session: WriteSession) -> LinkList:
     """One link per channel to the same destination (a QR per community group, S2)."""
-    made = service.create_links(session, actor.workspace_id, body.new_links(), actor.via)
+    if body.content_id is not None:
+        made = service.links_to_content(
+            session, actor.workspace_id, body.content_id, body.channels, body.parts(), actor.via
+        )
+    else:
+        made = service.create_links(session, actor.workspace_id, body.new_links(), actor.via)
     return LinkList(items=[LinkRead.build(link) for link in made])
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadpond.acquisition.models import TrackingLink
 from leadpond.acquisition.service import NewLink, qr_url, short_url
@@ -22,31 +22,56 @@ class LinkParts(BaseModel):
     content: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-class LinkCreate(LinkParts):
-    url: str = Field(min_length=1, max_length=1800, description="the destination, http(s)")
+class Destination(LinkParts):
+    """A link goes to a URL, or to a piece of the content pool (its H5 viewer, which then
+    counts the view by channel and by link): one of the two."""
+
+    url: str | None = Field(
+        default=None, min_length=1, max_length=1800, description="the destination, http(s)"
+    )
+    content_id: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="a content item: the link opens its viewer"
+    )
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> "Destination":
+        if (self.url is None) == (self.content_id is None):
+            raise ValueError("give either url or content_id")
+        return self
+
+    def parts(self) -> dict[str, str | None]:
+        return {
+            "source": self.source,
+            "medium": self.medium,
+            "campaign": self.campaign,
+            "content": self.content,
+        }
+
+
+class LinkCreate(Destination):
     channel: str = Name
 
     def new_link(self) -> NewLink:
         return NewLink(
-            self.url, self.channel, self.source, self.medium, self.campaign, self.content
+            self.url or "", self.channel, self.source, self.medium, self.campaign, self.content
         )
 
 
-class LinksCreate(LinkParts):
+class LinksCreate(Destination):
     """One link per channel for one destination (S2: a link and QR per community group)."""
 
-    url: str = Field(min_length=1, max_length=1800)
     channels: list[str] = Field(min_length=1, max_length=500)
 
     def new_links(self) -> list[NewLink]:
         return [
-            NewLink(self.url, c, self.source, self.medium, self.campaign, self.content)
+            NewLink(self.url or "", c, self.source, self.medium, self.campaign, self.content)
             for c in self.channels
         ]
 
 
 class LinkRead(BaseModel):
     code: str
+    token: str = Field(description="the link's code, as the public URL /l/<token> carries it")
     url: str = Field(description="the short public URL (/l/<code>)")
     target: str = Field(description="where a click goes, UTM parameters included")
     channel: str
@@ -64,6 +89,7 @@ class LinkRead(BaseModel):
     def build(cls, link: TrackingLink, api_base: str = "/api/v1") -> "LinkRead":
         return cls(
             code=link.code,
+            token=link.code,
             url=short_url(link.code),
             target=link.target,
             channel=link.channel,

@@ -10,7 +10,7 @@ the link is made and a click can go nowhere else.
 import io
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,33 @@ MAX_TARGET = 2048
 
 class LinkNotFound(NotFound):
     code = "link_not_found"
+
+
+# Links to a content item are made by the content pool (it sits above this package: wiring.py
+# installs its maker here): (session, workspace, item id, channels, UTM parts, actor) → links.
+ContentLinks = Callable[
+    [Session, uuid.UUID, int, Sequence[str], dict[str, str | None], str], list[TrackingLink]
+]
+_content_links: list[ContentLinks] = []
+
+
+def install_content_links(maker: ContentLinks) -> None:
+    """Where ``content_id`` links are made (``content.service.make_links``), once."""
+    _content_links[:] = [maker]
+
+
+def links_to_content(
+    session: Session,
+    workspace_id: uuid.UUID,
+    content_id: int,
+    channels: Sequence[str],
+    parts: dict[str, str | None],
+    actor: str,
+) -> list[TrackingLink]:
+    """One link per channel to a content item's viewer, made by the content pool."""
+    if not _content_links:
+        raise InvalidInput("links to content need the content pool", field="content_id")
+    return _content_links[0](session, workspace_id, content_id, channels, parts, actor)
 
 
 @dataclass(frozen=True)
