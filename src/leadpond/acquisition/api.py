@@ -4,7 +4,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from leadpond.acquisition import service, wechat_codes, wecom_ways
@@ -20,6 +20,7 @@ from leadpond.acquisition.schemas import LinkCreate, LinkList, LinkRead, LinksCr
 from leadpond.channels.tracking import Visit
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
+from leadpond.kit.errors import InvalidInput
 from leadpond.kit.http import ReadSession, WriteSession
 from leadpond.kit.pagination import Paging
 from leadpond.users.permissions import ChannelsRead, ChannelsWrite
@@ -76,12 +77,35 @@ def list_links(
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
 )
 def qr(
-    code: str, kind: Literal["png", "svg"], actor: ChannelsRead, session: ReadSession
+    code: str,
+    kind: Literal["png", "svg"],
+    actor: ChannelsRead,
+    session: ReadSession,
+    logo: Annotated[
+        bool, Query(description="the workspace's logo in the centre (PUT /links/logo)")
+    ] = False,
 ) -> Response:
-    """The link's QR code, PNG or SVG."""
+    """The link's QR code, PNG or SVG, optionally with the workspace's logo in its centre."""
     link = service.find_link(session, code, actor.workspace_id)
     media = "image/png" if kind == "png" else "image/svg+xml"
-    return Response(service.qr_code(link.code, kind), media_type=media)
+    mark = service.logo_of(session, actor.workspace_id) if logo else None
+    if logo and mark is None:
+        raise InvalidInput("the workspace has no QR logo: PUT /api/v1/links/logo", field="logo")
+    return Response(service.qr_code(link.code, kind, mark), media_type=media)
+
+
+@router.put("/links/logo", status_code=204)
+def set_qr_logo(file: UploadFile, actor: ChannelsWrite, session: WriteSession) -> None:
+    """The workspace's logo for the centre of its QR codes (PNG, JPEG or WebP, ≤ 512 KB)."""
+    service.set_logo(
+        session, actor.workspace_id, file.file.read(service.MAX_LOGO_BYTES + 1), actor.via
+    )
+
+
+@router.delete("/links/logo", status_code=204)
+def remove_qr_logo(actor: ChannelsWrite, session: WriteSession) -> None:
+    """Plain QR codes again."""
+    service.remove_logo(session, actor.workspace_id)
 
 
 @public_router.get("/l/{code}")

@@ -4,7 +4,7 @@ and says which channel, campaign and content a click came through."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -73,3 +73,17 @@ class WeComContactWay(Base):
     adds: Mapped[int] = mapped_column(default=0)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QrLogo(Base):
+    """The workspace's logo for the centre of its links' QR codes (a PNG, already checked and
+    shrunk when it was uploaded)."""
+
+    __tablename__ = "qr_logo"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

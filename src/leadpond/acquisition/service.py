@@ -7,7 +7,9 @@ No open redirect: the public URL carries only a random code; the destination is 
 the link is made and a click can go nowhere else.
 """
 
+import base64
 import io
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,15 +19,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import segno
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadpond.acquisition.models import TrackingLink
+from leadpond.acquisition.models import QrLogo, TrackingLink
 from leadpond.channels.tracking import Visit, bot_reason
 from leadpond.config import get_settings
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
-from leadpond.kit.clock import isoformat
+from leadpond.kit.clock import isoformat, utcnow
 from leadpond.kit.errors import InvalidInput, NotFound
 from leadpond.kit.pagination import PageQuery
 from leadpond.kit.scope import owned
@@ -209,13 +212,97 @@ def follow(
     return urlunsplit(parts._replace(query=urlencode([*query, ("ajs_aid", anonymous_id)])))
 
 
-def qr_code(code: str, kind: str) -> bytes:
+def qr_code(code: str, kind: str, logo: bytes | None = None) -> bytes:
     """The link's QR code as PNG or SVG (segno), for print and posters: error correction M,
-    big enough modules to scan from a phone at arm's length."""
-    qr = segno.make(qr_url(code), error="m")
+    big enough modules to scan from a phone at arm's length. With a ``logo`` (PNG) it sits in
+    the centre, on a white pad, over at most a sixteenth of the code's area, and the code uses
+    error correction H (30% of it may be covered and still read)."""
+    qr = segno.make(qr_url(code), error="h" if logo else "m", boost_error=not logo)
     buffer = io.BytesIO()
     if kind == "png":
         qr.save(buffer, kind="png", scale=10, border=2)
     else:
         qr.save(buffer, kind="svg", scale=10, border=2, xmldecl=False)
-    return buffer.getvalue()
+    if not logo:
+        return buffer.getvalue()
+    return _with_logo(buffer.getvalue(), kind, logo)
+
+
+def _with_logo(image: bytes, kind: str, logo: bytes) -> bytes:
+    with Image.open(io.BytesIO(logo)) as opened:
+        mark = opened.convert("RGBA")
+    if kind == "svg":
+        size = _svg_size(image)
+        side = size // 4
+        mark.thumbnail((side, side))
+        encoded = io.BytesIO()
+        mark.save(encoded, format="PNG")
+        data = base64.b64encode(encoded.getvalue()).decode()
+        x, y = (size - mark.width) // 2, (size - mark.height) // 2
+        pad = 6
+        overlay = (
+            f'<rect x="{x - pad}" y="{y - pad}" width="{mark.width + 2 * pad}" '
+            f'height="{mark.height + 2 * pad}" fill="#fff"/>'
+            f'<image x="{x}" y="{y}" width="{mark.width}" height="{mark.height}" '
+            f'href="data:image/png;base64,{data}"/>'
+        )
+        return image.replace(b"</svg>", overlay.encode() + b"</svg>")
+    with Image.open(io.BytesIO(image)) as opened:
+        canvas = opened.convert("RGBA")
+    side = canvas.width // 4
+    mark.thumbnail((side, side))
+    pad = 6
+    x, y = (canvas.width - mark.width) // 2, (canvas.height - mark.height) // 2
+    backing = Image.new("RGBA", (mark.width + 2 * pad, mark.height + 2 * pad), "white")
+    canvas.paste(backing, (x - pad, y - pad))
+    canvas.alpha_composite(mark, (x, y))
+    out = io.BytesIO()
+    canvas.convert("RGB").save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _svg_size(svg: bytes) -> int:
+    found = re.search(rb'width="(\d+)"', svg)
+    return int(found.group(1)) if found else 290
+
+
+MAX_LOGO_BYTES = 512 * 1024
+LOGO_SIDE = 256
+
+
+def set_logo(session: Session, workspace_id: uuid.UUID, data: bytes, actor: str) -> QrLogo:
+    """Keep the workspace's QR logo: a PNG, JPEG or WebP image up to 512 KB, stored as a PNG of
+    at most 256 px a side; anything else is bad input and changes nothing."""
+    if not data or len(data) > MAX_LOGO_BYTES:
+        raise InvalidInput("the logo must be an image of at most 512 KB", field="file")
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.format not in ("PNG", "JPEG", "WEBP"):
+                raise InvalidInput("the logo must be a PNG, JPEG or WebP image", field="file")
+            opened.load()
+            mark = opened.convert("RGBA")
+    except (OSError, Image.DecompressionBombError, ValueError) as exc:
+        raise InvalidInput("the logo is not an image that can be read", field="file") from exc
+    mark.thumbnail((LOGO_SIDE, LOGO_SIDE))
+    stored = io.BytesIO()
+    mark.save(stored, format="PNG", optimize=True)
+    found = session.get(QrLogo, workspace_id)
+    if found is None:
+        found = QrLogo(workspace_id=workspace_id, png=stored.getvalue(), updated_by=actor)
+        session.add(found)
+    else:
+        found.png, found.updated_by, found.updated_at = stored.getvalue(), actor, utcnow()
+    return found
+
+
+def logo_of(session: Session, workspace_id: uuid.UUID) -> bytes | None:
+    """The workspace's QR logo (PNG), if it has one."""
+    found = session.get(QrLogo, workspace_id)
+    return found.png if found else None
+
+
+def remove_logo(session: Session, workspace_id: uuid.UUID) -> None:
+    """Forget the workspace's QR logo (codes are plain again)."""
+    found = session.get(QrLogo, workspace_id)
+    if found is not None:
+        session.delete(found)

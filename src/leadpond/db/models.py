@@ -8,7 +8,7 @@ from leadpond.accounts.models import (
     AccountSuggestion,
     PersonAccount,
 )
-from leadpond.acquisition.models import TrackingLink, WeChatQrCode, WeComContactWay
+from leadpond.acquisition.models import QrLogo, TrackingLink, WeChatQrCode, WeComContactWay
 from leadpond.channels.models import (
     ChannelSettings,
     Message,
@@ -102,6 +102,7 @@ __all__ = [
     "PersonStage",
     "PersonTag",
     "PlaybookVersion",
+    "QrLogo",
     "ScoreLedger",
     "Segment",
     "SegmentAccountMember",
