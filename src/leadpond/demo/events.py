@@ -134,14 +134,16 @@ ATTENDEES = 24
 
 
 def _key(session: Session, workspace_id: uuid.UUID, key: str) -> str | None:
-    """The event key to use, or None when this workspace has the event already (a key taken
-    by another workspace gets the workspace's prefix)."""
-    found = session.scalar(select(MarketingEvent).where(MarketingEvent.key == key))
-    if found is None:
-        return key
-    if found.workspace_id == workspace_id:
-        return None
-    return f"{key}-{workspace_id.hex[:6]}"
+    """The event key to use, or None when this workspace has the event already. A key taken by
+    another workspace gets the workspace's prefix (and its whole id past a clash of prefixes);
+    each candidate is looked up, so a second run finds the event it made under a prefix."""
+    for candidate in (key, f"{key}-{workspace_id.hex[:6]}", f"{key}-{workspace_id.hex}"):
+        found = session.scalar(select(MarketingEvent).where(MarketingEvent.key == candidate))
+        if found is None:
+            return candidate
+        if found.workspace_id == workspace_id:
+            return None
+    raise RuntimeError(f"no free key for the demo event {key!r}")
 
 
 def _bodies(now: datetime) -> list[EventBody]:
