@@ -26,8 +26,10 @@ run: install
 	$(BIN)/leadpond demo --ensure
 	$(BIN)/leadpond serve
 
+# Two workers (the machine has two cores), a test file to one worker: a file's module-scoped
+# live servers start once, and its tests keep their order.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -44,7 +44,7 @@ def test_people_are_imported_from_a_file_with_a_column_mapped_by_hand(
     base = live_server.base_url
     log_in(page, live_server)
     expect(page).to_have_url(f"{base}/console/")
-    page.locator(".lp-nav").get_by_text("导入").click()
+    page.get_by_role("link", name="导入", exact=True).click()
     expect(page).to_have_url(f"{base}/console/import")
     file = tmp_path / "展会名单.csv"
     file.write_text(
