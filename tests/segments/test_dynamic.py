@@ -89,7 +89,7 @@ def test_preview_counts_an_unsaved_condition_and_shows_a_sample(
     assert body["count"] == 25
     assert len(body["sample"]) == 20
     assert all(s["name"].startswith("P") for s in body["sample"])
-    assert api.get("/api/v1/segments").json()["total"] == 1  # only the playbook's hot-leads
+    assert api.get("/api/v1/segments").json()["total"] == 2  # the playbook's hot-leads, engaged
 
 
 def test_members_are_paginated(track: Tracker, api: TestClient) -> None:
