@@ -1,6 +1,7 @@
 """Duplicates: people and accounts that look like one, with the evidence; a human decides."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -10,18 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts import duplicates as account_duplicates
-from leadpond.accounts.models import Account, AccountSuggestion
+from leadpond.accounts.models import Account
 from leadpond.accounts.tasks import SCAN_ACCOUNTS
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.identity import duplicates, suggestions
-from leadpond.identity.models import MergeSuggestion
+from leadpond.identity.suggestions import Cursor
 from leadpond.jobs.models import JobState
 from leadpond.jobs.service import enqueue, fresh_key, get_job
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
-from leadpond.users.permissions import ACCOUNTS_WRITE, IDENTITY_WRITE
+from leadpond.users.permissions import ACCOUNTS_WRITE, IDENTITY_WRITE, Permission
 
 PAGE_SIZE = 30
 
@@ -71,9 +72,9 @@ def duplicates_page(request: Request) -> RedirectResponse | None:
             accounts_tab = ui.tab(_("Accounts"))
         with ui.tab_panels(tabs, value=people_tab).classes("w-full"):
             with ui.tab_panel(people_tab):
-                PeopleQueue(v).draw(session)
+                SuggestionQueue(v, PEOPLE).draw(session)
             with ui.tab_panel(accounts_tab):
-                AccountQueue(v).draw(session)
+                SuggestionQueue(v, ACCOUNTS).draw(session)
     return None
 
 
@@ -111,20 +112,44 @@ def follow_job(v: Visit, job_id: int, done: Callable[[], None]) -> None:
     timer = ui.timer(1.0, poll)
 
 
-class PeopleQueue:
-    """Pending person suggestions, best first, a page at a time (keyset)."""
+@dataclass(frozen=True)
+class QueueKind:
+    """What differs between the people queue and the accounts queue."""
 
-    def __init__(self, v: Visit) -> None:
+    mark: str  # "suggestion" / "account-suggestion": the test marks of cards and counters
+    permission: Permission
+    link: str  # the console path a pair's names link to
+    count_text: str
+    scan_text: str
+    scan_mark: str
+    apart_text: str
+    listing: Callable[[Session, Any, int, Cursor | None], tuple[int, list[Any]]]
+    pair: Callable[[Any], tuple[int, int]]
+    names: Callable[[Session, Any, set[int]], dict[int, str]]
+    accept: Callable[[Session, Any, int, str], object]
+    reject: Callable[[Session, Any, int, str], object]
+    queue_scan: Callable[[Session, Any], int]
+
+
+class SuggestionQueue:
+    """Pending suggestions of one kind, best first, a page at a time (keyset)."""
+
+    def __init__(self, v: Visit, kind: QueueKind) -> None:
         self.v = v
+        self.kind = kind
         self.cursor: str | None = None
         self.list = ui.column().classes("w-full gap-2")
 
     def draw(self, session: Session) -> None:
         _ = self.v._
         with ui.row().classes("items-center gap-3"):
-            self.summary = ui.label().classes("lp-suggestion-count").mark("suggestion-count")
-            if self.v.may(IDENTITY_WRITE):
-                ui.button(_("Scan people now"), icon="search", on_click=self.scan).mark("scan")
+            self.summary = (
+                ui.label().classes(f"lp-{self.kind.mark}-count").mark(f"{self.kind.mark}-count")
+            )
+            if self.v.may(self.kind.permission):
+                ui.button(_(self.kind.scan_text), icon="search", on_click=self.scan).mark(
+                    self.kind.scan_mark
+                )
             self.more = ui.button(_("More"), on_click=self.load_more).props("flat")
         self.status = ui.row()
         self.list.move(target_index=-1)
@@ -134,29 +159,29 @@ class PeopleQueue:
         _ = self.v._
         ws = self.v.actor.workspace_id
         after = suggestions.decode_cursor(self.cursor) if self.cursor and not reset else None
-        total, page = suggestions.list_suggestions(session, ws, "pending", PAGE_SIZE, after)
-        names = _names(session, ws, {p for s in page for p in (s.person_a_id, s.person_b_id)})
+        total, page = self.kind.listing(session, ws, PAGE_SIZE, after)
+        names = self.kind.names(session, ws, {i for s in page for i in self.kind.pair(s)})
         if reset:
             self.list.clear()
-        self.summary.text = _("{total} possible duplicates").format(total=f"{total:,}")
+        self.summary.text = _(self.kind.count_text).format(total=f"{total:,}")
         with self.list:
             for found in page:
                 self._card(found, names)
         self.cursor = suggestions.encode_cursor(page[-1]) if len(page) == PAGE_SIZE else None
         self.more.set_visibility(self.cursor is not None)
 
-    def _card(self, found: MergeSuggestion, names: dict[int, str]) -> None:
+    def _card(self, found: Any, names: dict[int, str]) -> None:
         _ = self.v._
-        with ui.card().classes("w-full lp-suggestion").mark(f"suggestion-{found.id}") as card:
+        kind = self.kind
+        with ui.card().classes(f"w-full lp-{kind.mark}").mark(f"{kind.mark}-{found.id}") as card:
             with ui.row().classes("items-center gap-4"):
                 ui.label(f"{found.score:.2f}").classes("text-lg font-bold").mark("score")
-                for person in (found.person_a_id, found.person_b_id):
-                    ui.link(names.get(person, f"#{person}"), f"/people/{person}")
-                if self.v.may(IDENTITY_WRITE):
+                for other in kind.pair(found):
+                    ui.link(names.get(other, f"#{other}"), f"{kind.link}/{other}")
+                if self.v.may(kind.permission):
                     ui.button(_("Merge"), on_click=lambda: self.decide(found.id, True, card))
                     ui.button(
-                        _("Not the same person"),
-                        on_click=lambda: self.decide(found.id, False, card),
+                        _(kind.apart_text), on_click=lambda: self.decide(found.id, False, card)
                     ).props("flat")
             with ui.row().classes("gap-1"):
                 for text, colour in evidence_text(self.v, found.evidence or []):
@@ -165,12 +190,9 @@ class PeopleQueue:
     def decide(self, suggestion_id: int, accept: bool, card: ui.card) -> None:
         try:
             with unit_of_work() as session:
-                actor = self.v.authorised(session, IDENTITY_WRITE)
-                name = f"console:{actor.role}"
-                if accept:
-                    suggestions.accept(session, actor.workspace_id, suggestion_id, name)
-                else:
-                    suggestions.reject(session, actor.workspace_id, suggestion_id, name)
+                actor = self.v.authorised(session, self.kind.permission)
+                decide = self.kind.accept if accept else self.kind.reject
+                decide(session, actor.workspace_id, suggestion_id, f"console:{actor.role}")
         except LeadpondError as exc:
             notify_error(exc)
             return
@@ -179,9 +201,8 @@ class PeopleQueue:
     def scan(self) -> None:
         try:
             with unit_of_work() as session:
-                actor = self.v.authorised(session, IDENTITY_WRITE)
-                job = duplicates.queue_scan(session, actor.workspace_id, full=True)
-                job_id = job.id
+                actor = self.v.authorised(session, self.kind.permission)
+                job_id = self.kind.queue_scan(session, actor.workspace_id)
         except LeadpondError as exc:
             notify_error(exc)
             return
@@ -198,94 +219,21 @@ class PeopleQueue:
             self.show(session, reset=False)
 
 
-class AccountQueue:
-    """Pending account suggestions: merge (undoable on the account page) or keep apart."""
+def _scan_people(session: Session, workspace_id: Any) -> int:
+    job_id: int = duplicates.queue_scan(session, workspace_id, full=True).id
+    return job_id
 
-    def __init__(self, v: Visit) -> None:
-        self.v = v
-        self.list = ui.column().classes("w-full gap-2")
 
-    def draw(self, session: Session) -> None:
-        _ = self.v._
-        with ui.row().classes("items-center gap-3"):
-            self.summary = ui.label().mark("account-suggestion-count")
-            if self.v.may(ACCOUNTS_WRITE):
-                ui.button(_("Scan accounts now"), icon="search", on_click=self.scan).mark(
-                    "scan-accounts"
-                )
-        self.status = ui.row()
-        self.list.move(target_index=-1)
-        self.show(session)
+def _scan_accounts(session: Session, workspace_id: Any) -> int:
+    key = f"{SCAN_ACCOUNTS}:console:{fresh_key()}"
+    return enqueue(session, SCAN_ACCOUNTS, key, {}, workspace_id=workspace_id).id
 
-    def show(self, session: Session) -> None:
-        _ = self.v._
-        ws = self.v.actor.workspace_id
-        total, page = account_duplicates.list_account_suggestions(session, ws, "pending", 100)
-        ids = {a for s in page for a in (s.account_a_id, s.account_b_id)}
-        names = dict(
-            session.execute(
-                select(Account.id, Account.name).where(owned(Account, ws), Account.id.in_(ids))
-            ).all()
-        )
-        self.list.clear()
-        self.summary.text = _("{total} accounts may be one company").format(total=f"{total:,}")
-        with self.list:
-            for found in page:
-                self._card(found, names)
 
-    def _card(self, found: AccountSuggestion, names: dict[int, str]) -> None:
-        _ = self.v._
-        with (
-            ui.card()
-            .classes("w-full lp-account-suggestion")
-            .mark(f"account-suggestion-{found.id}") as card
-        ):
-            with ui.row().classes("items-center gap-4"):
-                ui.label(f"{found.score:.2f}").classes("text-lg font-bold")
-                for account in (found.account_a_id, found.account_b_id):
-                    ui.link(names.get(account, f"#{account}"), f"/accounts/{account}")
-                if self.v.may(ACCOUNTS_WRITE):
-                    ui.button(_("Merge"), on_click=lambda: self.decide(found.id, True, card))
-                    ui.button(
-                        _("Not the same company"),
-                        on_click=lambda: self.decide(found.id, False, card),
-                    ).props("flat")
-            with ui.row().classes("gap-1"):
-                for text, colour in evidence_text(self.v, found.evidence or []):
-                    ui.badge(text, color=colour).classes("lp-evidence").mark("evidence")
-
-    def decide(self, suggestion_id: int, accept: bool, card: ui.card) -> None:
-        try:
-            with unit_of_work() as session:
-                actor = self.v.authorised(session, ACCOUNTS_WRITE)
-                name = f"console:{actor.role}"
-                if accept:
-                    account_duplicates.accept(session, actor.workspace_id, suggestion_id, name)
-                else:
-                    account_duplicates.reject(session, actor.workspace_id, suggestion_id, name)
-        except LeadpondError as exc:
-            notify_error(exc)
-            return
-        card.delete()
-
-    def scan(self) -> None:
-        try:
-            with unit_of_work() as session:
-                actor = self.v.authorised(session, ACCOUNTS_WRITE)
-                key = f"{SCAN_ACCOUNTS}:console:{fresh_key()}"
-                job_id = enqueue(
-                    session, SCAN_ACCOUNTS, key, {}, workspace_id=actor.workspace_id
-                ).id
-        except LeadpondError as exc:
-            notify_error(exc)
-            return
-        self.status.clear()
-        with self.status:
-            follow_job(self.v, job_id, self.reload)
-
-    def reload(self) -> None:
-        with read_only() as session:
-            self.show(session)
+def _account_names(session: Session, workspace_id: Any, ids: set[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(Account.id, Account.name).where(owned(Account, workspace_id), Account.id.in_(ids))
+    ).all()
+    return {account_id: name for account_id, name in rows}
 
 
 def _names(session: Session, workspace_id: Any, ids: set[int]) -> dict[int, str]:
@@ -299,3 +247,37 @@ def _names(session: Session, workspace_id: Any, ids: set[int]) -> dict[int, str]
         )
         found[person_id] = f"{name or '#' + str(person_id)} (#{person_id})"
     return found
+
+
+PEOPLE = QueueKind(
+    mark="suggestion",
+    permission=IDENTITY_WRITE,
+    link="/people",
+    count_text="{total} possible duplicates",
+    scan_text="Scan people now",
+    scan_mark="scan",
+    apart_text="Not the same person",
+    listing=lambda s, ws, n, after: suggestions.list_suggestions(s, ws, "pending", n, after),
+    pair=lambda found: (found.person_a_id, found.person_b_id),
+    names=_names,
+    accept=suggestions.accept,
+    reject=suggestions.reject,
+    queue_scan=_scan_people,
+)
+ACCOUNTS = QueueKind(
+    mark="account-suggestion",
+    permission=ACCOUNTS_WRITE,
+    link="/accounts",
+    count_text="{total} accounts may be one company",
+    scan_text="Scan accounts now",
+    scan_mark="scan-accounts",
+    apart_text="Not the same company",
+    listing=lambda s, ws, n, after: account_duplicates.list_account_suggestions(
+        s, ws, "pending", n, after
+    ),
+    pair=lambda found: (found.account_a_id, found.account_b_id),
+    names=_account_names,
+    accept=account_duplicates.accept,
+    reject=account_duplicates.reject,
+    queue_scan=_scan_accounts,
+)
