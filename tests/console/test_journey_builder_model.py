@@ -38,7 +38,8 @@ def journeys(draw: st.DrawFn, unknown: bool = True) -> dict[str, Any]:
     for i, sid in enumerate(ids):
         later = st.sampled_from([*ids[i + 1 :], "exit"])
         kinds = ["send", "wait", "wait_until", "wait_for", "tags", "points", "stage", "trait"]
-        kinds += ["branch", "split", "exit"] + (["later_kind"] if unknown else [])
+        kinds += ["branch", "split", "exit", "send_content", "wait_if", "owner", "notify"]
+        kinds += ["webhook"] + (["later_kind"] if unknown else [])
         kind = draw(st.sampled_from(kinds))
         step: dict[str, Any] = {"id": sid}
         if kind == "send":
@@ -81,6 +82,37 @@ def journeys(draw: st.DrawFn, unknown: bool = True) -> dict[str, Any]:
             ]
         elif kind == "exit":
             step["exit"] = True
+        elif kind == "send_content":
+            step["send_content"] = {"channel": "email", "template": "welcome", "limit": 2}
+            if draw(st.booleans()):
+                step["send_content"] |= {"type": "case_study", "fallback": draw(later)}
+        elif kind == "wait_if":
+            step["wait_until"] = {"if": draw(CONDITIONS), "timeout": "2d"}
+            if draw(st.booleans()):
+                step["wait_until"]["goto_timeout"] = draw(later)
+        elif kind == "owner":
+            step["assign_owner"] = draw(
+                st.sampled_from(
+                    [
+                        {"from": "account"},
+                        {"round_robin": ["a@example.com", "b@example.com"]},
+                        {"round_robin": [{"user": "a@example.com", "wecom_userid": "a"}]},
+                        {"from": "account", "keep_existing": False},
+                    ]
+                )
+            )
+        elif kind == "notify":
+            step["notify"] = draw(
+                st.sampled_from(
+                    [
+                        {"channel": "wecom", "template": "note", "to": "owner"},
+                        {"template": "welcome", "to": {"role": "sales"}},
+                        {"channel": "email", "template": "welcome", "to": {"user": "a@b.cn"}},
+                    ]
+                )
+            )
+        elif kind == "webhook":
+            step["webhook"] = {"template": "crm_push"}
         else:
             step["later_kind"] = {"to": "someone", "body": [1, 2]}
         if unknown and draw(st.booleans()):
@@ -190,7 +222,10 @@ def test_the_builders_edits_keep_a_valid_journey_valid(
     for _ in range(data.draw(st.integers(1, 4))):
         armed = [i for i, s in enumerate(model.steps) if step_kind(s) in ("branch", "split")]
         choice = data.draw(st.sampled_from(["after", "arm", "delete"] if armed else ["after"]))
-        kind = data.draw(st.sampled_from([k for k in STEP_KINDS if k != "send_winner"]))
+        # A winner needs a split before it and an enrollment another journey: both are
+        # chosen on the card after adding (the validation names them until then).
+        addable = [k for k in STEP_KINDS if k not in ("send_winner", "enroll")]
+        kind = data.draw(st.sampled_from(addable))
         if choice == "after":
             model.add_after(data.draw(st.integers(-1, len(model.steps) - 1)), kind, TEMPLATES)
         elif choice == "arm":

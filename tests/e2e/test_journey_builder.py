@@ -114,3 +114,60 @@ def test_a_marketer_builds_s1_by_clicking_and_saves_it(page: Page, live_server: 
     template = page.locator(".lp-step").nth(0).locator(".lp-send-template input")
     expect(template).to_have_value("trial-owner-note")
     shot(page, live_server, "journey-builder")
+
+
+def test_the_action_steps_have_fields_not_yaml(page: Page, live_server: LiveServer) -> None:
+    """Recommend-and-send, an owner by round robin, a note to a role and an enrollment are
+    built with pickers, and saved as the playbook's YAML."""
+    base = live_server.base_url
+    log_in(page, live_server)
+    page.goto(f"{base}/console/journeys/new")
+    page.locator(".lp-journey-key input").fill("nurture-by-clicking")
+    events = page.locator(".lp-trigger-event input")
+    events.fill("Trial Requested")
+    events.press("Enter")
+    page.keyboard.press("Escape")
+
+    add_step(page, ".lp-add-first", "send_content")
+    content = page.locator(".lp-step").nth(0)
+    expect(content.locator(".lp-step-yaml")).to_have_count(0)
+    content.locator(".lp-content-type").click()
+    chosen = page.get_by_role("option").nth(1)  # the first type after "any type"
+    type_name = chosen.inner_text()
+    chosen.click()
+    content.locator(".lp-content-limit input").fill("2")
+    add_step(page, ".lp-add-after-0", "owner")
+    owner = page.locator(".lp-step").nth(1)
+    pick(page, owner.locator(".lp-owner-how"), "成员轮流分配")
+    owner = page.locator(".lp-step").nth(1)
+    expect(owner.locator(".lp-owner-users")).to_contain_text("@")
+    add_step(page, ".lp-add-after-1", "notify")
+    note = page.locator(".lp-step").nth(2)
+    pick(page, note.locator(".lp-notify-to"), "某角色的所有成员")
+    note = page.locator(".lp-step").nth(2)
+    pick(page, note.locator(".lp-notify-role"), "销售")
+    add_step(page, ".lp-add-after-2", "enroll")
+    pick(page, page.locator(".lp-step").nth(3).locator(".lp-enroll-journey"), "trial-welcome")
+    expect(page.locator(".lp-step-yaml")).to_have_count(0)
+
+    page.locator(".lp-builder-validate").click()
+    expect(page.locator(".lp-builder-valid")).to_be_visible()
+    page.locator(".lp-builder-save").click()
+    page.locator(".lp-confirm-save").click()
+    expect(page).to_have_url(f"{base}/console/journeys/nurture-by-clicking")
+
+    page.goto(f"{base}/console/playbook")
+    page.locator(".q-tab", has_text="YAML").click()
+    yaml = page.locator(".lp-playbook-yaml textarea")
+    expect(yaml).to_have_value(re.compile("key: nurture-by-clicking"))
+    text = yaml.input_value()
+    journey = text[text.index("key: nurture-by-clicking") :]
+    assert re.search(
+        r"send_content: \{channel: \w+, template: [\w-]+, limit: 2, type: \w+\}", journey
+    ), (
+        journey,
+        type_name,
+    )
+    assert "assign_owner: {round_robin: [" in journey
+    assert "notify: {channel: email, template: " in journey and "to: {role: sales}" in journey
+    assert "enroll: {journey: trial-welcome}" in journey

@@ -18,8 +18,10 @@ from leadpond.console.pages.playbook_sections import MONOSPACE
 from leadpond.console.pages.segment_atoms import AtomRows
 from leadpond.console.playbook_forms import SnippetError, parse_snippet, snippet
 from leadpond.console.segment_builder import PERSON, from_yaml, to_data
+from leadpond.content.taxonomy import taxonomy
 from leadpond.ingest.models import Event
 from leadpond.segments.service import list_segments
+from leadpond.users.models import ConsoleUser, Membership
 
 # How many of the newest events are read for event names (the log can hold millions).
 RECENT_EVENTS = 5000
@@ -35,6 +37,10 @@ class Choices:
     segments: list[str] = field(default_factory=list)
     templates: dict[str, list[str]] = field(default_factory=dict)
     thresholds: dict[str, list[float]] = field(default_factory=dict)
+    journeys: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    # Content types by key: (name in Chinese, name in English).
+    content_types: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, workspace_id: uuid.UUID, playbook: dict[str, Any]) -> "Choices":
@@ -56,6 +62,13 @@ class Choices:
         ):
             templates.setdefault(str(channel), []).append(str(key))
         models = [m for m in playbook.get("score_models") or [] if isinstance(m, dict)]
+        users = session.scalars(
+            select(ConsoleUser.email)
+            .join(Membership, Membership.user_id == ConsoleUser.id)
+            .where(Membership.workspace_id == workspace_id, ConsoleUser.disabled_at.is_(None))
+            .order_by(ConsoleUser.email)
+        )
+        kinds = taxonomy(session, workspace_id)
         return cls(
             events=sorted({str(e) for e in seen if e} | _playbook_events(playbook)),
             tags=sorted(_playbook_tags(playbook)),
@@ -65,6 +78,11 @@ class Choices:
             thresholds={
                 str(m.get("key")): [float(t.get("at", 0)) for t in m.get("thresholds") or []]
                 for m in models
+            },
+            journeys=[str(j["key"]) for j in _rows(playbook, "journeys") if j.get("key")],
+            users=list(users),
+            content_types={
+                t.key: (t.name_zh, t.name_en) for c in kinds.categories for t in c.types
             },
         )
 

@@ -42,10 +42,16 @@ STEP_KEYS = {
     "add_points": "points",
     "set_stage": "stage",
     "set_trait": "trait",
+    "send_content": "send_content",
+    "webhook": "webhook",
+    "notify": "notify",
+    "assign_owner": "owner",
+    "enroll": "enroll",
     "exit": "exit",
 }
-STEP_KINDS: tuple[str, ...] = ("send", "wait", "wait_for", "wait_until", "branch", "split")
-STEP_KINDS += ("tags", "points", "stage", "trait", "send_winner", "exit")
+STEP_KINDS: tuple[str, ...] = ("send", "send_content", "wait", "wait_for", "wait_until")
+STEP_KINDS += ("wait_condition", "branch", "split", "tags", "points", "stage", "trait")
+STEP_KINDS += ("owner", "notify", "webhook", "enroll", "send_winner", "exit")
 # Trigger kinds the builder draws with fields (others — added later — are a YAML snippet).
 TRIGGER_KINDS: tuple[str, ...] = ("event", "tag", "tag_removed", "stage", "segment")
 TRIGGER_KINDS += ("segment_exited", "score", "schedule", "api")
@@ -60,8 +66,21 @@ def step_kind(step: dict[str, Any]) -> str:
     """The kind the builder edits this step as; ``yaml`` when it is none it knows (or several)."""
     kinds = {STEP_KEYS[k] for k in step if k in STEP_KEYS and step[k] not in (None, False)}
     if kinds == {"wait_until"} and not isinstance(step["wait_until"], str):
-        return "yaml"  # a shape added later (e.g. with weekdays): edited as YAML
+        # Until a condition holds (a mapping with ``if``); another shape is edited as YAML.
+        until = step["wait_until"]
+        return "wait_condition" if isinstance(until, dict) and "if" in until else "yaml"
+    if kinds == {"owner"} and not _plain_owner(step["assign_owner"]):
+        return "yaml"  # round-robin users with WeCom userids: edited as YAML
     return kinds.pop() if len(kinds) == 1 else "yaml"
+
+
+def _plain_owner(assign: Any) -> bool:
+    """True when the builder's fields show all of an ``assign_owner``: the account's owner, or
+    a round robin of users by email only."""
+    if not isinstance(assign, dict):
+        return False
+    listed = assign.get("round_robin")
+    return listed is None or (isinstance(listed, list) and all(isinstance(u, str) for u in listed))
 
 
 def trigger_kind(trigger: Any) -> str:
@@ -177,6 +196,22 @@ class JourneyModel:
             body = {"set_trait": {"lead_status": "nurtured"}}
         elif kind == "send_winner":
             body = {"send_winner": {"split": "", "by": "clicks", "after": "24h"}}
+        elif kind == "send_content":
+            channel = next((c for c in ("email", "wechat", "sms") if templates.get(c)), "email")
+            listed = templates.get(channel) or ["content"]
+            body = {"send_content": {"channel": channel, "template": listed[0], "limit": 1}}
+        elif kind == "wait_condition":
+            body = {"wait_until": {"if": {"tag": "vip"}, "timeout": "3d"}}
+        elif kind == "owner":
+            body = {"assign_owner": {"from": "account"}}
+        elif kind == "notify":
+            listed = templates.get("email") or ["owner_note"]
+            body = {"notify": {"channel": "email", "template": listed[0], "to": "owner"}}
+        elif kind == "webhook":
+            listed = templates.get("webhook") or ["webhook"]
+            body = {"webhook": {"template": listed[0]}}
+        elif kind == "enroll":
+            body = {"enroll": {"journey": ""}}
         else:
             body = {"exit": True}
         return {"id": self.unique_id(kind.replace("_", "-")), **body}
@@ -229,7 +264,7 @@ class JourneyModel:
                     _set_next(before, onward, following)
         del self.steps[index]
         for step in self.steps:
-            _retarget(step, name, onward or EXIT)
+            rename_jumps(step, name, onward or EXIT)
 
     def move(self, index: int, offset: int) -> int:
         """Swap a step with its neighbour (the validation says if a jump now goes backward)."""
@@ -258,16 +293,25 @@ def _set_next(step: dict[str, Any], target: str, natural: str | None) -> None:
         step["next"] = target
 
 
-def _retarget(step: dict[str, Any], name: str, onward: str) -> None:
-    if step.get("next") == name:
-        step["next"] = onward
+# The inner jumps of a step (besides ``next`` and the arms): inner mapping -> its key.
+_INNER_JUMPS: tuple[tuple[str, str], ...] = (("wait_for", "goto_timeout"),)
+_INNER_JUMPS += (("wait_until", "goto_timeout"), ("send_content", "fallback"))
+
+
+def rename_jumps(step: dict[str, Any], old: str, new: str, *, split_too: bool = False) -> None:
+    """Every jump of ``step`` to ``old`` goes to ``new`` instead (``split_too``: a winner's
+    split named ``old`` as well — on a rename, not when ``old`` is deleted)."""
+    if step.get("next") == old:
+        step["next"] = new
     for kind in ("branch", "split"):
         for arm in step.get(kind) or []:
-            if isinstance(arm, dict) and arm.get("goto") == name:
-                arm["goto"] = onward
-    awaited = step.get("wait_for")
-    if isinstance(awaited, dict) and awaited.get("goto_timeout") == name:
-        awaited["goto_timeout"] = onward
+            if isinstance(arm, dict) and arm.get("goto") == old:
+                arm["goto"] = new
+    inner = _INNER_JUMPS + ((("send_winner", "split"),) if split_too else ())
+    for holder_key, key in inner:
+        holder = step.get(holder_key)
+        if isinstance(holder, dict) and holder.get(key) == old:
+            holder[key] = new
 
 
 # -- the playbook document -------------------------------------------------------------------

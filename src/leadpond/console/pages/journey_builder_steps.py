@@ -19,12 +19,19 @@ from leadpond.console.pages.journey_builder_model import (
     STEP_KINDS,
     JourneyModel,
     Placed,
+    rename_jumps,
     step_kind,
 )
 
 KIND_NAMES = {
     "send": "Send",
     "send_winner": "Send the A/B winner",
+    "send_content": "Recommend and send content",
+    "wait_condition": "Wait until a condition holds",
+    "owner": "Assign an owner",
+    "notify": "Notify a colleague",
+    "webhook": "Call a webhook",
+    "enroll": "Enroll in another journey",
     "wait": "Wait",
     "wait_for": "Wait for an event",
     "wait_until": "Wait until a time of day",
@@ -40,6 +47,7 @@ KIND_NAMES = {
 CHANNELS = {"email": "Email", "sms": "SMS", "wecom": "WeCom", "wechat": "WeChat"}
 CHANNELS |= {"webhook": "Webhook"}
 WINNER_BY = {"clicks": "clicks", "opens": "opens", "goal": "the goal"}
+ROLES = {"viewer": "Viewer", "sales": "Sales", "marketer": "Marketer", "admin": "Admin"}
 NEXT_FOLLOWING = ""  # the select's value for "no next: the following step"
 
 
@@ -129,7 +137,7 @@ class FlowCanvas:
         self.model.steps[index]["id"] = name
         if not taken:  # a clash is the validation's to name; jumps stay as they were then
             for step in self.model.steps:
-                _rename_jumps(step, old, name)
+                rename_jumps(step, old, name, split_too=True)
         self.redraw()
 
     def later(self, index: int) -> dict[str, str]:
@@ -137,19 +145,6 @@ class FlowCanvas:
         _ = self.v._
         options = {sid: sid for sid in self.model.ids()[index + 1 :]}
         return {**options, EXIT: _("Exit the journey")}
-
-
-def _rename_jumps(step: dict[str, Any], old: str, new: str) -> None:
-    if step.get("next") == old:
-        step["next"] = new
-    for kind in ("branch", "split"):
-        for arm in step.get(kind) or []:
-            if isinstance(arm, dict) and arm.get("goto") == old:
-                arm["goto"] = new
-    for inner, key in (("wait_for", "goto_timeout"), ("send_winner", "split")):
-        holder = step.get(inner)
-        if isinstance(holder, dict) and holder.get(key) == old:
-            holder[key] = new
 
 
 class StepFields:
@@ -378,6 +373,221 @@ class StepFields:
                 on_change=lambda e: self._set(winner, "by", e.value),
             ).props("dense").classes("w-40")
             self._duration(winner, "after", _("Decided after (e.g. 24h)"), "lp-winner-after")
+
+    def _template(self, holder: dict[str, Any], channel: str, css: str) -> None:
+        """A template of ``channel`` (the workspace's, or one typed in)."""
+        listed = self.choices.templates.get(channel, [])
+        template = str(holder.get("template") or "")
+        ui.select(
+            list(dict.fromkeys([*listed, *([template] if template else [])])),
+            value=template or None,
+            label=self.v._("Template"),
+            with_input=True,
+            new_value_mode="add-unique",
+            on_change=lambda e: self._set(holder, "template", e.value),
+        ).props("dense").classes(f"w-56 {css}").mark(f"{css}-{self.index}")
+
+    def _send_content(self) -> None:
+        _ = self.v._
+        pick = self._inner("send_content")
+        with ui.row().classes("items-end gap-2"):
+            channel = str(pick.get("channel") or "email")
+            channels = {k: _(n) for k, n in CHANNELS.items() if k != "webhook"}
+            ui.select(
+                channels | {channel: _(CHANNELS.get(channel, channel))},
+                value=channel,
+                label=_("Channel"),
+                on_change=lambda e: self._content_channel(pick, str(e.value)),
+            ).props("dense").classes("w-32 lp-content-channel")
+            self._template(pick, channel, "lp-content-template")
+            ui.number(
+                _("Items per message"),
+                value=pick.get("limit") or 1,
+                min=1,
+                max=5,
+                on_change=lambda e: self._set(pick, "limit", _plain(e.value)),
+            ).props("dense").classes("w-32 lp-content-limit")
+        with ui.row().classes("items-end gap-2"):
+            stage = str(pick.get("stage") or "")
+            ui.select(
+                {"": _("Their own stage")}
+                | {s: s for s in self.choices.stages}
+                | ({stage: stage} if stage else {}),
+                value=stage,
+                label=_("For the stage"),
+                on_change=lambda e: self._set(pick, "stage", e.value or None),
+            ).props("dense").classes("w-44 lp-content-stage")
+            zh = self.v.actor.locale.startswith("zh")
+            kind = str(pick.get("type") or "")
+            ui.select(
+                {"": _("Any type")}
+                | {
+                    k: names[0] if zh else names[1]
+                    for k, names in self.choices.content_types.items()
+                }
+                | ({kind: kind} if kind else {}),
+                value=kind,
+                label=_("Content type"),
+                on_change=lambda e: self._set(pick, "type", e.value or None),
+            ).props("dense").classes("w-44 lp-content-type")
+            ui.input(
+                _("Topic (optional)"),
+                value=str(pick.get("topic") or ""),
+                on_change=lambda e: self._set(pick, "topic", str(e.value or "").strip()),
+            ).props("dense").classes("w-44 lp-content-topic")
+            options = {NEXT_FOLLOWING: _("Where it goes next"), **self.canvas.later(self.index)}
+            current = str(pick.get("fallback") or NEXT_FOLLOWING)
+            ui.select(
+                options | ({} if current in options else {current: current}),
+                value=current,
+                label=_("Nothing left to recommend"),
+                on_change=lambda e: self._set(pick, "fallback", e.value or None),
+            ).props("dense").classes("w-56 lp-content-fallback")
+
+    def _content_channel(self, pick: dict[str, Any], channel: str) -> None:
+        pick["channel"] = channel
+        listed = self.choices.templates.get(channel, [])
+        if listed and pick.get("template") not in listed:
+            pick["template"] = listed[0]
+        self.canvas.redraw()
+
+    def _wait_condition(self) -> None:
+        _ = self.v._
+        until = self._inner("wait_until")
+
+        def changed(data: Any) -> None:
+            until["if"] = data
+
+        ConditionInput(
+            self.v, _("Until"), until.get("if"), changed, self.choices, f"wait-if-{self.index}"
+        )
+        with ui.row().classes("items-end gap-2"):
+            self._duration(until, "timeout", _("At most (e.g. 3d)"), "lp-wait-if-timeout")
+            options = {NEXT_FOLLOWING: _("Where it goes next"), **self.canvas.later(self.index)}
+            current = str(until.get("goto_timeout") or NEXT_FOLLOWING)
+            ui.select(
+                options | ({} if current in options else {current: current}),
+                value=current,
+                label=_("On timeout"),
+                on_change=lambda e: self._set(until, "goto_timeout", e.value or None),
+            ).props("dense").classes("w-56 lp-wait-if-timeout-goto")
+
+    def _owner(self) -> None:
+        _ = self.v._
+        assign = self._inner("assign_owner")
+        how = "round_robin" if "round_robin" in assign else "account"
+        with ui.row().classes("items-end gap-2"):
+            ui.select(
+                {"account": _("The account's owner"), "round_robin": _("Users in turn")},
+                value=how,
+                label=_("Owner"),
+                on_change=lambda e: self._owner_how(assign, str(e.value)),
+            ).props("dense").classes("w-48 lp-owner-how")
+            if how == "round_robin":
+                current = words(assign.get("round_robin"))
+                ui.select(
+                    list(dict.fromkeys([*self.choices.users, *current])),
+                    value=current,
+                    label=_("Users"),
+                    multiple=True,
+                    with_input=True,
+                    new_value_mode="add-unique",
+                    on_change=lambda e: self._set(assign, "round_robin", words(e.value)),
+                ).props("dense use-chips").classes("min-w-64 lp-owner-users")
+            ui.checkbox(
+                _("People with an owner keep theirs"),
+                value=assign.get("keep_existing", True) is not False,
+                on_change=lambda e: self._set(assign, "keep_existing", None if e.value else False),
+            ).classes("lp-owner-keep")
+
+    def _owner_how(self, assign: dict[str, Any], how: str) -> None:
+        keep = assign.get("keep_existing")
+        assign.clear()
+        if how == "round_robin":
+            assign["round_robin"] = self.choices.users[:1] or ["sales@example.com"]
+        else:
+            assign["from"] = "account"
+        if keep is False:
+            assign["keep_existing"] = False
+        self.canvas.redraw()
+
+    def _notify(self) -> None:
+        _ = self.v._
+        note = self._inner("notify")
+        to = note.get("to") or "owner"
+        who = (
+            "owner"
+            if to == "owner"
+            else ("role" if isinstance(to, dict) and "role" in to else "user")
+        )
+        with ui.row().classes("items-end gap-2"):
+            channel = str(note.get("channel") or "email")
+            ui.select(
+                {"email": _("Email"), "wecom": _("WeCom")},
+                value=channel,
+                label=_("Channel"),
+                on_change=lambda e: self._notify_channel(note, str(e.value)),
+            ).props("dense").classes("w-32 lp-notify-channel")
+            self._template(note, channel, "lp-notify-template")
+            targets = {"owner": _("Their owner (sales rep)")}
+            if channel == "email":
+                targets |= {"role": _("Everyone with a role"), "user": _("One user")}
+            ui.select(
+                targets,
+                value=who,
+                label=_("To"),
+                on_change=lambda e: self._notify_to(note, str(e.value)),
+            ).props("dense").classes("w-48 lp-notify-to")
+            if who == "role" and isinstance(to, dict):
+                ui.select(
+                    {k: _(n) for k, n in ROLES.items()},
+                    value=str(to.get("role") or "sales"),
+                    label=_("Role"),
+                    on_change=lambda e: to.__setitem__("role", e.value),
+                ).props("dense").classes("w-36 lp-notify-role")
+            elif who == "user" and isinstance(to, dict):
+                user = str(to.get("user") or "")
+                ui.select(
+                    list(dict.fromkeys([*self.choices.users, *([user] if user else [])])),
+                    value=user or None,
+                    label=_("User"),
+                    with_input=True,
+                    new_value_mode="add-unique",
+                    on_change=lambda e: to.__setitem__("user", e.value),
+                ).props("dense").classes("w-56 lp-notify-user")
+
+    def _notify_channel(self, note: dict[str, Any], channel: str) -> None:
+        note["channel"] = channel
+        if channel == "wecom":
+            note["to"] = "owner"  # a WeCom note goes to the owner's WeCom userid
+        listed = self.choices.templates.get(channel, [])
+        if listed and note.get("template") not in listed:
+            note["template"] = listed[0]
+        self.canvas.redraw()
+
+    def _notify_to(self, note: dict[str, Any], who: str) -> None:
+        if who == "owner":
+            note["to"] = "owner"
+        elif who == "role":
+            note["to"] = {"role": "sales"}
+        else:
+            note["to"] = {"user": (self.choices.users or [""])[0]}
+        self.canvas.redraw()
+
+    def _webhook(self) -> None:
+        self._template(self._inner("webhook"), "webhook", "lp-webhook-template")
+
+    def _enroll(self) -> None:
+        target = self._inner("enroll")
+        current = str(target.get("journey") or "")
+        own = self.canvas.model.key
+        listed = [j for j in self.choices.journeys if j != own]
+        ui.select(
+            list(dict.fromkeys([*listed, *([current] if current else [])])),
+            value=current or None,
+            label=self.v._("Journey"),
+            on_change=lambda e: self._set(target, "journey", e.value),
+        ).props("dense").classes("w-64 lp-enroll-journey").mark(f"enroll-journey-{self.index}")
 
     def _exit(self) -> None:
         ui.label(self.v._("People leave the journey here.")).classes("text-grey-7")
