@@ -195,16 +195,7 @@ class StepFields:
                 label=_("Channel"),
                 on_change=lambda e: self._channel(send, str(e.value)),
             ).props("dense").classes("w-32 lp-send-channel").mark(f"send-channel-{self.index}")
-            listed = self.choices.templates.get(channel, [])
-            template = str(send.get("template") or "")
-            ui.select(
-                list(dict.fromkeys([*listed, *([template] if template else [])])),
-                value=template or None,
-                label=_("Template"),
-                with_input=True,
-                new_value_mode="add-unique",
-                on_change=lambda e: self._set(send, "template", e.value),
-            ).props("dense").classes("w-56 lp-send-template").mark(f"send-template-{self.index}")
+            self._template(send, channel, "send-template")
             if channel == "wecom":
                 ui.select(
                     {"person": _("The person"), "owner": _("Their owner (sales rep)")},
@@ -220,14 +211,10 @@ class StepFields:
                 ).props("dense").classes("w-56 lp-send-on-duty")
 
     def _channel(self, send: dict[str, Any], channel: str) -> None:
-        send["channel"] = channel
         if channel != "wecom":
             send.pop("to", None)
             send.pop("on_duty", None)
-        listed = self.choices.templates.get(channel, [])
-        if listed and send.get("template") not in listed:
-            send["template"] = listed[0]
-        self.canvas.redraw()
+        self._switch_channel(send, channel)
 
     def _to(self, send: dict[str, Any], to: str) -> None:
         self._set(send, "to", None if to == "person" else to)
@@ -259,14 +246,7 @@ class StepFields:
         with ui.row().classes("items-end gap-2"):
             self._event_select(awaited, "event", multiple=False, css="lp-wait-for-event")
             self._duration(awaited, "timeout", _("At most (e.g. 3d)"), "lp-wait-for-timeout")
-            options = {NEXT_FOLLOWING: _("Where it goes next"), **self.canvas.later(self.index)}
-            current = str(awaited.get("goto_timeout") or NEXT_FOLLOWING)
-            ui.select(
-                options | {current: current} if current not in options else options,
-                value=current,
-                label=_("On timeout"),
-                on_change=lambda e: self._set(awaited, "goto_timeout", e.value or None),
-            ).props("dense").classes("w-56 lp-wait-for-timeout-goto")
+            self._jump(awaited, "goto_timeout", _("On timeout"), "lp-wait-for-timeout-goto")
         snippet_input(
             self.v,
             _("Event properties (YAML)"),
@@ -374,8 +354,28 @@ class StepFields:
             ).props("dense").classes("w-40")
             self._duration(winner, "after", _("Decided after (e.g. 24h)"), "lp-winner-after")
 
-    def _template(self, holder: dict[str, Any], channel: str, css: str) -> None:
-        """A template of ``channel`` (the workspace's, or one typed in)."""
+    def _jump(self, holder: dict[str, Any], key: str, label: str, css: str) -> None:
+        """Where an inner jump goes (a timeout, nothing to recommend): a later step or exit,
+        or — unset — where the step goes next."""
+        options = {NEXT_FOLLOWING: self.v._("Where it goes next"), **self.canvas.later(self.index)}
+        current = str(holder.get(key) or NEXT_FOLLOWING)
+        ui.select(
+            options | ({} if current in options else {current: current}),
+            value=current,
+            label=label,
+            on_change=lambda e: self._set(holder, key, e.value or None),
+        ).props("dense").classes(f"w-56 {css}")
+
+    def _switch_channel(self, holder: dict[str, Any], channel: str) -> None:
+        """A new channel, with a template of it when the one chosen is not (then redrawn)."""
+        holder["channel"] = channel
+        listed = self.choices.templates.get(channel, [])
+        if listed and holder.get("template") not in listed:
+            holder["template"] = listed[0]
+        self.canvas.redraw()
+
+    def _template(self, holder: dict[str, Any], channel: str, name: str) -> None:
+        """A template of ``channel`` (the workspace's, or one typed in); ``name`` marks it."""
         listed = self.choices.templates.get(channel, [])
         template = str(holder.get("template") or "")
         ui.select(
@@ -385,7 +385,7 @@ class StepFields:
             with_input=True,
             new_value_mode="add-unique",
             on_change=lambda e: self._set(holder, "template", e.value),
-        ).props("dense").classes(f"w-56 {css}").mark(f"{css}-{self.index}")
+        ).props("dense").classes(f"w-56 lp-{name}").mark(f"{name}-{self.index}")
 
     def _send_content(self) -> None:
         _ = self.v._
@@ -397,9 +397,9 @@ class StepFields:
                 channels | {channel: _(CHANNELS.get(channel, channel))},
                 value=channel,
                 label=_("Channel"),
-                on_change=lambda e: self._content_channel(pick, str(e.value)),
+                on_change=lambda e: self._switch_channel(pick, str(e.value)),
             ).props("dense").classes("w-32 lp-content-channel")
-            self._template(pick, channel, "lp-content-template")
+            self._template(pick, channel, "content-template")
             ui.number(
                 _("Items per message"),
                 value=pick.get("limit") or 1,
@@ -435,21 +435,7 @@ class StepFields:
                 value=str(pick.get("topic") or ""),
                 on_change=lambda e: self._set(pick, "topic", str(e.value or "").strip()),
             ).props("dense").classes("w-44 lp-content-topic")
-            options = {NEXT_FOLLOWING: _("Where it goes next"), **self.canvas.later(self.index)}
-            current = str(pick.get("fallback") or NEXT_FOLLOWING)
-            ui.select(
-                options | ({} if current in options else {current: current}),
-                value=current,
-                label=_("Nothing left to recommend"),
-                on_change=lambda e: self._set(pick, "fallback", e.value or None),
-            ).props("dense").classes("w-56 lp-content-fallback")
-
-    def _content_channel(self, pick: dict[str, Any], channel: str) -> None:
-        pick["channel"] = channel
-        listed = self.choices.templates.get(channel, [])
-        if listed and pick.get("template") not in listed:
-            pick["template"] = listed[0]
-        self.canvas.redraw()
+            self._jump(pick, "fallback", _("Nothing left to recommend"), "lp-content-fallback")
 
     def _wait_condition(self) -> None:
         _ = self.v._
@@ -463,14 +449,7 @@ class StepFields:
         )
         with ui.row().classes("items-end gap-2"):
             self._duration(until, "timeout", _("At most (e.g. 3d)"), "lp-wait-if-timeout")
-            options = {NEXT_FOLLOWING: _("Where it goes next"), **self.canvas.later(self.index)}
-            current = str(until.get("goto_timeout") or NEXT_FOLLOWING)
-            ui.select(
-                options | ({} if current in options else {current: current}),
-                value=current,
-                label=_("On timeout"),
-                on_change=lambda e: self._set(until, "goto_timeout", e.value or None),
-            ).props("dense").classes("w-56 lp-wait-if-timeout-goto")
+            self._jump(until, "goto_timeout", _("On timeout"), "lp-wait-if-timeout-goto")
 
     def _owner(self) -> None:
         _ = self.v._
@@ -528,7 +507,7 @@ class StepFields:
                 label=_("Channel"),
                 on_change=lambda e: self._notify_channel(note, str(e.value)),
             ).props("dense").classes("w-32 lp-notify-channel")
-            self._template(note, channel, "lp-notify-template")
+            self._template(note, channel, "notify-template")
             targets = {"owner": _("Their owner (sales rep)")}
             if channel == "email":
                 targets |= {"role": _("Everyone with a role"), "user": _("One user")}
@@ -557,13 +536,9 @@ class StepFields:
                 ).props("dense").classes("w-56 lp-notify-user")
 
     def _notify_channel(self, note: dict[str, Any], channel: str) -> None:
-        note["channel"] = channel
         if channel == "wecom":
             note["to"] = "owner"  # a WeCom note goes to the owner's WeCom userid
-        listed = self.choices.templates.get(channel, [])
-        if listed and note.get("template") not in listed:
-            note["template"] = listed[0]
-        self.canvas.redraw()
+        self._switch_channel(note, channel)
 
     def _notify_to(self, note: dict[str, Any], who: str) -> None:
         if who == "owner":
@@ -575,7 +550,7 @@ class StepFields:
         self.canvas.redraw()
 
     def _webhook(self) -> None:
-        self._template(self._inner("webhook"), "webhook", "lp-webhook-template")
+        self._template(self._inner("webhook"), "webhook", "webhook-template")
 
     def _enroll(self) -> None:
         target = self._inner("enroll")
