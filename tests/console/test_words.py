@@ -9,7 +9,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from leadpond.console.i18n import translator
 from leadpond.console.pages.dashboard import bucket_size, bucketed
-from leadpond.console.pages.words import event_words, plain, reason_words, schema_error_words
+from leadpond.console.pages.words import (
+    event_words,
+    plain,
+    reason_words,
+    schema_error_words,
+    validation_problem,
+)
 from leadpond.rules.vocabulary import Labels
 
 ZH, EN = translator("zh_CN"), translator("en")
@@ -39,6 +45,13 @@ def test_schema_errors_are_said_in_the_users_language_with_their_limits() -> Non
     assert schema_error_words(ZH, too_long) == "太长（最多 5 个字符）"
     unknown = {"type": "some_newer_type", "msg": "pydantic's words"}
     assert schema_error_words(ZH, unknown) == "pydantic's words"
+
+
+def test_a_forms_first_error_names_the_field_as_the_form_labels_it() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Draft.model_validate({"key": "ok"})
+    assert validation_problem(ZH, raised.value) == ("subject", "主题: 必填")
+    assert validation_problem(EN, raised.value) == ("subject", "Subject: Required")
 
 
 def test_tags_scores_stages_and_reasons_by_their_names() -> None:

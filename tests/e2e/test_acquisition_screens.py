@@ -22,6 +22,10 @@ from tests.e2e.conftest import LEADPOND, LiveServer
 from tests.e2e.test_console_flows import log_in, shot
 
 pytestmark = pytest.mark.e2e
+WECHAT_PHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50"
+)
 
 
 def follow(callback: str, openid: str, scene: str) -> None:
@@ -92,6 +96,7 @@ def test_a_booth_qr_code_brings_a_follower_credited_to_the_booth(
 
         log_in(page, live_server)
         page.get_by_role("link", name="渠道码").click()
+        page.locator(".lp-tab-qr").click()
         expect(page.locator(".lp-qr-budget")).to_contain_text("永久二维码")
         page.locator(".lp-qr-channel input").fill("expo-booth-7")
         page.locator(".lp-qr-campaign input").fill("graph-expo")
@@ -108,6 +113,7 @@ def test_a_booth_qr_code_brings_a_follower_credited_to_the_booth(
             "wechat",
         )
         page.reload()
+        page.locator(".lp-tab-qr").click()
         expect(page.locator(".lp-qr-scans").first).to_have_text("扫码 1 次")
         expect(page.locator(".lp-qr-follows").first).to_have_text("关注 1 人")
         with page.expect_download() as download:
@@ -120,3 +126,45 @@ def test_a_booth_qr_code_brings_a_follower_credited_to_the_booth(
         expect(page.locator(".lp-first-touch")).to_contain_text("expo-booth-7")
         expect(page.locator(".lp-first-touch")).to_contain_text("graph-expo")
         shot(page, live_server, "person-first-touch")
+
+
+def test_tracking_links_per_group_count_the_clicks_they_bring(
+    page: Page, live_server: LiveServer
+) -> None:
+    """S2: one link per community group for an article; a member opens one in their own
+    browser; the marketer sees the click on that group's row, and downloads its QR code."""
+    base = live_server.base_url
+    log_in(page, live_server)
+    page.get_by_role("link", name="渠道码").click()
+    page.locator(".lp-link-url input").fill(f"{base}/console/login")
+    page.locator(".lp-link-channels input").fill("wechat-group-a, wechat-group-b")
+    page.locator(".lp-link-campaign input").fill("graph-launch")
+    page.locator(".lp-link-make").click()
+    table = page.locator(".lp-links-table")
+    row = table.locator("tbody tr", has_text="wechat-group-a")
+    expect(row).to_have_count(1)
+    expect(table.locator("tbody tr", has_text="wechat-group-b")).to_have_count(1)
+    short = urlsplit(row.locator("td").nth(2).inner_text().strip())
+
+    # A group member's phone (headless chromium's own user agent is counted as a bot's).
+    member = page.context.browser.new_context(  # type: ignore[union-attr]
+        user_agent=WECHAT_PHONE, viewport={"width": 390, "height": 844}
+    )
+    visitor = member.new_page()
+    visitor.goto(f"{base}{short.path}")
+    expect(visitor).to_have_url(re.compile(r"/console/login\?.*utm_source=wechat-group-a"))
+    visitor.goto(f"{base}{short.path}")  # the same browser again: one visitor
+    member.close()
+
+    page.reload()
+    row = page.locator(".lp-links-table tbody tr", has_text="wechat-group-a")
+    cells = row.locator("td")
+    expect(cells.nth(3)).to_have_text("2")  # clicks
+    expect(cells.nth(5)).to_have_text("1")  # visitors
+    other = page.locator(".lp-links-table tbody tr", has_text="wechat-group-b").locator("td")
+    expect(other.nth(3)).to_have_text("0")
+    qr = row.locator("a").get_attribute("href")
+    assert qr is not None and qr.endswith("/qr.png")
+    answer = page.request.get(f"{base}{qr}")
+    assert answer.status == 200 and answer.headers["content-type"] == "image/png"
+    shot(page, live_server, "acquisition-links")

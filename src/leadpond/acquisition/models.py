@@ -28,6 +28,24 @@ class TrackingLink(Base):
     content: Mapped[str | None] = mapped_column(String(128), default=None)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept as clicks are recorded, in the click's transaction: clicks and scans by people
+    # (bots apart), and the distinct browsers (anonymous ids) they came from.
+    clicks: Mapped[int] = mapped_column(default=0, server_default="0")
+    scans: Mapped[int] = mapped_column(default=0, server_default="0")
+    bot_hits: Mapped[int] = mapped_column(default=0, server_default="0")
+    visitors: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class TrackingLinkVisitor(Base):
+    """A browser (its anonymous id) that followed a link: counted once in ``visitors``."""
+
+    __tablename__ = "tracking_link_visitor"
+
+    link_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tracking_link.id", ondelete="CASCADE"), primary_key=True
+    )
+    anonymous_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WeChatQrCode(Base):

@@ -82,6 +82,10 @@ class LinkRead(BaseModel):
     qr_png_url: str
     qr_svg_url: str
     qr_content: str = Field(description="what the QR code encodes (a scan is told from a click)")
+    clicks: int = Field(description="clicks by people (bots apart)")
+    scans: int = Field(description="QR code scans by people")
+    visitors: int = Field(description="distinct browsers that clicked or scanned")
+    bot_hits: int = Field(description="hits by link checkers and crawlers, not counted above")
     created_by: str
     created_at: datetime
 
@@ -100,6 +104,10 @@ class LinkRead(BaseModel):
             qr_png_url=f"{api_base}/links/{link.code}/qr.png",
             qr_svg_url=f"{api_base}/links/{link.code}/qr.svg",
             qr_content=qr_url(link.code),
+            clicks=link.clicks,
+            scans=link.scans,
+            visitors=link.visitors,
+            bot_hits=link.bot_hits,
             created_by=link.created_by,
             created_at=link.created_at,
         )

@@ -20,12 +20,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import segno
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from leadpond.acquisition.models import QrLogo, TrackingLink
+from leadpond.acquisition.models import QrLogo, TrackingLink, TrackingLinkVisitor
 from leadpond.channels.tracking import Visit, bot_reason
 from leadpond.config import get_settings
+from leadpond.db.engine import insert_ignoring
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import isoformat, utcnow
@@ -207,9 +208,35 @@ def follow(
     append_events(
         session, link.workspace_id, [normalise(raw, received_at=now)], now, source=LINKS_SOURCE
     )
+    _count_follow(session, link, anonymous_id, bot=bot is not None, scanned=scanned, now=now)
     parts = urlsplit(link.target)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "ajs_aid"]
     return urlunsplit(parts._replace(query=urlencode([*query, ("ajs_aid", anonymous_id)])))
+
+
+def _count_follow(
+    session: Session,
+    link: TrackingLink,
+    anonymous_id: str,
+    *,
+    bot: bool,
+    scanned: bool,
+    now: datetime,
+) -> None:
+    """The link's counters, in the click's transaction: a bot's hit apart; a person's click or
+    scan, and their browser once."""
+    if bot:
+        counts = {"bot_hits": TrackingLink.bot_hits + 1}
+    else:
+        new_visitor = session.execute(
+            insert_ignoring(session, TrackingLinkVisitor)
+            .values(link_id=link.id, anonymous_id=anonymous_id[:128], first_at=now)
+            .on_conflict_do_nothing(index_elements=["link_id", "anonymous_id"])
+            .returning(TrackingLinkVisitor.link_id)
+        ).first()
+        kind = TrackingLink.scans if scanned else TrackingLink.clicks
+        counts = {kind.key: kind + 1, "visitors": TrackingLink.visitors + int(bool(new_visitor))}
+    session.execute(update(TrackingLink).where(TrackingLink.id == link.id).values(counts))
 
 
 def qr_code(code: str, kind: str, logo: bytes | None = None) -> bytes:

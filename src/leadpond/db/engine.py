@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,6 +106,13 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
         else engine_or_session
     )
     return bind.dialect.name == "postgresql"
+
+
+def insert_ignoring(session: Session, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database: call
+    ``.on_conflict_do_nothing(index_elements=…)`` on it, or ``.on_conflict_do_update``."""
+    dialect = postgresql if is_postgres(session) else sqlite
+    return dialect.insert(table)
 
 
 @lru_cache(maxsize=16)

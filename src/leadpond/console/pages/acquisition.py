@@ -1,17 +1,19 @@
-"""Acquisition codes: the official account's parameterised QR codes and WeCom contact-me codes,
-one per channel — make them, list them with the scans, follows and adds each brought, and
-download the QR code to print."""
+"""Acquisition codes: tracking links with their QR codes, the official account's parameterised
+QR codes and WeCom contact-me codes, one per channel — make them, list them with the clicks,
+scans, follows and adds each brought, and download the QR code to print."""
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 from pydantic import ValidationError
 
-from leadpond.acquisition import wechat_codes, wecom_ways
+from leadpond.acquisition import service, wechat_codes, wecom_ways
 from leadpond.acquisition.codes_schemas import ContactWayCreate, QrCodeCreate
-from leadpond.acquisition.models import WeChatQrCode, WeComContactWay
+from leadpond.acquisition.models import TrackingLink, WeChatQrCode, WeComContactWay
+from leadpond.acquisition.schemas import LinksCreate
 from leadpond.console.pages.channels_words import local_when
-from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.frame import Visit, header, linked_table, notify_error, visit
+from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
@@ -34,15 +36,90 @@ def acquisition_page(request: Request) -> RedirectResponse | None:
         codes = wechat_codes.list_qr_codes(session, ws, page)
         used = wechat_codes.permanent_used(session, ws)
         ways = wecom_ways.list_contact_ways(session, ws, page)
+        links = service.list_links(session, ws, page)
+        has_logo = service.logo_of(session, ws) is not None
     with ui.tabs().classes("w-full") as tabs:
+        links_tab = ui.tab(_("Tracking links")).mark("tab-links").classes("lp-tab-links")
         qr_tab = ui.tab(_("WeChat QR codes")).mark("tab-qr").classes("lp-tab-qr")
         ways_tab = ui.tab(_("WeCom contact ways")).mark("tab-ways").classes("lp-tab-ways")
-    with ui.tab_panels(tabs, value=qr_tab).classes("w-full"):
+    opened = {"qr": qr_tab, "ways": ways_tab}.get(request.query_params.get("tab", ""), links_tab)
+    with ui.tab_panels(tabs, value=opened).classes("w-full"):
+        with ui.tab_panel(links_tab):
+            _tracking_links(v, links, has_logo)
         with ui.tab_panel(qr_tab):
             _qr_codes(v, codes, used)
         with ui.tab_panel(ways_tab):
             _contact_ways(v, ways)
     return None
+
+
+def _tracking_links(v: Visit, links: list[TrackingLink], has_logo: bool) -> None:
+    """Make a link per channel for one destination (S2: one per community group) and list the
+    links with what each brought; the QR code downloads with the workspace's logo if it has one."""
+    _ = v._
+    if v.may(CHANNELS_WRITE):
+        with ui.row().classes("items-end gap-4 w-full").classes("lp-link-form"):
+            url = ui.input(_("Destination URL")).classes("min-w-80 lp-link-url")
+            channels = ui.input(_("Channels (comma-separated, one link each)")).classes(
+                "min-w-80 lp-link-channels"
+            )
+            campaign = ui.input(_("Campaign")).classes("lp-link-campaign")
+            content = ui.input(_("Content")).classes("lp-link-content")
+
+            def make() -> None:
+                try:
+                    body = LinksCreate(
+                        url=str(url.value or "").strip(),
+                        channels=[
+                            c.strip() for c in str(channels.value or "").split(",") if c.strip()
+                        ],
+                        campaign=str(campaign.value or "").strip() or None,
+                        content=str(content.value or "").strip() or None,
+                    )
+                    with unit_of_work() as session:
+                        actor = v.authorised(session, CHANNELS_WRITE)
+                        service.create_links(
+                            session, actor.workspace_id, body.new_links(), f"session:{actor.email}"
+                        )
+                except ValidationError as exc:
+                    ui.notify(validation_problem(_, exc)[1], type="negative")
+                    return
+                except LeadpondError as exc:
+                    notify_error(exc)
+                    return
+                ui.navigate.to("/acquisition")
+
+            ui.button(_("Make links"), icon="link", on_click=make).classes("lp-link-make")
+    if not links:
+        ui.label(_("No tracking links yet")).classes("text-gray-600 lp-link-empty")
+        return
+    logo = "?logo=true" if has_logo else ""
+    rows = [
+        {
+            "code": link.code,
+            "channel": link.channel,
+            "campaign": link.campaign or "–",
+            "url": service.short_url(link.code),
+            "clicks": link.clicks,
+            "scans": link.scans,
+            "visitors": link.visitors,
+            "created": local_when(link.created_at, v.zone),
+            "qr": _("QR code"),
+            "href": f"/api/v1/links/{link.code}/qr.png{logo}",
+        }
+        for link in links
+    ]
+    columns = [
+        ("channel", _("Channel")),
+        ("campaign", _("Campaign")),
+        ("url", _("Short link")),
+        ("clicks", _("Clicks")),
+        ("scans", _("Scans")),
+        ("visitors", _("Visitors")),
+        ("created", _("Created")),
+        ("qr", _("QR code")),
+    ]
+    linked_table(columns, rows, link="qr", row_key="code").classes("lp-links-table")
 
 
 def _qr_codes(v: Visit, codes: list[WeChatQrCode], used: int) -> None:
@@ -71,14 +148,14 @@ def _qr_codes(v: Visit, codes: list[WeChatQrCode], used: int) -> None:
                         expire_seconds=None if permanent.value else int(days.value or 30) * DAY_S,
                     )
                 except ValidationError as exc:
-                    ui.notify(_problem(exc), type="negative")
+                    ui.notify(validation_problem(_, exc)[1], type="negative")
                     return
                 try:
                     await run.io_bound(_make_qr_code, v, body)
                 except LeadpondError as exc:
                     notify_error(exc)
                     return
-                ui.navigate.to("/acquisition")
+                ui.navigate.to("/acquisition?tab=qr")
 
             ui.button(_("Make QR code"), icon="qr_code", on_click=make).mark("qr-make").classes(
                 "lp-qr-make"
@@ -149,14 +226,14 @@ def _contact_ways(v: Visit, ways: list[WeComContactWay]) -> None:
                         campaign=str(campaign.value or "").strip() or None,
                     )
                 except ValidationError as exc:
-                    ui.notify(_problem(exc), type="negative")
+                    ui.notify(validation_problem(_, exc)[1], type="negative")
                     return
                 try:
                     await run.io_bound(_make_contact_way, v, body)
                 except LeadpondError as exc:
                     notify_error(exc)
                     return
-                ui.navigate.to("/acquisition")
+                ui.navigate.to("/acquisition?tab=ways")
 
             ui.button(_("Make contact way"), icon="person_add", on_click=make).mark(
                 "way-make"
@@ -192,9 +269,3 @@ def _make_contact_way(v: Visit, body: ContactWayCreate) -> None:
         wecom_ways.store_contact_way(
             session, ws, new, request, answer, f"session:{actor.email}", utcnow()
         )
-
-
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg', '')}"

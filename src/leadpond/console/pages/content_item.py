@@ -17,6 +17,7 @@ from leadpond.acquisition.service import short_url
 from leadpond.console.pages.channels_words import local_when
 from leadpond.console.pages.content import STATUS_NAMES, content_nav, type_names
 from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
+from leadpond.console.pages.words import validation_problem
 from leadpond.content import analytics, service, storage
 from leadpond.content.schemas import ContentCreate, ContentUpdate, CountBy
 from leadpond.content.taxonomy import taxonomy
@@ -145,8 +146,7 @@ class Editor:
             notify_error(exc)
             return
         except ValidationError as exc:
-            first = exc.errors()[0]
-            ui.notify(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", type="negative")
+            ui.notify(validation_problem(self.v._, exc)[1], type="negative")
             return
         ui.notify(self.v._("Saved"), type="positive")
         ui.navigate.to(f"/content/{item_id}")

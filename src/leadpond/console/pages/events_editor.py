@@ -8,6 +8,7 @@ from nicegui import ui
 from pydantic import ValidationError
 
 from leadpond.console.pages.frame import Visit, notify_error
+from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import unit_of_work
 from leadpond.engage import events as ev
 from leadpond.engage.events_models import MarketingEvent
@@ -32,12 +33,6 @@ BOOTHS_EXAMPLE = [{"key": "b1", "name": "展台", "product_line": "graph_databas
 
 def _yaml(value: Any) -> str:
     return yaml.dump(value) if value else ""
-
-
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg', '')}"
 
 
 class EventEditor:
@@ -174,7 +169,7 @@ class EventEditor:
         try:
             body = self.body()
         except ValidationError as exc:
-            ui.notify(_problem(exc), type="negative")
+            ui.notify(validation_problem(_, exc)[1], type="negative")
             return
         except ValueError as exc:
             ui.notify(str(exc), type="negative")

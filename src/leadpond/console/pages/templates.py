@@ -16,7 +16,8 @@ from leadpond.channels.schemas import TemplateBody, TemplateCreate, TemplateRead
 from leadpond.console.pages.channels_messages import template_messages_section
 from leadpond.console.pages.channels_words import CHANNEL_NAMES, PURPOSE_NAMES, local_when, word
 from leadpond.console.pages.frame import Visit, header, linked_table, notify_error, visit
-from leadpond.console.pages.templates_preview import PreviewPane, validation_problem
+from leadpond.console.pages.templates_preview import PreviewPane
+from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery

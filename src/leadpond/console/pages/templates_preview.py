@@ -15,10 +15,9 @@ from leadpond.channels import service
 from leadpond.channels.models import MessageStatus
 from leadpond.channels.render import Rendered
 from leadpond.channels.schemas import TemplateBody
-from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_words import STATUS_NAMES, local_when, reason_words, word
 from leadpond.console.pages.frame import Visit, notify_error
-from leadpond.console.pages.words import schema_error_words
+from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
@@ -53,14 +52,6 @@ def people_options(
         row.id: " · ".join(p for p in (row.name or f"#{row.id}", row.email or row.phone) if p)
         for row in rows
     }
-
-
-def validation_problem(_: Translate, exc: ValidationError) -> tuple[str | None, str]:
-    """The field and message of the first schema error of a draft, in the user's words."""
-    error = exc.errors()[0]
-    field = str(error["loc"][0]) if error["loc"] else None
-    said = schema_error_words(_, error)
-    return field, f"{field}: {said}" if field else said
 
 
 def _render_draft(v: Visit, draft: TemplateBody, person_id: int) -> Rendered:

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from leadpond.console.i18n import Translate
 from leadpond.rules.vocabulary import Labels
 
@@ -164,3 +166,15 @@ def schema_error_words(_: Translate, error: Any) -> str:
         return _(words).format(**context)
     except (KeyError, IndexError):
         return _(words)
+
+
+def validation_problem(_: Translate, exc: ValidationError) -> tuple[str | None, str]:
+    """The field and message of a form's first schema error, in the user's words: the field
+    as the form labels it ("campaign" → 活动), the message from ``SCHEMA_ERRORS``."""
+    error = exc.errors()[0]
+    path = [str(p) for p in error["loc"] if not isinstance(p, int)]
+    field = path[-1] if path else None
+    said = schema_error_words(_, error)
+    if field is None:
+        return None, said
+    return field, f"{_(field.replace('_', ' ').capitalize())}: {said}"
