@@ -64,6 +64,7 @@ def test_people_are_imported_from_a_file_with_a_column_mapped_by_hand(
     expect(bad).to_have_count(1)
     expect(bad.locator("td").first).to_have_text("3")
     expect(bad.locator("td").nth(1)).to_have_text("手机号")
+    expect(bad.locator("td").nth(2)).to_have_text("不是有效的手机号：坏号码")
     found: list[dict[str, object]] = []
     for _ in range(50):  # the server's pipeline worker reads the import's events
         found = page.request.get(f"{base}/api/v1/search/people?q=19900001111").json()["items"]

@@ -9,6 +9,7 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.onboarding import onboarding_card
 from leadpond.console.pages.pipeline_panel import pipeline_panel
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
@@ -33,6 +34,7 @@ def _board(v: Visit, session: Session) -> None:
     """The page, drawn with the numbers read in the page's transaction."""
     _ = v._
     header(v, _("Dashboard"), session)
+    onboarding_card(v, session)
     pipeline_panel(v, session)
     today = utcnow().date()
     first_day = today - timedelta(days=DEFAULT_DAYS - 1)
