@@ -24,7 +24,7 @@ def test_a_static_list_is_made_filled_and_deleted_with_a_confirmation(
     page.goto(f"{base}/console/segments")
     page.get_by_role("button", name="新建静态名单").click()
     page.get_by_label("标识（字母、数字、_）").fill("e2e_list")
-    page.get_by_label("姓名", exact=True).fill("E2E 名单")
+    page.get_by_label("名单名称").fill("E2E 名单")
     page.get_by_role("button", name="创建").click()
     expect(page).to_have_url(f"{base}/console/segments/e2e_list")
     page.get_by_label("人员 ID（如 12, 15, 31）").fill(", ".join(str(i) for i in ids))

@@ -224,7 +224,7 @@ def _top_tags(v: Visit, built: dashboard.Dashboard) -> None:
 def _score_chart(v: Visit, built: dashboard.Dashboard, model_names: dict[str, str]) -> None:
     """The histogram of one score model, with a picker of every model of the workspace."""
     _ = v._
-    options = {m: f"{model_names[m]} ({m})" if m in model_names else m for m in built.score_models}
+    options = {m: model_names.get(m, m) for m in built.score_models}
     with ui.row().classes("items-center gap-4 w-full"):
         ui.label(_("Score distribution")).classes("text-lg")
         picker = (

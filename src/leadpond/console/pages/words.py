@@ -63,6 +63,9 @@ ID_TYPES = {
     "wechat_openid": "WeChat OpenID",
     "wechat_unionid": "WeChat UnionID",
     "wecom_external_userid": "WeCom contact",
+    "crm_id": "CRM ID",
+    "landline": "Desk phone",
+    "switchboard": "Switchboard",
 }
 TRAIT_NAMES = {
     "name": "Name",
@@ -90,6 +93,10 @@ SOURCE_NAMES = {
     "forms": "Form",
     "journey": "Journey",
     "console": "Console",
+    "events": "Event site",
+    "content": "Content library",
+    "wecom": "WeCom",
+    "journeys": "Journey",
 }
 # Who put a tag on a person.
 TAG_SOURCES = {"rule": "Rule", "manual": "By hand", "journey": "Journey", "import": "Import"}
