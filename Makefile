@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # key in the body); it lives apart from the 2.4.x in the venv and is put on PYTHONPATH by the test.
 SEGMENT23 := $(VENV)/sdk/segment23
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench screenshots clean
 
 install: $(STAMP) $(SEGMENT23)/.installed-stamp
 
@@ -32,17 +32,22 @@ test: install
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
 format: install
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+	$(BIN)/ruff format src tests benchmarks scripts
 
 bench: install
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The console's main pages in Chinese, desktop and phone, for docs/console.md (Debian's chromium;
+# pngquant, when installed, keeps the PNGs small).
+screenshots: install
+	PYTHONPATH=. $(BIN)/python scripts/console_screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

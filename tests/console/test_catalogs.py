@@ -5,7 +5,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from leadpond.console.i18n import catalog, translator
-from leadpond.console.pages import journeys, words
+from leadpond.console.pages import imports, journeys, words
 from leadpond.console.pages.segment_atoms import OP_LABELS
 from leadpond.console.playbook_forms import SECTIONS
 from leadpond.console.segment_builder import ATOM_LABELS, MEMBER_COLUMNS
@@ -71,4 +71,10 @@ def test_every_profile_word_is_translated_to_chinese() -> None:
         words.SCHEMA_ERRORS,
     )
     said = {w for names in listed for w in names.values()}
+    assert sorted(w for w in said if w not in chinese) == []
+
+
+def test_every_import_word_is_translated_to_chinese() -> None:
+    chinese = catalog("zh_CN")
+    said = {*imports.TARGETS.values(), *imports.PROBLEMS.values()}
     assert sorted(w for w in said if w not in chinese) == []

@@ -34,7 +34,7 @@ async def test_the_score_chart_redraws_for_the_model_picked(
     await user.open("/")
     picker: Any = user.find(marker="score-model").elements.pop()
     assert list(picker.options) == ["engagement", "fit"]
-    assert picker.options["fit"] == "匹配度 (fit)"
+    assert picker.options["fit"] == "匹配度"  # the model's name, not its key
     assert picker.value == "engagement"
     assert sum(drawn(user)) == 1
     assert chart(user).options["xAxis"]["data"][0].startswith("1–")

@@ -77,7 +77,9 @@ async def test_a_marketer_maps_checks_and_imports_a_file(
     JobRunner().run_pending()
     await user.should_see("已读取 3 行：导入 2 行，0 行已存在，1 行有问题。", retries=30)
     rejected = _one(user, "import-rejected").rows
-    assert [(r["row"], r["column"]) for r in rejected] == [(3, "手机号")]
+    # Row number as Excel numbers it, the file's column, the reason in the user's language.
+    said = [(r["row"], r["column"], r["reason"]) for r in rejected]
+    assert said == [(3, "手机号", "不是有效的手机号：not a phone")]
     worker.drain()
     with read_only() as session:
         people = list(
@@ -103,6 +105,14 @@ async def test_a_file_without_an_identifier_is_refused_before_any_job(
     await _upload(user, "x.csv", "名字,公司\n张伟,星环\n".encode())
     user.find(marker="import-start").click()
     await user.should_see("no column holds an identifier")
+
+
+async def test_a_refused_file_is_said_in_chinese(user: User, workspace: NewWorkspace) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/import")
+    await _upload(user, "x.csv", "名字,公司\n张伟,星环\n".encode())
+    user.find(marker="import-start").click()
+    await user.should_see("没有一列是标识：文件需要用户 ID、邮箱、手机号或外部 ID 之一")
     await user.should_not_see(marker="import-report")
 
 

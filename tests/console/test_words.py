@@ -1,6 +1,8 @@
 """The profile screens' words: values, reasons and schema errors as a marketer reads them."""
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -10,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from leadpond.console.i18n import translator
 from leadpond.console.pages.dashboard import bucket_size, bucketed
 from leadpond.console.pages.words import (
+    EVENT_NAMES,
     event_words,
     plain,
     reason_words,
@@ -102,3 +105,13 @@ def test_the_channel_chart_buckets_keep_every_person_and_stay_readable(
         assert sum(series[group]) == sum(days.values())  # nobody lost or counted twice
         assert len(series[group]) == len(buckets)
     assert bucket_size(start, end) == ("day" if span < 62 else "week" if span < 183 else "month")
+
+
+def test_every_event_of_docs_events_md_has_console_words_listed_in_both_languages() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text()
+    named = set(re.findall(r"\*\*([A-Z][A-Za-z ]+)\*\*", doc))
+    assert len(named) > 20
+    assert sorted(named - set(EVENT_NAMES)) == []
+    listed = dict(re.findall(r"^\| `([A-Za-z ]+)` \| [^|]+ \| ([^|]+) \|$", doc, re.M))
+    for event, words in EVENT_NAMES.items():
+        assert listed.get(event, "").strip() == ZH(words) != words, event

@@ -1,5 +1,6 @@
 """A live leadpond (demo world + ``leadpond serve``) per database backend, for browser tests."""
 
+import contextlib
 import json
 import os
 import socket
@@ -65,14 +66,10 @@ def _database(backend: str, home: Path) -> tuple[str, str | None]:
     return f"{base}/{name}", name
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """``leadpond demo --ensure`` then ``leadpond serve`` on a free loopback port."""
-    backend = request.param
-    home = tmp_path_factory.mktemp(f"live-{backend}")
-    url, pg_name = _database(backend, home)
+@contextlib.contextmanager
+def demo_server(url: str, home: Path, people: int = DEMO_PEOPLE) -> Iterator[LiveServer]:
+    """``leadpond demo --ensure`` on the database at ``url``, then ``leadpond serve`` on a free
+    loopback port until the block ends (also used by ``scripts/console_screenshots.py``)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -83,7 +80,7 @@ def live_server(
         "LEADPOND_PUBLIC_URL": base_url,
     }
     subprocess.run(
-        [LEADPOND, "demo", "--ensure", "--people", str(DEMO_PEOPLE)],
+        [LEADPOND, "demo", "--ensure", "--people", str(people)],
         cwd=home,
         env=env,
         check=True,
@@ -105,14 +102,33 @@ def live_server(
                 pass
             time.sleep(0.5)
         else:
-            pytest.fail(f"server did not start: {(home / 'serve.log').read_text()[-2000:]}")
+            raise RuntimeError(f"server did not start: {(home / 'serve.log').read_text()[-2000:]}")
         yield LiveServer(
-            backend, base_url, console["email"], console["password"], keys["api_key"], env
+            url.split(":", 1)[0].split("+", 1)[0],
+            base_url,
+            console["email"],
+            console["password"],
+            keys["api_key"],
+            env,
         )
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """``leadpond demo --ensure`` then ``leadpond serve`` on a free loopback port."""
+    backend = request.param
+    home = tmp_path_factory.mktemp(f"live-{backend}")
+    url, pg_name = _database(backend, home)
+    try:
+        with demo_server(url, home) as server:
+            yield server
+    finally:
         if pg_name:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')

@@ -159,6 +159,15 @@ def test_login_keeps_its_language_and_lands_in_the_last_workspace(
     log_in(page, live_server)
     expect(page).to_have_url(f"{base}/console/")
     expect(page.locator(".lp-workspace")).to_contain_text(other)
+    # Nobody is in it yet: the dashboard opens on the steps of getting started.
+    onboarding = page.locator(".lp-onboarding")
+    expect(onboarding).to_contain_text("开始使用")
+    expect(onboarding.locator(".lp-onboarding-step-1")).to_have_text(
+        "1. 网站使用的写入密钥（在设置页创建）"
+    )
+    onboarding.locator(".lp-onboarding-step-3").click()
+    expect(page).to_have_url(f"{base}/console/import")
+    page.goto(f"{base}/console/")
     # Back to the demo, where the next login (of another test) lands again.
     page.locator(".lp-workspace").click()
     page.get_by_role("option", name="Demo").click()
@@ -241,11 +250,36 @@ def test_the_page_and_quasars_own_words_are_in_the_users_language(
 
 
 PHONE = {"width": 390, "height": 844}
+# The main pages (detail pages are reached through their lists).
+MAIN_PAGES = (
+    "/console/",
+    "/console/people",
+    "/console/accounts",
+    "/console/segments",
+    "/console/journeys",
+    "/console/content",
+    "/console/forms",
+    "/console/events",
+    "/console/duplicates",
+    "/console/import",
+    "/console/playbook",
+    "/console/settings",
+)
 
 
-def test_a_phone_gets_one_header_row_a_nav_menu_and_no_sideways_scroll(
+def _fits_a_phone(page: Page, path: str) -> None:
+    page.wait_for_load_state("networkidle")
+    header = page.locator(".lp-header").bounding_box()
+    assert header is not None and header["height"] <= 64, (path, header)
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], (path, width)
+
+
+def test_main_pages_fit_a_phone_in_chinese_and_in_english(
     browser: Browser, live_server: LiveServer
 ) -> None:
+    """One header row, a nav menu, no sideways scroll on every main page and the detail pages
+    of a person, an account, a segment and a journey; the directory keeps four columns."""
     base = live_server.base_url
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
     page = context.new_page()
@@ -254,16 +288,38 @@ def test_a_phone_gets_one_header_row_a_nav_menu_and_no_sideways_scroll(
         log_in(page, live_server)
         expect(page).to_have_url(f"{base}/console/")
         found = page.request.get(f"{base}/api/v1/search/people?known=true&limit=1").json()
-        for path in ("/console/", "/console/people", f"/console/people/{found['items'][0]['id']}"):
+        details = [f"/console/people/{found['items'][0]['id']}"]
+        for listing, prefix in (
+            ("/console/accounts", "/console/accounts/"),
+            ("/console/segments", "/console/segments/"),
+            ("/console/journeys", "/console/journeys/"),
+        ):
+            page.goto(f"{base}{listing}")
+            href = page.locator(f"a[href^='{prefix}']").first.get_attribute("href")
+            assert href is not None
+            details.append(href)
+        for path in (*MAIN_PAGES, *details):
             page.goto(f"{base}{path}")
-            page.wait_for_load_state("networkidle")
-            header = page.locator(".lp-header").bounding_box()
-            assert header is not None and header["height"] <= 64, (path, header)
-            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            assert width[0] <= width[1], (path, width)
+            _fits_a_phone(page, path)
+        page.goto(f"{base}/console/people")
+        expect(page.locator("table thead th:visible")).to_have_text(
+            ["姓名", "手机", "公司", "阶段"]
+        )
         expect(page.locator(".lp-nav")).to_be_hidden()
         page.locator(".lp-nav-menu").click()
         page.locator(".q-menu").get_by_text("人员", exact=True).click()
         expect(page).to_have_url(f"{base}/console/people")
+
+        page.locator(".lp-language").click()
+        page.get_by_role("option", name="English").click()
+        expect(page.get_by_label("Name, email, phone or company")).to_be_visible()
+        for path in (*MAIN_PAGES, *details):
+            page.goto(f"{base}{path}")
+            assert page.evaluate("document.documentElement.lang") == "en-US", path
+            _fits_a_phone(page, path)
+        page.locator(".lp-nav-menu").click()
+        expect(page.locator(".q-menu").get_by_text("People", exact=True)).to_be_visible()
     finally:
+        page.locator(".lp-language").click()
+        page.get_by_role("option", name="中文").click()
         context.close()

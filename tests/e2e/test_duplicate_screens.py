@@ -1,5 +1,7 @@
 """Reviewing duplicates in the console: scan, read why a pair was suggested, merge, undo."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -67,6 +69,11 @@ def test_marketer_merges_an_account_by_number_and_undoes_it(
     merged_id = merged_href.rstrip("/").rsplit("/", 1)[1]
     page.goto(f"{base}{survivor_href}")
     merges = page.locator(".lp-account-merges")
+    # Another name (an alias) first: it is listed with the account's known names.
+    merges.get_by_label("其他名称（如英文名）").fill("端到端环球")
+    merges.get_by_role("button", name="添加名称").click()
+    expect(page.get_by_text("名称已添加", exact=True)).to_be_visible()
+    expect(merges.get_by_text(re.compile(r"^已知名称：.*端到端环球"))).to_be_visible()
     merges.get_by_label("要并入本客户的客户编号").fill(merged_id)
     merges.get_by_role("button", name="合并").click()
     expect(page.get_by_text("客户已合并", exact=True)).to_be_visible()

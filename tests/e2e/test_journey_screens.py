@@ -35,6 +35,9 @@ def test_marketer_reads_a_journey_and_dry_runs_it_over_the_past_year(
     table = page.locator(".lp-journeys-table")
     expect(table).to_contain_text("试用欢迎")
     expect(table).to_contain_text("MQL移交销售")
+    # How people enter, in words: an event's name and a segment's, not their keys.
+    expect(table).to_contain_text("事件: 申请试用")
+    expect(table).not_to_contain_text("Trial Requested")
     table.get_by_role("link", name="试用欢迎").click()
     expect(page).to_have_url(f"{base}/console/journeys/trial-welcome")
     steps = page.locator(".lp-journey-steps")

@@ -24,7 +24,7 @@ def test_a_static_list_is_made_filled_and_deleted_with_a_confirmation(
     page.goto(f"{base}/console/segments")
     page.get_by_role("button", name="新建静态名单").click()
     page.get_by_label("标识（字母、数字、_）").fill("e2e_list")
-    page.get_by_label("姓名", exact=True).fill("E2E 名单")
+    page.get_by_label("名单名称").fill("E2E 名单")
     page.get_by_role("button", name="创建").click()
     expect(page).to_have_url(f"{base}/console/segments/e2e_list")
     page.get_by_label("人员 ID（如 12, 15, 31）").fill(", ".join(str(i) for i in ids))
@@ -64,6 +64,7 @@ def test_people_are_imported_from_a_file_with_a_column_mapped_by_hand(
     expect(bad).to_have_count(1)
     expect(bad.locator("td").first).to_have_text("3")
     expect(bad.locator("td").nth(1)).to_have_text("手机号")
+    expect(bad.locator("td").nth(2)).to_have_text("不是有效的手机号：坏号码")
     found: list[dict[str, object]] = []
     for _ in range(50):  # the server's pipeline worker reads the import's events
         found = page.request.get(f"{base}/api/v1/search/people?q=19900001111").json()["items"]

@@ -132,7 +132,13 @@ def test_xlsx_with_numeric_phones_and_date_cells(workspace: NewWorkspace, tmp_pa
     )
     report = _run(workspace, path)
     assert (report["rows"], report["imported"]) == (2, 1)
-    problem = {"row": 4, "column": "手机", "reason": "not a valid phone number: '1234'"}
+    problem = {
+        "row": 4,
+        "column": "手机",
+        "code": "bad_phone",
+        "reason": "not a valid phone number: '1234'",
+        "value": "1234",
+    }
     assert report["rejected"] == [problem]
     (event,) = _events(workspace)
     traits = {"name": "李娜", "phone": "13900139000", "email": "li.na@acme.cn", "员工数": "250"}
@@ -161,12 +167,48 @@ def test_every_bad_row_is_reported_with_its_row_and_column_and_good_rows_are_kep
     )
     report = _run(workspace, path)
     assert report["rejected"] == [
-        {"row": 3, "column": "邮箱", "reason": "not a valid email address: 'not-an-email'"},
-        {"row": 5, "column": "邮箱", "reason": "not a valid email address: 'x@'"},
-        {"row": 5, "column": "手机", "reason": "not a valid phone number: '12345'"},
-        {"row": 6, "column": "邮箱, 手机", "reason": NO_IDENTIFIER},
-        {"row": 7, "column": "时间", "reason": "not a date or time: '下周一'"},
-        {"row": 8, "column": "时间", "reason": "not a date or time: '0001-01-01'"},
+        {
+            "row": 3,
+            "column": "邮箱",
+            "code": "bad_email",
+            "reason": "not a valid email address: 'not-an-email'",
+            "value": "not-an-email",
+        },
+        {
+            "row": 5,
+            "column": "邮箱",
+            "code": "bad_email",
+            "reason": "not a valid email address: 'x@'",
+            "value": "x@",
+        },
+        {
+            "row": 5,
+            "column": "手机",
+            "code": "bad_phone",
+            "reason": "not a valid phone number: '12345'",
+            "value": "12345",
+        },
+        {
+            "row": 6,
+            "column": "邮箱, 手机",
+            "code": "no_identifier",
+            "reason": NO_IDENTIFIER,
+            "value": "",
+        },
+        {
+            "row": 7,
+            "column": "时间",
+            "code": "bad_time",
+            "reason": "not a date or time: '下周一'",
+            "value": "下周一",
+        },
+        {
+            "row": 8,
+            "column": "时间",
+            "code": "bad_time",
+            "reason": "not a date or time: '0001-01-01'",
+            "value": "0001-01-01",
+        },
     ]
     assert (report["rows"], report["imported"], report["duplicates"]) == (7, 2, 0)
     names = [e.payload["traits"]["name"] for e in _events(workspace)]
@@ -280,7 +322,13 @@ def test_dry_run_validates_and_counts_but_writes_nothing(
     assert _events(workspace) == []
     assert (dry["imported"], dry["duplicates"], dry["rows"]) == (3, 1, 5)
     assert dry["rejected"] == [
-        {"row": 6, "column": "Email", "reason": "not a valid email address: 'nope'"}
+        {
+            "row": 6,
+            "column": "Email",
+            "code": "bad_email",
+            "reason": "not a valid email address: 'nope'",
+            "value": "nope",
+        }
     ]
     real = _run(workspace, path)
     assert {k: real[k] for k in ("imported", "duplicates")} == {"imported": 3, "duplicates": 1}
@@ -349,7 +397,15 @@ def test_api_upload_imports_and_reports(
     assert response.json() == {
         "imported": 1,
         "duplicates": 0,
-        "rejected": [{"row": 3, "column": "手机", "reason": "not a valid phone number: '12'"}],
+        "rejected": [
+            {
+                "row": 3,
+                "column": "手机",
+                "code": "bad_phone",
+                "reason": "not a valid phone number: '12'",
+                "value": "12",
+            }
+        ],
         "rows": 2,
     }
     assert _events(workspace)[0].payload["traits"] == {"phone": "13800138000", "name": "张伟"}

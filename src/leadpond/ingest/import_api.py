@@ -29,7 +29,12 @@ _FORM_OVERHEAD_BYTES = 64 * 1024
 class RowProblem(BaseModel):
     row: int = Field(description="row number as Excel shows it; the header is row 1")
     column: str = Field(description="header text of the column at fault")
-    reason: str
+    code: str = Field(
+        description="what is wrong: bad_email, bad_phone, bad_time, time_out_of_range, "
+        "identifier_too_long, no_identifier, row_too_large"
+    )
+    reason: str = Field(description="the problem in English words")
+    value: str = Field(description="the cell's text at fault; empty for a row's problem")
 
 
 class ImportResult(BaseModel):

@@ -172,8 +172,10 @@ def read_row(number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext) -
     """Every non-empty mapped cell of a row, validated; each bad cell becomes a problem."""
     row = RowValues()
 
-    def problem(column: Column, reason: str) -> None:
-        row.problems.append({"row": number, "column": column.header, "reason": reason})
+    def problem(column: Column, code: str, reason: str, value: str = "") -> None:
+        row.problems.append(
+            {"row": number, "column": column.header, "code": code, "reason": reason, "value": value}
+        )
 
     for column in ctx.columns:
         raw = cells[column.index] if column.index < len(cells) else None
@@ -186,24 +188,24 @@ def read_row(number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext) -
         if target == "timestamp":
             row.moment = parse_cell_time(raw if isinstance(raw, date) else text, ctx.zone)
             if row.moment is None:
-                problem(column, f"not a date or time: {text!r}")
+                problem(column, "bad_time", f"not a date or time: {text!r}", text)
                 continue
             try:
                 check_time_range(row.moment, ctx.received_at, column.header)
             except MessageRejected as exc:
-                problem(column, f"{exc.message}: {text!r}")
+                problem(column, "time_out_of_range", f"{exc.message}: {text!r}", text)
                 continue
             value, row.original_time = isoformat(row.moment) or text, text
         elif target == "email":
             value = normalise_email(text) or ""
             if not value:
-                problem(column, f"not a valid email address: {text!r}")
+                problem(column, "bad_email", f"not a valid email address: {text!r}", text)
         elif target == "phone":
             value = normalise_phone(text) or ""
             if not value:
-                problem(column, f"not a valid phone number: {text!r}")
+                problem(column, "bad_phone", f"not a valid phone number: {text!r}", text)
         elif (target == "user_id" or external) and len(text) > 255:
-            problem(column, "an identifier may hold at most 255 characters")
+            problem(column, "identifier_too_long", "an identifier may hold at most 255 characters")
         if target == "user_id":
             row.user_id = text
         elif external is not None:
@@ -218,7 +220,9 @@ def read_row(number: int, cells: tuple[Any, ...] | list[Any], ctx: RowContext) -
             {
                 "row": number,
                 "column": ", ".join(c.header for c in ctx.columns if c.is_identifier),
+                "code": "no_identifier",
                 "reason": "no identifier in this row (user_id, email, phone or an external id)",
+                "value": "",
             }
         )
     return row
@@ -254,7 +258,9 @@ def build_message(
         payload["userId"] = row.user_id
     if len(orjson.dumps(payload)) > MAX_EVENT_BYTES:
         reason = f"the row holds more than {MAX_EVENT_BYTES} bytes"
-        return None, [{"row": number, "column": "", "reason": reason}]
+        return None, [
+            {"row": number, "column": "", "code": "row_too_large", "reason": reason, "value": ""}
+        ]
     message = AcceptedMessage(
         message_id=payload["messageId"],
         type="identify",

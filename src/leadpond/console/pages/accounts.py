@@ -114,7 +114,7 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
             ui.label(exc.message).classes("text-negative").mark("not-found")
             return None
         header(v, found.account.name, session)
-    _account_summary(v, found, score)
+    _account_summary(v, found, score, labels)
     _committee(v, found)
     _engagement(v, found)
     _people_tables(v, by_role, labels)
@@ -122,14 +122,16 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
     return None
 
 
-def _account_summary(v: Visit, found: overview.AccountOverview, score: dict[str, Any]) -> None:
+def _account_summary(
+    v: Visit, found: overview.AccountOverview, score: dict[str, Any], labels: Labels
+) -> None:
     _ = v._
     with ui.row().classes("gap-6 text-gray-700"):
         ui.label(f"{_('Domain')}: {found.account.domain or '–'}")
         ui.label(f"{_('Industry')}: {found.account.industry or '–'}")
         ui.label(f"{_('People')}: {score['people']}")
         for model, points in score["scores"].items():
-            ui.label(f"{_('Score')} {model}: {points:g}").mark("account-score")
+            ui.label(f"{labels.score(model)}: {points:g}").mark("account-score")
 
 
 def _committee(v: Visit, found: overview.AccountOverview) -> None:

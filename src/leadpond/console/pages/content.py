@@ -78,7 +78,7 @@ def content_page(
             ).classes("min-w-40").mark(f"content-filter-{name}")
     ui.label(_("{total} items").format(total=total)).mark("content-total")
     columns = (
-        ("title", _("Title")),
+        ("title", _("Content title")),
         ("type", _("Type")),
         ("stages", _("Stages")),
         ("topics", _("Topics")),

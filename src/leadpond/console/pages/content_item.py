@@ -42,7 +42,7 @@ class Editor:
         self.v, self.item = v, item
         got = item or {}
         with ui.card().classes("w-full max-w-4xl"):
-            self.title = ui.input(_("Title"), value=got.get("title", "")).classes("w-full")
+            self.title = ui.input(_("Content title"), value=got.get("title", "")).classes("w-full")
             self.title.mark("content-title")
             with ui.row().classes("gap-4 w-full"):
                 self.type = ui.select(names, value=got.get("type"), label=_("Type"))

@@ -9,6 +9,7 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
+from leadpond.console.pages.onboarding import onboarding_card
 from leadpond.console.pages.pipeline_panel import pipeline_panel
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
@@ -33,6 +34,7 @@ def _board(v: Visit, session: Session) -> None:
     """The page, drawn with the numbers read in the page's transaction."""
     _ = v._
     header(v, _("Dashboard"), session)
+    onboarding_card(v, session)
     pipeline_panel(v, session)
     today = utcnow().date()
     first_day = today - timedelta(days=DEFAULT_DAYS - 1)
@@ -222,7 +224,7 @@ def _top_tags(v: Visit, built: dashboard.Dashboard) -> None:
 def _score_chart(v: Visit, built: dashboard.Dashboard, model_names: dict[str, str]) -> None:
     """The histogram of one score model, with a picker of every model of the workspace."""
     _ = v._
-    options = {m: f"{model_names[m]} ({m})" if m in model_names else m for m in built.score_models}
+    options = {m: model_names.get(m, m) for m in built.score_models}
     with ui.row().classes("items-center gap-4 w-full"):
         ui.label(_("Score distribution")).classes("text-lg")
         picker = (

@@ -76,7 +76,7 @@ def events_page(request: Request) -> RedirectResponse | None:
     columns = [
         {"name": k, "label": label, "field": k, "align": "left"}
         for k, label in (
-            ("name", _("Name")),
+            ("name", _("Event name")),
             ("kind", _("Type")),
             ("starts", _("Starts")),
             ("city", _("City")),

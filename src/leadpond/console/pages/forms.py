@@ -38,7 +38,7 @@ def forms_page(request: Request) -> RedirectResponse | None:
     ui.label(_("{total} forms").format(total=total)).classes("lp-forms-total")
     columns = (
         ("key", _("Key")),
-        ("name", _("Name")),
+        ("name", _("Form name")),
         ("status", _("Status")),
         ("url", _("Share link")),
         ("updated_at", _("Changed")),

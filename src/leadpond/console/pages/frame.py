@@ -224,5 +224,6 @@ def linked_table(
     return table.classes("w-full")
 
 
-def notify_error(exc: LeadpondError) -> None:
-    ui.notify(exc.message, type="negative")
+def notify_error(exc: LeadpondError, translate: Translate | None = None) -> None:
+    """A refusal's message; in the user's language where the catalogs have its words."""
+    ui.notify(translate(exc.message) if translate else exc.message, type="negative")

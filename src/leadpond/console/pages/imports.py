@@ -49,6 +49,26 @@ TARGETS = {
 }
 
 
+# A bad row's problem by the importer's code, in the user's language ({value}: the cell's text).
+PROBLEMS = {
+    "bad_email": "Not a valid email address: {value}",
+    "bad_phone": "Not a valid mobile number: {value}",
+    "bad_time": "Not a date or time: {value}",
+    "time_out_of_range": "A time before 2000 or after tomorrow: {value}",
+    "identifier_too_long": "An ID may hold at most 255 characters",
+    "no_identifier": "No user ID, email, mobile or external ID in this row",
+    "row_too_large": "The row is too large to import",
+}
+
+
+def problem_text(v: Visit, problem: dict[str, Any]) -> str:
+    """A bad row's reason in the user's language (the importer's words for an unknown code)."""
+    words = PROBLEMS.get(str(problem.get("code")))
+    if words is None:
+        return str(problem.get("reason", ""))
+    return v._(words).format(value=problem.get("value", ""))
+
+
 @dataclass
 class Upload:
     """The file as uploaded, its headers and a few rows to show."""
@@ -157,7 +177,7 @@ class ImportScreen:
         try:
             self.upload = read_upload(event.file.name, content)
         except LeadpondError as exc:
-            notify_error(exc)
+            notify_error(exc, self.v._)
             return
         self.show_mapping()
 
@@ -223,7 +243,7 @@ class ImportScreen:
                 )
                 job_id = job.id
         except LeadpondError as exc:
-            notify_error(exc)
+            notify_error(exc, self.v._)
             return
         self.report.clear()
         self.progress.text = _("Import queued (job {id})…").format(id=job_id)
@@ -278,7 +298,7 @@ class ImportScreen:
                         "id": i,
                         "row": p.get("row"),
                         "column": p.get("column") or "–",
-                        "reason": p.get("reason"),
+                        "reason": problem_text(self.v, p),
                     }
                     for i, p in enumerate(rejected)
                 ]

@@ -31,6 +31,7 @@ from leadpond.console.pages.frame import (
     notify_error,
     visit,
 )
+from leadpond.console.pages.words import event_words
 from leadpond.db.engine import read_only, rolled_back
 from leadpond.journeys import reads
 from leadpond.journeys.definitions import Journey
@@ -39,6 +40,9 @@ from leadpond.journeys.report import journey_report
 from leadpond.journeys.service import journeys_of
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, LeadpondError
+from leadpond.rules import vocabulary
+from leadpond.rules.vocabulary import Labels
+from leadpond.segments.service import list_segments
 from leadpond.users.permissions import PLAYBOOKS_WRITE
 
 TRIGGER_NAMES = {
@@ -95,6 +99,10 @@ def journeys_page(request: Request) -> RedirectResponse | None:
         _ = v._
         header(v, _("Journeys"), session)
         listed = reads.list_journeys(session, v.actor.workspace_id)
+        labels = vocabulary.labels(session, v.actor.workspace_id)
+        segment_names = {
+            s.key: s.name or s.key for s in list_segments(session, v.actor.workspace_id)
+        }
     ui.label(_("Journeys are written in the playbook; this page shows them at work.")).classes(
         "text-sm text-grey-7"
     )
@@ -114,7 +122,7 @@ def journeys_page(request: Request) -> RedirectResponse | None:
             "key": j["key"],
             "name": j["name"],
             "href": v.href(f"/journeys/{j['key']}"),
-            "trigger": _trigger_words(_, j),
+            "trigger": _trigger_words(_, j, labels, segment_names),
             "steps": len(j["steps"]),
             "active": j["enrollments"].get("active", 0),
             "ended": sum(n for state, n in j["enrollments"].items() if state != "active"),
@@ -156,9 +164,22 @@ def journey_page(request: Request, key: str) -> RedirectResponse | None:
     return None
 
 
-def _trigger_words(_: Translate, journey: dict[str, Any]) -> str:
+def _trigger_words(
+    _: Translate, journey: dict[str, Any], labels: Labels, segment_names: dict[str, str]
+) -> str:
+    """How people enter, in words: events, stages, tags and segments by their names."""
     said = word(_, TRIGGER_NAMES, journey["trigger"])
-    detail = ", ".join(journey["trigger_events"]) or journey["trigger_value"] or ""
+    value = journey["trigger_value"] or ""
+    if journey["trigger_events"]:
+        detail = ", ".join(event_words(_, "track", e) for e in journey["trigger_events"])
+    elif journey["trigger"] == "stage":
+        detail = labels.stage(value)
+    elif journey["trigger"] in ("tag", "tag_removed"):
+        detail = labels.tag(value)
+    elif journey["trigger"] in ("segment", "segment_exited", "schedule"):
+        detail = segment_names.get(value, value)
+    else:
+        detail = value
     return f"{said}: {detail}" if detail else said
 
 

@@ -37,10 +37,13 @@ COLUMN_WIDTHS = {
     "event_count": 5,
     "last_seen_at": 11,
 }
+# On a phone (narrower than 600 px) the table keeps these; the person's page has the rest.
+PHONE_COLUMNS = {"name", "phone", "company", "stage"}
 FITTED_CELL = '<q-td :props="props" :title="props.value">{{ props.value }}</q-td>'
 FIT_CSS = """
 .lp-fit table { table-layout: fixed; width: 100%; }
 .lp-fit th, .lp-fit td { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+@media (max-width: 599.98px) { .lp-fit .lp-wide-only { display: none; } }
 """
 
 
@@ -58,16 +61,19 @@ def people_columns(v: Visit) -> list[dict[str, Any]]:
         ("event_count", "Events"),
         ("last_seen_at", "Last seen"),
     )
-    return [
-        {
+    columns = []
+    for key, label in names:
+        column = {
             "name": key,
             "label": _(label),
             "field": key,
             "align": "left",
             "headerStyle": f"width: {COLUMN_WIDTHS[key]}%",
         }
-        for key, label in names
-    ]
+        if key not in PHONE_COLUMNS:
+            column |= {"classes": "lp-wide-only", "headerClasses": "lp-wide-only"}
+        columns.append(column)
+    return columns
 
 
 def people_table(v: Visit, rows: list[dict[str, Any]]) -> ui.table:

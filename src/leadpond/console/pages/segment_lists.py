@@ -76,7 +76,7 @@ def new_list_button(v: Visit) -> None:
     with ui.dialog() as dialog, ui.card():
         ui.label(_("New static list")).classes("text-lg font-semibold")
         key = ui.input(_("Key (letters, digits, _)")).classes("w-72").mark("list-key")
-        name = ui.input(_("Name")).classes("w-72").mark("list-name")
+        name = ui.input(_("List name")).classes("w-72").mark("list-name")
         with ui.row():
             ui.button(_("Cancel"), on_click=dialog.close).props("flat")
             ui.button(_("Create"), on_click=lambda: create()).mark("create-list")

@@ -76,7 +76,11 @@ def _workspace_card(v: Visit, session: Session) -> None:
     editable = v.may(WORKSPACE_WRITE)
     with ui.card().classes("w-full max-w-3xl"):
         ui.label(_("Workspace")).classes("text-lg font-semibold")
-        name = ui.input(_("Name"), value=workspace.name).classes("w-96").mark("workspace-name")
+        name = (
+            ui.input(_("Workspace name"), value=workspace.name)
+            .classes("w-full max-w-sm")
+            .mark("workspace-name")
+        )
         zone = (
             ui.select(
                 list(service.time_zones()),
@@ -84,7 +88,7 @@ def _workspace_card(v: Visit, session: Session) -> None:
                 label=_("Time zone"),
                 with_input=True,
             )
-            .classes("w-96")
+            .classes("w-full max-w-sm")
             .mark("time-zone")
         )
         ui.label(
@@ -175,7 +179,7 @@ def _keys_card(v: Visit, session: Session, snippet: Snippet) -> None:
             {"name": k, "label": label, "field": k, "align": "left"}
             for k, label in (
                 ("kind", _("Kind")),
-                ("name", _("Name")),
+                ("name", _("Key name")),
                 ("prefix", _("Starts with")),
                 ("created_at", _("Made")),
                 ("revoked_at", _("Revoked")),
