@@ -127,13 +127,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``leadpond serve --no-worker`` as a real process on a free loopback port."""
+def live_server(
+    url: str, extra_env: dict[str, str] | None = None, *, with_worker: bool = False
+) -> Iterator[str]:
+    """``leadpond serve --no-worker`` (``serve`` with its worker: ``with_worker``) as a real
+    process on a free loopback port."""
     port = free_port()
     env = {**os.environ, "LEADPOND_DATABASE_URL": url, **(extra_env or {})}
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    worker = [] if with_worker else ["--no-worker"]
     process = subprocess.Popen(
-        [str(LEADPOND), "serve", "--no-worker", "--no-migrate", "--port", str(port)],
+        [str(LEADPOND), "serve", *worker, "--no-migrate", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

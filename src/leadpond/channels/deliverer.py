@@ -30,6 +30,7 @@ from leadpond.channels.sender_process import OUT_OF_PROCESS, ProcessSender
 from leadpond.channels.senders.base import Outcome, Outgoing, Result, Sender
 from leadpond.config import get_settings
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.db.wakeup import OUTBOX
 from leadpond.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class Deliverer:
             last: Future[None] | None = None
             try:
                 while not self._stop.is_set():
+                    # Taken before the claim: a message queued after it rings past the mark.
+                    mark = OUTBOX.mark()
                     try:
                         claimed = self._claim()
                     except Exception:
@@ -139,7 +142,7 @@ class Deliverer:
                             continue  # what it sent may have left retries due now: look again
                         if until_idle:
                             break
-                        self._stop.wait(idle)
+                        OUTBOX.wait(mark, idle)  # a queued message rings it (db/wakeup.py)
                         continue
                     handled += claimed.size
                     last = sending.submit(self._deliver, claimed)
@@ -278,6 +281,7 @@ class Deliverer:
     def stop(self) -> None:
         """Ask the loop to end after its current batch."""
         self._stop.set()
+        OUTBOX.ring()  # ends its wait between polls
 
     def start_thread(self) -> threading.Thread:
         """Run the loop in a daemon thread."""

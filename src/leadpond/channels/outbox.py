@@ -30,6 +30,7 @@ from leadpond.channels.senders.base import Outcome, Result
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres
+from leadpond.db.wakeup import OUTBOX, ring_after_commit
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 
@@ -106,6 +107,7 @@ def enqueue(session: Session, workspace_id: uuid.UUID, values: dict[str, Any]) -
     ).one()
     if new_id is not None:
         record_event(session, message, S.QUEUED, {"origin": message.origin})
+        ring_after_commit(session, OUTBOX)  # the deliverer claims it once committed
     return message
 
 

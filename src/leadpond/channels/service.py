@@ -34,6 +34,7 @@ from leadpond.channels.schemas import TemplateBody, TemplateCreate
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
 from leadpond.channels.settings import get_channel
 from leadpond.db.engine import is_postgres
+from leadpond.db.wakeup import OUTBOX, ring_after_commit
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.kit.pagination import PageQuery, count
@@ -269,6 +270,7 @@ def enqueue_many(
             )
         ]
     if created:
+        ring_after_commit(session, OUTBOX)  # the deliverer claims them once committed
         origins = {s.idempotency_key: s.origin[:128] for s in sends}
         history = cast(Table, MessageEvent.__table__)
         # RETURNING makes it an "insertmanyvalues" executemany (multi-row INSERTs on PostgreSQL).

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
+from leadpond.db.wakeup import EVENTS, ring_after_commit
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.ingest.spec import (
     MAX_BATCH_EVENTS,
@@ -181,6 +182,8 @@ def append_events(
     """
     if not messages:
         return 0
+    # The pipeline worker claims them as soon as they are committed.
+    ring_after_commit(session, EVENTS)
     if not is_postgres(session):
         return _append_sqlite(session, workspace_id, messages, received_at, source)
     rows = [

@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, update
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import unit_of_work
+from leadpond.db.wakeup import JOBS
 from leadpond.jobs.models import Job, JobState
 from leadpond.jobs.registry import JobContext, JobStopped, kind_of
 from leadpond.kit.clock import utcnow
@@ -155,6 +156,8 @@ class JobRunner:
         idle = get_settings().jobs_idle_sleep_s
         log.info("job runner %s started", self.name)
         while not self._stop.is_set():
+            # Taken before the claim: a job queued after it rings past the mark.
+            mark = JOBS.mark()
             try:
                 ran = self.run_one()
             except Exception:
@@ -162,10 +165,11 @@ class JobRunner:
                 ran = False
                 self._stop.wait(1.0)
             if not ran:
-                self._stop.wait(idle)
+                JOBS.wait(mark, idle)  # a queued job rings it (db/wakeup.py)
 
     def stop(self) -> None:
         self._stop.set()
+        JOBS.ring()  # ends its wait between polls
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="leadpond-jobs", daemon=True)

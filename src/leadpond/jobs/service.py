@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
+from leadpond.db.wakeup import JOBS, ring_after_commit
 from leadpond.jobs.models import FINISHED, Job, JobState
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
@@ -65,6 +66,7 @@ def enqueue(
     found = session.scalars(
         in_workspace(Job, workspace_id).where(Job.kind == kind, Job.key == key)
     ).one()
+    ring_after_commit(session, JOBS)  # a runner claims it once committed
     return found
 
 
@@ -122,6 +124,7 @@ def retry(session: Session, workspace_id: uuid.UUID | None, job_id: int) -> Job:
     job.finished_at = None
     job.locked_by = job.locked_until = None
     session.flush()
+    ring_after_commit(session, JOBS)
     return job
 
 

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
+from leadpond.db.wakeup import EVENTS, ring_after_commit
 from leadpond.ingest.models import QUARANTINED_SQL, Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
@@ -92,7 +93,7 @@ def retry_failed(session: Session, workspace_id: uuid.UUID | None = None) -> int
     scope: list[Any] = [QUARANTINED]
     if workspace_id is not None:
         scope.append(owned(Event, workspace_id))
-    return int(
+    queued = int(
         session.execute(
             update(Event)
             .where(*scope)
@@ -100,3 +101,6 @@ def retry_failed(session: Session, workspace_id: uuid.UUID | None = None) -> int
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
     )
+    if queued:
+        ring_after_commit(session, EVENTS)
+    return queued

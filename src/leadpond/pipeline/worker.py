@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, Uuid, and_, bindparam, func, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from leadpond.channels.deliverer import Deliverer
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres, read_only, unit_of_work
+from leadpond.db.wakeup import EVENTS, PostgresListener
 from leadpond.flow.batch import EVENT_COLUMNS, Batch, PipelineEvent
 from leadpond.ingest.models import DERIVED_ONLY, Event
 from leadpond.jobs.runner import JobRunner
@@ -249,7 +251,8 @@ def status(workspace_id: uuid.UUID | None = None, url: str | None = None) -> Pip
 
 
 class Worker:
-    """Runs batches until stopped; sleeps briefly when there is nothing to do.
+    """Runs batches until stopped; when there is nothing to do, waits for the next poll or for
+    a commit of new events to ring :data:`~leadpond.db.wakeup.EVENTS`, whichever comes first.
 
     Beside the event loop it runs a :class:`~leadpond.jobs.runner.JobRunner` in a thread of its
     own (``with_jobs``), so a long backfill never holds up the events, and the channels'
@@ -276,8 +279,16 @@ class Worker:
         self.journeys = JourneyRunner(url) if with_channels else None
         # When the loop last looked at what time alone changes (idle stages, windows).
         self.time_checked_at: datetime | None = None
+        # On PostgreSQL, rows committed by other processes (API servers) wake this one's loops.
+        database_url = url or get_settings().database_url
+        self.listener = (
+            PostgresListener(database_url)
+            if make_url(database_url).get_backend_name() == "postgresql"
+            else None
+        )
 
     def run(self) -> None:
+        listener_thread = self.listener.start_thread() if self.listener is not None else None
         jobs_thread = self.jobs.start_thread() if self.jobs is not None else None
         deliverer_thread = self.deliverer.start_thread() if self.deliverer is not None else None
         journeys_thread = self.journeys.start_thread() if self.journeys is not None else None
@@ -293,6 +304,9 @@ class Worker:
             if self.journeys is not None and journeys_thread is not None:
                 self.journeys.stop()
                 journeys_thread.join(timeout=30)
+            if self.listener is not None and listener_thread is not None:
+                self.listener.stop()
+                listener_thread.join(timeout=30)
 
     def _run_events(self) -> None:
         idle = get_settings().pipeline_idle_sleep_s
@@ -300,6 +314,8 @@ class Worker:
         next_refresh = 0.0
         overdue = time.monotonic() + TIME_CHECK_MAX_S
         while not self._stop.is_set():
+            # Taken before the claim: an event committed after it rings past the mark.
+            mark = EVENTS.mark()
             try:
                 done = process_batch(self.batch_size, self.url)
                 clock = time.monotonic()
@@ -314,10 +330,13 @@ class Worker:
                 done = 0
                 self._stop.wait(1.0)
             if done == 0:
-                self._stop.wait(idle)
+                EVENTS.wait(mark, idle)  # ingest rings it after its commit (db/wakeup.py)
 
     def stop(self) -> None:
         self._stop.set()
+        if self.listener is not None:
+            self.listener.stop()
+        EVENTS.ring()  # ends the loop's wait between polls
         if self.jobs is not None:
             self.jobs.stop()
         if self.deliverer is not None:
