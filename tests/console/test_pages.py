@@ -171,3 +171,7 @@ async def test_the_360_page_speaks_in_names_not_keys(
     assert any(s["why"].startswith("因「") for s in stages)
     await user.open("/people/999999999")
     await user.should_see("此工作区中没有这个人（#999999999）。")
+    await user.open("/accounts/999999999")
+    await user.should_see("此工作区中没有这家客户公司（#999999999）。")
+    await user.open("/segments/no-such-segment")
+    await user.should_see("此工作区中没有这个分群（no-such-segment）。")

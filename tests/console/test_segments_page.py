@@ -149,3 +149,13 @@ async def test_the_preview_runs_off_the_event_loop(
     loop_thread = threading.current_thread()  # this test runs on the page's event loop
     assert threads
     assert loop_thread not in threads
+
+
+async def test_a_score_atom_picks_its_model_by_name(user: User, workspace: NewWorkspace) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/segments/new")
+    user.find(marker="add-score").click()
+    model = one(user, "atom-model")
+    assert model.options == {"engagement": "活跃度", "fit": "匹配度"}
+    set_value(user, model, "fit")
+    assert condition(user) == {"score": {"fit": {"gte": 0}}}

@@ -111,7 +111,9 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
             by_role = people_by_role(session, ws, found.links_by_role)
         except LeadpondError as exc:
             header(v, _("Account"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found")
+            missing = _("No such account in this workspace (#{id}).").format(id=account_id)
+            said = missing if exc.status_code == 404 else _(exc.message)
+            ui.label(said).classes("text-negative").mark("not-found")
             return None
         header(v, found.account.name, session)
     _account_summary(v, found, score, labels)

@@ -142,7 +142,8 @@ class ConditionInput:
                 value="all",
                 on_change=lambda e: self._set_match(str(e.value)),
             ).props("dense")
-            self.atoms = AtomRows(v, self._atoms_changed, choices.stages, list(choices.thresholds))
+            models = {key: key for key in choices.thresholds}
+            self.atoms = AtomRows(v, self._atoms_changed, choices.stages, models)
             self.note = ui.label().classes("text-xs text-grey-7")
             self.source = (
                 ui.textarea(_("Condition (YAML)"), value=snippet(value))

@@ -22,8 +22,9 @@ class AtomRows:
     """Rows of visual atoms and the buttons that add them."""
 
     def __init__(
-        self, v: Visit, changed: Callable[[], None], stages: list[str], models: list[str]
+        self, v: Visit, changed: Callable[[], None], stages: list[str], models: dict[str, str]
     ) -> None:
+        """``models``: the score models to pick from, key → name (the name is shown)."""
         self.v = v
         self.changed = changed
         self.stages = stages
@@ -75,12 +76,16 @@ class AtomRows:
         with self.rows, ui.row().classes("items-center gap-2") as row:
             ui.label(_(ATOM_LABELS[kind])).classes("w-36")
             if kind in ("score", "people_score"):
-                ui.input(
-                    _("Model"),
-                    value=atom.model,
-                    autocomplete=self.models,
+                # A model the YAML names that the playbook does not is kept, shown by its key.
+                models = dict(self.models)
+                if atom.model and atom.model not in models:
+                    models[atom.model] = atom.model
+                ui.select(
+                    models,
+                    value=atom.model or None,
+                    label=_("Model"),
                     on_change=self._setter(atom, "model"),
-                ).classes("lp-atom-model")
+                ).classes("min-w-36 lp-atom-model").mark("atom-model")
                 ui.number(
                     _("At least"), value=atom.number, on_change=self._setter(atom, "number", True)
                 ).classes("lp-atom-number")

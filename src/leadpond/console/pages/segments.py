@@ -83,12 +83,14 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
             existing = _saved(session, ws, key) if key != "new" else {}
         except LeadpondError as exc:
             header(v, _("Segment"), session)
-            ui.label(exc.message).classes("text-negative")
+            missing = _("No such segment in this workspace ({key}).").format(key=key)
+            said = missing if exc.status_code == 404 else _(exc.message)
+            ui.label(said).classes("text-negative").mark("not-found")
             return None
         header(v, existing.get("name") or existing.get("key") or _("New segment"), session)
         vocabulary = (
             [k for k, _name in stages(session, ws)],
-            [k for k, _name in score_models(session, ws)],
+            dict(score_models(session, ws)),
         )
         editor = SegmentEditor(v, existing, *vocabulary)
         if existing:
@@ -119,7 +121,7 @@ class SegmentEditor:
     live preview, and saving through the segments service."""
 
     def __init__(
-        self, v: Visit, existing: dict[str, Any], stage_keys: list[str], model_keys: list[str]
+        self, v: Visit, existing: dict[str, Any], stage_keys: list[str], models: dict[str, str]
     ) -> None:
         self.v = v
         self.existing = existing
@@ -128,7 +130,7 @@ class SegmentEditor:
         self.account_match_value: str = existing.get("account_match", "any")
         self.latest_preview = 0
         self._subject_row()
-        self._conditions_card(stage_keys, model_keys)
+        self._conditions_card(stage_keys, models)
         _ = v._
         self.source = (
             ui.textarea(_("Condition (YAML)"), value=existing.get("source", ""))
@@ -187,7 +189,7 @@ class SegmentEditor:
                 .mark("account-match")
             )
 
-    def _conditions_card(self, stage_keys: list[str], model_keys: list[str]) -> None:
+    def _conditions_card(self, stage_keys: list[str], models: dict[str, str]) -> None:
         _ = self.v._
         with ui.card().classes("w-full"):
             ui.label(_("Conditions")).classes("text-lg")
@@ -197,7 +199,7 @@ class SegmentEditor:
                     value="all",
                     on_change=lambda e: self.set_match(str(e.value)),
                 ).mark("match")
-            self.atoms = AtomRows(self.v, self.write_yaml, stage_keys, model_keys)
+            self.atoms = AtomRows(self.v, self.write_yaml, stage_keys, models)
             self.yaml_only = ui.label().classes("text-gray-600").mark("yaml-only")
 
     def start(self) -> None:
