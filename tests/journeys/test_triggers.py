@@ -139,7 +139,7 @@ def test_a_schedule_enrolls_the_segment_once_per_occurrence_in_the_journey_zone(
     )
     # A second worker (or run) at the same moment fires nothing more.
     with unit_of_work() as session:
-        assert fire_schedules(session, ws, monday + timedelta(minutes=2)) == 0
+        assert fire_schedules(session, ws, monday + timedelta(minutes=2)) == []
     assert run_due(ws, monday + timedelta(hours=1)).scheduled == 0
     # The next week's occurrence fires again (they completed: after_exit lets them in).
     assert run_due(ws, monday + timedelta(days=7, minutes=1)).scheduled == 2
@@ -292,7 +292,7 @@ def test_two_runners_at_once_fire_an_occurrence_once(
     def runner() -> None:
         barrier.wait()
         with unit_of_work() as session:
-            fired.append(fire_schedules(session, ws, moment))
+            fired.append(len(fire_schedules(session, ws, moment)))
 
     threads = [threading.Thread(target=runner) for _ in range(2)]
     for thread in threads:
@@ -300,6 +300,9 @@ def test_two_runners_at_once_fire_an_occurrence_once(
     for thread in threads:
         thread.join()
     assert sorted(fired) == [0, 3]
+    # The firing enrolled them; their first steps are the runner's, like any due step.
+    assert outbox(ws) == []
+    run_due(ws, moment)
     assert len(outbox(ws)) == 3
 
 

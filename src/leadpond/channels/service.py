@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy import Select, String, Table, func, insert, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from leadpond.channels.render import (
 from leadpond.channels.schemas import TemplateBody, TemplateCreate
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
 from leadpond.channels.settings import get_channel
+from leadpond.db.among import among
 from leadpond.db.engine import is_postgres
 from leadpond.db.wakeup import OUTBOX, ring_after_commit
 from leadpond.kit.clock import utcnow
@@ -215,14 +216,7 @@ def enqueue_many(
         for t in session.scalars(templates(workspace_id).where(MessageTemplate.key.in_(keys)))
     }
     for one in sends:
-        template = found.get(one.template_key)
-        if template is None:
-            raise TemplateNotFound(f"no template {one.template_key!r}", field="template")
-        if template.channel != one.channel:
-            raise InvalidInput(
-                f"template {one.template_key!r} is for {template.channel}, not {one.channel}",
-                field="channel",
-            )
+        _check_channel(found.get(one.template_key), one.template_key, one.channel)
     wanted = {s.person_id for s in sends}
     live: set[int] = set()
     ids = sorted(wanted)
@@ -300,6 +294,108 @@ def enqueue_many(
             )
         )
     return answer
+
+
+def template_for(
+    session: Session, workspace_id: uuid.UUID, key: str, channel: str
+) -> MessageTemplate:
+    """The template a message on ``channel`` uses, checked as :func:`enqueue_many` checks."""
+    found = session.scalar(templates(workspace_id).where(MessageTemplate.key == key))
+    return _check_channel(found, key, channel)
+
+
+def _check_channel(template: MessageTemplate | None, key: str, channel: str) -> MessageTemplate:
+    """The template a message uses: it exists and is for the message's channel."""
+    if template is None:
+        raise TemplateNotFound(f"no template {key!r}", field="template")
+    if template.channel != channel:
+        raise InvalidInput(
+            f"template {key!r} is for {template.channel}, not {channel}", field="channel"
+        )
+    return template
+
+
+def enqueue_select(
+    session: Session, workspace_id: uuid.UUID, channel: str, template_key: str, rows: Select[Any]
+) -> int:
+    """:func:`enqueue_many` for one template and the rows of a query — columns ``person_id``,
+    ``idempotency_key``, ``origin``, ``variables``, of live people of the workspace — in one
+    ``INSERT … SELECT`` and one of the messages' history (a journey step over a batch of a
+    million-person schedule). Checked as ``enqueue_many`` checks (the template exists and is
+    for the channel) before anything is written; a key already in the outbox keeps its first
+    message. Returns how many messages it queued."""
+    template = template_for(session, workspace_id, template_key, channel)
+    m, given = _messages.c, rows.subquery()
+    now = utcnow()
+    upsert = pg_insert if is_postgres(session) else sqlite_insert
+    created = list(
+        session.scalars(
+            upsert(_messages)
+            .from_select(
+                [
+                    "workspace_id",
+                    "status",
+                    "person_id",
+                    "channel",
+                    "purpose",
+                    "template_id",
+                    "idempotency_key",
+                    "origin",
+                    "variables",
+                    "attempts",
+                    "max_attempts",
+                    "due_at",
+                    "created_at",
+                    "updated_at",
+                ],
+                select(
+                    literal(workspace_id, m.workspace_id.type),
+                    literal(MessageStatus.QUEUED.value, m.status.type),
+                    given.c.person_id,
+                    literal(channel, m.channel.type),
+                    literal(template.purpose, m.purpose.type),
+                    literal(template.id, m.template_id.type),
+                    given.c.idempotency_key,
+                    func.substr(given.c.origin, 1, 128),
+                    given.c.variables,
+                    literal(m.attempts.default.arg, m.attempts.type),  # type: ignore[union-attr]
+                    literal(m.max_attempts.default.arg, m.max_attempts.type),  # type: ignore[union-attr]
+                    literal(now, m.due_at.type),
+                    literal(now, m.created_at.type),
+                    literal(now, m.updated_at.type),
+                )
+                # SQLite reads ON CONFLICT after a bare SELECT as a join's: a WHERE ends it.
+                .where(true()),
+            )
+            .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+            .returning(m.id)
+        )
+    )
+    if created:
+        history = cast(Table, MessageEvent.__table__)
+        h = history.c
+        session.execute(
+            history.insert().from_select(
+                ["workspace_id", "message_id", "kind", "at", "detail"],
+                select(
+                    m.workspace_id,
+                    m.id,
+                    literal(MessageStatus.QUEUED.value, h.kind.type),
+                    literal(now, h.at.type),
+                    _origin_detail(session, m.origin),
+                )
+                .where(among(session, m.id, created))
+                .order_by(m.id),
+            )
+        )
+    return len(created)
+
+
+def _origin_detail(session: Session, origin: Any) -> Any:
+    """``{"origin": <origin>}`` built in SQL: a queued message's history detail."""
+    if is_postgres(session):
+        return func.jsonb_build_object(literal("origin", String), origin)
+    return func.json_object(literal("origin", String), origin)
 
 
 def messages_of_person(

@@ -27,6 +27,7 @@ from leadpond.ingest.spec import (
     normalise,
     read_time,
 )
+from leadpond.kit.clock import sqlite_datetime
 from leadpond.kit.errors import InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
 
 _event_table = cast(Table, Event.__table__)
@@ -229,12 +230,6 @@ _SQLITE_INSERT = (
 )
 
 
-def _sqlite_datetime(moment: datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME storage format (always six fractional digits)."""
-    text = moment.isoformat(" ")
-    return text if len(text) > 19 else text + ".000000"
-
-
 def _append_sqlite(
     session: Session,
     workspace_id: uuid.UUID,
@@ -246,7 +241,7 @@ def _append_sqlite(
     32 hex digits, DATETIME text, the JSON the size check already serialised), one driver-level
     executemany, whose rowcount counts the new rows."""
     workspace = workspace_id.hex
-    received = _sqlite_datetime(received_at)
+    received = sqlite_datetime(received_at)
     rows = [
         (
             workspace,
@@ -256,7 +251,7 @@ def _append_sqlite(
             m.user_id,
             m.anonymous_id,
             m.group_id,
-            _sqlite_datetime(m.timestamp),
+            sqlite_datetime(m.timestamp),
             received,
             source,
             (m.payload_json or orjson.dumps(m.payload)).decode(),

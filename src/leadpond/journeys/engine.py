@@ -17,11 +17,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, select, text, update
+from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
 
+from leadpond.db.among import among
 from leadpond.db.claim import claim_ids
 from leadpond.db.engine import is_postgres
 from leadpond.journeys.actions import ACTION_KINDS
@@ -29,27 +30,20 @@ from leadpond.journeys.definitions import Journey
 from leadpond.journeys.models import Enrollment, EnrollmentState
 from leadpond.journeys.nextcontent import send_content
 from leadpond.journeys.service import journeys_of, log_entry, write_log
+from leadpond.journeys.setwise import advance_in_sql
 from leadpond.journeys.steps import STEP_KINDS, Position, StepKind, StepRun, leave_early
+from leadpond.kit.clock import sqlite_datetime
 from leadpond.kit.scope import owned
 from leadpond.rules.state import chunks
 
 A = EnrollmentState
 RUN_BATCH = 1000
 KINDS: dict[str, StepKind] = {**STEP_KINDS, **ACTION_KINDS, "send_content": send_content}
-_enrollments = cast(Table, Enrollment.__table__)
-# SQLite: an executemany, one UPDATE per enrollment (cheap there).
-_MOVE = (
-    update(_enrollments)
-    .where(_enrollments.c.id == bindparam("eid"))
-    .values(
-        step=bindparam("step"),
-        due_at=bindparam("due_at"),
-        state=bindparam("state"),
-        variant=bindparam("variant"),
-        ended_at=bindparam("ended_at"),
-        waiting_since=bindparam("waiting_since"),
-        awaited_event_id=bindparam("awaited_event_id"),
-    )
+# SQLite: a driver-level executemany, one UPDATE per enrollment (cheap there), its values
+# pre-encoded as the ORM types store them (SQLAlchemy's per-row processing cost more).
+_SQLITE_MOVE = (
+    "UPDATE journey_enrollment SET step = ?, due_at = ?, state = ?, variant = ?, ended_at = ?, "
+    "waiting_since = ?, awaited_event_id = ? WHERE id = ?"
 )
 # PostgreSQL: one UPDATE for a whole batch, its values as arrays (eight parameters, however many
 # rows); an executemany would be one round of the pipeline per enrollment.
@@ -73,17 +67,29 @@ class AdvanceReport:
 
 
 def advance(
-    session: Session, workspace_id: uuid.UUID, enrollment_ids: Sequence[int], now: datetime
+    session: Session,
+    workspace_id: uuid.UUID,
+    enrollment_ids: Sequence[int],
+    now: datetime,
+    *,
+    in_sql: bool = True,
 ) -> AdvanceReport:
     """Run every step of these enrollments that is due at ``now``, group by group, until each
-    one waits for a later time or has left the journey; writes where they are now."""
+    one waits for a later time or has left the journey; writes where they are now. The steps
+    ``setwise`` runs go first, in SQL (``in_sql``: the engine's fast path; without it, every
+    step runs here, in Python — the same results, tests/journeys/test_setwise.py)."""
     report = AdvanceReport()
+    if in_sql:
+        fast = advance_in_sql(session, workspace_id, sorted(set(enrollment_ids)), now)
+        report.steps, report.messages, report.ended = fast.steps, fast.messages, fast.ended
+        enrollment_ids = fast.rest
     positions = _load(session, enrollment_ids)
     definitions: dict[int, dict[str, Journey]] = {}
     moved: dict[int, Position] = {}
     entries: list[dict[str, Any]] = []
     due = [p for p in positions if _due(p, now)]
     spawned: list[int] = []
+    live: set[int] = set()
     while due:
         groups: dict[tuple[str, int, str], list[Position]] = defaultdict(list)
         for position in due:
@@ -105,7 +111,7 @@ def advance(
                     )
             else:
                 step = journey.steps[step_id]
-                run = StepRun(session, workspace_id, journey, step, now, entries, spawned)
+                run = StepRun(session, workspace_id, journey, step, now, entries, spawned, live)
                 going = leave_early(run, group)
                 if going:
                     report.messages += KINDS[step.kind](run, going)
@@ -119,7 +125,7 @@ def advance(
     write_log(session, entries)
     if moved:
         _write_positions(session, list(moved.values()))
-    report.ended = sum(1 for p in moved.values() if p.state != A.ACTIVE)
+    report.ended += sum(1 for p in moved.values() if p.state != A.ACTIVE)
     return report
 
 
@@ -170,22 +176,26 @@ def _write_positions(session: Session, positions: list[Position]) -> None:
             },
         )
         return
-    session.execute(
-        _MOVE,
+    session.connection().exec_driver_sql(
+        _SQLITE_MOVE,
         [
-            {
-                "eid": p.id,
-                "step": p.step,
-                "due_at": p.due_at,
-                "state": p.state,
-                "variant": p.variant,
-                "ended_at": p.ended_at,
-                "waiting_since": p.waiting_since,
-                "awaited_event_id": p.awaited_event_id,
-            }
+            (
+                p.step,
+                sqlite_datetime(p.due_at),
+                p.state,
+                p.variant,
+                _stored(p.ended_at),
+                _stored(p.waiting_since),
+                p.awaited_event_id,
+                p.id,
+            )
             for p in positions
         ],
     )
+
+
+def _stored(moment: datetime | None) -> str | None:
+    return None if moment is None else sqlite_datetime(moment)
 
 
 @dataclass
@@ -199,22 +209,33 @@ class RunReport:
 
 
 def run_due_batch(
-    session: Session, workspace_id: uuid.UUID | None, now: datetime, limit: int = RUN_BATCH
+    session: Session,
+    workspace_id: uuid.UUID | None,
+    now: datetime,
+    limit: int = RUN_BATCH,
+    within: tuple[int, int] | None = None,
 ) -> RunReport:
-    """Claim up to ``limit`` due enrollments (of one workspace, when given) and advance them, in
-    the caller's transaction (SKIP LOCKED on PostgreSQL: workers never share a batch)."""
+    """Claim up to ``limit`` due enrollments (of one workspace, when given; with ids in
+    ``within``, when given: a schedule's new enrollments, found by the key instead of every due
+    row) and advance them, in the caller's transaction (SKIP LOCKED on PostgreSQL: workers
+    never share a batch)."""
     report = RunReport()
     due: Any = and_(Enrollment.state == A.ACTIVE.value, Enrollment.due_at <= now)
     if workspace_id is not None:
         due = and_(due, owned(Enrollment, workspace_id))
+    if within is not None:
+        due = and_(due, Enrollment.id.between(*within))
     ids = claim_ids(session, Enrollment.id, due, limit)
     if not ids:
         return report
     by_workspace: dict[uuid.UUID, list[int]] = defaultdict(list)
-    for eid, ws in session.execute(
-        select(Enrollment.id, Enrollment.workspace_id).where(Enrollment.id.in_(ids))
-    ):
-        by_workspace[ws].append(eid)
+    if workspace_id is not None:
+        by_workspace[workspace_id] = ids
+    else:
+        for eid, ws in session.execute(
+            select(Enrollment.id, Enrollment.workspace_id).where(among(session, Enrollment.id, ids))
+        ):
+            by_workspace[ws].append(eid)
     for ws, mine in by_workspace.items():
         done = advance(session, ws, mine, now)
         report.steps += done.steps
@@ -222,3 +243,11 @@ def run_due_batch(
         report.ended += done.ended
     report.batches = 1
     return report
+
+
+def add_up(total: RunReport, done: RunReport) -> None:
+    """Add a batch's figures to a run's."""
+    total.batches += done.batches
+    total.steps += done.steps
+    total.messages += done.messages
+    total.ended += done.ended

@@ -1,7 +1,11 @@
 """Schedule triggers: a cron expression, in the journey's time zone, that enrolls a segment's
 current members each time it fires ("every Monday at 09:00, the dormant segment").
 
-The journey runner checks them before it runs due steps. An occurrence fires once, whatever
+The journey runner checks them before it runs due steps. A firing enrolls the segment in one
+transaction (``INSERT … SELECT``) and commits; the runner then runs the new enrollments' first
+steps in batches of their ids, a transaction each, as it runs any due step — so a firing over
+a million people never holds one transaction of a million sends, and a kill between batches
+leaves the rest due (the next run goes on with them). An occurrence fires once, whatever
 the number of workers: a worker fires it only by moving the journey version's row in
 ``journey_schedule`` forward to it (an UPDATE that holds only while the stored occurrence is
 older), so a second worker's UPDATE finds it done and changes nothing. Only the latest
@@ -23,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres
 from leadpond.journeys.definitions import Journey
-from leadpond.journeys.engine import advance
 from leadpond.journeys.models import JourneySchedule
 from leadpond.journeys.service import enroll_set, journeys_of
 from leadpond.kit.scope import owned
@@ -68,14 +71,15 @@ def segment_members(session: Session, workspace_id: uuid.UUID, key: str | None) 
     )
 
 
-def fire_schedules(session: Session, workspace_id: uuid.UUID | None, now: datetime) -> int:
-    """Fire every schedule trigger due at ``now`` (of one workspace, or of all); returns how
-    many people they enrolled. Runs in the caller's transaction."""
+def fire_schedules(session: Session, workspace_id: uuid.UUID | None, now: datetime) -> list[int]:
+    """Fire every schedule trigger due at ``now`` (of one workspace, or of all): enroll their
+    segments, in the caller's transaction. Returns the new enrollments' ids, in order; their
+    first steps are due at ``now`` (``runner.run_due`` runs them next, in batches)."""
     if workspace_id is not None:
         workspaces = [workspace_id]
     else:
         workspaces = list(session.scalars(select(PlaybookVersion.workspace_id).distinct()))
-    enrolled = 0
+    enrolled: list[int] = []
     for ws in workspaces:
         found = journeys_of(session, ws)
         if found is None:
@@ -95,7 +99,7 @@ def fire_schedules(session: Session, workspace_id: uuid.UUID | None, now: dateti
                 continue
             if _claim(session, ws, journey.key, version, occurrence, now):
                 enrolled += _enroll_segment(session, ws, version, journey, occurrence, now)
-    return enrolled
+    return sorted(enrolled)
 
 
 def _claim(
@@ -136,9 +140,9 @@ def _enroll_segment(
     journey: Journey,
     occurrence: datetime,
     now: datetime,
-) -> int:
-    """Enroll the segment's members as of now (the entry rules apply as for any trigger) and
-    run their first steps."""
+) -> list[int]:
+    """Enroll the segment's members as of now (the entry rules apply as for any trigger); their
+    first steps are due at once."""
     reason = (
         f"schedule {journey.cron} ({occurrence:%Y-%m-%d %H:%M} UTC) for {journey.trigger_value}"
     )
@@ -147,7 +151,6 @@ def _enroll_segment(
         .join(Segment, Segment.id == SegmentMember.segment_id)
         .where(owned(Segment, workspace_id), Segment.key == journey.trigger_value)
     )
-    report = enroll_set(session, workspace_id, version, journey, members, reason, occurrence, now)
-    if report.enrolled:
-        advance(session, workspace_id, report.enrolled, now)
-    return len(report.enrolled)
+    return enroll_set(
+        session, workspace_id, version, journey, members, reason, occurrence, now
+    ).enrolled

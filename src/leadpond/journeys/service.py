@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, and_, case, exists, func, literal, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,6 +21,7 @@ from leadpond.journeys.definitions import (
     compile_journeys,
 )
 from leadpond.journeys.models import ACTIVE_ONLY, Enrollment, EnrollmentState, StepLog
+from leadpond.kit.clock import sqlite_datetime
 from leadpond.kit.errors import NotFound
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
@@ -455,9 +457,37 @@ def log_entry(
     }
 
 
+_LOG_COLUMNS = ("workspace_id", "enrollment_id", "step", "kind", "detail", "message_id", "at")
+_SQLITE_LOG = (
+    f"INSERT INTO {_step_log.name} ({', '.join(_LOG_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _LOG_COLUMNS)})"
+)
+
+
 def write_log(session: Session, entries: list[dict[str, Any]]) -> None:
-    """Append step-log entries (of :func:`log_entry`) in one statement."""
-    if entries:
-        # RETURNING makes it an "insertmanyvalues" executemany: a few multi-row INSERTs on
-        # PostgreSQL instead of one statement per entry.
+    """Append step-log entries (of :func:`log_entry`) in one statement, in their order."""
+    if not entries:
+        return
+    if is_postgres(session):
+        # RETURNING makes it an "insertmanyvalues" executemany: a few multi-row INSERTs
+        # instead of one statement per entry.
         session.execute(_step_log.insert().returning(_step_log.c.id), entries)
+        return
+    # SQLite: values pre-encoded as the ORM types store them (UUID as 32 hex digits, DATETIME
+    # text, JSON text) in one driver-level executemany — a schedule's first step logs a
+    # million entries, and SQLAlchemy's per-row parameter processing was most of its time.
+    session.connection().exec_driver_sql(
+        _SQLITE_LOG,
+        [
+            (
+                e["workspace_id"].hex,
+                e["enrollment_id"],
+                e["step"],
+                e["kind"],
+                orjson.dumps(e["detail"]).decode(),
+                e["message_id"],
+                sqlite_datetime(e["at"]),
+            )
+            for e in entries
+        ],
+    )

@@ -62,6 +62,8 @@ class StepRun:
     entries: list[dict[str, Any]] = field(default_factory=list)
     # Enrollments an ``enroll`` step made (in other journeys): the engine runs them on.
     spawned: list[int] = field(default_factory=list)
+    # People this run found live already: a run of steps due at once asks once per person.
+    live: set[int] = field(default_factory=set)
 
     def log(
         self,
@@ -124,8 +126,8 @@ def leave_early(run: StepRun, group: list[Position]) -> list[Position]:
         for row in [r for r in group if r.person_id in leave]:
             run.end(row, A.EXITED, "exited", {"exit_when": True, "before": run.step.id})
         group = [r for r in group if r.person_id not in leave]
-    live: set[int] = set()
-    for ids in chunks({r.person_id for r in group}):
+    live = run.live
+    for ids in chunks({r.person_id for r in group} - live):
         live.update(live_people(run.session, run.workspace_id, ids))
     for row in [r for r in group if r.person_id not in live]:
         run.end(row, A.EXITED, run.step.id, {"error": "person_gone"})

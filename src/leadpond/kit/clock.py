@@ -36,3 +36,10 @@ def naive_utc(value: datetime) -> datetime:
 def isoformat(value: datetime | None) -> str | None:
     """A stored naive-UTC datetime as ISO-8601 with ``Z``."""
     return None if value is None else value.isoformat(timespec="milliseconds") + "Z"
+
+
+def sqlite_datetime(moment: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME storage format (always six fractional digits), for values
+    written by a driver-level executemany."""
+    text = moment.isoformat(" ")
+    return text if len(text) > 19 else text + ".000000"

@@ -1,0 +1,306 @@
+"""Steps run in SQL over a claimed batch: the engine's fast path.
+
+``engine.advance`` runs every step through ``steps``, loading each enrollment into Python; that
+costs tens of microseconds a person, minutes for a schedule over a million. The steps that do
+the same thing to everyone at them — a send to the person, a branch, an exit — and the checks
+before every step (the goal, ``exit_when``, people merged away) are run here instead as a few
+statements per group (journey, version, step) of the batch: the conditions through the
+segments' SQL evaluator (``person_filter``, what ``matching`` asks), the messages through
+``channels.service.enqueue_select``, the step log and the moves as ``INSERT … SELECT`` and
+``UPDATE``. What they write is what ``steps`` writes (tests/journeys/test_setwise.py compares
+the two, whole state, on both databases); every other kind of step is left to ``steps``.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, String, Table, and_, case, exists, func, literal, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import Session
+
+from leadpond.channels.models import Message
+from leadpond.channels.service import enqueue_select, template_for
+from leadpond.conditions.ast import Condition
+from leadpond.db.among import among
+from leadpond.db.engine import is_postgres
+from leadpond.journeys.definitions import EXIT, Journey, Step
+from leadpond.journeys.models import Enrollment, EnrollmentState, StepLog
+from leadpond.journeys.service import journeys_of
+from leadpond.kit.errors import LeadpondError
+from leadpond.profiles.models import Person
+from leadpond.segments.build import person_filter
+from leadpond.segments.definitions import WorkspaceSegments, load_segments
+
+A = EnrollmentState
+_enrollments = cast(Table, Enrollment.__table__)
+_step_log = cast(Table, StepLog.__table__)
+_messages = cast(Table, Message.__table__)
+e = _enrollments.c
+# Steps due at once run on in the same batch; a journey has far fewer steps than this.
+MAX_ROUNDS = 64
+
+
+@dataclass
+class SetwiseReport:
+    steps: int = 0
+    messages: int = 0
+    ended: int = 0
+    # Ids of the batch still due (at steps only ``steps`` runs).
+    rest: list[int] = field(default_factory=list)
+
+
+def runs_in_sql(step: Step) -> bool:
+    """Whether this step runs here: a send to the person (any channel), a branch (that never
+    goes back to itself), an exit."""
+    if step.kind in ("send", "webhook"):
+        return step.to != "owner" and step.channel is not None and step.template is not None
+    if step.kind == "branch":
+        return all(arm.goto != step.id for arm in step.arms) and step.next != step.id
+    return step.kind == "exit"
+
+
+def advance_in_sql(
+    session: Session, workspace_id: uuid.UUID, enrollment_ids: list[int], now: datetime
+) -> SetwiseReport:
+    """Run, group by group, the steps of these enrollments that are due at ``now`` and run in
+    SQL, until every one of them has left, waits, or is due at a step only ``steps`` runs."""
+    report = SetwiseReport()
+    if not enrollment_ids:
+        return report
+    batch = and_(among(session, e.id, enrollment_ids), e.state == A.ACTIVE.value, e.due_at <= now)
+    definitions: dict[int, dict[str, Journey]] = {}
+    segments: list[WorkspaceSegments] = []
+    for _ in range(MAX_ROUNDS):
+        groups = session.execute(
+            select(e.journey_key, e.version, e.step, func.count())
+            .where(batch)
+            .group_by(e.journey_key, e.version, e.step)
+            .order_by(e.journey_key, e.version, e.step)
+        ).all()
+        ran = False
+        for key, version, step_id, size in groups:
+            if version not in definitions:
+                found = journeys_of(session, workspace_id, version)
+                definitions[version] = found[1] if found else {}
+            journey = definitions[version].get(key)
+            if journey is None or step_id not in journey.steps:
+                continue
+            step = journey.steps[step_id]
+            if not runs_in_sql(step):
+                continue
+            if not segments:
+                segments.append(load_segments(session, workspace_id))
+            group = _Group(session, workspace_id, journey, version, step, now, segments[0], batch)
+            if group.run(report):
+                report.steps += size
+                ran = True
+        if not ran:
+            break
+    report.rest = list(session.scalars(select(e.id).where(batch).order_by(e.id)))
+    return report
+
+
+@dataclass
+class _Group:
+    """One step of one journey version, run for the batch's enrollments due at it."""
+
+    session: Session
+    workspace_id: uuid.UUID
+    journey: Journey
+    version: int
+    step: Step
+    now: datetime
+    segments: WorkspaceSegments
+    batch: ColumnElement[bool]
+
+    @property
+    def here(self) -> ColumnElement[bool]:
+        """The batch's enrollments due at this step (fewer after each move)."""
+        return and_(
+            self.batch,
+            e.journey_key == self.journey.key,
+            e.version == self.version,
+            e.step == self.step.id,
+        )
+
+    def run(self, report: SetwiseReport) -> bool:
+        """Run the step (False: its template is missing or for another channel, and
+        ``steps`` runs the group, logging why)."""
+        step = self.step
+        if step.kind in ("send", "webhook") and not self._template_ok():
+            return False
+        self._leave_early(report)
+        if step.kind == "exit":
+            self._go(self.here, EXIT, report)
+        elif step.kind == "branch":
+            self._branch(report)
+        else:
+            self._send(report)
+        return True
+
+    def _template_ok(self) -> bool:
+        assert self.step.channel is not None and self.step.template is not None
+        try:
+            template_for(self.session, self.workspace_id, self.step.template, self.step.channel)
+        except LeadpondError:
+            return False
+        return True
+
+    def _holds(self, condition: Condition) -> ColumnElement[bool]:
+        """The condition, asked of each enrollment's person (``matching``'s question)."""
+        return exists().where(
+            Person.id == e.person_id,
+            *person_filter(self.session, self.segments, condition, self.now),
+        )
+
+    def _leave_early(self, report: SetwiseReport) -> None:
+        """``steps.leave_early``: the goal met, ``exit_when`` holding, the person gone."""
+        before = {"before": self.step.id}
+        if self.journey.goal is not None:
+            who = and_(self.here, self._holds(self.journey.goal))
+            self._end(who, A.GOAL, "goal", before, report)
+        if self.journey.exit_when is not None:
+            who = and_(self.here, self._holds(self.journey.exit_when))
+            self._end(who, A.EXITED, "exited", {"exit_when": True, **before}, report)
+        live = exists().where(
+            Person.id == e.person_id,
+            Person.workspace_id == self.workspace_id,
+            Person.merged_into_id.is_(None),
+        )
+        self._end(and_(self.here, ~live), A.EXITED, self.step.id, {"error": "person_gone"}, report)
+
+    def _send(self, report: SetwiseReport) -> None:
+        """``steps._send`` for people: one message each, keyed as ``steps.message_key``."""
+        step, journey = self.step, self.journey
+        key = _message_key(journey, step)
+        plain = {"journey": journey.key, "step": step.id}
+        variables = case(
+            (func.coalesce(e.variant, "") == "", self._json(plain)),
+            else_=self._json({**plain, "variant": e.variant}),
+        )
+        origin = literal(f"journey:{journey.key}:", String) + sql_cast(e.version, String)
+        rows = select(
+            e.person_id.label("person_id"),
+            key.label("idempotency_key"),
+            (origin + literal(f":{step.id}", String)).label("origin"),
+            variables.label("variables"),
+        ).where(self.here)
+        assert step.channel is not None and step.template is not None
+        enqueue_select(self.session, self.workspace_id, step.channel, step.template, rows)
+        m = _messages.c
+        sent = select(
+            e.workspace_id, e.id, literal(step.id), literal("send"), self._detail(), m.id, e.due_at
+        ).select_from(
+            _enrollments.outerjoin(
+                _messages, and_(m.workspace_id == e.workspace_id, m.idempotency_key == key)
+            )
+        )
+        report.messages += self._log(sent.where(self.here))
+        self._go(self.here, step.next, report)
+
+    def _branch(self, report: SetwiseReport) -> None:
+        """``steps._branch``: the first arm whose condition holds, arm by arm."""
+        for index, arm in enumerate(self.step.arms):
+            who = (
+                self.here if arm.condition is None else and_(self.here, self._holds(arm.condition))
+            )
+            self._log(self._entry(who, "branch", {"arm": index, "goto": arm.goto}))
+            self._go(who, arm.goto, report)
+        rest = self.here
+        self._log(self._entry(rest, "branch", {"arm": None, "goto": self.step.next}))
+        self._go(rest, self.step.next, report)
+
+    def _go(self, who: ColumnElement[bool], target: str | None, report: SetwiseReport) -> None:
+        """``StepRun.go``: on to ``target``, or out (past the last step, or ``exit``)."""
+        if target is None:
+            self._end(who, A.COMPLETED, "completed", {}, report)
+        elif target == EXIT:
+            self._end(who, A.EXITED, "exited", {}, report)
+        else:
+            self.session.execute(_enrollments.update().where(who).values(step=target))
+
+    def _end(
+        self,
+        who: ColumnElement[bool],
+        state: EnrollmentState,
+        name: str,
+        detail: dict[str, Any],
+        report: SetwiseReport,
+    ) -> None:
+        """``StepRun.end``: logged at the time the step was due, then out of the journey."""
+        kind = "goal" if state == A.GOAL else "end"
+        if not self._log(self._entry(who, kind, detail, name=name)):
+            return
+        ended = self.session.execute(
+            _enrollments.update()
+            .where(who)
+            .values(
+                state=state.value,
+                step=None,
+                ended_at=self.now,
+                waiting_since=None,
+                awaited_event_id=None,
+            )
+        )
+        report.ended += int(ended.rowcount)  # type: ignore[attr-defined]
+
+    def _entry(
+        self, who: ColumnElement[bool], kind: str, detail: dict[str, Any], name: str | None = None
+    ) -> Any:
+        """The step-log rows of one thing that happened to these enrollments."""
+        g = _step_log.c
+        return select(
+            e.workspace_id,
+            e.id,
+            literal(name or self.step.id, g.step.type),
+            literal(kind, g.kind.type),
+            literal(detail, g.detail.type),
+            literal(None, g.message_id.type),
+            e.due_at,
+        ).where(who)
+
+    def _detail(self) -> Any:
+        detail = {"channel": self.step.channel, "template": self.step.template}
+        return literal(detail, _step_log.c.detail.type)
+
+    def _log(self, rows: Any) -> int:
+        """Append step-log rows (in enrollment order); how many (RETURNING counts them: an
+        ``INSERT … SELECT`` has no rowcount through psycopg here)."""
+        written = self.session.scalars(
+            _step_log.insert()
+            .from_select(
+                ["workspace_id", "enrollment_id", "step", "kind", "detail", "message_id", "at"],
+                rows.order_by(e.id),
+            )
+            .returning(_step_log.c.id)
+        )
+        return len(written.all())
+
+    def _json(self, values: dict[str, Any]) -> Any:
+        """A JSON object built in SQL (the message's variables)."""
+        # Typed: PostgreSQL cannot tell a bare parameter's type in a variadic function.
+        pairs = [
+            part
+            for name, value in values.items()
+            for part in (
+                literal(name, String),
+                value if isinstance(value, ColumnElement) else literal(value, String),
+            )
+        ]
+        if is_postgres(self.session):
+            return func.jsonb_build_object(*pairs)
+        return func.json_object(*pairs)
+
+
+def _message_key(journey: Journey, step: Step) -> Any:
+    """``steps.message_key`` in SQL: ``journey:<key>:v<version>:<step>:<person>:<enrollment>``."""
+    return (
+        literal(f"journey:{journey.key}:v", String)
+        + sql_cast(e.version, String)
+        + literal(f":{step.id}:", String)
+        + sql_cast(e.person_id, String)
+        + literal(":", String)
+        + sql_cast(e.id, String)
+    )
