@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,25 +52,108 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _database(backend: str, home: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        return f"sqlite:///{home / 'leadpond.db'}", None
+def _admin(statement: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(statement)
+
+
+def _pg_url(name: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def _require_postgres() -> None:
     problem = _postgres_available()
     if problem is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI and unreachable: {problem}")
         pytest.skip(f"PostgreSQL unreachable: {problem}")
-    name = f"leadpond_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}", name
+
+
+@dataclass
+class DemoWorld:
+    """A built demo world to copy: its home (``var/`` with the keys, the console login, the
+    ground truth and the content files; the SQLite file) and, on PostgreSQL, its database."""
+
+    home: Path
+    url: str
+    pg_name: str | None
+
+
+class DemoWorlds:
+    """``leadpond demo --ensure`` run once per backend in this test process; every test module
+    then gets a copy of its own (the SQLite file copied, ``CREATE DATABASE … TEMPLATE`` on
+    PostgreSQL), so modules still never see each other's changes."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.built: dict[str, DemoWorld] = {}
+        self.pg_names: list[str] = []
+
+    def _build(self, backend: str) -> DemoWorld:
+        home = self.tmp_path_factory.mktemp(f"demo-{backend}")
+        pg_name = None
+        if backend == "sqlite":
+            url = f"sqlite:///{home / 'leadpond.db'}"
+        else:
+            _require_postgres()
+            pg_name = f"leadpond_e2e_demo_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            _admin(f'CREATE DATABASE "{pg_name}"')
+            self.pg_names.append(pg_name)
+            url = _pg_url(pg_name)
+        env = {**os.environ, "LEADPOND_DATABASE_URL": url}
+        # Nothing the demo stores holds the server's address (links are made when messages
+        # are delivered), so the world does not depend on the port of the server that serves it.
+        env.pop("LEADPOND_PUBLIC_URL", None)
+        subprocess.run(
+            [LEADPOND, "demo", "--ensure", "--people", str(DEMO_PEOPLE)],
+            cwd=home,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        self.built[backend] = DemoWorld(home, url, pg_name)
+        return self.built[backend]
+
+    def copy(self, backend: str, home: Path) -> tuple[str, str | None]:
+        """A fresh copy of the backend's demo world in ``home``: (database URL, PG name)."""
+        if backend == "postgresql":
+            _require_postgres()
+        world = self.built.get(backend) or self._build(backend)
+        shutil.copytree(world.home, home, dirs_exist_ok=True)
+        pg_name = None
+        if world.pg_name is None:
+            url = f"sqlite:///{home / 'leadpond.db'}"
+        else:
+            pg_name = f"leadpond_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            _admin(f'CREATE DATABASE "{pg_name}" TEMPLATE "{world.pg_name}"')
+            url = _pg_url(pg_name)
+        # ``demo --ensure`` trusts the kept keys only for the database they were written for.
+        credentials = home / "var" / "demo-credentials.json"
+        kept = json.loads(credentials.read_text())
+        credentials.write_text(json.dumps({**kept, "database_url": url}, indent=2))
+        return url, pg_name
+
+    def drop(self) -> None:
+        for name in self.pg_names:
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def demo_worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorlds]:
+    worlds = DemoWorlds(tmp_path_factory)
+    yield worlds
+    worlds.drop()
 
 
 @contextlib.contextmanager
-def demo_server(url: str, home: Path, people: int = DEMO_PEOPLE) -> Iterator[LiveServer]:
-    """``leadpond demo --ensure`` on the database at ``url``, then ``leadpond serve`` on a free
-    loopback port until the block ends (also used by ``scripts/console_screenshots.py``)."""
+def demo_server(
+    url: str, home: Path, people: int = DEMO_PEOPLE, *, ensure: bool = True
+) -> Iterator[LiveServer]:
+    """``leadpond serve`` of the database at ``url`` on a free loopback port until the block
+    ends; with ``ensure``, ``leadpond demo --ensure`` first (``scripts/console_screenshots.py``;
+    the tests serve a copy of a world already built)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -79,14 +163,15 @@ def demo_server(url: str, home: Path, people: int = DEMO_PEOPLE) -> Iterator[Liv
         # The links in messages (pixel, clicks, unsubscribe) point at this server.
         "LEADPOND_PUBLIC_URL": base_url,
     }
-    subprocess.run(
-        [LEADPOND, "demo", "--ensure", "--people", str(people)],
-        cwd=home,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    if ensure:
+        subprocess.run(
+            [LEADPOND, "demo", "--ensure", "--people", str(people)],
+            cwd=home,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     console = json.loads((home / "var" / "demo-console.json").read_text())
     keys = json.loads((home / "var" / "demo-credentials.json").read_text())
     log = (home / "serve.log").open("w")
@@ -119,19 +204,21 @@ def demo_server(url: str, home: Path, people: int = DEMO_PEOPLE) -> Iterator[Liv
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_worlds: DemoWorlds,
 ) -> Iterator[LiveServer]:
-    """``leadpond demo --ensure`` then ``leadpond serve`` on a free loopback port."""
+    """A copy of the demo world (``leadpond demo --ensure``, built once per backend) served by
+    ``leadpond serve`` on a free loopback port."""
     backend = request.param
     home = tmp_path_factory.mktemp(f"live-{backend}")
-    url, pg_name = _database(backend, home)
+    url, pg_name = demo_worlds.copy(backend, home)
     try:
-        with demo_server(url, home) as server:
+        with demo_server(url, home, ensure=False) as server:
             yield server
     finally:
         if pg_name:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            _admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
