@@ -189,3 +189,25 @@ def test_playbooks_define_static_lists_and_account_segments(
     )
     assert invalid.status_code in (400, 422)
     assert "static segment" in invalid.json()["message"]
+
+
+def test_members_page_by_key_and_the_size_is_the_kept_count(
+    track: Tracker, api: TestClient
+) -> None:
+    create(api, key="everyone-named", condition={"trait": "name", "exists": True})
+    for i in range(7):
+        track.identify(f"k{i}", traits={"name": f"成员{i}"})
+    seen: list[int] = []
+    after: int | None = None
+    while True:
+        params: dict[str, int] = {"limit": 3}
+        if after is not None:
+            params["after"] = after
+        page = api.get("/api/v1/segments/everyone-named/members", params=params).json()
+        assert page["total"] == 7
+        if not page["items"]:
+            break
+        seen += [m["id"] for m in page["items"]]
+        after = page["items"][-1]["id"]
+    assert seen == sorted(seen) and len(set(seen)) == 7
+    assert seen == sorted(member_ids(api, "everyone-named"))

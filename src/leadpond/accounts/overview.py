@@ -4,6 +4,7 @@ account's people by decision-chain role, committee coverage and engagement by we
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -22,6 +23,8 @@ from leadpond.profiles.scope import live
 # The buying committee a B2B deal needs covered: every role but the catch-all.
 COMMITTEE = tuple(role for role in ROLES if role != "other")
 ENGAGEMENT_WEEKS = 26
+# People shown per decision-chain role on an account's page (the role's count shows them all).
+ROLE_PAGE = 50
 
 
 class AccountRow(BaseModel):
@@ -48,10 +51,15 @@ class PersonAccountLink(BaseModel):
 
 @dataclass
 class AccountOverview:
-    """One account's people (their links) by decision-chain role, coverage and engagement."""
+    """One account's people (their links) by decision-chain role, coverage and engagement.
+
+    ``links_by_role`` holds the first ``ROLE_PAGE`` people of each role (primary links first);
+    ``people_by_role`` how many the role has in all.
+    """
 
     account: Account
     links_by_role: dict[str, list[PersonAccount]] = field(default_factory=dict)
+    people_by_role: dict[str, int] = field(default_factory=dict)
     coverage: dict[str, int] = field(default_factory=dict)  # committee role -> people in it
     coverage_ratio: float = 0.0
     engagement: list[tuple[str, int]] = field(default_factory=list)  # week start -> events
@@ -125,38 +133,89 @@ def accounts_of(
 def overview(
     session: Session, workspace_id: uuid.UUID, account_id: int, today: date
 ) -> AccountOverview:
-    """The account with its people grouped by role, committee coverage and weekly engagement."""
+    """The account with its people grouped by role (the first ``ROLE_PAGE`` of each), committee
+    coverage and weekly engagement, each counted in the database."""
     account = directory.get_account(session, workspace_id, account_id)
-    links = directory.people_of(session, workspace_id, account_id)
     result = AccountOverview(account=account)
-    for link in links:
+    result.people_by_role = role_counts(session, workspace_id, account_id)
+    for link in first_of_each_role(session, workspace_id, account_id, ROLE_PAGE):
         result.links_by_role.setdefault(link.role or "other", []).append(link)
-    result.coverage = {role: len(result.links_by_role.get(role, [])) for role in COMMITTEE}
+    result.coverage = {role: result.people_by_role.get(role, 0) for role in COMMITTEE}
     covered = sum(1 for n in result.coverage.values() if n)
     result.coverage_ratio = round(covered / len(COMMITTEE), 4)
-    person_ids = list(dict.fromkeys(link.person_id for link in links))
-    result.engagement = engagement(session, workspace_id, person_ids, today)
+    result.engagement = engagement(session, workspace_id, account_id, today)
     return result
 
 
+def _role() -> Any:
+    return func.coalesce(PersonAccount.role, "other")
+
+
+def role_counts(session: Session, workspace_id: uuid.UUID, account_id: int) -> dict[str, int]:
+    """How many live people the account has in each decision-chain role."""
+    role = _role()
+    return {
+        str(name): int(n)
+        for name, n in session.execute(
+            scope.live_links(workspace_id, role, func.count())
+            .where(PersonAccount.account_id == account_id)
+            .group_by(role)
+        )
+    }
+
+
+def first_of_each_role(
+    session: Session, workspace_id: uuid.UUID, account_id: int, per_role: int
+) -> list[PersonAccount]:
+    """The first ``per_role`` live links of each role (primary links first, then by person), in
+    one read of the account's links."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=_role(),
+            order_by=(PersonAccount.is_primary.desc(), PersonAccount.person_id),
+        )
+        .label("rank")
+    )
+    ranked = (
+        scope.live_links(workspace_id, PersonAccount.id, rank)
+        .where(PersonAccount.account_id == account_id)
+        .subquery()
+    )
+    wanted = select(ranked.c.id).where(ranked.c.rank <= per_role)
+    return list(
+        session.scalars(
+            select(PersonAccount)
+            .where(PersonAccount.id.in_(wanted))
+            .order_by(PersonAccount.is_primary.desc(), PersonAccount.person_id)
+        )
+    )
+
+
 def engagement(
-    session: Session, workspace_id: uuid.UUID, person_ids: list[int], today: date
+    session: Session, workspace_id: uuid.UUID, account_id: int, today: date
 ) -> list[tuple[str, int]]:
-    """Events of these people per week over the last ``ENGAGEMENT_WEEKS`` weeks, oldest first."""
+    """Events of the account's live people per week over the last ``ENGAGEMENT_WEEKS`` weeks,
+    oldest first: counted per day in the database (the people's timeline index), summed here."""
     monday = today - timedelta(days=today.weekday())
     first = monday - timedelta(weeks=ENGAGEMENT_WEEKS - 1)
     weeks = [first + timedelta(weeks=i) for i in range(ENGAGEMENT_WEEKS)]
     counts = dict.fromkeys(weeks, 0)
-    if person_ids:
-        for (stamp,) in session.execute(
-            select(Event.timestamp).where(
-                owned(Event, workspace_id),
-                Event.person_id.in_(person_ids),
-                Event.timestamp >= datetime.combine(first, datetime.min.time()),
-            )
-        ):
-            day = stamp.date()
-            week = day - timedelta(days=day.weekday())
-            if week in counts:
-                counts[week] += 1
+    people = scope.live_links(workspace_id, PersonAccount.person_id).where(
+        PersonAccount.account_id == account_id
+    )
+    day = func.date(Event.timestamp)
+    for on, n in session.execute(
+        select(day, func.count())
+        .where(
+            owned(Event, workspace_id),
+            Event.person_id.in_(people),
+            Event.timestamp >= datetime.combine(first, datetime.min.time()),
+        )
+        .group_by(day)
+    ):
+        stamp = on if isinstance(on, date) else date.fromisoformat(str(on))
+        week = stamp - timedelta(days=stamp.weekday())
+        if week in counts:
+            counts[week] += int(n)
     return [(week.isoformat(), n) for week, n in counts.items()]

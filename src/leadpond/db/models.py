@@ -49,7 +49,14 @@ from leadpond.rules.models import (
     ScoreLedger,
     StageChange,
 )
-from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
+from leadpond.segments.models import (
+    PersonaBuild,
+    PersonaMember,
+    Segment,
+    SegmentAccountMember,
+    SegmentChange,
+    SegmentMember,
+)
 from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Membership
 from leadpond.workspaces.models import ApiCredential, SigningKey, Workspace
 
@@ -101,6 +108,8 @@ __all__ = [
     "PersonSeparation",
     "PersonStage",
     "PersonTag",
+    "PersonaBuild",
+    "PersonaMember",
     "PlaybookVersion",
     "QrLogo",
     "ScoreLedger",

@@ -73,6 +73,7 @@ def read_account_overview(
         domain=found.account.domain,
         industry=found.account.industry,
         people_by_role=directory.people_by_role(session, actor.workspace_id, found.links_by_role),
+        role_counts=found.people_by_role,
         coverage=found.coverage,
         coverage_ratio=found.coverage_ratio,
         engagement=found.engagement,

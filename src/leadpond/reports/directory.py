@@ -30,6 +30,7 @@ from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person, TraitText, name_key
 from leadpond.profiles.scope import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
+from leadpond.segments import personas
 from leadpond.segments.build import person_filter, set_based
 from leadpond.segments.definitions import load_segments
 
@@ -158,16 +159,19 @@ def tidy(q: str) -> str:
     return re.sub(rf"(?<={_HAN.pattern}) (?={_HAN.pattern})", "", text)
 
 
-def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> list[Any]:
-    """WHERE clauses over ``Person`` for the persona's people now: the condition language's SQL,
-    with the segments and static lists a persona may refer to."""
+def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> tuple[list[Any], bool]:
+    """WHERE clauses over ``Person`` for the persona's people now, and whether they evaluate
+    its criteria. Kept memberships (``segments.personas``) are an index range; a persona not
+    kept, or memberships not yet built for this playbook, get the condition language's SQL."""
     loaded = load_segments(session, workspace_id)
     if key not in loaded.context.personas:
         known = ", ".join(loaded.context.personas) or "none"
         raise InvalidInput(
             f"no such persona: {key!r} (the playbook defines: {known})", field="persona"
         )
-    return person_filter(session, loaded, Persona(key=key), utcnow())
+    if key in personas.kept(loaded) and personas.is_current(session, workspace_id):
+        return [Person.id.in_(personas.members_of(workspace_id, key))], False
+    return person_filter(session, loaded, Persona(key=key), utcnow()), True
 
 
 def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> ColumnElement[bool]:
@@ -177,12 +181,17 @@ def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> ColumnElemen
     return held
 
 
-def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> Select[Any]:
+def _filtered(
+    session: Session, workspace_id: uuid.UUID, query: PeopleQuery
+) -> tuple[Select[Any], bool]:
+    """The matching people, and whether a persona's criteria are evaluated on read."""
     stmt = people(workspace_id)
+    evaluated = False
     if query.known:
         stmt = stmt.where(or_(*(TraitText(trait).is_not(None) for trait in KNOWN_TRAITS)))
     if query.persona:
-        stmt = stmt.where(*_persona_filter(session, workspace_id, query.persona))
+        clauses, evaluated = _persona_filter(session, workspace_id, query.persona)
+        stmt = stmt.where(*clauses)
     if query.q and query.q.strip():
         stmt = stmt.where(Person.id.in_(_matching_ids(session, workspace_id, query.q)))
     if query.tag:
@@ -202,7 +211,7 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
                 PersonScore.points >= query.min_score,
             )
         )
-    return stmt
+    return stmt, evaluated
 
 
 def _order(sort: str) -> list[Any]:
@@ -226,11 +235,11 @@ def search_people(
 ) -> tuple[int, list[PersonRow]]:
     """One page of the directory and the number of people matching, sorted in the database."""
     order = _order(query.sort)
-    stmt = _filtered(session, workspace_id, query)
+    stmt, evaluated = _filtered(session, workspace_id, query)
     # PostgreSQL guesses that a persona's JSON trait tests match one person; joined with a search
     # (a union of ids) it then picked a nested loop that took minutes at a million people. Hash
     # joins cost a scan of the workspace (under a second there) and never that.
-    with set_based(session) if query.persona else nullcontext():
+    with set_based(session) if evaluated else nullcontext():
         total = count(session, stmt.with_only_columns(Person.id))
         found = list(session.scalars(page.apply(stmt.order_by(*order))))
     return total, describe(session, workspace_id, found)

@@ -12,7 +12,9 @@ class AccountOverviewRead(BaseModel):
     name: str
     domain: str | None
     industry: str | None
+    # The first people of each role (``accounts.overview.ROLE_PAGE``); role_counts has them all.
     people_by_role: dict[str, list[PersonRow]]
+    role_counts: dict[str, int]
     coverage: dict[str, int]
     coverage_ratio: float
     engagement: list[tuple[str, int]]

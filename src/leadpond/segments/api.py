@@ -96,12 +96,25 @@ def rebuild_segment(ref: str, actor: SegmentsWrite, session: WriteSession) -> Bu
 
 @router.get("/{ref}/members", response_model=Page[MemberRead])
 def list_members(
-    ref: str, actor: SegmentsRead, session: ReadSession, paging: Paging
+    ref: str,
+    actor: SegmentsRead,
+    session: ReadSession,
+    paging: Paging,
+    after: Annotated[
+        int | None,
+        Query(ge=0, lt=2**63, description="the next page: members with an id above this one"),
+    ] = None,
 ) -> Page[MemberRead]:
-    """Members, oldest id first, with name, email, company, title and suppression."""
+    """Members, lowest id first, with name, email, company, title and suppression; page on
+    with ``after`` (the last id of a page), which is fast at any depth."""
     segment = service.get_segment(session, actor.workspace_id, ref)
     total, rows = service.members(
-        session, actor.workspace_id, segment, limit=paging.limit, offset=paging.offset
+        session,
+        actor.workspace_id,
+        segment,
+        limit=paging.limit,
+        offset=paging.offset,
+        after=after,
     )
     return Page[MemberRead](
         total=total, items=member_reads(session, actor.workspace_id, segment.level, rows)

@@ -12,7 +12,9 @@ from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.segments import service
+from leadpond.segments.definitions import load_segments
 from leadpond.segments.exports import check_columns, export_rows, to_csv, to_xlsx
+from leadpond.segments.personas import rebuild_personas
 from leadpond.segments.scheduler import refresh_workspace
 from leadpond.segments.schemas import SegmentRead
 from leadpond.workspaces.service import find_workspace
@@ -100,6 +102,17 @@ def rebuild_command(
             session, found.id, service.get_segment(session, found.id, segment)
         )
     typer.echo(json.dumps(report.__dict__))
+
+
+@segment_app.command("personas")
+def personas_command(workspace: WorkspaceOption) -> None:
+    """Rebuild the persona memberships the directory filters by (the live path keeps them
+    afterwards); prints each persona's size."""
+    migrate.upgrade()
+    with unit_of_work() as session:
+        found = find_workspace(session, workspace)
+        sizes = rebuild_personas(session, load_segments(session, found.id), utcnow())
+    typer.echo(json.dumps(sizes, ensure_ascii=False))
 
 
 @segment_app.command("refresh")

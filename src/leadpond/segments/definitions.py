@@ -124,8 +124,10 @@ class WorkspaceSegments:
     def time_dependent(self, segment: Segment) -> bool:
         """True when membership can change with time alone (windows, decaying scores)."""
         condition = self.conditions.get(segment.id)
-        if condition is None:
-            return False
+        return condition is not None and self.changes_with_time(condition)
+
+    def changes_with_time(self, condition: Condition) -> bool:
+        """True when the condition's answer can change with time alone."""
         return any(
             (isinstance(n, Behaviour) and n.within is not None)
             or (isinstance(n, Score | Grade) and n.model in self.context.half_lives)

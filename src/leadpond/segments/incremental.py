@@ -8,9 +8,8 @@ it sees the batch's final tags, scores and stages. Merges, unmerges and rebuilds
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 # Imported for their people_changed handlers: links and rule state must be recomputed before
@@ -23,6 +22,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.rules.state import chunks, event_name
+from leadpond.segments import personas
 from leadpond.segments.build import lock_segments
 from leadpond.segments.definitions import ACCOUNT, PERSON, STATIC, WorkspaceSegments, load_segments
 from leadpond.segments.membership import Reasons, record_changes
@@ -40,18 +40,28 @@ def evaluate_people(
     pending: Iterable[tuple[int, EventRecord]] = (),
     only: Iterable[Segment] | None = None,
 ) -> int:
-    """Re-evaluate dynamic person segments for these people; returns entries + exits written.
+    """Re-evaluate dynamic person segments (and, unless ``only`` names segments, the kept
+    personas) for these people; returns entries + exits written.
 
-    People that are no longer live (merged away) leave every dynamic segment.
+    People that are no longer live (merged away) leave every dynamic segment and persona.
     """
     segments = list(only) if only is not None else loaded.dynamic(PERSON)
     segments = [s for s in segments if s.id in loaded.conditions and s.level == PERSON]
+    roles = (
+        personas.kept(loaded)
+        if only is None and personas.built(session, loaded.workspace_id)
+        else {}
+    )
     ids = set(person_ids)
-    if not segments or not ids:
+    if (not segments and not roles) or not ids:
         return 0
     nodes = [n for s in segments for n in loaded.expanded(loaded.conditions[s.id])]
+    nodes += [n for condition in roles.values() for n in loaded.expanded(condition)]
     needs = needs_of(nodes, loaded.context)
     snaps = load_snapshots(session, loaded.workspace_id, loaded.context, ids, needs, now, pending)
+    written = personas.record(session, loaded.workspace_id, roles, ids, snaps, now) if roles else 0
+    if not segments:
+        return written
     lock_segments(session, [s.id for s in segments])
     held: dict[int, set[int]] = {}
     for chunk in chunks(ids):
@@ -62,7 +72,6 @@ def evaluate_people(
             )
         ):
             held.setdefault(sid, set()).add(pid)
-    written = 0
     for segment in segments:
         condition = loaded.conditions[segment.id]
         inside = {pid for pid, snap in snaps.items() if matches(condition, snap)}
@@ -153,7 +162,7 @@ def segment_batch(batch: Batch) -> None:
     session = batch.session
     for workspace_id, events in batch.by_workspace().items():
         mine = [e for e in events if e.person_id is not None]
-        if not mine or session.scalar(_any_segment(workspace_id)) is None:
+        if not mine or _nothing_kept(session, workspace_id):
             continue
         loaded = load_segments(session, workspace_id)
         # The batch's events as records only when a segment counts events.
@@ -176,6 +185,10 @@ def segment_batch(batch: Batch) -> None:
         people = set(reasons)
         accounts = _accounts_if_read(session, loaded, people)
         candidates = with_colleagues(session, loaded, people, accounts)
+        if personas.read_accounts(loaded):
+            candidates |= personas.colleagues_at_changed_accounts(
+                session, workspace_id, people, batch.now
+            )
         evaluate_people(session, loaded, candidates, batch.now, reasons, pending=pending)
         evaluate_accounts(session, loaded, accounts, batch.now, "people at the account changed")
 
@@ -185,7 +198,7 @@ def people_updated(
 ) -> None:
     """Re-evaluate the memberships of people whose state changed outside a batch (the idle
     sweep moved their stage), and of their accounts."""
-    if not person_ids or session.scalar(_any_segment(workspace_id)) is None:
+    if not person_ids or _nothing_kept(session, workspace_id):
         return
     loaded = load_segments(session, workspace_id)
     accounts = _accounts_if_read(session, loaded, person_ids)
@@ -216,14 +229,17 @@ def _accounts_if_read(
     return accounts_of(session, loaded.workspace_id, person_ids)
 
 
-def _any_segment(workspace_id: uuid.UUID) -> Select[Any]:
-    return select(Segment.id).where(owned(Segment, workspace_id)).limit(1)
+def _nothing_kept(session: Session, workspace_id: uuid.UUID) -> bool:
+    """True when the workspace keeps no memberships: no segment, no persona built."""
+    if session.scalar(select(Segment.id).where(owned(Segment, workspace_id)).limit(1)):
+        return False
+    return not personas.built(session, workspace_id)
 
 
 def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
     """After a merge, unmerge or rebuild: static memberships follow the survivor, the rest is
     re-evaluated (merged-away people leave every segment)."""
-    if session.scalar(_any_segment(workspace_id)) is None:
+    if _nothing_kept(session, workspace_id):
         return
     now = utcnow()
     loaded = load_segments(session, workspace_id)

@@ -82,3 +82,34 @@ class SegmentChange(Base):
     change: Mapped[str] = mapped_column(String(8))  # entered | exited
     reason: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime]
+
+
+class PersonaMember(Base):
+    """A live person who matches a persona (the playbook's named role card) now, since when.
+
+    Kept by the live path with the segments (``segments.personas``), so the directory filters
+    by persona with an index rather than evaluating the persona's criteria over every person.
+    """
+
+    __tablename__ = "persona_member"
+    __table_args__ = (Index("ix_persona_member_person", "person_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    persona: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"), primary_key=True)
+    since: Mapped[datetime]
+
+
+class PersonaBuild(Base):
+    """Which playbook version a workspace's persona memberships were built for: the directory
+    reads them only when that is the current version (else it evaluates the criteria)."""
+
+    __tablename__ = "persona_build"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    playbook_version_id: Mapped[int] = mapped_column(BigId)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
+from leadpond.segments import personas
 from leadpond.segments.build import BuildReport, rebuild
 from leadpond.segments.definitions import ACCOUNT, DYNAMIC, WorkspaceSegments, load_segments
 from leadpond.segments.models import Segment
@@ -37,8 +38,11 @@ def refresh_workspace(
     every: timedelta = REFRESH_EVERY,
     force: bool = False,
 ) -> list[BuildReport]:
-    """Rebuild the workspace's time-dependent segments whose last build is older than ``every``."""
+    """Rebuild the workspace's time-dependent segments whose last build is older than ``every``,
+    and its persona memberships when they were not built for the current playbook."""
     loaded = load_segments(session, workspace_id)
+    if loaded.context.personas and not personas.is_current(session, workspace_id):
+        personas.rebuild_personas(session, loaded, now)
     reports = []
     for segment in loaded.segments:
         if not needs_refresh(loaded, segment):

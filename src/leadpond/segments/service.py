@@ -31,6 +31,7 @@ from leadpond.segments.definitions import (
 from leadpond.segments.incremental import evaluate_people
 from leadpond.segments.membership import record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentChange, SegmentMember
+from leadpond.segments.personas import rebuild_personas
 from leadpond.segments.schemas import SegmentCreate, SegmentUpdate
 from leadpond.segments.scope import segments
 from leadpond.segments.static import live_people
@@ -172,9 +173,20 @@ def change_static(
 
 
 def members(
-    session: Session, workspace_id: uuid.UUID, segment: Segment, *, limit: int, offset: int
+    session: Session,
+    workspace_id: uuid.UUID,
+    segment: Segment,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: int | None = None,
 ) -> tuple[int, list[tuple[int, Any]]]:
-    """One page of (member id, since), oldest member first."""
+    """One page of (member id, since), lowest id first, and the segment's size.
+
+    ``after`` pages by key (the members with a higher id), a range of the membership's primary
+    key at any depth; ``offset`` skips rows one by one. The size is the segment's member count,
+    which every entry and exit keeps (``record_changes``), not a count of the rows.
+    """
     if segment.level == PERSON:
         table: Any = SegmentMember
         column: Any = SegmentMember.person_id
@@ -183,8 +195,10 @@ def members(
     held = select(column, table.since).where(
         owned(table, workspace_id), table.segment_id == segment.id
     )
+    if after is not None:
+        held = held.where(column > after)
     rows = session.execute(held.order_by(column).limit(limit).offset(offset))
-    return count(session, held), [(row[0], row[1]) for row in rows]
+    return segment.member_count, [(row[0], row[1]) for row in rows]
 
 
 def history(
@@ -263,15 +277,18 @@ def sync_from_playbook(
 def rebuild_workspace(
     session: Session, workspace_id: uuid.UUID, reason: str, *, skip: set[str] | None = None
 ) -> list[BuildReport]:
-    """Rebuild every segment of the workspace, recording who entered and left with ``reason``:
-    after what segments read was recomputed under them (a replay of history)."""
+    """Rebuild every segment of the workspace, recording who entered and left with ``reason``,
+    and the persona memberships: after what they read was recomputed under them (a replay of
+    history, a new playbook)."""
     loaded = load_segments(session, workspace_id)
     now = utcnow()
-    return [
+    reports = [
         rebuild(session, loaded, segment, now, reason)
         for segment in loaded.segments
         if not skip or segment.key not in skip
     ]
+    rebuild_personas(session, loaded, now)
+    return reports
 
 
 def _dependency_order(bodies: list[SegmentCreate]) -> list[SegmentCreate]:

@@ -119,7 +119,7 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
     _account_summary(v, found, score, labels)
     _committee(v, found)
     _engagement(v, found)
-    _people_tables(v, by_role, labels)
+    _people_tables(v, by_role, found.people_by_role, labels)
     merge_panel(v, account_id)
     return None
 
@@ -164,8 +164,18 @@ def _engagement(v: Visit, found: overview.AccountOverview) -> None:
         ).classes("h-64 w-full").mark("engagement")
 
 
-def _people_tables(v: Visit, by_role: dict[str, list[PersonRow]], labels: Labels) -> None:
+def _people_tables(
+    v: Visit, by_role: dict[str, list[PersonRow]], counts: dict[str, int], labels: Labels
+) -> None:
+    """Each role's first people; a role with more links to the directory for the rest."""
     _ = v._
     for role, rows in sorted(by_role.items()):
-        ui.label(f"{_(role)} ({len(rows)})").classes("text-lg")
+        total = max(counts.get(role, 0), len(rows))
+        ui.label(f"{_(role)} ({total:,})").classes("text-lg")
         people_table(v, person_rows(v, rows, labels)).mark(f"role-{role}")
+        if total > len(rows):
+            ui.label(
+                _("The first {shown} of {total}: the people directory lists them all.").format(
+                    shown=len(rows), total=f"{total:,}"
+                )
+            ).classes("text-sm text-gray-600").mark(f"role-{role}-more")

@@ -19,7 +19,6 @@ from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, fr
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
-from leadpond.kit.pagination import PageQuery
 from leadpond.rules.vocabulary import score_models, stages
 from leadpond.segments import service as segments
 from leadpond.segments.build import preview
@@ -382,30 +381,39 @@ def _members(v: Visit, key: str, session: Session) -> Callable[[], None]:
         forward = ui.button(icon="chevron_right", on_click=lambda: turn(MEMBER_PAGE))
         back.classes("lp-members-previous").mark("members-previous")
         forward.classes("lp-members-next").mark("members-next")
-    at = {"offset": 0}
+    # Pages by key: the first id of each page shown so far (the way back), the current page's
+    # last id (the way on); the depth costs nothing, unlike an offset.
+    starts: list[int | None] = [None]
+    at: dict[str, Any] = {"last": None, "shown": 0}
 
-    def show(reading: Session, offset: int) -> None:
-        page = PageQuery(limit=MEMBER_PAGE, offset=max(offset, 0))
+    def show(reading: Session, after: int | None) -> None:
         current = segments.get_segment(reading, v.actor.workspace_id, key)
         total, rows = segments.members(
-            reading, v.actor.workspace_id, current, limit=page.limit, offset=page.offset
+            reading, v.actor.workspace_id, current, limit=MEMBER_PAGE, after=after
         )
         reads = member_reads(reading, v.actor.workspace_id, level, rows)
-        at["offset"] = page.offset
+        first = (len(starts) - 1) * MEMBER_PAGE
+        at["last"] = rows[-1][0] if rows else None
         members_label.text = label.format(total=f"{total:,}")
         table.rows = _rows(v, reads, level)
         table.update()
-        listed = f"{page.offset + 1}–{page.offset + len(rows)}" if rows else "0"
+        listed = f"{first + 1}–{first + len(rows)}" if rows else "0"
         shown_label.text = _("{shown} of {total}").format(shown=listed, total=f"{total:,}")
-        back.set_enabled(page.offset > 0)
-        forward.set_enabled(page.offset + len(rows) < total)
+        back.set_enabled(len(starts) > 1)
+        forward.set_enabled(len(rows) == MEMBER_PAGE and first + len(rows) < total)
 
     def turn(by: int) -> None:
+        if by > 0 and at["last"] is not None:
+            starts.append(at["last"])
+        elif by < 0 and len(starts) > 1:
+            starts.pop()
+        elif by == 0:
+            del starts[1:]
         try:
             with read_only() as reading:
-                show(reading, at["offset"] + by)
+                show(reading, starts[-1])
         except LeadpondError as exc:
             notify_error(exc)
 
-    show(session, 0)
-    return lambda: turn(-at["offset"])
+    show(session, None)
+    return lambda: turn(0)
