@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Uuid, func
+from sqlalchemy import ForeignKey, Index, String, Uuid, and_, func, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -95,3 +95,26 @@ PERSON_LAST_SEEN_INDEX = Index("ix_person_last_seen", Person.workspace_id, Perso
 PERSON_ACTIVITY_INDEX = Index("ix_person_event_count", Person.workspace_id, Person.event_count)
 # The dashboard's new people of a date range.
 PERSON_FIRST_SEEN_INDEX = Index("ix_person_first_seen", Person.workspace_id, Person.first_seen_at)
+
+# The traits that make a person a known contact rather than an anonymous visitor.
+KNOWN_TRAITS = ("name", "email", "phone")
+
+
+def known_contact() -> ColumnElement[bool]:
+    """The person has a name, email or phone: the directory's default rows."""
+    return or_(*(TraitText(trait).is_not(None) for trait in KNOWN_TRAITS))
+
+
+# The live known contacts, by last activity: the directory's first page and its count (most
+# rows of a workspace are anonymous visitors) without reading the traits of every person.
+# ``merged_into_id`` is a column too: with two equalities, like ``ix_person_workspace_live``,
+# SQLite without statistics prefers this index for the count.
+_KNOWN_LIVE = and_(Person.merged_into_id.is_(None), known_contact())
+PERSON_KNOWN_INDEX = Index(
+    "ix_person_known_last_seen",
+    Person.workspace_id,
+    Person.merged_into_id,
+    Person.last_seen_at,
+    sqlite_where=_KNOWN_LIVE,
+    postgresql_where=_KNOWN_LIVE,
+)

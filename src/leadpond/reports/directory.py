@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, or_, select, union
+from sqlalchemy import ColumnElement, Select, select, union
 from sqlalchemy.orm import Session
 
 from leadpond.accounts import directory as account_directory
@@ -27,15 +27,13 @@ from leadpond.kit.errors import InvalidInput
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.schemas import UtcDatetime
 from leadpond.kit.scope import in_workspace, owned
-from leadpond.profiles.models import Person, TraitText, name_key
+from leadpond.profiles.models import Person, known_contact, name_key
 from leadpond.profiles.scope import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments import personas
 from leadpond.segments.build import person_filter, set_based
 from leadpond.segments.definitions import load_segments
 
-# The traits that make a person a known contact rather than an anonymous visitor.
-KNOWN_TRAITS = ("name", "email", "phone")
 # Above every character a prefix can continue with, for index range scans.
 _TOP = "\U0010ffff"
 SORTS: dict[str, Any] = {
@@ -188,7 +186,7 @@ def _filtered(
     stmt = people(workspace_id)
     evaluated = False
     if query.known:
-        stmt = stmt.where(or_(*(TraitText(trait).is_not(None) for trait in KNOWN_TRAITS)))
+        stmt = stmt.where(known_contact())
     if query.persona:
         clauses, evaluated = _persona_filter(session, workspace_id, query.persona)
         stmt = stmt.where(*clauses)

@@ -1,4 +1,4 @@
-"""``console_at_scale``: persona memberships kept as rows, and the directory's indexes.
+"""``console_at_scale``: persona memberships kept as rows, and the known contacts' index.
 
 The persona memberships are empty after the upgrade; the directory evaluates personas on read
 until they are built (``leadpond segment personas``, a playbook apply, a history replay or the
@@ -19,7 +19,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _known_live() -> sa.TextClause:
+    """The live known contacts, as the model's partial index writes it on this database."""
+    if op.get_bind().dialect.name == "postgresql":
+        trait = "traits ->> '{}'"
+    else:
+        trait = "json_extract(traits, '$.{}')"
+    known = " OR ".join(f"{trait.format(name)} IS NOT NULL" for name in ("name", "email", "phone"))
+    return sa.text(f"merged_into_id IS NULL AND ({known})")
+
+
 def upgrade() -> None:
+    op.create_index(
+        "ix_person_known_last_seen",
+        "person",
+        ["workspace_id", "merged_into_id", "last_seen_at"],
+        sqlite_where=_known_live(),
+        postgresql_where=_known_live(),
+    )
     op.create_table(
         "persona_member",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -58,6 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_person_known_last_seen", table_name="person")
     op.drop_table("persona_build")
     op.drop_index("ix_persona_member_person", table_name="persona_member")
     op.drop_table("persona_member")
