@@ -69,7 +69,15 @@ MERGE = st.builds(
     st.sampled_from(ANONYMOUS),
     st.sampled_from(USERS),
 )
-MESSAGE = st.one_of(IDENTIFY, GROUP, ANONYMOUS_VISIT, MERGE)
+# Behaviour alone: a page view changes no persona (a new visitor's is judged all the same).
+VISIT = st.builds(
+    lambda who: {"type": "page", "name": "Pricing", **who},
+    st.one_of(
+        st.sampled_from(USERS).map(lambda u: {"userId": u}),
+        st.sampled_from([*ANONYMOUS, "a9"]).map(lambda a: {"anonymousId": a}),
+    ),
+)
+MESSAGE = st.one_of(IDENTIFY, GROUP, ANONYMOUS_VISIT, MERGE, VISIT)
 
 
 def _new_workspace() -> NewWorkspace:

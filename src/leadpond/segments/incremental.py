@@ -29,6 +29,9 @@ from leadpond.segments.membership import Reasons, record_changes
 from leadpond.segments.models import Segment, SegmentAccountMember, SegmentMember
 from leadpond.segments.snapshots import account_people, event_record, load_snapshots, needs_of
 
+# The calls that can link a person to an account (``accounts.service.link_batch``).
+_LINKING_CALLS = ("identify", "group")
+
 
 def evaluate_people(
     session: Session,
@@ -39,11 +42,13 @@ def evaluate_people(
     *,
     pending: Iterable[tuple[int, EventRecord]] = (),
     only: Iterable[Segment] | None = None,
+    persona_people: set[int] | None = None,
 ) -> int:
     """Re-evaluate dynamic person segments (and, unless ``only`` names segments, the kept
     personas) for these people; returns entries + exits written.
 
     People that are no longer live (merged away) leave every dynamic segment and persona.
+    ``persona_people`` narrows the personas to those people (see ``personas.profile_only``).
     """
     segments = list(only) if only is not None else loaded.dynamic(PERSON)
     segments = [s for s in segments if s.id in loaded.conditions and s.level == PERSON]
@@ -52,14 +57,35 @@ def evaluate_people(
         if only is None and personas.built(session, loaded.workspace_id)
         else {}
     )
-    ids = set(person_ids)
+    ids, pending = set(person_ids), list(pending)
     if (not segments and not roles) or not ids:
         return 0
-    nodes = [n for s in segments for n in loaded.expanded(loaded.conditions[s.id])]
-    nodes += [n for condition in roles.values() for n in loaded.expanded(condition)]
-    needs = needs_of(nodes, loaded.context)
-    snaps = load_snapshots(session, loaded.workspace_id, loaded.context, ids, needs, now, pending)
-    written = personas.record(session, loaded.workspace_id, roles, ids, snaps, now) if roles else 0
+    seg_nodes = [n for s in segments for n in loaded.expanded(loaded.conditions[s.id])]
+    role_nodes = [n for condition in roles.values() for n in loaded.expanded(condition)]
+    workspace_id, context = loaded.workspace_id, loaded.context
+    # Everyone judged by both: one load of what either reads. A few judged by the personas (a
+    # batch's changed profiles): snapshots of their own, the segments' may skip traits.
+    together = persona_people is None
+    snaps = load_snapshots(
+        session,
+        workspace_id,
+        context,
+        ids if segments or together else set(),
+        needs_of(seg_nodes + (role_nodes if together else []), context),
+        now,
+        pending,
+    )
+    written = 0
+    if roles:
+        judged = ids if persona_people is None else ids & persona_people
+        role_snaps = (
+            snaps
+            if together
+            else load_snapshots(
+                session, workspace_id, context, judged, needs_of(role_nodes, context), now, pending
+            )
+        )
+        written += personas.record(session, workspace_id, roles, judged, role_snaps, now)
     if not segments:
         return written
     lock_segments(session, [s.id for s in segments])
@@ -185,11 +211,26 @@ def segment_batch(batch: Batch) -> None:
         people = set(reasons)
         accounts = _accounts_if_read(session, loaded, people)
         candidates = with_colleagues(session, loaded, people, accounts)
+        at_changed = set[int]()
         if personas.read_accounts(loaded):
-            candidates |= personas.colleagues_at_changed_accounts(
+            at_changed = personas.colleagues_at_changed_accounts(
                 session, workspace_id, people, batch.now
             )
-        evaluate_people(session, loaded, candidates, batch.now, reasons, pending=pending)
+            candidates |= at_changed
+        persona_people = None
+        if personas.profile_only(loaded):
+            linked = {e.person_id for e in mine if e.type in _LINKING_CALLS}
+            new = {p for p, seen in batch.last_seen_before.items() if seen is None}
+            persona_people = ((batch.traits_changed | linked | new) & people) | at_changed
+        evaluate_people(
+            session,
+            loaded,
+            candidates,
+            batch.now,
+            reasons,
+            pending=pending,
+            persona_people=persona_people,
+        )
         evaluate_accounts(session, loaded, accounts, batch.now, "people at the account changed")
 
 
@@ -203,7 +244,9 @@ def people_updated(
     loaded = load_segments(session, workspace_id)
     accounts = _accounts_if_read(session, loaded, person_ids)
     candidates = with_colleagues(session, loaded, person_ids, accounts)
-    evaluate_people(session, loaded, candidates, now, reason)
+    # A stage moved with time: personas of traits and accounts stay as they are.
+    unmoved = set[int]() if personas.profile_only(loaded) else None
+    evaluate_people(session, loaded, candidates, now, reason, persona_people=unmoved)
     evaluate_accounts(session, loaded, accounts, now, reason)
 
 

@@ -18,7 +18,16 @@ from sqlalchemy import Select, Table, delete, select
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
-from leadpond.conditions.ast import AccountMatch, AccountPeople, Condition, Persona
+from leadpond.conditions.ast import (
+    AccountMatch,
+    AccountPeople,
+    AllOf,
+    AnyOf,
+    Condition,
+    NotOf,
+    Persona,
+    Trait,
+)
 from leadpond.conditions.evaluate import ProfileSnapshot, matches
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
@@ -39,6 +48,17 @@ def kept(loaded: WorkspaceSegments) -> dict[str, Condition]:
         if not loaded.changes_with_time(condition)
         and not any(isinstance(n, AccountPeople) for n in loaded.expanded(condition))
     }
+
+
+def profile_only(loaded: WorkspaceSegments) -> bool:
+    """True when every kept persona reads nothing but the person's traits and account: then
+    only a changed trait, a link (an identify or group call), a changed account or a merge can
+    move a membership, and a batch re-evaluates just those people."""
+    return all(
+        isinstance(n, AllOf | AnyOf | NotOf | Trait | AccountMatch | Persona)
+        for condition in kept(loaded).values()
+        for n in loaded.expanded(condition)
+    )
 
 
 def read_accounts(loaded: WorkspaceSegments) -> bool:
