@@ -26,7 +26,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.schemas import UtcDatetime
-from leadpond.kit.scope import in_workspace, owned
+from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person, known_contact, name_key
 from leadpond.profiles.scope import people
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
@@ -280,10 +280,12 @@ def describe(session: Session, workspace_id: uuid.UUID, found: list[Person]) -> 
     ):
         tags[person_id].append(tag)
     scores: dict[int, dict[str, float]] = {pid: {} for pid in ids}
+    # By person alone, as the reads above: with the workspace too, SQLite without statistics
+    # read every score of the workspace by (workspace, model) instead of the primary key.
     for person_id, model, points in session.execute(
-        in_workspace(PersonScore, workspace_id)
-        .with_only_columns(PersonScore.person_id, PersonScore.model, PersonScore.points)
-        .where(PersonScore.person_id.in_(ids))
+        select(PersonScore.person_id, PersonScore.model, PersonScore.points).where(
+            PersonScore.person_id.in_(ids)
+        )
     ):
         scores[person_id][model] = points
     rows = []

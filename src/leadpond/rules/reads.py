@@ -244,8 +244,10 @@ def account_scores(session: Session, workspace_id: uuid.UUID, account_id: int) -
     total = count(session, people)
     models: dict[str, float] = {}
     for model, points, as_of in session.execute(
+        # The people are the workspace's (``live_links``); scoping the scores again made SQLite
+        # without statistics read every score of the workspace by (workspace, model).
         select(PersonScore.model, PersonScore.points, PersonScore.as_of).where(
-            owned(PersonScore, workspace_id), PersonScore.person_id.in_(people)
+            PersonScore.person_id.in_(people)
         )
     ):
         models[model] = models.get(model, 0.0) + decayed(points, as_of, now, half_lives.get(model))
