@@ -118,3 +118,12 @@ PERSON_KNOWN_INDEX = Index(
     sqlite_where=_KNOWN_LIVE,
     postgresql_where=_KNOWN_LIVE,
 )
+# The same people by id: "is this person a live known contact" answered from the index (its
+# rowid) when a filter (a persona, a stage, a tag) hands the directory a list of people.
+PERSON_KNOWN_ID_INDEX = Index(
+    "ix_person_known",
+    Person.workspace_id,
+    Person.merged_into_id,
+    sqlite_where=_KNOWN_LIVE,
+    postgresql_where=_KNOWN_LIVE,
+)

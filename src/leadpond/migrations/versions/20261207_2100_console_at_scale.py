@@ -1,4 +1,4 @@
-"""``console_at_scale``: persona memberships kept as rows, and the known contacts' index.
+"""``console_at_scale``: persona memberships kept as rows, and the known contacts' indexes.
 
 The persona memberships are empty after the upgrade; the directory evaluates personas on read
 until they are built (``leadpond segment personas``, a playbook apply, a history replay or the
@@ -30,6 +30,13 @@ def _known_live() -> sa.TextClause:
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_person_known",
+        "person",
+        ["workspace_id", "merged_into_id"],
+        sqlite_where=_known_live(),
+        postgresql_where=_known_live(),
+    )
     op.create_index(
         "ix_person_known_last_seen",
         "person",
@@ -76,6 +83,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_person_known_last_seen", table_name="person")
+    op.drop_index("ix_person_known", table_name="person")
     op.drop_table("persona_build")
     op.drop_index("ix_persona_member_person", table_name="persona_member")
     op.drop_table("persona_member")
