@@ -219,7 +219,9 @@ def segment_batch(batch: Batch) -> None:
             candidates |= at_changed
         persona_people = None
         if personas.profile_only(loaded):
-            linked = {e.person_id for e in mine if e.type in _LINKING_CALLS}
+            linked = {
+                e.person_id for e in mine if e.person_id is not None and e.type in _LINKING_CALLS
+            }
             new = {p for p, seen in batch.last_seen_before.items() if seen is None}
             persona_people = ((batch.traits_changed | linked | new) & people) | at_changed
         evaluate_people(

@@ -5,7 +5,7 @@ until they are built (``leadpond segment personas``, a playbook apply, a history
 worker's segment refresh), after which the live path keeps them.
 
 Revision ID: 20261207_2100_console_at_scale
-Revises: 20261207_1700_qr_logo
+Revises: 20261207_2000_link_counts
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261207_2100_console_at_scale"
-down_revision: str | Sequence[str] | None = "20261207_1700_qr_logo"
+down_revision: str | Sequence[str] | None = "20261207_2000_link_counts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
