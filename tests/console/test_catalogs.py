@@ -1,8 +1,10 @@
 """Every console text has a Chinese translation; English falls back to the message id."""
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from leadpond.console.i18n import catalog, translator
 from leadpond.console.pages import imports, journeys, words
@@ -78,3 +80,13 @@ def test_every_import_word_is_translated_to_chinese() -> None:
     chinese = catalog("zh_CN")
     said = {*imports.TARGETS.values(), *imports.PROBLEMS.values()}
     assert sorted(w for w in said if w not in chinese) == []
+
+
+def test_the_catalogues_are_well_formed_without_duplicates() -> None:
+    """Merged catalogues stay valid: every entry has its msgstr, no msgid twice."""
+    for path in (PAGES.parent / "locales").glob("*/LC_MESSAGES/console.po"):
+        text = path.read_text()
+        ids = re.findall(r'^msgid "(.*)"$', text, re.M)
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], path
+        with path.open("rb") as handle:
+            read_po(handle, abort_invalid=True)

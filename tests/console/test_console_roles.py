@@ -43,7 +43,7 @@ def demote_everyone(workspace: NewWorkspace) -> None:
 
 
 def refused(user: User) -> bool:
-    return any("marketer" in message for message in user.notify.messages)
+    return any("你的角色无权执行此操作" in message for message in user.notify.messages)
 
 
 async def test_a_viewer_cannot_save_a_segment_from_an_open_page(

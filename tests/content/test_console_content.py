@@ -40,7 +40,7 @@ async def test_a_marketer_writes_an_item_and_finds_it_by_stage_and_type(
     set_value(user, "content-author", "Chen Li")
     set_value(user, "content-status", "published")
     user.find(marker="content-save").click()
-    await user.should_see("type")  # no type chosen: refused
+    await user.should_see("Type: ")  # no type chosen: refused
     assert titles(workspace) == []
     set_value(user, "content-type", "product_tech")
     user.find(marker="content-save").click()
@@ -81,7 +81,7 @@ async def test_a_marketer_uploads_the_items_file_into_the_store(
     await user.should_see(marker="content-upload")
     fake = SmallFileUpload("paper.pdf", "application/pdf", b"MZ\x90\x00")
     await one(user, "content-upload").handle_uploads([fake])
-    await user.should_see("not a application/pdf file")
+    await user.should_see("Some of what was entered is not valid. (File)")
     assert content_store.files() == {}
     paper = SmallFileUpload("白皮书.pdf", "application/pdf", PDF)
     await one(user, "content-upload").handle_uploads([paper])

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import context, ui
 from sqlalchemy.orm import Session
 
-from leadpond.console.i18n import LOCALE_NAMES, Translate, translator
+from leadpond.console.i18n import DEFAULT_LOCALE, LOCALE_NAMES, Translate, translator
+from leadpond.console.pages.errors_words import error_words
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.users import service as users
@@ -24,6 +25,8 @@ from leadpond.workspaces.models import DEFAULT_TIME_ZONE
 from leadpond.workspaces.service import zone_of
 
 DEFAULT_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
+# Where a page's client keeps its viewer's locale (``client.storage``, one per page view).
+LOCALE_KEY = "leadpond.locale"
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,10 @@ def base_path(request: Request) -> str:
 def speak(locale: str) -> None:
     """The page's language: ``<html lang>`` and Quasar's own words (a table's "no data", a date
     picker's months) in the user's language. NiceGUI sets it per page path, for every user, so
-    this client gets its own copy of the page settings."""
+    this client gets its own copy of the page settings. The client keeps the locale for the
+    page's later refusals (:func:`notify_error`)."""
     client = context.client
+    client.storage[LOCALE_KEY] = locale
     page = copy.copy(client.page)
     page.language = "zh-CN" if locale == "zh_CN" else "en-US"
     client.page = page
@@ -225,5 +230,7 @@ def linked_table(
 
 
 def notify_error(exc: LeadpondError, translate: Translate | None = None) -> None:
-    """A refusal's message; in the user's language where the catalogs have its words."""
-    ui.notify(translate(exc.message) if translate else exc.message, type="negative")
+    """A service's refusal in the viewer's language (:func:`~.errors_words.error_words`): that
+    of ``translate``, else the locale the page was built in (:func:`speak`)."""
+    _ = translate or translator(context.client.storage.get(LOCALE_KEY, DEFAULT_LOCALE))
+    ui.notify(error_words(exc, _), type="negative")

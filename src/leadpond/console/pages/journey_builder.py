@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from leadpond.conditions.source import SourceError
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.journey_builder_fields import (
     Choices,
@@ -311,14 +312,14 @@ class JourneyBuilder:
         cannot be read (it says why)."""
         for condition in self.conditions:
             if condition.problem:
-                notify_error(LeadpondError(condition.problem))
+                notify_error(SourceError(condition.problem))
                 return None
         with read_only() as session:
             before = _current_text(self.v, session)
         try:
             after, index = spliced(before, self.model, self.original)
         except SnippetError as exc:
-            notify_error(LeadpondError(str(exc)))
+            notify_error(SourceError(str(exc)))
             return None
         return before, after, index
 

@@ -338,7 +338,7 @@ class DryRunPanel:
             since = _utc(date.fromisoformat(str(self.since.value).strip()), time(0, 0), self.v.zone)
             until = _utc(date.fromisoformat(str(self.until.value).strip()), time(0, 0), self.v.zone)
         except ValueError:
-            notify_error(InvalidInput(_("Write the dates as 2026-12-01."), field="since"))
+            notify_error(InvalidInput("Write the dates as 2026-12-01.", field="since"))
             return
         until += timedelta(days=1)
         try:

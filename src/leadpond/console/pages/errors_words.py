@@ -1,0 +1,174 @@
+"""How the console says a service's refusal: in the viewer's language, never the developer text
+of the REST API's ``message`` (which stays English and unchanged for API clients).
+
+A constant message raised by a service is a message id of the console catalogs; any other
+message (one built with the request's values) is said by its error ``code``, with the label of
+the input it names (``details["field"]``) when there is one. ``tests/console/test_error_words.py``
+scans ``src/leadpond`` and fails when a constant message, a code or a field lacks its Chinese.
+"""
+
+import re
+
+from leadpond.console.i18n import Translate, catalog
+from leadpond.kit.errors import LeadpondError
+
+# Every error code defined under src/leadpond, as a marketer reads it.
+CODE_WORDS = {
+    "bad_request": "This could not be done.",
+    "invalid_input": "Some of what was entered is not valid.",
+    "unauthorized": "You are not logged in, or your session has ended.",
+    "forbidden": "You may not do this.",
+    "not_found": "This no longer exists.",
+    "conflict": "This clashes with something that already exists.",
+    "payload_too_large": "The file or request is too large.",
+    "rate_limited": "Too many requests at once; try again shortly.",
+    "role_too_low": "Your role may not do this.",
+    "user_not_found": "This user does not exist.",
+    "user_exists": "A user with this email already exists.",
+    "last_admin": "The workspace's last admin keeps the role.",
+    "bad_credentials": "Wrong email or password.",
+    "not_a_member": "This user is not a member of this workspace.",
+    "too_many_logins": "Too many login attempts; try again later.",
+    "login_busy": "Too many logins at once; try again in a second.",
+    "person_not_found": "This person does not exist.",
+    "identifier_not_found": "This person has no such identifier.",
+    "nothing_to_unmerge": "Nothing was merged into this person by that identifier.",
+    "suggestion_not_found": "This suggestion does not exist.",
+    "suggestion_decided": "This suggestion has already been decided.",
+    "merge_not_allowed": "These people cannot be merged: the identity rules forbid it.",
+    "bad_cursor": "This page of the list is out of date; reload it.",
+    "job_not_found": "This job does not exist.",
+    "job_state_conflict": "The job cannot do this in its current state.",
+    "invalid_condition": "The condition is not valid.",
+    "invalid_yaml": "The YAML cannot be read.",
+    "unknown_reference": "The condition names something that does not exist.",
+    "wechat_not_configured": "Set up the WeChat channel first.",
+    "permanent_qr_budget_exhausted": "WeChat's limit of permanent QR codes is reached.",
+    "qr_code_not_found": "This QR code does not exist.",
+    "link_not_found": "This link does not exist.",
+    "wecom_not_configured": "Set up the WeCom channel first.",
+    "state_taken": "Another contact way already uses this state.",
+    "provider_refused": "The provider refused the request.",
+    "journey_not_found": "This journey does not exist.",
+    "playbook_version_not_found": "This playbook version does not exist.",
+    "winner_decided": "This split's winner has already been chosen.",
+    "key_not_found": "This key does not exist.",
+    "key_in_use": "This key is in use.",
+    "invalid_xml": "The message is not valid XML.",
+    "template_not_found": "This template does not exist.",
+    "message_not_found": "This message does not exist.",
+    "template_in_use": "Messages were written with this template: it stays.",
+    "bad_signature": "The signature does not match.",
+    "undecryptable": "The message cannot be decrypted.",
+    "wechat_callback_not_configured": "Set up the WeChat callback first.",
+    "stale_callback": "The callback is too old.",
+    "segment_not_found": "This segment does not exist.",
+    "segment_exists": "A segment with this key already exists.",
+    "invalid_segment": "The segment is not valid.",
+    "preview_over_budget": "The preview would take too long; narrow the condition.",
+    "content_file_missing": "The content's file is missing.",
+    "content_not_found": "This content item does not exist.",
+    "content_key_taken": "Another content item already has this key.",
+    "tag_not_found": "This person has no such tag.",
+    "invalid_playbook": "The playbook is not valid.",
+    "playbook_not_found": "This workspace has no playbook yet.",
+    "registration_not_found": "This registration does not exist.",
+    "registration_not_approved": "This registration was not approved.",
+    "badge_font_missing": "The font for badges is not installed on the server.",
+    "form_not_found": "This form does not exist.",
+    "invalid_form": "The form is not valid.",
+    "form_exists": "A form with this key already exists.",
+    "event_not_found": "This event does not exist.",
+    "event_key_taken": "Another event already has this key.",
+    "demo_load_failed": "The demo data could not be loaded.",
+    "account_suggestion_not_found": "This suggestion does not exist.",
+    "account_suggestion_decided": "This suggestion has already been decided.",
+    "account_merge_not_found": "This merge does not exist.",
+    "account_merge_undone": "This merge has already been undone.",
+    "accounts_conflict": "These accounts cannot be merged.",
+    "account_not_found": "This account does not exist.",
+    "alias_taken": "Another account already has this alias.",
+}
+
+# The inputs a refusal names (the last part of ``details["field"]``, its indices dropped).
+FIELD_NAMES = {
+    "key": "Key",
+    "file": "File",
+    "name": "The name",
+    "since": "Start date",
+    "until": "End date",
+    "now": "Time",
+    "person_id": "Person",
+    "person": "Person",
+    "channel": "Channel",
+    "password": "Password",
+    "template": "Template",
+    "email_template": "Email template",
+    "options": "Options",
+    "cursor": "Page",
+    "url": "Link",
+    "redirect_url": "Link",
+    "video_url": "Video link",
+    "email": "Email",
+    "mobile": "Mobile",
+    "from_version": "Version",
+    "variant": "Variant",
+    "split": "Split",
+    "provider": "Provider",
+    "body": "Content",
+    "mapping": "Column mapping",
+    "registration_form": "Registration form",
+    "registration": "Registration",
+    "start": "Start date",
+    "ends_at": "End time",
+    "value": "Identifier",
+    "kind": "Kind",
+    "content_id": "Content",
+    "state": "State",
+    "logo": "Logo",
+    "locale": "Language",
+    "role": "Role",
+    "roles": "Roles",
+    "groups": "Groups",
+    "time_zone": "Time zone",
+    "caps": "Frequency caps",
+    "purpose": "Purpose",
+    "subject": "Subject",
+    "type": "Type",
+    "types": "Types",
+    "stages": "Stages",
+    "tag": "Tag",
+    "batch": "Batch",
+    "sentAt": "Sent at",
+    "event": "Marketing event",
+    "captcha": "Captcha",
+    "label_zh": "Chinese label",
+    "maps_to": "Maps to",
+    "surveys": "Surveys",
+    "booth": "Booth",
+    "session": "Session",
+    "persona": "Persona",
+    "sort": "Sort",
+    "account_id": "Account",
+    "alias": "Alias",
+    "domain": "Domain",
+}
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def field_of(path: str) -> str:
+    """The input a ``field`` detail names: ``fields[2].maps_to`` -> ``maps_to``."""
+    return _INDEX.sub("", path).rsplit(".", 1)[-1]
+
+
+def error_words(exc: LeadpondError, _: Translate) -> str:
+    """The refusal in the viewer's language: its constant message, else its code's words with
+    the label of the field it names."""
+    # The Chinese catalog holds every console message id (the English one only its ids).
+    if exc.message in catalog("zh_CN"):
+        return _(exc.message)
+    words = _(CODE_WORDS.get(exc.code, CODE_WORDS["bad_request"]))
+    field = exc.details.get("field")
+    label = FIELD_NAMES.get(field_of(field)) if isinstance(field, str) else None
+    return _("{problem} ({field})").format(problem=words, field=_(label)) if label else words
