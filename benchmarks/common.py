@@ -127,7 +127,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def live_server(
+    url: str, extra_env: dict[str, str] | None = None, start_seconds: float = 60
+) -> Iterator[str]:
     """``leadpond serve --no-worker`` as a real process on a free loopback port."""
     port = free_port()
     env = {**os.environ, "LEADPOND_DATABASE_URL": url, **(extra_env or {})}
@@ -140,7 +142,7 @@ def live_server(url: str, extra_env: dict[str, str] | None = None) -> Iterator[s
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
