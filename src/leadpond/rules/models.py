@@ -72,10 +72,7 @@ class PersonScore(Base):
     """A person's value in one model as of ``as_of`` (decay applies from there when read)."""
 
     __tablename__ = "person_score"
-    # The dashboard's histogram reads a model's points (min, max, bands) from the index alone.
-    __table_args__ = (
-        Index("ix_person_score_workspace_model_points", "workspace_id", "model", "points"),
-    )
+    __table_args__ = (Index("ix_person_score_workspace_model", "workspace_id", "model"),)
 
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"), primary_key=True)
     model: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -88,11 +85,7 @@ class PersonStage(Base):
     """A person's current lifecycle stage and since when."""
 
     __tablename__ = "person_stage"
-    __table_args__ = (
-        Index("ix_person_stage_workspace_stage", "workspace_id", "stage"),
-        # The dashboard's "here now" counts who entered their stage in a range, per stage.
-        Index("ix_person_stage_workspace_entered", "workspace_id", "entered_at", "stage"),
-    )
+    __table_args__ = (Index("ix_person_stage_workspace_stage", "workspace_id", "stage"),)
 
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("person.id"), primary_key=True)
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
@@ -106,8 +99,8 @@ class StageChange(Base):
     __tablename__ = "stage_change"
     __table_args__ = (
         Index("ix_stage_change_person", "person_id", "at"),
-        # The dashboard's funnel reads the moves of a date range from the index alone.
-        Index("ix_stage_change_workspace_at_moves", "workspace_id", "at", "to_stage", "person_id"),
+        # The dashboard's funnel reads the moves of a date range.
+        Index("ix_stage_change_workspace_at", "workspace_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
