@@ -128,10 +128,14 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    url: str, extra_env: dict[str, str] | None = None, *, with_worker: bool = False
+    url: str,
+    extra_env: dict[str, str] | None = None,
+    start_seconds: float = 60,
+    *,
+    with_worker: bool = False,
 ) -> Iterator[str]:
     """``leadpond serve --no-worker`` (``serve`` with its worker: ``with_worker``) as a real
-    process on a free loopback port."""
+    process on a free loopback port, given ``start_seconds`` to answer."""
     port = free_port()
     env = {**os.environ, "LEADPOND_DATABASE_URL": url, **(extra_env or {})}
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
@@ -144,7 +148,7 @@ def live_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:

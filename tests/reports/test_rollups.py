@@ -1,19 +1,24 @@
 """The per-day rollup of processed events: exact, what the dashboard and the status read."""
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, select, text
 
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline import worker
 from leadpond.playbooks.service import start_workspace
-from leadpond.reports.rollups import processed_events
+from leadpond.reports.models import EventDay
+from leadpond.reports.rollups import processed_events, rebuild
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 
@@ -113,3 +118,63 @@ def test_the_migration_counts_what_was_processed_before_it(empty_database: str) 
         }
     engine.dispose()
     assert counted == {"2026-03-01": 2, "2026-03-02": 1}
+
+
+def _days_counted(workspace_id: uuid.UUID) -> dict[str, int]:
+    with read_only() as session:
+        rows = session.execute(
+            select(EventDay.day, EventDay.events).where(EventDay.workspace_id == workspace_id)
+        )
+        return {str(day)[:10]: int(n) for day, n in rows}
+
+
+def _days_in_the_log(workspace_id: uuid.UUID) -> dict[str, int]:
+    """The question the rollup answers, asked of the event log directly."""
+    with read_only() as session:
+        rows = session.execute(
+            select(Event.timestamp).where(
+                Event.workspace_id == workspace_id,
+                Event.processed_at.is_not(None),
+                Event.source != DERIVED_SOURCE,
+            )
+        )
+        return dict(Counter(at.date().isoformat() for (at,) in rows))
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    days_ago=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=30),
+    batch_size=st.integers(min_value=1, max_value=12),
+)
+def test_the_rollup_equals_the_log_and_its_rebuild(
+    backend: str, days_ago: list[int], batch_size: int
+) -> None:
+    with unit_of_work() as session:
+        workspace_id = start_workspace(session, f"days-{uuid.uuid4().hex[:6]}").workspace_id
+        now = utcnow()
+        append_events(
+            session,
+            workspace_id,
+            [
+                normalise(
+                    {
+                        "type": "track",
+                        "userId": f"u{i % 5}",
+                        "event": "Page Viewed",
+                        "timestamp": _days_ago(days).replace("+00:00", "Z"),
+                    },
+                    received_at=now,
+                )
+                for i, days in enumerate(days_ago)
+            ],
+            now,
+        )
+    worker.drain(batch_size=batch_size)
+    kept = _days_counted(workspace_id)
+    assert kept == _days_in_the_log(workspace_id)
+    assert sum(kept.values()) == len(days_ago)
+    with unit_of_work() as session:
+        rebuild(session, workspace_id)
+    assert _days_counted(workspace_id) == kept
