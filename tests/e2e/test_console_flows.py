@@ -29,6 +29,9 @@ def log_in(page: Page, server: LiveServer, password: str | None = None) -> None:
     page.fill("input[name=email]", server.email)
     page.fill("input[name=password]", password or server.password)
     page.click("button[type=submit]")
+    # The page is drawn, then its header settles (fonts, the workspace's zone): a click on a
+    # navigation icon before that can land on its neighbour.
+    page.wait_for_load_state("networkidle")
 
 
 def test_wrong_password_stays_on_the_login_page(page: Page, live_server: LiveServer) -> None:

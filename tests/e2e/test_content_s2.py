@@ -76,6 +76,12 @@ def test_a_group_qr_leads_to_a_tracked_read_and_the_contents_stats(
     expect(page.locator("#title")).to_have_text("图数据库如何识别金融欺诈团伙")
     expect(page.get_by_text("扫码阅读：三分钟看懂图数据库反欺诈")).to_be_visible()
     page.mouse.wheel(0, 20_000)
+    # Read to the end (the viewer records the deepest scroll as the page reports it) ...
+    page.wait_for_function(
+        "window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 4"
+    )
+    # ... and let its scroll handler see that (scroll events run before the next frames).
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     page.goto("about:blank")  # leaving sends the beacon
 
     def read() -> dict[str, Any] | None:
