@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from leadpond.acquisition.models import QrLogo, TrackingLink, TrackingLinkVisitor
 from leadpond.channels.tracking import Visit, bot_reason
 from leadpond.config import get_settings
-from leadpond.db.engine import insert_ignoring
+from leadpond.db.engine import dialect_insert
 from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import isoformat, utcnow
@@ -229,7 +229,7 @@ def _count_follow(
         counts = {"bot_hits": TrackingLink.bot_hits + 1}
     else:
         new_visitor = session.execute(
-            insert_ignoring(session, TrackingLinkVisitor)
+            dialect_insert(session, TrackingLinkVisitor)
             .values(link_id=link.id, anonymous_id=anonymous_id[:128], first_at=now)
             .on_conflict_do_nothing(index_elements=["link_id", "anonymous_id"])
             .returning(TrackingLinkVisitor.link_id)

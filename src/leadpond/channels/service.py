@@ -34,7 +34,7 @@ from leadpond.channels.schemas import TemplateBody, TemplateCreate
 from leadpond.channels.senders.base import Outcome, Outgoing, Result
 from leadpond.channels.settings import get_channel
 from leadpond.db.among import among
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert, is_postgres
 from leadpond.db.wakeup import OUTBOX, ring_after_commit
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
@@ -327,10 +327,9 @@ def enqueue_select(
     template = template_for(session, workspace_id, template_key, channel)
     m, given = _messages.c, rows.subquery()
     now = utcnow()
-    upsert = pg_insert if is_postgres(session) else sqlite_insert
     created = list(
         session.scalars(
-            upsert(_messages)
+            dialect_insert(session, _messages)
             .from_select(
                 [
                     "workspace_id",

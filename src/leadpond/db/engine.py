@@ -108,9 +108,9 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def insert_ignoring(session: Session, table: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database: call
-    ``.on_conflict_do_nothing(index_elements=…)`` on it, or ``.on_conflict_do_update``."""
+def dialect_insert(session: Session, table: Any) -> Any:
+    """The session's database's own ``INSERT`` of ``table``, which has ``on_conflict_do_nothing``
+    and ``on_conflict_do_update`` (one place for the choice the upserts make)."""
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(table)
 
