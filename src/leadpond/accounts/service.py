@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.consolidate import absorb_account, take_over_fields
@@ -35,7 +33,7 @@ from leadpond.accounts.models import (
     AccountSettings,
     PersonAccount,
 )
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.flow.batch import Batch, time_order_sql
 from leadpond.ingest.models import Event, json_member
 from leadpond.kit.scope import owned
@@ -311,5 +309,4 @@ def _insert_keys(session: Session, workspace_id: uuid.UUID, keys: list[tuple[int
     if owned:
         session.execute(table.insert(), owned)
     if shared:
-        dialect_insert = pg_insert if is_postgres(session) else sqlite_insert
-        session.execute(dialect_insert(table).on_conflict_do_nothing(), shared)
+        session.execute(dialect_insert(session, table).on_conflict_do_nothing(), shared)

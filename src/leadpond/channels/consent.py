@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.channels.models import (
@@ -25,7 +23,7 @@ from leadpond.channels.models import (
     SubscriptionStatus,
     SuppressedAddress,
 )
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
@@ -95,8 +93,7 @@ def _set(
         "changed_at": utcnow(),
         "detail": detail or {},
     }
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(Subscription).values(**values)
+    statement = dialect_insert(session, Subscription).values(**values)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["workspace_id", "person_id", "channel"],
@@ -139,9 +136,8 @@ def suppress(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Never send to this address again on this channel (a hard bounce, a complaint)."""
-    insert = pg_insert if is_postgres(session) else sqlite_insert
     session.execute(
-        insert(SuppressedAddress)
+        dialect_insert(session, SuppressedAddress)
         .values(
             workspace_id=workspace_id,
             channel=channel,

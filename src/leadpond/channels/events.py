@@ -12,12 +12,10 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.channels.models import Channel, Message, MessageTemplate
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.ingest.models import MESSAGE_SOURCE, Event
 from leadpond.kit.clock import utcnow
 
@@ -80,9 +78,10 @@ def record_many(session: Session, happened: Sequence[Happened]) -> None:
     )
     keys = {template_id: key for template_id, key in found}
     rows = [_row(keys, *one) for one in mine]
-    insert = pg_insert if is_postgres(session) else sqlite_insert
     session.execute(
-        insert(_event_table).on_conflict_do_nothing(index_elements=["workspace_id", "message_id"]),
+        dialect_insert(session, _event_table).on_conflict_do_nothing(
+            index_elements=["workspace_id", "message_id"]
+        ),
         rows,
     )
 

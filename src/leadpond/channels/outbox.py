@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,7 +27,7 @@ from leadpond.channels.registry import DEDUPLICATING
 from leadpond.channels.senders.base import Outcome, Result
 from leadpond.config import get_settings
 from leadpond.db.claim import claim_ids
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert, is_postgres
 from leadpond.db.wakeup import OUTBOX, ring_after_commit
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
@@ -92,9 +90,8 @@ def set_status(
 def enqueue(session: Session, workspace_id: uuid.UUID, values: dict[str, Any]) -> Message:
     """Write a queued message (``values``: the Message columns); a message with the same
     idempotency key in the workspace is returned instead, and nothing new is written."""
-    upsert = pg_insert if is_postgres(session) else sqlite_insert
     new_id = session.scalar(
-        upsert(Message)
+        dialect_insert(session, Message)
         .values(workspace_id=workspace_id, status=S.QUEUED.value, **values)
         .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
         .returning(Message.id)

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Select, String, Table, func, insert, literal, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.channels import outbox
@@ -236,7 +234,6 @@ def enqueue_many(
     missing = wanted - live
     if missing:
         raise NotFound(f"no person {min(missing)}", field="person_id")
-    upsert = pg_insert if is_postgres(session) else sqlite_insert
     created: list[tuple[int, str]] = []
     for start in range(0, len(sends), ENQUEUE_CHUNK):
         rows = [
@@ -257,7 +254,7 @@ def enqueue_many(
         created += [
             (row.id, row.idempotency_key)
             for row in session.execute(
-                upsert(_messages)
+                dialect_insert(session, _messages)
                 .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
                 .returning(_messages.c.id, _messages.c.idempotency_key),
                 rows,

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.engage import events as ev
 from leadpond.engage import events_registration as registrations
 from leadpond.engage.events_models import (
@@ -41,9 +39,8 @@ def _record(
     now: datetime,
 ) -> bool:
     """Insert the check-in; False when this registration was already seen at this point."""
-    upsert = pg_insert if is_postgres(session) else sqlite_insert
     new_id = session.scalar(
-        upsert(EventCheckin)
+        dialect_insert(session, EventCheckin)
         .values(
             workspace_id=registration.workspace_id,
             event_id=registration.event_id,

@@ -31,12 +31,10 @@ from typing import Any
 import httpx
 import orjson
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.config import get_settings
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.engage.forms import PUBLISHED
 from leadpond.engage.forms_render import (
     HIDDEN_PARAMS,
@@ -129,8 +127,9 @@ def count_post(session: Session, target: str, ip: str | None, now: datetime) -> 
     row). Every public post path counts here: the one per-address rate limit."""
     minute = now.replace(second=0, microsecond=0)
     client = _client_key(ip)
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(FormPostWindow).values(target=target, client=client, minute=minute, posts=1)
+    statement = dialect_insert(session, FormPostWindow).values(
+        target=target, client=client, minute=minute, posts=1
+    )
     counted = session.scalar(
         statement.on_conflict_do_update(
             index_elements=["target", "client", "minute"],

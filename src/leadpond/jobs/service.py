@@ -6,11 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.db.wakeup import JOBS, ring_after_commit
 from leadpond.jobs.models import FINISHED, Job, JobState
 from leadpond.kit.clock import utcnow
@@ -57,7 +55,7 @@ def enqueue(
         "created_at": utcnow(),
     }
     # ON CONFLICT DO NOTHING: two requests with one key race without an IntegrityError.
-    insert = pg_insert(Job) if is_postgres(session) else sqlite_insert(Job)
+    insert = dialect_insert(session, Job)
     session.execute(
         insert.values(**values).on_conflict_do_nothing(
             index_elements=["workspace_id", "kind", "key"]

@@ -18,12 +18,10 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, case, delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadpond.config import get_settings
-from leadpond.db.engine import is_postgres, unit_of_work
+from leadpond.db.engine import dialect_insert, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import RateLimited
 from leadpond.users import service
@@ -85,7 +83,7 @@ def _count_attempt(session: Session, key: str, now: datetime) -> tuple[int, date
     """One more attempt under ``key``: (attempts in its window, the window's start)."""
     cutoff = now - WINDOW
     session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < now - FORGET_AFTER))
-    insert: Any = pg_insert(_table) if is_postgres(session) else sqlite_insert(_table)
+    insert: Any = dialect_insert(session, _table)
     expired = _table.c.window_start <= cutoff
     upsert = insert.values(key=key, window_start=now, attempts=1).on_conflict_do_update(
         index_elements=[_table.c.key],

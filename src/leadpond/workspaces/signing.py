@@ -17,11 +17,9 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert
 from leadpond.kit.errors import NotFound
 from leadpond.kit.scope import owned
 from leadpond.workspaces.models import SigningKey
@@ -38,9 +36,8 @@ def _secret(session: Session, workspace_id: uuid.UUID) -> str:
     if found is not None:
         return found
     # Two first sends at once must end with one key: insert-or-ignore, then read.
-    insert = pg_insert if is_postgres(session) else sqlite_insert
     session.execute(
-        insert(SigningKey)
+        dialect_insert(session, SigningKey)
         .values(workspace_id=workspace_id, secret=secrets.token_hex(32))
         .on_conflict_do_nothing(index_elements=["workspace_id"])
     )
