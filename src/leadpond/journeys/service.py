@@ -25,6 +25,7 @@ from leadpond.kit.clock import sqlite_datetime
 from leadpond.kit.errors import NotFound
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
+from leadpond.rules.active import newest
 from leadpond.rules.models import PlaybookVersion
 from leadpond.rules.playbook import Playbook
 from leadpond.rules.state import chunks
@@ -49,14 +50,14 @@ def journeys_of(
     session: Session, workspace_id: uuid.UUID, version: int | None = None
 ) -> tuple[int, dict[str, Journey]] | None:
     """The journeys of a playbook version (default: the current one) and its number."""
-    stmt = select(PlaybookVersion.id, PlaybookVersion.version, PlaybookVersion.checksum).where(
-        owned(PlaybookVersion, workspace_id)
-    )
     if version is None:
-        stmt = stmt.order_by(PlaybookVersion.version.desc()).limit(1)
+        found: Any = newest(session, workspace_id)
     else:
-        stmt = stmt.where(PlaybookVersion.version == version)
-    found = session.execute(stmt).first()
+        found = session.execute(
+            select(PlaybookVersion.id, PlaybookVersion.version, PlaybookVersion.checksum).where(
+                owned(PlaybookVersion, workspace_id), PlaybookVersion.version == version
+            )
+        ).first()
     if found is None:
         return None
     row_id, number, checksum = found

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
+from leadpond.db.memo import forget
 from leadpond.journeys.definitions import compile_journeys
 from leadpond.journeys.dryrun import DryRunReport, dry_run
 from leadpond.kit.errors import LeadpondError, NotFound
@@ -137,6 +138,7 @@ def _store(
     version = latest.version if latest is not None else 0
     if changed:
         version += 1
+        forget(session)  # what this transaction read of the newest version is stale now
         session.execute(
             insert(PlaybookVersion).values(
                 workspace_id=workspace_id,

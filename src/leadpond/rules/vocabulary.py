@@ -10,19 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from leadpond.kit.scope import in_workspace
-from leadpond.rules.models import PlaybookVersion
+from leadpond.rules.active import newest_document
 
 
 def _items(session: Session, workspace_id: uuid.UUID, section: str) -> list[dict[str, Any]]:
     """The items (with a key) of a section of the newest applied playbook, in order."""
-    document: Any = session.scalar(
-        in_workspace(PlaybookVersion, workspace_id)
-        .with_only_columns(PlaybookVersion.document)
-        .order_by(PlaybookVersion.version.desc())
-        .limit(1)
-    )
-    listed = document.get(section) if isinstance(document, dict) else None
+    document = newest_document(session, workspace_id)
+    listed = document.get(section) if document is not None else None
     return [
         item
         for item in (listed if isinstance(listed, list) else [])
