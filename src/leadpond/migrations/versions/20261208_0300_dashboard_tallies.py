@@ -7,6 +7,7 @@ Revises: 20261207_2100_console_at_scale
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -151,7 +152,7 @@ def _count(tally: _Tally, postgres: bool) -> str:
 
 
 def _tables() -> None:
-    key_columns = {
+    key_columns: dict[str, list[sa.Column[Any]]] = {
         "people_day": [
             sa.Column("day", sa.Date(), nullable=False),
             sa.Column("channel", sa.String(length=64), nullable=False),
