@@ -8,10 +8,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import is_postgres, read_only, unit_of_work
@@ -328,3 +329,31 @@ def test_postgresql_writers_keep_their_own_slots_until_a_fold(
             select(TagHolders.people).where(TagHolders.workspace_id == ws, TagHolders.tag == "vip")
         ).all()
     assert left == []  # a fold (or SQLite's trigger) leaves no empty row behind
+
+
+def test_concurrent_postgresql_writers_of_one_tag_do_not_wait_for_each_other(
+    track: Tracker, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    track.identify(traits={"email": "a@acme.cn"}, anonymousId="a")
+    track.identify(traits={"email": "b@acme.cn"}, anonymousId="b")
+    ws = track.workspace.workspace_id
+    first, second = _live_ids(ws)
+    with unit_of_work() as one, unit_of_work() as other:
+        for session, person in ((one, first), (other, second)):
+            # A shared counter row would make the second writer wait for the first's commit.
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            session.add(
+                PersonTag(
+                    workspace_id=ws,
+                    person_id=person,
+                    tag="busy",
+                    source="manual",
+                    actor="test",
+                    added_at=utcnow(),
+                )
+            )
+            session.flush()
+    with read_only() as session:
+        assert dict(tallies.tag_holders(session, ws, 100))["busy"] == 2
