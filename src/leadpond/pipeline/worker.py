@@ -128,7 +128,7 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
     except BatchFailed as failed:
         handled = _bisect(failed, url)
     if handled:
-        fold_committed(url)  # the batch's tally slots (PostgreSQL), in a short transaction
+        fold_committed(url)  # the tally slots of committed batches (PostgreSQL), now and then
     return handled
 
 

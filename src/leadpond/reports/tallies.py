@@ -14,6 +14,7 @@ slot 0 in one short transaction (the worker runs it after its batches); a read s
 so it is exact whether or not a fold has run.
 """
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ _KEYS = {
     TagHolders: ("workspace_id", "tag"),
     ScoreHolders: ("workspace_id", "model", "points"),
 }
+FOLD_EVERY_S = 5.0
+_folded_at: dict[str | None, float] = {}  # database URL -> monotonic time of this process' fold
 # pg_try_advisory_xact_lock key of the fold: one folder at a time, the others skip.
 _FOLD_LOCK = 20261208_0300
 
@@ -53,10 +56,14 @@ def fold(session: Session) -> bool:
     return True
 
 
-def fold_committed(url: str | None = None) -> None:
-    """Fold in a transaction of its own (after a pipeline batch has committed)."""
-    if not is_postgres(get_engine(url)):
+def fold_committed(url: str | None = None, every_s: float = FOLD_EVERY_S) -> None:
+    """Fold in a transaction of its own (after a pipeline batch has committed), at most once
+    per ``every_s`` seconds per process: reads are exact either way, folding only keeps the
+    per-transaction rows few."""
+    now = time.monotonic()
+    if now - _folded_at.get(url, -every_s) < every_s or not is_postgres(get_engine(url)):
         return
+    _folded_at[url] = now
     with unit_of_work(url) as session:
         fold(session)
 
