@@ -10,8 +10,8 @@ On SQLite (one writer at a time) a trigger adds its change to the key's slot-0 r
 PostgreSQL it adds it to the key's row of its own transaction (``slot = txid_current()``): a
 worker's batch never locks a row another transaction writes, so concurrent workers neither
 queue nor deadlock on a busy day's or tag's counter. :func:`fold` moves committed slots into
-slot 0 in one short transaction (the worker runs it after its batches); a read sums the slots,
-so it is exact whether or not a fold has run.
+slot 0 in one short transaction (a worker runs it after a batch, at most every 5 s); a read
+sums the slots, so it is exact whether or not a fold has run.
 """
 
 import time
