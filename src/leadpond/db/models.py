@@ -40,7 +40,7 @@ from leadpond.profiles.models import (
     ChannelGrouping,
     Person,
 )
-from leadpond.reports.models import EventDay
+from leadpond.reports.models import EventDay, PeopleDay, ScoreHolders, TagHolders
 from leadpond.rules.models import (
     PersonScore,
     PersonStage,
@@ -101,6 +101,7 @@ __all__ = [
     "Message",
     "MessageEvent",
     "MessageTemplate",
+    "PeopleDay",
     "Person",
     "PersonAccount",
     "PersonMerge",
@@ -112,6 +113,7 @@ __all__ = [
     "PersonaMember",
     "PlaybookVersion",
     "QrLogo",
+    "ScoreHolders",
     "ScoreLedger",
     "Segment",
     "SegmentAccountMember",
@@ -122,6 +124,7 @@ __all__ = [
     "StepLog",
     "Subscription",
     "SuppressedAddress",
+    "TagHolders",
     "TrackingLink",
     "WeChatQrCode",
     "WeComContactWay",

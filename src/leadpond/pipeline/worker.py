@@ -34,6 +34,7 @@ from leadpond.kit.scope import owned
 from leadpond.pipeline import quarantine
 from leadpond.pipeline.sweep import sweep_idle_stages
 from leadpond.reports.rollups import count_processed, processed_events
+from leadpond.reports.tallies import fold_committed
 from leadpond.segments.scheduler import refresh_due
 from leadpond.wiring import STAGES, Stage
 
@@ -123,9 +124,12 @@ def process_batch(batch_size: int | None = None, url: str | None = None) -> int:
     """
     size = batch_size or get_settings().pipeline_batch_size
     try:
-        return _process_with_retry(size, url)
+        handled = _process_with_retry(size, url)
     except BatchFailed as failed:
-        return _bisect(failed, url)
+        handled = _bisect(failed, url)
+    if handled:
+        fold_committed(url)  # the tally slots of committed batches (PostgreSQL), now and then
+    return handled
 
 
 def _bisect(failed: BatchFailed, url: str | None) -> int:

@@ -3,6 +3,7 @@
 All counts are computed in the database for one workspace and one date range.
 """
 
+import math
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,14 +12,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from leadpond.db.engine import is_postgres
 from leadpond.kit.errors import InvalidInput
-from leadpond.kit.scope import in_workspace, owned
-from leadpond.profiles.models import Person
-from leadpond.profiles.scope import live_in
+from leadpond.kit.scope import owned
 from leadpond.profiles.touches import OTHER_GROUP, load_grouping
+from leadpond.reports import tallies
 from leadpond.reports.rollups import processed_events
-from leadpond.rules.models import PersonScore, PersonStage, PersonTag, StageChange
+from leadpond.rules.models import PersonStage, StageChange
 from leadpond.rules.vocabulary import detour_stages, stage_order
 from leadpond.rules.vocabulary import score_models as playbook_score_models
 
@@ -175,26 +174,11 @@ def new_people(
     session: Session, workspace_id: uuid.UUID, start: date, end: date
 ) -> dict[str, dict[str, int]]:
     """People first seen in the range, per channel group of their first touch and per day (the
-    person's ``first_channel``, kept by the pipeline: the range is one walk of
-    ``ix_person_first_seen``)."""
-    low, high = _bounds(start, end)
-    day = (
-        func.to_char(Person.first_seen_at, "YYYY-MM-DD")
-        if is_postgres(session)
-        else func.strftime("%Y-%m-%d", Person.first_seen_at)
-    )
-    rows = session.execute(
-        select(Person.first_channel, day, func.count())
-        .where(
-            live_in(workspace_id),
-            Person.first_seen_at >= low,
-            Person.first_seen_at < high,
-        )
-        .group_by(Person.first_channel, day)
-    )
+    person's ``first_channel``, kept by the pipeline), from the ``people_day`` tally."""
     series: dict[str, dict[str, int]] = {}
-    for channel, when, count in rows:
-        series.setdefault(str(channel or OTHER_GROUP), {})[str(when)[:10]] = int(count)
+    for day, channel, people in tallies.people_days(session, workspace_id, start, end):
+        per_day = series.setdefault(channel or OTHER_GROUP, {})
+        per_day[day.isoformat()] = per_day.get(day.isoformat(), 0) + people
     return series
 
 
@@ -209,26 +193,12 @@ def top_tags(
     session: Session, workspace_id: uuid.UUID, limit: int = TOP_TAGS
 ) -> list[tuple[str, int]]:
     """The most held tags and how many people hold each."""
-    rows = session.execute(
-        select(PersonTag.tag, func.count().label("n"))
-        .where(owned(PersonTag, workspace_id))
-        .group_by(PersonTag.tag)
-        .order_by(func.count().desc(), PersonTag.tag)
-        .limit(limit)
-    )
-    return [(tag, int(n)) for tag, n in rows]
+    return tallies.tag_holders(session, workspace_id, limit)
 
 
 def scored_models(session: Session, workspace_id: uuid.UUID) -> list[str]:
     """The score models people have points in."""
-    return list(
-        session.scalars(
-            in_workspace(PersonScore, workspace_id)
-            .with_only_columns(PersonScore.model)
-            .group_by(PersonScore.model)
-            .order_by(PersonScore.model)
-        )
-    )
+    return tallies.scored_models(session, workspace_id)
 
 
 def score_models(session: Session, workspace_id: uuid.UUID, scored: list[str]) -> list[str]:
@@ -241,23 +211,20 @@ def score_models(session: Session, workspace_id: uuid.UUID, scored: list[str]) -
 def score_histogram(
     session: Session, workspace_id: uuid.UUID, model: str, buckets: int = SCORE_BUCKETS
 ) -> list[tuple[str, int]]:
-    """How many people fall in each of ``buckets`` equal score bands of the model."""
-    where = (owned(PersonScore, workspace_id), PersonScore.model == model)
-    low, high = session.execute(
-        select(func.min(PersonScore.points), func.max(PersonScore.points)).where(*where)
-    ).one()
-    if low is None or high is None:
+    """How many people fall in each of ``buckets`` equal score bands of the model.
+
+    The bands run from the lowest points held to the highest; a value's band is
+    ``floor((points - lowest) / width)``, the top value in the last band.
+    """
+    held = tallies.score_points(session, workspace_id, model)
+    if not held:
         return []
-    width = max((float(high) - float(low)) / buckets, 1e-9)
-    raw_band = func.floor((PersonScore.points - low) / width)
-    band = case((raw_band >= buckets, buckets - 1), else_=raw_band)
-    counts: dict[Any, int] = _pairs(
-        session.execute(select(band, func.count()).where(*where).group_by(band))
-    )
-    return [
-        (f"{low + i * width:g}–{low + (i + 1) * width:g}", int(counts.get(i, 0)))
-        for i in range(buckets)
-    ]
+    low, high = held[0][0], held[-1][0]
+    width = max((high - low) / buckets, 1e-9)
+    counts = [0] * buckets
+    for points, people in held:
+        counts[min(math.floor((points - low) / width), buckets - 1)] += people
+    return [(f"{low + i * width:g}–{low + (i + 1) * width:g}", counts[i]) for i in range(buckets)]
 
 
 def build(
@@ -268,14 +235,9 @@ def build(
     model: str | None = None,
 ) -> Dashboard:
     """Everything the dashboard shows for the range."""
-    low, high = _bounds(start, end)
-    live = live_in(workspace_id)
-    total = session.scalar(select(func.count()).select_from(Person).where(live)) or 0
-    new = session.scalar(
-        select(func.count())
-        .select_from(Person)
-        .where(live, Person.first_seen_at >= low, Person.first_seen_at < high)
-    )
+    total = tallies.people_total(session, workspace_id)
+    series = new_people(session, workspace_id, start, end)
+    new = sum(sum(days.values()) for days in series.values())
     # Received events of the range, from the rollup the pipeline keeps (not a count of the log).
     events = processed_events(session, workspace_id, start, end)
     scored = scored_models(session, workspace_id)
@@ -298,7 +260,7 @@ def build(
             stage_order(session, workspace_id),
             detour_stages(session, workspace_id),
         ),
-        new_people=new_people(session, workspace_id, start, end),
+        new_people=series,
         channel_labels=channel_labels(session, workspace_id),
         top_tags=top_tags(session, workspace_id),
         score_model=chosen,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.scope import owned
+from leadpond.reports import tallies
 from leadpond.reports.models import EventDay
 
 _table = cast(Table, EventDay.__table__)
@@ -81,6 +82,7 @@ def rebuild(session: Session, workspace_id: uuid.UUID) -> None:
     ]
     if values:
         session.execute(insert(EventDay), values)
+    tallies.rebuild(session, workspace_id)
 
 
 def _day(session: Session, column: Any) -> Any:
