@@ -12,6 +12,7 @@ from nicegui.testing.user_simulation import user_simulation
 
 from leadpond.console.pages import PAGES
 from leadpond.db.engine import unit_of_work
+from leadpond.reports import directory
 from leadpond.users import service
 from leadpond.users.auth import SESSION_COOKIE
 from leadpond.workspaces.service import NewWorkspace
@@ -175,3 +176,18 @@ async def test_the_360_page_speaks_in_names_not_keys(
     await user.should_see("此工作区中没有这家客户公司（#999999999）。")
     await user.open("/segments/no-such-segment")
     await user.should_see("此工作区中没有这个分群（no-such-segment）。")
+
+
+async def test_people_page_says_more_than_when_a_filter_count_stops(
+    user: User, workspace: NewWorkspace, track: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        track.identify(f"u{n}", traits={"name": f"张{n}", "email": f"z{n}@xinghuan.cn"})
+        track.track("Demo Requested", f"u{n}")  # tags need:evaluation
+    monkeypatch.setattr(directory, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(directory, "CANDIDATE_LIMIT", 1)
+    log_in(user, workspace, "viewer")
+    await user.open("/people")
+    await user.should_see("第 1–3 条，共 3 人")  # no filter: counted exactly
+    user.find(marker="tag").type("need:evaluation").trigger("keydown.enter")
+    await user.should_see("第 1–3 条，超过 2 人")

@@ -30,9 +30,9 @@ __all__ = ["anyio_backend", "user"]
 def person_id(workspace: NewWorkspace, email: str) -> int:
     with read_only() as session:
         query = directory.PeopleQuery(q=email)
-        _total, rows = directory.search_people(
+        rows = directory.search_people(
             session, workspace.workspace_id, query, PageQuery(limit=1)
-        )
+        ).items
     return rows[0].id
 
 

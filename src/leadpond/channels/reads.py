@@ -62,20 +62,29 @@ def message_lines(
     messages, in two reads whatever the page's size."""
     template_ids = {m.template_id for m in messages if m.template_id is not None}
     person_ids = {m.person_id for m in messages if m.person_id is not None}
+    # No read for an empty set: SQLite answered ``id IN (<empty>)`` by walking the workspace.
     keys = {
         template_id: key
-        for template_id, key in session.execute(
-            select(MessageTemplate.id, MessageTemplate.key).where(
-                owned(MessageTemplate, workspace_id), MessageTemplate.id.in_(template_ids)
+        for template_id, key in (
+            session.execute(
+                select(MessageTemplate.id, MessageTemplate.key).where(
+                    owned(MessageTemplate, workspace_id), MessageTemplate.id.in_(template_ids)
+                )
             )
+            if template_ids
+            else ()
         )
     }
     names = {
         person_id: _name(traits)
-        for person_id, traits in session.execute(
-            select(Person.id, Person.traits).where(
-                owned(Person, workspace_id), Person.id.in_(person_ids)
+        for person_id, traits in (
+            session.execute(
+                select(Person.id, Person.traits).where(
+                    owned(Person, workspace_id), Person.id.in_(person_ids)
+                )
             )
+            if person_ids
+            else ()
         )
     }
     return [

@@ -189,10 +189,14 @@ def merge_history(session: Session, workspace_id: uuid.UUID, person_id: int) -> 
             )
         )
     )
-    return list(
-        session.scalars(
-            in_workspace(PersonMerge, workspace_id)
-            .where(PersonMerge.survivor_id.in_(members) | PersonMerge.merged_id.in_(members))
-            .order_by(PersonMerge.id)
-        )
+    # One read per side, not one with OR, each on its index: (workspace, survivor) for the
+    # survivors; the merged side is scoped through its people, or SQLite without statistics
+    # read every merge of the workspace by that index instead of the merged_id one.
+    into = in_workspace(PersonMerge, workspace_id).where(PersonMerge.survivor_id.in_(members))
+    out_of = (
+        select(PersonMerge)
+        .join(Person, Person.id == PersonMerge.merged_id)
+        .where(owned(Person, workspace_id), PersonMerge.merged_id.in_(members))
     )
+    found = {merge.id: merge for stmt in (into, out_of) for merge in session.scalars(stmt)}
+    return [found[merge_id] for merge_id in sorted(found)]

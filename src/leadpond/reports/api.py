@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from leadpond.accounts import overview as account_overview
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import ReadSession, RowId
-from leadpond.kit.pagination import Page, Paging
+from leadpond.kit.pagination import Paging
 from leadpond.reports import dashboard, directory
 from leadpond.reports.schemas import AccountOverviewRead
 from leadpond.users.permissions import AccountsRead, PeopleRead
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 Text = Annotated[str | None, Query(max_length=200)]
 
 
-@router.get("/search/people", response_model=Page[directory.PersonRow])
+@router.get("/search/people", response_model=directory.PeoplePage)
 def search_people(
     actor: PeopleRead,
     session: ReadSession,
@@ -44,8 +44,10 @@ def search_people(
         bool,
         Query(description="only known contacts: people with a name, email or phone"),
     ] = False,
-) -> Page[directory.PersonRow]:
-    """The people directory: search, filter, sort and page in the database."""
+) -> directory.PeoplePage:
+    """The people directory: search, filter, sort and page in the database. ``total`` is
+    exact unless ``total_exact`` is false: a filter matching more than 10,000 people is counted
+    to there."""
     query = directory.PeopleQuery(
         q=q,
         tag=tag,
@@ -57,8 +59,7 @@ def search_people(
         sort=sort,
         known=known,
     )
-    total, rows = directory.search_people(session, actor.workspace_id, query, paging)
-    return Page(total=total, items=rows)
+    return directory.search_people(session, actor.workspace_id, query, paging)
 
 
 @router.get("/accounts/{account_id}/overview", response_model=AccountOverviewRead)

@@ -18,6 +18,7 @@ from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput, NotFound
 from leadpond.kit.pagination import count
 from leadpond.kit.scope import in_workspace, owned
+from leadpond.profiles.models import Person
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
 from leadpond.rules.ruleset import Ruleset
@@ -43,10 +44,13 @@ def _ruleset(session: Session, workspace_id: uuid.UUID) -> Ruleset | None:
 
 def tags_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[PersonTag]:
     """The person's tags with who or what put each there, oldest first."""
+    # Scoped through the person: with the workspace on the tags, SQLite without statistics read
+    # every tag of the workspace by (workspace, tag) instead of the person's (person, tag) keys.
     return list(
         session.scalars(
-            in_workspace(PersonTag, workspace_id)
-            .where(PersonTag.person_id == person_id)
+            select(PersonTag)
+            .join(Person, Person.id == PersonTag.person_id)
+            .where(owned(Person, workspace_id), PersonTag.person_id == person_id)
             .order_by(PersonTag.added_at, PersonTag.id)
         )
     )

@@ -195,18 +195,25 @@ def _directory(v: Visit, session: Session) -> None:
     def show(reading: Session, offset: int) -> None:
         query, page = filters.query(), PageQuery(limit=PAGE_SIZE, offset=max(offset, 0))
         try:
-            total, rows = directory.search_people(reading, v.actor.workspace_id, query, page)
+            found = directory.search_people(reading, v.actor.workspace_id, query, page)
         except LeadpondError as exc:
             notify_error(exc)
             return
         shown["offset"] = page.offset
+        rows, total = found.items, found.total
         table.rows = person_rows(v, rows, labels)
         table.update()
         listed = f"{page.offset + 1}–{page.offset + len(rows)}" if rows else "0"
-        summary.text = _("{shown} of {total} people").format(shown=listed, total=f"{total:,}")
+        # Past directory.COUNT_LIMIT matches of a filter the count stops: "more than 10,000".
+        said = (
+            _("{shown} of {total} people")
+            if found.total_exact
+            else _("{shown} of more than {total} people")
+        )
+        summary.text = said.format(shown=listed, total=f"{total:,}")
         inside.text = _inside_names_note(v, query.q)
         back.set_enabled(page.offset > 0)
-        forward.set_enabled(page.offset + len(rows) < total)
+        forward.set_enabled(page.offset + len(rows) < total or not found.total_exact)
 
     def run(offset: int) -> None:
         with read_only() as reading:

@@ -42,7 +42,7 @@ def people_options(
     ``first``, that person (if still in the workspace) before them."""
     ws = v.actor.workspace_id
     wanted = directory.PeopleQuery(q=query.strip() or None)
-    _total, rows = directory.search_people(session, ws, wanted, PageQuery(limit=PEOPLE_SHOWN))
+    rows = directory.search_people(session, ws, wanted, PageQuery(limit=PEOPLE_SHOWN)).items
     # A person no longer in the workspace leaves the search's people alone.
     with suppress(LeadpondError):
         if first is not None:
