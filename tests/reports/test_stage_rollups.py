@@ -3,22 +3,35 @@ wrote them: pipeline batches (late and shuffled events too), backfills, merges, 
 idle sweep and playbooks that reorder the line."""
 
 import uuid
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import JSON, Uuid, column, create_engine, insert, select, table
 
-from leadpond.db.engine import read_only, unit_of_work
+from leadpond.db import migrate
+from leadpond.db.engine import as_date, read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.pipeline import worker
-from leadpond.playbooks.service import apply_playbook, default_source, start_workspace
+from leadpond.playbooks.service import (
+    apply_playbook,
+    default_source,
+    start_workspace,
+    validate_playbook,
+)
 from leadpond.reports.dashboard import funnel
 from leadpond.rules.backfill import backfill_in_steps
-from leadpond.rules.models import StageEntryDay, StageReachDay
-from leadpond.rules.stage_days import FIRST_DAY, counted_line, playbook_line, reach_of, rebuild
+from leadpond.rules.models import PersonStage, StageChange, StageEntryDay, StageReachDay
+from leadpond.rules.stage_days import (
+    FIRST_DAY,
+    counted_line,
+    playbook_line,
+    reach_of,
+    reach_of_people,
+    rebuild,
+)
 from leadpond.rules.sweep import sweep_idle
 from leadpond.rules.vocabulary import detour_stages, stage_order
 from leadpond.workspaces.service import NewWorkspace
@@ -212,3 +225,101 @@ def test_a_person_counts_once_per_range_at_each_stage_they_passed() -> None:
     assert reached("registered", days[0], days[0]) == 0
     assert reached("registered", days[0], days[2]) == 1
     assert reached("opportunity", days[2], days[2]) == 0
+
+
+BEFORE_STAGE_ROLLUPS = "20261207_2100_console_at_scale"
+
+
+def test_the_migration_counts_the_moves_made_before_it(empty_database: str) -> None:
+    migrate.upgrade(empty_database, revision=BEFORE_STAGE_ROLLUPS)
+    engine = create_engine(empty_database)
+    ws = uuid.uuid4()
+    now = datetime(2026, 3, 10, 12, 0)
+    workspace = table("workspace", column("id", Uuid()), column("name"), column("created_at"))
+    playbook = table(
+        "playbook_version",
+        column("workspace_id", Uuid()),
+        *(column(c) for c in ("version", "source", "checksum", "applied_by")),
+        column("document", JSON()),
+        column("applied_at"),
+    )
+    person = table(
+        "person",
+        column("id"),
+        column("workspace_id", Uuid()),
+        column("traits", JSON()),
+        column("trait_times", JSON()),
+        column("event_count"),
+        column("created_at"),
+        column("updated_at"),
+    )
+    moves = [  # (person, stage, when)
+        (1, "visit", datetime(2026, 3, 1, 23, 0)),
+        (1, "opportunity", datetime(2026, 3, 2, 1, 0)),
+        (1, "dormant", datetime(2026, 3, 8, 1, 0)),
+        (2, "registered", datetime(2026, 3, 2, 9, 0)),
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(workspace).values(id=ws, name="old", created_at=now))
+        connection.execute(
+            insert(playbook).values(
+                workspace_id=ws,
+                version=1,
+                source="",
+                checksum="x",
+                applied_by="test",
+                document=validate_playbook(default_source()).document,
+                applied_at=now,
+            )
+        )
+        for pid in (1, 2):
+            connection.execute(
+                insert(person).values(
+                    id=pid,
+                    workspace_id=ws,
+                    traits={},
+                    trait_times={},
+                    event_count=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        connection.execute(
+            insert(StageChange.__table__),
+            [
+                {"workspace_id": ws, "person_id": p, "to_stage": s, "reason": "old", "at": at}
+                for p, s, at in moves
+            ],
+        )
+        connection.execute(
+            insert(PersonStage.__table__),
+            [
+                {"workspace_id": ws, "person_id": 1, "stage": "dormant", "entered_at": moves[2][2]},
+                {"workspace_id": ws, "person_id": 2, "stage": "registered", "entered_at": now},
+            ],
+        )
+    migrate.upgrade(empty_database)
+    with engine.connect() as connection:
+        reach = {
+            (s, as_date(d), as_date(p)): int(n)
+            for s, d, p, n in connection.execute(
+                select(
+                    StageReachDay.stage,
+                    StageReachDay.day,
+                    StageReachDay.previous_day,
+                    StageReachDay.people,
+                )
+            )
+        }
+        entries = {
+            (s, as_date(d)): int(n)
+            for s, d, n in connection.execute(
+                select(StageEntryDay.stage, StageEntryDay.day, StageEntryDay.people)
+            )
+        }
+    engine.dispose()
+    line = ["awareness", "visit", "registered", "engaged", "opportunity", "customer", "advocate"]
+    expected = reach_of_people(moves, line)
+    assert reach == dict(expected)
+    assert reach[("registered", date(2026, 3, 2), FIRST_DAY)] == 2
+    assert entries == {("dormant", date(2026, 3, 8)): 1, ("registered", date(2026, 3, 10)): 1}

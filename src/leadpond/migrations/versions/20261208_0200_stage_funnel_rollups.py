@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 revision: str = "20261208_0200_stage_funnel"
@@ -29,7 +30,7 @@ def upgrade() -> None:
         *_workspace_key(),
         sa.Column(
             "line",
-            sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql"),
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
             nullable=False,
         ),
         sa.Column("counted_at", sa.DateTime(), nullable=False),
