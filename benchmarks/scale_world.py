@@ -123,7 +123,17 @@ KEPT = frozenset(
     }
 )
 # Per-day counts of the rows above: rebuilt from the copied rows, never copied.
-ROLLUPS = frozenset({"event_day", "stage_day", "people_day", "tag_holders", "score_holders"})
+ROLLUPS = frozenset(
+    {
+        "event_day",
+        "people_day",
+        "tag_holders",
+        "score_holders",
+        "stage_entry_day",
+        "stage_funnel",
+        "stage_reach_day",
+    }
+)
 # Integer columns that name a row of another table without a foreign key.
 REFERENCES = {
     ("account_merge", "merged_id"): "account",

@@ -2,12 +2,14 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Date, Engine, create_engine, event, func
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,6 +108,17 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
         else engine_or_session
     )
     return bind.dialect.name == "postgresql"
+
+
+def sql_day(session: Session, column: Any) -> Any:
+    """The day of a (naive UTC) timestamp column, computed by the session's database: read it
+    back through ``as_date`` (SQLite answers a string)."""
+    return sql_cast(column, Date) if is_postgres(session) else func.date(column)
+
+
+def as_date(value: date | str) -> date:
+    """A day as ``sql_day`` answers it, as a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def dialect_insert(session: Session, table: Any) -> Any:

@@ -48,6 +48,9 @@ from leadpond.rules.models import (
     PlaybookVersion,
     ScoreLedger,
     StageChange,
+    StageEntryDay,
+    StageFunnel,
+    StageReachDay,
 )
 from leadpond.segments.models import (
     PersonaBuild,
@@ -121,6 +124,9 @@ __all__ = [
     "SegmentMember",
     "SigningKey",
     "StageChange",
+    "StageEntryDay",
+    "StageFunnel",
+    "StageReachDay",
     "StepLog",
     "Subscription",
     "SuppressedAddress",

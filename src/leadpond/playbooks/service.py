@@ -22,6 +22,7 @@ from leadpond.journeys.definitions import compile_journeys
 from leadpond.journeys.dryrun import DryRunReport, dry_run
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.kit.scope import in_workspace, owned
+from leadpond.rules import stage_days
 from leadpond.rules.backfill import BackfillReport, backfill_in_steps
 from leadpond.rules.compile import compile_playbook
 from leadpond.rules.models import PlaybookVersion
@@ -149,6 +150,8 @@ def _store(
                 applied_by=actor[:100],
             )
         )
+    # The funnel's rollups count for the playbook's line: recounted here when it moved.
+    stage_days.follow_playbook(session, workspace_id)
     sync_from_playbook(session, workspace_id, valid.playbook.segments, rebuild_all=changed)
     return ApplyResult(version=version, changed=changed)
 

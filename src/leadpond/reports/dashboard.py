@@ -9,15 +9,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from leadpond.kit.errors import InvalidInput
-from leadpond.kit.scope import owned
 from leadpond.profiles.touches import OTHER_GROUP, load_grouping
 from leadpond.reports import tallies
 from leadpond.reports.rollups import processed_events
-from leadpond.rules.models import PersonStage, StageChange
+from leadpond.rules import stage_days
 from leadpond.rules.vocabulary import detour_stages, stage_order
 from leadpond.rules.vocabulary import score_models as playbook_score_models
 
@@ -93,47 +91,17 @@ def funnel(
     so each step holds at most the one before and its conversion is at most 100%. Detours
     follow the line, counting the people who entered them in the range, without a conversion.
     "Here now" counts the people still at the stage they entered in the range: at most reached.
+
+    Read from the rollups the rules keep (``rules.stage_days``), which count for the playbook's
+    line: a sum over the range's days, whatever the number of people.
     """
-    low, high = _bounds(start, end)
-    in_range = (
-        owned(StageChange, workspace_id),
-        StageChange.at >= low,
-        StageChange.at < high,
-    )
     line = [s for s in order if s not in detours]
-    furthest: dict[int, int] = {}
-    if line:
-        position = case({stage: i for i, stage in enumerate(line)}, value=StageChange.to_stage)
-        per_person = (
-            select(func.max(position).label("top"))
-            .where(*in_range, StageChange.to_stage.in_(line))
-            .group_by(StageChange.person_id)
-            .subquery()
-        )
-        furthest = _pairs(
-            session.execute(select(per_person.c.top, func.count()).group_by(per_person.c.top))
-        )
-    entered: dict[str, int] = _pairs(
-        session.execute(
-            select(StageChange.to_stage, func.count(func.distinct(StageChange.person_id)))
-            .where(*in_range, StageChange.to_stage.not_in(line))
-            .group_by(StageChange.to_stage)
-        )
-    )
+    reached = stage_days.reached(session, workspace_id, start, end)
+    entered = {stage: n for stage, n in reached.items() if stage not in line}
     # Here now, of the range: people still at the stage they entered in it. Counting everyone
     # at the stage (since any date) showed more "here now" than "reached" for a short range.
-    current: dict[str, int] = _pairs(
-        session.execute(
-            select(PersonStage.stage, func.count())
-            .where(
-                owned(PersonStage, workspace_id),
-                PersonStage.entered_at >= low,
-                PersonStage.entered_at < high,
-            )
-            .group_by(PersonStage.stage)
-        )
-    )
-    steps = _line_steps(line, furthest, current)
+    current = stage_days.here_now(session, workspace_id, start, end)
+    steps = _line_steps(line, reached, current)
     off_line = [s for s in order if s in detours]
     off_line += sorted((set(entered) | set(current)) - set(order))
     for stage in off_line:
@@ -151,22 +119,20 @@ def funnel(
 
 
 def _line_steps(
-    line: list[str], furthest: dict[int, int], current: dict[str, int]
+    line: list[str], reached: dict[str, int], current: dict[str, int]
 ) -> list[FunnelStep]:
-    """The funnel's line: people whose furthest stage (by position) is this one or later."""
+    """The funnel's line: people who reached each stage or a later one, with conversions."""
     steps: list[FunnelStep] = []
-    beyond = sum(furthest.values())
     previous: int | None = None
-    for i, stage in enumerate(line):
-        reached = beyond
-        beyond -= int(furthest.get(i, 0))
-        rate = round(reached / previous, 4) if previous else None
+    for stage in line:
+        count = int(reached.get(stage, 0))
+        rate = round(count / previous, 4) if previous else None
         steps.append(
             FunnelStep(
-                stage=stage, reached=reached, current=int(current.get(stage, 0)), conversion=rate
+                stage=stage, reached=count, current=int(current.get(stage, 0)), conversion=rate
             )
         )
-        previous = reached
+        previous = count
     return steps
 
 

@@ -6,17 +6,15 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, Table, delete, func, insert, select
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import as_date, dialect_insert, sql_day
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.kit.scope import owned
 from leadpond.reports import tallies
 from leadpond.reports.models import EventDay
+from leadpond.rules import stage_days
 
 _table = cast(Table, EventDay.__table__)
 
@@ -32,7 +30,7 @@ def count_processed(session: Session, events: Iterable[tuple[uuid.UUID, datetime
     )
     if not days:
         return
-    insert: Any = pg_insert(_table) if is_postgres(session) else sqlite_insert(_table)
+    insert: Any = dialect_insert(session, _table)
     upsert = insert.on_conflict_do_update(
         index_elements=[_table.c.workspace_id, _table.c.day],
         set_={"events": _table.c.events + insert.excluded.events},
@@ -64,8 +62,10 @@ def processed_events(
 
 
 def rebuild(session: Session, workspace_id: uuid.UUID) -> None:
-    """Recount the workspace's rollups from the rows they summarise (after a bulk load or copy)."""
-    day = _day(session, Event.timestamp)
+    """Recount the workspace's rollups from the rows they summarise (after a bulk load or copy):
+    the events per day, and the stage funnel's (``rules.stage_days``)."""
+    stage_days.rebuild(session, workspace_id)
+    day = sql_day(session, Event.timestamp)
     session.execute(delete(EventDay).where(owned(EventDay, workspace_id)))
     rows = session.execute(
         select(day, func.count())
@@ -77,18 +77,9 @@ def rebuild(session: Session, workspace_id: uuid.UUID) -> None:
         .group_by(day)
     )
     values = [
-        {"workspace_id": workspace_id, "day": _as_date(when), "events": int(count)}
+        {"workspace_id": workspace_id, "day": as_date(when), "events": int(count)}
         for when, count in rows
     ]
     if values:
         session.execute(insert(EventDay), values)
     tallies.rebuild(session, workspace_id)
-
-
-def _day(session: Session, column: Any) -> Any:
-    """The UTC day of a timestamp column, in the database."""
-    return sql_cast(column, Date) if is_postgres(session) else func.date(column)
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)

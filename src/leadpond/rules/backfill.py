@@ -19,6 +19,7 @@ from leadpond.profiles.scope import live_in
 from leadpond.rules.active import current_ruleset
 from leadpond.rules.engine import RULE_EVENT_PREFIX, Engine
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
+from leadpond.rules.stage_days import forget_people
 from leadpond.rules.state import (
     DERIVED,
     chunks,
@@ -81,13 +82,30 @@ def backfill_in_steps(
 
 
 def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list[int]) -> None:
-    """Forget what rules computed for these people of the workspace (manual tags stay).
+    """Forget what rules computed for these people of the workspace (manual tags stay), and
+    uncount their stages from the funnel's rollups.
 
     The ids were chosen within the workspace, so they alone scope the deletes: adding
     ``workspace_id`` would make SQLite walk the workspace's index instead of the person's.
     """
-    for table in (ScoreLedger, PersonScore, PersonStage, StageChange):
+    for table in (ScoreLedger, PersonScore):
         session.execute(delete(table).where(table.person_id.in_(person_ids)))
+    stages = session.execute(
+        delete(PersonStage)
+        .where(PersonStage.person_id.in_(person_ids))
+        .returning(PersonStage.stage, PersonStage.entered_at)
+    ).all()
+    moves = session.execute(
+        delete(StageChange)
+        .where(StageChange.person_id.in_(person_ids))
+        .returning(StageChange.person_id, StageChange.to_stage, StageChange.at)
+    ).all()
+    forget_people(
+        session,
+        workspace_id,
+        [(pid, stage, at) for pid, stage, at in moves],
+        [(stage, entered) for stage, entered in stages],
+    )
     session.execute(
         delete(PersonTag).where(PersonTag.person_id.in_(person_ids), PersonTag.source != "manual")
     )

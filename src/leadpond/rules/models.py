@@ -1,10 +1,20 @@
 """What the rules keep per person, each row explaining itself (rule, event, actor, time)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -112,3 +122,47 @@ class StageChange(Base):
     event_id: Mapped[int | None] = mapped_column(BigId, default=None)
     reason: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime]
+
+
+class StageFunnel(Base):
+    """The funnel line (stage keys in playbook order, detours left out) that the workspace's
+    ``StageReachDay`` rows count for: the rules read it with the rows they change, a playbook
+    that changes the line recounts them (``rules.stage_days``)."""
+
+    __tablename__ = "stage_funnel"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    line: Mapped[list[str]] = mapped_column(JsonDoc)
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StageReachDay(Base):
+    """People who reached ``stage`` on ``day`` (UTC): on the line, a move to it or a later line
+    stage; off it, a move to exactly it. ``previous_day`` is the person's day before ``day`` of
+    the same kind (``FIRST_DAY`` when none): the people who reached the stage in [a, b] are
+    the sum over ``day`` in [a, b] with ``previous_day`` < a (``rules.stage_days``)."""
+
+    __tablename__ = "stage_reach_day"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    previous_day: Mapped[date] = mapped_column(primary_key=True)
+    people: Mapped[int] = mapped_column(BigInteger)
+
+
+class StageEntryDay(Base):
+    """People at ``stage`` now who entered it on ``day`` (UTC): the funnel's "here now"."""
+
+    __tablename__ = "stage_entry_day"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    people: Mapped[int] = mapped_column(BigInteger)

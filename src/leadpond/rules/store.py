@@ -1,6 +1,7 @@
 """Writing what the engine changed: only the difference for state, append-only for history."""
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -12,6 +13,7 @@ from leadpond.ingest.models import Event
 from leadpond.ingest.service import derived_event_row
 from leadpond.rules.engine import Output, PersonState
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
+from leadpond.rules.stage_days import EntryKey, count_moves, utc_day
 
 _tag_table = cast(Table, PersonTag.__table__)
 _score_table = cast(Table, PersonScore.__table__)
@@ -32,6 +34,8 @@ class _StateDiff:
     add_scores: list[dict[str, Any]] = field(default_factory=list)
     stage_people: list[int] = field(default_factory=list)
     add_stages: list[dict[str, Any]] = field(default_factory=list)
+    # +1 per person_stage row written, -1 per row replaced, by (stage, day entered)
+    entries: Counter[EntryKey] = field(default_factory=Counter)
 
 
 def write_changes(
@@ -41,8 +45,11 @@ def write_changes(
     out: Output,
     now: datetime,
 ) -> None:
-    """Persist tags, scores, stages, the ledger, stage history and derived events."""
-    _write_state(session, _state_diff(workspace_id, states))
+    """Persist tags, scores, stages, the ledger, stage history and derived events, and count
+    the stage moves in the funnel's rollups (before they are written: see ``count_moves``)."""
+    diff = _state_diff(workspace_id, states)
+    count_moves(session, workspace_id, out.stage_changes, diff.entries)
+    _write_state(session, diff)
     _append_history(session, workspace_id, out, now)
 
 
@@ -72,8 +79,12 @@ def _state_diff(workspace_id: uuid.UUID, states: dict[int, PersonState]) -> _Sta
                 )
         stage = state.snap.stage
         if stage is not None and (stage, state.stage_entered) != state.initial_stage:
+            assert state.stage_entered is not None  # the engine enters a stage at a time
             if state.initial_stage is not None:
                 diff.stage_people.append(pid)
+                before, entered = state.initial_stage
+                diff.entries[(before, utc_day(entered))] -= 1
+            diff.entries[(stage, utc_day(state.stage_entered))] += 1
             diff.add_stages.append(
                 {
                     "workspace_id": workspace_id,

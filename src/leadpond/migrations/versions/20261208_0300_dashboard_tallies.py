@@ -2,7 +2,7 @@
 kept by triggers (see ``reports.tallies``) and counted from the rows once here.
 
 Revision ID: 20261208_0300_dashboard_tallies
-Revises: 20261207_2100_console_at_scale
+Revises: 20261208_0200_stage_funnel
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261208_0300_dashboard_tallies"
-down_revision: str | Sequence[str] | None = "20261207_2100_console_at_scale"
+down_revision: str | Sequence[str] | None = "20261208_0200_stage_funnel"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
