@@ -16,6 +16,7 @@ from leadpond.content import analytics, service
 from leadpond.content.taxonomy import Taxonomy, taxonomy
 from leadpond.db.engine import read_only
 from leadpond.kit.pagination import PageQuery
+from leadpond.rules import vocabulary
 from leadpond.rules.vocabulary import stages
 from leadpond.users.permissions import CONTENT_WRITE
 
@@ -57,6 +58,7 @@ def content_page(
         stage_names = dict(stages(session, ws))
         names = type_names(taxonomy(session, ws), v.actor.locale)
         topics = service.topics(session, ws)
+        labels = vocabulary.labels(session, ws)
     content_nav(v)
     chosen = {"stage": stage, "type": type, "topic": topic}
 
@@ -68,7 +70,7 @@ def content_page(
         for name, label, options in (
             ("stage", _("Stage"), stage_names),
             ("type", _("Type"), names),
-            ("topic", _("Topic"), {t: t for t in topics}),
+            ("topic", _("Topic"), {t: labels.value(t) for t in topics}),
         ):
             ui.select(
                 {"": _("All"), **options},
@@ -93,7 +95,7 @@ def content_page(
             "href": v.href(f"/content/{x.item.id}"),
             "type": names.get(x.item.type, x.item.type),
             "stages": "、".join(stage_names.get(s, s) for s in x.facets["stage"]),
-            "topics": "、".join(x.facets["topic"]),
+            "topics": "、".join(labels.value(t) for t in x.facets["topic"]),
             "author": x.item.author,
             "status": _(STATUS_NAMES.get(x.item.status, x.item.status)),
             "updated_at": local_when(x.item.updated_at, v.zone),
