@@ -75,6 +75,8 @@ def test_every_profile_word_is_translated_to_chinese() -> None:
         words.USER_ROLES,
         words.ACCOUNT_ROLES,
         words.ACTORS,
+        words.MESSAGE_CHANNELS,
+        words.MESSAGE_WHAT,
         *words.PROPERTY_VALUES.values(),
     )
     said = {w for names in listed for w in names.values()}

@@ -89,6 +89,8 @@ def test_values_and_events_read_as_words() -> None:
     assert event_words(ZH, "track", "Booth Checked In") == "展台签到"
     assert event_words(ZH, "track", "Custom Thing") == "Custom Thing"
     assert event_words(ZH, "identify", None) == "资料更新"
+    assert event_words(ZH, "track", "SMS Delivered") == "短信：已送达"
+    assert event_words(EN, "track", "WeChat Message Failed") == "WeChat: Failed"
 
 
 def test_event_properties_read_as_words_and_ids_stay_ids() -> None:

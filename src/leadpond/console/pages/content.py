@@ -135,7 +135,8 @@ def coverage_page(request: Request) -> RedirectResponse | None:
             style = "lp-cell-empty" if n == 0 else "lp-cell"
             cells.append(f'<td class="{style}"><a href="{href}">{n}</a></td>')
         label = escape(stage_names.get(stage, stage))
-        body.append(f"<tr><th>{label}</th>{''.join(cells)}</tr>")
+        # The playbook's stage names are the workspace's words, in whatever language it wrote.
+        body.append(f'<tr><th class="lp-data">{label}</th>{"".join(cells)}</tr>')
     ui.add_css(
         ".lp-coverage td,.lp-coverage th{border:1px solid #d0d7de;padding:4px 8px;"
         "text-align:center;font-size:13px}.lp-coverage .lp-cell-empty{background:#ffebe9}"

@@ -71,7 +71,12 @@ class Choices:
         event names, and the names among its newest events."""
         recent = (
             select(Event.event)
-            .where(Event.workspace_id == workspace_id, Event.event.is_not(None))
+            # A page call's ``event`` is the page's name (Home, Pricing): not a track event.
+            .where(
+                Event.workspace_id == workspace_id,
+                Event.type == "track",
+                Event.event.is_not(None),
+            )
             .order_by(Event.id.desc())
             .limit(RECENT_EVENTS)
             .subquery()

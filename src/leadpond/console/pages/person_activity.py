@@ -107,15 +107,14 @@ def merges_section(v: Visit, person_id: int, session: Session) -> None:
             ui.label(_("No merges."))
         for merge in merges:
             with ui.card().classes("w-full").mark("merge"):
-                via = (
-                    f"{said(_, ID_TYPES, merge.identifier_type)} {merge.identifier_value}"
-                    if merge.identifier_type
-                    else merge.reason
-                )
-                ui.label(
-                    f"#{merge.merged_id} → #{merge.survivor_id} · {via} · "
-                    f"{actor_words(_, merge.actor)} · {when(merge.created_at, v.zone)}"
-                )
+                with ui.row().classes("gap-1 items-center"):
+                    ui.label(f"#{merge.merged_id} → #{merge.survivor_id} ·")
+                    if merge.identifier_type:
+                        ui.label(said(_, ID_TYPES, merge.identifier_type))
+                        ui.label(merge.identifier_value or "").classes("lp-code break-all")
+                    else:
+                        ui.label(merge.reason)
+                    ui.label(f"· {actor_words(_, merge.actor)} · {when(merge.created_at, v.zone)}")
                 if merge.undone_at is not None:
                     by = actor_words(_, merge.undone_by or "")
                     ui.label(f"{_('Undone')} {when(merge.undone_at, v.zone)} ({by})")

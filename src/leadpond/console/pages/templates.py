@@ -166,7 +166,7 @@ class TemplateEditor:
         )
         self.text_body = self._area(_("Text part"), start.get("text_body"), "template-text")
         self.provider_template = self._text(
-            _("Provider template (SMS TemplateCode, WeChat template_id)"),
+            _("Provider template (SMS TemplateCode, WeChat template ID)"),
             start.get("provider_template"),
             "template-provider",
         )

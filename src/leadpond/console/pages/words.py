@@ -48,7 +48,31 @@ EVENT_NAMES = {
     "Hand Raised": "Raised a hand",
     "Pricing Intent": "Pricing intent",
     "MQL Reached": "Became an MQL",
+    "Segment Entered": "Entered a segment",
+    "Segment Exited": "Left a segment",
 }
+# A message's timeline events (``channels.events.event_name``): its channel, what happened.
+MESSAGE_CHANNELS = {
+    "Email": "Email message",
+    "SMS": "SMS",
+    "WeChat Message": "WeChat",
+    "WeCom Message": "WeCom",
+    "Webhook": "Webhook",
+}
+MESSAGE_WHAT = {
+    "Sent": "Sent",
+    "Delivered": "Delivered",
+    "Bounced": "Bounced",
+    "Failed": "Failed",
+    "Skipped": "Skipped",
+    "In Doubt": "In doubt",
+    "Opened": "Opened",
+    "Clicked": "Clicked",
+    "Unsubscribed": "Unsubscribed",
+}
+_MESSAGE_EVENT = re.compile(
+    rf"^(?P<channel>{'|'.join(MESSAGE_CHANNELS)}) (?P<what>{'|'.join(MESSAGE_WHAT)})$"
+)
 # Calls that are not ``track`` events.
 CALL_NAMES = {
     "identify": "Profile updated",
@@ -226,11 +250,18 @@ def actor_words(_: Translate, actor: str) -> str:
 
 
 def event_words(_: Translate, event_type: str, name: str | None) -> str:
-    """An event as the timeline titles it: a standard track event in words, a custom one by
-    its name, another call by what it does."""
-    if event_type == "track":
-        return said(_, EVENT_NAMES, name or "track")
-    return said(_, CALL_NAMES, event_type)
+    """An event as the timeline titles it: a standard track event in words, a message's
+    (``SMS Delivered``) by its channel and what happened, a custom one by its name, another
+    call by what it does."""
+    if event_type != "track":
+        return said(_, CALL_NAMES, event_type)
+    message = _MESSAGE_EVENT.match(name or "")
+    if name not in EVENT_NAMES and message:
+        return _("{channel}: {what}").format(
+            channel=_(MESSAGE_CHANNELS[message["channel"]]),
+            what=_(MESSAGE_WHAT[message["what"]]),
+        )
+    return said(_, EVENT_NAMES, name or "track")
 
 
 def in_language(name: Any, locale: str) -> str:
