@@ -4,7 +4,6 @@ from nicegui import ui
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import Visit, notify_error, when
 from leadpond.console.pages.words import (
     ID_TYPES,
@@ -28,14 +27,6 @@ from leadpond.users.permissions import IDENTITY_WRITE
 TIMELINE_PAGE = 50
 
 
-def _describe(_: Translate, event_type: str, name: str | None, payload: dict[str, object]) -> str:
-    said = event_words(_, event_type, name)
-    properties = payload.get("properties")
-    if event_type == "page" and isinstance(properties, dict):
-        return f"{said} · {properties.get('title') or properties.get('path') or ''}"
-    return said
-
-
 def timeline_section(v: Visit, person_id: int, session: Session) -> None:
     """The person's events across channels, newest first, a page at a time."""
     _ = v._
@@ -55,7 +46,8 @@ def timeline_section(v: Visit, person_id: int, session: Session) -> None:
             for event in events:
                 properties = event.payload.get("properties") or {}
                 with ui.timeline_entry(
-                    title=_describe(_, event.type, event.event, event.payload),
+                    # The page's title is among its properties, below (its words are the site's).
+                    title=event_words(_, event.type, event.event),
                     subtitle=f"{when(event.timestamp, v.zone)} · "
                     f"{said(_, SOURCE_NAMES, event.source)}",
                 ):
