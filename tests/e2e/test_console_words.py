@@ -59,6 +59,15 @@ def _details(page: Page, listing: str) -> list[str]:
     return [first, first + extra] if extra else [first]
 
 
+def _open(page: Page, url: str) -> None:
+    """Go to a console page and wait for its socket (what a page adds once connected follows
+    within moments): "networkidle" never comes when a loaded machine keeps the socket on
+    long polling."""
+    page.goto(url)
+    page.wait_for_function("() => window.did_handshake === true")
+    page.wait_for_timeout(500)
+
+
 def _busiest_person(page: Page, server: LiveServer) -> str:
     key = {"Authorization": f"Bearer {server.api_key}"}
     found = page.request.get(
@@ -80,14 +89,12 @@ def test_every_page_and_tab_speaks_the_viewers_language(
     try:
         details = [_busiest_person(page, live_server)]
         for path in PAGES:
-            page.goto(f"{base}/console{path}")
-            page.wait_for_load_state("networkidle")
+            _open(page, f"{base}/console{path}")
             found[path] = read_page(page, locale)
             if path in DETAILS:
                 details += _details(page, path)
         for path in details:
-            page.goto(f"{base}{path}")
-            page.wait_for_load_state("networkidle")
+            _open(page, f"{base}{path}")
             found[path] = read_page(page, locale)
             if path.endswith("/edit"):  # the journey builder's event picker, opened
                 page.locator(".lp-trigger-event").click()
@@ -104,8 +111,7 @@ def test_every_page_and_tab_speaks_the_viewers_language(
 
         # A phone: the header's menu.
         page.set_viewport_size(PHONE)
-        page.goto(f"{base}/console/")
-        page.wait_for_load_state("networkidle")
+        _open(page, f"{base}/console/")
         page.locator(".lp-nav-menu").click()
         page.locator(".q-menu .q-item").first.wait_for()
         found["/ (phone menu)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
