@@ -411,7 +411,7 @@ class TriggerFields:
                 new_value_mode="add-unique",
                 on_change=lambda e: self._event(e.value),
             ).props("dense use-chips").classes("min-w-72 lp-trigger-event")
-        elif self.kind in ("tag", "tag_removed", "stage", "segment", "segment_exited"):
+        elif self.kind in (*picks, "segment", "segment_exited"):
             current = str(self.trigger.get(self.kind) or "")
             kept = [current] if current else []
             ui.select(
