@@ -71,6 +71,13 @@ def test_every_profile_word_is_translated_to_chinese() -> None:
         words.SOURCE_NAMES,
         words.TAG_SOURCES,
         words.SCHEMA_ERRORS,
+        words.PROPERTY_NAMES,
+        words.USER_ROLES,
+        words.ACCOUNT_ROLES,
+        words.ACTORS,
+        words.MESSAGE_CHANNELS,
+        words.MESSAGE_WHAT,
+        *words.PROPERTY_VALUES.values(),
     )
     said = {w for names in listed for w in names.values()}
     assert sorted(w for w in said if w not in chinese) == []

@@ -43,7 +43,9 @@ def demote_everyone(workspace: NewWorkspace) -> None:
 
 
 def refused(user: User) -> bool:
-    return any("你的角色无权执行此操作" in message for message in user.notify.messages)
+    """The refusal names the role the action needs, and the viewer's own."""
+    said = "此操作需要「市场人员」角色；你的角色是「只读」。"
+    return any(said == message for message in user.notify.messages)
 
 
 async def test_a_viewer_cannot_save_a_segment_from_an_open_page(

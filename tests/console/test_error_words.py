@@ -13,6 +13,8 @@ from leadpond.console.i18n import catalog, translator
 from leadpond.console.pages.errors_words import CODE_WORDS, FIELD_NAMES, error_words, field_of
 from leadpond.kit.errors import InvalidInput, LeadpondError
 from leadpond.profiles.service import PersonNotFound
+from leadpond.users.auth import RoleTooLow
+from leadpond.users.permissions import MEMBERS_WRITE
 from leadpond.workspaces.service import NAME_MAX_LENGTH, NewWorkspace
 from tests.console.test_pages import anyio_backend, log_in, user
 
@@ -113,6 +115,18 @@ def test_a_constant_message_is_translated_and_a_built_one_is_said_by_its_code() 
     assert error_words(typed, zh) == "填写的内容有误，请检查。（对应字段）"
     assert error_words(typed, en) == "Some of what was entered is not valid. (Maps to)"
     assert error_words(LeadpondError("boom", field="no_such_input"), zh) == "无法完成此操作。"
+
+
+def test_a_role_refusal_names_the_role_needed_in_the_viewers_language() -> None:
+    with pytest.raises(RoleTooLow) as raised:
+        MEMBERS_WRITE.check("marketer")
+    assert raised.value.to_body()["needed"] == "admin"  # the REST API's answer names it too
+    assert error_words(raised.value, translator("zh_CN")) == (
+        "此操作需要「管理员」角色；你的角色是「市场人员」。"
+    )
+    assert error_words(raised.value, translator("en")) == (
+        "This needs the Admin role; yours is Marketer."
+    )
 
 
 @pytest.mark.anyio

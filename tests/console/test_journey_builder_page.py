@@ -9,7 +9,8 @@ from nicegui.testing import User
 
 from leadpond.console.i18n import catalog
 from leadpond.console.pages.journey_builder import REENTRY_WORDS, TRIGGER_WORDS
-from leadpond.console.pages.journey_builder_steps import CHANNELS, KIND_NAMES, ROLES, WINNER_BY
+from leadpond.console.pages.journey_builder_steps import CHANNELS, KIND_NAMES, WINNER_BY
+from leadpond.console.pages.words import USER_ROLES
 from leadpond.workspaces.service import NewWorkspace
 from tests.console.test_pages import anyio_backend, log_in, user
 from tests.console.test_playbook_page import newest_document
@@ -84,7 +85,7 @@ def test_every_builder_word_is_translated_to_chinese() -> None:
         *KIND_NAMES.values(),
         *CHANNELS.values(),
         *WINNER_BY.values(),
-        *ROLES.values(),
+        *USER_ROLES.values(),
         "Up",
         "Down",
     ]

@@ -165,8 +165,12 @@ async def test_the_360_page_speaks_in_names_not_keys(
     await user.should_see("活跃度: 2")
     entries = [e.props for e in user.find(kind=ui.timeline_entry).elements]
     assert any(e["title"] == "展台签到" for e in entries)
-    bodies = [set(e["body"].split(" · ")) for e in entries]
-    assert {"form_id: trial", "fields: company, title"} in bodies  # a list as words
+    # Properties by their names, a list as words, a key without a form as an identifier.
+    await user.should_see("填写的字段:")
+    await user.should_see("公司, 职位")
+    await user.should_see("产品线:")
+    await user.should_see("图数据库")
+    assert "lp-code" in user.find("trial").elements.pop().classes
     stages = user.find(marker="stage-history").elements.pop().rows
     assert all(":" not in s["to"] for s in stages)  # names, not keys
     assert any(s["why"].startswith("因「") for s in stages)

@@ -54,7 +54,7 @@ async def test_an_admin_adds_a_member_changes_roles_and_meets_the_last_admin_rul
     await user.should_see("已添加 li.lei@example.cn")
     assert _roles(workspace)["li.lei@example.cn"] == "marketer"
     table = _one(user, "members-table")
-    assert {r["email"]: r["role_words"] for r in table.rows}["li.lei@example.cn"] == "市场"
+    assert {r["email"]: r["role_words"] for r in table.rows}["li.lei@example.cn"] == "市场人员"
     admin = next(r for r in table.rows if r["role"] == "admin")
     # The only admin may not step down: said in words, nothing changed.
     user.find(marker="members-table").trigger("role", {"id": admin["id"], "role": "viewer"})

@@ -13,8 +13,11 @@ from leadpond.console.i18n import translator
 from leadpond.console.pages.dashboard import bucket_size, bucketed
 from leadpond.console.pages.words import (
     EVENT_NAMES,
+    actor_words,
     event_words,
+    in_language,
     plain,
+    property_words,
     reason_words,
     schema_error_words,
     validation_problem,
@@ -65,10 +68,16 @@ def test_tags_scores_stages_and_reasons_by_their_names() -> None:
     assert (LABELS.score("engagement"), LABELS.score("fit")) == ("活跃度", "fit")
     assert (LABELS.stage("visit"), LABELS.stage(None)) == ("访问", "–")
     assert reason_words(ZH, "rule stage:visit:1 on Article Read", LABELS) == (
-        "因「阅读文章」（规则 stage:visit:1）"
+        "因「阅读文章」（进入「访问」的第 2 条规则）"
+    )
+    assert reason_words(EN, "rule stage:visit:1 on Identify", LABELS) == (
+        "On “Profile updated” (rule 2 into “访问”)"
     )
     assert reason_words(ZH, "rule stage:dormant:9: no activity for 90d", LABELS) == (
-        "90d 无活动（规则 stage:dormant:9）"
+        "90d 无活动（进入「dormant」的第 10 条规则）"
+    )
+    assert reason_words(ZH, "certification (Certification Earned)", LABELS) == (
+        "因「获得认证」（规则 certification）"
     )
     assert reason_words(ZH, "set by admin@acme.cn", LABELS) == "set by admin@acme.cn"
 
@@ -80,6 +89,46 @@ def test_values_and_events_read_as_words() -> None:
     assert event_words(ZH, "track", "Booth Checked In") == "展台签到"
     assert event_words(ZH, "track", "Custom Thing") == "Custom Thing"
     assert event_words(ZH, "identify", None) == "资料更新"
+    assert event_words(ZH, "track", "SMS Delivered") == "短信：已送达"
+    assert event_words(EN, "track", "WeChat Message Failed") == "WeChat: Failed"
+
+
+def test_event_properties_read_as_words_and_ids_stay_ids() -> None:
+    properties = {
+        "form_id": "trial",
+        "fields": ["company", "title"],
+        "topic": "graph_database",
+        "method": "badge_qr",
+        "stage": "closed_won",
+        "deal_id": "006D01",
+        "products": {"product_id": "sku-1", "quantity": 2},
+        "custom_thing": "x",
+    }
+    said = property_words(ZH, properties, LABELS, {"trial": "申请试用"})
+    assert said == [
+        ("表单", "申请试用", False),
+        ("填写的字段", "公司, 职位", False),
+        ("主题", "图数据库", False),
+        ("签到方式", "扫描胸牌二维码", False),
+        ("阶段", "赢单", False),
+        ("商机ID", "006D01", True),
+        ("产品", "商品ID: sku-1, 数量: 2", False),
+        ("custom_thing", "x", False),  # a custom property as it is sent
+    ]
+    unknown_form = property_words(EN, {"form_id": "register_salon"}, LABELS, {})
+    assert unknown_form == [("Form", "register_salon", True)]  # a key without a form: an id
+
+
+def test_names_by_language_and_who_did_it() -> None:
+    name = {"zh": "等一天", "en": "One day later"}
+    assert (in_language(name, "zh_CN"), in_language(name, "en")) == ("等一天", "One day later")
+    assert (in_language({"zh": "只有中文"}, "en"), in_language("一个名字", "en")) == (
+        "只有中文",
+        "一个名字",
+    )
+    assert actor_words(ZH, "session:li@acme.cn") == "li@acme.cn"
+    assert actor_words(ZH, "leadpond:default") == "leadpond（默认剧本）"
+    assert actor_words(EN, "pipeline") == "Automatically, on an event"
 
 
 @given(

@@ -84,7 +84,7 @@ def test_an_admin_adds_a_member_and_is_told_why_the_last_admin_stays(
     page.locator(".lp-member-email input").fill("han.meimei@example.cn")
     page.locator(".lp-member-name input").fill("韩梅梅")
     page.locator(".lp-member-role").click()
-    page.get_by_role("option", name="市场", exact=True).click()
+    page.get_by_role("option", name="市场人员", exact=True).click()
     page.locator(".lp-member-password input").fill("long enough pw")
     page.locator(".lp-add-member").click()
     expect(page.get_by_text("已添加 han.meimei@example.cn")).to_be_visible()

@@ -81,22 +81,22 @@ class Atom:
         value = self.value.strip()
         if kind == "tag" and value:
             return {"tag": value}
-        if kind == "stage" and _words(value):
-            return {"stage": {"in": _words(value)}}
+        if kind == "stage" and comma_words(value):
+            return {"stage": {"in": comma_words(value)}}
         if kind == "score" and self.model.strip():
             return {"score": {self.model.strip(): {"gte": _plain(self.number)}}}
         if kind == "event" and value:
             return {"event": value, "count": {"gte": max(int(self.number), 1)}}
         if kind == "persona" and value:
             return {"persona": value}
-        if kind == "title" and _words(value):
-            pattern = "|".join(re.escape(word) for word in _words(value))
+        if kind == "title" and comma_words(value):
+            pattern = "|".join(re.escape(word) for word in comma_words(value))
             return {"trait": "title", "matches": _CASELESS + pattern}
         return None
 
     def _account_data(self) -> dict[str, Any] | None:
         if self.kind == "account_field":
-            field, words = self.field.strip(), _words(self.value)
+            field, words = self.field.strip(), comma_words(self.value)
             if not field or not words:
                 return None
             values = [_typed(field, word) for word in words]
@@ -110,8 +110,9 @@ class Atom:
         return None if inner is None else {"account_people": {"any": inner}}
 
 
-def _words(text: str) -> list[str]:
-    return [word.strip() for word in text.split(",") if word.strip()]
+def comma_words(text: str) -> list[str]:
+    """The words of a comma-separated input (Chinese commas and 、 separate too)."""
+    return [word.strip() for word in re.split(r"[,，、]", text) if word.strip()]
 
 
 def _plain(number: float) -> int | float:

@@ -306,12 +306,16 @@ def check_point(session: Session, event: MarketingEvent, point: str, token: str)
         raise BadToken("this check-in code is not one of this event's")
 
 
+def point_names(event: MarketingEvent) -> dict[str, str]:
+    """Every booth's and session's check-in point (``booth:b1``) and its name."""
+    points = {f"booth:{b['key']}": str(b.get("name", "")) for b in event.booths}
+    return points | {f"session:{s['key']}": str(s.get("title", "")) for s in event.sessions}
+
+
 def point_links(session: Session, event: MarketingEvent) -> list[tuple[str, str, str, str]]:
     """Every booth's and session's check-in point: (point, name, URL, QR as SVG)."""
-    points = [(f"booth:{b['key']}", str(b.get("name", ""))) for b in event.booths]
-    points += [(f"session:{s['key']}", str(s.get("title", ""))) for s in event.sessions]
     made = []
-    for point, name in points:
+    for point, name in point_names(event).items():
         url = point_url(session, event, point)
         svg = segno.make(url, error="m").svg_inline(scale=4, border=2)
         made.append((point, name, url, svg))

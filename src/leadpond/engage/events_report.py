@@ -4,6 +4,7 @@ as JSON, an XLSX workbook, and a note to each account's owner through the outbox
 
 import io
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,10 +177,10 @@ def next_step(line: AccountLine) -> str:
     return "send_materials"
 
 
-def next_step_text(line: AccountLine, lang: str) -> str:
-    """The next step in words (``zh`` or ``en``)."""
+def next_step_text(line: AccountLine, lang: str, name_of: Callable[[str], str] = str) -> str:
+    """The next step in words (``zh`` or ``en``), the product lines named by ``name_of``."""
     zh, en = NEXT_STEPS[line.next_step]
-    return (zh if lang == "zh" else en).format(lines=", ".join(line.interests))
+    return (zh if lang == "zh" else en).format(lines=", ".join(map(name_of, line.interests)))
 
 
 def accounts_report(session: Session, event: MarketingEvent) -> list[AccountLine]:

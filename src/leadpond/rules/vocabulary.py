@@ -79,6 +79,14 @@ class Labels:
     def score(self, model: str) -> str:
         return self.scores.get(model, model)
 
+    def value(self, key: str) -> str:
+        """A value some tag category names (a topic or product line: ``graph_database`` as
+        图数据库), else the key as it is."""
+        for names in self.values.values():
+            if key in names:
+                return names[key]
+        return key
+
     def tag(self, tag: str) -> str:
         """``product_pref:graph_database`` as ``产品偏好: 图数据库`` (each part named when the
         playbook names it); a tag without a category as it is."""

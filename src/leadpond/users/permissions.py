@@ -32,7 +32,9 @@ class Permission:
         """Raise :class:`RoleTooLow` (403) unless ``role`` holds this permission."""
         if not self.allows(role):
             raise RoleTooLow(
-                f"{self.access} {self.domain} needs the {self.role.value} role; you are {role}"
+                f"{self.access} {self.domain} needs the {self.role.value} role; you are {role}",
+                needed=self.role.value,
+                role=Role(role).value,
             )
 
 

@@ -11,6 +11,7 @@ from leadpond.accounts import overview
 from leadpond.console.pages.account_merges import merge_panel
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, notify_error, visit, when
 from leadpond.console.pages.people import NAME_CELL, people_table, person_rows
+from leadpond.console.pages.words import ACCOUNT_ROLES, said
 from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
@@ -145,7 +146,7 @@ def _committee(v: Visit, found: overview.AccountOverview) -> None:
         with ui.row():
             for role, count in found.coverage.items():
                 color = "positive" if count else "grey"
-                ui.badge(f"{_(role)}: {count}", color=color)
+                ui.badge(f"{said(_, ACCOUNT_ROLES, role)}: {count}", color=color)
 
 
 def _engagement(v: Visit, found: overview.AccountOverview) -> None:
@@ -171,7 +172,7 @@ def _people_tables(
     _ = v._
     for role, rows in sorted(by_role.items()):
         total = max(counts.get(role, 0), len(rows))
-        ui.label(f"{_(role)} ({total:,})").classes("text-lg")
+        ui.label(f"{said(_, ACCOUNT_ROLES, role)} ({total:,})").classes("text-lg")
         people_table(v, person_rows(v, rows, labels)).mark(f"role-{role}")
         if total > len(rows):
             ui.label(

@@ -22,6 +22,7 @@ from leadpond.console.pages.channels_words import (
     reason_words,
     word,
 )
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, visit
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
@@ -150,7 +151,9 @@ def message_page(request: Request, message_id: int) -> RedirectResponse | None:
             )
         except LeadpondError as exc:
             header(v, _("Message"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found").classes("lp-not-found")
+            ui.label(error_words(exc, _)).classes("text-negative").mark("not-found").classes(
+                "lp-not-found"
+            )
             return None
         line = message_lines(session, v.actor.workspace_id, [message])[0]
         header(v, f"{_('Message')} #{message.id}", session)

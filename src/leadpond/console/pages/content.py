@@ -16,6 +16,7 @@ from leadpond.content import analytics, service
 from leadpond.content.taxonomy import Taxonomy, taxonomy
 from leadpond.db.engine import read_only
 from leadpond.kit.pagination import PageQuery
+from leadpond.rules import vocabulary
 from leadpond.rules.vocabulary import stages
 from leadpond.users.permissions import CONTENT_WRITE
 
@@ -57,6 +58,7 @@ def content_page(
         stage_names = dict(stages(session, ws))
         names = type_names(taxonomy(session, ws), v.actor.locale)
         topics = service.topics(session, ws)
+        labels = vocabulary.labels(session, ws)
     content_nav(v)
     chosen = {"stage": stage, "type": type, "topic": topic}
 
@@ -68,7 +70,7 @@ def content_page(
         for name, label, options in (
             ("stage", _("Stage"), stage_names),
             ("type", _("Type"), names),
-            ("topic", _("Topic"), {t: t for t in topics}),
+            ("topic", _("Topic"), {t: labels.value(t) for t in topics}),
         ):
             ui.select(
                 {"": _("All"), **options},
@@ -93,7 +95,7 @@ def content_page(
             "href": v.href(f"/content/{x.item.id}"),
             "type": names.get(x.item.type, x.item.type),
             "stages": "、".join(stage_names.get(s, s) for s in x.facets["stage"]),
-            "topics": "、".join(x.facets["topic"]),
+            "topics": "、".join(labels.value(t) for t in x.facets["topic"]),
             "author": x.item.author,
             "status": _(STATUS_NAMES.get(x.item.status, x.item.status)),
             "updated_at": local_when(x.item.updated_at, v.zone),
@@ -133,7 +135,8 @@ def coverage_page(request: Request) -> RedirectResponse | None:
             style = "lp-cell-empty" if n == 0 else "lp-cell"
             cells.append(f'<td class="{style}"><a href="{href}">{n}</a></td>')
         label = escape(stage_names.get(stage, stage))
-        body.append(f"<tr><th>{label}</th>{''.join(cells)}</tr>")
+        # The playbook's stage names are the workspace's words, in whatever language it wrote.
+        body.append(f'<tr><th class="lp-data">{label}</th>{"".join(cells)}</tr>')
     ui.add_css(
         ".lp-coverage td,.lp-coverage th{border:1px solid #d0d7de;padding:4px 8px;"
         "text-align:center;font-size:13px}.lp-coverage .lp-cell-empty{background:#ffebe9}"

@@ -10,6 +10,7 @@ scans ``src/leadpond`` and fails when a constant message, a code or a field lack
 import re
 
 from leadpond.console.i18n import Translate, catalog
+from leadpond.console.pages.words import USER_ROLES
 from leadpond.kit.errors import LeadpondError
 
 # Every error code defined under src/leadpond, as a marketer reads it.
@@ -168,6 +169,11 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     # The Chinese catalog holds every console message id (the English one only its ids).
     if exc.message in catalog("zh_CN"):
         return _(exc.message)
+    needed, role = exc.details.get("needed"), exc.details.get("role")
+    if exc.code == "role_too_low" and needed in USER_ROLES and role in USER_ROLES:
+        return _("This needs the {needed} role; yours is {role}.").format(
+            needed=_(USER_ROLES[needed]), role=_(USER_ROLES[role])
+        )
     words = _(CODE_WORDS.get(exc.code, CODE_WORDS["bad_request"]))
     field = exc.details.get("field")
     label = FIELD_NAMES.get(field_of(field)) if isinstance(field, str) else None

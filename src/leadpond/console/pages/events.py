@@ -11,13 +11,16 @@ from sqlalchemy.orm import Session
 
 from leadpond.console.pages.events_editor import KINDS, EventEditor
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, app_link, header, notify_error, visit
+from leadpond.console.pages.words import ACCOUNT_ROLES, said
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.engage import events as ev
 from leadpond.engage import events_registration as registrations
 from leadpond.engage import events_report as report
+from leadpond.engage.events_checkin import ENTRANCE
 from leadpond.engage.events_models import MarketingEvent
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
+from leadpond.rules import vocabulary
 from leadpond.users.permissions import EVENTS_WRITE
 
 LIST_PAGE = 200
@@ -205,7 +208,10 @@ def _counts(v: Visit, session: Session, event: MarketingEvent) -> dict[str, Any]
         for key in ("approved", "pending", "waitlisted"):
             labels[key].set_text(str(by_status.get(key, 0)))
         labels["came"].set_text(str(came))
-        points.set_text(" · ".join(f"{p}: {n}" for p, n in sorted(by_point.items())))
+        names = ev.point_names(found) | {ENTRANCE: _("Entrance")}
+        points.set_text(
+            " · ".join(f"{names.get(p) or p}: {n}" for p, n in sorted(by_point.items()))
+        )
 
     refresh()
     ui.timer(5.0, refresh)  # live on the day: check-ins arrive from the staff phones
@@ -276,6 +282,7 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
     _ = v._
     lang = "zh" if v.actor.locale.startswith("zh") else "en"
     lines = report.accounts_report(session, event)
+    labels = vocabulary.labels(session, v.actor.workspace_id)
     ui.label(_("Accounts report")).classes("text-lg font-semibold")
     columns = [
         {"name": k, "label": label, "field": k, "align": "left"}
@@ -295,14 +302,15 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
             "account": line.account,
             "came": f"{line.came} / {line.registered}",
             "people": "、".join(
-                f"{a.name}({a.role or '-'}){'✓' if a.came else '✗'}" for a in line.attendees
+                f"{a.name}（{said(_, ACCOUNT_ROLES, a.role)}）{'✓' if a.came else '✗'}"
+                for a in line.attendees
             ),
             "booths": "、".join(sorted({b for a in line.attendees for b in a.booths + a.sessions})),
             "surveys": "、".join(
                 f"{a.name}: {', '.join(a.surveys)}" for a in line.attendees if a.surveys
             ),
             "change": f"{line.score_change:+g}",
-            "next": report.next_step_text(line, lang),
+            "next": report.next_step_text(line, lang, labels.value),
         }
         for line in lines
     ]

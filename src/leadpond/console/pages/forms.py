@@ -8,11 +8,13 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.console.pages.channels_words import local_when
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.forms_builder import FormBuilder
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, linked_table, visit
 from leadpond.db.engine import read_only
 from leadpond.engage import forms
 from leadpond.engage.forms_schemas import FormRead, read_form
+from leadpond.engage.models import Form
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
 from leadpond.users.permissions import FORMS_WRITE
@@ -47,14 +49,14 @@ def forms_page(request: Request) -> RedirectResponse | None:
         {
             "key": f.key,
             "href": v.href(f"/forms/{f.key}"),
-            "name": f.name_en if v.actor.locale == "en" and f.name_en else f.name_zh,
+            "name": _form_name(v, f),
             "status": _(STATUS_NAMES.get(f.status, f.status)),
             "url": forms.form_url(f),
             "updated_at": local_when(f.updated_at, v.zone),
         }
         for f in found
     ]
-    table = linked_table(columns, rows, link="key", row_key="key")
+    table = linked_table(columns, rows, link="key", row_key="key", code=("key", "url"))
     table.classes("w-full lp-forms-table").mark("forms-table")
     return None
 
@@ -70,9 +72,9 @@ def form_page(request: Request, key: str) -> RedirectResponse | None:
             existing = _read(session, v, key) if key != "new" else None
         except LeadpondError as exc:
             header(v, _("Form"), session)
-            ui.label(exc.message).classes("text-negative lp-not-found").mark("not-found")
+            ui.label(error_words(exc, _)).classes("text-negative lp-not-found").mark("not-found")
             return None
-        header(v, existing.key if existing else _("New form"), session)
+        header(v, _form_name(v, existing) if existing else _("New form"), session)
         with ui.tabs().classes("w-full") as tabs:
             build_tab = ui.tab(_("Builder")).mark("tab-builder")
             share_tab = ui.tab(_("Share")).mark("tab-share").classes("lp-tab-share")
@@ -89,6 +91,11 @@ def form_page(request: Request, key: str) -> RedirectResponse | None:
                 if existing is not None:
                     _submissions(v, session, existing.key)
     return None
+
+
+def _form_name(v: Visit, form: Form | FormRead) -> str:
+    """The form's name in the viewer's language (its Chinese one when it has no other)."""
+    return form.name_en if v.actor.locale == "en" and form.name_en else form.name_zh
 
 
 def _read(session: Session, v: Visit, key: str) -> FormRead:

@@ -10,6 +10,7 @@ from nicegui import run, ui
 from pydantic import ValidationError
 
 from leadpond.console.pages.frame import Visit, notify_error
+from leadpond.console.pages.words import EVENT_NAMES
 from leadpond.db.engine import unit_of_work
 from leadpond.engage import forms
 from leadpond.engage.forms_render import RenderContext, render_form
@@ -145,6 +146,20 @@ class FormBuilder:
             shown.mark(mark).classes(f"lp-{mark}")
         return shown
 
+    def _conversion_event(self) -> ui.select:
+        """The event a post also sends: a standard one picked by its words, or any name typed."""
+        _ = self.v._
+        current = str(self.doc.get("conversion_event") or "")
+        options = {"": _("No event")} | {k: _(words) for k, words in EVENT_NAMES.items()}
+        return ui.select(
+            options | ({current: current} if current not in options else {}),
+            value=current,
+            label=_("Also send an event"),
+            with_input=True,
+            new_value_mode="add-unique",
+            on_change=lambda e: self._set(self.doc, "conversion_event", e.value or None),
+        ).mark("form-conversion-event")
+
     def _set(self, target: dict[str, Any], name: str, value: Any) -> None:
         target[name] = value
         self.preview()
@@ -253,9 +268,7 @@ class FormBuilder:
             self._input(
                 _("Or redirect to (http/https)"), self.doc, "redirect_url", "form-redirect"
             ).classes("grow")
-            self._input(
-                _("Also send event (e.g. Trial Requested)"), self.doc, "conversion_event"
-            ).classes("grow")
+            self._conversion_event().classes("grow")
         ui.label(_("Progressive profiling and protection")).classes("text-lg font-semibold mt-2")
         with ui.row().classes("w-full gap-4"):
             self._number(_("Ask at most (empty: all)"), "progressive_max", "form-progressive")

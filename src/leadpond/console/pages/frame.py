@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import DEFAULT_LOCALE, LOCALE_NAMES, Translate, translator
 from leadpond.console.pages.errors_words import error_words
+from leadpond.console.pages.words import USER_ROLES
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.users import service as users
@@ -151,10 +152,10 @@ def header(v: Visit, title: str, session: Session) -> None:
                 value=str(v.actor.workspace_id),
                 on_change=lambda e: _switch(v, str(e.value)),
             ).props("dense dark outlined options-dense").classes(
-                "min-w-40 max-md:min-w-0 max-md:max-w-32 lp-workspace"
+                "min-w-40 max-md:min-w-0 max-md:max-w-32 lp-workspace lp-data"
             ).mark("workspace")
         else:
-            ui.label(choices[0][0].name if choices else "").classes("max-md:hidden")
+            ui.label(choices[0][0].name if choices else "").classes("max-md:hidden lp-data")
         ui.label(zone_label(v.zone)).classes("text-sm lp-zone max-lg:hidden").mark("zone").tooltip(
             _("Times are shown in the workspace's time zone")
         )
@@ -163,7 +164,9 @@ def header(v: Visit, title: str, session: Session) -> None:
             value=v.actor.locale,
             on_change=lambda e: _set_locale(v, str(e.value)),
         ).props("dense dark outlined options-dense").classes("lp-language").mark("language")
-        ui.label(f"{v.actor.name} ({_(v.actor.role.value)})").classes("text-sm max-md:hidden")
+        ui.label(f"{v.actor.name} ({_(USER_ROLES[v.actor.role.value])})").classes(
+            "text-sm max-md:hidden lp-data"
+        )
         with ui.element("form").props(f'method="post" action="{v.href("/logout")}"'):
             ui.button(icon="logout").props(
                 f'type="submit" flat color="white" dense aria-label="{_("Log out")}"'
@@ -216,12 +219,22 @@ _LINK_CELL = (
 
 
 def linked_table(
-    columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]], *, link: str, row_key: str
+    columns: Sequence[tuple[str, str]],
+    rows: list[dict[str, Any]],
+    *,
+    link: str,
+    row_key: str,
+    code: Sequence[str] = (),
 ) -> ui.table:
     """A list page's table: ``columns`` as (field, label), the ``link`` column's cell a link to
-    the row's ``href`` (a path with the console's mount path, ``Visit.href``)."""
+    the row's ``href`` (a path with the console's mount path, ``Visit.href``); the ``code``
+    columns hold identifiers (keys, links), shown as they are."""
     table = ui.table(
-        columns=[{"name": k, "label": label, "field": k, "align": "left"} for k, label in columns],
+        columns=[
+            {"name": k, "label": label, "field": k, "align": "left"}
+            | ({"classes": "lp-code"} if k in code else {})
+            for k, label in columns
+        ],
         rows=rows,
         row_key=row_key,
     ).props(DENSE_TABLE)

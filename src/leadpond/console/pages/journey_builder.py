@@ -399,17 +399,11 @@ class TriggerFields:
 
     def draw(self) -> None:
         _ = self.v._
-        picks = {
-            "tag": self.choices.tags,
-            "tag_removed": self.choices.tags,
-            "stage": self.choices.stages,
-            "segment": self.choices.segments,
-            "segment_exited": self.choices.segments,
-        }
+        picks = {"tag": "tags", "tag_removed": "tags", "stage": "stages"}
         if self.kind == "event":
             events = words(self.trigger.get("event"))
             ui.select(
-                list(dict.fromkeys([*self.choices.events, *events])),
+                self.choices.options(_, "events", events),
                 value=events,
                 label=_("Events (one or more)"),
                 multiple=True,
@@ -417,10 +411,13 @@ class TriggerFields:
                 new_value_mode="add-unique",
                 on_change=lambda e: self._event(e.value),
             ).props("dense use-chips").classes("min-w-72 lp-trigger-event")
-        elif self.kind in picks:
+        elif self.kind in (*picks, "segment", "segment_exited"):
             current = str(self.trigger.get(self.kind) or "")
+            kept = [current] if current else []
             ui.select(
-                list(dict.fromkeys([*picks[self.kind], *([current] if current else [])])),
+                self.choices.options(_, picks[self.kind], kept)
+                if self.kind in picks
+                else list(dict.fromkeys([*self.choices.segments, *kept])),
                 value=current or None,
                 label=_(TRIGGER_WORDS[self.kind]),
                 with_input=True,
@@ -454,7 +451,7 @@ class TriggerFields:
         _ = self.v._
         score = self.trigger["score"]
         ui.select(
-            list(self.choices.thresholds),
+            self.choices.options(_, "models", []),
             value=score.get("model") or None,
             label=_("Score model"),
             on_change=lambda e: score.__setitem__("model", e.value or ""),

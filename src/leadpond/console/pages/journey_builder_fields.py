@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 
 from leadpond.channels.models import MessageTemplate
 from leadpond.channels.service import templates as templates_of
+from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import Visit
 from leadpond.console.pages.playbook_sections import MONOSPACE
 from leadpond.console.pages.segment_atoms import AtomRows
+from leadpond.console.pages.words import event_words
 from leadpond.console.playbook_forms import SnippetError, parse_snippet, snippet
 from leadpond.console.segment_builder import PERSON, from_yaml, to_data
 from leadpond.content.taxonomy import taxonomy
 from leadpond.ingest.models import Event
+from leadpond.rules.vocabulary import Labels, labels
 from leadpond.segments.service import list_segments
 from leadpond.users.models import ConsoleUser, Membership
 
@@ -41,6 +44,26 @@ class Choices:
     users: list[str] = field(default_factory=list)
     # Content types by key: (name in Chinese, name in English).
     content_types: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The playbook's display names of its stages, score models and tags.
+    labels: Labels = field(default_factory=Labels)
+
+    def options(self, _: Translate, kind: str, current: list[str]) -> dict[str, str]:
+        """A picker's options (``events``, ``tags``, ``stages`` or ``models``), key → what a
+        marketer reads: standard events in words, the rest by their playbook names; the
+        ``current`` keys are kept (a key without a name is shown as it is)."""
+        listed = {
+            "events": self.events,
+            "tags": self.tags,
+            "stages": self.stages,
+            "models": list(self.thresholds),
+        }[kind]
+        name: Callable[[str], str] = {
+            "events": lambda key: event_words(_, "track", key),
+            "tags": self.labels.tag,
+            "stages": self.labels.stage,
+            "models": self.labels.score,
+        }[kind]
+        return {key: name(key) for key in dict.fromkeys([*listed, *current])}
 
     @classmethod
     def load(cls, session: Session, workspace_id: uuid.UUID, playbook: dict[str, Any]) -> "Choices":
@@ -48,7 +71,12 @@ class Choices:
         event names, and the names among its newest events."""
         recent = (
             select(Event.event)
-            .where(Event.workspace_id == workspace_id, Event.event.is_not(None))
+            # A page call's ``event`` is the page's name (Home, Pricing): not a track event.
+            .where(
+                Event.workspace_id == workspace_id,
+                Event.type == "track",
+                Event.event.is_not(None),
+            )
             .order_by(Event.id.desc())
             .limit(RECENT_EVENTS)
             .subquery()
@@ -84,6 +112,7 @@ class Choices:
             content_types={
                 t.key: (t.name_zh, t.name_en) for c in kinds.categories for t in c.types
             },
+            labels=labels(session, workspace_id),
         )
 
 
@@ -142,8 +171,12 @@ class ConditionInput:
                 value="all",
                 on_change=lambda e: self._set_match(str(e.value)),
             ).props("dense")
-            models = {key: key for key in choices.thresholds}
-            self.atoms = AtomRows(v, self._atoms_changed, choices.stages, models)
+            self.atoms = AtomRows(
+                v,
+                self._atoms_changed,
+                choices.options(_, "stages", []),
+                choices.options(_, "models", []),
+            )
             self.note = ui.label().classes("text-xs text-grey-7")
             self.source = (
                 ui.textarea(_("Condition (YAML)"), value=snippet(value))

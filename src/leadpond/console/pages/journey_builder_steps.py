@@ -22,6 +22,7 @@ from leadpond.console.pages.journey_builder_model import (
     rename_jumps,
     step_kind,
 )
+from leadpond.console.pages.words import USER_ROLES, in_language
 
 KIND_NAMES = {
     "send": "Send",
@@ -47,7 +48,6 @@ KIND_NAMES = {
 CHANNELS = {"email": "Email", "sms": "SMS", "wecom": "WeCom", "wechat": "WeChat"}
 CHANNELS |= {"webhook": "Webhook"}
 WINNER_BY = {"clicks": "clicks", "opens": "opens", "goal": "the goal"}
-ROLES = {"viewer": "Viewer", "sales": "Sales", "marketer": "Marketer", "admin": "Admin"}
 NEXT_FOLLOWING = ""  # the select's value for "no next: the following step"
 
 
@@ -108,7 +108,7 @@ class FlowCanvas:
                 ident.classes("w-40 lp-step-id")
                 ident.on("blur", lambda: self._rename(index, str(ident.value or "")))
                 if step.get("name") is not None:
-                    ui.label(str(step["name"])).classes("text-grey-8")
+                    ui.label(in_language(step["name"], self.v.actor.locale)).classes("text-grey-8")
                 ui.space()
                 for icon, offset, tip in (
                     ("arrow_upward", -1, "Up"),
@@ -258,7 +258,7 @@ class StepFields:
     def _event_select(self, holder: dict[str, Any], key: str, multiple: bool, css: str) -> None:
         current = words(holder.get(key))
         ui.select(
-            list(dict.fromkeys([*self.choices.events, *current])),
+            self.choices.options(self.v._, "events", current),
             value=current if multiple else (current[0] if current else None),
             label=self.v._("Event"),
             multiple=multiple,
@@ -273,7 +273,7 @@ class StepFields:
             for key, label in (("add_tags", _("Add tags")), ("remove_tags", _("Remove tags"))):
                 current = words(self.step.get(key))
                 ui.select(
-                    list(dict.fromkeys([*self.choices.tags, *current])),
+                    self.choices.options(_, "tags", current),
                     value=current,
                     label=label,
                     multiple=True,
@@ -287,7 +287,7 @@ class StepFields:
         points = self._inner("add_points")
         for model in list(points):
             with ui.row().classes("items-end gap-2"):
-                ui.label(str(model)).classes("w-32")
+                ui.label(self.choices.labels.score(str(model))).classes("w-32")
                 ui.number(
                     _("Points"),
                     value=points[model],
@@ -296,7 +296,9 @@ class StepFields:
                 ui.button(icon="close", on_click=lambda m=model: self._drop_point(points, m)).props(
                     "flat dense round"
                 )
-        models = [m for m in self.choices.thresholds if m not in points]
+        models = {
+            m: name for m, name in self.choices.options(_, "models", []).items() if m not in points
+        }
         if models:
             ui.select(
                 models,
@@ -315,7 +317,7 @@ class StepFields:
     def _stage(self) -> None:
         current = str(self.step.get("set_stage") or "")
         ui.select(
-            list(dict.fromkeys([*self.choices.stages, *([current] if current else [])])),
+            self.choices.options(self.v._, "stages", [current] if current else []),
             value=current or None,
             label=self.v._("Stage"),
             on_change=lambda e: self._set(self.step, "set_stage", e.value),
@@ -411,8 +413,7 @@ class StepFields:
             stage = str(pick.get("stage") or "")
             ui.select(
                 {"": _("Their own stage")}
-                | {s: s for s in self.choices.stages}
-                | ({stage: stage} if stage else {}),
+                | self.choices.options(_, "stages", [stage] if stage else []),
                 value=stage,
                 label=_("For the stage"),
                 on_change=lambda e: self._set(pick, "stage", e.value or None),
@@ -519,7 +520,7 @@ class StepFields:
             ).props("dense").classes("w-48 lp-notify-to")
             if who == "role" and isinstance(to, dict):
                 ui.select(
-                    {k: _(n) for k, n in ROLES.items()},
+                    {k: _(n) for k, n in USER_ROLES.items()},
                     value=str(to.get("role") or "sales"),
                     label=_("Role"),
                     on_change=lambda e: to.__setitem__("role", e.value),

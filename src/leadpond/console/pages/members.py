@@ -8,18 +8,12 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, notify_error, when
+from leadpond.console.pages.words import USER_ROLES
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import InvalidInput, LeadpondError
 from leadpond.users import service
 from leadpond.users.permissions import MEMBERS_WRITE
 from leadpond.users.service import LastAdmin, Role, UserExists
-
-ROLE_WORDS = {
-    Role.VIEWER: "viewer",
-    Role.SALES: "sales",
-    Role.MARKETER: "marketer",
-    Role.ADMIN: "admin",
-}
 
 
 def _rows(v: Visit, session: Session) -> list[dict[str, Any]]:
@@ -29,7 +23,7 @@ def _rows(v: Visit, session: Session) -> list[dict[str, Any]]:
             "email": user.email,
             "name": user.name,
             "role": membership.role,
-            "role_words": v._(ROLE_WORDS[Role(membership.role)]),
+            "role_words": v._(USER_ROLES[Role(membership.role).value]),
             "since": when(membership.created_at, v.zone),
         }
         for user, membership in service.members(session, v.actor.workspace_id)
@@ -58,7 +52,7 @@ def _explain(v: Visit, exc: LeadpondError) -> None:
 def members_card(v: Visit, session: Session) -> None:
     """The members table; with the role select, remove and add for admins."""
     _ = v._
-    roles = {r.value: _(ROLE_WORDS[r]) for r in Role}
+    roles = {r.value: _(USER_ROLES[r.value]) for r in Role}
     editable = v.may(MEMBERS_WRITE)
     with ui.card().classes("w-full max-w-3xl"):
         ui.label(_("Users and roles")).classes("text-lg font-semibold")

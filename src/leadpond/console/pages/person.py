@@ -16,6 +16,7 @@ from leadpond.console.pages.journeys import person_journeys_section
 from leadpond.console.pages.person_activity import merges_section, timeline_section
 from leadpond.console.pages.person_edit import edit_section
 from leadpond.console.pages.words import (
+    ACCOUNT_ROLES,
     ID_TYPES,
     SOURCE_NAMES,
     TAG_SOURCES,
@@ -159,9 +160,16 @@ def _tabs(v: Visit, found: Person360, session: Session) -> None:
                 edit_section(v, found.person.id, dict(found.person.traits or {}), found.labels)
 
 
-def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str) -> None:
+def _table(
+    columns: list[tuple[str, str]], rows: list[dict[str, Any]], mark: str, code: str = ""
+) -> None:
+    """A compact table; the ``code`` column holds identifiers, shown as they are."""
     ui.table(
-        columns=[{"name": k, "label": label, "field": k, "align": "left"} for k, label in columns],
+        columns=[
+            {"name": k, "label": label, "field": k, "align": "left"}
+            | ({"classes": "lp-code"} if k == code else {})
+            for k, label in columns
+        ],
         rows=rows,
     ).props("flat bordered dense hide-pagination :pagination='{rowsPerPage: 0}'").classes(
         "w-full"
@@ -196,13 +204,16 @@ def _profile(
                     for i in identifiers
                 ],
                 "identities",
+                code="value",
             )
         with ui.card():
             ui.label(_("Accounts")).classes("text-lg")
             for link in accounts:
                 with ui.row().classes("gap-2 items-center"):
                     ui.link(link.name, f"/accounts/{link.account_id}").mark("account-link")
-                    ui.label(f"{_(link.role or 'other')} · {link.title or '–'}")
+                    ui.label(
+                        f"{said(_, ACCOUNT_ROLES, link.role or 'other')} · {link.title or '–'}"
+                    )
                     if link.is_primary:
                         ui.badge(_("primary"))
             if not accounts:

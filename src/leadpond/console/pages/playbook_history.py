@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.console.pages.frame import Visit, header, notify_error, visit, when
 from leadpond.console.pages.job_progress import follow_replay
+from leadpond.console.pages.words import actor_words
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError, NotFound
 from leadpond.kit.scope import owned
@@ -60,11 +61,6 @@ def unified_diff(before: str, after: str, old: int, new: int) -> str:
     )
 
 
-def _who(applied_by: str) -> str:
-    kind, _sep, name = applied_by.partition(":")
-    return name if kind in ("session", "user") and name else applied_by
-
-
 def playbook_history_page(request: Request) -> RedirectResponse | None:
     """Every applied version; pick one to see its diff and roll back to it."""
     with read_only() as session:
@@ -93,7 +89,7 @@ class History:
             {
                 "version": f.version,
                 "at": when(f.applied_at, v.zone),
-                "by": _who(f.applied_by),
+                "by": actor_words(_, f.applied_by),
                 "current": _("current") if f.version == self.newest else "",
             }
             for f in found

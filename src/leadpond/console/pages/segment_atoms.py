@@ -13,6 +13,7 @@ from leadpond.console.segment_builder import (
     ATOM_LABELS,
     FIELD_OPS,
     Atom,
+    comma_words,
 )
 
 OP_LABELS = {"eq": "is", "in": "is one of", "contains": "contains"}
@@ -22,9 +23,14 @@ class AtomRows:
     """Rows of visual atoms and the buttons that add them."""
 
     def __init__(
-        self, v: Visit, changed: Callable[[], None], stages: list[str], models: dict[str, str]
+        self,
+        v: Visit,
+        changed: Callable[[], None],
+        stages: dict[str, str],
+        models: dict[str, str],
     ) -> None:
-        """``models``: the score models to pick from, key → name (the name is shown)."""
+        """``stages`` and ``models``: the playbook's, key → name (the name is shown; a stage
+        typed by its name is kept by its key)."""
         self.v = v
         self.changed = changed
         self.stages = stages
@@ -61,6 +67,20 @@ class AtomRows:
         self.atoms.remove(atom)
         self.rows.remove(row)
         self.changed()
+
+    def _stages_shown(self, keys: str) -> str:
+        """A stage atom's comma-separated keys as the playbook names them."""
+        return ", ".join(self.stages.get(k, k) for k in comma_words(keys))
+
+    def _stages_setter(self, atom: Atom) -> Callable[[Any], None]:
+        """Stages typed by name (or key) kept as the playbook's keys."""
+        keys = {name: key for key, name in self.stages.items()}
+
+        def handler(event: Any) -> None:
+            atom.value = ", ".join(keys.get(w, w) for w in comma_words(str(event.value or "")))
+            self.changed()
+
+        return handler
 
     def _setter(self, atom: Atom, field: str, number: bool = False) -> Callable[[Any], None]:
         def handler(event: Any) -> None:
@@ -114,12 +134,12 @@ class AtomRows:
                     "people_stage": _("Stages (comma-separated)"),
                     "people_title": _("Keywords (comma-separated)"),
                 }.get(kind, _("Value"))
-                suggestions = self.stages if kind in ("stage", "people_stage") else []
+                staged = kind in ("stage", "people_stage")
                 ui.input(
                     hint,
-                    value=atom.value,
-                    autocomplete=suggestions,
-                    on_change=self._setter(atom, "value"),
+                    value=self._stages_shown(atom.value) if staged else atom.value,
+                    autocomplete=list(self.stages.values()) if staged else [],
+                    on_change=self._stages_setter(atom) if staged else self._setter(atom, "value"),
                 ).classes("lp-atom-value").mark("atom-value")
             if kind == "event":
                 ui.number(

@@ -87,10 +87,7 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
             ui.label(said).classes("text-negative").mark("not-found")
             return None
         header(v, existing.get("name") or existing.get("key") or _("New segment"), session)
-        vocabulary = (
-            [k for k, _name in stages(session, ws)],
-            dict(score_models(session, ws)),
-        )
+        vocabulary = (dict(stages(session, ws)), dict(score_models(session, ws)))
         editor = SegmentEditor(v, existing, *vocabulary)
         if existing:
             shown = _members(v, existing["key"], session)
@@ -120,7 +117,7 @@ class SegmentEditor:
     live preview, and saving through the segments service."""
 
     def __init__(
-        self, v: Visit, existing: dict[str, Any], stage_keys: list[str], models: dict[str, str]
+        self, v: Visit, existing: dict[str, Any], stages: dict[str, str], models: dict[str, str]
     ) -> None:
         self.v = v
         self.existing = existing
@@ -129,7 +126,7 @@ class SegmentEditor:
         self.account_match_value: str = existing.get("account_match", "any")
         self.latest_preview = 0
         self._subject_row()
-        self._conditions_card(stage_keys, models)
+        self._conditions_card(stages, models)
         _ = v._
         self.source = (
             ui.textarea(_("Condition (YAML)"), value=existing.get("source", ""))
@@ -188,7 +185,7 @@ class SegmentEditor:
                 .mark("account-match")
             )
 
-    def _conditions_card(self, stage_keys: list[str], models: dict[str, str]) -> None:
+    def _conditions_card(self, stages: dict[str, str], models: dict[str, str]) -> None:
         _ = self.v._
         with ui.card().classes("w-full"):
             ui.label(_("Conditions")).classes("text-lg")
@@ -198,7 +195,7 @@ class SegmentEditor:
                     value="all",
                     on_change=lambda e: self.set_match(str(e.value)),
                 ).mark("match")
-            self.atoms = AtomRows(self.v, self.write_yaml, stage_keys, models)
+            self.atoms = AtomRows(self.v, self.write_yaml, stages, models)
             self.yaml_only = ui.label().classes("text-gray-600").mark("yaml-only")
 
     def start(self) -> None:

@@ -15,6 +15,7 @@ from leadpond.channels.reads import messages_of_template
 from leadpond.channels.schemas import TemplateBody, TemplateCreate, TemplateRead
 from leadpond.console.pages.channels_messages import template_messages_section
 from leadpond.console.pages.channels_words import CHANNEL_NAMES, PURPOSE_NAMES, local_when, word
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import Visit, header, linked_table, notify_error, visit
 from leadpond.console.pages.templates_preview import PreviewPane
 from leadpond.console.pages.words import validation_problem
@@ -80,7 +81,9 @@ def template_page(request: Request, key: str, person: int | None = None) -> Redi
             existing = _saved(session, v, key) if key != "new" else None
         except LeadpondError as exc:
             header(v, _("Template"), session)
-            ui.label(exc.message).classes("text-negative").mark("not-found").classes("lp-not-found")
+            ui.label(error_words(exc, _)).classes("text-negative").mark("not-found").classes(
+                "lp-not-found"
+            )
             return None
         header(v, existing.key if existing else _("New template"), session)
         with ui.row().classes("w-full gap-6 items-start no-wrap"):
@@ -163,7 +166,7 @@ class TemplateEditor:
         )
         self.text_body = self._area(_("Text part"), start.get("text_body"), "template-text")
         self.provider_template = self._text(
-            _("Provider template (SMS TemplateCode, WeChat template_id)"),
+            _("Provider template (SMS TemplateCode, WeChat template ID)"),
             start.get("provider_template"),
             "template-provider",
         )

@@ -48,7 +48,31 @@ EVENT_NAMES = {
     "Hand Raised": "Raised a hand",
     "Pricing Intent": "Pricing intent",
     "MQL Reached": "Became an MQL",
+    "Segment Entered": "Entered a segment",
+    "Segment Exited": "Left a segment",
 }
+# A message's timeline events (``channels.events.event_name``): its channel, what happened.
+MESSAGE_CHANNELS = {
+    "Email": "Email message",
+    "SMS": "SMS",
+    "WeChat Message": "WeChat",
+    "WeCom Message": "WeCom",
+    "Webhook": "Webhook",
+}
+MESSAGE_WHAT = {
+    "Sent": "Sent",
+    "Delivered": "Delivered",
+    "Bounced": "Bounced",
+    "Failed": "Failed",
+    "Skipped": "Skipped",
+    "In Doubt": "In doubt",
+    "Opened": "Opened",
+    "Clicked": "Clicked",
+    "Unsubscribed": "Unsubscribed",
+}
+_MESSAGE_EVENT = re.compile(
+    rf"^(?P<channel>{'|'.join(MESSAGE_CHANNELS)}) (?P<what>{'|'.join(MESSAGE_WHAT)})$"
+)
 # Calls that are not ``track`` events.
 CALL_NAMES = {
     "identify": "Profile updated",
@@ -83,6 +107,8 @@ TRAIT_NAMES = {
     "owner": "Owner",
     "gender": "Gender",
     "department": "Department",
+    "owner_wecom_userid": "Owner's WeCom account",
+    "uscc": "Unified social credit code",
 }
 SOURCE_NAMES = {
     "api": "API",
@@ -100,10 +126,113 @@ SOURCE_NAMES = {
     "wecom": "WeCom",
     "journeys": "Journey",
 }
+# docs/events.md's event properties, as the timeline names them.
+PROPERTY_NAMES = {
+    "path": "Path",
+    "url": "Link",
+    "title": "Headline",
+    "category": "Category",
+    "product_line": "Product line",
+    "referrer": "Came from",
+    "content_id": "Content ID",
+    "content_type": "Content type",
+    "topic": "Topic",
+    "stage": "Stage",
+    "industry": "Industry",
+    "form_id": "Form",
+    "fields": "Fields filled",
+    "booth_id": "Booth ID",
+    "booth_name": "Booth",
+    "event_id": "Event ID",
+    "event_name": "Marketing event",
+    "event_type": "Event type",
+    "city": "City",
+    "checkin_point": "Check-in point",
+    "method": "Check-in method",
+    "points": "Points",
+    "session_id": "Session ID",
+    "session_title": "Session",
+    "forum": "Forum",
+    "speaker": "Speaker",
+    "watch_minutes": "Minutes watched",
+    "mode": "Watched",
+    "scene": "QR scene",
+    "channel": "Channel",
+    "campaign": "Campaign",
+    "followed": "Followed",
+    "account": "Official account",
+    "kind": "Kind",
+    "menu_key": "Menu item",
+    "msg_type": "Message type",
+    "msg_id": "Message ID",
+    "content": "Content",
+    "external_userid": "WeCom contact",
+    "user_id": "Member",
+    "state": "State",
+    "change_type": "Change",
+    "article_id": "Article ID",
+    "read_seconds": "Seconds read",
+    "email_id": "Email ID",
+    "subject": "Subject",
+    "product": "Product",
+    "product_name": "Product name",
+    "edition": "Edition",
+    "deal_id": "Deal ID",
+    "amount": "Amount",
+    "currency": "Currency",
+    "order_id": "Order ID",
+    "total": "Total",
+    "products": "Products",
+    "product_id": "Product ID",
+    "name": "Item name",
+    "price": "Price",
+    "quantity": "Quantity",
+    "certification_id": "Certification ID",
+    "score": "Score",
+    "status": "Status",
+}
+# Properties whose values are fixed words (docs/events.md), by property.
+PROPERTY_VALUES = {
+    "method": {"badge_qr": "Badge QR code", "phone_lookup": "Phone number lookup"},
+    "event_type": {"conference": "Conference", "salon": "Salon", "webinar": "Webinar"},
+    "mode": {"live": "Live", "replay": "Replay"},
+    "checkin_point": {"entrance": "Entrance"},
+    "status": {"approved": "Approved", "pending": "Pending", "rejected": "Rejected"},
+    "stage": {
+        "qualification": "Qualification",
+        "needs_analysis": "Needs analysis",
+        "proposal": "Proposal",
+        "negotiation": "Negotiation",
+        "closed_won": "Won",
+        "closed_lost": "Lost",
+    },
+}
+# Properties whose values the playbook names as tag values (a topic, a product line).
+PLAYBOOK_VALUES = frozenset({"topic", "product_line", "product", "industry"})
+# A console user's role in the workspace (``users.service.Role``).
+USER_ROLES = {"viewer": "Viewer", "sales": "Sales", "marketer": "Marketer", "admin": "Admin"}
+# A person's role in an account's decision chain (``normalise.roles.ROLES``).
+ACCOUNT_ROLES = {
+    "executive": "Executive",
+    "department_head": "Department head",
+    "project_manager": "Project manager",
+    "engineer": "Engineer",
+    "procurement": "Procurement",
+    "other": "Other",
+}
+# Who did something that is not a console user ("session:<email>", "user:<email>").
+ACTORS = {
+    "pipeline": "Automatically, on an event",
+    "rebuild": "Identity rebuild",
+    "leadpond:default": "leadpond (the default playbook)",
+}
 # Who put a tag on a person.
 TAG_SOURCES = {"rule": "Rule", "manual": "By hand", "journey": "Journey", "import": "Import"}
 _RULE_ON_EVENT = re.compile(r"^rule (?P<rule>\S+) on (?P<event>.+)$")
 _RULE_IDLE = re.compile(r"^rule (?P<rule>\S+): no activity for (?P<idle>\S+)$")
+# A score point's reason: ``event-registration (Event Registered)``.
+_POINTS_RULE = re.compile(r"^(?P<rule>[\w:-]+) \((?P<event>[^()]+)\)$")
+_STAGE_RULE = re.compile(r"^stage:(?P<stage>[^:]+):(?P<index>\d+)$")
 
 
 def said(_: Translate, names: dict[str, str], key: str | None) -> str:
@@ -113,12 +242,37 @@ def said(_: Translate, names: dict[str, str], key: str | None) -> str:
     return _(names[key]) if key in names else key
 
 
+def actor_words(_: Translate, actor: str) -> str:
+    """Who did it: a console user by their email, the pipeline, a rebuild or leadpond itself
+    in words."""
+    kind, _sep, name = actor.partition(":")
+    return name if kind in ("session", "user") and name else said(_, ACTORS, actor)
+
+
 def event_words(_: Translate, event_type: str, name: str | None) -> str:
-    """An event as the timeline titles it: a standard track event in words, a custom one by
-    its name, another call by what it does."""
-    if event_type == "track":
-        return said(_, EVENT_NAMES, name or "track")
-    return said(_, CALL_NAMES, event_type)
+    """An event as the timeline titles it: a standard track event in words, a message's
+    (``SMS Delivered``) by its channel and what happened, a custom one by its name, another
+    call by what it does."""
+    if event_type != "track":
+        return said(_, CALL_NAMES, event_type)
+    message = _MESSAGE_EVENT.match(name or "")
+    if name not in EVENT_NAMES and message:
+        return _("{channel}: {what}").format(
+            channel=_(MESSAGE_CHANNELS[message["channel"]]),
+            what=_(MESSAGE_WHAT[message["what"]]),
+        )
+    return said(_, EVENT_NAMES, name or "track")
+
+
+def in_language(name: Any, locale: str) -> str:
+    """A name the playbook gives per language (``{zh: 等一天, en: One day later}``) in the
+    viewer's language, else in the other; a single name as it is."""
+    if isinstance(name, dict):
+        for language in (locale[:2], "en", "zh"):
+            if name.get(language):
+                return str(name[language])
+        return "–"
+    return plain(name)
 
 
 def plain(value: Any) -> str:
@@ -136,20 +290,67 @@ def plain(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
+def property_words(
+    _: Translate, properties: dict[str, Any], labels: Labels, forms: dict[str, str]
+) -> list[tuple[str, str, bool]]:
+    """An event's properties as the timeline says them: (name, value, whether the value is an
+    identifier shown as it is). Names and fixed values in words, topics and product lines by
+    the playbook's names, forms by their names, traits filled in by theirs; an unknown form
+    key, an ID or a link is an identifier."""
+    shown: list[tuple[str, str, bool]] = []
+    for key, value in properties.items():
+        name = _(PROPERTY_NAMES[key]) if key in PROPERTY_NAMES else key
+        if isinstance(value, dict):
+            inner = property_words(_, value, labels, forms)
+            shown.append((name, ", ".join(f"{n}: {v}" for n, v, _code in inner), False))
+        elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            for item in value:
+                inner = property_words(_, item, labels, forms)
+                shown.append((name, ", ".join(f"{n}: {v}" for n, v, _code in inner), False))
+        elif key == "fields" and isinstance(value, list):
+            shown.append((name, ", ".join(said(_, TRAIT_NAMES, str(f)) for f in value), False))
+        elif key == "form_id" and isinstance(value, str):
+            shown.append((name, forms.get(value, value), value not in forms))
+        elif key in PROPERTY_VALUES and isinstance(value, str):
+            known = PROPERTY_VALUES[key].get(value)
+            shown.append((name, _(known) if known else value, False))
+        elif key in PLAYBOOK_VALUES and isinstance(value, str):
+            shown.append((name, labels.value(value), False))
+        else:
+            code = key.endswith(("_id", "_key")) or key in ("url", "path", "referrer", "scene")
+            shown.append((name, plain(value), code))
+    return shown
+
+
+def rule_words(_: Translate, rule: str, labels: Labels) -> str:
+    """A rule by what a marketer knows of it: a stage rule the playbook left unnamed
+    (``stage:visit:1``) as the second rule into 访问; a named rule by its id."""
+    found = _STAGE_RULE.match(rule)
+    if found:
+        return _("rule {number} into “{stage}”").format(
+            number=int(found["index"]) + 1, stage=labels.stage(found["stage"])
+        )
+    return _("rule {rule}").format(rule=rule)
+
+
 def reason_words(_: Translate, reason: str | None, labels: Labels) -> str:
     """A rule's stored reason in a sentence: ``rule stage:visit:1 on Article Read`` reads
-    "On 文章阅读 (rule stage:visit:1)"; other reasons (a person's, a journey's) as written."""
+    "因「阅读文章」（进入「访问」的第 2 条规则）", a score point's ``certification (Certification
+    Earned)`` "因「获得认证」（规则 certification）"; other reasons (a person's, a journey's) as
+    written."""
     if not reason:
         return "–"
-    found = _RULE_ON_EVENT.match(reason)
+    found = _RULE_ON_EVENT.match(reason) or _POINTS_RULE.match(reason)
     if found:
-        return _("On “{event}” (rule {rule})").format(
-            event=event_words(_, "track", found["event"]), rule=found["rule"]
+        call = found["event"].lower()  # an identify call's reason names it "Identify"
+        kind, name = (call, None) if call in CALL_NAMES else ("track", found["event"])
+        return _("On “{event}” ({rule})").format(
+            event=event_words(_, kind, name), rule=rule_words(_, found["rule"], labels)
         )
     found = _RULE_IDLE.match(reason)
     if found:
-        return _("No activity for {idle} (rule {rule})").format(
-            idle=found["idle"], rule=found["rule"]
+        return _("No activity for {idle} ({rule})").format(
+            idle=found["idle"], rule=rule_words(_, found["rule"], labels)
         )
     return reason
 
