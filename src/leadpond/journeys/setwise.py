@@ -266,17 +266,15 @@ class _Group:
         return literal(detail, _step_log.c.detail.type)
 
     def _log(self, rows: Any) -> int:
-        """Append step-log rows (in enrollment order); how many (RETURNING counts them: an
-        ``INSERT … SELECT`` has no rowcount through psycopg here)."""
-        written = self.session.scalars(
-            _step_log.insert()
-            .from_select(
+        """Append step-log rows (in enrollment order); how many (the rowcount: a RETURNING
+        would fetch every new id only to count them)."""
+        written = self.session.execute(
+            _step_log.insert().from_select(
                 ["workspace_id", "enrollment_id", "step", "kind", "detail", "message_id", "at"],
                 rows.order_by(e.id),
             )
-            .returning(_step_log.c.id)
         )
-        return len(written.all())
+        return int(written.rowcount)  # type: ignore[attr-defined]
 
     def _json(self, values: dict[str, Any]) -> Any:
         """A JSON object built in SQL (the message's variables)."""
