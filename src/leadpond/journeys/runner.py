@@ -37,7 +37,9 @@ def run_due(
     for start in range(0, len(fired), limit):
         batch = fired[start : start + limit]
         with unit_of_work(url) as session:
-            add_up(total, run_due_batch(session, workspace_id, moment, limit, (batch[0], batch[-1])))
+            add_up(
+                total, run_due_batch(session, workspace_id, moment, limit, (batch[0], batch[-1]))
+            )
     while True:
         with unit_of_work(url) as session:
             done = run_due_batch(session, workspace_id, moment, limit)

@@ -2,16 +2,22 @@
 
 ``engine.advance`` runs every step through ``steps``, loading each enrollment into Python; that
 costs tens of microseconds a person, minutes for a schedule over a million. The steps that do
-the same thing to everyone at them — a send to the person, a branch, an exit — and the checks
+the same thing to everyone at them — a send to the person, a branch, an exit, a wait (a
+duration or a local time of day), a random split, adding and removing tags — and the checks
 before every step (the goal, ``exit_when``, people merged away) are run here instead as a few
 statements per group (journey, version, step) of the batch: the conditions through the
 segments' SQL evaluator (``person_filter``, what ``matching`` asks), the messages through
 ``channels.service.enqueue_select``, the step log and the moves as ``INSERT … SELECT`` and
-``UPDATE``. What they write is what ``steps`` writes (tests/journeys/test_setwise.py compares
-the two, whole state, on both databases); every other kind of step is left to ``steps``.
+``UPDATE``. What Python must work out is worked out by the same functions ``steps`` calls, once
+per value rather than per person: a wait's end per due time of the group
+(``definitions.wait_end``), a split's arm per person (``Journey.variant_of``: a SHA-256, which
+SQLite has not), applied as a ``CASE`` or one statement per arm. What they write is what
+``steps`` writes (tests/journeys/test_setwise.py compares the two, whole state, on both
+databases); every other kind of step is left to ``steps``.
 """
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -25,11 +31,13 @@ from leadpond.channels.service import enqueue_select, template_for
 from leadpond.conditions.ast import Condition
 from leadpond.db.among import among
 from leadpond.db.engine import is_postgres
-from leadpond.journeys.definitions import EXIT, Journey, Step
+from leadpond.journeys.definitions import EXIT, Journey, Step, wait_end
 from leadpond.journeys.models import Enrollment, EnrollmentState, StepLog
 from leadpond.journeys.service import journeys_of
+from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import LeadpondError
 from leadpond.profiles.models import Person
+from leadpond.rules.reads import add_manual_tags_to, remove_tags_of
 from leadpond.segments.build import person_filter
 from leadpond.segments.definitions import WorkspaceSegments, load_segments
 
@@ -40,6 +48,9 @@ _messages = cast(Table, Message.__table__)
 e = _enrollments.c
 # Steps due at once run on in the same batch; a journey has far fewer steps than this.
 MAX_ROUNDS = 64
+# A wait's ends are a CASE over the group's due times: a group due at more different times
+# than this (people enrolled one by one, each at their own moment) waits in Python.
+MAX_DUE_TIMES = 200
 
 
 @dataclass
@@ -52,12 +63,15 @@ class SetwiseReport:
 
 
 def runs_in_sql(step: Step) -> bool:
-    """Whether this step runs here: a send to the person (any channel), a branch (that never
-    goes back to itself), an exit."""
+    """Whether this step runs here: a send to the person (any channel), a branch or a split, a
+    wait for a duration or a local time, adding or removing tags (none of them going back to
+    itself), an exit."""
     if step.kind in ("send", "webhook"):
         return step.to != "owner" and step.channel is not None and step.template is not None
-    if step.kind == "branch":
+    if step.kind in ("branch", "split"):
         return all(arm.goto != step.id for arm in step.arms) and step.next != step.id
+    if step.kind in ("wait", "wait_until", "tags"):
+        return step.next != step.id
     return step.kind == "exit"
 
 
@@ -127,15 +141,29 @@ class _Group:
 
     def run(self, report: SetwiseReport) -> bool:
         """Run the step (False: its template is missing or for another channel, and
-        ``steps`` runs the group, logging why)."""
+        ``steps`` runs the group, logging why; or a wait's group is due at too many times)."""
         step = self.step
         if step.kind in ("send", "webhook") and not self._template_ok():
             return False
+        ends: dict[datetime, datetime] = {}
+        if step.kind in ("wait", "wait_until"):
+            dues = self.session.scalars(
+                select(e.due_at).where(self.here).distinct().limit(MAX_DUE_TIMES + 1)
+            ).all()
+            if len(dues) > MAX_DUE_TIMES:
+                return False
+            ends = {due: wait_end(self.journey, step, due) for due in dues}
         self._leave_early(report)
         if step.kind == "exit":
             self._go(self.here, EXIT, report)
         elif step.kind == "branch":
             self._branch(report)
+        elif step.kind == "split":
+            self._split(report)
+        elif step.kind == "tags":
+            self._tags(report)
+        elif step.kind in ("wait", "wait_until"):
+            self._wait(ends, report)
         else:
             self._send(report)
         return True
@@ -212,14 +240,61 @@ class _Group:
         self._log(self._entry(rest, "branch", {"arm": None, "goto": self.step.next}))
         self._go(rest, self.step.next, report)
 
-    def _go(self, who: ColumnElement[bool], target: str | None, report: SetwiseReport) -> None:
-        """``StepRun.go``: on to ``target``, or out (past the last step, or ``exit``)."""
+    def _split(self, report: SetwiseReport) -> None:
+        """``steps._split``: each person's arm (``Journey.variant_of``, worked out here once a
+        person), then an arm at a time: its variant noted, on to its step."""
+        step = self.step
+        by_arm: dict[int, list[int]] = defaultdict(list)
+        for person_id in self.session.scalars(select(e.person_id).where(self.here).distinct()):
+            arm = self.journey.variant_of(step, person_id)
+            by_arm[next(i for i, a in enumerate(step.arms) if a is arm)].append(person_id)
+        for index, arm in enumerate(step.arms):
+            if index not in by_arm:
+                continue
+            who = and_(self.here, among(self.session, e.person_id, by_arm[index]))
+            self._log(self._entry(who, "split", {"variant": arm.variant, "goto": arm.goto}))
+            self._go(who, arm.goto, report, variant=arm.variant)
+
+    def _tags(self, report: SetwiseReport) -> None:
+        """``steps._tags``: manual tags (actor ``journey:<key>``) added, then those to remove
+        taken off, for everyone at the step."""
+        step = self.step
+        people = select(e.person_id).where(self.here)
+        if step.add_tags:
+            actor = f"journey:{self.journey.key}"
+            add_manual_tags_to(self.session, self.workspace_id, people, step.add_tags, actor)
+        remove_tags_of(self.session, self.workspace_id, people, list(step.remove_tags))
+        detail = {"added": list(step.add_tags), "removed": list(step.remove_tags)}
+        self._log(self._entry(self.here, "tags", detail))
+        self._go(self.here, step.next, report)
+
+    def _wait(self, ends: dict[datetime, datetime], report: SetwiseReport) -> None:
+        """``steps._wait``: each enrollment due again at its wait's end (worked out per due
+        time of the group), logged at the time it was due; on to the next step."""
+        detail_type = _step_log.c.detail.type
+        until = case(
+            *(
+                (e.due_at == due, literal({"until": isoformat(end)}, detail_type))
+                for due, end in ends.items()
+            )
+        )
+        end_at = case(
+            *((e.due_at == due, literal(end, e.due_at.type)) for due, end in ends.items())
+        )
+        self._log(self._entry(self.here, "wait", until))
+        self._go(self.here, self.step.next, report, due_at=end_at)
+
+    def _go(
+        self, who: ColumnElement[bool], target: str | None, report: SetwiseReport, **moved: Any
+    ) -> None:
+        """``StepRun.go``: on to ``target``, or out (past the last step, or ``exit``); with the
+        columns ``moved`` set as well (a new due time, a variant)."""
         if target is None:
-            self._end(who, A.COMPLETED, "completed", {}, report)
+            self._end(who, A.COMPLETED, "completed", {}, report, **moved)
         elif target == EXIT:
-            self._end(who, A.EXITED, "exited", {}, report)
+            self._end(who, A.EXITED, "exited", {}, report, **moved)
         else:
-            self.session.execute(_enrollments.update().where(who).values(step=target))
+            self.session.execute(_enrollments.update().where(who).values(step=target, **moved))
 
     def _end(
         self,
@@ -228,10 +303,13 @@ class _Group:
         name: str,
         detail: dict[str, Any],
         report: SetwiseReport,
+        **moved: Any,
     ) -> None:
-        """``StepRun.end``: logged at the time the step was due, then out of the journey."""
+        """``StepRun.end``: logged at the time the step was due (or the new due time in
+        ``moved``: a wait's end), then out of the journey."""
         kind = "goal" if state == A.GOAL else "end"
-        if not self._log(self._entry(who, kind, detail, name=name)):
+        at = moved.get("due_at", e.due_at)
+        if not self._log(self._entry(who, kind, detail, name=name, at=at)):
             return
         ended = self.session.execute(
             _enrollments.update()
@@ -242,23 +320,30 @@ class _Group:
                 ended_at=self.now,
                 waiting_since=None,
                 awaited_event_id=None,
+                **moved,
             )
         )
         report.ended += int(ended.rowcount)  # type: ignore[attr-defined]
 
     def _entry(
-        self, who: ColumnElement[bool], kind: str, detail: dict[str, Any], name: str | None = None
+        self,
+        who: ColumnElement[bool],
+        kind: str,
+        detail: dict[str, Any] | ColumnElement[Any],
+        name: str | None = None,
+        at: Any = None,
     ) -> Any:
-        """The step-log rows of one thing that happened to these enrollments."""
+        """The step-log rows of one thing that happened to these enrollments (at the time
+        their step was due, unless ``at`` says otherwise)."""
         g = _step_log.c
         return select(
             e.workspace_id,
             e.id,
             literal(name or self.step.id, g.step.type),
             literal(kind, g.kind.type),
-            literal(detail, g.detail.type),
+            detail if isinstance(detail, ColumnElement) else literal(detail, g.detail.type),
             literal(None, g.message_id.type),
-            e.due_at,
+            e.due_at if at is None else at,
         ).where(who)
 
     def _detail(self) -> Any:
