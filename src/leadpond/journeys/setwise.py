@@ -86,7 +86,7 @@ def advance_in_sql(
     batch = and_(among(session, e.id, enrollment_ids), e.state == A.ACTIVE.value, e.due_at <= now)
     definitions: dict[int, dict[str, Journey]] = {}
     segments: list[WorkspaceSegments] = []
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         groups = session.execute(
             select(e.journey_key, e.version, e.step, func.count())
             .where(batch)
@@ -106,7 +106,12 @@ def advance_in_sql(
                 continue
             if not segments:
                 segments.append(load_segments(session, workspace_id))
-            group = _Group(session, workspace_id, journey, version, step, now, segments[0], batch)
+            # Who was merged away leaves at the first step of the batch's first round: everyone
+            # at a step in a later round got there from a step that found them live, and
+            # nobody is merged inside a step run.
+            group = _Group(
+                session, workspace_id, journey, version, step, now, segments[0], batch, round_ == 0
+            )
             if group.run(report):
                 report.steps += size
                 ran = True
@@ -128,6 +133,8 @@ class _Group:
     now: datetime
     segments: WorkspaceSegments
     batch: ColumnElement[bool]
+    # Ask whether the people are still live (``person_gone``).
+    check_live: bool = True
 
     @property
     def here(self) -> ColumnElement[bool]:
@@ -197,7 +204,9 @@ class _Group:
             Person.workspace_id == self.workspace_id,
             Person.merged_into_id.is_(None),
         )
-        self._end(and_(self.here, ~live), A.EXITED, self.step.id, {"error": "person_gone"}, report)
+        if self.check_live:
+            gone = and_(self.here, ~live)
+            self._end(gone, A.EXITED, self.step.id, {"error": "person_gone"}, report)
 
     def _send(self, report: SetwiseReport) -> None:
         """``steps._send`` for people: one message each, keyed as ``steps.message_key``."""
