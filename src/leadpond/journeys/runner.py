@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from leadpond.db.engine import unit_of_work
-from leadpond.journeys.engine import RUN_BATCH, RunReport, add_up, run_due_batch
+from leadpond.journeys.engine import PYTHON_BATCH, RUN_BATCH, RunReport, add_up, run_due_batch
 from leadpond.journeys.schedules import fire_schedules
 from leadpond.kit.clock import utcnow
 
@@ -23,10 +23,11 @@ def run_due(
     *,
     url: str | None = None,
     limit: int = RUN_BATCH,
+    python_limit: int = PYTHON_BATCH,
 ) -> RunReport:
     """Fire the schedule triggers due at ``now`` (default: the clock), then advance every step
     due — the new enrollments first — ``limit`` enrollments per transaction (of which at most
-    ``engine.PYTHON_BATCH`` run Python steps), until none is due; a kill between transactions
+    ``python_limit`` run Python steps), until none is due; a kill between transactions
     loses nothing (the rest is still due) and a kill inside one undoes only that batch."""
     moment = now or utcnow()
     total = RunReport()
@@ -37,12 +38,11 @@ def run_due(
     for start in range(0, len(fired), limit):
         batch = fired[start : start + limit]
         with unit_of_work(url) as session:
-            add_up(
-                total, run_due_batch(session, workspace_id, moment, limit, (batch[0], batch[-1]))
-            )
+            within = (batch[0], batch[-1])
+            add_up(total, run_due_batch(session, workspace_id, moment, limit, within, python_limit))
     while True:
         with unit_of_work(url) as session:
-            done = run_due_batch(session, workspace_id, moment, limit)
+            done = run_due_batch(session, workspace_id, moment, limit, python_limit=python_limit)
         if not done.batches:
             return total
         add_up(total, done)
