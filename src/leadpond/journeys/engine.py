@@ -236,7 +236,8 @@ def run_due_batch(
     ``within``, when given: a schedule's new enrollments, found by the key instead of every due
     row) and advance them, in the caller's transaction (SKIP LOCKED on PostgreSQL: workers
     never share a batch; what a batch leaves due is unlocked at its commit). Of those the SQL
-    steps leave at Python ones, ``python_limit`` go on here; the rest wait for the next claim."""
+    steps leave at Python ones, ``python_limit`` (a workspace's, in a claim across workspaces)
+    go on here; the rest wait for the next claim."""
     report = RunReport()
     due: Any = and_(Enrollment.state == A.ACTIVE.value, Enrollment.due_at <= now)
     if workspace_id is not None:

@@ -238,11 +238,14 @@ class _Group:
         self._go(self.here, step.next, report)
 
     def _branch(self, report: SetwiseReport) -> None:
-        """``steps._branch``: the first arm whose condition holds, arm by arm."""
+        """``steps._branch``: the first arm whose condition holds, arm by arm (after an arm
+        without a condition nobody is left: no more statements)."""
         for index, arm in enumerate(self.step.arms):
-            who = (
-                self.here if arm.condition is None else and_(self.here, self._holds(arm.condition))
-            )
+            if arm.condition is None:
+                self._log(self._entry(self.here, "branch", {"arm": index, "goto": arm.goto}))
+                self._go(self.here, arm.goto, report)
+                return
+            who = and_(self.here, self._holds(arm.condition))
             self._log(self._entry(who, "branch", {"arm": index, "goto": arm.goto}))
             self._go(who, arm.goto, report)
         rest = self.here
