@@ -138,12 +138,17 @@ class _Group:
 
     @property
     def here(self) -> ColumnElement[bool]:
-        """The batch's enrollments due at this step (fewer after each move)."""
+        """The batch's enrollments due at this step (fewer after each move). On PostgreSQL
+        with the workspace: a join from people (a condition the planner thinks rare) then
+        probes the active enrollments' index (workspace, journey, person) once a person, where
+        without it each probe read the journey's whole index. Not on SQLite: there it would
+        walk that index instead of the batch's ids (``engine._load``)."""
         return and_(
             self.batch,
             e.journey_key == self.journey.key,
             e.version == self.version,
             e.step == self.step.id,
+            *([e.workspace_id == self.workspace_id] if is_postgres(self.session) else []),
         )
 
     def run(self, report: SetwiseReport) -> bool:
@@ -363,15 +368,17 @@ class _Group:
         return literal(detail, _step_log.c.detail.type)
 
     def _log(self, rows: Any) -> int:
-        """Append step-log rows (in enrollment order); how many (the rowcount: a RETURNING
-        would fetch every new id only to count them)."""
-        written = self.session.execute(
-            _step_log.insert().from_select(
-                ["workspace_id", "enrollment_id", "step", "kind", "detail", "message_id", "at"],
-                rows.order_by(e.id),
-            )
+        """Append step-log rows (in enrollment order); how many. Counted in the database: a
+        RETURNING would fetch every new id only to count them; psycopg gives an ``INSERT …
+        SELECT`` no rowcount here, so on PostgreSQL the INSERT is a CTE that a count reads."""
+        insert = _step_log.insert().from_select(
+            ["workspace_id", "enrollment_id", "step", "kind", "detail", "message_id", "at"],
+            rows.order_by(e.id),
         )
-        return int(written.rowcount)  # type: ignore[attr-defined]
+        if is_postgres(self.session):
+            written = insert.returning(_step_log.c.id).cte("written")
+            return int(self.session.scalar(select(func.count()).select_from(written)) or 0)
+        return int(self.session.execute(insert).rowcount)  # type: ignore[attr-defined]
 
     def _json(self, values: dict[str, Any]) -> Any:
         """A JSON object built in SQL (the message's variables)."""
