@@ -28,6 +28,7 @@ from tests.journeys.conftest import set_up
 pytestmark = pytest.mark.slow
 
 PEOPLE = int(os.environ.get("LEADPOND_KILL_TEST_ENROLLMENTS", "5000"))
+BATCH = 500
 LEADPOND = Path(sys.executable).with_name("leadpond")
 TWO_SENDS = {
     "key": "nurture",
@@ -85,6 +86,9 @@ def _run_due(env: dict[str, str], workspace: NewWorkspace, at: str) -> subproces
             str(workspace.workspace_id),
             "--now",
             at,
+            # Several transactions for the kill to land between (a batch is 10,000).
+            "--batch",
+            str(BATCH),
         ],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ import typer
 from leadpond.db import migrate
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.journeys.dryrun import dry_run
+from leadpond.journeys.engine import RUN_BATCH
 from leadpond.journeys.runner import run_due
 from leadpond.journeys.versions import migrate_enrollments
 from leadpond.kit.clock import parse_timestamp, utcnow
@@ -27,6 +28,9 @@ def run_due_command(
         str | None,
         typer.Option(help="ISO time to act as the clock (catch-up, tests); default: now"),
     ] = None,
+    batch: Annotated[
+        int, typer.Option(min=1, help="Enrollments claimed per transaction")
+    ] = RUN_BATCH,
 ) -> None:
     """Run every journey step due at ``--now``: waits that ended, then what follows them."""
     moment = None
@@ -37,7 +41,7 @@ def run_due_command(
     migrate.upgrade()
     with read_only() as session:
         workspace_id = find_workspace(session, workspace).id
-    report = run_due(workspace_id, moment)
+    report = run_due(workspace_id, moment, limit=batch)
     typer.echo(json.dumps(asdict(report)))
 
 

@@ -151,6 +151,16 @@ class Journey:
         return step.arms[-1]
 
 
+def wait_end(journey: Journey, step: Step, started: datetime) -> datetime:
+    """When a ``wait`` (a duration) or ``wait_until`` (a local time of day, in the journey's
+    time zone) step that was due at ``started`` ends: counted from when it was due, not from
+    when a run got to it, so a late catch-up run gives the times an on-time one would have."""
+    if step.wait is not None:
+        return started + step.wait
+    assert step.wait_until is not None
+    return next_local_time(started, step.wait_until, journey.zone)
+
+
 def next_local_time(after: datetime, at: time, zone: ZoneInfo) -> datetime:
     """The first moment at or after ``after`` (naive UTC) when the clock in ``zone`` reads
     ``at``; naive UTC too."""

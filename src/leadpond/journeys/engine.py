@@ -37,7 +37,13 @@ from leadpond.kit.scope import owned
 from leadpond.rules.state import chunks
 
 A = EnrollmentState
-RUN_BATCH = 1000
+# Enrollments claimed per transaction. Steps run in SQL (``setwise``) cost per statement, not per
+# person, so a big batch pays its dozen statements and its commit once for ten thousand people.
+RUN_BATCH = 10_000
+# At most this many of a batch run their steps in Python (one row loaded and written each): on
+# SQLite the batch holds the single writer lock, so a batch whose people stop at Python steps
+# stays as short as it was; the rest of the claim stays due where SQL left it, for the next one.
+PYTHON_BATCH = 1_000
 KINDS: dict[str, StepKind] = {**STEP_KINDS, **ACTION_KINDS, "send_content": send_content}
 # SQLite: a driver-level executemany, one UPDATE per enrollment (cheap there), its values
 # pre-encoded as the ORM types store them (SQLAlchemy's per-row processing cost more).
@@ -64,6 +70,8 @@ class AdvanceReport:
     steps: int = 0
     messages: int = 0
     ended: int = 0
+    # Enrollments left due at a Python step for a later batch (``python_limit``).
+    deferred: int = 0
 
 
 def advance(
@@ -73,16 +81,22 @@ def advance(
     now: datetime,
     *,
     in_sql: bool = True,
+    python_limit: int | None = None,
 ) -> AdvanceReport:
     """Run every step of these enrollments that is due at ``now``, group by group, until each
     one waits for a later time or has left the journey; writes where they are now. The steps
     ``setwise`` runs go first, in SQL (``in_sql``: the engine's fast path; without it, every
-    step runs here, in Python — the same results, tests/journeys/test_setwise.py)."""
+    step runs here, in Python — the same results, tests/journeys/test_setwise.py). With
+    ``python_limit``, only that many (the lowest ids) of those SQL leaves due go on in Python;
+    the others stay due at their step (``AdvanceReport.deferred``)."""
     report = AdvanceReport()
     if in_sql:
         fast = advance_in_sql(session, workspace_id, sorted(set(enrollment_ids)), now)
         report.steps, report.messages, report.ended = fast.steps, fast.messages, fast.ended
         enrollment_ids = fast.rest
+        if python_limit is not None and len(enrollment_ids) > python_limit:
+            report.deferred = len(enrollment_ids) - python_limit
+            enrollment_ids = enrollment_ids[:python_limit]
     positions = _load(session, enrollment_ids)
     definitions: dict[int, dict[str, Journey]] = {}
     moved: dict[int, Position] = {}
@@ -206,6 +220,8 @@ class RunReport:
     ended: int = 0
     # People enrolled by schedule triggers that fired.
     scheduled: int = 0
+    # Claimed but left due at a Python step, for a later batch.
+    deferred: int = 0
 
 
 def run_due_batch(
@@ -214,11 +230,14 @@ def run_due_batch(
     now: datetime,
     limit: int = RUN_BATCH,
     within: tuple[int, int] | None = None,
+    python_limit: int = PYTHON_BATCH,
 ) -> RunReport:
     """Claim up to ``limit`` due enrollments (of one workspace, when given; with ids in
     ``within``, when given: a schedule's new enrollments, found by the key instead of every due
     row) and advance them, in the caller's transaction (SKIP LOCKED on PostgreSQL: workers
-    never share a batch)."""
+    never share a batch; what a batch leaves due is unlocked at its commit). Of those the SQL
+    steps leave at Python ones, ``python_limit`` (a workspace's, in a claim across workspaces)
+    go on here; the rest wait for the next claim."""
     report = RunReport()
     due: Any = and_(Enrollment.state == A.ACTIVE.value, Enrollment.due_at <= now)
     if workspace_id is not None:
@@ -237,10 +256,11 @@ def run_due_batch(
         ):
             by_workspace[ws].append(eid)
     for ws, mine in by_workspace.items():
-        done = advance(session, ws, mine, now)
+        done = advance(session, ws, mine, now, python_limit=python_limit)
         report.steps += done.steps
         report.messages += done.messages
         report.ended += done.ended
+        report.deferred += done.deferred
     report.batches = 1
     return report
 
@@ -251,3 +271,4 @@ def add_up(total: RunReport, done: RunReport) -> None:
     total.steps += done.steps
     total.messages += done.messages
     total.ended += done.ended
+    total.deferred += done.deferred

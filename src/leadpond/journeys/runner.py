@@ -7,15 +7,12 @@ import uuid
 from datetime import datetime
 
 from leadpond.db.engine import unit_of_work
-from leadpond.journeys.engine import RUN_BATCH, RunReport, add_up, run_due_batch
+from leadpond.journeys.engine import PYTHON_BATCH, RUN_BATCH, RunReport, add_up, run_due_batch
 from leadpond.journeys.schedules import fire_schedules
 from leadpond.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
 
-# A firing's people per transaction for their first steps: those mostly run in SQL
-# (``setwise``), a cost per statement rather than per person, so bigger batches, fewer commits.
-FIRST_STEPS_BATCH = 10_000
 # How often the worker looks for due steps: a "wait 1 day" ends within this of its time.
 TICK_S = 5.0
 
@@ -26,26 +23,26 @@ def run_due(
     *,
     url: str | None = None,
     limit: int = RUN_BATCH,
+    python_limit: int = PYTHON_BATCH,
 ) -> RunReport:
     """Fire the schedule triggers due at ``now`` (default: the clock), then advance every step
-    due — the new enrollments first, ``FIRST_STEPS_BATCH`` at a time — then ``limit``
-    enrollments per transaction, until none is
-    due; a kill between transactions loses nothing (the rest is still due) and a kill inside
-    one undoes only that batch."""
+    due — the new enrollments first — ``limit`` enrollments per transaction (of which at most
+    ``python_limit`` run Python steps), until none is due; a kill between transactions
+    loses nothing (the rest is still due) and a kill inside one undoes only that batch."""
     moment = now or utcnow()
     total = RunReport()
     with unit_of_work(url) as session:
         fired = fire_schedules(session, workspace_id, moment)
     total.scheduled = len(fired)
     # The people schedules just enrolled: their first steps, a batch of ids at a time.
-    size = max(limit, FIRST_STEPS_BATCH)
-    for start in range(0, len(fired), size):
-        batch = fired[start : start + size]
+    for start in range(0, len(fired), limit):
+        batch = fired[start : start + limit]
         with unit_of_work(url) as session:
-            add_up(total, run_due_batch(session, workspace_id, moment, size, (batch[0], batch[-1])))
+            within = (batch[0], batch[-1])
+            add_up(total, run_due_batch(session, workspace_id, moment, limit, within, python_limit))
     while True:
         with unit_of_work(url) as session:
-            done = run_due_batch(session, workspace_id, moment, limit)
+            done = run_due_batch(session, workspace_id, moment, limit, python_limit=python_limit)
         if not done.batches:
             return total
         add_up(total, done)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from leadpond.channels.service import QueuedSend, enqueue_many
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import JOURNEY_SOURCE, Event
-from leadpond.journeys.definitions import EXIT, Journey, Step, next_local_time
+from leadpond.journeys.definitions import EXIT, Journey, Step, wait_end
 from leadpond.journeys.models import EnrollmentState
 from leadpond.journeys.service import live_people, log_entry, matching
 from leadpond.journeys.winner import decide, decision_time, winner_of
@@ -273,19 +273,14 @@ def _owner_variables(run: StepRun, people: set[int]) -> dict[int, dict[str, Any]
 
 
 def _wait(run: StepRun, group: list[Position]) -> int:
-    """Waits count from when the step was due, not from when this run happened, so a late
-    catch-up run gives the times an on-time one would have."""
+    """Wait a duration or until a local time (``definitions.wait_end``)."""
     step = run.step
     # A group mostly shares its due time (a schedule's people): each end is worked out once.
     ends: dict[datetime, tuple[datetime, str | None]] = {}
     for row in group:
         started = row.due_at
         if started not in ends:
-            if step.wait is not None:
-                end = started + step.wait
-            else:
-                assert step.wait_until is not None
-                end = next_local_time(started, step.wait_until, run.journey.zone)
+            end = wait_end(run.journey, step, started)
             ends[started] = (end, isoformat(end))
         row.due_at, until = ends[started]
         run.log(row, "wait", {"until": until}, at=started)

@@ -1,11 +1,12 @@
 """What the API shows about a person's rules state, and the manual tag edits."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, Table, delete, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from leadpond.accounts.models import PersonAccount
 from leadpond.accounts.scope import live_links
 from leadpond.conditions.evaluate import decayed, matches
-from leadpond.db.engine import is_postgres
+from leadpond.db.engine import dialect_insert, is_postgres
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput, NotFound
 from leadpond.kit.pagination import count
@@ -23,6 +24,8 @@ from leadpond.rules.active import current_ruleset
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
 from leadpond.rules.ruleset import Ruleset
 from leadpond.rules.state import load_states
+
+_person_tags = cast(Table, PersonTag.__table__)
 
 
 class TagNotFound(NotFound):
@@ -95,15 +98,7 @@ def add_manual_tags(
         upsert(PersonTag)
         .values(
             [
-                {
-                    "workspace_id": workspace_id,
-                    "person_id": pid,
-                    "tag": tag,
-                    "category": tag.partition(":")[0] if ":" in tag else None,
-                    "source": "manual",
-                    "actor": actor[:100],
-                    "added_at": now,
-                }
+                {"workspace_id": workspace_id, "person_id": pid, **_manual(tag, actor, now)}
                 for pid, tag in dict.fromkeys(tags)
             ]
         )
@@ -111,11 +106,50 @@ def add_manual_tags(
     )
 
 
-def remove_tags_of(
-    session: Session, workspace_id: uuid.UUID, person_ids: list[int], tags: list[str]
+def _manual(tag: str, actor: str, now: datetime) -> dict[str, Any]:
+    """A manual tag's columns besides its workspace and person."""
+    category = tag.partition(":")[0] if ":" in tag else None
+    return {
+        "tag": tag,
+        "category": category,
+        "source": "manual",
+        "actor": actor[:100],
+        "added_at": now,
+    }
+
+
+def add_manual_tags_to(
+    session: Session, workspace_id: uuid.UUID, people: Select[Any], tags: Sequence[str], actor: str
 ) -> None:
-    """Take these tags off these people, whoever put them there (none held is no error)."""
-    if person_ids and tags:
+    """:func:`add_manual_tags` for the people a query selects (one ``person_id`` column), each
+    tag one ``INSERT … SELECT`` whatever their number (a journey step over a batch)."""
+    now = utcnow()
+    given = people.subquery()
+    for tag in dict.fromkeys(tags):
+        fields = _manual(tag, actor, now)
+        session.execute(
+            dialect_insert(session, _person_tags)
+            .from_select(
+                ["workspace_id", "person_id", *fields],
+                select(
+                    literal(workspace_id, _person_tags.c.workspace_id.type),
+                    given.c.person_id,
+                    *(literal(value, _person_tags.c[name].type) for name, value in fields.items()),
+                )
+                .distinct()
+                # SQLite reads ON CONFLICT after a bare SELECT as a join's: a WHERE ends it.
+                .where(true()),
+            )
+            .on_conflict_do_nothing(index_elements=["person_id", "tag"])
+        )
+
+
+def remove_tags_of(
+    session: Session, workspace_id: uuid.UUID, person_ids: list[int] | Select[Any], tags: list[str]
+) -> None:
+    """Take these tags off these people (ids, or a query of them), whoever put them there
+    (none held is no error)."""
+    if tags and (isinstance(person_ids, Select) or person_ids):
         session.execute(
             delete(PersonTag).where(
                 owned(PersonTag, workspace_id),
