@@ -188,11 +188,11 @@ async def test_an_admin_demoted_while_the_page_is_open_can_neither_save_nor_test
         demote_everyone(workspace)
         set_value(user, "setting-email-from", "someone.else@leadpond.cn")
         user.find(marker="save-email").click()
-        await eventually(lambda: any("你的角色无权执行此操作" in m for m in user.notify.messages))
+        await eventually(lambda: any("此操作需要「管理员」角色" in m for m in user.notify.messages))
         assert (stored(workspace) or {})["from"] == "线索池 <hi@leadpond.cn>"
         set_value(user, "test-address-email", "li.na@example.cn")
         user.notify.messages.clear()
         user.find(marker="test-send-email").click()
-        await user.should_see("你的角色无权执行此操作。")
+        await user.should_see("此操作需要「管理员」角色")
         await asyncio.sleep(0.3)
         assert box.messages == []

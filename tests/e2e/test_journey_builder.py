@@ -69,6 +69,10 @@ def test_a_marketer_builds_s1_by_clicking_and_saves_it(page: Page, live_server: 
 
     # A mistake is shown on the card it is about, and nothing is saved.
     wait.locator(".lp-wait input").fill("one day")
+    # Leave the field (as a person does) and let the change reach the server before the click:
+    # under load the validation once ran on the value before it.
+    wait.locator(".lp-wait input").press("Tab")
+    page.wait_for_timeout(300)
     page.locator(".lp-builder-validate").click()
     expect(page.locator(".lp-builder-invalid")).to_be_visible()
     wait = page.locator(".lp-step").nth(2)

@@ -177,6 +177,8 @@ def _keys_card(v: Visit, session: Session, snippet: Snippet) -> None:
         ui.label(_("Keys")).classes("text-lg font-semibold")
         columns = [
             {"name": k, "label": label, "field": k, "align": "left"}
+            # A key's first characters are shown as code (a key, not words).
+            | ({"classes": "lp-code"} if k == "prefix" else {})
             for k, label in (
                 ("kind", _("Kind")),
                 ("name", _("Key name")),
