@@ -127,6 +127,9 @@ def test_parallel_guessers_never_run_more_password_checks_than_the_slots(
     backend: str, workspace: NewWorkspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LEADPOND_LOGIN_PASSWORD_CHECKS", "1")
+    # Eight checks queue for the one slot; on a loaded machine they can outlast the 5 s a caller
+    # waits in production (then 429 login_busy, tested below). This test is about the bound.
+    monkeypatch.setattr(throttle, "SLOT_WAIT_S", 120.0)
     get_settings.cache_clear()
     throttle._password_slots.cache_clear()
     running, most = [0], [0]
@@ -158,3 +161,24 @@ def test_parallel_guessers_never_run_more_password_checks_than_the_slots(
         throttle._password_slots.cache_clear()
     assert answers == [401] * 8
     assert most[0] == 1
+
+
+def test_a_login_waiting_too_long_for_a_password_slot_is_told_to_retry(
+    caller: TestClient, workspace: NewWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADPOND_LOGIN_PASSWORD_CHECKS", "1")
+    monkeypatch.setattr(throttle, "SLOT_WAIT_S", 0.05)
+    get_settings.cache_clear()
+    throttle._password_slots.cache_clear()
+    email = make_user(workspace.workspace_id, "viewer")
+    slots = throttle._password_slots()
+    assert slots.acquire(timeout=1)  # another login is checking its password
+    try:
+        status, body = _login(caller, email, PASSWORD)
+    finally:
+        slots.release()
+        get_settings.cache_clear()
+        throttle._password_slots.cache_clear()
+    assert status == 429 and body["code"] == "login_busy"
+    # The slot free again, the same credentials open the account.
+    assert _login(caller, email, PASSWORD)[0] == 200
