@@ -113,7 +113,8 @@ async def test_yaml_typed_on_the_yaml_tab_fills_the_forms(
     log_in(user, workspace, "marketer")
     await user.open("/playbook")
     user.find(marker="yaml-tab").click()
-    text = editor(user).value.replace("{zh: 活跃度, en: Engagement}", "{zh: 互动度, en: Interaction}")
+    named = ("{zh: 活跃度, en: Engagement}", "{zh: 互动度, en: Interaction}")
+    text = editor(user).value.replace(*named)
     set_value(user, editor(user), text)
     user.find(marker="forms-tab").click()
     assert field(user, "score_models[0].name.zh").value == "互动度"

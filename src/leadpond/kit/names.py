@@ -76,11 +76,13 @@ def name_in(name: object, language: str | None = DEFAULT_LANGUAGE) -> str | None
 
 
 def every_name(name: object) -> list[str]:
-    """Every language's text of a name (to recognise the name a reader typed in either)."""
+    """Every language's text of a name, Chinese first (to recognise the name a reader typed in
+    either)."""
     if isinstance(name, str):
         return [name] if name else []
     if isinstance(name, Mapping):
-        return [text for text in name.values() if isinstance(text, str) and text]
+        texts = [name.get(language) for language in LANGUAGES]
+        return [text for text in texts if isinstance(text, str) and text]
     return []
 
 
