@@ -14,12 +14,14 @@ from leadpond.console.playbook_forms import (
     SECTIONS,
     STAGE_RULES,
     STAGES,
+    TAG_CATEGORIES,
     TAG_RULES,
     FormField,
     PlaybookDraft,
     Section,
     SnippetError,
     input_for,
+    renamed,
     shown,
     stored,
 )
@@ -261,7 +263,7 @@ def test_a_field_edit_changes_that_value_and_keeps_every_comment_and_layout() ->
 def test_a_value_edited_in_a_block_keeps_its_line_comment_and_quotes() -> None:
     draft = PlaybookDraft.from_yaml(COMMENTED)
     draft.edit((*RULES, 1), SCORE_RULES, form_field(SCORE_RULES, "on.event"), "Guide Downloaded")
-    draft.edit(("stages", 1), STAGES, form_field(STAGES, "name"), "互动")
+    draft.edit(("stages", 1), STAGES, form_field(STAGES, "name.zh"), "互动")
     assert changes(COMMENTED, draft.to_yaml()) == [
         '-   - {key: engaged, name: "活跃", phase: 育}',
         '+   - {key: engaged, name: "互动", phase: 育}',
@@ -433,3 +435,81 @@ def test_a_key_event_added_to_an_empty_list_is_written_as_a_block() -> None:
         "    emit: New Key Event\n"
         "    if: {event: Page Viewed}\n"
     )
+
+
+BILINGUAL = """\
+version: 1
+stages:
+  - {key: new, name: "新线索"}   # one name for every language
+  - {key: engaged, name: {zh: 活跃, en: 'Engaged'}, phase: 育}
+  - key: won
+    name:
+      en: Won   # English only so far
+tag_categories:
+  - key: product_pref
+    name: {zh: 产品偏好, en: Product preference}
+    values: {graph_database: {zh: 图数据库, en: Graph database}, warehouse: 实时数仓}
+"""
+
+
+def test_names_in_both_shapes_round_trip_unchanged() -> None:
+    assert PlaybookDraft.from_yaml(BILINGUAL).to_yaml() == BILINGUAL
+    assert validate_playbook(BILINGUAL).playbook.stages[1].name == {"zh": "活跃", "en": "Engaged"}
+
+
+def test_each_language_of_a_name_has_its_field() -> None:
+    draft = PlaybookDraft.from_yaml(BILINGUAL)
+    zh, en = form_field(STAGES, "name.zh"), form_field(STAGES, "name.en")
+    stages = [item for _, item in draft.rows(("stages",))]
+    # One text for every language shows as the Chinese; the English is empty until typed.
+    assert [(shown(s, zh), shown(s, en)) for s in stages] == [
+        ("新线索", ""),
+        ("活跃", "Engaged"),
+        ("", "Won"),
+    ]
+    categories = draft.rows(("tag_categories",))
+    values = shown(categories[0][1], form_field(TAG_CATEGORIES, "values"))
+    assert "graph_database: {zh: 图数据库, en: Graph database}" in values
+
+
+def test_an_english_name_typed_next_to_one_text_makes_a_pair_and_keeps_the_rest() -> None:
+    draft = PlaybookDraft.from_yaml(BILINGUAL)
+    zh, en = form_field(STAGES, "name.zh"), form_field(STAGES, "name.en")
+    draft.edit(("stages", 0), STAGES, en, "New lead")
+    draft.edit(("stages", 1), STAGES, zh, "互动")
+    draft.edit(("stages", 2), STAGES, zh, "成单")
+    written = draft.to_yaml()
+    assert changes(BILINGUAL, written) == [
+        '-   - {key: new, name: "新线索"}   # one name for every language',
+        '+   - {key: new, name: {zh: "新线索", en: New lead}} # one name for every language',
+        "-   - {key: engaged, name: {zh: 活跃, en: 'Engaged'}, phase: 育}",
+        "+   - {key: engaged, name: {zh: 互动, en: 'Engaged'}, phase: 育}",
+        "+       zh: 成单",
+    ]
+    names = [s["name"] for s in data(written)["stages"]]
+    assert names == [
+        {"zh": "新线索", "en": "New lead"},
+        {"zh": "互动", "en": "Engaged"},
+        {"en": "Won", "zh": "成单"},
+    ]
+    # Emptying one language leaves the other; emptying both takes the name away.
+    draft.edit(("stages", 1), STAGES, en, "")
+    draft.edit(("stages", 2), STAGES, en, " ")
+    draft.edit(("stages", 2), STAGES, zh, "")
+    names = [s.get("name") for s in data(draft.to_yaml())["stages"]]
+    assert names == [{"zh": "新线索", "en": "New lead"}, {"zh": "互动"}, None]
+
+
+def test_a_one_text_name_stays_one_text_when_only_it_is_edited() -> None:
+    assert renamed("新线索", "zh", "线索") == "线索"
+    assert renamed("新线索", "en", "Lead") == {"zh": "新线索", "en": "Lead"}
+    assert renamed({"zh": "活跃", "en": "Engaged"}, "en", None) == {"zh": "活跃"}
+    assert renamed({"en": "Won"}, "en", None) is None
+    assert renamed(None, "en", "Won") == {"en": "Won"}
+    assert renamed(None, "zh", "成单") == "成单"
+
+
+def test_a_bad_name_error_lands_on_its_chinese_field() -> None:
+    inputs = {"stages[1].name.zh", "stages[1].name.en", "stages[1].key"}
+    assert input_for("stages[1].name", inputs) == "stages[1].name.zh"
+    assert input_for("stages[1].name.en", inputs) == "stages[1].name.en"

@@ -113,10 +113,12 @@ async def test_yaml_typed_on_the_yaml_tab_fills_the_forms(
     log_in(user, workspace, "marketer")
     await user.open("/playbook")
     user.find(marker="yaml-tab").click()
-    text = editor(user).value.replace("name: 活跃度", "name: 互动度")
+    named = ("{zh: 活跃度, en: Engagement}", "{zh: 互动度, en: Interaction}")
+    text = editor(user).value.replace(*named)
     set_value(user, editor(user), text)
     user.find(marker="forms-tab").click()
-    assert field(user, "score_models[0].name").value == "互动度"
+    assert field(user, "score_models[0].name.zh").value == "互动度"
+    assert field(user, "score_models[0].name.en").value == "Interaction"
 
 
 async def test_a_broken_condition_is_reported_on_its_field_and_not_saved(
@@ -145,7 +147,7 @@ async def test_stages_are_added_moved_and_removed_in_the_form(
     await user.open("/playbook")
     user.find(marker="add-stages").click()
     set_value(user, field(user, "stages[9].key"), "nurture")
-    set_value(user, field(user, "stages[9].name"), "培育")
+    set_value(user, field(user, "stages[9].name.zh"), "培育")
     for _ in range(7):
         user.find(marker=f"up-stages[{9 - _}]").click()
     user.find(marker="remove-stages[0]").click()

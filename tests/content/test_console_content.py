@@ -50,7 +50,7 @@ async def test_a_marketer_writes_an_item_and_finds_it_by_stage_and_type(
     await user.should_see("1 items")
     rows = one(user, "content-table").rows
     assert [(r["title"], r["topics"]) for r in rows] == [
-        ("Graph databases in three minutes", "图数据库、ai")
+        ("Graph databases in three minutes", "Graph database、ai")  # the English console
     ]
     await user.open("/content?stage=advocate")
     await user.should_see("0 items")

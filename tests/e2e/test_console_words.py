@@ -14,6 +14,8 @@ from tests.e2e.test_console_flows import log_in
 pytestmark = pytest.mark.e2e
 
 LOCALE = {"sqlite": "zh_CN", "postgresql": "en"}
+# The default playbook's visit and opportunity stages, as each language names them.
+STAGE_NAMES = {"zh_CN": ("访问", "商机"), "en": ("Visited", "Opportunity")}
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Pages with their own path; the detail pages are found through their lists.
@@ -105,8 +107,9 @@ def test_every_page_and_tab_speaks_the_viewers_language(
         # The condition builder's stage atom shows the playbook's names and keeps its keys.
         page.goto(f"{base}/console/segments/new")
         page.locator(".lp-yaml textarea").fill("stage: {in: [visit, opportunity]}")
-        expect(page.locator(".lp-atom-value input")).to_have_value("访问, 商机")
-        page.locator(".lp-atom-value input").fill("商机")
+        visit, opportunity = STAGE_NAMES[locale]
+        expect(page.locator(".lp-atom-value input")).to_have_value(f"{visit}, {opportunity}")
+        page.locator(".lp-atom-value input").fill(opportunity)
         expect(page.locator(".lp-yaml textarea")).to_have_value(re.compile(r"\[opportunity\]"))
 
         # A phone: the header's menu.

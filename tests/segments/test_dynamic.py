@@ -68,7 +68,7 @@ def test_a_stage_typed_by_its_display_name_means_its_key(track: Tracker, api: Te
     unknown = api.post("/api/v1/segments:preview", json={"condition": {"stage": "商机们"}})
     assert unknown.status_code == 400
     assert "no such stage: '商机们'" in unknown.json()["message"]
-    assert "opportunity (商机)" in unknown.json()["message"]
+    assert "opportunity (商机 / Opportunity)" in unknown.json()["message"]
 
 
 def test_preview_counts_an_unsaved_condition_and_shows_a_sample(

@@ -19,6 +19,7 @@ from leadpond.channels import tracking
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.http import WriteSession
+from leadpond.kit.names import accepted_language
 from leadpond.workspaces.signing import BadToken
 
 router = APIRouter(tags=["public links"], include_in_schema=False)
@@ -82,13 +83,7 @@ def language(request: Request) -> str:
     asked = request.query_params.get("lang", "")
     if asked in WORDS:
         return asked
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh"
-        if tag.startswith("en"):
-            return "en"
-    return "zh"
+    return accepted_language(request.headers.get("accept-language"))
 
 
 def _page(request: Request, template: str, status_code: int = 200, **values: object) -> Response:

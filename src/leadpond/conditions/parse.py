@@ -184,7 +184,8 @@ def with_stage_keys(condition: Condition, stages: Sequence[tuple[str, str]]) -> 
     """The condition with every stage it names by its display name (``商机``, case and spaces
     aside) named by its key (``opportunity``), as stored stages are. A value that is neither a
     stage's key nor its name is an error listing the stages, not a test that matches nobody.
-    ``stages`` are the playbook's (key, display name); with none, nothing can be checked."""
+    ``stages`` are the playbook's (key, display name), a pair for each of a stage's names (one
+    per language); with none, nothing can be checked."""
     if not stages:
         return condition
     keys = {key for key, _name in stages}
@@ -195,7 +196,10 @@ def with_stage_keys(condition: Condition, stages: Sequence[tuple[str, str]]) -> 
             return value
         found = by_name.get(_folded(value))
         if found is None:
-            listed = ", ".join(f"{key} ({name})" if name else key for key, name in stages)
+            named: dict[str, list[str]] = {}
+            for key, name in stages:
+                named.setdefault(key, []).extend([name] if name else [])
+            listed = ", ".join(f"{k} ({' / '.join(n)})" if n else k for k, n in named.items())
             raise ConditionError(f"no such stage: {value!r}; the stages are {listed}", ("stage",))
         return found
 

@@ -7,7 +7,8 @@ everything else are written back as they were. Plain scalars mean what they mean
 loader (YAML 1.2 booleans: a rule's ``on:`` is text). Nothing is validated here:
 ``playbooks.service.validate_playbook`` checks what the forms wrote, and its errors name the paths
 the fields carry (``score_models[0].rules[2].points``). Conditions are YAML snippets of the
-condition language.
+condition language. A display name (``name``, ``description``) has a field per language: one
+text for every language stays one text until another language's is typed.
 """
 
 import re
@@ -35,8 +36,9 @@ from leadpond.console.playbook_yaml import (
     update_entry,
 )
 from leadpond.kit import yaml
+from leadpond.kit.names import LANGUAGES
 
-FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage"]
+FieldKind = Literal["text", "number", "flag", "words", "yaml", "stage", "named"]
 
 # Mappings a rule needs even when empty (a tag rule's ``then``); other emptied ones are dropped.
 _KEPT_EMPTY = frozenset({"then"})
@@ -75,8 +77,14 @@ class Section:
 
 _KEY = FormField("key", "Key")
 _ID = FormField("id", "Rule id")
-_NAME = FormField("name", "Display name")
-_DESCRIPTION = FormField("description", "Description")
+_NAME = (
+    FormField("name.zh", "Display name (Chinese)", "named"),
+    FormField("name.en", "Display name (English)", "named"),
+)
+_DESCRIPTION = (
+    FormField("description.zh", "Description (Chinese)", "named"),
+    FormField("description.en", "Description (English)", "named"),
+)
 _TRIGGER = (
     FormField("on.event", "On events (comma-separated)", "words"),
     FormField("on.where", "Event properties (YAML)", "yaml"),
@@ -88,7 +96,7 @@ STAGES = Section(
     "Stages",
     (
         _KEY,
-        _NAME,
+        *_NAME,
         FormField("phase", "Phase"),
         FormField("detour", "Detour (outside the order)", "flag"),
         FormField("sticky", "Sticky", "flag"),
@@ -99,7 +107,7 @@ STAGES = Section(
 TAG_CATEGORIES = Section(
     "tag_categories",
     "Tag categories",
-    (_KEY, _NAME, _DESCRIPTION, FormField("values", "Value names (YAML: value: name)", "yaml")),
+    (_KEY, *_NAME, *_DESCRIPTION, FormField("values", "Value names (YAML: value: name)", "yaml")),
     {"key": "new-category"},
     "key",
 )
@@ -147,7 +155,7 @@ SCORE_MODELS = Section(
     "Score models",
     (
         _KEY,
-        _NAME,
+        *_NAME,
         FormField("half_life", "Half-life (e.g. 90d)"),
         FormField("grades", "Grades (YAML, e.g. {A: 60, B: 40})", "yaml"),
     ),
@@ -177,7 +185,7 @@ KEY_EVENTS = Section(
 PERSONAS = Section(
     "personas",
     "Personas",
-    (_KEY, _NAME, _DESCRIPTION, _IF),
+    (_KEY, *_NAME, *_DESCRIPTION, _IF),
     {"key": "new-persona", "if": {"trait": "title", "exists": True}},
     "key",
 )
@@ -262,6 +270,8 @@ def shown(item: dict[str, Any], form_field: FormField) -> Any:
     value: Any = item
     for part in form_field.parts:
         value = value.get(part) if isinstance(value, dict) else None
+    if form_field.kind == "named":
+        value = _names(item.get(form_field.parts[0])).get(form_field.parts[1])
     if form_field.kind == "yaml":
         return snippet(value)
     value = plain(value)
@@ -294,13 +304,39 @@ def stored(form_field: FormField, raw: Any) -> Any:
     return text or None
 
 
+def _names(name: Any) -> dict[str, str]:
+    """A display name by language; one text for every language is shown as the Chinese. The
+    texts stay as the document holds them (quoted ones keep their quotes when rewritten)."""
+    if isinstance(name, dict):
+        return {str(k): v for k, v in name.items() if isinstance(v, str)}
+    return {"zh": name} if isinstance(name, str) and name else {}
+
+
+def renamed(current: Any, language: str, text: str | None) -> Any:
+    """A display name with ``language``'s text set (``None``: taken away); ``None`` when no
+    language has one. One text stays one text while no other language's is given."""
+    names = _names(current)
+    if text is None:
+        names.pop(language, None)
+    else:
+        names[language] = text
+    if not names:
+        return None
+    if not isinstance(current, dict) and set(names) == {"zh"}:
+        return names["zh"]
+    return {lang: names[lang] for lang in LANGUAGES if lang in names}
+
+
 def input_for(error_path: str, inputs: Collection[str]) -> str | None:
     """The field an error is about: its own path, or the nearest field above it
-    (``score_models[0].rules[2].if.all[1]`` is about ``score_models[0].rules[2].if``)."""
+    (``score_models[0].rules[2].if.all[1]`` is about ``score_models[0].rules[2].if``; a name's
+    is about its Chinese field)."""
     path = error_path
     while path:
         if path in inputs:
             return path
+        if f"{path}.{LANGUAGES[0]}" in inputs:
+            return f"{path}.{LANGUAGES[0]}"
         shorter = _LAST_STEP.sub("", path)
         if shorter == path:
             return None
@@ -370,7 +406,10 @@ class PlaybookDraft:
         top, *inner = form_field.parts
         if not isinstance(item, CommentedMap) or (value is None and top not in item):
             return
-        new = _with(plain(item.get(top)), inner, value)
+        if form_field.kind == "named":
+            new = renamed(item.get(top), form_field.parts[1], value)
+        else:
+            new = _with(plain(item.get(top)), inner, value)
         if inner and not new and top not in _KEPT_EMPTY:
             new = None
         if new is None:

@@ -28,6 +28,7 @@ from leadpond.engage.forms_render import (
 from leadpond.engage.forms_submit import HONEYPOT, SubmissionMeta, submit_form, verify_captcha
 from leadpond.engage.models import Form
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.names import LANGUAGES, accepted_language
 
 router = APIRouter(tags=["forms"], include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
@@ -44,13 +45,9 @@ Workspace = Annotated[str | None, Query(max_length=36, description="the workspac
 def language(request: Request) -> str:
     """``?lang=``, else the first of Accept-Language we speak; Chinese by default."""
     asked = request.query_params.get("lang", "")
-    if asked in ("zh", "en"):
+    if asked in LANGUAGES:
         return asked
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith(("zh", "en")):
-            return tag[:2]
-    return "zh"
+    return accepted_language(request.headers.get("accept-language"))
 
 
 def _clean_id(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from leadpond.conditions.durations import parse_duration
 from leadpond.conditions.evaluate import field_holds
 from leadpond.conditions.parse import ConditionError, condition_from_data
 from leadpond.conditions.source import Path
+from leadpond.kit.names import name_in
 from leadpond.rules.playbook import JourneyDef, JourneyStep, Playbook
 
 EXIT = "exit"
@@ -87,11 +88,7 @@ class Step:
     def label(self, language: str = "") -> str:
         """What the console and the report call the step: its name in ``language`` (zh/en),
         its one name, or its id."""
-        found = dict(self.names)
-        for key in (language[:2], "", "en", "zh"):
-            if found.get(key):
-                return found[key]
-        return self.id
+        return name_in(dict(self.names), language) or self.id
 
     def awaits(self, name: str | None, properties: dict[str, Any]) -> bool:
         """True when this is a wait_for step and the event is the one it waits for."""

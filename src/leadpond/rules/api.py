@@ -1,10 +1,12 @@
 """A person's tags, scores (with the ledger), stage (with history) and personas; backfill."""
 
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 
 from leadpond.kit.http import ReadSession, RowId, WriteSession
+from leadpond.kit.names import accepted_language
 from leadpond.profiles.service import get_person
 from leadpond.rules import reads
 from leadpond.rules.schemas import (
@@ -21,6 +23,11 @@ from leadpond.rules.schemas import (
 from leadpond.users.permissions import RulesRead, RulesWrite
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
+
+# Names the playbook gives per language come in the first of these we speak (zh by default).
+AcceptLanguage = Annotated[
+    str | None, Header(description="zh or en: the language of display names")
+]
 
 
 @router.get("/people/{person_id}/tags", response_model=TagList)
@@ -60,18 +67,31 @@ def read_scores(person_id: RowId, actor: RulesRead, session: ReadSession) -> Sco
 
 
 @router.get("/people/{person_id}/stage", response_model=StageRead)
-def read_stage(person_id: RowId, actor: RulesRead, session: ReadSession) -> StageRead:
-    """The lifecycle stage and every change with its rule, event and time."""
+def read_stage(
+    person_id: RowId,
+    actor: RulesRead,
+    session: ReadSession,
+    accept_language: AcceptLanguage = None,
+) -> StageRead:
+    """The lifecycle stage (named in the Accept-Language) and every change with its rule,
+    event and time."""
     person = get_person(session, actor.workspace_id, person_id)
-    stage = reads.stage_of(session, actor.workspace_id, person.id)
+    language = accepted_language(accept_language)
+    stage = reads.stage_of(session, actor.workspace_id, person.id, language)
     return StageRead.model_validate({"person_id": person.id, **stage})
 
 
 @router.get("/people/{person_id}/personas", response_model=PersonaList)
-def read_personas(person_id: RowId, actor: RulesRead, session: ReadSession) -> PersonaList:
-    """The personas (role cards) the person matches now."""
+def read_personas(
+    person_id: RowId,
+    actor: RulesRead,
+    session: ReadSession,
+    accept_language: AcceptLanguage = None,
+) -> PersonaList:
+    """The personas (role cards) the person matches now, named in the Accept-Language."""
     person = get_person(session, actor.workspace_id, person_id)
-    found = reads.personas_of(session, actor.workspace_id, person.id)
+    language = accepted_language(accept_language)
+    found = reads.personas_of(session, actor.workspace_id, person.id, language)
     return PersonaList(person_id=person.id, items=[PersonaRead.model_validate(p) for p in found])
 
 

@@ -19,6 +19,7 @@ from leadpond.conditions.durations import parse_duration
 from leadpond.conditions.evaluate import FALLBACK_GRADE, ConditionContext
 from leadpond.conditions.parse import PLACEHOLDER, ConditionError, condition_from_data
 from leadpond.conditions.source import Path
+from leadpond.kit.names import every_name
 from leadpond.rules.guards import expand, settle, split_stage_rule, wakes_on
 from leadpond.rules.playbook import Playbook, Trigger
 from leadpond.rules.ruleset import (
@@ -280,7 +281,8 @@ class _Compiler:
         """An unknown stage in a playbook condition, with the key to use when it is a stage's
         display name (the playbook, a file, names stages by key; segments accept names)."""
         for stage in self.pb.stages:
-            if isinstance(value, str) and stage.name and value.strip() == stage.name.strip():
+            names = [name.strip() for name in every_name(stage.name)]
+            if isinstance(value, str) and value.strip() in names:
                 return f"stages are named by their key: use {stage.key!r} for {value!r}"
         listed = ", ".join(stage.key for stage in self.pb.stages)
         return f"no such stage: {value!r}; the stages are {listed}"

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from leadpond.conditions.durations import parse_duration
+from leadpond.kit.names import Name
 
 _CONDITION_MARK = "leadpond-condition"
 ConditionData = Annotated[Any, WithJsonSchema({"$comment": _CONDITION_MARK})]
@@ -38,7 +39,7 @@ def _duration(value: str | None) -> str | None:
 
 class StageDef(Strict):
     key: Key
-    name: str | None = None
+    name: Name | None = None
     phase: str | None = None
     detour: bool = Field(default=False, description="Outside the funnel order (dormant …)")
     sticky: bool = Field(default=False, description="Only allow_regress rules leave it")
@@ -46,11 +47,12 @@ class StageDef(Strict):
 
 class TagCategory(Strict):
     key: Key
-    name: str | None = None
-    description: str | None = None
-    values: dict[str, str] = Field(
+    name: Name | None = None
+    description: Name | None = None
+    values: dict[str, Name] = Field(
         default_factory=dict,
-        description="Display names of the category's values (graph_database: 图数据库)",
+        description="Display names of the category's values (graph_database: 图数据库, or "
+        "graph_database: {zh: 图数据库, en: Graph database})",
     )
 
 
@@ -100,7 +102,7 @@ class Threshold(Strict):
 
 class ScoreModel(Strict):
     key: Key
-    name: str | None = None
+    name: Name | None = None
     half_life: Duration | None = None
     grades: dict[str, float] | None = Field(
         default=None, description="Grade letter -> lowest points, e.g. {A: 80, B: 60}"
@@ -137,8 +139,8 @@ class KeyEvent(Strict):
 
 class PersonaDef(Strict):
     key: Key
-    name: str | None = None
-    description: str | None = None
+    name: Name | None = None
+    description: Name | None = None
     if_: ConditionData = Field(alias="if")
 
 
@@ -425,7 +427,7 @@ class JourneyStep(Strict):
     enroll: JourneyEnroll | None = None
     exit: bool = False
     next: Key | None = None
-    name: str | dict[Literal["zh", "en"], str] | None = Field(
+    name: Name | None = Field(
         default=None, description="What the console and the report call the step (zh/en)"
     )
 

@@ -17,6 +17,7 @@ from leadpond.conditions.evaluate import decayed, matches
 from leadpond.db.engine import dialect_insert, is_postgres
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput, NotFound
+from leadpond.kit.names import DEFAULT_LANGUAGE, name_in
 from leadpond.kit.pagination import count
 from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person
@@ -219,13 +220,18 @@ def scores_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list
     return result
 
 
-def stage_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> dict[str, Any]:
-    """The current stage (with its phase) and every change, oldest first."""
+def stage_of(
+    session: Session, workspace_id: uuid.UUID, person_id: int, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
+    """The current stage (with its phase and its name in ``language``) and every change, oldest
+    first."""
     ruleset = _ruleset(session, workspace_id)
     current = session.scalars(
         in_workspace(PersonStage, workspace_id).where(PersonStage.person_id == person_id)
     ).first()
-    phases = {s.key: (s.phase, s.name) for s in ruleset.stages} if ruleset else {}
+    phases = (
+        {s.key: (s.phase, name_in(s.name, language)) for s in ruleset.stages} if ruleset else {}
+    )
     history = session.scalars(
         in_workspace(StageChange, workspace_id)
         .where(StageChange.person_id == person_id)
@@ -252,8 +258,10 @@ def stage_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> dict[
     }
 
 
-def personas_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> list[dict[str, Any]]:
-    """The personas whose criteria the person matches now."""
+def personas_of(
+    session: Session, workspace_id: uuid.UUID, person_id: int, language: str = DEFAULT_LANGUAGE
+) -> list[dict[str, Any]]:
+    """The personas whose criteria the person matches now (names in ``language``)."""
     ruleset = _ruleset(session, workspace_id)
     if ruleset is None or not ruleset.personas:
         return []
@@ -265,7 +273,7 @@ def personas_of(session: Session, workspace_id: uuid.UUID, person_id: int) -> li
     for colleague in state.snap.account_people:
         colleague.now = now
     return [
-        {"key": key, "name": name}
+        {"key": key, "name": name_in(name, language)}
         for key, name in ruleset.personas
         if matches(ruleset.context.persona(key), state.snap)
     ]

@@ -122,7 +122,7 @@ class Ruleset:
     thresholds: dict[str, list[Threshold]]
     key_events: list[KeyEventRule]
     stage_rules: list[StageRule]
-    personas: list[tuple[str, str | None]]
+    personas: list[tuple[str, str | dict[str, str] | None]]
     # Event name -> how far back conditions look (None: all time).
     history: dict[str, timedelta | None]
     needs_accounts: bool

@@ -28,7 +28,7 @@ from leadpond.db.engine import is_postgres
 from leadpond.kit import yaml
 from leadpond.kit.errors import Conflict, InvalidInput, NotFound
 from leadpond.rules.active import current_ruleset
-from leadpond.rules.vocabulary import stages
+from leadpond.rules.vocabulary import stage_names
 from leadpond.segments.models import Segment
 from leadpond.segments.scope import segments
 from leadpond.segments.sql import SqlContext, to_sql
@@ -81,7 +81,7 @@ class WorkspaceSegments:
     context: ConditionContext
     segments: list[Segment]
     conditions: dict[int, Condition] = field(default_factory=dict)
-    # The playbook's stages as (key, display name), in its order.
+    # The playbook's stages as (key, name), a pair for each language's name, in its order.
     stages: list[tuple[str, str]] = field(default_factory=list)
 
     def with_stage_keys(self, condition: Condition) -> Condition:
@@ -167,7 +167,9 @@ def load_segments(session: Session, workspace_id: uuid.UUID) -> WorkspaceSegment
         },
         static_segments={s.key: s.id for s in rows if s.kind == STATIC and s.level == PERSON},
     )
-    return WorkspaceSegments(workspace_id, context, rows, conditions, stages(session, workspace_id))
+    return WorkspaceSegments(
+        workspace_id, context, rows, conditions, stage_names(session, workspace_id)
+    )
 
 
 def check_condition(

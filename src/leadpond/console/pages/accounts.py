@@ -108,7 +108,7 @@ def account_page(request: Request, account_id: int) -> RedirectResponse | None:
         try:
             found = overview.overview(session, ws, account_id, utcnow().date())
             score = reads.account_scores(session, ws, account_id)
-            labels = vocabulary.labels(session, ws)
+            labels = vocabulary.labels(session, ws, v.actor.locale)
             by_role = people_by_role(session, ws, found.links_by_role)
         except LeadpondError as exc:
             header(v, _("Account"), session)

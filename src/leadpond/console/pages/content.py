@@ -55,10 +55,10 @@ def content_page(
         header(v, _("Content"), session)
         query = service.LibraryQuery(stage=stage or None, type=type or None, topic=topic or None)
         total, listed = service.library(session, ws, query, PageQuery(limit=LIST_PAGE))
-        stage_names = dict(stages(session, ws))
+        stage_names = dict(stages(session, ws, v.actor.locale))
         names = type_names(taxonomy(session, ws), v.actor.locale)
         topics = service.topics(session, ws)
-        labels = vocabulary.labels(session, ws)
+        labels = vocabulary.labels(session, ws, v.actor.locale)
     content_nav(v)
     chosen = {"stage": stage, "type": type, "topic": topic}
 
@@ -116,7 +116,7 @@ def coverage_page(request: Request) -> RedirectResponse | None:
         _, ws = v._, v.actor.workspace_id
         header(v, _("Content coverage"), session)
         coverage = service.coverage(session, ws)
-        stage_names = dict(stages(session, ws))
+        stage_names = dict(stages(session, ws, v.actor.locale))
         names = type_names(taxonomy(session, ws), v.actor.locale)
     content_nav(v)
     ui.label(

@@ -184,7 +184,7 @@ def content_item_page(request: Request, item_id: str) -> RedirectResponse | None
         if isinstance(v, RedirectResponse):
             return v
         _, ws = v._, v.actor.workspace_id
-        stage_names = dict(stages(session, ws))
+        stage_names = dict(stages(session, ws, v.actor.locale))
         names = type_names(taxonomy(session, ws), v.actor.locale)
         item = None
         if item_id != "new":
@@ -307,7 +307,7 @@ def content_stats_page(request: Request, item_id: int) -> RedirectResponse | Non
             return None
         header(v, item.title, session)
         stats = analytics.item_stats(session, item)
-        stage_names = dict(stages(session, ws))
+        stage_names = dict(stages(session, ws, v.actor.locale))
     content_nav(v)
     ui.link(_("Edit"), f"/content/{item_id}")
     with ui.row().classes("gap-8"):

@@ -15,7 +15,7 @@ from leadpond.db.engine import read_only
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
 from leadpond.reports import dashboard
-from leadpond.rules.vocabulary import score_models, stages
+from leadpond.rules.vocabulary import Labels, labels
 
 DEFAULT_DAYS = 365
 
@@ -42,8 +42,7 @@ def _board(v: Visit, session: Session) -> None:
         start = ui.input(_("From"), value=first_day.isoformat()).props("type=date").mark("start")
         end = ui.input(_("To"), value=today.isoformat()).props("type=date").mark("end")
         ui.button(_("Apply"), on_click=lambda: apply()).mark("apply")
-    labels = dict(stages(session, v.actor.workspace_id))
-    model_names = dict(score_models(session, v.actor.workspace_id))
+    names = labels(session, v.actor.workspace_id, v.actor.locale)
 
     def numbers(reading: Session) -> dashboard.Dashboard | None:
         """The range's numbers, or None (and a message) when the range is not one."""
@@ -61,7 +60,7 @@ def _board(v: Visit, session: Session) -> None:
     @ui.refreshable
     def body(built: dashboard.Dashboard | None) -> None:
         if built is not None:
-            _render(v, built, labels, model_names)
+            _render(v, built, names)
 
     def apply() -> None:
         with read_only() as reading:
@@ -71,19 +70,17 @@ def _board(v: Visit, session: Session) -> None:
     body(numbers(session))
 
 
-def _render(
-    v: Visit, built: dashboard.Dashboard, labels: dict[str, str], model_names: dict[str, str]
-) -> None:
+def _render(v: Visit, built: dashboard.Dashboard, names: Labels) -> None:
     _kpis(v, built)
     with ui.element("div").classes("grid grid-cols-1 md:grid-cols-2 w-full gap-4"):
         with ui.card():
-            _funnel(v, built, labels)
+            _funnel(v, built, names.stages)
         with ui.card():
             _new_people(v, built)
         with ui.card():
-            _top_tags(v, built)
+            _top_tags(v, built, names)
         with ui.card():
-            _score_chart(v, built, model_names)
+            _score_chart(v, built, names.scores)
 
 
 def _kpis(v: Visit, built: dashboard.Dashboard) -> None:
@@ -204,7 +201,7 @@ def bucketed(
     return shown, series
 
 
-def _top_tags(v: Visit, built: dashboard.Dashboard) -> None:
+def _top_tags(v: Visit, built: dashboard.Dashboard, names: Labels) -> None:
     _ = v._
     ui.label(_("Top tags")).classes("text-lg")
     ui.echart(
@@ -213,7 +210,7 @@ def _top_tags(v: Visit, built: dashboard.Dashboard) -> None:
             "xAxis": {"type": "value"},
             "yAxis": {
                 "type": "category",
-                "data": [t for t, _n in built.top_tags][::-1],
+                "data": [names.tag(t) for t, _n in built.top_tags][::-1],
                 "axisLabel": {"interval": 0},
             },
             "series": [{"type": "bar", "data": [n for _t, n in built.top_tags][::-1]}],

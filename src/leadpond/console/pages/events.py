@@ -282,7 +282,7 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
     _ = v._
     lang = "zh" if v.actor.locale.startswith("zh") else "en"
     lines = report.accounts_report(session, event)
-    labels = vocabulary.labels(session, v.actor.workspace_id)
+    labels = vocabulary.labels(session, v.actor.workspace_id, lang)
     ui.label(_("Accounts report")).classes("text-lg font-semibold")
     columns = [
         {"name": k, "label": label, "field": k, "align": "left"}

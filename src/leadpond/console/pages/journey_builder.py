@@ -87,7 +87,7 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         except SnippetError as exc:
             ui.label(str(exc)).classes("text-negative")
             return None
-        choices = Choices.load(session, v.actor.workspace_id, dict(draft.document))
+        choices = Choices.load(session, v.actor.workspace_id, dict(draft.document), v.actor.locale)
     if key is None:
         taken = {str(j.get("key")) for j in journeys_of(draft)}
         model = JourneyModel.blank(_unique("new-journey", taken))

@@ -22,6 +22,7 @@ from leadpond.console.playbook_forms import SnippetError, parse_snippet, snippet
 from leadpond.console.segment_builder import PERSON, from_yaml, to_data
 from leadpond.content.taxonomy import taxonomy
 from leadpond.ingest.models import Event
+from leadpond.kit.names import DEFAULT_LANGUAGE
 from leadpond.rules.vocabulary import Labels, labels
 from leadpond.segments.service import list_segments
 from leadpond.users.models import ConsoleUser, Membership
@@ -66,7 +67,13 @@ class Choices:
         return {key: name(key) for key in dict.fromkeys([*listed, *current])}
 
     @classmethod
-    def load(cls, session: Session, workspace_id: uuid.UUID, playbook: dict[str, Any]) -> "Choices":
+    def load(
+        cls,
+        session: Session,
+        workspace_id: uuid.UUID,
+        playbook: dict[str, Any],
+        locale: str | None = None,
+    ) -> "Choices":
         """The workspace's templates and segments, its playbook's stages, tags, score models and
         event names, and the names among its newest events."""
         recent = (
@@ -112,7 +119,7 @@ class Choices:
             content_types={
                 t.key: (t.name_zh, t.name_en) for c in kinds.categories for t in c.types
             },
-            labels=labels(session, workspace_id),
+            labels=labels(session, workspace_id, locale or DEFAULT_LANGUAGE),
         )
 
 

@@ -40,6 +40,7 @@ from leadpond.journeys.report import journey_report
 from leadpond.journeys.service import journeys_of
 from leadpond.kit.clock import parse_timestamp
 from leadpond.kit.errors import InvalidInput, LeadpondError
+from leadpond.kit.names import name_in
 from leadpond.rules import vocabulary
 from leadpond.rules.vocabulary import Labels
 from leadpond.segments.service import list_segments
@@ -99,7 +100,7 @@ def journeys_page(request: Request) -> RedirectResponse | None:
         _ = v._
         header(v, _("Journeys"), session)
         listed = reads.list_journeys(session, v.actor.workspace_id)
-        labels = vocabulary.labels(session, v.actor.workspace_id)
+        labels = vocabulary.labels(session, v.actor.workspace_id, v.actor.locale)
         segment_names = {
             s.key: s.name or s.key for s in list_segments(session, v.actor.workspace_id)
         }
@@ -228,12 +229,7 @@ def _steps_table(v: Visit, report: dict[str, Any]) -> None:
 def step_name(step: dict[str, Any], locale: str | None) -> str:
     """A step as the marketer named it (``name:`` in the playbook, in their language), else
     its id."""
-    names: dict[str, str] = step.get("names") or {}
-    language = (locale or "")[:2]
-    for key in (language, "", "en", "zh"):
-        if names.get(key):
-            return names[key]
-    return str(step["id"])
+    return name_in(step.get("names"), locale) or str(step["id"])
 
 
 def _percent(value: float | None) -> str:

@@ -14,7 +14,7 @@ from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
 from leadpond.reports import directory
 from leadpond.rules import vocabulary
-from leadpond.rules.vocabulary import Labels, personas
+from leadpond.rules.vocabulary import Labels
 
 PAGE_SIZE = 50
 NAME_CELL = (
@@ -177,9 +177,9 @@ def _directory(v: Visit, session: Session) -> None:
     """The page, drawn with the first page of results from the page's transaction."""
     _ = v._
     header(v, _("People"), session)
-    labels = vocabulary.labels(session, v.actor.workspace_id)
+    labels = vocabulary.labels(session, v.actor.workspace_id, v.actor.locale)
     with ui.row().classes("items-end gap-3 w-full"):
-        filters = _filters(v, labels.stages, dict(personas(session, v.actor.workspace_id)))
+        filters = _filters(v, labels.stages, labels.personas)
         ui.button(_("Search"), icon="search", on_click=lambda: run(0)).mark("run-search")
     summary = ui.label().classes("lp-total").mark("total")
     inside = ui.label().classes("text-sm text-gray-600").mark("inside-names")

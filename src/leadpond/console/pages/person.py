@@ -64,10 +64,10 @@ def _read(session: Session, v: Visit, person: Person) -> Person360:
         history=profiles.trait_history(session, ws, person.id, None),
         tags=reads.tags_of(session, ws, person.id),
         scores=reads.scores_of(session, ws, person.id),
-        stage=reads.stage_of(session, ws, person.id),
-        personas=reads.personas_of(session, ws, person.id),
+        stage=reads.stage_of(session, ws, person.id, v.actor.locale),
+        personas=reads.personas_of(session, ws, person.id, v.actor.locale),
         member_of=segments_of(session, ws, person.id),
-        labels=vocabulary.labels(session, ws),
+        labels=vocabulary.labels(session, ws, v.actor.locale),
         channel_labels=load_grouping(session, ws).labels(v.actor.locale or "en"),
     )
 

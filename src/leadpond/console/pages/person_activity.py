@@ -32,7 +32,10 @@ def timeline_section(v: Visit, person_id: int, session: Session) -> None:
     _ = v._
     state = {"offset": 0}
 
-    names = (vocabulary.labels(session, v.actor.workspace_id), _form_names(v, session))
+    names = (
+        vocabulary.labels(session, v.actor.workspace_id, v.actor.locale),
+        _form_names(v, session),
+    )
 
     def read(reading: Session) -> tuple[int, list[Event]]:
         page = PageQuery(limit=TIMELINE_PAGE, offset=state["offset"])

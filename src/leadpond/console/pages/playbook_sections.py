@@ -153,7 +153,7 @@ class PlaybookForms:
             )
             element.classes("grow basis-80")
         else:
-            wide = form_field.kind == "words" or form_field.key in ("description", "reason")
+            wide = form_field.kind == "words" or form_field.parts[0] in ("description", "reason")
             element = ui.input(label, value=value, on_change=handler).classes(
                 "w-72" if wide else "w-44"
             )

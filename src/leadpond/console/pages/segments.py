@@ -87,7 +87,11 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
             ui.label(said).classes("text-negative").mark("not-found")
             return None
         header(v, existing.get("name") or existing.get("key") or _("New segment"), session)
-        vocabulary = (dict(stages(session, ws)), dict(score_models(session, ws)))
+        language = v.actor.locale
+        vocabulary = (
+            dict(stages(session, ws, language)),
+            dict(score_models(session, ws, language)),
+        )
         editor = SegmentEditor(v, existing, *vocabulary)
         if existing:
             shown = _members(v, existing["key"], session)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from leadpond.console.i18n import Translate
+from leadpond.kit.names import name_in
 from leadpond.rules.vocabulary import Labels
 
 # docs/events.md's standard events (and the ones rules and journeys derive).
@@ -268,10 +269,7 @@ def in_language(name: Any, locale: str) -> str:
     """A name the playbook gives per language (``{zh: 等一天, en: One day later}``) in the
     viewer's language, else in the other; a single name as it is."""
     if isinstance(name, dict):
-        for language in (locale[:2], "en", "zh"):
-            if name.get(language):
-                return str(name[language])
-        return "–"
+        return name_in(name, locale) or "–"
     return plain(name)
 
 
