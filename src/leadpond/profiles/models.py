@@ -2,9 +2,22 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Uuid, and_, func, or_
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    func,
+    literal_column,
+    null,
+    or_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -91,6 +104,34 @@ def name_key() -> ColumnElement[str]:
 
 
 PERSON_NAME_INDEX = Index("ix_person_name_key", Person.workspace_id, name_key())
+
+# Chinese characters (CJK extension A, unified ideographs, compatibility ideographs).
+HAN_CLASS = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
+
+def han_name() -> ColumnElement[bool]:
+    """The name holds a Chinese character (PostgreSQL: the name-characters index's rows)."""
+    return name_key().regexp_match(literal_column(f"'{HAN_CLASS}'"))
+
+
+def name_characters() -> ColumnElement[list[str]]:
+    """The characters of the lower-cased name, as a text array (PostgreSQL)."""
+    return func.string_to_array(name_key(), null(), type_=ARRAY(Text))
+
+
+# Chinese names are searched by any part (伟 finds 张伟): PostgreSQL finds the names holding
+# every character of the search in this index, then tests the few with LIKE. Only names with a
+# Chinese character are in it, so writes of other people (visitors, Latin names) skip it. No
+# trigram index can do this: a given name is one or two characters. SQLite has no such index
+# and reads its names from ``ix_person_name_key``, which it can do without the rows.
+PERSON_NAME_CHARACTERS_INDEX = Index(
+    "ix_person_name_characters",
+    name_characters(),
+    postgresql_using="gin",
+    postgresql_where=han_name(),
+).ddl_if(dialect="postgresql")
+# Its one expression names no column object (``TraitText`` is SQL text), so it is attached here.
+cast(Table, Person.__table__).append_constraint(PERSON_NAME_CHARACTERS_INDEX)
 PERSON_LAST_SEEN_INDEX = Index("ix_person_last_seen", Person.workspace_id, Person.last_seen_at)
 PERSON_ACTIVITY_INDEX = Index("ix_person_event_count", Person.workspace_id, Person.event_count)
 # The dashboard's new people of a date range.

@@ -1,24 +1,21 @@
 """The people directory: search, filter, sort and page a workspace's people inside the database.
 
-Identifiers are found by their unique (workspace, type, value) key as a prefix range, names by
-their start on the ``ix_person_name_key`` expression index, companies through the accounts'
-normalised name keys. Chinese names are also found by any part (a given name), which no index
-here answers: that search reads the workspace's names and stops at ``NAME_INSIDE_LIMIT`` matches.
-A persona is the playbook's named condition, compiled to SQL by the condition language (the same
-WHERE clause a segment of ``{persona: key}`` gets). Sorting is on indexed columns.
+What a search matches is ``people_search``'s: ways of matching (a name's, email's, phone's or
+company's start, a part of a Chinese name), each an index range; here they are counted and
+paged way by way (``_read_search``). A persona is the playbook's named condition, compiled to
+SQL by the condition language (the same WHERE clause a segment of ``{persona: key}`` gets).
+Sorting is on indexed columns.
 """
 
-import re
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select, union
+from sqlalchemy import CompoundSelect, Select, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from leadpond.accounts import directory as account_directory
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Persona
 from leadpond.identity.models import Identifier
@@ -29,13 +26,13 @@ from leadpond.kit.schemas import UtcDatetime
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person, known_contact, name_key
 from leadpond.profiles.scope import people
+from leadpond.reports import people_search
+from leadpond.reports.people_search import Way
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments import personas
 from leadpond.segments.build import person_filter, set_based
 from leadpond.segments.definitions import load_segments
 
-# Above every character a prefix can continue with, for index range scans.
-_TOP = "\U0010ffff"
 SORTS: dict[str, Any] = {
     "last_seen": Person.last_seen_at,
     "events": Person.event_count,
@@ -43,17 +40,10 @@ SORTS: dict[str, Any] = {
     "id": Person.id,
 }
 SORT_NAMES = tuple(f"{sign}{name}" for name in SORTS for sign in ("-", ""))
-_COMPANY_MATCH_LIMIT = 200
-# Name matches found inside names (a given name: 伟 finds 张伟), at most: that search reads the
-# workspace's names rather than an index range, so it stops here.
-NAME_INSIDE_LIMIT = 1000
 # A filter matching at most this many people is read as a list of ids (see ``_narrowed``).
 CANDIDATE_LIMIT = 5000
 # Past this many matches of a filter the directory's count stops and says "more than".
 COUNT_LIMIT = 10_000
-# What people type around a phone number: "(+86) 153-2275 0830", "0755.8888.1234".
-_PHONE_PUNCTUATION = " +-().\u3000（）"
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass
@@ -92,81 +82,6 @@ class PersonRow(BaseModel):
     last_seen_at: UtcDatetime | None
 
 
-def _prefix(column: Any, text: str) -> ColumnElement[bool]:
-    condition: ColumnElement[bool] = (column >= text) & (column < text + _TOP)
-    return condition
-
-
-def _identifier_prefix(workspace_id: uuid.UUID, id_type: str, text: str) -> Select[Any]:
-    return select(Identifier.person_id).where(
-        owned(Identifier, workspace_id),
-        Identifier.type == id_type,
-        _prefix(Identifier.value, text),
-    )
-
-
-def _matching_ids(session: Session, workspace_id: uuid.UUID, q: str) -> Select[Any]:
-    """Person ids whose name, email, phone or company starts with (or names) ``q``, or whose
-    account's domain is (or starts with) it."""
-    q = tidy(q)
-    text = q.lower()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    parts: list[Select[Any]] = []
-    if "@" in text:
-        parts.append(_identifier_prefix(workspace_id, "email", text))
-    elif len(digits) >= 3 and all(ch.isdigit() or ch in _PHONE_PUNCTUATION for ch in text):
-        parts.append(_identifier_prefix(workspace_id, "phone", "+" + digits))
-        if not digits.startswith("86"):
-            parts.append(_identifier_prefix(workspace_id, "phone", "+86" + digits))
-    else:
-        parts.append(
-            select(Person.id).where(owned(Person, workspace_id), _prefix(name_key(), text))
-        )
-        if searches_inside_names(text):
-            inside = (
-                select(Person.id)
-                .where(
-                    owned(Person, workspace_id),
-                    # Every name (a range of the name index): SQLite then reads the names from
-                    # the index instead of each person's traits, 10x faster when few match.
-                    name_key() >= "",
-                    name_key().contains(text, autoescape=True),
-                )
-                .limit(NAME_INSIDE_LIMIT)
-                .subquery()
-            )
-            parts.append(select(inside.c.id))
-        parts.append(_identifier_prefix(workspace_id, "email", text))
-        accounts = _accounts_named(session, workspace_id, q)
-        if accounts:
-            parts.append(
-                select(PersonAccount.person_id).where(
-                    owned(PersonAccount, workspace_id), PersonAccount.account_id.in_(accounts)
-                )
-            )
-    return select(union(*parts).subquery().c[0]) if len(parts) > 1 else parts[0]
-
-
-def searches_inside_names(q: str) -> bool:
-    """Chinese names are found by any part (a given name), not only by their start: the name
-    has no space to start a word at. Such a search reads names without an index (bounded)."""
-    text = q.strip()
-    return bool(_HAN.search(text)) and "@" not in text
-
-
-def _accounts_named(session: Session, workspace_id: uuid.UUID, name: str) -> list[int]:
-    return account_directory.accounts_for_search(
-        session, workspace_id, name, limit=_COMPANY_MATCH_LIMIT
-    )
-
-
-def tidy(q: str) -> str:
-    """The search as meant: spaces around and doubled inside dropped, and none between Chinese
-    characters (``张 伟`` is 张伟, as names are stored)."""
-    text = " ".join(q.split())
-    return re.sub(rf"(?<={_HAN.pattern}) (?={_HAN.pattern})", "", text)
-
-
 def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> tuple[list[Any], bool]:
     """WHERE clauses over ``Person`` for the persona's people now, and whether they evaluate
     its criteria. Kept memberships (``segments.personas``) are an index range; a persona not
@@ -190,12 +105,14 @@ def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> Select[Any]:
 @dataclass
 class _Filtered:
     """The directory's question: the people (``base``, with the persona's and the known-contact
-    clauses), each filter that names a set of people by id (search, tag, stage, account,
-    score), and whether a persona's criteria are evaluated on read."""
+    clauses), each filter that names a set of people by id (tag, stage, account, score),
+    whether a persona's criteria are evaluated on read, and the search's ways of matching
+    (none: no search)."""
 
     base: Select[Any]
     id_sets: list[Select[Any]]
     evaluated: bool
+    search: list[Way]
 
 
 def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> _Filtered:
@@ -208,8 +125,9 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
         clauses, evaluated = _persona_filter(session, workspace_id, query.persona)
         stmt = stmt.where(*clauses)
     id_sets: list[Select[Any]] = []
-    if query.q and query.q.strip():
-        id_sets.append(_matching_ids(session, workspace_id, query.q))
+    search = (
+        people_search.ways(session, workspace_id, query.q) if query.q and query.q.strip() else []
+    )
     if query.tag:
         id_sets.append(_held(PersonTag, workspace_id, PersonTag.tag == query.tag))
     if query.stage:
@@ -227,7 +145,7 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
                 PersonScore.points >= query.min_score,
             )
         )
-    return _Filtered(stmt, id_sets, evaluated)
+    return _Filtered(stmt, id_sets, evaluated, search)
 
 
 @dataclass
@@ -327,11 +245,103 @@ def search_people(
         narrowed = _narrowed(session, filtered)
         if narrowed is None:
             return PeoplePage(total=0, items=[])
-        total, exact = _count(session, narrowed, filtered)
-        ordered = narrowed.stmt.order_by(*_order(query.sort, narrowed.listed))
-        found = list(session.scalars(page.apply(ordered)))
+        if filtered.search and not narrowed.listed:
+            total, exact, found = _read_search(
+                session, narrowed.stmt, filtered.search, query.sort, page
+            )
+        else:
+            if filtered.search:
+                # Few people to look up: each is tested for the search's ways.
+                narrowed.stmt = narrowed.stmt.where(or_(*(way.where for way in filtered.search)))
+            total, exact = _count(session, narrowed, filtered)
+            ordered = narrowed.stmt.order_by(*_order(query.sort, narrowed.listed))
+            found = list(session.scalars(page.apply(ordered)))
+    if not found:
+        return PeoplePage(total=total, items=[], total_exact=exact)
     items = describe(session, workspace_id, found)
     return PeoplePage(total=total, items=items, total_exact=exact)
+
+
+def _read_search(
+    session: Session, stmt: Select[Any], ways: list[Way], sort: str, page: PageQuery
+) -> tuple[int, bool, list[Person]]:
+    """The count and the page of the people of ``stmt`` matching the search, way by way.
+
+    Each way's people are read from its own index, at most ``COUNT_LIMIT`` + 1 of them: the
+    count is their union (past the limit it stops there, "more than"). The ways read whole are
+    a list of ids for the page; one matching more gives its first ``offset + limit`` people in
+    the page's order (an index walk that stops early, or its index range sorted), and the page
+    is the best of those candidates: the page of the whole search is among them."""
+    matched = [_people_of(session, stmt, way) for way in ways]
+    everyone = set().union(*matched)
+    if not everyone:
+        return 0, True, []
+    if len(everyone) > COUNT_LIMIT or any(len(ids) > COUNT_LIMIT for ids in matched):
+        total, exact = COUNT_LIMIT, False
+    else:
+        total, exact = len(everyone), True
+    few = set().union(*(ids for ids in matched if len(ids) <= COUNT_LIMIT))
+    many = [way for way, ids in zip(ways, matched, strict=True) if len(ids) > COUNT_LIMIT]
+    if len(few) > COUNT_LIMIT:  # a list too long to look up: its ways give their firsts
+        few, many = set(), ways
+    if not many:
+        candidates: Select[Any] | CompoundSelect[Any] | None = None
+    else:
+        wanted = page.offset + page.limit
+        firsts = [
+            stmt.where(way.where)
+            .with_only_columns(Person.id)
+            .order_by(*_order(sort, way.listed))
+            .limit(wanted)
+            .subquery()
+            for way in many
+        ]
+        if few:
+            firsts.append(
+                stmt.where(people_search.among(session, list(few)))
+                .with_only_columns(Person.id)
+                .order_by(*_order(sort, listed=True))
+                .limit(wanted)
+                .subquery()
+            )
+        heads = [select(first.c.id) for first in firsts]
+        candidates = union_all(*heads) if len(heads) > 1 else heads[0]
+    if candidates is None:
+        shown = stmt.where(people_search.among(session, list(few)))
+    else:
+        shown = stmt.where(Person.id.in_(candidates))
+    ordered = shown.order_by(*_order(sort, listed=True))
+    return total, exact, list(session.scalars(page.apply(ordered)))
+
+
+def _people_of(session: Session, stmt: Select[Any], way: Way) -> set[int]:
+    """The people of ``stmt`` matching ``way``: all of them, or more than ``COUNT_LIMIT``.
+
+    People of other rows are read from those rows, each person looked up (``EXISTS``), so the
+    read stops at the limit: as ``IN``, PostgreSQL first read every matching row into a hash."""
+    if way.holders is None:
+        matching = stmt.where(way.where).with_only_columns(Person.id)
+        return set(session.scalars(matching.limit(COUNT_LIMIT + 1)))
+    holders = way.holders.subquery()
+    person = stmt.with_only_columns(Person.id).where(Person.id == holders.c[0])
+    rows = select(holders.c[0]).where(person.exists())
+    limit = 4 * (COUNT_LIMIT + 1)
+    while True:
+        # A person holding several matching rows comes as often: read in parts, stop once more
+        # than the limit of people came (the LIMIT bounds the read and asks for a plan that
+        # starts at once); rarely, people holding four rows each need a longer read.
+        people_found: set[int] = set()
+        read = 0
+        found = session.scalars(rows.limit(limit), execution_options={"yield_per": 2000})
+        for part in found.partitions():
+            read += len(part)
+            people_found.update(part)
+            if len(people_found) > COUNT_LIMIT:
+                found.close()
+                return people_found
+        if read < limit:
+            return people_found
+        limit *= 4
 
 
 def people_by_role(

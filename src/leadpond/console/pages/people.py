@@ -12,7 +12,7 @@ from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, notify_erro
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
 from leadpond.kit.pagination import PageQuery
-from leadpond.reports import directory
+from leadpond.reports import directory, people_search
 from leadpond.rules import vocabulary
 from leadpond.rules.vocabulary import Labels
 
@@ -158,7 +158,7 @@ def _filters(v: Visit, labels: dict[str, str], persona_names: dict[str, str]) ->
 def _inside_names_note(v: Visit, q: str | None) -> str:
     """How a Chinese search finds names, in the marketer's words (docs/console.md has the
     cost: no index answers it, and it counts at most ``NAME_INSIDE_LIMIT`` such matches)."""
-    if not directory.searches_inside_names(q or ""):
+    if not people_search.searches_inside_names(q or ""):
         return ""
     return v._("Chinese names are also found by any part of them (伟 finds 张伟).")
 
