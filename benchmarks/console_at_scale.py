@@ -142,7 +142,9 @@ def discover(url: str) -> World:
         tag=str(tag[0]),
         stage=str(stage[0]),
         persona=persona_keys[0] if persona_keys else None,
-        company_prefix=str(name[0])[:2],
+        # A company's start as a marketer types it: its city and the start of its name (a city
+        # alone, 上海, names no company and found nobody in every version).
+        company_prefix=str(name[0])[:4],
         domain=str(name[1] or "example.cn"),
     )
 
