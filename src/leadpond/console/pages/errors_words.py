@@ -177,4 +177,10 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     words = _(CODE_WORDS.get(exc.code, CODE_WORDS["bad_request"]))
     field = exc.details.get("field")
     label = FIELD_NAMES.get(field_of(field)) if isinstance(field, str) else None
-    return _("{problem} ({field})").format(problem=words, field=_(label)) if label else words
+    if label:
+        return _("{problem} ({field})").format(problem=words, field=_(label))
+    line = exc.details.get("line")
+    # A condition or YAML typed in a box: the line it goes wrong on.
+    if isinstance(line, int) and not isinstance(line, bool):
+        return _("{problem} (line {line})").format(problem=words, line=line)
+    return words

@@ -15,7 +15,6 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from leadpond.conditions.source import SourceError
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.journey_builder_fields import (
     Choices,
@@ -85,7 +84,7 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         try:
             draft = PlaybookDraft.from_yaml(text)
         except SnippetError as exc:
-            ui.label(str(exc)).classes("text-negative")
+            ui.label(exc.said(_)).classes("text-negative")
             return None
         choices = Choices.load(session, v.actor.workspace_id, dict(draft.document))
     if key is None:
@@ -270,7 +269,7 @@ class JourneyBuilder:
                     value=kind,
                     label=_("Who enters: when"),
                     on_change=lambda e: self._trigger_kind(str(e.value)),
-                ).props("dense").classes("w-56 lp-trigger-kind")
+                ).props("dense").classes("w-56 lp-trigger-kind").mark("trigger-kind")
                 if kind != "yaml" and isinstance(trigger, dict):
                     TriggerFields(self, trigger, kind).draw()
             if kind == "yaml":
@@ -312,14 +311,14 @@ class JourneyBuilder:
         cannot be read (it says why)."""
         for condition in self.conditions:
             if condition.problem:
-                notify_error(SourceError(condition.problem))
+                ui.notify(condition.problem, type="negative")
                 return None
         with read_only() as session:
             before = _current_text(self.v, session)
         try:
             after, index = spliced(before, self.model, self.original)
         except SnippetError as exc:
-            notify_error(SourceError(str(exc)))
+            ui.notify(exc.said(self.v._), type="negative")
             return None
         return before, after, index
 
@@ -417,13 +416,15 @@ class TriggerFields:
             ui.select(
                 self.choices.options(_, picks[self.kind], kept)
                 if self.kind in picks
-                else list(dict.fromkeys([*self.choices.segments, *kept])),
+                else self.choices.segment_options(current),
                 value=current or None,
                 label=_(TRIGGER_WORDS[self.kind]),
                 with_input=True,
                 new_value_mode="add-unique",
                 on_change=lambda e: self.trigger.__setitem__(self.kind, e.value or ""),
-            ).props("dense").classes(f"min-w-64 lp-trigger-{self.kind.replace('_', '-')}")
+            ).props("dense").classes(f"min-w-64 lp-trigger-{self.kind.replace('_', '-')}").mark(
+                f"trigger-{self.kind}"
+            )
         elif self.kind == "score":
             self._score()
         elif self.kind == "schedule":
@@ -483,13 +484,15 @@ class TriggerFields:
         ).props("dense").classes("w-64 lp-trigger-cron")
         segment = str(schedule.get("segment") or "")
         ui.select(
-            list(dict.fromkeys([*self.choices.segments, *([segment] if segment else [])])),
+            self.choices.segment_options(segment),
             value=segment or None,
             label=_("Segment enrolled"),
             with_input=True,
             new_value_mode="add-unique",
             on_change=lambda e: schedule.__setitem__("segment", e.value or ""),
-        ).props("dense").classes("w-56 lp-trigger-schedule-segment")
+        ).props("dense").classes("w-56 lp-trigger-schedule-segment").mark(
+            "trigger-schedule-segment"
+        )
         show(str(schedule.get("cron") or ""))
 
 

@@ -103,10 +103,11 @@ class PlaybookEditor:
             draft = PlaybookDraft.from_yaml(source)
         except SnippetError as exc:
             message = self.v._("The YAML cannot be shown as forms; fix it on the YAML tab: {error}")
-            self.unreadable.text = message.format(error=str(exc))
+            self.unreadable.text = message.format(error=exc.said(self.v._))
             self.forms_box.set_visibility(False)
             self.forms.draft = PlaybookDraft({})
             return
+        draft.translate = self.v._
         self.unreadable.text = ""
         self.forms_box.set_visibility(True)
         self.forms.show(draft)
