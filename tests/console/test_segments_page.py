@@ -91,7 +91,7 @@ async def test_an_account_segment_is_built_previewed_saved_and_listed(
     assert len(values(user)) == 2  # the saved condition is shown as its atoms again
     await user.open("/segments")
     await user.should_see(marker="segment-evaluating-banks")
-    await user.should_see("客户公司 · 动态 · 1")
+    await user.should_see("客户公司 · 动态 · 共 1 家公司")
 
 
 async def test_nobody_at_the_account_matching_is_an_account_segment_too(

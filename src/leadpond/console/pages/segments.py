@@ -73,9 +73,9 @@ def segments_page(request: Request) -> RedirectResponse | None:
             if segment.name:  # the key, which the API and the YAML use, as code beside it
                 ui.label(segment.key).classes("lp-code font-mono text-xs text-grey-7")
             subject = _("Accounts") if segment.level == ACCOUNT else _("People")
-            ui.label(f"{subject} · {_(segment.kind)} · {segment.member_count:,}").mark(
-                f"segment-{segment.key}"
-            )
+            size = _("{total} accounts") if segment.level == ACCOUNT else _("{total} members")
+            size = size.format(total=f"{segment.member_count:,}")
+            ui.label(f"{subject} · {_(segment.kind)} · {size}").mark(f"segment-{segment.key}")
     return None
 
 
