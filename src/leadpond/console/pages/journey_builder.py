@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from leadpond.console.pages.errors_words import playbook_problems
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.journey_builder_fields import (
     Choices,
@@ -333,7 +334,7 @@ class JourneyBuilder:
             playbooks.validate_playbook(after)
         except LeadpondError as exc:
             errors = exc.details.get("errors", [{"message": exc.message}])
-            placed, elsewhere = place_errors(errors, index)
+            placed, elsewhere = place_errors(playbook_problems(errors, self.v._), index)
             self.canvas.errors = [p for p in placed if p.step is not None]
             self.header_errors = [
                 f"{p.inner}: {p.message}" if p.inner else p.message
