@@ -108,6 +108,7 @@ async def test_segment_triggers_pick_segments_by_name_and_keep_an_unknown_key(
     assert one(user, "trigger-schedule-segment").options["engaged"] == "活跃客户"
 
     await user.open("/journeys/trial-welcome/edit")
+    await user.should_see("编辑旅程：试用欢迎")  # titled by its name, not its key
     await user.should_see(marker="trigger-kind")
     set_value(user, "trigger-kind", "segment_exited")
     await user.should_see(marker="trigger-segment_exited")

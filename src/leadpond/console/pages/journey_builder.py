@@ -37,10 +37,12 @@ from leadpond.console.pages.journey_builder_model import (
 )
 from leadpond.console.pages.journey_builder_steps import KIND_NAMES, FlowCanvas
 from leadpond.console.pages.journeys import DryRunPanel
+from leadpond.console.pages.words import in_language
 from leadpond.console.playbook_forms import PlaybookDraft, SnippetError
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.playbooks import service as playbooks
+from leadpond.rules.active import newest_document
 from leadpond.users.permissions import PLAYBOOKS_WRITE
 
 TRIGGER_WORDS = {
@@ -75,7 +77,7 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         if isinstance(v, RedirectResponse):
             return v
         _ = v._
-        header(v, _("Edit journey") if key else _("New journey"), session)
+        header(v, _journey_title(v, session, key), session)
         if not v.may(PLAYBOOKS_WRITE):
             ui.label(_("Read only: marketers and admins change the playbook.")).classes(
                 "text-gray-600"
@@ -101,6 +103,19 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         model = JourneyModel.of(journeys_of(draft)[index])
     JourneyBuilder(v, model, key, choices).redraw()
     return None
+
+
+def _journey_title(v: Visit, session: Any, key: str | None) -> str:
+    """The page's title: the journey by its name in the viewer's language."""
+    _ = v._
+    if key is None:
+        return _("New journey")
+    listed = (newest_document(session, v.actor.workspace_id) or {}).get("journeys")
+    for journey in listed if isinstance(listed, list) else []:
+        if isinstance(journey, dict) and journey.get("key") == key:
+            name = in_language(journey.get("name") or key, v.actor.locale)
+            return _("Edit journey: {name}").format(name=name)
+    return _("Edit journey")
 
 
 def _current_text(v: Visit, session: Any) -> str:
