@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 
+from leadpond.conditions.parse import ConditionError, parse_condition
 from leadpond.console.i18n import catalog, translator
-from leadpond.console.pages.errors_words import CODE_WORDS, FIELD_NAMES, error_words, field_of
+from leadpond.console.pages.errors_words import (
+    CODE_WORDS,
+    FIELD_NAMES,
+    error_words,
+    field_of,
+    playbook_problems,
+)
 from leadpond.kit.errors import InvalidInput, LeadpondError
+from leadpond.playbooks.service import validate_playbook
 from leadpond.profiles.service import PersonNotFound
 from leadpond.users.auth import RoleTooLow
 from leadpond.users.permissions import MEMBERS_WRITE
@@ -99,7 +107,8 @@ def test_every_refusal_the_services_raise_has_chinese_words() -> None:
     assert sorted(codes ^ set(CODE_WORDS)) == []
     assert sorted(f for f in fields if f not in FIELD_NAMES) == []
     chinese = catalog("zh_CN")
-    said = messages | set(CODE_WORDS.values()) | set(FIELD_NAMES.values()) | {"{problem} ({field})"}
+    said = messages | set(CODE_WORDS.values()) | set(FIELD_NAMES.values())
+    said |= {"{problem} ({field})", "{problem} (line {line})"}
     assert sorted(s for s in said if s not in chinese) == []
 
 
@@ -115,6 +124,35 @@ def test_a_constant_message_is_translated_and_a_built_one_is_said_by_its_code() 
     assert error_words(typed, zh) == "填写的内容有误，请检查。（对应字段）"
     assert error_words(typed, en) == "Some of what was entered is not valid. (Maps to)"
     assert error_words(LeadpondError("boom", field="no_such_input"), zh) == "无法完成此操作。"
+
+
+def test_a_condition_typed_wrong_is_said_with_its_line_never_the_parsers_words() -> None:
+    with pytest.raises(ConditionError) as raised:
+        parse_condition("all:\n  - {tag: vip}\n  - {colour: red}\n")
+    assert "unknown condition" in raised.value.message  # the REST API's words stay
+    assert error_words(raised.value, translator("zh_CN")) == "条件有误。（第 3 行）"
+    assert error_words(raised.value, translator("en")) == "The condition is not valid. (line 3)"
+
+
+def test_a_playbooks_schema_errors_are_said_in_words_never_pydantics() -> None:
+    source = "version: 2\nstages:\n  - name: x\nscore_models:\n  - key: fit\n    decay: often\n"
+    with pytest.raises(LeadpondError) as raised:
+        validate_playbook(source)
+    errors = raised.value.details["errors"]
+    assert {e["message"] for e in errors} >= {"Field required", "Input should be 1"}  # the API's
+    said = {e["path"]: e["message"] for e in playbook_problems(errors, translator("zh_CN"))}
+    assert said == {
+        "version": "只能是：1",
+        "stages[0].key": "必填",
+        "score_models[0].decay": "此处不认识这一项（请检查拼写）",
+    }
+    english = playbook_problems(errors, translator("en"))
+    assert {e["message"] for e in english} == {
+        "Must be one of: 1",
+        "Required",
+        "Not known here (check the spelling)",
+    }
+    assert all(e["line"] for e in english)
 
 
 def test_a_role_refusal_names_the_role_needed_in_the_viewers_language() -> None:

@@ -90,3 +90,26 @@ def test_every_builder_word_is_translated_to_chinese() -> None:
         "Down",
     ]
     assert sorted(w for w in words if w not in chinese) == []
+
+
+async def test_segment_triggers_pick_segments_by_name_and_keep_an_unknown_key(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/journeys/new")
+    await user.should_see(marker="trigger-kind")
+    set_value(user, "trigger-kind", "segment")
+    await user.should_see(marker="trigger-segment")
+    picker = one(user, "trigger-segment")
+    assert picker.options == {"hot-leads": "高意向线索", "engaged": "活跃客户"}
+    set_value(user, "trigger-segment", "hot-leads")
+    set_value(user, "trigger-kind", "schedule")
+    await user.should_see(marker="trigger-schedule-segment")
+    assert one(user, "trigger-schedule-segment").options["engaged"] == "活跃客户"
+
+    await user.open("/journeys/trial-welcome/edit")
+    await user.should_see("编辑旅程：试用欢迎")  # titled by its name, not its key
+    await user.should_see(marker="trigger-kind")
+    set_value(user, "trigger-kind", "segment_exited")
+    await user.should_see(marker="trigger-segment_exited")
+    assert set(one(user, "trigger-segment_exited").options) == {"hot-leads", "engaged"}

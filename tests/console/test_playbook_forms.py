@@ -2,11 +2,15 @@
 
 import copy
 import difflib
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from leadpond.conditions.source import load_located
+from leadpond.console import playbook_forms
+from leadpond.console.i18n import catalog, translator
 from leadpond.console.playbook_forms import (
     KEY_EVENTS,
     SCORE_MODELS,
@@ -99,6 +103,13 @@ def test_a_condition_that_is_not_yaml_is_remembered_with_its_path_not_stored(
     assert [p["path"] for p in draft.problems()] == ["score_models[0].rules[0].if"]
     draft.edit(RULE, SCORE_RULES, condition, "[a, list]")
     assert "mapping" in draft.snippet_problems["score_models[0].rules[0].if"]
+    draft.translate = translator("zh_CN")  # as the playbook page sets it
+    draft.edit(RULE, SCORE_RULES, condition, "{event: Page Viewed")
+    assert draft.snippet_problems["score_models[0].rules[0].if"] == "YAML 无法读取（第 1 行）。"
+    draft.edit(RULE, SCORE_RULES, condition, "[a, list]")
+    assert draft.snippet_problems["score_models[0].rules[0].if"] == (
+        "应为键值映射，例如 {tag: vip}。"
+    )
     draft.edit(RULE, SCORE_RULES, condition, "{event: Page Viewed}")
     assert draft.problems() == []
     assert rule(draft)["if"] == {"event": "Page Viewed"}
@@ -159,10 +170,23 @@ def test_rows_move_and_go_and_forget_problems_that_no_longer_line_up(
 
 
 def test_a_text_that_is_not_a_playbook_mapping_is_refused() -> None:
-    with pytest.raises(SnippetError):
+    with pytest.raises(SnippetError) as raised:
         PlaybookDraft.from_yaml("- just\n- a list\n")
-    with pytest.raises(SnippetError):
+    assert raised.value.said(translator("en")) == (
+        "A playbook is a mapping that starts with version: 1."
+    )
+    with pytest.raises(SnippetError) as raised:
         PlaybookDraft.from_yaml("version: [1\n")
+    assert raised.value.said(translator("zh_CN")).startswith("YAML 无法读取（第 ")
+
+
+def test_every_snippet_problem_has_chinese_words() -> None:
+    source = Path(playbook_forms.__file__).read_text(encoding="utf-8")
+    words = re.findall(r'SnippetError(?:\.\w+)?\(\s*"([^"]+)"', source)
+    words += re.findall(r'cls\(\s*"([^"]+)"', source)
+    assert len(words) >= 6
+    chinese = catalog("zh_CN")
+    assert sorted(w for w in words if w not in chinese) == []
 
 
 def test_an_error_is_shown_on_the_field_it_is_about_or_the_nearest_above() -> None:

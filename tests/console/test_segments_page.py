@@ -91,7 +91,7 @@ async def test_an_account_segment_is_built_previewed_saved_and_listed(
     assert len(values(user)) == 2  # the saved condition is shown as its atoms again
     await user.open("/segments")
     await user.should_see(marker="segment-evaluating-banks")
-    await user.should_see("evaluating-banks · 客户公司")
+    await user.should_see("客户公司 · 动态 · 共 1 家公司")
 
 
 async def test_nobody_at_the_account_matching_is_an_account_segment_too(
@@ -159,3 +159,47 @@ async def test_a_score_atom_picks_its_model_by_name(user: User, workspace: NewWo
     assert model.options == {"engagement": "活跃度", "fit": "匹配度"}
     set_value(user, model, "fit")
     assert condition(user) == {"score": {"fit": {"gte": 0}}}
+
+
+async def test_an_event_atom_picks_the_workspaces_events_by_name_and_keeps_a_custom_one(
+    user: User, workspace: NewWorkspace, track: Tracker
+) -> None:
+    track.track("Whitepaper Downloaded", "u1")
+    track.track("Quote Sent", "u1")  # a B2B site's own event
+    log_in(user, workspace, "marketer")
+    await user.open("/segments/new")
+    user.find(marker="add-event").click()
+    event = one(user, "atom-event")
+    assert event.options["Whitepaper Downloaded"] == "下载白皮书"
+    assert event.options["Quote Sent"] == "Quote Sent"  # sent here, shown by its own name
+    assert event.options["Demo Requested"] == "申请演示"  # the playbook's rules listen to it
+    set_value(user, event, "Whitepaper Downloaded")
+    assert condition(user) == {"event": "Whitepaper Downloaded", "count": {"gte": 1}}
+    set_value(user, event, "Partner Registered")  # typed: no one sent it yet
+    assert condition(user) == {"event": "Partner Registered", "count": {"gte": 1}}
+
+    type_yaml(user, "{event: Trial Requested, count: {gte: 2}, within: 30d}")
+    event = one(user, "atom-event")
+    assert event.value == "Trial Requested"
+    assert event.options["Trial Requested"] == "申请试用"
+    type_yaml(user, "{event: Contract Signed, count: {gte: 1}}")
+    assert one(user, "atom-event").options["Contract Signed"] == "Contract Signed"
+
+
+async def test_a_wrong_condition_and_a_wrong_key_are_said_in_words(
+    user: User, workspace: NewWorkspace
+) -> None:
+    log_in(user, workspace, "marketer")
+    await user.open("/segments/new")
+    type_yaml(user, "all:\n  - {tag: vip}\n  - {colour: red}\n")
+    await user.should_see("条件有误。（第 3 行）")
+    # The parser's own account stays beneath, as code, for whoever writes the YAML.
+    assert "unknown condition" in one(user, "preview-detail").text
+    type_yaml(user, "{tag: vip}")
+    await user.should_see("匹配 0 人")
+    assert one(user, "preview-detail").text == ""
+
+    set_value(user, one(user, "segment-key"), "vip clients")
+    user.find(marker="save").click()
+    await user.should_see("标识：1 到 64 个字母、数字、_、. 或 -，不含空格。")
+    assert not [m for m in user.notify.messages if "pattern" in m or "validation" in m]

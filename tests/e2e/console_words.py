@@ -32,6 +32,12 @@ VISIBLE_TEXT = """() => {
   for (const input of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
     if (input.checkVisibility()) found.push([input.placeholder, 'chrome']);
   }
+  // A picker one can type into shows what is picked as its input's value.
+  for (const input of document.querySelectorAll('.q-select input')) {
+    if (input.value && input.checkVisibility() && !input.closest('.lp-code')) {
+      found.push([input.value, 'data']);
+    }
+  }
   return found;
 }"""
 

@@ -18,6 +18,12 @@ LOCALE = {"sqlite": "zh_CN", "postgresql": "en"}
 STAGE_NAMES = {"zh_CN": ("访问", "商机"), "en": ("Visited", "Opportunity")}
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
+# The event atom's picker: Demo Requested as saved, White paper downloaded as picked.
+EVENT_SHOWN = {
+    "zh_CN": ("申请演示", "下载白皮书"),
+    "en": ("Demo requested", "White paper downloaded"),
+}
+WRONG_CONDITION = {"zh_CN": "条件有误。（第 3 行）", "en": "The condition is not valid. (line 3)"}
 # Pages with their own path; the detail pages are found through their lists.
 PAGES = (
     "/",
@@ -111,6 +117,25 @@ def test_every_page_and_tab_speaks_the_viewers_language(
         expect(page.locator(".lp-atom-value input")).to_have_value(f"{visit}, {opportunity}")
         page.locator(".lp-atom-value input").fill(opportunity)
         expect(page.locator(".lp-yaml textarea")).to_have_value(re.compile(r"\[opportunity\]"))
+
+        # The event atom picks events by name, shows a saved one by its name, keeps one typed.
+        yaml = page.locator(".lp-yaml textarea")
+        yaml.fill("{event: Demo Requested, count: {gte: 1}}")
+        expect(page.locator(".lp-atom-event input")).to_have_value(EVENT_SHOWN[locale][0])
+        found["/segments/new (event atom)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
+        page.locator(".lp-atom-event").click()
+        page.locator(".q-menu .q-item").first.wait_for()
+        found["/segments/new (events)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
+        page.locator(".q-menu .q-item", has_text=EVENT_SHOWN[locale][1]).first.click()
+        expect(yaml).to_have_value(re.compile(r"event: Whitepaper Downloaded"))
+        page.locator(".lp-atom-event input").fill("Quote Sent")
+        page.keyboard.press("Enter")
+        expect(yaml).to_have_value(re.compile(r"event: Quote Sent"))
+
+        # A condition the parser refuses is said in words, with its line.
+        yaml.fill("all:\n  - {tag: vip}\n  - {colour: red}\n")
+        expect(page.locator(".lp-preview-count")).to_have_text(WRONG_CONDITION[locale])
+        found["/segments/new (wrong condition)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
 
         # A phone: the header's menu.
         page.set_viewport_size(PHONE)

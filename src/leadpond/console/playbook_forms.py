@@ -22,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
 from leadpond.conditions.source import Path, SourceError, format_path, load_located
+from leadpond.console.i18n import Translate
 from leadpond.console.playbook_yaml import (
     TextLayout,
     comments_to_their_rows,
@@ -47,7 +48,24 @@ _LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 
 
 class SnippetError(ValueError):
-    """A condition or mapping typed into a form is not YAML (or not the shape it must be)."""
+    """A condition or mapping typed into a form is not YAML (or not the shape it must be).
+    ``words`` is a message id of the console catalogs, its ``params`` filled in by ``said``."""
+
+    def __init__(self, words: str, **params: Any) -> None:
+        super().__init__(words.format(**params))
+        self.words, self.params = words, params
+
+    @classmethod
+    def unreadable(cls, exc: SourceError) -> "SnippetError":
+        """The YAML cannot be read, with the line it goes wrong on."""
+        line = exc.details.get("line")
+        if isinstance(line, int):
+            return cls("The YAML cannot be read (line {line}).", line=line)
+        return cls("The YAML cannot be read.")
+
+    def said(self, translate: Translate) -> str:
+        """The problem in the viewer's language."""
+        return translate(self.words).format(**self.params)
 
 
 @dataclass(frozen=True)
@@ -209,9 +227,9 @@ def parse_snippet(text: str) -> Any:
     try:
         data = load_located(text).data
     except SourceError as exc:
-        raise SnippetError(exc.message) from None
+        raise SnippetError.unreadable(exc) from None
     if data is not None and not isinstance(data, dict):
-        raise SnippetError("expected a mapping such as {tag: vip}")
+        raise SnippetError("Expected a mapping such as {example}.", example="{tag: vip}")
     try:
         typed = round_trip(TextLayout()).load(text)
     except (YAMLError, ValueError):  # read by the loader above, not by the round trip
@@ -292,7 +310,7 @@ def stored(form_field: FormField, raw: Any) -> Any:
         try:
             return _number(raw)
         except (TypeError, ValueError):
-            raise SnippetError("expected a number") from None
+            raise SnippetError("Expected a number.") from None
     if form_field.kind == "words":
         words = _words(raw)
         if form_field.key == "on.event" and len(words) == 1:
@@ -353,6 +371,8 @@ class PlaybookDraft:
         )
         self.layout = layout
         self.snippet_problems: dict[str, str] = {}
+        # How a snippet's problem is said: the page sets its viewer's translation.
+        self.translate: Translate = str
 
     @classmethod
     def from_yaml(cls, text: str) -> "PlaybookDraft":
@@ -360,14 +380,16 @@ class PlaybookDraft:
         try:
             data = load_located(text).data
         except SourceError as exc:
-            raise SnippetError(exc.message) from None
+            raise SnippetError.unreadable(exc) from None
         if not isinstance(data, dict):
-            raise SnippetError("a playbook is a mapping with version: 1")
+            raise SnippetError(
+                "A playbook is a mapping that starts with {example}.", example="version: 1"
+            )
         layout = TextLayout.of(text)
         try:
             document = round_trip(layout).load(text[len(layout.preamble) :])
-        except (YAMLError, ValueError) as exc:  # read by the safe loader, not the round trip
-            raise SnippetError(f"the forms cannot read this YAML: {exc}") from None
+        except (YAMLError, ValueError):  # read by the safe loader, not the round trip
+            raise SnippetError("The forms cannot read this YAML; edit it as YAML.") from None
         comments_to_their_rows(document)
         return cls(document, layout)
 
@@ -399,7 +421,7 @@ class PlaybookDraft:
         try:
             value = stored(form_field, raw)
         except SnippetError as exc:
-            self.snippet_problems[where] = str(exc)
+            self.snippet_problems[where] = exc.said(self.translate)
             return
         self.snippet_problems.pop(where, None)
         item = self._get(item_path)
@@ -480,7 +502,7 @@ class PlaybookDraft:
     def _make_list(self, list_path: Path, section: Section) -> CommentedSeq:
         parent = self._get(list_path[:-1])
         if not isinstance(parent, CommentedMap):
-            raise SnippetError(f"{format_path(list_path[:-1])} is not a mapping")
+            raise SnippetError("{path} is not a mapping.", path=format_path(list_path[:-1]))
         key = str(list_path[-1])
         holder = next((s for s in SECTIONS if section in s.children), None)
         order = _order(holder) if holder else ["version", *(s.key for s in SECTIONS)]

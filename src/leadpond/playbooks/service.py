@@ -100,7 +100,18 @@ def _pydantic_error(located: Located, error: Any) -> dict[str, Any]:
         for part in error["loc"]
         if not (isinstance(part, str) and part.startswith("function-"))
     )
-    return {"path": format_path(path), "line": located.line_of(path), "message": error["msg"]}
+    # The error's kind and limits too: the console says them in the viewer's language.
+    context = {
+        str(k): v if isinstance(v, str | int | float | bool) else str(v)
+        for k, v in (error.get("ctx") or {}).items()
+    }
+    return {
+        "path": format_path(path),
+        "line": located.line_of(path),
+        "message": error["msg"],
+        "type": error["type"],
+        "ctx": context,
+    }
 
 
 def current(session: Session, workspace_id: uuid.UUID) -> PlaybookVersion:

@@ -8,9 +8,10 @@ scans ``src/leadpond`` and fails when a constant message, a code or a field lack
 """
 
 import re
+from typing import Any
 
 from leadpond.console.i18n import Translate, catalog
-from leadpond.console.pages.words import USER_ROLES
+from leadpond.console.pages.words import USER_ROLES, schema_error_words
 from leadpond.kit.errors import LeadpondError
 
 # Every error code defined under src/leadpond, as a marketer reads it.
@@ -177,4 +178,29 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     words = _(CODE_WORDS.get(exc.code, CODE_WORDS["bad_request"]))
     field = exc.details.get("field")
     label = FIELD_NAMES.get(field_of(field)) if isinstance(field, str) else None
-    return _("{problem} ({field})").format(problem=words, field=_(label)) if label else words
+    if label:
+        return _("{problem} ({field})").format(problem=words, field=_(label))
+    line = exc.details.get("line")
+    # A condition or YAML typed in a box: the line it goes wrong on.
+    if isinstance(line, int) and not isinstance(line, bool):
+        return _("{problem} (line {line})").format(problem=words, line=line)
+    return words
+
+
+def playbook_problems(errors: list[dict[str, Any]], _: Translate) -> list[dict[str, Any]]:
+    """A playbook's errors (``PlaybookInvalid``'s ``details["errors"]``) with their messages
+    in the viewer's language: a schema error by its kind ("Required", "Must be one of: …"), a
+    constant message by its translation; a rule's own account (a custom check, the condition
+    parser's) as written."""
+    said = []
+    for error in errors:
+        message = str(error.get("message") or "")
+        kind = error.get("type")
+        if isinstance(kind, str) and kind != "value_error":
+            message = schema_error_words(_, {**error, "msg": message})
+        elif kind == "value_error":
+            message = message.removeprefix("Value error, ")
+        if message in catalog("zh_CN"):
+            message = _(message)
+        said.append({**error, "message": message})
+    return said

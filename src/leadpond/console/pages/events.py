@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.console.pages.events_editor import KINDS, EventEditor
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, app_link, header, notify_error, visit
-from leadpond.console.pages.words import ACCOUNT_ROLES, said
+from leadpond.console.pages.words import ACCOUNT_ROLES, in_language, said
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.engage import events as ev
 from leadpond.engage import events_registration as registrations
@@ -61,7 +61,7 @@ def events_page(request: Request) -> RedirectResponse | None:
             rows.append(
                 {
                     "id": event.id,
-                    "name": event.name_zh,
+                    "name": _event_name(event, v.actor.locale),
                     "href": v.href(f"/events/{event.id}"),
                     "kind": _(KINDS.get(event.kind, event.kind)),
                     "starts": _when(event),
@@ -110,7 +110,7 @@ def event_page(request: Request, event_id: str) -> RedirectResponse | None:
                     "lp-not-found"
                 )
                 return None
-        header(v, event.name_zh if event else _("New event"), session)
+        header(v, _event_name(event, v.actor.locale) if event else _("New event"), session)
         if event is None:
             EventEditor(v, None)
             return None
@@ -316,3 +316,8 @@ def _accounts(v: Visit, session: Session, event: MarketingEvent) -> None:
     ]
     table = ui.table(columns=columns, rows=rows, row_key="key").props(DENSE_TABLE)
     table.classes("w-full lp-accounts-report").mark("accounts-report")
+
+
+def _event_name(event: MarketingEvent, locale: str) -> str:
+    """The event's name in the viewer's language (its Chinese one when it has no English)."""
+    return in_language({"zh": event.name_zh, "en": event.name_en}, locale)

@@ -15,6 +15,7 @@ from leadpond.engage.events_models import MarketingEvent
 from leadpond.engage.events_schemas import EventBody
 from leadpond.kit import yaml
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.yaml import YamlSyntaxError
 from leadpond.users.permissions import EVENTS_WRITE
 
 KINDS = {"conference": "Conference", "salon": "Salon", "webinar": "Webinar", "training": "Training"}
@@ -29,6 +30,14 @@ SESSIONS_EXAMPLE = [
     }
 ]
 BOOTHS_EXAMPLE = [{"key": "b1", "name": "展台", "product_line": "graph_database", "points": 5}]
+
+
+class Unreadable(ValueError):
+    """An input of the editor that cannot be read, said in the viewer's language."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__(words)
+        self.words = words
 
 
 def _yaml(value: Any) -> str:
@@ -54,7 +63,9 @@ class EventEditor:
                 self.name_zh = ui.input(_("Name (Chinese)"), value=event.name_zh if event else "")
                 self.name_en = ui.input(_("Name (English)"), value=event.name_en if event else "")
             with ui.row().classes("w-full gap-4"):
-                self.starts = ui.input(_("Starts (YYYY-MM-DD HH:MM)"), value=f"{start:{TIME}}")
+                self.starts = ui.input(
+                    _("Starts (YYYY-MM-DD HH:MM)"), value=f"{start:{TIME}}"
+                ).mark("event-starts")
                 self.ends = ui.input(_("Ends (YYYY-MM-DD HH:MM)"), value=f"{end:{TIME}}")
                 self.zone = ui.input(_("Time zone"), value=event.time_zone if event else v.zone.key)
                 self.city = ui.input(_("City"), value=event.city if event else "")
@@ -134,9 +145,30 @@ class EventEditor:
                 )
 
     def body(self) -> EventBody:
-        def doc(box: Any, empty: Any) -> Any:
+        """The event as typed; ``Unreadable`` names the box that cannot be read and why."""
+        _ = self.v._
+
+        def doc(box: Any, empty: Any, field: str) -> Any:
             text = str(box.value or "").strip()
-            return yaml.load(text) if text else empty
+            try:
+                return yaml.load(text) if text else empty
+            except YamlSyntaxError as exc:
+                words = (
+                    _("{field}: the YAML cannot be read (line {line}).")
+                    if exc.line
+                    else _("{field}: the YAML cannot be read.")
+                )
+                raise Unreadable(words.format(field=field, line=exc.line)) from None
+
+        def when(box: Any, field: str) -> datetime:
+            try:
+                return datetime.strptime(str(box.value or "").strip(), TIME)
+            except ValueError:
+                raise Unreadable(
+                    _("{field}: write a date and time such as {example}.").format(
+                        field=field, example="2027-04-18 09:30"
+                    )
+                ) from None
 
         return EventBody.model_validate(
             {
@@ -144,8 +176,8 @@ class EventEditor:
                 "name_zh": self.name_zh.value,
                 "name_en": self.name_en.value or "",
                 "kind": self.kind.value,
-                "starts_at": datetime.strptime(str(self.starts.value).strip(), TIME),
-                "ends_at": datetime.strptime(str(self.ends.value).strip(), TIME),
+                "starts_at": when(self.starts, _("Start time")),
+                "ends_at": when(self.ends, _("End time")),
                 "time_zone": self.zone.value,
                 "city": self.city.value or "",
                 "venue": self.venue.value or "",
@@ -153,10 +185,10 @@ class EventEditor:
                 "capacity": int(self.capacity.value) if self.capacity.value else None,
                 "approval_required": bool(self.approval.value),
                 "live_url": self.live.value or None,
-                "sessions": doc(self.sessions, []),
-                "booths": doc(self.booths, []),
-                "site": doc(self.site, {}),
-                "messages": doc(self.messages, {}),
+                "sessions": doc(self.sessions, [], _("Agenda")),
+                "booths": doc(self.booths, [], _("Booths")),
+                "site": doc(self.site, {}, _("Microsite modules")),
+                "messages": doc(self.messages, {}, _("Messages")),
                 "registration_form": str(self.form.value or "").strip() or None,
                 "surveys": [
                     k.strip() for k in str(self.surveys.value or "").split(",") if k.strip()
@@ -171,8 +203,8 @@ class EventEditor:
         except ValidationError as exc:
             ui.notify(validation_problem(_, exc)[1], type="negative")
             return
-        except ValueError as exc:
-            ui.notify(str(exc), type="negative")
+        except Unreadable as exc:
+            ui.notify(exc.words, type="negative")
             return
         try:
             with unit_of_work() as session:

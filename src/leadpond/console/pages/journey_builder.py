@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from leadpond.conditions.source import SourceError
+from leadpond.console.pages.errors_words import playbook_problems
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.journey_builder_fields import (
     Choices,
@@ -37,10 +37,12 @@ from leadpond.console.pages.journey_builder_model import (
 )
 from leadpond.console.pages.journey_builder_steps import KIND_NAMES, FlowCanvas
 from leadpond.console.pages.journeys import DryRunPanel
+from leadpond.console.pages.words import in_language
 from leadpond.console.playbook_forms import PlaybookDraft, SnippetError
 from leadpond.db.engine import read_only, rolled_back, unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.playbooks import service as playbooks
+from leadpond.rules.active import newest_document
 from leadpond.users.permissions import PLAYBOOKS_WRITE
 
 TRIGGER_WORDS = {
@@ -75,7 +77,7 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         if isinstance(v, RedirectResponse):
             return v
         _ = v._
-        header(v, _("Edit journey") if key else _("New journey"), session)
+        header(v, _journey_title(v, session, key), session)
         if not v.may(PLAYBOOKS_WRITE):
             ui.label(_("Read only: marketers and admins change the playbook.")).classes(
                 "text-gray-600"
@@ -85,7 +87,7 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         try:
             draft = PlaybookDraft.from_yaml(text)
         except SnippetError as exc:
-            ui.label(str(exc)).classes("text-negative")
+            ui.label(exc.said(_)).classes("text-negative")
             return None
         choices = Choices.load(session, v.actor.workspace_id, dict(draft.document), v.actor.locale)
     if key is None:
@@ -101,6 +103,19 @@ def _builder_page(request: Request, key: str | None) -> RedirectResponse | None:
         model = JourneyModel.of(journeys_of(draft)[index])
     JourneyBuilder(v, model, key, choices).redraw()
     return None
+
+
+def _journey_title(v: Visit, session: Any, key: str | None) -> str:
+    """The page's title: the journey by its name in the viewer's language."""
+    _ = v._
+    if key is None:
+        return _("New journey")
+    listed = (newest_document(session, v.actor.workspace_id) or {}).get("journeys")
+    for journey in listed if isinstance(listed, list) else []:
+        if isinstance(journey, dict) and journey.get("key") == key:
+            name = in_language(journey.get("name") or key, v.actor.locale)
+            return _("Edit journey: {name}").format(name=name)
+    return _("Edit journey")
 
 
 def _current_text(v: Visit, session: Any) -> str:
@@ -270,7 +285,7 @@ class JourneyBuilder:
                     value=kind,
                     label=_("Who enters: when"),
                     on_change=lambda e: self._trigger_kind(str(e.value)),
-                ).props("dense").classes("w-56 lp-trigger-kind")
+                ).props("dense").classes("w-56 lp-trigger-kind").mark("trigger-kind")
                 if kind != "yaml" and isinstance(trigger, dict):
                     TriggerFields(self, trigger, kind).draw()
             if kind == "yaml":
@@ -312,14 +327,14 @@ class JourneyBuilder:
         cannot be read (it says why)."""
         for condition in self.conditions:
             if condition.problem:
-                notify_error(SourceError(condition.problem))
+                ui.notify(condition.problem, type="negative")
                 return None
         with read_only() as session:
             before = _current_text(self.v, session)
         try:
             after, index = spliced(before, self.model, self.original)
         except SnippetError as exc:
-            notify_error(SourceError(str(exc)))
+            ui.notify(exc.said(self.v._), type="negative")
             return None
         return before, after, index
 
@@ -334,7 +349,7 @@ class JourneyBuilder:
             playbooks.validate_playbook(after)
         except LeadpondError as exc:
             errors = exc.details.get("errors", [{"message": exc.message}])
-            placed, elsewhere = place_errors(errors, index)
+            placed, elsewhere = place_errors(playbook_problems(errors, self.v._), index)
             self.canvas.errors = [p for p in placed if p.step is not None]
             self.header_errors = [
                 f"{p.inner}: {p.message}" if p.inner else p.message
@@ -417,13 +432,15 @@ class TriggerFields:
             ui.select(
                 self.choices.options(_, picks[self.kind], kept)
                 if self.kind in picks
-                else list(dict.fromkeys([*self.choices.segments, *kept])),
+                else self.choices.segment_options(current),
                 value=current or None,
                 label=_(TRIGGER_WORDS[self.kind]),
                 with_input=True,
                 new_value_mode="add-unique",
                 on_change=lambda e: self.trigger.__setitem__(self.kind, e.value or ""),
-            ).props("dense").classes(f"min-w-64 lp-trigger-{self.kind.replace('_', '-')}")
+            ).props("dense").classes(f"min-w-64 lp-trigger-{self.kind.replace('_', '-')}").mark(
+                f"trigger-{self.kind}"
+            )
         elif self.kind == "score":
             self._score()
         elif self.kind == "schedule":
@@ -483,13 +500,15 @@ class TriggerFields:
         ).props("dense").classes("w-64 lp-trigger-cron")
         segment = str(schedule.get("segment") or "")
         ui.select(
-            list(dict.fromkeys([*self.choices.segments, *([segment] if segment else [])])),
+            self.choices.segment_options(segment),
             value=segment or None,
             label=_("Segment enrolled"),
             with_input=True,
             new_value_mode="add-unique",
             on_change=lambda e: schedule.__setitem__("segment", e.value or ""),
-        ).props("dense").classes("w-56 lp-trigger-schedule-segment")
+        ).props("dense").classes("w-56 lp-trigger-schedule-segment").mark(
+            "trigger-schedule-segment"
+        )
         show(str(schedule.get("cron") or ""))
 
 

@@ -16,19 +16,15 @@ from leadpond.channels.service import templates as templates_of
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import Visit
 from leadpond.console.pages.playbook_sections import MONOSPACE
-from leadpond.console.pages.segment_atoms import AtomRows
+from leadpond.console.pages.segment_atoms import AtomRows, known_events
 from leadpond.console.pages.words import event_words
 from leadpond.console.playbook_forms import SnippetError, parse_snippet, snippet
 from leadpond.console.segment_builder import PERSON, from_yaml, to_data
 from leadpond.content.taxonomy import taxonomy
-from leadpond.ingest.models import Event
 from leadpond.kit.names import DEFAULT_LANGUAGE
 from leadpond.rules.vocabulary import Labels, labels
 from leadpond.segments.service import list_segments
 from leadpond.users.models import ConsoleUser, Membership
-
-# How many of the newest events are read for event names (the log can hold millions).
-RECENT_EVENTS = 5000
 
 
 @dataclass
@@ -38,7 +34,8 @@ class Choices:
     events: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
-    segments: list[str] = field(default_factory=list)
+    # The workspace's segments, key → display name (the key when it has none).
+    segments: dict[str, str] = field(default_factory=dict)
     templates: dict[str, list[str]] = field(default_factory=dict)
     thresholds: dict[str, list[float]] = field(default_factory=dict)
     journeys: list[str] = field(default_factory=list)
@@ -66,6 +63,12 @@ class Choices:
         }[kind]
         return {key: name(key) for key in dict.fromkeys([*listed, *current])}
 
+    def segment_options(self, current: str) -> dict[str, str]:
+        """Segments by their names, key → name; a ``current`` key no segment has is kept."""
+        return self.segments | (
+            {current: current} if current and current not in self.segments else {}
+        )
+
     @classmethod
     def load(
         cls,
@@ -76,19 +79,6 @@ class Choices:
     ) -> "Choices":
         """The workspace's templates and segments, its playbook's stages, tags, score models and
         event names, and the names among its newest events."""
-        recent = (
-            select(Event.event)
-            # A page call's ``event`` is the page's name (Home, Pricing): not a track event.
-            .where(
-                Event.workspace_id == workspace_id,
-                Event.type == "track",
-                Event.event.is_not(None),
-            )
-            .order_by(Event.id.desc())
-            .limit(RECENT_EVENTS)
-            .subquery()
-        )
-        seen = set(session.scalars(select(recent.c.event).distinct()))
         templates: dict[str, list[str]] = {}
         for channel, key in session.execute(
             templates_of(workspace_id)
@@ -105,10 +95,10 @@ class Choices:
         )
         kinds = taxonomy(session, workspace_id)
         return cls(
-            events=sorted({str(e) for e in seen if e} | _playbook_events(playbook)),
+            events=known_events(session, workspace_id, playbook),
             tags=sorted(_playbook_tags(playbook)),
             stages=[str(s["key"]) for s in playbook.get("stages") or [] if isinstance(s, dict)],
-            segments=[s.key for s in list_segments(session, workspace_id)],
+            segments={s.key: s.name or s.key for s in list_segments(session, workspace_id)},
             templates=templates,
             thresholds={
                 str(m.get("key")): [float(t.get("at", 0)) for t in m.get("thresholds") or []]
@@ -128,22 +118,6 @@ def _rows(playbook: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
     for key in keys:
         found += [r for r in playbook.get(key) or [] if isinstance(r, dict)]
     return found
-
-
-def _playbook_events(playbook: dict[str, Any]) -> set[str]:
-    """Event names the playbook's rules listen to or emit."""
-    names: set[str] = set()
-    rules = _rows(playbook, "tag_rules", "key_events")
-    for model in _rows(playbook, "score_models"):
-        rules += [r for r in model.get("rules") or [] if isinstance(r, dict)]
-        names |= {str(t["emit"]) for t in model.get("thresholds") or [] if "emit" in t}
-    for rule in rules:
-        on = rule.get("on")
-        listed = on.get("event") if isinstance(on, dict) else None
-        names |= {str(n) for n in ([listed] if isinstance(listed, str) else listed or [])}
-        if rule.get("emit"):
-            names.add(str(rule["emit"]))
-    return names
 
 
 def _playbook_tags(playbook: dict[str, Any]) -> set[str]:
@@ -183,6 +157,7 @@ class ConditionInput:
                 self._atoms_changed,
                 choices.options(_, "stages", []),
                 choices.options(_, "models", []),
+                choices.events,
             )
             self.note = ui.label().classes("text-xs text-grey-7")
             self.source = (
@@ -208,7 +183,7 @@ class ConditionInput:
         try:
             data = parse_snippet(self.source.value or "")
         except SnippetError as exc:
-            self.problem = str(exc)
+            self.problem = exc.said(self.v._)
             self.note.text = self.problem
             return
         self.problem = ""
@@ -241,7 +216,7 @@ def snippet_input(
         try:
             data = parse_snippet(box.value or "")
         except SnippetError as exc:
-            box.props(f'error error-message="{_attr(str(exc))}"')
+            box.props(f'error error-message="{_attr(exc.said(v._))}"')
             return
         box.props(remove="error error-message")
         changed(data)

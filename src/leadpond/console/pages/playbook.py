@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from leadpond.console.pages.errors_words import playbook_problems
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.job_progress import follow_replay
 from leadpond.console.pages.playbook_sections import MONOSPACE, PlaybookForms
@@ -103,10 +104,11 @@ class PlaybookEditor:
             draft = PlaybookDraft.from_yaml(source)
         except SnippetError as exc:
             message = self.v._("The YAML cannot be shown as forms; fix it on the YAML tab: {error}")
-            self.unreadable.text = message.format(error=str(exc))
+            self.unreadable.text = message.format(error=exc.said(self.v._))
             self.forms_box.set_visibility(False)
             self.forms.draft = PlaybookDraft({})
             return
+        draft.translate = self.v._
         self.unreadable.text = ""
         self.forms_box.set_visibility(True)
         self.forms.show(draft)
@@ -141,6 +143,7 @@ class PlaybookEditor:
             playbooks.validate_playbook(source)
         except LeadpondError as exc:
             errors = exc.details.get("errors", [{"message": exc.message}])
+            errors = playbook_problems(errors, self.v._)
             self.show_problems(errors)
             self.forms.mark_errors(errors)
             return False

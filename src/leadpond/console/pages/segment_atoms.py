@@ -1,12 +1,17 @@
 """The segment builder's atom rows for one subject (people or accounts); every change is
 reported so the page rewrites the YAML and the preview."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import Visit
+from leadpond.console.pages.words import event_words
 from leadpond.console.segment_builder import (
     ACCOUNT_FIELDS,
     ATOM_KINDS,
@@ -15,8 +20,59 @@ from leadpond.console.segment_builder import (
     Atom,
     comma_words,
 )
+from leadpond.ingest.models import Event
 
 OP_LABELS = {"eq": "is", "in": "is one of", "contains": "contains"}
+# How many of the newest events are read for event names (the log can hold millions).
+RECENT_EVENTS = 5000
+
+
+def known_events(session: Session, workspace_id: uuid.UUID, playbook: dict[str, Any]) -> list[str]:
+    """The event names a picker offers: those among the workspace's newest track events and
+    those the playbook's rules listen to or emit."""
+    recent = (
+        select(Event.event)
+        # A page call's ``event`` is the page's name (Home, Pricing): not a track event.
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.type == "track",
+            Event.event.is_not(None),
+        )
+        .order_by(Event.id.desc())
+        .limit(RECENT_EVENTS)
+        .subquery()
+    )
+    seen = set(session.scalars(select(recent.c.event).distinct()))
+    return sorted({str(e) for e in seen if e} | _playbook_events(playbook))
+
+
+def event_options(_: Translate, events: list[str], current: list[str]) -> dict[str, str]:
+    """Event names → what a marketer reads (docs/events.md's events in words, a custom event
+    by its name); the ``current`` ones kept."""
+    return {key: event_words(_, "track", key) for key in dict.fromkeys([*events, *current])}
+
+
+def _rows(playbook: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for key in keys:
+        found += [r for r in playbook.get(key) or [] if isinstance(r, dict)]
+    return found
+
+
+def _playbook_events(playbook: dict[str, Any]) -> set[str]:
+    """Event names the playbook's rules listen to or emit."""
+    names: set[str] = set()
+    rules = _rows(playbook, "tag_rules", "key_events")
+    for model in _rows(playbook, "score_models"):
+        rules += [r for r in model.get("rules") or [] if isinstance(r, dict)]
+        names |= {str(t["emit"]) for t in model.get("thresholds") or [] if "emit" in t}
+    for rule in rules:
+        on = rule.get("on")
+        listed = on.get("event") if isinstance(on, dict) else None
+        names |= {str(n) for n in ([listed] if isinstance(listed, str) else listed or [])}
+        if rule.get("emit"):
+            names.add(str(rule["emit"]))
+    return names
 
 
 class AtomRows:
@@ -28,13 +84,16 @@ class AtomRows:
         changed: Callable[[], None],
         stages: dict[str, str],
         models: dict[str, str],
+        events: list[str],
     ) -> None:
         """``stages`` and ``models``: the playbook's, key → name (the name is shown; a stage
-        typed by its name is kept by its key)."""
+        typed by its name is kept by its key); ``events``: the names the event picker offers
+        (:func:`known_events`)."""
         self.v = v
         self.changed = changed
         self.stages = stages
         self.models = models
+        self.events = events
         self.atoms: list[Atom] = []
         self.level = "person"
         self.can_add = True
@@ -128,6 +187,17 @@ class AtomRows:
                     value=atom.value,
                     on_change=self._setter(atom, "value"),
                 ).classes("w-64 lp-atom-value").mark("atom-value")
+            elif kind == "event":
+                # Picked by what it is called; a name no one sent yet (a B2B site's own event)
+                # is typed and kept as typed.
+                ui.select(
+                    event_options(_, self.events, [atom.value] if atom.value else []),
+                    value=atom.value or None,
+                    label=_("Event"),
+                    with_input=True,
+                    new_value_mode="add-unique",
+                    on_change=self._setter(atom, "value"),
+                ).classes("min-w-64 lp-atom-event").mark("atom-event")
             else:
                 hint = {
                     "stage": _("Stages (comma-separated)"),

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from nicegui import events, ui
 from pydantic import ValidationError
 
+from leadpond.console.i18n import Translate
 from leadpond.console.pages.frame import Visit, notify_error
+from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import unit_of_work
 from leadpond.kit.errors import LeadpondError
 from leadpond.segments import service as segments
@@ -25,6 +27,16 @@ def person_ids(text: str) -> list[int]:
             raise ValueError(part)
         found.append(int(digits))
     return found
+
+
+def segment_input_problem(_: Translate, exc: ValidationError) -> str:
+    """What is wrong with a segment's key or name, in words."""
+    field, said = validation_problem(_, exc)
+    if field == "key":
+        return _("Key: 1 to 64 letters, digits, _, . or -, without spaces.")
+    if field == "name":
+        return _("Display name: at most 200 characters.")
+    return said
 
 
 def delete_button(v: Visit, key: str) -> None:
@@ -84,11 +96,8 @@ def new_list_button(v: Visit) -> None:
     def create() -> None:
         try:
             body = SegmentCreate(key=str(key.value or ""), name=name.value or None, kind="static")
-        except ValidationError:
-            ui.notify(
-                _("A key is lower-case letters, digits and _, starting with a letter."),
-                type="negative",
-            )
+        except ValidationError as exc:
+            ui.notify(segment_input_problem(_, exc), type="negative")
             return
         try:
             with unit_of_work() as writing:

@@ -9,16 +9,24 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import background_tasks, run, ui
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Condition
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
-from leadpond.console.pages.segment_atoms import AtomRows
-from leadpond.console.pages.segment_lists import delete_button, new_list_button, static_list_card
+from leadpond.console.pages.segment_atoms import AtomRows, known_events
+from leadpond.console.pages.segment_lists import (
+    delete_button,
+    new_list_button,
+    segment_input_problem,
+    static_list_card,
+)
 from leadpond.console.segment_builder import ACCOUNT, MEMBER_COLUMNS, PERSON, from_yaml, to_yaml
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import LeadpondError
+from leadpond.rules.active import newest_document
 from leadpond.rules.vocabulary import score_models, stages
 from leadpond.segments import service as segments
 from leadpond.segments.build import preview
@@ -62,10 +70,12 @@ def segments_page(request: Request) -> RedirectResponse | None:
             ui.link(segment.name or segment.key, f"/segments/{segment.key}").classes(
                 f"lp-segment-link-{segment.key}"
             )
+            if segment.name:  # the key, which the API and the YAML use, as code beside it
+                ui.label(segment.key).classes("lp-code font-mono text-xs text-grey-7")
             subject = _("Accounts") if segment.level == ACCOUNT else _("People")
-            ui.label(
-                f"{segment.key} · {subject} · {_(segment.kind)} · {segment.member_count:,}"
-            ).mark(f"segment-{segment.key}")
+            size = _("{total} accounts") if segment.level == ACCOUNT else _("{total} members")
+            size = size.format(total=f"{segment.member_count:,}")
+            ui.label(f"{subject} · {_(segment.kind)} · {size}").mark(f"segment-{segment.key}")
     return None
 
 
@@ -91,6 +101,7 @@ def segment_page(request: Request, key: str) -> RedirectResponse | None:
         vocabulary = (
             dict(stages(session, ws, language)),
             dict(score_models(session, ws, language)),
+            known_events(session, ws, newest_document(session, ws) or {}),
         )
         editor = SegmentEditor(v, existing, *vocabulary)
         if existing:
@@ -121,7 +132,12 @@ class SegmentEditor:
     live preview, and saving through the segments service."""
 
     def __init__(
-        self, v: Visit, existing: dict[str, Any], stages: dict[str, str], models: dict[str, str]
+        self,
+        v: Visit,
+        existing: dict[str, Any],
+        stages: dict[str, str],
+        models: dict[str, str],
+        events: list[str],
     ) -> None:
         self.v = v
         self.existing = existing
@@ -130,7 +146,7 @@ class SegmentEditor:
         self.account_match_value: str = existing.get("account_match", "any")
         self.latest_preview = 0
         self._subject_row()
-        self._conditions_card(stages, models)
+        self._conditions_card(stages, models, events)
         _ = v._
         self.source = (
             ui.textarea(_("Condition (YAML)"), value=existing.get("source", ""))
@@ -139,6 +155,9 @@ class SegmentEditor:
             .mark("condition-yaml")
         )
         self.count = ui.label().classes("text-lg lp-preview-count").mark("preview-count")
+        self.detail = (
+            ui.label().classes("lp-code font-mono text-xs text-grey-7").mark("preview-detail")
+        )
         self.sample = ui.table(columns=[], rows=[]).props(DENSE).classes("w-full").mark("sample")
         self.sample.add_slot("body-cell-name", NAME_CELL)
         # What the browser sends while typing (``ui.textarea`` emits ``update:value``), at most
@@ -189,7 +208,9 @@ class SegmentEditor:
                 .mark("account-match")
             )
 
-    def _conditions_card(self, stages: dict[str, str], models: dict[str, str]) -> None:
+    def _conditions_card(
+        self, stages: dict[str, str], models: dict[str, str], events: list[str]
+    ) -> None:
         _ = self.v._
         with ui.card().classes("w-full"):
             ui.label(_("Conditions")).classes("text-lg")
@@ -199,7 +220,7 @@ class SegmentEditor:
                     value="all",
                     on_change=lambda e: self.set_match(str(e.value)),
                 ).mark("match")
-            self.atoms = AtomRows(self.v, self.write_yaml, stages, models)
+            self.atoms = AtomRows(self.v, self.write_yaml, stages, models, events)
             self.yaml_only = ui.label().classes("text-gray-600").mark("yaml-only")
 
     def start(self) -> None:
@@ -277,14 +298,20 @@ class SegmentEditor:
                 match if level == ACCOUNT else None,
             )
         except LeadpondError as exc:
-            self.count.text = exc.message
-            return
-        except ValueError as exc:
-            self.count.text = str(exc)
+            self._show_problem(exc)
             return
         if answer is None or serial != self.latest_preview:  # None: the app is shutting down
             return
+        self.detail.text = ""
         self._show_answer(*answer, level, time.perf_counter() - started)
+
+    def _show_problem(self, exc: LeadpondError) -> None:
+        """What is wrong with the condition in words (with its line); the parser's own account
+        beneath, as code, for whoever writes the YAML."""
+        self.count.text = error_words(exc, self.v._)
+        self.detail.text = exc.message
+        self.sample.rows = []
+        self.sample.update()
 
     def _show_answer(self, total: int, reads: list[MemberRead], level: str, took: float) -> None:
         _ = self.v._
@@ -306,8 +333,8 @@ class SegmentEditor:
         except LeadpondError as exc:
             notify_error(exc)
             return
-        except ValueError as exc:
-            ui.notify(str(exc), type="negative")
+        except ValidationError as exc:
+            ui.notify(segment_input_problem(self.v._, exc), type="negative")
             return
         ui.navigate.to(f"/segments/{saved_key}")
 

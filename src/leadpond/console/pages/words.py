@@ -367,6 +367,11 @@ SCHEMA_ERRORS = {
     "less_than_equal": "Must be at most {le}",
     "url_parsing": "Not a valid URL",
     "value_error": "Not a valid value",
+    "extra_forbidden": "Not known here (check the spelling)",
+    "bool_parsing": "Must be true or false",
+    "list_type": "Must be a list",
+    "dict_type": "Must be a mapping",
+    "string_type": "Must be text",
 }
 
 
