@@ -222,11 +222,10 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
     if query.tag:
         id_sets.append(_held(PersonTag, workspace_id, PersonTag.tag == query.tag))
     if query.stage and not by_activity:
-        # Another sort walks its own index: the stage's ids (from the same index) are then
-        # tested on each entry's id, without reading the row as the column would need.
-        id_sets.append(
-            select(Person.id).where(owned(Person, workspace_id), Person.stage == query.stage)
-        )
+        # Another sort walks its own index: the stage's ids are then tested on each entry's id,
+        # without reading the row as the column would need (``person_stage``'s index is the
+        # narrower list of them).
+        id_sets.append(_held(PersonStage, workspace_id, PersonStage.stage == query.stage))
     if query.account_id is not None:
         id_sets.append(
             _held(PersonAccount, workspace_id, PersonAccount.account_id == query.account_id)
