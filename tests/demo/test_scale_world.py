@@ -17,7 +17,7 @@ from leadpond.identity.models import Identifier
 from leadpond.ingest.models import DERIVED_SOURCE, Event
 from leadpond.profiles.models import Person
 from leadpond.reports.rollups import processed_events
-from leadpond.rules.models import StageChange
+from leadpond.rules.models import PersonStage, StageChange
 from leadpond.segments.models import Segment, SegmentMember
 
 
@@ -76,6 +76,14 @@ def test_copies_multiply_the_rows_and_keep_them_consistent(database_url: str) ->
     people = select(Person.id).where(mine)
     assert _count(Event, Event.workspace_id == workspace_id, Event.person_id.not_in(people)) == 0
     assert _count(Person, mine, Person.merged_into_id.not_in(people)) == 0
+    # A copied person's stage column names its copied person_stage row (the directory's filter).
+    staged = _count(PersonStage, PersonStage.workspace_id == workspace_id)
+    assert staged > 0
+    assert _count(Person, mine, Person.stage.is_not(None)) == staged
+    held = select(PersonStage.stage).where(PersonStage.person_id == Person.id)
+    assert (
+        _count(Person, mine, Person.stage.is_not(None), Person.stage != held.scalar_subquery()) == 0
+    )
     received = _count(
         Event,
         Event.workspace_id == workspace_id,

@@ -108,3 +108,28 @@ def test_a_search_matching_nobody_reads_no_people(
     body = api.get("/api/v1/search/people", params={"q": "重庆中海"}).json()
     assert body == {"total": 0, "items": [], "total_exact": True}
     assert read == []
+
+
+def test_a_stage_filter_answers_the_people_of_that_stage_in_every_sort(
+    api: TestClient, track: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filter reads ``person.stage``; the rows' stage comes from ``person_stage``: the page
+    and total are those of the unfiltered list's people of that stage, in its order."""
+    _world(track)
+    stages = set()
+    for candidates in (1000, 0):  # the other filters as ids, and as subqueries
+        monkeypatch.setattr(directory, "CANDIDATE_LIMIT", candidates)
+        for others in ({}, {"known": "true"}, {"tag": "need:evaluation"}, {"q": "张"}):
+            for sort in SORTS:
+                params = {**others, "sort": sort, "limit": 100}
+                everyone = api.get("/api/v1/search/people", params=params).json()["items"]
+                stages |= {row["stage"] for row in everyone}
+                for stage in ("opportunity", "registered", "visit", "dormant"):
+                    held = [row["id"] for row in everyone if row["stage"] == stage]
+                    expected = [(len(held), held[at : at + 3]) for at in range(0, 8, 3)]
+                    assert _pages(api, {**others, "stage": stage}, sort) == expected, (
+                        others,
+                        sort,
+                        stage,
+                    )
+    assert stages >= {"opportunity", "registered", "visit"}, stages

@@ -37,6 +37,7 @@ from leadpond.profiles.models import (
     PERSON_FIRST_SEEN_INDEX,
     PERSON_LAST_SEEN_INDEX,
     PERSON_NAME_INDEX,
+    PERSON_STAGE_INDEX,
     ChannelGrouping,
     Person,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "PERSON_FIRST_SEEN_INDEX",
     "PERSON_LAST_SEEN_INDEX",
     "PERSON_NAME_INDEX",
+    "PERSON_STAGE_INDEX",
     "Account",
     "AccountKey",
     "AccountMerge",

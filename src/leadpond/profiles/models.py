@@ -53,6 +53,9 @@ class Person(Base):
     event_count: Mapped[int] = mapped_column(default=0)
     # Normalised name + company, for duplicate suggestions between people sharing no identifier.
     match_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The key of the person's ``person_stage`` row (None: no stage), kept with it by
+    # ``rules.store.keep_person_stages``: the directory filters a stage by activity on its index.
+    stage: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -134,6 +137,15 @@ PERSON_NAME_CHARACTERS_INDEX = Index(
 cast(Table, Person.__table__).append_constraint(PERSON_NAME_CHARACTERS_INDEX)
 PERSON_LAST_SEEN_INDEX = Index("ix_person_last_seen", Person.workspace_id, Person.last_seen_at)
 PERSON_ACTIVITY_INDEX = Index("ix_person_event_count", Person.workspace_id, Person.event_count)
+# The directory's people of a stage by last activity: a page of the least active stage (dormant)
+# reads 50 rows of this index, not the rest of the workspace first (see ``reports.directory``).
+PERSON_STAGE_INDEX = Index(
+    "ix_person_stage_last_seen",
+    Person.workspace_id,
+    Person.stage,
+    Person.last_seen_at,
+    Person.id,
+)
 # The dashboard's new people of a date range.
 PERSON_FIRST_SEEN_INDEX = Index("ix_person_first_seen", Person.workspace_id, Person.first_seen_at)
 

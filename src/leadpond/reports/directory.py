@@ -104,21 +104,30 @@ def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> Select[Any]:
 
 @dataclass
 class _Filtered:
-    """The directory's question: the people (``base``, with the persona's and the known-contact
-    clauses), each filter that names a set of people by id (tag, stage, account, score),
-    whether a persona's criteria are evaluated on read, and the search's ways of matching
-    (none: no search)."""
+    """The directory's question: the people (``base``, with the persona's, the known-contact
+    and, sorted by activity, the stage's clauses), each filter that names a set of people by id
+    (tag, stage by another sort, account, score), whether a persona's criteria are evaluated on
+    read, the search's ways of matching (none: no search), and whether a clause of ``base`` may
+    match too many to count (a stage)."""
 
     base: Select[Any]
     id_sets: list[Select[Any]]
     evaluated: bool
     search: list[Way]
+    capped: bool = False
 
 
 def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> _Filtered:
     """The matching people, as the clauses on every person and the filters' sets of ids."""
     stmt = people(workspace_id)
     evaluated = False
+    by_activity = bool(query.stage) and query.sort.lstrip("-") == "last_seen"
+    if by_activity:
+        # On the person row (kept with ``person_stage``): the page walks
+        # ``ix_person_stage_last_seen`` and stops at the page, where a set of ids made the
+        # databases walk everyone more active first (13 s for dormant at a million people).
+        # Before the known-contact clause: SQLite tests the cheap column first on each row.
+        stmt = stmt.where(Person.stage == query.stage)
     if query.known:
         stmt = stmt.where(known_contact())
     if query.persona:
@@ -130,7 +139,10 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
     )
     if query.tag:
         id_sets.append(_held(PersonTag, workspace_id, PersonTag.tag == query.tag))
-    if query.stage:
+    if query.stage and not by_activity:
+        # Another sort walks its own index: the stage's ids are then tested on each entry's id,
+        # without reading the row as the column would need (``person_stage``'s index is the
+        # narrower list of them).
         id_sets.append(_held(PersonStage, workspace_id, PersonStage.stage == query.stage))
     if query.account_id is not None:
         id_sets.append(
@@ -145,7 +157,7 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
                 PersonScore.points >= query.min_score,
             )
         )
-    return _Filtered(stmt, id_sets, evaluated, search)
+    return _Filtered(stmt, id_sets, evaluated, search, by_activity)
 
 
 @dataclass
@@ -186,7 +198,8 @@ def _count(session: Session, narrowed: _Narrowed, filtered: _Filtered) -> tuple[
     """How many people match, and whether that is exact: past ``COUNT_LIMIT`` matches of a
     filter the count stops (counting reads each match: seconds for a stage of a million)."""
     stmt = narrowed.stmt.with_only_columns(Person.id)
-    if narrowed.listed or not (narrowed.dense or filtered.evaluated):
+    capped = narrowed.dense or filtered.evaluated or filtered.capped
+    if narrowed.listed or not capped:
         # Ids looked up, or the workspace's (known) people counted on their index alone.
         return count(session, stmt), True
     counted_people = stmt

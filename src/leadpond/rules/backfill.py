@@ -27,7 +27,7 @@ from leadpond.rules.state import (
     properties_column,
     record_of,
 )
-from leadpond.rules.store import write_changes
+from leadpond.rules.store import keep_person_stages, write_changes
 
 
 @dataclass
@@ -93,8 +93,9 @@ def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list
     stages = session.execute(
         delete(PersonStage)
         .where(PersonStage.person_id.in_(person_ids))
-        .returning(PersonStage.stage, PersonStage.entered_at)
+        .returning(PersonStage.person_id, PersonStage.stage, PersonStage.entered_at)
     ).all()
+    keep_person_stages(session, [(pid, None) for pid, _, _ in stages])
     moves = session.execute(
         delete(StageChange)
         .where(StageChange.person_id.in_(person_ids))
@@ -104,7 +105,7 @@ def clear_rule_state(session: Session, workspace_id: uuid.UUID, person_ids: list
         session,
         workspace_id,
         [(pid, stage, at) for pid, stage, at in moves],
-        [(stage, entered) for stage, entered in stages],
+        [(stage, entered) for _, stage, entered in stages],
     )
     session.execute(
         delete(PersonTag).where(PersonTag.person_id.in_(person_ids), PersonTag.source != "manual")

@@ -2,6 +2,7 @@
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -11,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from leadpond.ingest.models import Event
 from leadpond.ingest.service import derived_event_row
+from leadpond.profiles.models import Person
 from leadpond.rules.engine import Output, PersonState
 from leadpond.rules.models import PersonScore, PersonStage, PersonTag, ScoreLedger, StageChange
 from leadpond.rules.stage_days import EntryKey, count_moves, utc_day
+from leadpond.rules.state import chunks
 
 _tag_table = cast(Table, PersonTag.__table__)
 _score_table = cast(Table, PersonScore.__table__)
+_person_table = cast(Table, Person.__table__)
 
 
 def _core(model: Any) -> Table:
@@ -34,6 +38,8 @@ class _StateDiff:
     add_scores: list[dict[str, Any]] = field(default_factory=list)
     stage_people: list[int] = field(default_factory=list)
     add_stages: list[dict[str, Any]] = field(default_factory=list)
+    # (person, stage) of the people whose stage key changed (not only its entry time)
+    new_stages: list[tuple[int, str | None]] = field(default_factory=list)
     # +1 per person_stage row written, -1 per row replaced, by (stage, day entered)
     entries: Counter[EntryKey] = field(default_factory=Counter)
 
@@ -85,6 +91,8 @@ def _state_diff(workspace_id: uuid.UUID, states: dict[int, PersonState]) -> _Sta
                 before, entered = state.initial_stage
                 diff.entries[(before, utc_day(entered))] -= 1
             diff.entries[(stage, utc_day(state.stage_entered))] += 1
+            if state.initial_stage is None or state.initial_stage[0] != stage:
+                diff.new_stages.append((pid, stage))
             diff.add_stages.append(
                 {
                     "workspace_id": workspace_id,
@@ -119,6 +127,29 @@ def _write_state(session: Session, diff: _StateDiff) -> None:
         session.execute(delete(PersonStage).where(PersonStage.person_id.in_(diff.stage_people)))
     if diff.add_stages:
         session.execute(_core(PersonStage).insert(), diff.add_stages)
+    keep_person_stages(session, diff.new_stages)
+
+
+def keep_person_stages(session: Session, stages: Sequence[tuple[int, str | None]]) -> None:
+    """Copy people's stage keys (None: no stage) onto ``person.stage``, the directory's stage
+    filter: every write of ``person_stage`` calls this in its transaction.
+
+    One statement per stage key (a batch moves people into a few stages); ``updated_at`` is
+    set to itself: the stage is derived, the person's own data did not change (duplicate scans
+    read ``updated_at`` as "traits changed since"). The dashboard's trigger on ``person``
+    watches other columns, so it does not fire for this update.
+    """
+    by_stage: dict[str | None, list[int]] = {}
+    for pid, stage in stages:
+        by_stage.setdefault(stage, []).append(pid)
+    column = _person_table.c
+    for stage, people in by_stage.items():
+        for ids in chunks(people):
+            session.execute(
+                _person_table.update()
+                .where(column.id.in_(ids))
+                .values(stage=stage, updated_at=column.updated_at)
+            )
 
 
 def _append_history(session: Session, workspace_id: uuid.UUID, out: Output, now: datetime) -> None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261209_0400_name_characters"
-down_revision: str | Sequence[str] | None = "20261208_0300_dashboard_tallies"
+down_revision: str | Sequence[str] | None = "20261209_0100_person_stage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
