@@ -92,7 +92,7 @@ async def test_a_marketer_makes_a_static_list_fills_it_and_deletes_it(
     user.find(marker="new-list").click()
     user.find(marker="list-key").type("Bad Key")
     user.find(marker="create-list").click()
-    await user.should_see("标识由小写字母、数字和 _ 组成，以字母开头。")
+    await user.should_see("标识：1 到 64 个字母、数字、_、. 或 -，不含空格。")
     user.find(marker="list-key").clear().type("vip_list")
     user.find(marker="list-name").type("VIP 名单")
     user.find(marker="create-list").click()

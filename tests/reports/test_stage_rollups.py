@@ -50,9 +50,9 @@ MOVES: list[tuple[str, Any]] = [
     ("identify", {"email": "shared-1@acme.cn"}),
 ]
 
-VISIT = "{key: visit, name: 访问, phase: 招}"
-REGISTERED = "{key: registered, name: 注册, phase: 育}"
-ENGAGED = "{key: engaged, name: 活跃, phase: 育}"
+VISIT = "{key: visit, name: {zh: 访问, en: Visited}, phase: 招}"
+REGISTERED = "{key: registered, name: {zh: 注册, en: Registered}, phase: 育}"
+ENGAGED = "{key: engaged, name: {zh: 活跃, en: Engaged}, phase: 育}"
 # Playbooks that move the line: a stage made a detour, two stages swapped, the default back.
 PLAYBOOKS = {
     "engaged-detour": lambda source: source.replace(ENGAGED, "{key: engaged, detour: true}"),
@@ -65,6 +65,7 @@ PLAYBOOKS = {
 
 def _playbook(variant: str) -> str:
     changed: str = PLAYBOOKS[variant](default_source())
+    assert variant == "default" or changed != default_source(), f"{variant}: nothing replaced"
     return changed
 
 
