@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
-from sqlalchemy import select
+from sqlalchemy import Executable, Uuid, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from leadpond.console.i18n import Translate
@@ -20,6 +20,7 @@ from leadpond.console.segment_builder import (
     Atom,
     comma_words,
 )
+from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 
 OP_LABELS = {"eq": "is", "in": "is one of", "contains": "contains"}
@@ -30,20 +31,36 @@ RECENT_EVENTS = 5000
 def known_events(session: Session, workspace_id: uuid.UUID, playbook: dict[str, Any]) -> list[str]:
     """The event names a picker offers: those among the workspace's newest track events and
     those the playbook's rules listen to or emit."""
-    recent = (
-        select(Event.event)
-        # A page call's ``event`` is the page's name (Home, Pricing): not a track event.
-        .where(
-            Event.workspace_id == workspace_id,
-            Event.type == "track",
-            Event.event.is_not(None),
+    return sorted(_recent_track_names(session, workspace_id) | _playbook_events(playbook))
+
+
+def _recent_track_names(session: Session, workspace_id: uuid.UUID) -> set[str]:
+    """The names among the workspace's newest ``RECENT_EVENTS`` track events (a page call's
+    ``event`` is the page's name, Home or Pricing: not a track event), read from the log
+    backwards and stopping at the limit."""
+    names: Executable
+    if is_postgres(session):
+        recent = (
+            select(Event.event)
+            .where(
+                Event.workspace_id == workspace_id,
+                Event.type == "track",
+                Event.event.is_not(None),
+            )
+            .order_by(Event.id.desc())
+            .limit(RECENT_EVENTS)
+            .subquery()
         )
-        .order_by(Event.id.desc())
-        .limit(RECENT_EVENTS)
-        .subquery()
-    )
-    seen = set(session.scalars(select(recent.c.event).distinct()))
-    return sorted({str(e) for e in seen if e} | _playbook_events(playbook))
+        names = select(recent.c.event).distinct()
+    else:
+        # SQLite took the (workspace, name) index for ``IS NOT NULL`` and sorted every event of
+        # the workspace by id: 54 s at 8M events, against 0.1 s for the log read backwards.
+        names = text(
+            "SELECT DISTINCT event FROM (SELECT event FROM event NOT INDEXED "
+            "WHERE workspace_id = :w AND type = 'track' AND event IS NOT NULL "
+            "ORDER BY id DESC LIMIT :n)"
+        ).bindparams(bindparam("w", workspace_id, type_=Uuid), bindparam("n", RECENT_EVENTS))
+    return {str(name) for name in session.scalars(names) if name}
 
 
 def event_options(_: Translate, events: list[str], current: list[str]) -> dict[str, str]:
