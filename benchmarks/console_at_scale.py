@@ -220,9 +220,8 @@ def checks(world: World) -> list[PageCheck]:
         PageCheck(
             f"directory: stage {world.stage}",
             f"{search}?stage={world.stage}",
-            "SELECT p.id FROM person_stage s JOIN person p ON p.id = s.person_id "
-            "WHERE s.workspace_id = :w AND s.stage = :stage "
-            "ORDER BY p.last_seen_at DESC, p.id DESC LIMIT 50",
+            f"SELECT id FROM person WHERE {live} AND stage = :stage "
+            "ORDER BY last_seen_at DESC, id DESC LIMIT 50",
             {**w, "stage": world.stage},
         ),
         PageCheck(
