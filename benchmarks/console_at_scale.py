@@ -325,6 +325,21 @@ def checks(world: World) -> list[PageCheck]:
             w,
         ),
     ]
+    # Pages whose question is not one query (configuration, builders' pickers, reports made of
+    # several reads): timed as pages, the bare SQL left out.
+    for name, path in (
+        ("segment builder (new)", "/console/segments/new"),
+        ("journey builder (new)", "/console/journeys/new"),
+        ("playbook", "/console/playbook"),
+        ("playbook history", "/console/playbook/history"),
+        ("channels", "/console/channels"),
+        ("templates", "/console/templates"),
+        ("acquisition", "/console/acquisition"),
+        ("import", "/console/import"),
+        ("content coverage", "/console/content/coverage"),
+        ("content authors", "/console/content/authors"),
+    ):
+        pages.append(PageCheck(name, path, "", w))
     if world.persona is not None:
         pages.insert(
             10,
@@ -343,6 +358,14 @@ def checks(world: World) -> list[PageCheck]:
                 "SELECT step, state, count(*) FROM journey_enrollment WHERE workspace_id = :w "
                 "AND journey_key = :j GROUP BY step, state",
                 {**w, "j": world.journey_key},
+            )
+        )
+        pages.append(
+            PageCheck(
+                f"journey builder ({world.journey_key})",
+                f"/console/journeys/{world.journey_key}/edit",
+                "",
+                w,
             )
         )
     return pages
