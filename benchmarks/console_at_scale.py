@@ -55,6 +55,9 @@ class World:
     journey_key: str | None
     tag: str
     stage: str
+    # The stage with the fewest known contacts (most people on a tie): its console default view
+    # (known contacts only) is the one no index of the whole stage answers.
+    anonymous_stage: str
     persona: str | None
     company_prefix: str
     domain: str
@@ -128,6 +131,20 @@ def discover(url: str) -> World:
             "ORDER BY count(*) DESC LIMIT 1",
             w=w,
         )
+        known = " OR ".join(
+            f"{trait} IS NOT NULL"
+            for trait in (
+                (f"traits->>'{k}'" if postgres else f"json_extract(traits, '$.{k}')")
+                for k in ("name", "email", "phone")
+            )
+        )
+        anonymous_stage = _one(
+            c,
+            "SELECT stage FROM person WHERE workspace_id = :w AND merged_into_id IS NULL "
+            "AND stage IS NOT NULL GROUP BY stage "
+            f"ORDER BY sum(CASE WHEN {known} THEN 1 ELSE 0 END), count(*) DESC LIMIT 1",
+            w=w,
+        )
     with unit_of_work() as session:
         persona_keys = [key for key, _ in personas(session, workspace_id)]
     return World(
@@ -141,6 +158,7 @@ def discover(url: str) -> World:
         journey_key=None,
         tag=str(tag[0]),
         stage=str(stage[0]),
+        anonymous_stage=str(anonymous_stage[0]),
         persona=persona_keys[0] if persona_keys else None,
         # A company's start as a marketer types it: its city and the start of its name (a city
         # alone, 上海, names no company and found nobody in every version).
@@ -223,6 +241,22 @@ def checks(world: World) -> list[PageCheck]:
             f"SELECT id FROM person WHERE {live} AND stage = :stage "
             "ORDER BY last_seen_at DESC, id DESC LIMIT 50",
             {**w, "stage": world.stage},
+        ),
+        PageCheck(
+            f"directory: stage {world.stage}, known only (the console's default)",
+            f"{search}?stage={world.stage}&known=true",
+            f"SELECT id FROM person WHERE {live} AND stage = :stage "
+            f"AND ({name} IS NOT NULL OR {email} IS NOT NULL OR {phone} IS NOT NULL) "
+            "ORDER BY last_seen_at DESC, id DESC LIMIT 50",
+            {**w, "stage": world.stage},
+        ),
+        PageCheck(
+            f"directory: stage {world.anonymous_stage}, known only",
+            f"{search}?stage={world.anonymous_stage}&known=true",
+            f"SELECT id FROM person WHERE {live} AND stage = :stage "
+            f"AND ({name} IS NOT NULL OR {email} IS NOT NULL OR {phone} IS NOT NULL) "
+            "ORDER BY last_seen_at DESC, id DESC LIMIT 50",
+            {**w, "stage": world.anonymous_stage},
         ),
         PageCheck(
             f"directory: tag {world.tag}",
@@ -342,7 +376,7 @@ def checks(world: World) -> list[PageCheck]:
         pages.append(PageCheck(name, path, "", w))
     if world.persona is not None:
         pages.insert(
-            10,
+            12,
             PageCheck(
                 f"directory: persona {world.persona}",
                 f"{search}?persona={world.persona}",
