@@ -114,27 +114,34 @@ def test_every_page_and_tab_speaks_the_viewers_language(
         page.goto(f"{base}/console/segments/new")
         page.locator(".lp-yaml textarea").fill("stage: {in: [visit, opportunity]}")
         visit, opportunity = STAGE_NAMES[locale]
-        expect(page.locator(".lp-atom-value input")).to_have_value(f"{visit}, {opportunity}")
+        expect(page.locator(".lp-atom-value input")).to_have_value(
+            f"{visit}, {opportunity}", timeout=20_000
+        )
         page.locator(".lp-atom-value input").fill(opportunity)
         expect(page.locator(".lp-yaml textarea")).to_have_value(re.compile(r"\[opportunity\]"))
 
         # The event atom picks events by name, shows a saved one by its name, keeps one typed.
         yaml = page.locator(".lp-yaml textarea")
         yaml.fill("{event: Demo Requested, count: {gte: 1}}")
-        expect(page.locator(".lp-atom-event input")).to_have_value(EVENT_SHOWN[locale][0])
+        # The atoms are redrawn by the server after the YAML changes: seconds on a loaded machine.
+        expect(page.locator(".lp-atom-event input")).to_have_value(
+            EVENT_SHOWN[locale][0], timeout=20_000
+        )
         found["/segments/new (event atom)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
         page.locator(".lp-atom-event").click()
         page.locator(".q-menu .q-item").first.wait_for()
         found["/segments/new (events)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
         page.locator(".q-menu .q-item", has_text=EVENT_SHOWN[locale][1]).first.click()
-        expect(yaml).to_have_value(re.compile(r"event: Whitepaper Downloaded"))
+        expect(yaml).to_have_value(re.compile(r"event: Whitepaper Downloaded"), timeout=20_000)
         page.locator(".lp-atom-event input").fill("Quote Sent")
         page.keyboard.press("Enter")
-        expect(yaml).to_have_value(re.compile(r"event: Quote Sent"))
+        expect(yaml).to_have_value(re.compile(r"event: Quote Sent"), timeout=20_000)
 
         # A condition the parser refuses is said in words, with its line.
         yaml.fill("all:\n  - {tag: vip}\n  - {colour: red}\n")
-        expect(page.locator(".lp-preview-count")).to_have_text(WRONG_CONDITION[locale])
+        expect(page.locator(".lp-preview-count")).to_have_text(
+            WRONG_CONDITION[locale], timeout=20_000
+        )
         found["/segments/new (wrong condition)"] = problems(page.evaluate(VISIBLE_TEXT), locale)
 
         # A phone: the header's menu.
