@@ -44,6 +44,7 @@ from benchmarks.common import CORPUS_END, PG_ADMIN_URL, SEED, new_workspace, use
 from leadpond.db import migrate
 from leadpond.db import models as all_models
 from leadpond.db.engine import get_engine, is_postgres, unit_of_work
+from leadpond.demo.content import ensure_demo_content
 from leadpond.demo.loaders import BulkLoader
 from leadpond.demo.world import WorldSpec, WorldStats, iter_blocks
 from leadpond.kit.runtime import tune_for_batches
@@ -384,8 +385,12 @@ def base_world(url: str, people: int) -> uuid.UUID:
     """A migrated database with a processed demo world of ``people``; its workspace."""
     migrate.upgrade(url)
     workspace = new_workspace(url, "scale")
+    spec = WorldSpec(SEED, people, CORPUS_END)
+    with unit_of_work(url) as session:
+        # The demo's content pool: the items its Content Viewed events name (one copy).
+        ensure_demo_content(session, workspace.workspace_id, spec)
     loader = BulkLoader(workspace.workspace_id)
-    for block in iter_blocks(WorldSpec(SEED, people, CORPUS_END), WorldStats()):
+    for block in iter_blocks(spec, WorldStats()):
         loader.load(block.messages)
     tune_for_batches()
     worker.drain()
