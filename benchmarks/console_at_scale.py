@@ -61,6 +61,7 @@ class World:
     persona: str | None
     company_prefix: str
     domain: str
+    content: tuple[int, str] | None  # the most viewed content item: id, key
 
     @property
     def w(self) -> str:
@@ -145,6 +146,13 @@ def discover(url: str) -> World:
             f"ORDER BY sum(CASE WHEN {known} THEN 1 ELSE 0 END), count(*) DESC LIMIT 1",
             w=w,
         )
+        content = _one(
+            c,
+            "SELECT i.id, i.key FROM content_item i JOIN content_tally t "
+            "ON t.workspace_id = i.workspace_id AND t.content_key = i.key "
+            "WHERE i.workspace_id = :w GROUP BY i.id, i.key ORDER BY sum(t.views) DESC LIMIT 1",
+            w=w,
+        )
     with unit_of_work() as session:
         persona_keys = [key for key, _ in personas(session, workspace_id)]
     return World(
@@ -164,6 +172,7 @@ def discover(url: str) -> World:
         # alone, 上海, names no company and found nobody in every version).
         company_prefix=str(name[0])[:4],
         domain=str(name[1] or "example.cn"),
+        content=(int(content[0]), str(content[1])) if content else None,
     )
 
 
@@ -371,9 +380,29 @@ def checks(world: World) -> list[PageCheck]:
         ("acquisition", "/console/acquisition"),
         ("import", "/console/import"),
         ("content coverage", "/console/content/coverage"),
-        ("content authors", "/console/content/authors"),
     ):
         pages.append(PageCheck(name, path, "", w))
+    pages.append(
+        PageCheck(
+            "content authors",
+            "/console/content/authors",
+            "SELECT i.author, sum(t.views), count(DISTINCT t.person_id) FROM content_tally t "
+            "JOIN content_item i ON i.workspace_id = t.workspace_id AND i.key = t.content_key "
+            "WHERE t.workspace_id = :w GROUP BY i.author",
+            w,
+        )
+    )
+    if world.content is not None:
+        item_id, key = world.content
+        pages.append(
+            PageCheck(
+                f"content stats ({key}, most viewed)",
+                f"/console/content/{item_id}/stats",
+                "SELECT person_id, sum(views) FROM content_tally "
+                "WHERE workspace_id = :w AND content_key = :k GROUP BY person_id",
+                {**w, "k": key},
+            )
+        )
     if world.persona is not None:
         pages.insert(
             12,

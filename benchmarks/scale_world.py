@@ -126,6 +126,7 @@ KEPT = frozenset(
 # Per-day counts of the rows above: rebuilt from the copied rows, never copied.
 ROLLUPS = frozenset(
     {
+        "content_tally",
         "event_day",
         "people_day",
         "tag_holders",

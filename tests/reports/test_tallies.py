@@ -1,4 +1,5 @@
-"""The dashboard's people, tag and score tallies equal the rows they count, whatever wrote them.
+"""The dashboard's people, tag and score tallies and the content tally equal the rows they
+count, whatever wrote them.
 
 The oracles below are the direct queries the dashboard ran before the tallies (issue #20); they
 stay here only to check the tallies against.
@@ -12,11 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from leadpond.content.analytics import author_ranking, item_stats
+from leadpond.content.models import ContentItem
+from leadpond.content.schemas import ContentCreate
+from leadpond.content.service import create as create_item
 from leadpond.db.engine import is_postgres, read_only, unit_of_work
 from leadpond.identity.models import PersonMerge
+from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.pipeline import worker
@@ -24,8 +30,8 @@ from leadpond.playbooks.service import start_workspace
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import live_in
 from leadpond.profiles.touches import OTHER_GROUP
-from leadpond.reports import dashboard, tallies
-from leadpond.reports.models import PeopleDay, ScoreHolders, TagHolders
+from leadpond.reports import content_tally, dashboard, tallies
+from leadpond.reports.models import ContentTally, PeopleDay, ScoreHolders, TagHolders
 from leadpond.rules.models import PersonScore, PersonTag
 from tests.conftest import Tracker, finish_job
 
@@ -120,15 +126,86 @@ def _tally_rows(workspace_id: uuid.UUID) -> dict[str, set[tuple[Any, ...]]]:
         for model in tallies.TALLIES:
             table = model.__table__
             keys = [c for c in table.primary_key.columns if c.name not in ("workspace_id", "slot")]
-            held = func.sum(table.c.people)
+            names = content_tally.COLUMNS if model is ContentTally else COUNTS[:1]
+            held = [func.sum(table.c[name]) for name in names]
             rows = session.execute(
-                select(*keys, held)
+                select(*keys, *held)
                 .where(table.c.workspace_id == workspace_id)
                 .group_by(*keys)
-                .having(held != 0)
+                .having(or_(*(h != 0 for h, n in zip(held, names, strict=True) if n in COUNTS)))
             )
-            found[table.name] = {tuple(row) for row in rows}
+            found[table.name] = {tuple(_rounded(v) for v in row) for row in rows}
     return found
+
+
+# The count columns (a row with none is empty; sums of seconds may leave a float residue).
+COUNTS = ("people", "views", "downloads", "reads", "scrolls")
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def _content_oracle(session: Session, workspace_id: uuid.UUID) -> dict[tuple[str, int], list[Any]]:
+    """Per (content key, person or 0): views, downloads, reads, read seconds, scrolls, scroll
+    depth, counted from the event log one event at a time (``reports.content_tally``'s rules)."""
+    found: dict[tuple[str, int], list[Any]] = {}
+    rows = session.execute(
+        select(Event.event, Event.person_id, Event.payload).where(
+            owned(Event, workspace_id), Event.event.in_(content_tally.COUNTED)
+        )
+    )
+    for name, person, payload in rows:
+        props = payload.get("properties") or {}
+        key = props.get("content_id")
+        if isinstance(key, bool) or not isinstance(key, str | int) or len(str(key)) > 64:
+            continue
+        held = found.setdefault((str(key), person or 0), [0, 0, 0, 0.0, 0, 0.0])
+        if name == content_tally.VIEWED and props.get("bot") not in (True, "true", "1"):
+            held[0] += 1
+        held[1] += name == content_tally.DOWNLOADED
+        for at, prop in ((2, "read_seconds"), (4, "scroll_depth")):
+            value = props.get(prop)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if name == content_tally.READ and number:
+                held[at] += 1
+                held[at + 1] += value
+    return {k: v for k, v in found.items() if v[0] or v[1] or v[2] or v[4]}
+
+
+def _assert_content_matches(workspace_id: uuid.UUID) -> None:
+    """The tally equals the log; the author ranking and an item's stats equal a recount."""
+    with read_only() as session:
+        oracle = _content_oracle(session, workspace_id)
+        kept = {
+            (key, person): [_rounded(v) for v in values]
+            for key, person, *values in _tally_rows(workspace_id)["content_tally"]
+        }
+        assert kept == {k: [_rounded(x) for x in v] for k, v in oracle.items()}
+        items = {
+            key: author
+            for key, author in session.execute(
+                select(ContentItem.key, ContentItem.author).where(owned(ContentItem, workspace_id))
+            )
+        }
+        ranking = {a.author: a for a in author_ranking(session, workspace_id)}
+        for author in set(items.values()):
+            mine = [(k, v) for k, v in oracle.items() if items.get(k[0]) == author]
+            readers = {person for (_, person), v in mine if person and v[0]}
+            assert ranking[author].views == sum(v[0] for _, v in mine)
+            assert ranking[author].readers == len(readers)
+            assert ranking[author].downloads == sum(v[1] for _, v in mine)
+        item = session.scalar(
+            select(ContentItem).where(owned(ContentItem, workspace_id), ContentItem.key == "c1")
+        )
+        assert item is not None
+        stats = item_stats(session, item)
+        mine = [(person, v) for (key, person), v in oracle.items() if key == "c1"]
+        assert stats.views == sum(v[0] for _, v in mine)
+        assert stats.anonymous_views == sum(v[0] for p, v in mine if not p)
+        assert stats.readers == len({p for p, v in mine if p and v[0]})
+        assert stats.downloads == sum(v[1] for _, v in mine)
+        assert len(stats.readers_list) == min(stats.readers, 50)
 
 
 # Identifier sets: a visitor with both an email and a phone seen apart merges their people.
@@ -148,6 +225,12 @@ EVENTS = [
     ("Trial Requested", {}),
     ("Content Viewed", {"content_type": "case"}),
     ("Certification Earned", {}),
+    ("Content Viewed", {"content_id": "c1", "channel": "poster"}),
+    ("Content Viewed", {"content_id": "c2", "bot": True}),
+    ("Content Read", {"content_id": "c1", "read_seconds": 30, "scroll_depth": 0.5}),
+    ("Whitepaper Downloaded", {"content_id": "c2"}),
+    ("Content Viewed", {"content_id": 7}),
+    ("Content Viewed", {"content_id": "c2", "bot": "false"}),
 ]
 
 calls = st.one_of(
@@ -161,7 +244,7 @@ calls = st.one_of(
     st.tuples(
         st.just("track"),
         st.integers(0, 5),
-        st.sampled_from(range(len(EVENTS))),
+        st.sampled_from(range(len(EVENTS))),  # content events: see _content_oracle
         st.integers(0, 45),
         st.sampled_from(SOURCES),
     ),
@@ -228,6 +311,20 @@ def _run(step: tuple[Any, ...], api: TestClient, track: Tracker, workspace_id: u
 # Two visitors seen apart, then a third with both their identifiers: a merge, then its undoing.
 MERGE_AND_UNDO = [
     ("batch", [("track", 0, 0, 3, "baidu"), ("track", 1, 1, 9, None)], 1),
+    # Content views, reads and downloads of both visitors (one a scanner's) before the merge.
+    (
+        "batch",
+        [
+            ("track", 0, 5, 3, None),
+            ("track", 1, 5, 4, None),
+            ("track", 1, 7, 2, None),
+            ("track", 4, 9, 1, None),
+            ("track", 5, 6, 1, None),
+            ("track", 0, 8, 1, None),
+            ("track", 2, 10, 1, None),
+        ],
+        3,
+    ),
     ("batch", [("identify", 0, 0, 2, None), ("identify", 1, 2, 8, "wechat")], 2),
     ("tag", 1, "vip"),
     ("batch", [("identify", 2, 4, 20, None), ("track", 3, 2, 30, "newsletter")], 8),
@@ -247,11 +344,15 @@ def test_the_tallies_equal_the_rows_after_any_writes(
 ) -> None:
     with unit_of_work() as session:
         workspace = start_workspace(session, f"tally-{uuid.uuid4().hex[:6]}")
+        for key, author in (("c1", "林晓"), ("c2", "Ada"), ("7", "林晓")):
+            body = ContentCreate(key=key, title=key, type="case", author=author)
+            create_item(session, workspace.workspace_id, body, "test")
     client.headers["Authorization"] = f"Bearer {workspace.api_key}"
     track = Tracker(client, workspace)
     for step in script:
         _run(step, client, track, workspace.workspace_id)
         _assert_tallies_match(workspace.workspace_id)
+        _assert_content_matches(workspace.workspace_id)
     kept = _tally_rows(workspace.workspace_id)
     with unit_of_work() as session:
         tallies.fold(session)
@@ -260,6 +361,7 @@ def test_the_tallies_equal_the_rows_after_any_writes(
         tallies.rebuild(session, workspace.workspace_id)
     assert _tally_rows(workspace.workspace_id) == kept
     _assert_tallies_match(workspace.workspace_id)
+    _assert_content_matches(workspace.workspace_id)
 
 
 def test_merges_deletions_and_fractional_points_are_counted(

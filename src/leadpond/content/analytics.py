@@ -1,28 +1,42 @@
-"""Content analytics from the event log: per item (views, unique readers, read time,
-downloads; by channel and link; readers by persona, stage, account and industry; whether the
-item's topic was a new or a known interest of each reader) and per author (totals, ranking).
+"""Content analytics: per item (views, unique readers, read time, downloads; by channel and
+link; readers by persona, stage, account and industry; whether the item's topic was a new or a
+known interest of each reader) and per author (totals, ranking).
 
-Every number is one aggregate query over the workspace's events of one name (the
-``(workspace_id, event, timestamp)`` index), grouped by a JSON property read the same way on
-both databases (``payload #>> '{properties,x}'`` / ``json_extract``).
+Counts, readers and their breakdowns read the content tally (``reports.content_tally``: per
+item and person, kept by triggers on the event log), never the whole log. What needs each view
+(its channel, link and time: an item's channels, links and readers list) reads the item's
+views only, through ``ix_event_content_views``.
 """
 
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Persona
 from leadpond.content.models import ContentFacet, ContentItem
 from leadpond.content.schemas import AuthorRank, ContentStats, CountBy, ReaderRead
-from leadpond.content.viewing import DOWNLOADED, READ, VIEWED
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import live_in
+from leadpond.reports.content_tally import VIEWED
+from leadpond.reports.models import ContentKey, ContentTally
 from leadpond.rules.models import PersonStage, PersonTag
 from leadpond.segments.build import person_filter
 from leadpond.segments.definitions import load_segments
@@ -38,27 +52,67 @@ def prop(name: str) -> ColumnElement[Any]:
     return value
 
 
-def _events(workspace_id: uuid.UUID, name: str, key: str | None) -> list[Any]:
-    where: list[Any] = [owned(Event, workspace_id), Event.event == name]
-    if key is not None:
-        where.append(prop("content_id") == key)
-    return where
-
-
 def _human() -> Any:
     """Not flagged as a link scanner's visit."""
     return func.coalesce(cast(prop("bot"), String), "false").not_in(("true", "1"))
 
 
-def views_of(workspace_id: uuid.UUID, key: str | None = None) -> Select[Any]:
-    """The views (of one item): person, timestamp, channel and link of each."""
+def views_of(workspace_id: uuid.UUID, key: str) -> Select[Any]:
+    """The views of one item: person, timestamp, channel and link of each. The event name is
+    a literal, so SQLite can prove the partial index ``ix_event_content_views`` serves it."""
     return select(
         Event.person_id.label("person_id"),
         Event.timestamp.label("at"),
         prop("channel").label("channel"),
         prop("link").label("link"),
-        prop("content_id").label("content_id"),
-    ).where(*_events(workspace_id, VIEWED, key), _human())
+    ).where(
+        owned(Event, workspace_id),
+        Event.event == literal_column(f"'{VIEWED}'"),
+        ContentKey() == key,
+        _human(),
+    )
+
+
+def tally_of(workspace_id: uuid.UUID, key: str | None = None) -> Any:
+    """Per item (or one item) and person (0: nobody known): the tally's sums over its slots."""
+    t = ContentTally
+    query = select(
+        t.content_key.label("content_key"),
+        t.person_id.label("person_id"),
+        func.sum(t.views).label("views"),
+        func.sum(t.downloads).label("downloads"),
+        func.sum(t.reads).label("reads"),
+        func.sum(t.read_seconds).label("read_seconds"),
+        func.sum(t.scrolls).label("scrolls"),
+        func.sum(t.scroll_depth).label("scroll_depth"),
+    ).where(owned(t, workspace_id))
+    if key is not None:
+        query = query.where(t.content_key == key)
+    return query.group_by(t.content_key, t.person_id)
+
+
+def _readers_of(workspace_id: uuid.UUID, key: str) -> Any:
+    """The item's readers (people with a view) and their views."""
+    tally = tally_of(workspace_id, key).subquery()
+    return (
+        select(tally.c.person_id, tally.c.views)
+        .where(tally.c.person_id != 0, tally.c.views > 0)
+        .subquery()
+    )
+
+
+def _reader_count_by(session: Session, readers: Any, column: Any, joins: Any) -> list[CountBy]:
+    stmt = joins(
+        select(
+            column.label("key"),
+            func.sum(readers.c.views).label("views"),
+            func.count().label("readers"),
+        ).select_from(readers)
+    )
+    stmt = stmt.where(column.is_not(None)).group_by(column).order_by(func.count().desc(), column)
+    return [
+        CountBy(key=str(k), views=int(v), readers=r) for k, v, r in session.execute(stmt.limit(50))
+    ]
 
 
 def _count_by(session: Session, views: Any, column: Any, joins: Any = None) -> list[CountBy]:
@@ -105,24 +159,24 @@ def _topic(session: Session, item: ContentItem) -> str | None:
 def item_stats(session: Session, item: ContentItem) -> ContentStats:
     """Everything the item's stats page shows."""
     ws, key = item.workspace_id, item.key
-    views = views_of(ws, key).subquery()
+    tally = tally_of(ws, key).subquery()
+    known = tally.c.person_id != 0
     totals = session.execute(
         select(
-            func.count(),
-            func.count(func.distinct(views.c.person_id)),
-            func.count().filter(views.c.person_id.is_(None)),
-        ).select_from(views)
+            func.coalesce(func.sum(tally.c.views), 0),
+            func.count().filter(known, tally.c.views > 0),
+            func.coalesce(func.sum(tally.c.views).filter(~known), 0),
+            func.coalesce(func.sum(tally.c.downloads), 0),
+            func.sum(tally.c.reads),
+            func.sum(tally.c.read_seconds),
+            func.sum(tally.c.scrolls),
+            func.sum(tally.c.scroll_depth),
+        ).select_from(tally)
     ).one()
-    read = session.execute(
-        select(
-            func.avg(Event.payload[("properties", "read_seconds")].as_float()),
-            func.avg(Event.payload[("properties", "scroll_depth")].as_float()),
-        ).where(*_events(ws, READ, key))
-    ).one()
-    downloads = session.scalar(select(func.count()).where(*_events(ws, DOWNLOADED, key))) or 0
+    readers = _readers_of(ws, key)
     primary = and_(
         owned(PersonAccount, ws),
-        PersonAccount.person_id == views.c.person_id,
+        PersonAccount.person_id == readers.c.person_id,
         PersonAccount.is_primary.is_(True),
     )
 
@@ -133,9 +187,11 @@ def item_stats(session: Session, item: ContentItem) -> ContentStats:
 
     def with_stage(stmt: Select[Any]) -> Select[Any]:
         return stmt.join(
-            PersonStage, and_(owned(PersonStage, ws), PersonStage.person_id == views.c.person_id)
+            PersonStage,
+            and_(owned(PersonStage, ws), PersonStage.person_id == readers.c.person_id),
         )
 
+    views = views_of(ws, key).subquery()
     topic = _topic(session, item)
     first = (
         select(
@@ -147,48 +203,52 @@ def item_stats(session: Session, item: ContentItem) -> ContentStats:
         .group_by(views.c.person_id)
         .subquery()
     )
-    known = _known_before(ws, topic, first.c.person_id, first.c.first_at)
+    known_before = _known_before(ws, topic, first.c.person_id, first.c.first_at)
     interest = session.execute(
-        select(func.count().filter(known), func.count()).select_from(first)
+        select(func.count().filter(known_before), func.count()).select_from(first)
     ).one()
     return ContentStats(
         key=key,
-        views=totals[0],
-        readers=totals[1],
-        anonymous_views=totals[2],
-        read_seconds_avg=_round(read[0]),
-        scroll_depth_avg=_round(read[1], 3),
-        downloads=downloads,
+        views=int(totals[0]),
+        readers=int(totals[1]),
+        anonymous_views=int(totals[2]),
+        read_seconds_avg=_mean(totals[5], totals[4]),
+        scroll_depth_avg=_mean(totals[7], totals[6], 3),
+        downloads=int(totals[3]),
         by_channel=_count_by(session, views, views.c.channel),
         by_link=_count_by(session, views, views.c.link),
-        by_persona=_by_persona(session, ws, views),
-        by_stage=_count_by(session, views, PersonStage.stage, with_stage),
-        by_account=_count_by(session, views, Account.name, with_account),
-        by_industry=_count_by(session, views, Account.industry, with_account),
+        by_persona=_by_persona(session, ws, readers),
+        by_stage=_reader_count_by(session, readers, PersonStage.stage, with_stage),
+        by_account=_reader_count_by(session, readers, Account.name, with_account),
+        by_industry=_reader_count_by(session, readers, Account.industry, with_account),
         known_interest=interest[0] if topic else 0,
         new_interest=(interest[1] - interest[0]) if topic else 0,
-        readers_list=_readers(session, ws, views, first, known if topic else None),
+        readers_list=_readers(session, ws, views, first, known_before if topic else None),
     )
+
+
+def _mean(total: Any, count: Any, digits: int = 1) -> float | None:
+    return round(float(total) / int(count), digits) if count else None
 
 
 def _round(value: Any, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _by_persona(session: Session, workspace_id: uuid.UUID, views: Any) -> list[CountBy]:
+def _by_persona(session: Session, workspace_id: uuid.UUID, readers: Any) -> list[CountBy]:
     loaded = load_segments(session, workspace_id)
     now, found = utcnow(), []
     for key in loaded.context.personas:
         holders = select(Person.id).where(
             live_in(workspace_id), *person_filter(session, loaded, Persona(key=key), now)
         )
-        views_n, readers = session.execute(
-            select(func.count(), func.count(func.distinct(views.c.person_id)))
-            .select_from(views)
-            .where(views.c.person_id.in_(holders))
+        views_n, readers_n = session.execute(
+            select(func.sum(readers.c.views), func.count())
+            .select_from(readers)
+            .where(readers.c.person_id.in_(holders))
         ).one()
-        if views_n:
-            found.append(CountBy(key=key, views=views_n, readers=readers))
+        if readers_n:
+            found.append(CountBy(key=key, views=int(views_n), readers=readers_n))
     return sorted(found, key=lambda c: (-c.readers, c.key))
 
 
@@ -255,50 +315,40 @@ def author_ranking(session: Session, workspace_id: uuid.UUID) -> list[AuthorRank
         .where(owned(ContentItem, workspace_id))
         .subquery()
     )
-    views = views_of(workspace_id).subquery()
+    tally = tally_of(workspace_id).subquery()
+    reader = case((and_(tally.c.person_id != 0, tally.c.views > 0), tally.c.person_id))
     counted = {
-        author: (v, r)
-        for author, v, r in session.execute(
-            select(items.c.author, func.count(), func.count(func.distinct(views.c.person_id)))
-            .select_from(views)
-            .join(items, items.c.key == views.c.content_id)
+        author: row
+        for author, *row in session.execute(
+            select(
+                items.c.author,
+                func.sum(tally.c.views),
+                func.count(func.distinct(reader)),
+                func.sum(tally.c.downloads),
+                func.sum(tally.c.read_seconds),
+                func.sum(tally.c.reads),
+            )
+            .select_from(tally)
+            .join(items, items.c.key == tally.c.content_key)
             .group_by(items.c.author)
         )
     }
-    downloads: dict[str, int] = dict(
-        session.execute(
-            select(items.c.author, func.count())
-            .select_from(Event)
-            .join(items, items.c.key == prop("content_id"))
-            .where(*_events(workspace_id, DOWNLOADED, None))
-            .group_by(items.c.author)
-        ).all()
-    )
-    read: dict[str, float] = dict(
-        session.execute(
-            select(
-                items.c.author, func.avg(Event.payload[("properties", "read_seconds")].as_float())
-            )
-            .select_from(Event)
-            .join(items, items.c.key == prop("content_id"))
-            .where(*_events(workspace_id, READ, None))
-            .group_by(items.c.author)
-        ).all()
-    )
     made: dict[str, int] = dict(
         session.execute(
             select(items.c.author, func.count()).select_from(items).group_by(items.c.author)
         ).all()
     )
-    ranked = [
-        AuthorRank(
-            author=author or "",
-            items=n,
-            views=counted.get(author, (0, 0))[0],
-            readers=counted.get(author, (0, 0))[1],
-            downloads=int(downloads.get(author, 0)),
-            read_seconds_avg=_round(read.get(author)),
+    ranked = []
+    for author, n in made.items():
+        views, readers, downloads, seconds, reads = counted.get(author, (0, 0, 0, 0, 0))
+        ranked.append(
+            AuthorRank(
+                author=author or "",
+                items=n,
+                views=int(views),
+                readers=int(readers),
+                downloads=int(downloads),
+                read_seconds_avg=_mean(seconds, reads),
+            )
         )
-        for author, n in made.items()
-    ]
     return sorted(ranked, key=lambda a: (-a.readers, -a.views, a.author))

@@ -19,9 +19,9 @@ from leadpond.accounts.scope import live_links
 from leadpond.content.analytics import INTEREST_CATEGORIES, prop
 from leadpond.content.models import ContentItem
 from leadpond.content.service import facets_of
-from leadpond.content.viewing import DOWNLOADED, VIEWED
 from leadpond.ingest.models import Event
 from leadpond.kit.scope import in_workspace, owned
+from leadpond.reports.content_tally import DOWNLOADED, VIEWED
 from leadpond.rules.models import PersonStage, PersonTag
 from leadpond.rules.vocabulary import stage_order
 

@@ -24,10 +24,10 @@ from leadpond.ingest.service import append_events
 from leadpond.ingest.spec import normalise
 from leadpond.kit.clock import isoformat
 from leadpond.kit.errors import InvalidInput
+from leadpond.reports.content_tally import DOWNLOADED, READ, VIEWED
 from leadpond.workspaces.signing import BadToken, sign, unsign
 
 CONTENT_SOURCE = "content"  # the event log's source of the viewer's events
-VIEWED, READ, DOWNLOADED = "Content Viewed", "Content Read", "Whitepaper Downloaded"
 VIEW_PURPOSE, DOWNLOAD_PURPOSE = "content-view", "content-download"
 MAX_READ_SECONDS = 6 * 3600
 

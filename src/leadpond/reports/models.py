@@ -2,11 +2,17 @@
 
 import uuid
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Uuid, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Table, Uuid, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import String as StringType
 
 from leadpond.db.base import Base
+from leadpond.ingest.models import Event
 
 
 class EventDay(Base):
@@ -91,3 +97,64 @@ class ScoreHolders(Base):
     points: Mapped[float] = mapped_column(Float, primary_key=True)
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     people: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContentTally(Base):
+    """What one person (``person_id`` 0: nobody yet) did with one content item (by its key):
+    human views, downloads, and the read time and scroll depth the viewer reported.
+
+    Database triggers on ``event`` keep it, as the tallies above are kept, in the transaction
+    that writes the event: ingest, identity resolution, merges, unmerges and rebuilds move an
+    event's ``person_id`` and its counts move with it (see ``reports.content_tally``). The
+    content reports read it instead of the event log: an item's readers are its rows with
+    views, an author's readers the distinct people over the author's items.
+    """
+
+    __tablename__ = "content_tally"
+    __table_args__ = (_unfolded("content_tally"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspace.id"), primary_key=True
+    )
+    content_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger)  # not flagged as a link scanner's
+    downloads: Mapped[int] = mapped_column(BigInteger)
+    reads: Mapped[int] = mapped_column(BigInteger)  # Content Read events with read seconds
+    read_seconds: Mapped[float] = mapped_column(Float)  # their sum
+    scrolls: Mapped[int] = mapped_column(BigInteger)  # Content Read events with a scroll depth
+    scroll_depth: Mapped[float] = mapped_column(Float)  # their sum
+
+
+class ContentKey(ColumnElement[str]):
+    """The content item an event names, ``properties.content_id`` as text: one expression for
+    the index below and its queries (the path a literal, so both databases match them)."""
+
+    inherit_cache = True
+    type = StringType()
+
+
+@compiles(ContentKey)
+def _content_key_sqlite(element: ContentKey, compiler: SQLCompiler, **_kw: Any) -> str:
+    return "CAST(json_extract(payload, '$.properties.content_id') AS TEXT)"
+
+
+@compiles(ContentKey, "postgresql")
+def _content_key_postgres(element: ContentKey, compiler: SQLCompiler, **_kw: Any) -> str:
+    return "(payload #>> '{properties,content_id}')"
+
+
+# One item's views in the log, by time: its stats page's channels, links and readers read the
+# item's rows only. A query names the event as a literal (``event = 'Content Viewed'``) so
+# SQLite can prove the partial index covers it.
+VIEWS_WHERE = text("event = 'Content Viewed'")
+CONTENT_VIEWS_INDEX = Index(
+    "ix_event_content_views",
+    Event.workspace_id,
+    ContentKey(),
+    Event.timestamp,
+    sqlite_where=VIEWS_WHERE,
+    postgresql_where=VIEWS_WHERE,
+)
+cast(Table, Event.__table__).append_constraint(CONTENT_VIEWS_INDEX)

@@ -1,10 +1,12 @@
-"""The dashboard's people, tag and score tallies: kept by triggers, folded, read, recounted.
+"""The dashboard's people, tag and score tallies and the content tally: kept by triggers,
+folded, read, recounted.
 
 ``people_day``, ``tag_holders`` and ``score_holders`` (see ``reports.models``) are kept by
 database triggers on ``person``, ``person_tag`` and ``person_score`` (created by the migration
-``20261208_0300_dashboard_tallies``), so every write of those rows counts in its own
-transaction: the pipeline, merges and unmerges, imports, manual tags, rule backfills, playbook
-changes and ORM flushes alike; nothing has to remember to call a counter.
+``20261208_0300_dashboard_tallies``), ``content_tally`` by triggers on ``event`` (migration
+``20261210_0000_content_tally``, see ``reports.content_tally``), so every write of those rows
+counts in its own transaction: the pipeline, merges and unmerges, imports, manual tags, rule
+backfills, playbook changes and ORM flushes alike; nothing has to remember to call a counter.
 
 On SQLite (one writer at a time) a trigger adds its change to the key's slot-0 row. On
 PostgreSQL it adds it to the key's row of its own transaction (``slot = txid_current()``): a
@@ -16,28 +18,37 @@ sums the slots, so it is exact whether or not a fold has run.
 
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Date, Table, delete, func, insert, literal, select, tuple_
+from sqlalchemy import BigInteger, Date, Table, delete, func, insert, literal, select, tuple_
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from leadpond.db.engine import dialect_insert, get_engine, is_postgres, unit_of_work
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
-from leadpond.reports.models import NEVER_SEEN, PeopleDay, ScoreHolders, TagHolders
+from leadpond.reports import content_tally
+from leadpond.reports.models import (
+    NEVER_SEEN,
+    ContentTally,
+    PeopleDay,
+    ScoreHolders,
+    TagHolders,
+)
 from leadpond.rules.models import PersonScore, PersonTag
 
-TALLIES = (PeopleDay, TagHolders, ScoreHolders)
+TALLIES = (PeopleDay, TagHolders, ScoreHolders, ContentTally)
 # The key of each tally (its primary key without the slot).
 _KEYS = {
     PeopleDay: ("workspace_id", "day", "channel"),
     TagHolders: ("workspace_id", "tag"),
     ScoreHolders: ("workspace_id", "model", "points"),
+    ContentTally: ("workspace_id", "content_key", "person_id"),
 }
+# What each tally sums ("people" unless named): a row whose counts are all 0 is dropped.
+_VALUES = {ContentTally: content_tally.COLUMNS}
 FOLD_EVERY_S = 5.0
 _folded_at: dict[str | None, float] = {}  # database URL -> monotonic time of this process' fold
 # pg_try_advisory_xact_lock key of the fold: one folder at a time, the others skip.
@@ -71,16 +82,22 @@ def fold_committed(url: str | None = None, every_s: float = FOLD_EVERY_S) -> Non
 def _fold_one(session: Session, model: Any) -> None:
     table = cast(Table, model.__table__)
     keys = [table.c[name] for name in _KEYS[model]]
-    moved = session.execute(
-        delete(table).where(table.c.slot != 0).returning(*keys, table.c.people)
-    ).all()
-    sums: Counter[tuple[Any, ...]] = Counter()
-    for *key, people in moved:
-        sums[tuple(key)] += people
+    values = [table.c[name] for name in _VALUES.get(model, ("people",))]
+    moved = session.execute(delete(table).where(table.c.slot != 0).returning(*keys, *values)).all()
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in moved:
+        held = sums.setdefault(tuple(row[: len(keys)]), [0] * len(values))
+        for i, value in enumerate(row[len(keys) :]):
+            held[i] += value
+    names = [value.name for value in values]
     rows = [
-        {**dict(zip(_KEYS[model], key, strict=True)), "slot": 0, "people": people}
-        for key, people in sorted(sums.items())
-        if people
+        {
+            **dict(zip(_KEYS[model], key, strict=True)),
+            "slot": 0,
+            **dict(zip(names, held, strict=True)),
+        }
+        for key, held in sorted(sums.items())
+        if any(held)
     ]
     if not rows:
         return
@@ -89,11 +106,14 @@ def _fold_one(session: Session, model: Any) -> None:
     result = session.execute(
         upsert.on_conflict_do_update(
             index_elements=[*keys, table.c.slot],
-            set_={"people": table.c.people + upsert.excluded.people},
-        ).returning(*keys, table.c.people),
+            set_={value.name: value + upsert.excluded[value.name] for value in values},
+        ).returning(*keys, *values),
         rows,
     )
-    emptied = [tuple(key) for *key, people in result if people == 0]
+    counts = [i for i, value in enumerate(values) if isinstance(value.type, BigInteger)]
+    emptied = [
+        tuple(row[: len(keys)]) for row in result if not any(row[len(keys) + i] for i in counts)
+    ]
     if emptied:
         session.execute(delete(table).where(table.c.slot == 0, tuple_(*keys).in_(emptied)))
 
@@ -132,6 +152,7 @@ def rebuild(session: Session, workspace_id: uuid.UUID) -> None:
         .where(PersonScore.workspace_id == workspace_id)
         .group_by(PersonScore.workspace_id, PersonScore.model, PersonScore.points),
     )
+    content_tally.recount(session, workspace_id)
 
 
 def _recount(session: Session, model: Any, counts: Any) -> None:
