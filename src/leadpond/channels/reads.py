@@ -48,26 +48,28 @@ def messages_of_template(
 
 @dataclass(frozen=True)
 class MessageLine:
-    """A message as a list shows it: with its template's key and its person's name."""
+    """A message as a list shows it: with its template's key and display name (as stored: one
+    text or by language, ``kit.names``) and its person's name."""
 
     message: Message
     template: str | None
     person_name: str | None
+    template_name: str | dict[str, str] | None = None
 
 
 def message_lines(
     session: Session, workspace_id: uuid.UUID, messages: list[Message]
 ) -> list[MessageLine]:
-    """Template keys and person names (the ``name`` trait, else ``email``) for a page of
-    messages, in two reads whatever the page's size."""
+    """Template keys and names, and person names (the ``name`` trait, else ``email``) for a
+    page of messages, in two reads whatever the page's size."""
     template_ids = {m.template_id for m in messages if m.template_id is not None}
     person_ids = {m.person_id for m in messages if m.person_id is not None}
     # No read for an empty set: SQLite answered ``id IN (<empty>)`` by walking the workspace.
-    keys = {
-        template_id: key
-        for template_id, key in (
+    keys: dict[int | None, tuple[str | None, str | dict[str, str] | None]] = {
+        template_id: (key, name)
+        for template_id, key, name in (
             session.execute(
-                select(MessageTemplate.id, MessageTemplate.key).where(
+                select(MessageTemplate.id, MessageTemplate.key, MessageTemplate.name).where(
                     owned(MessageTemplate, workspace_id), MessageTemplate.id.in_(template_ids)
                 )
             )
@@ -87,14 +89,12 @@ def message_lines(
             else ()
         )
     }
-    return [
-        MessageLine(
-            m,
-            keys.get(m.template_id) if m.template_id else None,
-            names.get(m.person_id) if m.person_id else None,
-        )
-        for m in messages
-    ]
+    lines = []
+    for m in messages:
+        key, template_name = keys.get(m.template_id, (None, None))
+        person_name = names.get(m.person_id) if m.person_id else None
+        lines.append(MessageLine(m, key, person_name, template_name))
+    return lines
 
 
 def _name(traits: dict[str, object] | None) -> str | None:
