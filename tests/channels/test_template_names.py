@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from leadpond.channels.models import Message
-from leadpond.channels.reads import message_lines
+from leadpond.channels.reads import message_lines, template_names
 from leadpond.db.engine import read_only
 from leadpond.workspaces.service import NewWorkspace
 from tests.channels.conftest import person, send
@@ -83,3 +83,15 @@ def test_a_list_of_messages_has_each_templates_name(
         ("named", {"zh": "欢迎邮件", "en": "Welcome email"}),
         ("plain", None),
     ]
+
+
+def test_template_names_are_read_for_the_keys_asked(
+    api: TestClient, workspace: NewWorkspace
+) -> None:
+    save_template(api, "named", name={"zh": "欢迎邮件"})
+    save_template(api, "plain")
+    save_template(api, "other", name="别的")
+    with read_only() as session:
+        found = template_names(session, workspace.workspace_id, {"named", "plain", "nope"})
+        assert template_names(session, workspace.workspace_id, set()) == {}
+    assert found == {"named": {"zh": "欢迎邮件"}, "plain": None}

@@ -3,6 +3,7 @@ may see them (secrets masked), the messages written with a template, and the nam
 messages shows beside them."""
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -44,6 +45,21 @@ def messages_of_template(
     stmt = select(Message).where(owned(Message, workspace_id), Message.template_id == template.id)
     found = session.scalars(page.apply(stmt.order_by(Message.id.desc())))
     return count(session, stmt), list(found)
+
+
+def template_names(
+    session: Session, workspace_id: uuid.UUID, keys: Collection[str]
+) -> dict[str, str | dict[str, str] | None]:
+    """The display names (as stored: one text or by language) of the templates with these keys
+    (none asked, none read)."""
+    if not keys:
+        return {}
+    found = session.execute(
+        select(MessageTemplate.key, MessageTemplate.name).where(
+            owned(MessageTemplate, workspace_id), MessageTemplate.key.in_(list(keys))
+        )
+    )
+    return {key: name for key, name in found}
 
 
 @dataclass(frozen=True)
