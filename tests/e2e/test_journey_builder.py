@@ -51,7 +51,7 @@ def test_a_marketer_builds_s1_by_clicking_and_saves_it(page: Page, live_server: 
 
     # The new journey starts with a one-day wait: the note and the SMS go before it.
     add_step(page, ".lp-add-first", "send")
-    note = send(page, 0, "企业微信", "trial-owner-note")
+    note = send(page, 0, "企业微信", "试用申请：通知负责人")
     pick(page, note.locator(".lp-send-to"), "其负责人（销售）")
     ident = note.locator(".lp-step-id input")
     ident.fill("owner-note")
@@ -60,11 +60,11 @@ def test_a_marketer_builds_s1_by_clicking_and_saves_it(page: Page, live_server: 
     page.wait_for_function("input => !input.isConnected", arg=typed_in)
     expect(page.locator(".lp-step").nth(0).locator(".lp-step-id input")).to_have_value("owner-note")
     add_step(page, ".lp-add-after-0", "send")
-    send(page, 1, "短信", "trial-received-sms")
+    send(page, 1, "短信", "试用申请确认短信")
     wait = page.locator(".lp-step").nth(2)
     expect(wait.locator(".lp-wait input")).to_have_value("1d")
     add_step(page, ".lp-add-after-2", "send")
-    send(page, 3, "邮箱", "trial-welcome-email")
+    send(page, 3, "邮箱", "试用欢迎邮件")
     expect(page.locator(".lp-step")).to_have_count(4)
 
     # A mistake is shown on the card it is about, and nothing is saved.
@@ -116,7 +116,7 @@ def test_a_marketer_builds_s1_by_clicking_and_saves_it(page: Page, live_server: 
     page.goto(f"{base}/console/journeys/s1-form-trial/edit")
     expect(page.locator(".lp-step")).to_have_count(4)
     template = page.locator(".lp-step").nth(0).locator(".lp-send-template input")
-    expect(template).to_have_value("trial-owner-note")
+    expect(template).to_have_value("试用申请：通知负责人")  # its name; saved: its key
     shot(page, live_server, "journey-builder")
 
 

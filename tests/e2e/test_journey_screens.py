@@ -54,7 +54,8 @@ def test_marketer_reads_a_journey_and_dry_runs_it_over_the_past_year(
     said = summary.inner_text()
     triggered = int(said.split("满足 ")[1].split(" 次")[0])
     assert triggered > 0, said  # the demo's year holds trial requests
-    expect(page.locator(".lp-dry-run-answer")).to_contain_text("企业微信")
+    # The messages it would have written, by channel and template name (not the key).
+    expect(page.locator(".lp-dry-run-answer")).to_contain_text("企业微信 试用申请：通知负责人")
     shot(page, live_server, "journey-dry-run")
     assert _enrollments(live_server) == before  # nothing kept
 

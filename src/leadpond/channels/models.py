@@ -96,6 +96,8 @@ class MessageTemplate(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("workspace.id"))
     key: Mapped[str] = mapped_column(String(64))
+    # What marketers call it (``kit.names``): one text, or {zh: …, en: …}; none shows the key.
+    name: Mapped[str | dict[str, str] | None] = mapped_column(JsonDoc, default=None)
     channel: Mapped[str] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(16), default=Purpose.MARKETING.value)
     subject: Mapped[str | None] = mapped_column(String(255), default=None)

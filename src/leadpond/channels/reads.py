@@ -3,6 +3,7 @@ may see them (secrets masked), the messages written with a template, and the nam
 messages shows beside them."""
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -46,28 +47,45 @@ def messages_of_template(
     return count(session, stmt), list(found)
 
 
+def template_names(
+    session: Session, workspace_id: uuid.UUID, keys: Collection[str]
+) -> dict[str, str | dict[str, str] | None]:
+    """The display names (as stored: one text or by language) of the templates with these keys
+    (none asked, none read)."""
+    if not keys:
+        return {}
+    found = session.execute(
+        select(MessageTemplate.key, MessageTemplate.name).where(
+            owned(MessageTemplate, workspace_id), MessageTemplate.key.in_(list(keys))
+        )
+    )
+    return {key: name for key, name in found}
+
+
 @dataclass(frozen=True)
 class MessageLine:
-    """A message as a list shows it: with its template's key and its person's name."""
+    """A message as a list shows it: with its template's key and display name (as stored: one
+    text or by language, ``kit.names``) and its person's name."""
 
     message: Message
     template: str | None
     person_name: str | None
+    template_name: str | dict[str, str] | None = None
 
 
 def message_lines(
     session: Session, workspace_id: uuid.UUID, messages: list[Message]
 ) -> list[MessageLine]:
-    """Template keys and person names (the ``name`` trait, else ``email``) for a page of
-    messages, in two reads whatever the page's size."""
+    """Template keys and names, and person names (the ``name`` trait, else ``email``) for a
+    page of messages, in two reads whatever the page's size."""
     template_ids = {m.template_id for m in messages if m.template_id is not None}
     person_ids = {m.person_id for m in messages if m.person_id is not None}
     # No read for an empty set: SQLite answered ``id IN (<empty>)`` by walking the workspace.
-    keys = {
-        template_id: key
-        for template_id, key in (
+    keys: dict[int | None, tuple[str | None, str | dict[str, str] | None]] = {
+        template_id: (key, name)
+        for template_id, key, name in (
             session.execute(
-                select(MessageTemplate.id, MessageTemplate.key).where(
+                select(MessageTemplate.id, MessageTemplate.key, MessageTemplate.name).where(
                     owned(MessageTemplate, workspace_id), MessageTemplate.id.in_(template_ids)
                 )
             )
@@ -87,14 +105,12 @@ def message_lines(
             else ()
         )
     }
-    return [
-        MessageLine(
-            m,
-            keys.get(m.template_id) if m.template_id else None,
-            names.get(m.person_id) if m.person_id else None,
-        )
-        for m in messages
-    ]
+    lines = []
+    for m in messages:
+        key, template_name = keys.get(m.template_id, (None, None))
+        person_name = names.get(m.person_id) if m.person_id else None
+        lines.append(MessageLine(m, key, person_name, template_name))
+    return lines
 
 
 def _name(traits: dict[str, object] | None) -> str | None:

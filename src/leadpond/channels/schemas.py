@@ -1,15 +1,51 @@
 """What the channels API takes and answers."""
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from leadpond.channels.models import Channel, Message, MessageEvent, MessageTemplate, Purpose
+from leadpond.kit.names import LANGUAGES, Name
 from leadpond.kit.schemas import UtcDatetime
 
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 ChannelName = Literal["email", "sms", "wecom", "wechat", "webhook"]
+NAME_LENGTH = 200
+
+
+def _short_name(name: str | dict[str, str]) -> str | dict[str, str] | None:
+    """A template's name within ``NAME_LENGTH`` per language; blank text is no name (the key
+    shows)."""
+    texts = [name] if isinstance(name, str) else list(name.values())
+    if any(len(text) > NAME_LENGTH for text in texts):
+        raise ValueError(f"a name is at most {NAME_LENGTH} characters in each language")
+    if isinstance(name, str):
+        return name if name.strip() else None
+    return name
+
+
+_NAME_TEXT = {"type": "string", "minLength": 1, "maxLength": NAME_LENGTH, "pattern": r"\S"}
+# A template's display name: one text for every language or per language, as playbook names.
+TemplateName = Annotated[
+    Name,
+    AfterValidator(_short_name),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": NAME_LENGTH},
+                {
+                    "type": "object",
+                    "properties": {language: _NAME_TEXT for language in LANGUAGES},
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                },
+            ],
+            "description": "What marketers call the template: one text for every language, or "
+            "per language ({zh: 欢迎邮件, en: Welcome email}); none or empty shows the key",
+        }
+    ),
+]
 
 
 class TemplateBody(BaseModel):
@@ -18,6 +54,7 @@ class TemplateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: ChannelName
+    name: TemplateName | None = None
     subject: str | None = Field(default=None, max_length=255)
     body: str = Field(min_length=1, max_length=200_000)
     text_body: str | None = Field(default=None, max_length=200_000)
@@ -48,6 +85,7 @@ class TemplateRead(TemplateCreate):
         return cls(
             id=template.id,
             key=template.key,
+            name=template.name,
             channel=Channel(template.channel).value,
             subject=template.subject,
             body=template.body,

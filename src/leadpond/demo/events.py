@@ -102,6 +102,7 @@ SURVEY_FORM = {
 REPORT_TEMPLATES: tuple[dict[str, Any], ...] = (
     {
         "key": "event-report-wecom",
+        "name": {"zh": "会后报告（企业微信）", "en": "Event report (WeCom)"},
         "channel": "wecom",
         "purpose": "transactional",
         "body": json.dumps(
@@ -116,6 +117,7 @@ REPORT_TEMPLATES: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "event-report-email",
+        "name": {"zh": "会后报告邮件", "en": "Event report email"},
         "channel": "email",
         "purpose": "transactional",
         "subject": "{{ event.name }}：{{ report.account }} 的会后报告",

@@ -25,6 +25,7 @@ _LEAD = (
 JOURNEY_TEMPLATES: tuple[dict[str, Any], ...] = (
     {
         "key": "trial-owner-note",
+        "name": {"zh": "试用申请：通知负责人", "en": "Trial request: note to the owner"},
         "channel": "wecom",
         "purpose": "transactional",
         "body": json.dumps(
@@ -34,6 +35,7 @@ JOURNEY_TEMPLATES: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "trial-received-sms",
+        "name": {"zh": "试用申请确认短信", "en": "Trial request received (SMS)"},
         "channel": "sms",
         "purpose": "transactional",
         "provider_template": "SMS_TRIAL_RECEIVED",
@@ -43,6 +45,7 @@ JOURNEY_TEMPLATES: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "trial-welcome-email",
+        "name": {"zh": "试用欢迎邮件", "en": "Trial welcome email"},
         "channel": "email",
         "purpose": "marketing",
         "subject": "欢迎试用,{{ person.traits.name | default('') }}",
@@ -55,6 +58,7 @@ JOURNEY_TEMPLATES: tuple[dict[str, Any], ...] = (
     {
         # The weekly nurture's next best content (send_content): ``content`` is the item.
         "key": "nurture-content-email",
+        "name": {"zh": "内容推荐邮件", "en": "Recommended content email"},
         "channel": "email",
         "purpose": "marketing",
         "subject": "为您推荐: {{ content.title }}",
@@ -67,6 +71,7 @@ JOURNEY_TEMPLATES: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "mql-owner-note",
+        "name": {"zh": "MQL 跟进提醒", "en": "MQL: note to the owner"},
         "channel": "wecom",
         "purpose": "transactional",
         "body": json.dumps(

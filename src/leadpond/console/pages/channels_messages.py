@@ -26,6 +26,7 @@ from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import DENSE_TABLE, Visit, header, visit
 from leadpond.db.engine import read_only
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.names import name_in
 from leadpond.kit.pagination import PageQuery
 
 MESSAGE_PAGE = 50
@@ -53,7 +54,7 @@ def message_rows(v: Visit, lines: list[MessageLine]) -> list[dict[str, Any]]:
                 "id_href": v.href(f"/messages/{m.id}"),
                 "person": line.person_name or (f"#{m.person_id}" if m.person_id else "–"),
                 "person_href": v.href(f"/people/{m.person_id}") if m.person_id else "",
-                "template": line.template or "–",
+                "template": name_in(line.template_name, v.actor.locale) or line.template or "–",
                 "template_href": v.href(f"/templates/{line.template}") if line.template else "",
                 "channel": word(_, CHANNEL_NAMES, m.channel),
                 "status": word(_, STATUS_NAMES, m.status),
@@ -197,7 +198,8 @@ def _facts(v: Visit, line: MessageLine, key: str | None) -> None:
             ).classes("lp-person-link")
         if key:
             ui.label(_("Template")).classes("text-gray-600")
-            ui.link(key, f"/templates/{key}").mark("template-link").classes("lp-template-link")
+            shown = name_in(line.template_name, v.actor.locale) or key
+            ui.link(shown, f"/templates/{key}").mark("template-link").classes("lp-template-link")
         facts = (
             (_("Channel"), word(_, CHANNEL_NAMES, m.channel)),
             (_("Purpose"), word(_, PURPOSE_NAMES, m.purpose)),

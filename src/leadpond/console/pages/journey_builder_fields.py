@@ -21,7 +21,7 @@ from leadpond.console.pages.words import event_words
 from leadpond.console.playbook_forms import SnippetError, parse_snippet, snippet
 from leadpond.console.segment_builder import PERSON, from_yaml, to_data
 from leadpond.content.taxonomy import taxonomy
-from leadpond.kit.names import DEFAULT_LANGUAGE
+from leadpond.kit.names import DEFAULT_LANGUAGE, name_in
 from leadpond.rules.vocabulary import Labels, labels
 from leadpond.segments.service import list_segments
 from leadpond.users.models import ConsoleUser, Membership
@@ -36,7 +36,10 @@ class Choices:
     stages: list[str] = field(default_factory=list)
     # The workspace's segments, key → display name (the key when it has none).
     segments: dict[str, str] = field(default_factory=dict)
+    # The workspace's template keys by channel, and what each is called in the viewer's
+    # language (its name, else its key).
     templates: dict[str, list[str]] = field(default_factory=dict)
+    template_names: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, list[float]] = field(default_factory=dict)
     journeys: list[str] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
@@ -63,6 +66,12 @@ class Choices:
         }[kind]
         return {key: name(key) for key in dict.fromkeys([*listed, *current])}
 
+    def template_options(self, channel: str, current: str) -> dict[str, str]:
+        """The templates of ``channel`` by their names, key → name; a ``current`` key no
+        template of the channel has is kept as it is."""
+        listed = [*self.templates.get(channel, []), *([current] if current else [])]
+        return {key: self.template_names.get(key, key) for key in dict.fromkeys(listed)}
+
     def segment_options(self, current: str) -> dict[str, str]:
         """Segments by their names, key → name; a ``current`` key no segment has is kept."""
         return self.segments | (
@@ -79,13 +88,16 @@ class Choices:
     ) -> "Choices":
         """The workspace's templates and segments, its playbook's stages, tags, score models and
         event names, and the names among its newest events."""
+        language = locale or DEFAULT_LANGUAGE
         templates: dict[str, list[str]] = {}
-        for channel, key in session.execute(
+        template_names: dict[str, str] = {}
+        for channel, key, name in session.execute(
             templates_of(workspace_id)
-            .with_only_columns(MessageTemplate.channel, MessageTemplate.key)
+            .with_only_columns(MessageTemplate.channel, MessageTemplate.key, MessageTemplate.name)
             .order_by(MessageTemplate.key)
         ):
             templates.setdefault(str(channel), []).append(str(key))
+            template_names[str(key)] = name_in(name, language) or str(key)
         models = [m for m in playbook.get("score_models") or [] if isinstance(m, dict)]
         users = session.scalars(
             select(ConsoleUser.email)
@@ -100,6 +112,7 @@ class Choices:
             stages=[str(s["key"]) for s in playbook.get("stages") or [] if isinstance(s, dict)],
             segments={s.key: s.name or s.key for s in list_segments(session, workspace_id)},
             templates=templates,
+            template_names=template_names,
             thresholds={
                 str(m.get("key")): [float(t.get("at", 0)) for t in m.get("thresholds") or []]
                 for m in models
@@ -109,7 +122,7 @@ class Choices:
             content_types={
                 t.key: (t.name_zh, t.name_en) for c in kinds.categories for t in c.types
             },
-            labels=labels(session, workspace_id, locale or DEFAULT_LANGUAGE),
+            labels=labels(session, workspace_id, language),
         )
 
 

@@ -377,11 +377,11 @@ class StepFields:
         self.canvas.redraw()
 
     def _template(self, holder: dict[str, Any], channel: str, name: str) -> None:
-        """A template of ``channel`` (the workspace's, or one typed in); ``name`` marks it."""
-        listed = self.choices.templates.get(channel, [])
+        """A template of ``channel`` by its name (the workspace's, or a key typed in); ``name``
+        marks it."""
         template = str(holder.get("template") or "")
         ui.select(
-            list(dict.fromkeys([*listed, *([template] if template else [])])),
+            self.choices.template_options(channel, template),
             value=template or None,
             label=self.v._("Template"),
             with_input=True,

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 from sqlalchemy.orm import Session
 
+from leadpond.channels.reads import template_names
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_words import (
     CHANNEL_NAMES,
@@ -351,6 +352,10 @@ class DryRunPanel:
 
     def show(self, found: dict[str, Any]) -> None:
         _ = self.v._
+        with read_only() as session:
+            keys = {key.partition(" ")[2] for key in found["messages"]}
+            stored = template_names(session, self.v.actor.workspace_id, keys)
+        names = {key: name_in(name, self.v.actor.locale) or key for key, name in stored.items()}
         self.answer.clear()
         with self.answer:
             ui.label(
@@ -367,19 +372,21 @@ class DryRunPanel:
             ).mark("dry-run-summary").classes("lp-dry-run-summary")
             for label, counts in (
                 (_("Steps run"), found["steps"]),
-                (_("Messages"), _channel_messages(_, found["messages"])),
+                (_("Messages"), _channel_messages(_, found["messages"], names)),
                 (_("Where they would be"), _states(_, found["states"])),
             ):
                 shown = " · ".join(f"{k}: {n}" for k, n in counts.items()) or "–"
                 ui.label(f"{label}: {shown}")
 
 
-def _channel_messages(_: Translate, messages: dict[str, int]) -> dict[str, int]:
-    """ "email welcome" → "Emails welcome"."""
+def _channel_messages(
+    _: Translate, messages: dict[str, int], names: dict[str, str]
+) -> dict[str, int]:
+    """ "email welcome" → "Emails 欢迎邮件" (the template's name in ``names``, else its key)."""
     named = {}
     for key, n in messages.items():
         channel, _sep, template = key.partition(" ")
-        named[f"{word(_, CHANNEL_NAMES, channel)} {template}"] = n
+        named[f"{word(_, CHANNEL_NAMES, channel)} {names.get(template, template)}"] = n
     return named
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from leadpond.channels import service
 from leadpond.channels.models import Channel
 from leadpond.channels.reads import messages_of_template
-from leadpond.channels.schemas import TemplateBody, TemplateCreate, TemplateRead
+from leadpond.channels.schemas import NAME_LENGTH, TemplateBody, TemplateCreate, TemplateRead
 from leadpond.console.pages.channels_messages import template_messages_section
 from leadpond.console.pages.channels_words import CHANNEL_NAMES, PURPOSE_NAMES, local_when, word
 from leadpond.console.pages.errors_words import error_words
@@ -21,15 +21,23 @@ from leadpond.console.pages.templates_preview import PreviewPane
 from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import LeadpondError
+from leadpond.kit.names import name_in
 from leadpond.kit.pagination import PageQuery
 from leadpond.users.permissions import CHANNELS_WRITE
 
 LIST_PAGE = 200
-PARTS = ("key", "channel", "purpose", "subject", "body", "text_body", "provider_template")
+PARTS = ("key", "name", "channel", "purpose", "subject", "body", "text_body", "provider_template")
+# The list's name cell: the name links to the template, its key beside it as code (as the
+# segment list shows a named segment) for whoever writes the playbook's YAML.
+NAME_CELL = (
+    '<q-td :props="props"><a :href="props.row.href" class="text-primary">{{ props.value }}</a>'
+    '<span v-if="props.value !== props.row.key" class="lp-code font-mono text-xs text-grey-7 '
+    'q-ml-sm">{{ props.row.key }}</span></q-td>'
+)
 
 
 def templates_page(request: Request) -> RedirectResponse | None:
-    """Every template of the workspace by key."""
+    """Every template of the workspace by key, shown by its name in the viewer's language."""
     with read_only() as session:
         v = visit(request, session)
         if isinstance(v, RedirectResponse):
@@ -48,7 +56,7 @@ def templates_page(request: Request) -> RedirectResponse | None:
         "lp-templates-total"
     )
     columns = (
-        ("key", _("Key")),
+        ("name", _("Template")),
         ("channel", _("Channel")),
         ("purpose", _("Purpose")),
         ("updated_at", _("Changed")),
@@ -56,6 +64,7 @@ def templates_page(request: Request) -> RedirectResponse | None:
     rows = [
         {
             "key": t.key,
+            "name": name_in(t.name, v.actor.locale) or t.key,
             "href": v.href(f"/templates/{t.key}"),
             "channel": word(_, CHANNEL_NAMES, t.channel),
             "purpose": word(_, PURPOSE_NAMES, t.purpose),
@@ -63,7 +72,8 @@ def templates_page(request: Request) -> RedirectResponse | None:
         }
         for t in found
     ]
-    table = linked_table(columns, rows, link="key", row_key="key")
+    table = linked_table(columns, rows, link="name", row_key="key")
+    table.add_slot("body-cell-name", NAME_CELL)
     table.classes("w-full").mark("templates-table").classes("lp-templates-table")
     return None
 
@@ -85,7 +95,8 @@ def template_page(request: Request, key: str, person: int | None = None) -> Redi
                 "lp-not-found"
             )
             return None
-        header(v, existing.key if existing else _("New template"), session)
+        title = (name_in(existing.name, v.actor.locale) or existing.key) if existing else None
+        header(v, title or _("New template"), session)
         with ui.row().classes("w-full gap-6 items-start no-wrap"):
             with ui.column().classes("w-1/2"):
                 editor = TemplateEditor(v, existing)
@@ -159,6 +170,11 @@ class TemplateEditor:
                 .mark("template-purpose")
                 .classes("lp-template-purpose")
             )
+        self.named = start.get("name")
+        names = self.named if isinstance(self.named, dict) else {"zh": self.named or ""}
+        with ui.row().classes("w-full gap-4 no-wrap"):
+            self.name_zh = self._name(_("Display name (Chinese)"), names, "zh")
+            self.name_en = self._name(_("Display name (English)"), names, "en")
         self.subject = self._text(_("Subject"), start.get("subject"), "template-subject")
         self.body = self._area(_("Body"), start.get("body"), "template-body")
         self.hint = (
@@ -187,6 +203,23 @@ class TemplateEditor:
     def _text(self, label: str, value: str | None, mark: str) -> ui.input:
         shown = ui.input(label, value=value or "", on_change=self.edited)
         return shown.props("debounce=300").classes(f"w-full lp-{mark}").mark(mark)
+
+    def _name(self, label: str, names: dict[str, Any], language: str) -> ui.input:
+        shown = ui.input(label, value=str(names.get(language) or ""))
+        shown.props(f"maxlength={NAME_LENGTH}").classes(f"grow lp-template-name-{language}")
+        return shown.mark(f"template-name-{language}")
+
+    def name(self) -> str | dict[str, str] | None:
+        """The display name as typed: one text while only the Chinese is given and the name
+        was one text (as the playbook's forms keep it), else the languages given; None when
+        blank (the key shows)."""
+        typed = {"zh": str(self.name_zh.value or ""), "en": str(self.name_en.value or "")}
+        names = {language: text for language, text in typed.items() if text.strip()}
+        if not names:
+            return None
+        if set(names) == {"zh"} and not isinstance(self.named, dict):
+            return names["zh"]
+        return names
 
     def _area(self, label: str, value: str | None, mark: str) -> ui.textarea:
         shown = ui.textarea(label, value=value or "", on_change=self.edited)
@@ -218,6 +251,7 @@ class TemplateEditor:
         return self._parts(
             {
                 "key": self.key.value,
+                "name": self.name(),
                 "channel": self.channel.value,
                 "purpose": self.purpose.value,
                 "subject": self.subject.value,
@@ -233,19 +267,25 @@ class TemplateEditor:
         return TemplateCreate.model_validate({"body": "", **parts})
 
     def parts_to_preview(self) -> TemplateBody:
-        """The parts as typed without the key (a new template previews before it has one)."""
-        parts = {k: v for k, v in self.parts().items() if v is not None and k != "key"}
+        """The parts as typed without the key (a new template previews before it has one) and
+        the name (no message shows it)."""
+        parts = {
+            k: v for k, v in self.parts().items() if v is not None and k not in ("key", "name")
+        }
         return TemplateBody.model_validate({"body": "", **parts})
 
     def saved_key(self) -> str | None:
-        """The key of the template as saved, when the inputs still show it unchanged."""
-        if self.saved is None or self.parts() != self.saved:
+        """The key of the template as saved, when the inputs still show what it sends unchanged
+        (a renamed template sends the same)."""
+        if self.saved is None or {**self.parts(), "name": None} != {**self.saved, "name": None}:
             return None
         return str(self.saved["key"])
 
     def inputs(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "name": self.name_zh,
+            "name_en": self.name_en,
             "channel": self.channel,
             "purpose": self.purpose,
             "subject": self.subject,
@@ -270,7 +310,7 @@ class TemplateEditor:
         try:
             draft = self.draft()
         except ValidationError as exc:
-            self.mark_problem(*validation_problem(self.v._, exc))
+            self.mark_problem(*self._problem(exc))
             return
         try:
             await run.io_bound(_store, self.v, draft, self.saved is None)
@@ -283,8 +323,21 @@ class TemplateEditor:
             ui.navigate.to(f"/templates/{draft.key}" + (f"?person={shown}" if shown else ""))
             return
         self.saved = self.parts()
+        self.named = self.saved["name"]
         self.mark_problem(None, "")
         ui.notify(self.v._("Saved"), type="positive")
+
+    def _problem(self, exc: ValidationError) -> tuple[str | None, str]:
+        """A schema error's field and words; the name's (too long, as the inputs cap it) on the
+        language input that holds the long text."""
+        field, said = validation_problem(self.v._, exc)
+        if field != "name":
+            return field, said
+        _ = self.v._
+        long_en = len(str(self.name_en.value or "")) > NAME_LENGTH
+        label = _("Display name (English)") if long_en else _("Display name (Chinese)")
+        too_long = _("Too long (at most {max_length} characters)").format(max_length=NAME_LENGTH)
+        return ("name_en" if long_en else "name"), f"{label}: {too_long}"
 
     def confirm_delete(self) -> None:
         _ = self.v._
