@@ -184,3 +184,14 @@ def test_a_playbooks_condition_errors_carry_their_words_for_the_console() -> Non
     assert error["message"] == "stages are named by their key: use 'opportunity' for '商机'"
     (said,) = playbook_problems([error], translator("zh_CN"))
     assert said["message"] == "阶段请用其标识表示：'商机' 请写成 'opportunity'"
+
+
+def test_a_playbooks_zero_duration_is_said_in_words() -> None:
+    source = default_source().replace("once_per: 30d", "once_per: 0d", 1)
+    assert source != default_source()
+    with pytest.raises(PlaybookInvalid) as raised:
+        validate_playbook(source)
+    (error,) = raised.value.details["errors"]
+    assert error["message"].endswith("a duration is written like 30m, 12h, 7d or 2w, not '0d'")
+    (said,) = playbook_problems([error], translator("zh_CN"))
+    assert said["message"] == "时长应写成 30m、12h、7d 或 2w 这样的形式，不能是 '0d'"
