@@ -126,12 +126,16 @@ def test_a_constant_message_is_translated_and_a_built_one_is_said_by_its_code() 
     assert error_words(LeadpondError("boom", field="no_such_input"), zh) == "无法完成此操作。"
 
 
-def test_a_condition_typed_wrong_is_said_with_its_line_never_the_parsers_words() -> None:
+def test_a_condition_typed_wrong_is_said_with_its_line_and_its_reason_in_words() -> None:
     with pytest.raises(ConditionError) as raised:
         parse_condition("all:\n  - {tag: vip}\n  - {colour: red}\n")
-    assert "unknown condition" in raised.value.message  # the REST API's words stay
-    assert error_words(raised.value, translator("zh_CN")) == "条件有误。（第 3 行）"
-    assert error_words(raised.value, translator("en")) == "The condition is not valid. (line 3)"
+    assert "unknown condition ['colour']" in raised.value.message  # the REST API's words stay
+    assert error_words(raised.value, translator("zh_CN")) == (
+        "条件有误。（第 3 行）不认识的条件：colour（请检查拼写）"
+    )
+    assert error_words(raised.value, translator("en")) == (
+        "The condition is not valid. (line 3) unknown condition colour (check the spelling)"
+    )
 
 
 def test_a_playbooks_schema_errors_are_said_in_words_never_pydantics() -> None:

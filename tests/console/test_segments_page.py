@@ -192,9 +192,12 @@ async def test_a_wrong_condition_and_a_wrong_key_are_said_in_words(
     log_in(user, workspace, "marketer")
     await user.open("/segments/new")
     type_yaml(user, "all:\n  - {tag: vip}\n  - {colour: red}\n")
-    await user.should_see("条件有误。（第 3 行）")
-    # The parser's own account stays beneath, as code, for whoever writes the YAML.
-    assert "unknown condition" in one(user, "preview-detail").text
+    await user.should_see("条件有误。（第 3 行）不认识的条件：colour（请检查拼写）")
+    assert one(user, "preview-detail").text == ""  # the parser's English is the API's alone
+    # A stage by a name no stage has: said in words, listing the stages with their names.
+    type_yaml(user, "{stage: 商机们}")
+    await user.should_see("条件有误。没有这个阶段：'商机们'；现有阶段：")
+    assert "opportunity (商机 / Opportunity)" in one(user, "preview-count").text
     type_yaml(user, "{tag: vip}")
     await user.should_see("匹配 0 人")
     assert one(user, "preview-detail").text == ""

@@ -23,7 +23,10 @@ EVENT_SHOWN = {
     "zh_CN": ("申请演示", "下载白皮书"),
     "en": ("Demo requested", "White paper downloaded"),
 }
-WRONG_CONDITION = {"zh_CN": "条件有误。（第 3 行）", "en": "The condition is not valid. (line 3)"}
+WRONG_CONDITION = {
+    "zh_CN": "条件有误。（第 3 行）不认识的条件：colour（请检查拼写）",
+    "en": "The condition is not valid. (line 3) unknown condition colour (check the spelling)",
+}
 # Pages with their own path; the detail pages are found through their lists.
 PAGES = (
     "/",

@@ -2,18 +2,28 @@
 
 import re
 from datetime import timedelta
+from typing import Any
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+class DurationError(ValueError):
+    """Not a duration. ``words`` is a message id of the console catalogs, ``params`` fill it in
+    (as ``ConditionError``'s do); the text of the error is it filled in, in English."""
+
+    def __init__(self, words: str, **params: Any) -> None:
+        super().__init__(words.format(**params))
+        self.words, self.params = words, params
+
+
 def parse_duration(text: object) -> timedelta:
-    """``7d`` as a timedelta; raises ValueError with a readable message otherwise."""
-    if isinstance(text, bool) or not isinstance(text, str):
-        raise ValueError(f"a duration is written like 30m, 12h, 7d or 2w, not {text!r}")
-    found = _DURATION.match(text)
+    """``7d`` as a timedelta; raises DurationError (a ValueError) with a readable message."""
+    found = _DURATION.match(text) if isinstance(text, str) else None
     if found is None or int(found.group(1)) == 0:
-        raise ValueError(f"a duration is written like 30m, 12h, 7d or 2w, not {text!r}")
+        raise DurationError(
+            "a duration is written like 30m, 12h, 7d or 2w, not {given!r}", given=text
+        )
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 

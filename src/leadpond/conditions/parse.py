@@ -27,7 +27,7 @@ from leadpond.conditions.ast import (
     Trait,
     walk,
 )
-from leadpond.conditions.durations import parse_duration
+from leadpond.conditions.durations import DurationError, parse_duration
 from leadpond.conditions.source import Located, Path, format_path, load_located
 from leadpond.db import regex
 from leadpond.kit.errors import InvalidInput
@@ -55,15 +55,19 @@ PEOPLE_ATOMS = (Trait, Tag, Score, Grade, Stage, AllOf, AnyOf, NotOf)
 
 
 class ConditionError(InvalidInput):
-    """An invalid condition; ``path`` says where, ``line`` too when it came from text."""
+    """An invalid condition; ``path`` says where, ``line`` too when it came from text.
+    ``words`` is the reason as a message id of the console catalogs whose ``{named}`` fields
+    ``params`` fill in; ``reason`` (and the message) is it filled in, in English."""
 
     code = "invalid_condition"
 
-    def __init__(self, message: str, path: Path = (), line: int | None = None) -> None:
+    def __init__(self, words: str, path: Path = (), line: int | None = None, **params: Any) -> None:
+        reason = words.format(**params)
         where = format_path(path)
         prefix = f"line {line}, {where}" if line is not None else where
-        super().__init__(f"{prefix}: {message}", path=where, line=line)
-        self.path, self.line, self.reason = path, line, message
+        super().__init__(f"{prefix}: {reason}", path=where, line=line)
+        self.path, self.line, self.reason = path, line, reason
+        self.words, self.params = words, params
 
 
 def parse_condition(source: str | Any, path: Path = ()) -> Condition:
@@ -74,23 +78,29 @@ def parse_condition(source: str | Any, path: Path = ()) -> Condition:
             return condition_from_data(located.data, path)
         except ConditionError as exc:
             line = located.line_of(exc.path[len(path) :])
-            raise ConditionError(exc.reason, exc.path, line) from None
+            raise ConditionError(exc.words, exc.path, line, **exc.params) from None
     return condition_from_data(source, path)
 
 
 def condition_from_data(data: Any, path: Path = ()) -> Condition:
     """A condition from loaded YAML/JSON data; errors carry the path below ``path``."""
     if not isinstance(data, dict) or not data:
-        raise ConditionError("a condition is a mapping such as {tag: vip}", path)
+        raise ConditionError(
+            "a condition is a mapping such as {example}", path, example="{tag: vip}"
+        )
     head = next((key for key in ATOM_KEYS if key in data), None)
     if head is None:
         raise ConditionError(
-            f"unknown condition {sorted(map(str, data))}; expected one of {sorted(ATOM_KEYS)}",
+            "unknown condition {given}; expected one of {known}",
             path,
+            given=sorted(map(str, data)),
+            known=sorted(ATOM_KEYS),
         )
     extra = sorted(str(key) for key in data if key not in ATOM_KEYS[head])
     if extra:
-        raise ConditionError(f"{head!r} conditions do not take {extra}", (*path, extra[0]))
+        raise ConditionError(
+            "{head!r} conditions do not take {extra}", (*path, extra[0]), head=head, extra=extra
+        )
     return _PARSERS[head](data, path)
 
 
@@ -98,7 +108,7 @@ def _combine(data: dict[str, Any], path: Path) -> Condition:
     head = "all" if "all" in data else "any"
     items = data[head]
     if not isinstance(items, list):
-        raise ConditionError(f"{head} takes a list of conditions", (*path, head))
+        raise ConditionError("{head} takes a list of conditions", (*path, head), head=head)
     parsed = tuple(condition_from_data(item, (*path, head, i)) for i, item in enumerate(items))
     return AllOf(items=parsed) if head == "all" else AnyOf(items=parsed)
 
@@ -108,45 +118,53 @@ def _not(data: dict[str, Any], path: Path) -> Condition:
 
 
 def _event(data: dict[str, Any], path: Path) -> Condition:
-    name = _text(data["event"], (*path, "event"), "an event name")
+    name = _text(data["event"], (*path, "event"), "expected an event name")
     where = _fields(data.get("where", {}), (*path, "where"))
     count = Test(op="gte", value=1)
     if "count" in data:
         tests = parse_tests(data["count"], (*path, "count"), COUNT_OPS, numeric=True)
         if len(tests) != 1:
-            raise ConditionError("count takes one comparison, e.g. {gte: 3}", (*path, "count"))
+            raise ConditionError(
+                "count takes one comparison, e.g. {example}", (*path, "count"), example="{gte: 3}"
+            )
         count = tests[0]
     within = None
     if "within" in data:
         try:
             within = parse_duration(data["within"])
-        except ValueError as exc:
-            raise ConditionError(str(exc), (*path, "within")) from exc
+        except DurationError as exc:
+            raise ConditionError(exc.words, (*path, "within"), **exc.params) from exc
     return Behaviour(event=name, where=where, count=count, within=within)
 
 
 def _trait(data: dict[str, Any], path: Path) -> Condition:
-    name = _text(data["trait"], (*path, "trait"), "a trait name")
+    name = _text(data["trait"], (*path, "trait"), "expected a trait name")
     ops = {key: value for key, value in data.items() if key != "trait"}
     if not ops:
         raise ConditionError(
-            "a trait condition needs an operator, e.g. {trait: title, eq: CIO}", path
+            "a trait condition needs an operator, e.g. {example}",
+            path,
+            example="{trait: title, eq: CIO}",
         )
     tests = parse_tests(ops, path, OPERATORS)
     return Trait(field=FieldTest(path=_dotted(name, (*path, "trait")), tests=tests))
 
 
 def _tag(data: dict[str, Any], path: Path) -> Condition:
-    return Tag(tag=_text(data["tag"], (*path, "tag"), "a tag such as product_pref:graph-db"))
+    return Tag(
+        tag=_text(data["tag"], (*path, "tag"), "expected a tag such as product_pref:graph-db")
+    )
 
 
 def _score(data: dict[str, Any], path: Path) -> Condition:
     models = data["score"]
     if not isinstance(models, dict) or not models:
-        raise ConditionError("score takes {model: {gte: 50}}", (*path, "score"))
+        raise ConditionError(
+            "score takes {example}", (*path, "score"), example="{model: {gte: 50}}"
+        )
     atoms: list[Condition] = [
         Score(
-            model=_text(model, (*path, "score"), "a score model key"),
+            model=_text(model, (*path, "score"), "expected a score model key"),
             tests=parse_tests(tests, (*path, "score", str(model)), COUNT_OPS, numeric=True),
         )
         for model, tests in models.items()
@@ -157,7 +175,12 @@ def _score(data: dict[str, Any], path: Path) -> Condition:
 def _grade(data: dict[str, Any], path: Path) -> Condition:
     models = data["grade"]
     if not isinstance(models, dict) or not models:
-        raise ConditionError("grade takes {model: [A, B]} or {model: {gte: B}}", (*path, "grade"))
+        raise ConditionError(
+            "grade takes {listed} or {compared}",
+            (*path, "grade"),
+            listed="{model: [A, B]}",
+            compared="{model: {gte: B}}",
+        )
     atoms: list[Condition] = []
     for model, tests in models.items():
         here = (*path, "grade", str(model))
@@ -166,7 +189,9 @@ def _grade(data: dict[str, Any], path: Path) -> Condition:
             values = test.value if isinstance(test.value, tuple) else (test.value,)
             if not all(isinstance(v, str) and v.strip() for v in values):
                 raise ConditionError("grades are letters such as A or B", (*here, test.op))
-        atoms.append(Grade(model=_text(model, (*path, "grade"), "a score model key"), tests=parsed))
+        atoms.append(
+            Grade(model=_text(model, (*path, "grade"), "expected a score model key"), tests=parsed)
+        )
     return atoms[0] if len(atoms) == 1 else AllOf(items=tuple(atoms))
 
 
@@ -200,7 +225,12 @@ def with_stage_keys(condition: Condition, stages: Sequence[tuple[str, str]]) -> 
             for key, name in stages:
                 named.setdefault(key, []).extend([name] if name else [])
             listed = ", ".join(f"{k} ({' / '.join(n)})" if n else k for k, n in named.items())
-            raise ConditionError(f"no such stage: {value!r}; the stages are {listed}", ("stage",))
+            raise ConditionError(
+                "no such stage: {value!r}; the stages are {listed}",
+                ("stage",),
+                value=value,
+                listed=listed,
+            )
         return found
 
     def resolved(node: Condition) -> Condition:
@@ -235,28 +265,35 @@ def _folded(text: str) -> str:
 
 def _named(data: dict[str, Any], path: Path) -> Condition:
     head = "persona" if "persona" in data else "segment"
-    key = _text(data[head], (*path, head), f"a {head} key")
+    expected = "expected a persona key" if head == "persona" else "expected a segment key"
+    key = _text(data[head], (*path, head), expected)
     return Persona(key=key) if head == "persona" else Segment(key=key)
 
 
 def _account(data: dict[str, Any], path: Path) -> Condition:
     fields = _fields(data["account"], (*path, "account"))
     if not fields:
-        raise ConditionError("account takes {field: test}, e.g. {industry: banking}", path)
+        raise ConditionError(
+            "account takes {shape}, e.g. {example}",
+            path,
+            shape="{field: test}",
+            example="{industry: banking}",
+        )
     return AccountMatch(fields=fields)
 
 
 def _account_people(data: dict[str, Any], path: Path) -> Condition:
     body, here = data["account_people"], (*path, "account_people")
     if not isinstance(body, dict) or set(body) != {"any"}:
-        raise ConditionError("account_people takes {any: condition}", here)
+        raise ConditionError("account_people takes {shape}", here, shape="{any: condition}")
     inner = condition_from_data(body["any"], (*here, "any"))
     for node in walk(inner):
         if not isinstance(node, PEOPLE_ATOMS):
             raise ConditionError(
-                f"{node.kind} cannot be asked of an account's people "
+                "{kind} cannot be asked of an account's people "
                 "(use trait, tag, score, grade, stage, all, any, not)",
                 (*here, "any"),
+                kind=node.kind,
             )
     return AccountPeople(any=inner)
 
@@ -290,7 +327,12 @@ def parse_tests(
     for op, operand in value.items():
         here = (*path, str(op))
         if op not in allowed:
-            raise ConditionError(f"unknown operator {op!r}; expected one of {list(allowed)}", here)
+            raise ConditionError(
+                "unknown operator {op!r}; expected one of {allowed}",
+                here,
+                op=op,
+                allowed=list(allowed),
+            )
         tests.append(_test(op, operand, here, numeric))
     return tuple(tests)
 
@@ -302,20 +344,22 @@ def _test(op: str, operand: Any, path: Path, numeric: bool) -> Test:
         return Test(op="exists", value=operand)
     if op in LIST_OPS:
         if not isinstance(operand, list) or not operand:
-            raise ConditionError(f"{op} takes a non-empty list", path)
+            raise ConditionError("{op} takes a non-empty list", path, op=op)
         return Test(op=op, value=tuple(_scalar(v, (*path, i)) for i, v in enumerate(operand)))
     scalar = _scalar(operand, path)
     if numeric and (isinstance(scalar, bool) or not isinstance(scalar, int | float)):
-        raise ConditionError(f"{op} takes a number here", path)
+        raise ConditionError("{op} takes a number here", path, op=op)
     if op in ("contains", "starts_with", "matches") and not isinstance(scalar, str):
-        raise ConditionError(f"{op} takes a string", path)
+        raise ConditionError("{op} takes a string", path, op=op)
     if op in ("gt", "gte", "lt", "lte") and isinstance(scalar, bool):
-        raise ConditionError(f"{op} takes a number or a string", path)
+        raise ConditionError("{op} takes a number or a string", path, op=op)
     if op == "matches" and not PLACEHOLDER.search(str(scalar)):
         try:
             regex.compile_pattern(str(scalar))
         except regex.PatternError as exc:
-            raise ConditionError(str(exc), path) from exc
+            raise ConditionError(
+                "the pattern cannot be used: {problem}", path, problem=str(exc)
+            ) from exc
     return Test(op=op, value=scalar)
 
 
@@ -324,15 +368,22 @@ def _scalar(value: Any, path: Path) -> Scalar:
         raise ConditionError("NaN is not a value", path)
     if isinstance(value, bool | int | float | str):
         return value
-    raise ConditionError(f"expected a string, number or boolean, not {type(value).__name__}", path)
+    raise ConditionError(
+        "expected a string, number or boolean, not {kind}", path, kind=type(value).__name__
+    )
 
 
 def _fields(value: Any, path: Path) -> tuple[FieldTest, ...]:
     if not isinstance(value, dict):
-        raise ConditionError("expected {field: test}, e.g. {path: {starts_with: /pricing}}", path)
+        raise ConditionError(
+            "expected {shape}, e.g. {example}",
+            path,
+            shape="{field: test}",
+            example="{path: {starts_with: /pricing}}",
+        )
     return tuple(
         FieldTest(
-            path=_dotted(_text(key, path, "a field name"), (*path, str(key))),
+            path=_dotted(_text(key, path, "expected a field name"), (*path, str(key))),
             tests=parse_tests(tests, (*path, str(key)), OPERATORS),
         )
         for key, tests in value.items()
@@ -342,13 +393,13 @@ def _fields(value: Any, path: Path) -> tuple[FieldTest, ...]:
 def _dotted(name: str, path: Path) -> tuple[str, ...]:
     parts = tuple(name.split("."))
     if not all(parts) or not all(_KEY.match(part) for part in parts):
-        raise ConditionError(f"{name!r} is not a usable field name", path)
+        raise ConditionError("{name!r} is not a usable field name", path, name=name)
     return parts
 
 
-def _text(value: Any, path: Path, what: str) -> str:
+def _text(value: Any, path: Path, expected: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConditionError(f"expected {what}", path)
+        raise ConditionError(expected, path)
     return value.strip()
 
 

@@ -181,7 +181,7 @@ def compile_journeys(
     for i, definition in enumerate(playbook.journeys):
         path: Path = ("journeys", i)
         if definition.key in seen:
-            raise ConditionError(f"{definition.key!r} is defined twice", (*path, "key"))
+            raise ConditionError("{key!r} is defined twice", (*path, "key"), key=definition.key)
         seen.add(definition.key)
         journeys.append(_journey(definition, path, stages, personas, thresholds, keys))
     return journeys
@@ -193,13 +193,13 @@ def _condition(data: Any, path: Path, stages: set[str], personas: set[str]) -> C
     parsed = condition_from_data(data, path)
     for node in walk(parsed):
         if isinstance(node, Persona) and node.key not in personas:
-            raise ConditionError(f"no such persona: {node.key!r}", path)
+            raise ConditionError("no such persona: {key!r}", path, key=node.key)
         if isinstance(node, Stage):
             for test in node.tests:
                 named = test.value if isinstance(test.value, tuple) else (test.value,)
                 for key in named:
                     if isinstance(key, str) and key not in stages:
-                        raise ConditionError(f"no such stage: {key!r}", path)
+                        raise ConditionError("no such stage: {key!r}", path, key=key)
     return parsed
 
 
@@ -250,7 +250,7 @@ def _journey(
     elif trigger.stage is not None:
         kind, value = "stage", trigger.stage
         if value not in stages:
-            raise ConditionError(f"no such stage: {value!r}", (*path, "trigger", "stage"))
+            raise ConditionError("no such stage: {key!r}", (*path, "trigger", "stage"), key=value)
     else:
         kind = "api"
     reentry, after = definition.reentry.strip(), None
@@ -260,7 +260,9 @@ def _journey(
     for i, step in enumerate(steps):
         if step.kind == "enroll" and step.target not in journey_keys:
             raise ConditionError(
-                f"no such journey: {step.target!r}", (*path, "steps", i, "enroll", "journey")
+                "no such journey: {key!r}",
+                (*path, "steps", i, "enroll", "journey"),
+                key=step.target,
             )
         if step.kind == "enroll" and step.target == definition.key:
             raise ConditionError(
@@ -297,15 +299,18 @@ def _threshold(
     event rather than computing scores again. Returns the threshold's rule id and event."""
     where: Path = (*path, "trigger", "score")
     if model not in thresholds:
-        raise ConditionError(f"no such score model: {model!r}", (*where, "model"))
+        raise ConditionError("no such score model: {key!r}", (*where, "model"), key=model)
     for threshold_at, emit in thresholds[model]:
         if threshold_at == at:
             return f"{model}@{at:g}", emit
     listed = ", ".join(f"{t:g}" for t, _ in thresholds[model]) or "none"
     raise ConditionError(
-        f"score model {model!r} has no threshold at {at:g} (its thresholds: {listed}); "
+        "score model {model!r} has no threshold at {at:g} (its thresholds: {listed}); "
         "add one to its `thresholds`",
         (*where, "gte"),
+        model=model,
+        at=at,
+        listed=listed,
     )
 
 
@@ -320,17 +325,20 @@ def _steps(
     for i, step in enumerate(defined):
         if step.id == EXIT:
             raise ConditionError(
-                f"{EXIT!r} is where jumps leave: name the step otherwise", (*path, i, "id")
+                "{exit!r} is where jumps leave: name the step otherwise",
+                (*path, i, "id"),
+                exit=EXIT,
             )
         if step.id in position:
-            raise ConditionError(f"step {step.id!r} is defined twice", (*path, i, "id"))
+            raise ConditionError("step {id!r} is defined twice", (*path, i, "id"), id=step.id)
         position[step.id] = i
 
     def target(name: str, i: int, where: Path) -> str:
         if name != EXIT and position.get(name, -1) <= i:
             raise ConditionError(
-                f"{name!r} is not a later step of this journey (jumps go forward, or to exit)",
+                "{id!r} is not a later step of this journey (jumps go forward, or to exit)",
                 where,
+                id=name,
             )
         return name
 
@@ -511,12 +519,14 @@ def _steps(
             for model in step.add_points:
                 if model not in models:
                     raise ConditionError(
-                        f"no such score model: {model!r}", (*here, "add_points", model)
+                        "no such score model: {key!r}", (*here, "add_points", model), key=model
                     )
             steps.append(Step(step.id, "points", after, points=tuple(step.add_points.items())))
         elif step.set_stage is not None:
             if step.set_stage not in stages:
-                raise ConditionError(f"no such stage: {step.set_stage!r}", (*here, "set_stage"))
+                raise ConditionError(
+                    "no such stage: {key!r}", (*here, "set_stage"), key=step.set_stage
+                )
             steps.append(Step(step.id, "stage", after, stage=step.set_stage))
         elif step.set_trait is not None:
             if not step.set_trait:
@@ -547,20 +557,29 @@ def _check_winners(steps: list[Step], path: Path) -> None:
         where: Path = (*path, i, "send_winner", "split")
         found = by_id.get(step.split or "")
         if found is None or found[1].kind != "split" or found[0] >= i:
-            raise ConditionError(f"{step.split!r} is not an earlier split of this journey", where)
+            raise ConditionError(
+                "{id!r} is not an earlier split of this journey", where, id=step.split
+            )
         split = found[1]
         if not any(arm.goto == step.id for arm in split.arms):
             raise ConditionError(
-                f"no arm of split {split.id!r} goes to {step.id!r} to wait for the winner", where
+                "no arm of split {split!r} goes to {id!r} to wait for the winner",
+                where,
+                split=split.id,
+                id=step.id,
             )
         tested = tested_arms(split, step.id)
         if len(tested) < 2:
-            raise ConditionError(f"split {split.id!r} tests fewer than two variants", where)
+            raise ConditionError(
+                "split {split!r} tests fewer than two variants", where, split=split.id
+            )
         for arm in tested:
             target = by_id.get(arm.goto)
             if target is None or target[1].kind != "send":
                 raise ConditionError(
-                    f"variant {arm.variant!r} of split {split.id!r} must go to a send step "
+                    "variant {variant!r} of split {split!r} must go to a send step "
                     "(its message is what the winner's rest gets)",
                     where,
+                    variant=arm.variant,
+                    split=split.id,
                 )

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from leadpond.conditions.durations import DurationError
 from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
@@ -88,9 +89,8 @@ def validate_playbook(source: str) -> ValidPlaybook:
         compile_journeys(playbook)
     except ConditionError as exc:
         line = located.line_of(exc.path)
-        raise _invalid(
-            [{"path": format_path(exc.path), "line": line, "message": exc.reason}]
-        ) from None
+        error = {"path": format_path(exc.path), "line": line, "message": exc.reason}
+        raise _invalid([{**error, **_words(exc.words, exc.params)}]) from None
     return ValidPlaybook(source, located.data, playbook, ruleset)
 
 
@@ -105,13 +105,29 @@ def _pydantic_error(located: Located, error: Any) -> dict[str, Any]:
         str(k): v if isinstance(v, str | int | float | bool) else str(v)
         for k, v in (error.get("ctx") or {}).items()
     }
-    return {
+    said = {
         "path": format_path(path),
         "line": located.line_of(path),
         "message": error["msg"],
         "type": error["type"],
         "ctx": context,
     }
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, DurationError):
+        said.update(_words(cause.words, cause.params))
+    return said
+
+
+def _words(words: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A rule's own account as a message id and its values, so the console can say it in the
+    viewer's language (``message`` is it in English)."""
+    return {"words": words, "params": {key: _plain(value) for key, value in params.items()}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 def current(session: Session, workspace_id: uuid.UUID) -> PlaybookVersion:

@@ -34,6 +34,9 @@ from leadpond.rules.ruleset import (
     placeholders,
 )
 
+# A reference that does not resolve: a ``ConditionError``'s words and the values that fill them.
+Problem = tuple[str, dict[str, Any]]
+
 
 @dataclass
 class _Scoring:
@@ -60,7 +63,7 @@ class _Compiler:
 
     def unique(self, key: str, seen: set[str], path: Path) -> None:
         if key in seen:
-            raise ConditionError(f"{key!r} is defined twice", path)
+            raise ConditionError("{key!r} is defined twice", path, key=key)
         seen.add(key)
 
     def condition(self, data: Any, path: Path, *, templated: bool = False) -> Guard:
@@ -68,7 +71,11 @@ class _Compiler:
             return Guard(None)
         if placeholders(data):
             if not templated:
-                raise ConditionError("{placeholders} need a rule with an `on` event", path)
+                raise ConditionError(
+                    "{placeholders} need a rule with an `on` event",
+                    path,
+                    placeholders="{placeholders}",
+                )
             condition_from_data(_strip_placeholders(data), path)
             return Guard(None, template=data)
         parsed = condition_from_data(data, path)
@@ -233,7 +240,7 @@ class _Compiler:
         for i, stage_rule in enumerate(self.pb.stage_rules):
             path: Path = ("stage_rules", i)
             if stage_rule.to not in stage_keys:
-                raise ConditionError(f"no such stage: {stage_rule.to!r}", (*path, "to"))
+                raise ConditionError("no such stage: {key!r}", (*path, "to"), key=stage_rule.to)
             rule_id = stage_rule.id or f"stage:{stage_rule.to}:{i}"
             self.unique(rule_id, self.rule_ids, (*path, "id"))
             guard = self.condition(stage_rule.if_, (*path, "if"))
@@ -272,29 +279,37 @@ class _Compiler:
         if not tag.strip():
             raise ConditionError("a tag must not be empty", path)
         if PLACEHOLDER.search(tag) and not templated:
-            raise ConditionError("{placeholders} need a rule with an `on` event", path)
+            raise ConditionError(
+                "{placeholders} need a rule with an `on` event",
+                path,
+                placeholders="{placeholders}",
+            )
         category, sep, _ = tag.partition(":")
         if sep and categories and category not in categories:
-            raise ConditionError(f"no such tag category: {category!r}", path)
+            raise ConditionError("no such tag category: {key!r}", path, key=category)
 
-    def stage_problem(self, value: object) -> str:
+    def stage_problem(self, value: object) -> Problem:
         """An unknown stage in a playbook condition, with the key to use when it is a stage's
         display name (the playbook, a file, names stages by key; segments accept names)."""
         for stage in self.pb.stages:
             names = [name.strip() for name in every_name(stage.name)]
             if isinstance(value, str) and value.strip() in names:
-                return f"stages are named by their key: use {stage.key!r} for {value!r}"
+                return (
+                    "stages are named by their key: use {key!r} for {value!r}",
+                    {"key": stage.key, "value": value},
+                )
         listed = ", ".join(stage.key for stage in self.pb.stages)
-        return f"no such stage: {value!r}; the stages are {listed}"
+        values = {"value": value, "listed": listed}
+        return "no such stage: {value!r}; the stages are {listed}", values
 
     def check_references(
         self, context: ConditionContext, stages: set[str], models: set[str]
     ) -> None:
         for cond, path in self.conditions:
             for node in walk(cond):
-                problem = None
+                problem: Problem | None = None
                 if isinstance(node, Score | Grade) and node.model not in models:
-                    problem = f"no such score model: {node.model!r}"
+                    problem = "no such score model: {key!r}", {"key": node.model}
                 elif isinstance(node, Grade):
                     problem = _grade_problem(node, context)
                 elif isinstance(node, Stage):
@@ -303,17 +318,18 @@ class _Compiler:
                         unknown = [v for v in values if test.op != "exists" and v not in stages]
                         problem = self.stage_problem(unknown[0]) if unknown else problem
                 elif isinstance(node, Persona) and node.key not in context.personas:
-                    problem = f"no such persona: {node.key!r}"
+                    problem = "no such persona: {key!r}", {"key": node.key}
                 elif isinstance(node, Segment) and node.key not in context.segments:
                     if node.key not in self.segment_only_keys:
-                        problem = f"no such segment: {node.key!r}"
+                        problem = "no such segment: {key!r}", {"key": node.key}
                     elif path[0] != "segments":
                         problem = (
-                            f"segment {node.key!r} is a static list or an account segment: "
-                            "only segments can use it"
+                            "segment {key!r} is a static list or an account segment: "
+                            "only segments can use it",
+                            {"key": node.key},
                         )
                 if problem:
-                    raise ConditionError(problem, path)
+                    raise ConditionError(problem[0], path, **problem[1])
         for section, table in (("personas", context.personas), ("segments", context.segments)):
             for key in table:
                 _acyclic(section, key, context, ())
@@ -322,7 +338,10 @@ class _Compiler:
 def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str, ...]) -> None:
     if f"{section}:{key}" in trail:
         raise ConditionError(
-            f"{section} refer to each other in a loop: {' -> '.join(trail)}", (section,)
+            "{section} refer to each other in a loop: {trail}",
+            (section,),
+            section=section,
+            trail=" -> ".join(trail),
         )
     table = context.personas if section == "personas" else context.segments
     if key not in table:  # a static list or an account segment: it refers to nothing
@@ -333,16 +352,19 @@ def _acyclic(section: str, key: str, context: ConditionContext, trail: tuple[str
             _acyclic(nested, node.key, context, (*trail, f"{section}:{key}"))
 
 
-def _grade_problem(node: Grade, context: ConditionContext) -> str | None:
+def _grade_problem(node: Grade, context: ConditionContext) -> Problem | None:
     table = context.grades.get(node.model)
     if not table:
-        return f"score model {node.model!r} has no grades"
+        return "score model {model!r} has no grades", {"model": node.model}
     letters = {letter for letter, _ in table} | {FALLBACK_GRADE}
     for test in node.tests:
         values = test.value if isinstance(test.value, tuple) else (test.value,)
         unknown = [v for v in values if v not in letters]
         if unknown:
-            return f"no such grade of {node.model!r}: {unknown[0]!r} (grades: {sorted(letters)})"
+            return (
+                "no such grade of {model!r}: {grade!r} (grades: {grades})",
+                {"model": node.model, "grade": unknown[0], "grades": sorted(letters)},
+            )
     return None
 
 

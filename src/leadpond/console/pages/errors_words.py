@@ -3,13 +3,16 @@ of the REST API's ``message`` (which stays English and unchanged for API clients
 
 A constant message raised by a service is a message id of the console catalogs; any other
 message (one built with the request's values) is said by its error ``code``, with the label of
-the input it names (``details["field"]``) when there is one. ``tests/console/test_error_words.py``
-scans ``src/leadpond`` and fails when a constant message, a code or a field lacks its Chinese.
-"""
+the input it names (``details["field"]``) when there is one. A condition's refusal
+(``ConditionError``, its ``words`` a message id with ``{named}`` fields) adds its reason.
+``tests/console/test_error_words.py`` scans ``src/leadpond`` and fails when a constant message,
+a code or a field lacks its Chinese; ``tests/console/test_condition_words.py`` checks the
+conditions' words."""
 
 import re
 from typing import Any
 
+from leadpond.conditions.parse import ConditionError
 from leadpond.console.i18n import Translate, catalog
 from leadpond.console.pages.words import USER_ROLES, schema_error_words
 from leadpond.kit.errors import LeadpondError
@@ -178,24 +181,41 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     words = _(CODE_WORDS.get(exc.code, CODE_WORDS["bad_request"]))
     field = exc.details.get("field")
     label = FIELD_NAMES.get(field_of(field)) if isinstance(field, str) else None
-    if label:
-        return _("{problem} ({field})").format(problem=words, field=_(label))
     line = exc.details.get("line")
+    if label:
+        words = _("{problem} ({field})").format(problem=words, field=_(label))
     # A condition or YAML typed in a box: the line it goes wrong on.
-    if isinstance(line, int) and not isinstance(line, bool):
-        return _("{problem} (line {line})").format(problem=words, line=line)
+    elif isinstance(line, int) and not isinstance(line, bool):
+        words = _("{problem} (line {line})").format(problem=words, line=line)
+    if isinstance(exc, ConditionError):
+        reason = rule_words(_, exc.words, exc.params)
+        return _("{problem} {reason}").format(problem=words, reason=reason)
     return words
+
+
+def rule_words(_: Translate, words: str, params: dict[str, Any]) -> str:
+    """A condition's (or a duration's) own account of what is wrong in the viewer's language:
+    its message id translated, its values filled in (a list of them as one text)."""
+    shown = {
+        key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+        for key, value in params.items()
+    }
+    return _(words).format(**shown)
 
 
 def playbook_problems(errors: list[dict[str, Any]], _: Translate) -> list[dict[str, Any]]:
     """A playbook's errors (``PlaybookInvalid``'s ``details["errors"]``) with their messages
-    in the viewer's language: a schema error by its kind ("Required", "Must be one of: …"), a
-    constant message by its translation; a rule's own account (a custom check, the condition
-    parser's) as written."""
+    in the viewer's language: a condition's or a duration's account by its ``words``, a schema
+    error by its kind ("Required", "Must be one of: …"), a constant message by its translation;
+    any other rule's own account (a custom check) as written."""
     said = []
     for error in errors:
         message = str(error.get("message") or "")
         kind = error.get("type")
+        words, params = error.get("words"), error.get("params")
+        if isinstance(words, str) and isinstance(params, dict):
+            said.append({**error, "message": rule_words(_, words, params)})
+            continue
         if isinstance(kind, str) and kind != "value_error":
             message = schema_error_words(_, {**error, "msg": message})
         elif kind == "value_error":

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Condition
+from leadpond.conditions.parse import ConditionError
 from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
 from leadpond.console.pages.segment_atoms import AtomRows, known_events
@@ -306,10 +307,10 @@ class SegmentEditor:
         self._show_answer(*answer, level, time.perf_counter() - started)
 
     def _show_problem(self, exc: LeadpondError) -> None:
-        """What is wrong with the condition in words (with its line); the parser's own account
-        beneath, as code, for whoever writes the YAML."""
+        """What is wrong with the condition in words (with its line and, when the condition
+        parser refused it, its reason); another refusal's own account beneath, as code."""
         self.count.text = error_words(exc, self.v._)
-        self.detail.text = exc.message
+        self.detail.text = "" if isinstance(exc, ConditionError) else exc.message
         self.sample.rows = []
         self.sample.update()
 
