@@ -1,7 +1,7 @@
 """``message_template.name``: a template's display name, one text or {zh, en} (NULL: the key).
 
 Revision ID: 20261210_0100_template_name
-Revises: 20261209_0500_known_stage
+Revises: 20261210_0000_content_tally
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261210_0100_template_name"
-down_revision: str | Sequence[str] | None = "20261209_0500_known_stage"
+down_revision: str | Sequence[str] | None = "20261210_0000_content_tally"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
