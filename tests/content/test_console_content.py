@@ -85,7 +85,8 @@ async def test_a_marketer_uploads_the_items_file_into_the_store(
     assert content_store.files() == {}
     paper = SmallFileUpload("白皮书.pdf", "application/pdf", PDF)
     await one(user, "content-upload").handle_uploads([paper])
-    await user.should_see(marker="content-file-name")
+    # The page redraws once the store has the file: up to 10 s on a loaded machine.
+    await user.should_see(marker="content-file-name", retries=100)
     assert list(content_store.files().values()) == [PDF]
     with read_only() as session:
         item = session.scalars(

@@ -30,6 +30,7 @@ from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Persona
 from leadpond.content.models import ContentFacet, ContentItem
 from leadpond.content.schemas import AuthorRank, ContentStats, CountBy, ReaderRead
+from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
@@ -73,27 +74,26 @@ def views_of(workspace_id: uuid.UUID, key: str) -> Select[Any]:
     )
 
 
-def tally_of(workspace_id: uuid.UUID, key: str | None = None) -> Any:
-    """Per item (or one item) and person (0: nobody known): the tally's sums over its slots."""
+def tally_of(session: Session, workspace_id: uuid.UUID, key: str | None = None) -> Any:
+    """Per item (or one item) and person (0: nobody known): the tally's sums over its slots.
+    SQLite's triggers write slot 0 only (one writer at a time), so its rows are already one
+    per item and person and are read as they are, without a grouping pass."""
     t = ContentTally
+    columns = (t.views, t.downloads, t.reads, t.read_seconds, t.scrolls, t.scroll_depth)
+    postgres = is_postgres(session)
     query = select(
         t.content_key.label("content_key"),
         t.person_id.label("person_id"),
-        func.sum(t.views).label("views"),
-        func.sum(t.downloads).label("downloads"),
-        func.sum(t.reads).label("reads"),
-        func.sum(t.read_seconds).label("read_seconds"),
-        func.sum(t.scrolls).label("scrolls"),
-        func.sum(t.scroll_depth).label("scroll_depth"),
+        *((func.sum(c) if postgres else c).label(c.key) for c in columns),
     ).where(owned(t, workspace_id))
     if key is not None:
         query = query.where(t.content_key == key)
-    return query.group_by(t.content_key, t.person_id)
+    return query.group_by(t.content_key, t.person_id) if postgres else query
 
 
-def _readers_of(workspace_id: uuid.UUID, key: str) -> Any:
+def _readers_of(session: Session, workspace_id: uuid.UUID, key: str) -> Any:
     """The item's readers (people with a view) and their views."""
-    tally = tally_of(workspace_id, key).subquery()
+    tally = tally_of(session, workspace_id, key).subquery()
     return (
         select(tally.c.person_id, tally.c.views)
         .where(tally.c.person_id != 0, tally.c.views > 0)
@@ -159,7 +159,7 @@ def _topic(session: Session, item: ContentItem) -> str | None:
 def item_stats(session: Session, item: ContentItem) -> ContentStats:
     """Everything the item's stats page shows."""
     ws, key = item.workspace_id, item.key
-    tally = tally_of(ws, key).subquery()
+    tally = tally_of(session, ws, key).subquery()
     known = tally.c.person_id != 0
     totals = session.execute(
         select(
@@ -173,7 +173,7 @@ def item_stats(session: Session, item: ContentItem) -> ContentStats:
             func.sum(tally.c.scroll_depth),
         ).select_from(tally)
     ).one()
-    readers = _readers_of(ws, key)
+    readers = _readers_of(session, ws, key)
     primary = and_(
         owned(PersonAccount, ws),
         PersonAccount.person_id == readers.c.person_id,
@@ -315,7 +315,7 @@ def author_ranking(session: Session, workspace_id: uuid.UUID) -> list[AuthorRank
         .where(owned(ContentItem, workspace_id))
         .subquery()
     )
-    tally = tally_of(workspace_id).subquery()
+    tally = tally_of(session, workspace_id).subquery()
     reader = case((and_(tally.c.person_id != 0, tally.c.views > 0), tally.c.person_id))
     counted = {
         author: row

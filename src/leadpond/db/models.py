@@ -41,7 +41,14 @@ from leadpond.profiles.models import (
     ChannelGrouping,
     Person,
 )
-from leadpond.reports.models import EventDay, PeopleDay, ScoreHolders, TagHolders
+from leadpond.reports.models import (
+    CONTENT_VIEWS_INDEX,
+    ContentTally,
+    EventDay,
+    PeopleDay,
+    ScoreHolders,
+    TagHolders,
+)
 from leadpond.rules.models import (
     PersonScore,
     PersonStage,
@@ -65,6 +72,7 @@ from leadpond.users.models import ConsoleSession, ConsoleUser, LoginThrottle, Me
 from leadpond.workspaces.models import ApiCredential, SigningKey, Workspace
 
 __all__ = [
+    "CONTENT_VIEWS_INDEX",
     "PERSON_ACTIVITY_INDEX",
     "PERSON_FIRST_SEEN_INDEX",
     "PERSON_LAST_SEEN_INDEX",
@@ -83,6 +91,7 @@ __all__ = [
     "ConsoleUser",
     "ContentFacet",
     "ContentItem",
+    "ContentTally",
     "ContentTaxonomy",
     "DuplicateScan",
     "Enrollment",

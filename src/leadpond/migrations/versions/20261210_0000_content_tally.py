@@ -156,6 +156,7 @@ def upgrade() -> None:
             name=op.f("fk_content_tally_workspace_id_workspace"),
         ),
         sa.PrimaryKeyConstraint(*_KEY, name=op.f("pk_content_tally")),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_content_tally_unfolded",
