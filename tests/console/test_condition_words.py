@@ -5,6 +5,7 @@ console translates it, while the REST API and the CLI keep the English ``message
 import ast
 import re
 import string
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,12 @@ from babel.messages.pofile import read_po
 
 from leadpond.conditions.parse import ConditionError, parse_condition, with_stage_keys
 from leadpond.console.i18n import LOCALES_DIR, catalog, translator
-from leadpond.console.pages.errors_words import error_words, playbook_problems, rule_words
+from leadpond.console.pages.errors_words import (
+    error_words,
+    located_problem,
+    playbook_problems,
+    rule_words,
+)
 from leadpond.playbooks.service import PlaybookInvalid, default_source, validate_playbook
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "leadpond"
@@ -25,7 +31,7 @@ PERSONA_IF = re.compile(r'if: \{trait: title, matches: "[^"]*"\}')
 STAGES = [("opportunity", "商机"), ("opportunity", "Opportunity"), ("visit", "访问")]
 
 # One bad condition for each refusal of the parser (parse.py) and of durations.py.
-BAD = [
+BAD: list[Any] = [
     "- {tag: vip}",
     "{colour: red}",
     "{tag: vip, count: 3}",
@@ -47,6 +53,9 @@ BAD = [
     "{trait: title, matches: '(a'}",
     "{trait: age, eq: .nan}",
     "{trait: age, eq: {a: 1}}",
+    "{trait: title, in: [[CIO]]}",
+    "{trait: title, eq: null}",
+    {"trait": "signed_up", "eq": date(2026, 12, 1)},  # not from YAML or JSON: given by code
     "{tag: ''}",
     "{score: 5}",
     "{score: {'': {gte: 1}}}",
@@ -195,3 +204,47 @@ def test_a_playbooks_zero_duration_is_said_in_words() -> None:
     assert error["message"].endswith("a duration is written like 30m, 12h, 7d or 2w, not '0d'")
     (said,) = playbook_problems([error], translator("zh_CN"))
     assert said["message"] == "时长应写成 30m、12h、7d 或 2w 这样的形式，不能是 '0d'"
+
+
+def test_a_value_that_is_not_one_is_said_in_yamls_words() -> None:
+    zh, en = translator("zh_CN"), translator("en")
+    said = {}
+    for text in ("{trait: title, eq: [CIO]}", "{trait: title, eq: {a: 1}}", "{trait: x, eq: ~}"):
+        with pytest.raises(ConditionError) as raised:
+            parse_condition(text)
+        exc = raised.value
+        said[exc.reason] = (rule_words(zh, exc.words, exc.params), rule_words(en, exc.words, {}))
+    assert said == {
+        "expected a string, number or boolean, not a list": (
+            "应为文本、数字或 true/false，不能是列表",
+            "expected a string, number or boolean, not a list",
+        ),
+        "expected a string, number or boolean, not a mapping": (
+            "应为文本、数字或 true/false，不能是键值映射",
+            "expected a string, number or boolean, not a mapping",
+        ),
+        "expected a string, number or boolean, not null": (
+            "应为文本、数字或 true/false，不能是空值",
+            "expected a string, number or boolean, found nothing",
+        ),
+    }
+
+
+def test_a_playbook_errors_line_reads_naturally_in_both_languages() -> None:
+    error = {"path": "journeys[0].key", "line": 190, "message": "'trial' is defined twice"}
+    assert (
+        located_problem(error, translator("en"))
+        == "line 190: journeys[0].key 'trial' is defined twice"
+    )
+    (said,) = playbook_problems(
+        [{**error, "words": "{key!r} is defined twice", "params": {"key": "trial"}}],
+        translator("zh_CN"),
+    )
+    assert (
+        located_problem(said, translator("zh_CN"))
+        == "第 190 行：journeys[0].key 'trial' 重复定义了"
+    )
+    # An error with no line (a form's own check) is its place and words alone.
+    assert located_problem({**said, "line": None}, translator("zh_CN")) == (
+        "journeys[0].key 'trial' 重复定义了"
+    )

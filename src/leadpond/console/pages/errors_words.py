@@ -203,6 +203,17 @@ def rule_words(_: Translate, words: str, params: dict[str, Any]) -> str:
     return _(words).format(**shown)
 
 
+def located_problem(error: dict[str, Any], _: Translate) -> str:
+    """One of a playbook's errors (said by :func:`playbook_problems`) as a line of the viewer's
+    language: the line it is on, where in the playbook, what is wrong ("第 190 行：journeys[0].key
+    …" / "line 190: journeys[0].key …")."""
+    said = " ".join(str(error.get(key) or "") for key in ("path", "message")).strip()
+    line = error.get("line")
+    if isinstance(line, int) and not isinstance(line, bool) and line > 0:
+        return _("line {line}: {problem}").format(line=line, problem=said)
+    return said
+
+
 def playbook_problems(errors: list[dict[str, Any]], _: Translate) -> list[dict[str, Any]]:
     """A playbook's errors (``PlaybookInvalid``'s ``details["errors"]``) with their messages
     in the viewer's language: a condition's or a duration's account by its ``words``, a schema
