@@ -18,7 +18,7 @@ from leadpond.console.pages.errors_words import (
     error_words,
     located_problem,
     playbook_problems,
-    rule_words,
+    refusal_words,
 )
 from leadpond.playbooks.service import PlaybookInvalid, default_source, validate_playbook
 
@@ -149,7 +149,7 @@ def test_every_parser_refusal_reads_in_chinese_and_the_api_keeps_english() -> No
         exc = raised.value
         reached.add(exc.words)
         assert exc.message.endswith(exc.reason) and not CJK.search(exc.message), text
-        said = rule_words(zh, exc.words, exc.params)
+        said = refusal_words(zh, exc.words, exc.params)
         assert CJK.search(said), (text, said)
         if exc.words.startswith("the pattern"):  # RE2's own account, inside a Chinese sentence
             assert said.startswith("正则表达式无效：not a valid regular expression"), said
@@ -161,7 +161,7 @@ def test_every_parser_refusal_reads_in_chinese_and_the_api_keeps_english() -> No
         with_stage_keys(parse_condition("{stage: {in: [访问, 商机们]}}"), STAGES)
     reached.add(raised.value.words)
     assert raised.value.reason.startswith("no such stage: '商机们'; the stages are opportunity")
-    assert rule_words(zh, raised.value.words, raised.value.params) == (
+    assert refusal_words(zh, raised.value.words, raised.value.params) == (
         "没有这个阶段：'商机们'；现有阶段：opportunity (商机 / Opportunity), visit (访问)"
     )
     parser = _words_in(SOURCE / "conditions" / "parse.py")[0]
@@ -213,7 +213,10 @@ def test_a_value_that_is_not_one_is_said_in_yamls_words() -> None:
         with pytest.raises(ConditionError) as raised:
             parse_condition(text)
         exc = raised.value
-        said[exc.reason] = (rule_words(zh, exc.words, exc.params), rule_words(en, exc.words, {}))
+        said[exc.reason] = (
+            refusal_words(zh, exc.words, exc.params),
+            refusal_words(en, exc.words, {}),
+        )
     assert said == {
         "expected a string, number or boolean, not a list": (
             "应为文本、数字或 true/false，不能是列表",

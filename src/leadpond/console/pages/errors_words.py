@@ -14,7 +14,7 @@ from typing import Any
 
 from leadpond.conditions.parse import ConditionError
 from leadpond.console.i18n import Translate, catalog
-from leadpond.console.pages.words import USER_ROLES, schema_error_words
+from leadpond.console.pages.words import USER_ROLES, refusal_words, schema_error_words
 from leadpond.kit.errors import LeadpondError
 
 # Every error code defined under src/leadpond, as a marketer reads it.
@@ -188,19 +188,9 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     elif isinstance(line, int) and not isinstance(line, bool):
         words = _("{problem} (line {line})").format(problem=words, line=line)
     if isinstance(exc, ConditionError):
-        reason = rule_words(_, exc.words, exc.params)
+        reason = refusal_words(_, exc.words, exc.params)
         return _("{problem} {reason}").format(problem=words, reason=reason)
     return words
-
-
-def rule_words(_: Translate, words: str, params: dict[str, Any]) -> str:
-    """A condition's (or a duration's) own account of what is wrong in the viewer's language:
-    its message id translated, its values filled in (a list of them as one text)."""
-    shown = {
-        key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
-        for key, value in params.items()
-    }
-    return _(words).format(**shown)
 
 
 def located_problem(error: dict[str, Any], _: Translate) -> str:
@@ -225,7 +215,7 @@ def playbook_problems(errors: list[dict[str, Any]], _: Translate) -> list[dict[s
         kind = error.get("type")
         words, params = error.get("words"), error.get("params")
         if isinstance(words, str) and isinstance(params, dict):
-            said.append({**error, "message": rule_words(_, words, params)})
+            said.append({**error, "message": refusal_words(_, words, params)})
             continue
         if isinstance(kind, str) and kind != "value_error":
             message = schema_error_words(_, {**error, "msg": message})
