@@ -137,3 +137,21 @@ def test_a_forms_refused_name_is_said_in_chinese(name: Any, said: str) -> None:
     assert (field, chinese.split(": ", 1)[1]) == ("name", said)
     english = raised.value.errors()[0]["msg"].removeprefix("Value error, ")
     assert validation_problem(translator("en"), raised.value)[1] == f"Name: {english}"
+
+
+def test_a_playbook_yaml_cannot_read_is_said_in_words_with_its_line() -> None:
+    zh, en = translator("zh_CN"), translator("en")
+    said = []
+    for source in (default_source() + "\nversion: 2\n", "version: 1\nstages: [\n"):
+        with pytest.raises(PlaybookInvalid) as raised:
+            validate_playbook(source)
+        (error,) = raised.value.details["errors"]
+        assert error["message"].startswith(f"line {error['line']}: "), error  # the API's English
+        (zh_error,) = playbook_problems([error], zh)
+        (en_error,) = playbook_problems([error], en)
+        said.append((located_problem(zh_error, zh), located_problem(en_error, en)))
+    (repeated_zh, repeated_en), (unread_zh, unread_en) = said
+    assert re.fullmatch(r"第 \d+ 行：version \(top\) 中的键 'version' 重复了", repeated_zh)
+    assert re.fullmatch(r"line \d+: version key 'version' repeated in \(top\)", repeated_en)
+    assert re.fullmatch(r"第 3 行：\(top\) YAML 无法读取：\S.*", unread_zh), unread_zh
+    assert re.fullmatch(r"line 3: \(top\) the YAML cannot be read: \S.*", unread_en), unread_en

@@ -71,10 +71,9 @@ def validate_playbook(source: str) -> ValidPlaybook:
     try:
         located = load_located(source)
     except SourceError as exc:
-        line = exc.details.get("line")
-        raise _invalid(
-            [{"path": exc.details.get("path", "(top)"), "line": line, "message": exc.message}]
-        ) from None
+        line, path = exc.details.get("line"), exc.details.get("path", "(top)")
+        error = {"path": path, "line": line, "message": exc.message}
+        raise _invalid([{**error, **_words(exc.words, exc.params)}]) from None
     if not isinstance(located.data, dict):
         raise _invalid(
             [{"path": "(top)", "line": 1, "message": "a playbook is a mapping with version: 1"}]
