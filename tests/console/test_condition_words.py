@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
+from leadpond.conditions.evaluate import ConditionContext, UnknownReference
 from leadpond.conditions.parse import ConditionError, parse_condition, with_stage_keys
 from leadpond.console.i18n import LOCALES_DIR, catalog, translator
 from leadpond.console.pages.errors_words import (
@@ -251,3 +252,25 @@ def test_a_playbook_errors_line_reads_naturally_in_both_languages() -> None:
     assert located_problem({**said, "line": None}, translator("zh_CN")) == (
         "journeys[0].key 'trial' 重复定义了"
     )
+
+
+@pytest.mark.parametrize(
+    ("ask", "english", "chinese"),
+    [
+        (lambda c: c.persona("cio"), "no such persona: 'cio'", "没有这个用户画像：'cio'"),
+        (lambda c: c.segment("vip"), "no such segment: 'vip'", "没有这个细分：'vip'"),
+        (
+            lambda c: c.grade_table("fit"),
+            "score model 'fit' has no grades",
+            "评分模型 'fit' 没有等级",
+        ),
+    ],
+)
+def test_a_condition_naming_something_undefined_says_what_in_chinese(
+    ask: Any, english: str, chinese: str
+) -> None:
+    with pytest.raises(UnknownReference) as raised:
+        ask(ConditionContext())
+    assert raised.value.message == english  # the API's words
+    said = error_words(raised.value, translator("zh_CN"))
+    assert said == f"条件中引用的对象不存在。{chinese}", said

@@ -4,7 +4,8 @@ of the REST API's ``message`` (which stays English and unchanged for API clients
 A constant message raised by a service is a message id of the console catalogs; any other
 message (one built with the request's values) is said by its error ``code``, with the label of
 the input it names (``details["field"]``) when there is one. A condition's refusal
-(``ConditionError``, its ``words`` a message id with ``{named}`` fields) adds its reason.
+(``ConditionError`` or ``UnknownReference``, its ``words`` a message id with ``{named}``
+fields) adds its reason.
 ``tests/console/test_error_words.py`` scans ``src/leadpond`` and fails when a constant message,
 a code or a field lacks its Chinese; ``tests/console/test_condition_words.py`` checks the
 conditions' words."""
@@ -12,6 +13,7 @@ conditions' words."""
 import re
 from typing import Any
 
+from leadpond.conditions.evaluate import UnknownReference
 from leadpond.conditions.parse import ConditionError
 from leadpond.console.i18n import Translate, catalog
 from leadpond.console.pages.words import USER_ROLES, refusal_words, schema_error_words
@@ -187,7 +189,7 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     # A condition or YAML typed in a box: the line it goes wrong on.
     elif isinstance(line, int) and not isinstance(line, bool):
         words = _("{problem} (line {line})").format(problem=words, line=line)
-    if isinstance(exc, ConditionError):
+    if isinstance(exc, ConditionError | UnknownReference):
         reason = refusal_words(_, exc.words, exc.params)
         return _("{problem} {reason}").format(problem=words, reason=reason)
     return words
