@@ -89,7 +89,8 @@ async def test_settings_errors_show_on_their_field_and_nothing_is_saved(
     user.find(marker="save-email").click()
     field = one(user, "setting-email-smtp_url")
     await eventually(lambda: "smtp://host:port" in (field.error or ""))
-    assert "settings.smtp_url" in one(user, "form-error-email").text
+    said = "settings.smtp_url: 应为 smtp://host:port 或 smtps://user:pass@host:port"
+    assert (field.error, one(user, "form-error-email").text) == (said, said)
     assert stored(workspace) is None
 
     set_value(user, "setting-email-smtp_url", SMTP_URL)
@@ -106,6 +107,7 @@ async def test_settings_errors_show_on_their_field_and_nothing_is_saved(
     set_value(user, "quiet-time_zone-email", "Mars/Olympus")
     user.find(marker="save-email").click()
     await eventually(lambda: "Mars/Olympus" in (one(user, "quiet-time_zone-email").error or ""))
+    assert one(user, "quiet-time_zone-email").error.endswith(": 不认识的时区：'Mars/Olympus'")
     assert stored(workspace) is None
 
     set_value(user, "quiet-time_zone-email", "Asia/Shanghai")

@@ -5,15 +5,22 @@ console translates it, while the REST API and the CLI keep the English ``message
 import ast
 import re
 import string
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
+from leadpond.conditions.evaluate import ConditionContext, UnknownReference
 from leadpond.conditions.parse import ConditionError, parse_condition, with_stage_keys
 from leadpond.console.i18n import LOCALES_DIR, catalog, translator
-from leadpond.console.pages.errors_words import error_words, playbook_problems, rule_words
+from leadpond.console.pages.errors_words import (
+    error_words,
+    located_problem,
+    playbook_problems,
+    refusal_words,
+)
 from leadpond.playbooks.service import PlaybookInvalid, default_source, validate_playbook
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "leadpond"
@@ -25,7 +32,7 @@ PERSONA_IF = re.compile(r'if: \{trait: title, matches: "[^"]*"\}')
 STAGES = [("opportunity", "商机"), ("opportunity", "Opportunity"), ("visit", "访问")]
 
 # One bad condition for each refusal of the parser (parse.py) and of durations.py.
-BAD = [
+BAD: list[Any] = [
     "- {tag: vip}",
     "{colour: red}",
     "{tag: vip, count: 3}",
@@ -47,6 +54,9 @@ BAD = [
     "{trait: title, matches: '(a'}",
     "{trait: age, eq: .nan}",
     "{trait: age, eq: {a: 1}}",
+    "{trait: title, in: [[CIO]]}",
+    "{trait: title, eq: null}",
+    {"trait": "signed_up", "eq": date(2026, 12, 1)},  # not from YAML or JSON: given by code
     "{tag: ''}",
     "{score: 5}",
     "{score: {'': {gte: 1}}}",
@@ -140,7 +150,7 @@ def test_every_parser_refusal_reads_in_chinese_and_the_api_keeps_english() -> No
         exc = raised.value
         reached.add(exc.words)
         assert exc.message.endswith(exc.reason) and not CJK.search(exc.message), text
-        said = rule_words(zh, exc.words, exc.params)
+        said = refusal_words(zh, exc.words, exc.params)
         assert CJK.search(said), (text, said)
         if exc.words.startswith("the pattern"):  # RE2's own account, inside a Chinese sentence
             assert said.startswith("正则表达式无效：not a valid regular expression"), said
@@ -152,7 +162,7 @@ def test_every_parser_refusal_reads_in_chinese_and_the_api_keeps_english() -> No
         with_stage_keys(parse_condition("{stage: {in: [访问, 商机们]}}"), STAGES)
     reached.add(raised.value.words)
     assert raised.value.reason.startswith("no such stage: '商机们'; the stages are opportunity")
-    assert rule_words(zh, raised.value.words, raised.value.params) == (
+    assert refusal_words(zh, raised.value.words, raised.value.params) == (
         "没有这个阶段：'商机们'；现有阶段：opportunity (商机 / Opportunity), visit (访问)"
     )
     parser = _words_in(SOURCE / "conditions" / "parse.py")[0]
@@ -195,3 +205,72 @@ def test_a_playbooks_zero_duration_is_said_in_words() -> None:
     assert error["message"].endswith("a duration is written like 30m, 12h, 7d or 2w, not '0d'")
     (said,) = playbook_problems([error], translator("zh_CN"))
     assert said["message"] == "时长应写成 30m、12h、7d 或 2w 这样的形式，不能是 '0d'"
+
+
+def test_a_value_that_is_not_one_is_said_in_yamls_words() -> None:
+    zh, en = translator("zh_CN"), translator("en")
+    said = {}
+    for text in ("{trait: title, eq: [CIO]}", "{trait: title, eq: {a: 1}}", "{trait: x, eq: ~}"):
+        with pytest.raises(ConditionError) as raised:
+            parse_condition(text)
+        exc = raised.value
+        said[exc.reason] = (
+            refusal_words(zh, exc.words, exc.params),
+            refusal_words(en, exc.words, {}),
+        )
+    assert said == {
+        "expected a string, number or boolean, not a list": (
+            "应为文本、数字或 true/false，不能是列表",
+            "expected a string, number or boolean, not a list",
+        ),
+        "expected a string, number or boolean, not a mapping": (
+            "应为文本、数字或 true/false，不能是键值映射",
+            "expected a string, number or boolean, not a mapping",
+        ),
+        "expected a string, number or boolean, not null": (
+            "应为文本、数字或 true/false，不能是空值",
+            "expected a string, number or boolean, found nothing",
+        ),
+    }
+
+
+def test_a_playbook_errors_line_reads_naturally_in_both_languages() -> None:
+    error = {"path": "journeys[0].key", "line": 190, "message": "'trial' is defined twice"}
+    assert (
+        located_problem(error, translator("en"))
+        == "line 190: journeys[0].key 'trial' is defined twice"
+    )
+    (said,) = playbook_problems(
+        [{**error, "words": "{key!r} is defined twice", "params": {"key": "trial"}}],
+        translator("zh_CN"),
+    )
+    assert (
+        located_problem(said, translator("zh_CN"))
+        == "第 190 行：journeys[0].key 'trial' 重复定义了"
+    )
+    # An error with no line (a form's own check) is its place and words alone.
+    assert located_problem({**said, "line": None}, translator("zh_CN")) == (
+        "journeys[0].key 'trial' 重复定义了"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ask", "english", "chinese"),
+    [
+        (lambda c: c.persona("cio"), "no such persona: 'cio'", "没有这个用户画像：'cio'"),
+        (lambda c: c.segment("vip"), "no such segment: 'vip'", "没有这个细分：'vip'"),
+        (
+            lambda c: c.grade_table("fit"),
+            "score model 'fit' has no grades",
+            "评分模型 'fit' 没有等级",
+        ),
+    ],
+)
+def test_a_condition_naming_something_undefined_says_what_in_chinese(
+    ask: Any, english: str, chinese: str
+) -> None:
+    with pytest.raises(UnknownReference) as raised:
+        ask(ConditionContext())
+    assert raised.value.message == english  # the API's words
+    said = error_words(raised.value, translator("zh_CN"))
+    assert said == f"条件中引用的对象不存在。{chinese}", said

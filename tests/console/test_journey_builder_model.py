@@ -4,7 +4,6 @@ journey valid — checked by the compiler the playbook is saved with."""
 
 import copy
 import functools
-import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -271,5 +270,4 @@ def test_an_error_is_placed_on_the_card_it_names() -> None:
     ]
     placed, elsewhere = place_errors(errors, 2)
     assert [(p.step, p.inner) for p in placed] == [(1, "send.template"), (None, "trigger.stage")]
-    assert elsewhere == ["line 3: tag_rules[0].id twice"]
-    assert re.search("tag_rules", elsewhere[0])
+    assert elsewhere == [errors[2]]

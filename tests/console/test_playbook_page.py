@@ -1,6 +1,7 @@
 """The playbook page's forms with NiceGUI's simulated user: form and YAML are one document,
 validation points at the field, only marketers save."""
 
+import re
 from typing import Any
 
 import pytest
@@ -137,6 +138,11 @@ async def test_a_broken_condition_is_reported_on_its_field_and_not_saved(
     user.find(marker="validate").click()
     await user.should_see("personas[1].if")
     assert "resembles" in condition.error
+    # The problems above the forms: the line, the place, the reason, in the viewer's words.
+    (problem,) = user.find(content="personas[1].if").elements
+    assert re.fullmatch(
+        r"第 \d+ 行：personas\[1\]\.if\.resembles 'trait' 条件不接受 resembles", problem.text
+    )
     assert newest_document(workspace) == before
 
 

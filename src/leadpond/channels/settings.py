@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpond.channels.models import Channel, ChannelSettings
-from leadpond.kit.errors import InvalidInput
+from leadpond.kit.errors import InvalidInput, RefusedValue
 from leadpond.kit.scope import owned
 
 # What an API or CLI answer shows in place of a secret; sent back unchanged, it keeps the secret.
@@ -214,7 +214,7 @@ class QuietHours(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise RefusedValue("unknown time zone {value!r}", value=value) from exc
         return value
 
     def zone(self) -> ZoneInfo:

@@ -2,19 +2,15 @@
 
 import re
 from datetime import timedelta
-from typing import Any
+
+from leadpond.kit.errors import RefusedValue
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class DurationError(ValueError):
-    """Not a duration. ``words`` is a message id of the console catalogs, ``params`` fill it in
-    (as ``ConditionError``'s do); the text of the error is it filled in, in English."""
-
-    def __init__(self, words: str, **params: Any) -> None:
-        super().__init__(words.format(**params))
-        self.words, self.params = words, params
+class DurationError(RefusedValue):
+    """Not a duration (its ``words`` and ``params`` as ``ConditionError``'s)."""
 
 
 def parse_duration(text: object) -> timedelta:

@@ -42,9 +42,14 @@ ACCOUNT_COLUMNS = ("name", "domain", "industry", "uscc")
 
 
 class UnknownReference(InvalidInput):
-    """A condition names a persona, segment or score model the workspace does not define."""
+    """A condition names a persona, segment or score model the workspace does not define;
+    ``words`` and ``params`` say which (as ``ConditionError``'s do)."""
 
     code = "unknown_reference"
+
+    def __init__(self, words: str, **params: Any) -> None:
+        super().__init__(words.format(**params))
+        self.words, self.params = words, params
 
 
 @dataclass(frozen=True)
@@ -63,20 +68,20 @@ class ConditionContext:
     def persona(self, key: str) -> Condition:
         """The persona's criteria, or a clear error."""
         if key not in self.personas:
-            raise UnknownReference(f"no such persona: {key!r}")
+            raise UnknownReference("no such persona: {key!r}", key=key)
         return self.personas[key]
 
     def grade_table(self, model: str) -> tuple[tuple[str, float], ...]:
         """The model's grades, best first, or a clear error."""
         table = self.grades.get(model)
         if not table:
-            raise UnknownReference(f"score model {model!r} has no grades")
+            raise UnknownReference("score model {model!r} has no grades", model=model)
         return table
 
     def segment(self, key: str) -> Condition:
         """The segment's criteria, or a clear error."""
         if key not in self.segments:
-            raise UnknownReference(f"no such segment: {key!r}")
+            raise UnknownReference("no such segment: {key!r}", key=key)
         return self.segments[key]
 
 

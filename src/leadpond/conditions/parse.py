@@ -368,9 +368,14 @@ def _scalar(value: Any, path: Path) -> Scalar:
         raise ConditionError("NaN is not a value", path)
     if isinstance(value, bool | int | float | str):
         return value
-    raise ConditionError(
-        "expected a string, number or boolean, not {kind}", path, kind=type(value).__name__
-    )
+    # Said in YAML's words (the reader wrote YAML or JSON, not Python).
+    if isinstance(value, list):
+        raise ConditionError("expected a string, number or boolean, not a list", path)
+    if isinstance(value, dict):
+        raise ConditionError("expected a string, number or boolean, not a mapping", path)
+    if value is None:
+        raise ConditionError("expected a string, number or boolean, not null", path)
+    raise ConditionError("expected a string, number or boolean, not {given!r}", path, given=value)
 
 
 def _fields(value: Any, path: Path) -> tuple[FieldTest, ...]:

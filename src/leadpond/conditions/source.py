@@ -17,9 +17,14 @@ Path = tuple[str | int, ...]
 
 
 class SourceError(InvalidInput):
-    """The text is not valid YAML/JSON (or repeats a key)."""
+    """The text is not valid YAML/JSON (or repeats a key); ``words`` and ``params`` say why
+    (as ``ConditionError``'s do), ``message`` is it in English with its line."""
 
     code = "invalid_yaml"
+
+    def __init__(self, message: str, words: str, params: dict[str, Any], **details: Any) -> None:
+        super().__init__(message, **details)
+        self.words, self.params = words, params
 
 
 @dataclass
@@ -52,7 +57,8 @@ def load_located(text: str) -> Located:
         data, node = load_with_nodes(text)
     except YamlSyntaxError as exc:
         details = {} if exc.line is None else {"line": exc.line}
-        raise SourceError(exc.message, **details) from exc
+        words, params = "the YAML cannot be read: {problem}", {"problem": exc.problem}
+        raise SourceError(exc.message, words, params, **details) from exc
     located = Located(data=data)
     if node is not None:
         _index(node, (), located.lines)
@@ -67,8 +73,12 @@ def _index(node: Node, path: Path, lines: dict[Path, int]) -> None:
             key = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
             line = key_node.start_mark.line + 1
             if key in seen:
+                words = "key {key!r} repeated in {mapping}"
+                params = {"key": key, "mapping": format_path(path)}
                 raise SourceError(
-                    f"line {line}: key {key!r} repeated in {format_path(path)}",
+                    f"line {line}: {words.format(**params)}",
+                    words,
+                    params,
                     line=line,
                     path=format_path((*path, key)),
                 )

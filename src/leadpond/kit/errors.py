@@ -18,6 +18,16 @@ class LeadpondError(Exception):
         return body
 
 
+class RefusedValue(ValueError):
+    """A value a schema refuses, its reason as a message id of the console catalogs (``words``)
+    whose ``{named}`` fields ``params`` fill in; the text of the error is it filled in, in
+    English (pydantic's message, the REST API's), the console says it in the viewer's language."""
+
+    def __init__(self, words: str, **params: Any) -> None:
+        super().__init__(words.format(**params))
+        self.words, self.params = words, params
+
+
 class InvalidInput(LeadpondError):
     status_code, code = 400, "invalid_input"
 

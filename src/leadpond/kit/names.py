@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import PlainValidator, WithJsonSchema
 
+from leadpond.kit.errors import RefusedValue
+
 LANGUAGES = ("zh", "en")
 # The console's and the public pages' default: Chinese.
 DEFAULT_LANGUAGE = "zh"
@@ -21,14 +23,15 @@ def _checked(value: Any) -> str | dict[str, str]:
         raise ValueError("a name is text or a mapping {zh: …, en: …}")
     unknown = [str(key) for key in value if key not in LANGUAGES]
     if unknown:
-        raise ValueError(
-            f"unknown language {', '.join(map(repr, unknown))}: a name's languages are zh, en"
+        raise RefusedValue(
+            "unknown language {unknown}: a name's languages are zh, en",
+            unknown=", ".join(map(repr, unknown)),
         )
     if not value:
         raise ValueError("a name in languages gives at least one of zh, en")
     for language, text in value.items():
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"the {language} name is text (not empty)")
+            raise RefusedValue("the {language} name is text (not empty)", language=language)
     return {language: value[language] for language in LANGUAGES if language in value}
 
 

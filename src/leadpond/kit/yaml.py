@@ -28,12 +28,13 @@ __all__ = [
 
 
 class YamlSyntaxError(ValueError):
-    """The text is not YAML (or uses a tag the safe loader refuses); ``line`` is 1-based."""
+    """The text is not YAML (or uses a tag the safe loader refuses); ``line`` is 1-based,
+    ``problem`` is the parser's account and ``message`` it with its line."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        self.message = problem if line is None else f"line {line}: {problem}"
+        super().__init__(self.message)
+        self.problem, self.line = problem, line
 
 
 class _SafeEmitter(Emitter):
@@ -58,7 +59,7 @@ def load_with_nodes(text: str) -> tuple[Any, Node | None]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        raise YamlSyntaxError(f"line {line}: {exc.problem}", line) from exc
+        raise YamlSyntaxError(str(exc.problem), line) from exc
     except (YAMLError, ValueError) as exc:  # ValueError: a value its type cannot hold (2024-13-45)
         raise YamlSyntaxError(f"not valid YAML: {exc}") from exc
     return data, node

@@ -14,14 +14,13 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from leadpond.conditions.durations import DurationError
 from leadpond.conditions.parse import ConditionError
 from leadpond.conditions.source import Located, SourceError, format_path, load_located
 from leadpond.db.engine import unit_of_work
 from leadpond.db.memo import forget
 from leadpond.journeys.definitions import compile_journeys
 from leadpond.journeys.dryrun import DryRunReport, dry_run
-from leadpond.kit.errors import LeadpondError, NotFound
+from leadpond.kit.errors import LeadpondError, NotFound, RefusedValue
 from leadpond.kit.scope import in_workspace, owned
 from leadpond.rules import stage_days
 from leadpond.rules.backfill import BackfillReport, backfill_in_steps
@@ -72,10 +71,9 @@ def validate_playbook(source: str) -> ValidPlaybook:
     try:
         located = load_located(source)
     except SourceError as exc:
-        line = exc.details.get("line")
-        raise _invalid(
-            [{"path": exc.details.get("path", "(top)"), "line": line, "message": exc.message}]
-        ) from None
+        line, path = exc.details.get("line"), exc.details.get("path", "(top)")
+        error = {"path": path, "line": line, "message": exc.message}
+        raise _invalid([{**error, **_words(exc.words, exc.params)}]) from None
     if not isinstance(located.data, dict):
         raise _invalid(
             [{"path": "(top)", "line": 1, "message": "a playbook is a mapping with version: 1"}]
@@ -113,7 +111,7 @@ def _pydantic_error(located: Located, error: Any) -> dict[str, Any]:
         "ctx": context,
     }
     cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, DurationError):
+    if isinstance(cause, RefusedValue):
         said.update(_words(cause.words, cause.params))
     return said
 

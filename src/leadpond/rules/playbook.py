@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from leadpond.conditions.durations import parse_duration
+from leadpond.kit.errors import RefusedValue
 from leadpond.kit.names import Name
 
 _CONDITION_MARK = "leadpond-condition"
@@ -185,7 +186,7 @@ class ScheduleTrigger(Strict):
     @classmethod
     def _cron(cls, value: str) -> str:
         if not croniter.is_valid(value) or len(value.split()) != 5:
-            raise ValueError(f"not a five-field cron expression: {value!r}")
+            raise RefusedValue("not a five-field cron expression: {value!r}", value=value)
         return value
 
 
@@ -226,7 +227,8 @@ class JourneyTrigger(Strict):
         given = [k for k in TRIGGER_KINDS if getattr(self, k) is not None]
         given += ["api"] if self.api else []
         if len(given) != 1:
-            raise ValueError(f"a trigger is exactly one of {', '.join(TRIGGER_KINDS)}, api: true")
+            kinds = ", ".join((*TRIGGER_KINDS, "api: true"))
+            raise RefusedValue("a trigger is exactly one of {kinds}", kinds=kinds)
         if self.where and self.event is None:
             raise ValueError("`where` tests the properties of an `event` trigger")
         return self
@@ -439,7 +441,7 @@ class JourneyStep(Strict):
         if "add_tags" in kinds and "remove_tags" in kinds:
             kinds.remove("remove_tags")
         if len(kinds) != 1:
-            raise ValueError(f"a step is exactly one of {', '.join(STEP_KINDS)}")
+            raise RefusedValue("a step is exactly one of {kinds}", kinds=", ".join(STEP_KINDS))
         if (self.branch is not None or self.split is not None) and self.next is not None:
             raise ValueError("a branch or split goes where its arms say: no `next`")
         if self.branch is not None and not self.branch:
@@ -503,7 +505,7 @@ class JourneyDef(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise RefusedValue("unknown time zone {value!r}", value=value) from None
         return value
 
 

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
 from nicegui import ui
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from leadpond.channels.schemas import ChannelRead
 from leadpond.channels.settings import MASK, SCHEMAS
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_words import PROVIDER_NAMES, SETTING_LABELS, word
+from leadpond.console.pages.words import schema_error_words
 from leadpond.kit.errors import LeadpondError
 
 Kind = Literal["text", "secret", "multiline", "integer", "decimal", "switch", "choice"]
@@ -264,12 +266,17 @@ class ChannelForm:
 
     def show_error(self, exc: LeadpondError) -> None:
         """The error on the input its field names (``settings.from``, ``caps.marketing.0.max``,
-        ``quiet_hours.time_zone``), and in words under the form."""
+        ``quiet_hours.time_zone``), and in words under the form: a setting the schema refused
+        by its words in the viewer's language."""
         self.clear_errors()
-        self.problem.text = exc.message
-        target = self.element_of(str(exc.details.get("field", "")))
+        said, field = exc.message, exc.details.get("field")
+        if isinstance(exc.__cause__, ValidationError):
+            reason = schema_error_words(self._, exc.__cause__.errors()[0])
+            said = f"{field}: {reason}" if field else reason
+        self.problem.text = said
+        target = self.element_of(str(field or ""))
         if target is not None and hasattr(target, "error"):
-            target.error = exc.message
+            target.error = said
 
     def element_of(self, field: str) -> Any:
         """The input a validation error's field names (the provider select when none)."""

@@ -4,7 +4,8 @@ of the REST API's ``message`` (which stays English and unchanged for API clients
 A constant message raised by a service is a message id of the console catalogs; any other
 message (one built with the request's values) is said by its error ``code``, with the label of
 the input it names (``details["field"]``) when there is one. A condition's refusal
-(``ConditionError``, its ``words`` a message id with ``{named}`` fields) adds its reason.
+(``ConditionError`` or ``UnknownReference``, its ``words`` a message id with ``{named}``
+fields) adds its reason.
 ``tests/console/test_error_words.py`` scans ``src/leadpond`` and fails when a constant message,
 a code or a field lacks its Chinese; ``tests/console/test_condition_words.py`` checks the
 conditions' words."""
@@ -12,9 +13,10 @@ conditions' words."""
 import re
 from typing import Any
 
+from leadpond.conditions.evaluate import UnknownReference
 from leadpond.conditions.parse import ConditionError
 from leadpond.console.i18n import Translate, catalog
-from leadpond.console.pages.words import USER_ROLES, schema_error_words
+from leadpond.console.pages.words import USER_ROLES, refusal_words, schema_error_words
 from leadpond.kit.errors import LeadpondError
 
 # Every error code defined under src/leadpond, as a marketer reads it.
@@ -187,20 +189,21 @@ def error_words(exc: LeadpondError, _: Translate) -> str:
     # A condition or YAML typed in a box: the line it goes wrong on.
     elif isinstance(line, int) and not isinstance(line, bool):
         words = _("{problem} (line {line})").format(problem=words, line=line)
-    if isinstance(exc, ConditionError):
-        reason = rule_words(_, exc.words, exc.params)
+    if isinstance(exc, ConditionError | UnknownReference):
+        reason = refusal_words(_, exc.words, exc.params)
         return _("{problem} {reason}").format(problem=words, reason=reason)
     return words
 
 
-def rule_words(_: Translate, words: str, params: dict[str, Any]) -> str:
-    """A condition's (or a duration's) own account of what is wrong in the viewer's language:
-    its message id translated, its values filled in (a list of them as one text)."""
-    shown = {
-        key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
-        for key, value in params.items()
-    }
-    return _(words).format(**shown)
+def located_problem(error: dict[str, Any], _: Translate) -> str:
+    """One of a playbook's errors (said by :func:`playbook_problems`) as a line of the viewer's
+    language: the line it is on, where in the playbook, what is wrong ("第 190 行：journeys[0].key
+    …" / "line 190: journeys[0].key …")."""
+    said = " ".join(str(error.get(key) or "") for key in ("path", "message")).strip()
+    line = error.get("line")
+    if isinstance(line, int) and not isinstance(line, bool) and line > 0:
+        return _("line {line}: {problem}").format(line=line, problem=said)
+    return said
 
 
 def playbook_problems(errors: list[dict[str, Any]], _: Translate) -> list[dict[str, Any]]:
@@ -214,7 +217,7 @@ def playbook_problems(errors: list[dict[str, Any]], _: Translate) -> list[dict[s
         kind = error.get("type")
         words, params = error.get("words"), error.get("params")
         if isinstance(words, str) and isinstance(params, dict):
-            said.append({**error, "message": rule_words(_, words, params)})
+            said.append({**error, "message": refusal_words(_, words, params)})
             continue
         if isinstance(kind, str) and kind != "value_error":
             message = schema_error_words(_, {**error, "msg": message})

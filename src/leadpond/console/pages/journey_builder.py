@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from leadpond.console.pages.errors_words import playbook_problems
+from leadpond.console.pages.errors_words import located_problem, playbook_problems
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.journey_builder_fields import (
     Choices,
@@ -361,8 +361,8 @@ class JourneyBuilder:
                 ui.label(self.v._("The journey has errors: see the marked cards.")).classes(
                     "text-negative lp-builder-invalid"
                 )
-                for message in elsewhere:
-                    ui.label(message).classes("text-negative")
+                for error in elsewhere:
+                    ui.label(located_problem(error, self.v._)).classes("text-negative")
             return None
         if self.canvas.errors or self.header_errors:
             self.canvas.errors, self.header_errors = [], []

@@ -383,9 +383,12 @@ class Placed:
     message: str
 
 
-def place_errors(errors: list[dict[str, Any]], index: int) -> tuple[list[Placed], list[str]]:
-    """The errors about journey ``index`` placed on its cards; the other errors' texts."""
-    placed, elsewhere = [], []
+def place_errors(
+    errors: list[dict[str, Any]], index: int
+) -> tuple[list[Placed], list[dict[str, Any]]]:
+    """The errors about journey ``index`` placed on its cards; the other errors as they are."""
+    placed: list[Placed] = []
+    elsewhere: list[dict[str, Any]] = []
     for error in errors:
         path, message = str(error.get("path") or ""), str(error.get("message") or "")
         step = _STEP_PATH.match(path)
@@ -395,6 +398,5 @@ def place_errors(errors: list[dict[str, Any]], index: int) -> tuple[list[Placed]
         elif journey and int(journey.group(1)) == index:
             placed.append(Placed(None, journey.group(2), message))
         else:
-            line = f"line {error['line']}: " if error.get("line") else ""
-            elsewhere.append(f"{line}{path} {message}")
+            elsewhere.append(error)
     return placed, elsewhere

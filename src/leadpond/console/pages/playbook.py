@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from leadpond.console.pages.errors_words import playbook_problems
+from leadpond.console.pages.errors_words import located_problem, playbook_problems
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.console.pages.job_progress import follow_replay
 from leadpond.console.pages.playbook_sections import MONOSPACE, PlaybookForms
@@ -126,10 +126,7 @@ class PlaybookEditor:
         _ = self.v._
         with self.problems:
             for error in errors:
-                where = f"{_('line')} {error['line']}: " if error.get("line") else ""
-                ui.label(f"{where}{error.get('path', '')} {error['message']}").classes(
-                    "text-negative lp-problem"
-                )
+                ui.label(located_problem(error, _)).classes("text-negative lp-problem")
 
     def check(self) -> bool:
         source = self.sync()

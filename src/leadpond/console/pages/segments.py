@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from leadpond.conditions.ast import Condition
+from leadpond.conditions.evaluate import UnknownReference
 from leadpond.conditions.parse import ConditionError
 from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import Visit, app_link, header, notify_error, visit
@@ -308,9 +309,11 @@ class SegmentEditor:
 
     def _show_problem(self, exc: LeadpondError) -> None:
         """What is wrong with the condition in words (with its line and, when the condition
-        parser refused it, its reason); another refusal's own account beneath, as code."""
+        parser refused it or it names something undefined, its reason); another refusal's own
+        account beneath, as code."""
         self.count.text = error_words(exc, self.v._)
-        self.detail.text = "" if isinstance(exc, ConditionError) else exc.message
+        said = isinstance(exc, ConditionError | UnknownReference)
+        self.detail.text = "" if said else exc.message
         self.sample.rows = []
         self.sample.update()
 

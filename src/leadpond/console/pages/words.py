@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from leadpond.console.i18n import Translate
+from leadpond.console.i18n import Translate, catalog
+from leadpond.kit.errors import RefusedValue
 from leadpond.kit.names import name_in
 from leadpond.rules.vocabulary import Labels
 
@@ -375,10 +376,27 @@ SCHEMA_ERRORS = {
 }
 
 
+def refusal_words(_: Translate, words: str, params: dict[str, Any]) -> str:
+    """A rule's own account of what is wrong (a condition's, a duration's, a schema's
+    ``RefusedValue``) in the viewer's language: its message id translated, its values filled in
+    (a list of them as one text)."""
+    shown = {
+        key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+        for key, value in params.items()
+    }
+    return _(words).format(**shown)
+
+
 def schema_error_words(_: Translate, error: Any) -> str:
-    """One pydantic error in the user's language, its limits filled in; an error type without
-    words keeps pydantic's message."""
+    """One pydantic error in the user's language, its limits filled in; a validator's refusal
+    by its words (or its constant message's translation); an error type without words keeps
+    pydantic's message."""
     words = SCHEMA_ERRORS.get(str(error.get("type")))
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, RefusedValue):
+        return refusal_words(_, cause.words, cause.params)
+    if isinstance(cause, ValueError) and str(cause) in catalog("zh_CN"):
+        return _(str(cause))
     if words is None:
         return str(error.get("msg", ""))
     context = {k: plain(v) for k, v in (error.get("ctx") or {}).items()}
