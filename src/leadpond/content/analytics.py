@@ -102,6 +102,7 @@ def _readers_of(session: Session, workspace_id: uuid.UUID, key: str) -> Any:
 
 
 def _reader_count_by(session: Session, readers: Any, column: Any, joins: Any) -> list[CountBy]:
+    """Views and readers per value of a column joined to the readers (stage, account…)."""
     stmt = joins(
         select(
             column.label("key"),
@@ -115,14 +116,13 @@ def _reader_count_by(session: Session, readers: Any, column: Any, joins: Any) ->
     ]
 
 
-def _count_by(session: Session, views: Any, column: Any, joins: Any = None) -> list[CountBy]:
+def _count_by(session: Session, views: Any, column: Any) -> list[CountBy]:
+    """Views and distinct readers per value of a view's own column (channel, link)."""
     stmt = select(
         column.label("key"),
         func.count().label("views"),
         func.count(func.distinct(views.c.person_id)).label("readers"),
     ).select_from(views)
-    if joins is not None:
-        stmt = joins(stmt)
     stmt = stmt.where(column.is_not(None)).group_by(column).order_by(func.count().desc(), column)
     return [CountBy(key=str(k), views=v, readers=r) for k, v, r in session.execute(stmt.limit(50))]
 
