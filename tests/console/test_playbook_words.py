@@ -151,7 +151,12 @@ def test_a_playbook_yaml_cannot_read_is_said_in_words_with_its_line() -> None:
         (en_error,) = playbook_problems([error], en)
         said.append((located_problem(zh_error, zh), located_problem(en_error, en)))
     (repeated_zh, repeated_en), (unread_zh, unread_en) = said
-    assert re.fullmatch(r"第 \d+ 行：version \(top\) 中的键 'version' 重复了", repeated_zh)
-    assert re.fullmatch(r"line \d+: version key 'version' repeated in \(top\)", repeated_en)
-    assert re.fullmatch(r"第 3 行：\(top\) YAML 无法读取：\S.*", unread_zh), unread_zh
-    assert re.fullmatch(r"line 3: \(top\) the YAML cannot be read: \S.*", unread_en), unread_en
+    assert re.fullmatch(r"第 \d+ 行：version （顶层） 中的键 'version' 重复了", repeated_zh)
+    assert re.fullmatch(r"line \d+: version key 'version' repeated in \(top level\)", repeated_en)
+    assert unread_zh == (
+        "第 3 行：（顶层） YAML 无法读取（第 3 行第 1 列）：括号还没闭合，文本就结束了"
+    )
+    assert unread_en == (
+        "line 3: (top level) the YAML cannot be read at line 3, column 1: "
+        "the text ends before a bracket is closed"
+    )

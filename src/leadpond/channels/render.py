@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.channels.models import Channel, MessageTemplate
-from leadpond.kit.errors import InvalidInput, NotFound
+from leadpond.kit.errors import InvalidInput, NotFound, RefusedValue
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import people
@@ -73,7 +73,8 @@ def check_template(
         try:
             document = json.loads(body)
         except ValueError as exc:
-            raise InvalidInput(f"body: not a JSON object ({exc})", field="body") from exc
+            refused = RefusedValue("body: not a JSON object ({problem})", problem=str(exc))
+            raise InvalidInput(refused, field="body") from exc
         if not isinstance(document, dict):
             raise InvalidInput("body: must be a JSON object of parameters", field="body")
         parts += [("body", text, False) for text in _strings(document)]
@@ -85,9 +86,11 @@ def check_template(
         try:
             _compiled(source, html)
         except TemplateSyntaxError as exc:
-            raise InvalidInput(
-                f"{name}: line {exc.lineno}: {exc.message}", field=name, line=exc.lineno
-            ) from exc
+            # The reason is Jinja's own account, said as the engine says it.
+            refused = RefusedValue(
+                "{part}: line {line}: {problem}", part=name, line=exc.lineno, problem=exc.message
+            )
+            raise InvalidInput(refused, field=name, line=exc.lineno) from exc
 
 
 def _strings(value: Any) -> list[str]:
@@ -212,8 +215,15 @@ def render_preview(
     try:
         return render_template(template, context)
     except RenderFailed as exc:
-        where = f"{exc.part}: line {exc.line}: " if exc.line else f"{exc.part}: "
-        line = {"line": exc.line} if exc.line else {}
-        raise InvalidInput(
-            f"{where}the template fails for this person: {exc}", field=exc.part, **line
-        ) from exc
+        if exc.line:
+            refused = RefusedValue(
+                "{part}: line {line}: the template fails for this person: {problem}",
+                part=exc.part,
+                line=exc.line,
+                problem=str(exc),
+            )
+            raise InvalidInput(refused, field=exc.part, line=exc.line) from exc
+        refused = RefusedValue(
+            "{part}: the template fails for this person: {problem}", part=exc.part, problem=str(exc)
+        )
+        raise InvalidInput(refused, field=exc.part) from exc

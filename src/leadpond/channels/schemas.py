@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from leadpond.channels.models import Channel, Message, MessageEvent, MessageTemplate, Purpose
+from leadpond.kit.errors import RefusedValue
 from leadpond.kit.names import LANGUAGES, Name
 from leadpond.kit.schemas import UtcDatetime
 
@@ -19,7 +20,9 @@ def _short_name(name: str | dict[str, str]) -> str | dict[str, str] | None:
     shows)."""
     texts = [name] if isinstance(name, str) else list(name.values())
     if any(len(text) > NAME_LENGTH for text in texts):
-        raise ValueError(f"a name is at most {NAME_LENGTH} characters in each language")
+        raise RefusedValue(
+            "a name is at most {max_length} characters in each language", max_length=NAME_LENGTH
+        )
     if isinstance(name, str):
         return name if name.strip() else None
     return name

@@ -35,7 +35,7 @@ from leadpond.db.among import among
 from leadpond.db.engine import dialect_insert, is_postgres
 from leadpond.db.wakeup import OUTBOX, ring_after_commit
 from leadpond.kit.clock import utcnow
-from leadpond.kit.errors import Conflict, InvalidInput, NotFound
+from leadpond.kit.errors import Conflict, InvalidInput, NotFound, RefusedValue
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.scope import in_workspace, owned
 from leadpond.profiles.models import Person
@@ -85,7 +85,7 @@ def create_template(
     """Save a new template after compiling every part (400 names the field and line)."""
     _check(body)
     if session.scalar(templates(workspace_id).where(MessageTemplate.key == body.key)):
-        raise Conflict(f"a template {body.key!r} exists already", field="key")
+        raise Conflict(RefusedValue("a template {key!r} exists already", key=body.key), field="key")
     template = MessageTemplate(workspace_id=workspace_id, **body.model_dump())
     session.add(template)
     session.flush()
@@ -114,12 +114,13 @@ def delete_template(session: Session, workspace_id: uuid.UUID, key: str) -> None
         .where(owned(Message, workspace_id), Message.template_id == template.id)
     )
     if used:
-        raise TemplateInUse(
-            f"{used} messages were written with template {key!r}: it stays, so their history "
+        refused = RefusedValue(
+            "{messages} messages were written with template {key!r}: it stays, so their history "
             "keeps it",
-            field="key",
             messages=used,
+            key=key,
         )
+        raise TemplateInUse(refused, field="key", messages=used)
     session.delete(template)
     session.flush()
 
@@ -160,9 +161,7 @@ def send(
     again returns the first message and sends nothing more."""
     template = get_template(session, workspace_id, template_key)
     if template.channel != channel:
-        raise InvalidInput(
-            f"template {template_key!r} is for {template.channel}, not {channel}", field="channel"
-        )
+        raise _wrong_channel(template_key, template.channel, channel)
     if session.scalar(people(workspace_id).where(Person.id == person_id)) is None:
         raise NotFound(f"no person {person_id}", field="person_id")
     return outbox.enqueue(
@@ -306,10 +305,18 @@ def _check_channel(template: MessageTemplate | None, key: str, channel: str) -> 
     if template is None:
         raise TemplateNotFound(f"no template {key!r}", field="template")
     if template.channel != channel:
-        raise InvalidInput(
-            f"template {key!r} is for {template.channel}, not {channel}", field="channel"
-        )
+        raise _wrong_channel(key, template.channel, channel)
     return template
+
+
+def _wrong_channel(key: str, template_channel: str, channel: str) -> InvalidInput:
+    refused = RefusedValue(
+        "template {key!r} is for {template_channel}, not {channel}",
+        key=key,
+        template_channel=template_channel,
+        channel=channel,
+    )
+    return InvalidInput(refused, field="channel")
 
 
 def enqueue_select(
@@ -441,7 +448,8 @@ def test_send(
     answer is returned as is); a template is rendered for ``person_id`` when given."""
     row = get_channel(session, workspace_id, channel)
     if row is None:
-        raise InvalidInput(f"channel {channel} is not configured", field="channel")
+        refused = RefusedValue("channel {channel} is not configured", channel=channel)
+        raise InvalidInput(refused, field="channel")
     factory = SENDERS.get((row.channel, row.provider))
     if factory is None:
         raise InvalidInput(f"no sender for {row.channel}/{row.provider}", field="provider")

@@ -238,9 +238,13 @@ def schema_of(channel: str, provider: str) -> type[ProviderSettings]:
     found = SCHEMAS.get((channel, provider))
     if found is None:
         known = ", ".join(sorted(p for c, p in SCHEMAS if c == channel)) or "none"
-        raise InvalidInput(
-            f"no provider {provider!r} for channel {channel!r} (known: {known})", field="provider"
+        refused = RefusedValue(
+            "no provider {provider!r} for channel {channel!r} (known: {known})",
+            provider=provider,
+            channel=channel,
+            known=known,
         )
+        raise InvalidInput(refused, field="provider")
     return found
 
 
@@ -275,7 +279,7 @@ def set_channel(
 ) -> ChannelSettings:
     """Validate and store a channel's settings; a masked secret sent back keeps the stored one."""
     if channel not in {c.value for c in Channel}:
-        raise InvalidInput(f"no channel {channel!r}", field="channel")
+        raise InvalidInput(RefusedValue("no channel {channel!r}", channel=channel), field="channel")
     schema = schema_of(channel, provider)
     row = get_channel(session, workspace_id, channel)
     previous = row.settings if row is not None and row.provider == provider else {}

@@ -46,6 +46,7 @@ class UnknownReference(InvalidInput):
     ``words`` and ``params`` say which (as ``ConditionError``'s do)."""
 
     code = "unknown_reference"
+    words: str  # always given
 
     def __init__(self, words: str, **params: Any) -> None:
         super().__init__(words.format(**params))

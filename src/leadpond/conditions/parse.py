@@ -60,6 +60,7 @@ class ConditionError(InvalidInput):
     ``params`` fill in; ``reason`` (and the message) is it filled in, in English."""
 
     code = "invalid_condition"
+    words: str  # always given
 
     def __init__(self, words: str, path: Path = (), line: int | None = None, **params: Any) -> None:
         reason = words.format(**params)

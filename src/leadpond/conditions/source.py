@@ -21,6 +21,7 @@ class SourceError(InvalidInput):
     (as ``ConditionError``'s do), ``message`` is it in English with its line."""
 
     code = "invalid_yaml"
+    words: str  # always given
 
     def __init__(self, message: str, words: str, params: dict[str, Any], **details: Any) -> None:
         super().__init__(message, **details)
@@ -58,6 +59,8 @@ def load_located(text: str) -> Located:
     except YamlSyntaxError as exc:
         details = {} if exc.line is None else {"line": exc.line}
         words, params = "the YAML cannot be read: {problem}", {"problem": exc.problem}
+        if exc.words is not None:
+            words, params = exc.words, exc.params
         raise SourceError(exc.message, words, params, **details) from exc
     located = Located(data=data)
     if node is not None:

@@ -30,7 +30,7 @@ from leadpond.ingest.spec import normalise
 from leadpond.jobs import service as jobs
 from leadpond.jobs.models import Job, JobState
 from leadpond.kit.clock import isoformat, naive_utc
-from leadpond.kit.errors import Conflict, InvalidInput, LeadpondError, NotFound
+from leadpond.kit.errors import Conflict, InvalidInput, LeadpondError, NotFound, RefusedValue
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.scope import owned
 from leadpond.workspaces.service import zone_of
@@ -99,7 +99,12 @@ def _apply(session: Session, event: MarketingEvent, body: EventBody) -> None:
 def _key_free(session: Session, key: str, event_id: int | None) -> None:
     taken = session.scalar(select(MarketingEvent.id).where(MarketingEvent.key == key))
     if taken is not None and taken != event_id:
-        raise EventKeyTaken(f"the event key {key!r} is taken", field="key")
+        raise EventKeyTaken(RefusedValue("the event key {key!r} is taken", key=key), field="key")
+
+
+def _refused(exc: LeadpondError) -> str | RefusedValue:
+    """A refusal's message, with its words when it has them (to refuse again in them)."""
+    return exc.message if exc.words is None else RefusedValue(exc.words, **exc.params)
 
 
 def check_form(session: Session, event: MarketingEvent) -> None:
@@ -109,13 +114,13 @@ def check_form(session: Session, event: MarketingEvent) -> None:
         try:
             forms.get_form(session, event.workspace_id, key)
         except LeadpondError as exc:
-            raise InvalidInput(exc.message, field=f"surveys[{index}]") from exc
+            raise InvalidInput(_refused(exc), field=f"surveys[{index}]") from exc
     if not event.registration_form:
         return
     try:
         form = forms.get_form(session, event.workspace_id, event.registration_form)
     except LeadpondError as exc:
-        raise InvalidInput(exc.message, field="registration_form") from exc
+        raise InvalidInput(_refused(exc), field="registration_form") from exc
     if not any(f.trait() in ("phone", "email") for f in form_fields(form)):
         raise InvalidInput(
             "the registration form must ask a mobile or an email", field="registration_form"

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from leadpond.kit.errors import RefusedValue
 from leadpond.kit.schemas import UtcDatetime
 
 Key = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -127,15 +128,18 @@ class EventBody(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise RefusedValue("unknown time zone {value!r}", value=value) from exc
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "EventBody":
-        for items, what in ((self.sessions, "session"), (self.booths, "booth")):
+        for items, repeated in (
+            (self.sessions, "two sessions have the same key"),
+            (self.booths, "two booths have the same key"),
+        ):
             keys = [item.key for item in items]
             if len(set(keys)) != len(keys):
-                raise ValueError(f"two {what}s have the same key")
+                raise ValueError(repeated)
         return self
 
 

@@ -17,7 +17,7 @@ from leadpond.config import get_settings
 from leadpond.engage.forms_schemas import FormCreate, FormWrite
 from leadpond.engage.models import Form, FormPostWindow, FormSubmission
 from leadpond.identity.models import DeviceSession, Identifier
-from leadpond.kit.errors import Conflict, LeadpondError, NotFound
+from leadpond.kit.errors import Conflict, LeadpondError, NotFound, RefusedValue
 from leadpond.kit.pagination import PageQuery, count
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
@@ -60,7 +60,8 @@ def check(body: FormWrite) -> None:
     for index, field in enumerate(body.fields):
         where = f"fields[{index}]"
         if field.key in keys[:index]:
-            raise FormInvalid(f"two fields have the key {field.key}", field=f"{where}.key")
+            refused = RefusedValue("two fields have the key {key}", key=field.key)
+            raise FormInvalid(refused, field=f"{where}.key")
         if field.type == "select" and not field.options:
             raise FormInvalid("a select field needs options", field=f"{where}.options")
         if field.type != "select" and field.options:
@@ -73,13 +74,13 @@ def check(body: FormWrite) -> None:
     traits = [f.trait() for f in body.fields]
     for index, field in enumerate(body.fields):
         if field.trait() and field.trait() in traits[:index]:
-            raise FormInvalid(
-                f"two fields fill the trait {field.trait()}", field=f"fields[{index}].maps_to"
-            )
+            refused = RefusedValue("two fields fill the trait {trait}", trait=field.trait())
+            raise FormInvalid(refused, field=f"fields[{index}].maps_to")
     consent_keys = [c.key for c in body.consents]
     for index, consent in enumerate(body.consents):
         if consent.key in consent_keys[:index] or consent.key in keys:
-            raise FormInvalid(f"the key {consent.key} is taken", field=f"consents[{index}].key")
+            refused = RefusedValue("the key {key} is taken", key=consent.key)
+            raise FormInvalid(refused, field=f"consents[{index}].key")
     if body.redirect_url is not None:
         parts = urlsplit(body.redirect_url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -102,7 +103,9 @@ def create_form(session: Session, workspace_id: uuid.UUID, body: FormCreate, act
     """A new form (409 ``form_exists`` when the key is taken in the workspace)."""
     check(body)
     if session.scalar(select(Form.id).where(owned(Form, workspace_id), Form.key == body.key)):
-        raise FormExists(f"a form with the key {body.key} exists", field="key")
+        raise FormExists(
+            RefusedValue("a form with the key {key} exists", key=body.key), field="key"
+        )
     form = Form(workspace_id=workspace_id, key=body.key, created_by=actor[:128])
     _apply(form, body)
     session.add(form)
@@ -132,7 +135,7 @@ def get_form(session: Session, workspace_id: uuid.UUID, key: str) -> Form:
     """The workspace's form of this key, or :class:`FormNotFound`."""
     form = session.scalar(select(Form).where(owned(Form, workspace_id), Form.key == key))
     if form is None:
-        raise FormNotFound(f"no form has the key {key}")
+        raise FormNotFound(RefusedValue("no form has the key {key}", key=key))
     return form
 
 

@@ -4,13 +4,21 @@ from typing import Any, ClassVar
 
 
 class LeadpondError(Exception):
+    """A refusal: ``message`` is the REST API's (English) text. Made with a
+    :class:`RefusedValue`, the message is it filled in and ``words``/``params`` keep its
+    message id and values, for the console to say it in the viewer's language."""
+
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: "str | RefusedValue", **details: Any) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
         self.details = details
+        self.words: str | None = None
+        self.params: dict[str, Any] = {}
+        if isinstance(message, RefusedValue):
+            self.words, self.params = message.words, message.params
 
     def to_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}

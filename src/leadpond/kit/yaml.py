@@ -29,12 +29,55 @@ __all__ = [
 
 class YamlSyntaxError(ValueError):
     """The text is not YAML (or uses a tag the safe loader refuses); ``line`` is 1-based,
-    ``problem`` is the parser's account and ``message`` it with its line."""
+    ``problem`` is the parser's account and ``message`` it with its line. ``words`` (a message
+    id of the console catalogs, ``params`` its values) says a common mistake in a sentence with
+    its line and column; None leaves the parser's account."""
 
-    def __init__(self, problem: str, line: int | None = None) -> None:
+    def __init__(
+        self,
+        problem: str,
+        line: int | None = None,
+        words: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.message = problem if line is None else f"line {line}: {problem}"
         super().__init__(self.message)
         self.problem, self.line = problem, line
+        self.words, self.params = words, params or {}
+
+
+# The parser's common complaints in words: where the mistake is (the quote or bracket left open,
+# else where the parser stopped) and what it is.
+_AT = "the YAML cannot be read at line {line}, column {column}: "
+TAB = _AT + "a tab cannot indent YAML; indent with spaces"
+OPEN_QUOTE = _AT + "this quote is never closed"
+OPEN_BRACKET = _AT + "this bracket is never closed"
+UNCLOSED_AT_END = _AT + "the text ends before a bracket is closed"
+INDENTATION = _AT + "the indentation does not line up (or a value holding a colon needs quotes)"
+
+
+def _syntax_error(exc: MarkedYAMLError) -> YamlSyntaxError:
+    """The parser's error, with words for a tab, an unclosed quote or bracket, or a colon or
+    indentation out of place (the mistakes people make typing YAML in a box)."""
+    problem, context = str(exc.problem), str(exc.context or "")
+    mark, opened = exc.problem_mark, exc.context_mark
+    if mark is None:
+        return YamlSyntaxError(problem)
+    line = mark.line + 1
+    words, at = None, mark
+    if "'\\t'" in problem:
+        words = TAB
+    elif "quoted scalar" in context and opened is not None:
+        words, at = OPEN_QUOTE, opened
+    elif problem.startswith(("expected ',' or '}'", "expected ',' or ']'")) and opened is not None:
+        words, at = OPEN_BRACKET, opened
+    elif "'<stream end>'" in problem and "flow" in context:
+        words = UNCLOSED_AT_END
+    elif problem == "mapping values are not allowed here" or "expected <block end>" in problem:
+        words = INDENTATION
+    if words is None:
+        return YamlSyntaxError(problem, line)
+    return YamlSyntaxError(problem, line, words, {"line": at.line + 1, "column": at.column + 1})
 
 
 class _SafeEmitter(Emitter):
@@ -57,9 +100,7 @@ def load_with_nodes(text: str) -> tuple[Any, Node | None]:
         node = safe.compose(text)
         data = safe.constructor.construct_document(node) if node is not None else None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise YamlSyntaxError(str(exc.problem), line) from exc
+        raise _syntax_error(exc) from exc
     except (YAMLError, ValueError) as exc:  # ValueError: a value its type cannot hold (2024-13-45)
         raise YamlSyntaxError(f"not valid YAML: {exc}") from exc
     return data, node

@@ -28,6 +28,7 @@ from leadpond.console.pages.channels_words import (
     local_when,
     word,
 )
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import Visit, header, notify_error, visit
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.errors import InvalidInput, LeadpondError
@@ -168,7 +169,7 @@ class ChannelCard:
         try:
             outcome = await run.io_bound(_send_test, self.v, self.channel, address)
         except LeadpondError as exc:
-            self.answer.text = exc.message
+            self.answer.text = error_words(exc, _)
             notify_error(exc)
             return
         if outcome is None:  # the app is shutting down
@@ -197,7 +198,7 @@ def test_answer(v: Visit, outcome: Outcome) -> str:
     if outcome.provider_id:
         lines.append(f"{_('Provider id')}: {outcome.provider_id}")
     if outcome.detail:
-        lines.append(f"{_('Provider answer')}: {outcome.detail}")
+        lines.append(_("Provider answer: {answer}").format(answer=outcome.detail))
     return "\n".join(lines)
 
 

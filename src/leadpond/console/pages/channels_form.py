@@ -13,6 +13,7 @@ from leadpond.channels.schemas import ChannelRead
 from leadpond.channels.settings import MASK, SCHEMAS
 from leadpond.console.i18n import Translate
 from leadpond.console.pages.channels_words import PROVIDER_NAMES, SETTING_LABELS, word
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.words import schema_error_words
 from leadpond.kit.errors import LeadpondError
 
@@ -269,7 +270,7 @@ class ChannelForm:
         ``quiet_hours.time_zone``), and in words under the form: a setting the schema refused
         by its words in the viewer's language."""
         self.clear_errors()
-        said, field = exc.message, exc.details.get("field")
+        said, field = error_words(exc, self._), exc.details.get("field")
         if isinstance(exc.__cause__, ValidationError):
             reason = schema_error_words(self._, exc.__cause__.errors()[0])
             said = f"{field}: {reason}" if field else reason

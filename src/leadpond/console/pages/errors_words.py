@@ -1,14 +1,15 @@
 """How the console says a service's refusal: in the viewer's language, never the developer text
 of the REST API's ``message`` (which stays English and unchanged for API clients).
 
-A constant message raised by a service is a message id of the console catalogs; any other
-message (one built with the request's values) is said by its error ``code``, with the label of
-the input it names (``details["field"]``) when there is one. A condition's refusal
-(``ConditionError`` or ``UnknownReference``, its ``words`` a message id with ``{named}``
-fields) adds its reason.
-``tests/console/test_error_words.py`` scans ``src/leadpond`` and fails when a constant message,
-a code or a field lacks its Chinese; ``tests/console/test_condition_words.py`` checks the
-conditions' words."""
+A refusal made with a ``RefusedValue`` (``words``, a message id, and ``params``, its values;
+``SourceError`` too) is said by its words; a constant message raised by a service is a message id
+of the console catalogs; any other message (one built with the request's values) is said by its
+error ``code``, with the label of the input it names (``details["field"]``) when there is one.
+A condition's refusal (``ConditionError`` or ``UnknownReference``, its ``words`` a message id
+with ``{named}`` fields) adds its reason.
+``tests/console/test_error_words.py`` scans ``src/leadpond`` and fails when a constant message
+(or a ``RefusedValue``'s words), a code or a field lacks its Chinese;
+``tests/console/test_condition_words.py`` checks the conditions' words."""
 
 import re
 from typing import Any
@@ -16,7 +17,12 @@ from typing import Any
 from leadpond.conditions.evaluate import UnknownReference
 from leadpond.conditions.parse import ConditionError
 from leadpond.console.i18n import Translate, catalog
-from leadpond.console.pages.words import USER_ROLES, refusal_words, schema_error_words
+from leadpond.console.pages.words import (
+    USER_ROLES,
+    place_words,
+    refusal_words,
+    schema_error_words,
+)
 from leadpond.kit.errors import LeadpondError
 
 # Every error code defined under src/leadpond, as a marketer reads it.
@@ -170,8 +176,11 @@ def field_of(path: str) -> str:
 
 
 def error_words(exc: LeadpondError, _: Translate) -> str:
-    """The refusal in the viewer's language: its constant message, else its code's words with
-    the label of the field it names."""
+    """The refusal in the viewer's language: its words (a ``RefusedValue``'s message id and
+    values), its constant message, else its code's words with the label of the field it names."""
+    # A refusal made with a RefusedValue: its words (a condition's add them to its code's).
+    if exc.words is not None and not isinstance(exc, ConditionError | UnknownReference):
+        return refusal_words(_, exc.words, exc.params)
     # The Chinese catalog holds every console message id (the English one only its ids).
     if exc.message in catalog("zh_CN"):
         return _(exc.message)
@@ -199,7 +208,8 @@ def located_problem(error: dict[str, Any], _: Translate) -> str:
     """One of a playbook's errors (said by :func:`playbook_problems`) as a line of the viewer's
     language: the line it is on, where in the playbook, what is wrong ("第 190 行：journeys[0].key
     …" / "line 190: journeys[0].key …")."""
-    said = " ".join(str(error.get(key) or "") for key in ("path", "message")).strip()
+    place = place_words(_, str(error.get("path") or ""))
+    said = f"{place} {error.get('message') or ''}".strip()
     line = error.get("line")
     if isinstance(line, int) and not isinstance(line, bool) and line > 0:
         return _("line {line}: {problem}").format(line=line, problem=said)

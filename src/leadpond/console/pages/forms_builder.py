@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import run, ui
 from pydantic import ValidationError
 
+from leadpond.console.pages.forms_words import refusal_problem, schema_problem
 from leadpond.console.pages.frame import Visit, notify_error
 from leadpond.console.pages.words import EVENT_NAMES
 from leadpond.db.engine import unit_of_work
@@ -344,15 +345,12 @@ class FormBuilder:
         try:
             body = self.body()
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            self.problem.text = f"{where}: {first['msg']}"
+            self.problem.text = schema_problem(_, dict(exc.errors()[0]))
             return
         try:
             await run.io_bound(_store, self.v, body, self.new)
         except LeadpondError as exc:
-            field = exc.details.get("field")
-            self.problem.text = f"{field}: {exc.message}" if field else exc.message
+            self.problem.text = refusal_problem(_, exc)
             notify_error(exc)
             return
         self.problem.text = ""

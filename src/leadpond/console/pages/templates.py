@@ -315,7 +315,7 @@ class TemplateEditor:
         try:
             await run.io_bound(_store, self.v, draft, self.saved is None)
         except LeadpondError as exc:
-            self.mark_problem(exc.details.get("field"), exc.message)
+            self.mark_problem(exc.details.get("field"), error_words(exc, self.v._))
             notify_error(exc)
             return
         if self.saved is None:
@@ -359,7 +359,7 @@ class TemplateEditor:
                 actor = self.v.authorised(session, CHANNELS_WRITE)
                 service.delete_template(session, actor.workspace_id, str(self.key.value))
         except LeadpondError as exc:
-            self.mark_problem(None, exc.message)
+            self.mark_problem(None, error_words(exc, self.v._))
             notify_error(exc)
             return
         ui.navigate.to("/templates")

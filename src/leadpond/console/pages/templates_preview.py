@@ -16,6 +16,7 @@ from leadpond.channels.models import MessageStatus
 from leadpond.channels.render import Rendered
 from leadpond.channels.schemas import TemplateBody
 from leadpond.console.pages.channels_words import STATUS_NAMES, local_when, reason_words, word
+from leadpond.console.pages.errors_words import error_words
 from leadpond.console.pages.frame import Visit, notify_error
 from leadpond.console.pages.words import validation_problem
 from leadpond.db.engine import read_only, unit_of_work
@@ -168,8 +169,8 @@ class PreviewPane:
             rendered = await run.io_bound(_render_draft, self.v, draft, int(self.person.value))
         except LeadpondError as exc:
             if serial == self.latest:
-                self.problem.text = exc.message
-                self.editor.mark_problem(exc.details.get("field"), exc.message)
+                self.problem.text = error_words(exc, _)
+                self.editor.mark_problem(exc.details.get("field"), self.problem.text)
             return
         if rendered is None or serial != self.latest:  # None: the app is shutting down
             return

@@ -376,15 +376,26 @@ SCHEMA_ERRORS = {
 }
 
 
+# Where a YAML text's whole document is (``conditions.source.format_path`` of no path).
+TOP = "(top)"
+
+
+def place_words(_: Translate, place: str) -> str:
+    """A place in a YAML text (``journeys[0].key``) as written; the whole document in words."""
+    return _("(top level)") if place == TOP else place
+
+
 def refusal_words(_: Translate, words: str, params: dict[str, Any]) -> str:
     """A rule's own account of what is wrong (a condition's, a duration's, a schema's
     ``RefusedValue``) in the viewer's language: its message id translated, its values filled in
-    (a list of them as one text)."""
-    shown = {
-        key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
-        for key, value in params.items()
-    }
-    return _(words).format(**shown)
+    (a list of them as one text, the top of a YAML text in words)."""
+    return _(words).format(**{key: _value_words(_, value) for key, value in params.items()})
+
+
+def _value_words(_: Translate, value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return place_words(_, value) if isinstance(value, str) else value
 
 
 def schema_error_words(_: Translate, error: Any) -> str:
