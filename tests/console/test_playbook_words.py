@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 from pydantic import BaseModel, ValidationError
 
-from leadpond.console.i18n import LOCALES_DIR, catalog, translator
+from leadpond.console.i18n import translator
 from leadpond.console.pages.errors_words import located_problem, playbook_problems
 from leadpond.console.pages.words import validation_problem
 from leadpond.kit.names import Name
 from leadpond.playbooks.service import PlaybookInvalid, default_source, validate_playbook
+from tests.console.catalogs import missing_words
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "leadpond"
 # The modules whose refusals a playbook's validation reports, and validate_playbook's own.
@@ -48,11 +48,7 @@ def test_every_playbook_schema_refusal_has_chinese_and_english_words() -> None:
         assert built == [], "words built at run time cannot be translated"
         words |= found
     assert len(words) > 20
-    chinese = catalog("zh_CN")
-    with (LOCALES_DIR / "en" / "LC_MESSAGES" / "console.po").open("rb") as handle:
-        english = {str(m.id) for m in read_po(handle, locale="en") if m.id}
-    assert sorted(w for w in words if w not in chinese) == []
-    assert sorted(w for w in words if w not in english) == []
+    assert missing_words(words) == {"zh_CN": [], "en": []}
 
 
 def _said(old: str, new: str) -> list[tuple[dict[str, Any], str]]:
