@@ -130,9 +130,9 @@ def test_a_forms_refused_name_is_said_in_chinese(name: Any, said: str) -> None:
     with pytest.raises(ValidationError) as raised:
         _Named.model_validate({"name": name})
     field, chinese = validation_problem(translator("zh_CN"), raised.value)
-    assert (field, chinese.split(": ", 1)[1]) == ("name", said)
+    assert (field, chinese) == ("name", f"名称：{said}")
     english = raised.value.errors()[0]["msg"].removeprefix("Value error, ")
-    assert validation_problem(translator("en"), raised.value)[1] == f"Name: {english}"
+    assert validation_problem(translator("en"), raised.value)[1] == f"The name: {english}"
 
 
 def test_a_playbook_yaml_cannot_read_is_said_in_words_with_its_line() -> None:

@@ -56,7 +56,7 @@ def test_schema_errors_are_said_in_the_users_language_with_their_limits() -> Non
 def test_a_forms_first_error_names_the_field_as_the_form_labels_it() -> None:
     with pytest.raises(ValidationError) as raised:
         Draft.model_validate({"key": "ok"})
-    assert validation_problem(ZH, raised.value) == ("subject", "主题: 必填")
+    assert validation_problem(ZH, raised.value) == ("subject", "主题：必填")
     assert validation_problem(EN, raised.value) == ("subject", "Subject: Required")
 
 
