@@ -249,7 +249,7 @@ async def test_the_template_editor_says_a_save_refusal_in_chinese_on_its_input(
     set_value(user, "template-key", "welcome")
     set_value(user, "template-subject", "你好")
     set_value(user, "template-body", "<p>Hello</p>")
-    # The preview clears the inputs' errors when it renders: let it render first.
+    # Let the preview render first (it clears only its own errors; see test_templates_page).
     await eventually(lambda: one(user, "preview-subject").text == "你好")
     user.find(marker="save-template").click()
     await eventually(lambda: one(user, "template-key").error == "模板标识 'welcome' 已存在")

@@ -3,6 +3,7 @@ and line, nothing saved), the live preview for a person found by search, a test 
 outbox to a real SMTP sink, and the message logs of the template, the person and the message."""
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from leadpond.channels import service
 from leadpond.channels.deliverer import Deliverer
 from leadpond.channels.models import MessageTemplate
 from leadpond.channels.schemas import TemplateCreate
+from leadpond.console.pages import templates_preview
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.kit.pagination import PageQuery
 from leadpond.reports import directory
@@ -243,3 +245,34 @@ async def test_a_demoted_marketer_can_neither_save_nor_send_a_test(
             session, workspace.workspace_id, person_id(workspace, "zhang.wei@"), PageQuery()
         )
     assert total == 0
+
+
+async def test_a_save_refusal_stays_when_a_preview_finishes_after_it(
+    user: User, workspace: NewWorkspace, track: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    track.identify("u1", traits={"name": "Alice Chen", "email": "alice.chen@yunfan.cn"})
+    # The preview's render waits until the save has been refused.
+    rendering, refused_first = threading.Event(), threading.Event()
+    render = templates_preview._render_draft
+
+    def slow_render(*args: Any) -> Any:
+        rendering.set()
+        refused_first.wait(timeout=10)
+        return render(*args)
+
+    monkeypatch.setattr(templates_preview, "_render_draft", slow_render)
+    log_in(user, workspace, "marketer", locale="zh_CN")
+    try:
+        await user.open("/templates/new")
+        set_value(user, "template-key", "bad key")
+        set_value(user, "template-subject", "你好 {{ person.traits.name }}")
+        set_value(user, "template-body", "<p>Hello</p>")
+        await eventually(rendering.is_set)
+        user.find(marker="save-template").click()
+        await eventually(lambda: (one(user, "template-key").error or "").startswith("标识："))
+    finally:
+        refused_first.set()
+    await eventually(lambda: one(user, "preview-subject").text == "你好 Alice Chen")
+    said = one(user, "template-key").error or ""
+    assert said.startswith("标识：") and one(user, "template-error").text == said
+    assert template_keys(workspace) == []

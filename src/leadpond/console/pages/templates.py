@@ -1,7 +1,7 @@
 """Templates: the list, and the editor (every part, marketing or transactional) beside a live
 preview for a chosen person, with a test send and the messages written with the template."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -130,6 +130,10 @@ def _store(v: Visit, draft: TemplateCreate, new: bool) -> None:
             service.update_template(session, ws, draft.key, draft)
 
 
+# Who found a problem: saving (the schema, the service) or the preview's render.
+ProblemSource = Literal["save", "preview"]
+
+
 class TemplateEditor:
     """A template's parts as inputs; save and delete go through the channels service as the
     REST API's do."""
@@ -138,6 +142,8 @@ class TemplateEditor:
         self.v = v
         self.on_edit: Any = None
         self.previewed: Any = None  # the person the preview shows (kept across a first save)
+        # Each source's problem (field, words): a preview's answer replaces only its own.
+        self.problems: dict[ProblemSource, tuple[str | None, str]] = {}
         _ = v._
         start: dict[str, Any] = existing.model_dump() if existing else {}
         self.saved: dict[str, Any] | None = self._parts(start) if existing else None
@@ -294,14 +300,21 @@ class TemplateEditor:
             "provider_template": self.provider_template,
         }
 
-    def mark_problem(self, field: str | None, message: str) -> None:
-        """Show a problem under the form and on the input its field names."""
+    def mark_problem(self, field: str | None, message: str, source: ProblemSource = "save") -> None:
+        """Show a problem under the form and on the input its field names; an empty message
+        clears that source's problem only (a preview finishing after a refused save leaves the
+        save's refusal shown). The save's wins the line under the form and an input both name."""
+        self.problems.pop(source, None)
+        if message:
+            self.problems[source] = (field, message)
         for element in self.inputs().values():
             element.error = None
-        self.problem.text = message
-        target = self.inputs().get(field or "")
-        if target is not None and message:
-            target.error = message
+        shown = [self.problems[s] for s in ("preview", "save") if s in self.problems]
+        self.problem.text = shown[-1][1] if shown else ""
+        for named, said in shown:
+            target = self.inputs().get(named or "")
+            if target is not None:
+                target.error = said
 
     async def save(self) -> None:
         """Create or replace the template as ``POST``/``PUT /api/v1/templates`` do, if the
@@ -337,7 +350,9 @@ class TemplateEditor:
         long_en = len(str(self.name_en.value or "")) > NAME_LENGTH
         label = _("Display name (English)") if long_en else _("Display name (Chinese)")
         too_long = _("Too long (at most {max_length} characters)").format(max_length=NAME_LENGTH)
-        return ("name_en" if long_en else "name"), f"{label}: {too_long}"
+        return ("name_en" if long_en else "name"), _("{place}: {problem}").format(
+            place=label, problem=too_long
+        )
 
     def confirm_delete(self) -> None:
         _ = self.v._

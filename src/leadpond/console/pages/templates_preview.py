@@ -170,11 +170,11 @@ class PreviewPane:
         except LeadpondError as exc:
             if serial == self.latest:
                 self.problem.text = error_words(exc, _)
-                self.editor.mark_problem(exc.details.get("field"), self.problem.text)
+                self.editor.mark_problem(exc.details.get("field"), self.problem.text, "preview")
             return
         if rendered is None or serial != self.latest:  # None: the app is shutting down
             return
-        self.editor.mark_problem(None, "")
+        self.editor.mark_problem(None, "", "preview")
         self.problem.text = ""
         self.draw(draft.channel, rendered)
 
