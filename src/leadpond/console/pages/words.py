@@ -444,7 +444,7 @@ FIELD_LABELS = {
     "channels": "Channels",
     "subject": "Subject",
     "body": "Body",
-    "text_body": "Plain-text body",
+    "text_body": "Text part",
     "purpose": "Purpose",
     "provider_template": "Provider template",
     "title": "Content title",
