@@ -27,19 +27,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
-from leadpond.conditions.ast import Persona
 from leadpond.content.models import ContentFacet, ContentItem
 from leadpond.content.schemas import AuthorRank, ContentStats, CountBy, ReaderRead
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
-from leadpond.kit.clock import utcnow
 from leadpond.kit.scope import owned
 from leadpond.profiles.models import Person
 from leadpond.profiles.scope import live_in
 from leadpond.reports.content_tally import VIEWED
+from leadpond.reports.directory import persona_filter
 from leadpond.reports.models import ContentKey, ContentTally
 from leadpond.rules.models import PersonStage, PersonTag
-from leadpond.segments.build import person_filter
 from leadpond.segments.definitions import load_segments
 
 # Tag categories that say what a person is interested in (the default playbook's).
@@ -116,6 +114,39 @@ def _reader_count_by(session: Session, readers: Any, column: Any, joins: Any) ->
     ]
 
 
+def _by_account(
+    session: Session, workspace_id: uuid.UUID, readers: Any
+) -> tuple[list[CountBy], list[CountBy]]:
+    """Views and readers per primary account (by name) and per its industry: one read of the
+    readers' accounts, summed both ways (a reader has one primary account)."""
+    rows = session.execute(
+        select(Account.name, Account.industry, func.sum(readers.c.views), func.count())
+        .select_from(readers)
+        .join(
+            PersonAccount,
+            and_(
+                owned(PersonAccount, workspace_id),
+                PersonAccount.person_id == readers.c.person_id,
+                PersonAccount.is_primary.is_(True),
+            ),
+        )
+        .join(Account, Account.id == PersonAccount.account_id)
+        .group_by(Account.name, Account.industry)
+    ).all()
+
+    def summed(at: int) -> list[CountBy]:
+        sums: dict[str, list[int]] = {}
+        for row in rows:
+            if row[at] is not None:
+                held = sums.setdefault(str(row[at]), [0, 0])
+                held[0] += int(row[2])
+                held[1] += int(row[3])
+        ranked = sorted(sums.items(), key=lambda kv: (-kv[1][1], kv[0]))[:50]
+        return [CountBy(key=k, views=v, readers=r) for k, (v, r) in ranked]
+
+    return summed(0), summed(1)
+
+
 def _count_by(session: Session, views: Any, column: Any) -> list[CountBy]:
     """Views and distinct readers per value of a view's own column (channel, link)."""
     stmt = select(
@@ -174,16 +205,7 @@ def item_stats(session: Session, item: ContentItem) -> ContentStats:
         ).select_from(tally)
     ).one()
     readers = _readers_of(session, ws, key)
-    primary = and_(
-        owned(PersonAccount, ws),
-        PersonAccount.person_id == readers.c.person_id,
-        PersonAccount.is_primary.is_(True),
-    )
-
-    def with_account(stmt: Select[Any]) -> Select[Any]:
-        return stmt.join(PersonAccount, primary).join(
-            Account, Account.id == PersonAccount.account_id
-        )
+    by_account, by_industry = _by_account(session, ws, readers)
 
     def with_stage(stmt: Select[Any]) -> Select[Any]:
         return stmt.join(
@@ -219,8 +241,8 @@ def item_stats(session: Session, item: ContentItem) -> ContentStats:
         by_link=_count_by(session, views, views.c.link),
         by_persona=_by_persona(session, ws, readers),
         by_stage=_reader_count_by(session, readers, PersonStage.stage, with_stage),
-        by_account=_reader_count_by(session, readers, Account.name, with_account),
-        by_industry=_reader_count_by(session, readers, Account.industry, with_account),
+        by_account=by_account,
+        by_industry=by_industry,
         known_interest=interest[0] if topic else 0,
         new_interest=(interest[1] - interest[0]) if topic else 0,
         readers_list=_readers(session, ws, views, first, known_before if topic else None),
@@ -236,16 +258,16 @@ def _round(value: Any, digits: int = 1) -> float | None:
 
 
 def _by_persona(session: Session, workspace_id: uuid.UUID, readers: Any) -> list[CountBy]:
-    loaded = load_segments(session, workspace_id)
-    now, found = utcnow(), []
-    for key in loaded.context.personas:
-        holders = select(Person.id).where(
-            live_in(workspace_id), *person_filter(session, loaded, Persona(key=key), now)
-        )
+    found = []
+    for key in load_segments(session, workspace_id).context.personas:
+        # The directory's persona filter: kept memberships where they are current (an index
+        # range), else the persona's condition, tested on the item's readers only.
+        clauses, _ = persona_filter(session, workspace_id, key)
         views_n, readers_n = session.execute(
             select(func.sum(readers.c.views), func.count())
             .select_from(readers)
-            .where(readers.c.person_id.in_(holders))
+            .join(Person, Person.id == readers.c.person_id)
+            .where(live_in(workspace_id), *clauses)
         ).one()
         if readers_n:
             found.append(CountBy(key=key, views=int(views_n), readers=readers_n))
@@ -266,20 +288,12 @@ def _readers(
         .limit(1)
         .scalar_subquery()
     )
-    channel = (
-        select(views.c.channel)
-        .where(views.c.person_id == first.c.person_id)
-        .order_by(views.c.at)
-        .limit(1)
-        .scalar_subquery()
-    )
     stmt = (
         select(
             first.c.person_id,
             Person.traits,
             PersonStage.stage,
             account,
-            channel,
             first.c.first_at,
             first.c.views,
             known if known is not None else literal(None),
@@ -293,18 +307,29 @@ def _readers(
         .order_by(first.c.first_at.desc(), first.c.person_id)
         .limit(READERS_SHOWN)
     )
+    shown = session.execute(stmt).all()
+    # The channel of each shown reader's first view: one read of those readers' views, not a
+    # search of the item's views per reader.
+    via: dict[int, str | None] = {}
+    ids = [row[0] for row in shown]
+    for person_id, channel in session.execute(
+        select(views.c.person_id, views.c.channel)
+        .where(views.c.person_id.in_(ids))
+        .order_by(views.c.at)
+    ):
+        via.setdefault(person_id, channel)
     return [
         ReaderRead(
             person_id=person_id,
             name=(traits or {}).get("name") or (traits or {}).get("email"),
             stage=stage,
             account=account_name,
-            channel=via,
+            channel=via.get(person_id),
             first_viewed_at=at,
             views=n,
             interest=None if was_known is None else ("known" if was_known else "new"),
         )
-        for person_id, traits, stage, account_name, via, at, n, was_known in session.execute(stmt)
+        for person_id, traits, stage, account_name, at, n, was_known in shown
     ]
 
 

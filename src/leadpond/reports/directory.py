@@ -82,7 +82,7 @@ class PersonRow(BaseModel):
     last_seen_at: UtcDatetime | None
 
 
-def _persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> tuple[list[Any], bool]:
+def persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> tuple[list[Any], bool]:
     """WHERE clauses over ``Person`` for the persona's people now, and whether they evaluate
     its criteria. Kept memberships (``segments.personas``) are an index range; a persona not
     kept, or memberships not yet built for this playbook, get the condition language's SQL."""
@@ -131,7 +131,7 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
     if query.known:
         stmt = stmt.where(known_contact())
     if query.persona:
-        clauses, evaluated = _persona_filter(session, workspace_id, query.persona)
+        clauses, evaluated = persona_filter(session, workspace_id, query.persona)
         stmt = stmt.where(*clauses)
     id_sets: list[Select[Any]] = []
     search = (
