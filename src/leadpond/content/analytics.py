@@ -253,10 +253,6 @@ def _mean(total: Any, count: Any, digits: int = 1) -> float | None:
     return round(float(total) / int(count), digits) if count else None
 
 
-def _round(value: Any, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 def _by_persona(session: Session, workspace_id: uuid.UUID, readers: Any) -> list[CountBy]:
     found = []
     for key in load_segments(session, workspace_id).context.personas:
