@@ -9,6 +9,7 @@ views only, through ``ix_event_content_views``.
 """
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -18,9 +19,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
-    literal,
     literal_column,
     select,
 )
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.content.models import ContentFacet, ContentItem
 from leadpond.content.schemas import AuthorRank, ContentStats, CountBy, ReaderRead
+from leadpond.db.among import among
 from leadpond.db.engine import is_postgres
 from leadpond.ingest.models import Event
 from leadpond.kit.scope import owned
@@ -89,89 +89,120 @@ def tally_of(session: Session, workspace_id: uuid.UUID, key: str | None = None) 
     return query.group_by(t.content_key, t.person_id) if postgres else query
 
 
-def _readers_of(session: Session, workspace_id: uuid.UUID, key: str) -> Any:
-    """The item's readers (people with a view) and their views."""
-    tally = tally_of(session, workspace_id, key).subquery()
-    return (
-        select(tally.c.person_id, tally.c.views)
-        .where(tally.c.person_id != 0, tally.c.views > 0)
-        .subquery()
+def item_stats(session: Session, item: ContentItem) -> ContentStats:
+    """Everything the item's stats page shows: two reads of the item's own rows (its tally and
+    its views), then one read per breakdown of its readers' rows, found by person."""
+    ws, key = item.workspace_id, item.key
+    tallied = session.execute(tally_of(session, ws, key)).all()
+    readers = {row.person_id: int(row.views) for row in tallied if row.person_id and row.views}
+    seen = session.execute(views_of(ws, key).order_by(Event.timestamp, Event.id)).all()
+    first: dict[int, tuple[Any, int, str | None]] = {}  # person: first view, views, its channel
+    for person_id, at, channel, _ in seen:
+        if person_id is not None:
+            was = first.get(person_id)
+            first[person_id] = (at, 1, channel) if was is None else (was[0], was[1] + 1, was[2])
+    by_account, by_industry = _by_account(session, ws, readers)
+    topic = _topic(session, item)
+    known = _known_before(session, ws, topic, first) if topic else set()
+
+    def summed(name: str) -> Any:
+        return sum(getattr(row, name) or 0 for row in tallied)
+
+    return ContentStats(
+        key=key,
+        views=sum(int(row.views) for row in tallied),
+        readers=len(readers),
+        anonymous_views=sum(int(row.views) for row in tallied if not row.person_id),
+        read_seconds_avg=_mean(summed("read_seconds"), summed("reads")),
+        scroll_depth_avg=_mean(summed("scroll_depth"), summed("scrolls"), 3),
+        downloads=sum(int(row.downloads) for row in tallied),
+        by_channel=_count_by((person, channel) for person, _, channel, _ in seen),
+        by_link=_count_by((person, link) for person, _, _, link in seen),
+        by_persona=_by_persona(session, ws, readers),
+        by_stage=_ranked(
+            (stage, readers[person])
+            for person, stage in session.execute(
+                select(PersonStage.person_id, PersonStage.stage).where(
+                    owned(PersonStage, ws, by_index=False),
+                    among(session, PersonStage.person_id, list(readers)),
+                )
+            )
+        ),
+        by_account=by_account,
+        by_industry=by_industry,
+        known_interest=len(known),
+        new_interest=len(first) - len(known) if topic else 0,
+        readers_list=_readers(session, ws, first, known if topic else None),
     )
 
 
-def _reader_count_by(session: Session, readers: Any, column: Any, joins: Any) -> list[CountBy]:
-    """Views and readers per value of a column joined to the readers (stage, account…)."""
-    stmt = joins(
-        select(
-            column.label("key"),
-            func.sum(readers.c.views).label("views"),
-            func.count().label("readers"),
-        ).select_from(readers)
-    )
-    stmt = stmt.where(column.is_not(None)).group_by(column).order_by(func.count().desc(), column)
-    return [
-        CountBy(key=str(k), views=int(v), readers=r) for k, v, r in session.execute(stmt.limit(50))
-    ]
+def _ranked(pairs: Iterable[tuple[Any, int]]) -> list[CountBy]:
+    """Views and readers per key, from (key, a reader's views) pairs: most readers first."""
+    sums: dict[str, list[int]] = {}
+    for key, views in pairs:
+        if key is not None:
+            held = sums.setdefault(str(key), [0, 0])
+            held[0] += views
+            held[1] += 1
+    ranked = sorted(sums.items(), key=lambda kv: (-kv[1][1], kv[0]))[:50]
+    return [CountBy(key=k, views=v, readers=r) for k, (v, r) in ranked]
+
+
+def _count_by(views: Iterable[tuple[int | None, str | None]]) -> list[CountBy]:
+    """Views and distinct readers per value of a view's own property (channel, link): most
+    views first."""
+    counted: dict[str, tuple[int, set[int]]] = {}
+    for person, value in views:
+        if value is not None:
+            n, people = counted.get(value, (0, set()))
+            if person is not None:
+                people.add(person)
+            counted[value] = (n + 1, people)
+    ranked = sorted(counted.items(), key=lambda kv: (-kv[1][0], kv[0]))[:50]
+    return [CountBy(key=k, views=n, readers=len(people)) for k, (n, people) in ranked]
 
 
 def _by_account(
-    session: Session, workspace_id: uuid.UUID, readers: Any
+    session: Session, workspace_id: uuid.UUID, readers: dict[int, int]
 ) -> tuple[list[CountBy], list[CountBy]]:
     """Views and readers per primary account (by name) and per its industry: one read of the
-    readers' accounts, summed both ways (a reader has one primary account)."""
+    readers' accounts (a reader has one primary account)."""
     rows = session.execute(
-        select(Account.name, Account.industry, func.sum(readers.c.views), func.count())
-        .select_from(readers)
-        .join(
-            PersonAccount,
-            and_(
-                owned(PersonAccount, workspace_id),
-                PersonAccount.person_id == readers.c.person_id,
-                PersonAccount.is_primary.is_(True),
-            ),
-        )
+        select(PersonAccount.person_id, Account.name, Account.industry)
         .join(Account, Account.id == PersonAccount.account_id)
-        .group_by(Account.name, Account.industry)
+        .where(
+            owned(PersonAccount, workspace_id, by_index=False),
+            among(session, PersonAccount.person_id, list(readers)),
+            PersonAccount.is_primary.is_(True),
+        )
     ).all()
-
-    def summed(at: int) -> list[CountBy]:
-        sums: dict[str, list[int]] = {}
-        for row in rows:
-            if row[at] is not None:
-                held = sums.setdefault(str(row[at]), [0, 0])
-                held[0] += int(row[2])
-                held[1] += int(row[3])
-        ranked = sorted(sums.items(), key=lambda kv: (-kv[1][1], kv[0]))[:50]
-        return [CountBy(key=k, views=v, readers=r) for k, (v, r) in ranked]
-
-    return summed(0), summed(1)
-
-
-def _count_by(session: Session, views: Any, column: Any) -> list[CountBy]:
-    """Views and distinct readers per value of a view's own column (channel, link)."""
-    stmt = select(
-        column.label("key"),
-        func.count().label("views"),
-        func.count(func.distinct(views.c.person_id)).label("readers"),
-    ).select_from(views)
-    stmt = stmt.where(column.is_not(None)).group_by(column).order_by(func.count().desc(), column)
-    return [CountBy(key=str(k), views=v, readers=r) for k, v, r in session.execute(stmt.limit(50))]
+    return (
+        _ranked((name, readers[person]) for person, name, _ in rows),
+        _ranked((industry, readers[person]) for person, _, industry in rows),
+    )
 
 
 def _interest_tags(topic: str) -> list[str]:
     return [f"{category}:{topic}" for category in INTEREST_CATEGORIES]
 
 
-def _known_before(workspace_id: uuid.UUID, topic: str | None, person: Any, at: Any) -> Any:
-    """The person held an interest tag for the topic before ``at``."""
-    if not topic:
-        return literal(False)
-    return exists().where(
-        owned(PersonTag, workspace_id),
-        PersonTag.person_id == person,
-        PersonTag.tag.in_(_interest_tags(topic)),
-        PersonTag.added_at < at,
+def _known_before(
+    session: Session,
+    workspace_id: uuid.UUID,
+    topic: str,
+    first: dict[int, tuple[Any, int, str | None]],
+) -> set[int]:
+    """The readers who held an interest tag for the topic before their first view."""
+    rows = session.execute(
+        select(PersonTag.person_id, func.min(PersonTag.added_at))
+        .where(
+            owned(PersonTag, workspace_id, by_index=False),
+            among(session, PersonTag.person_id, list(first)),
+            PersonTag.tag.in_(_interest_tags(topic)),
+        )
+        .group_by(PersonTag.person_id)
     )
+    return {person for person, added in rows if added < first[person][0]}
 
 
 def _topic(session: Session, item: ContentItem) -> str | None:
@@ -187,145 +218,71 @@ def _topic(session: Session, item: ContentItem) -> str | None:
     )
 
 
-def item_stats(session: Session, item: ContentItem) -> ContentStats:
-    """Everything the item's stats page shows."""
-    ws, key = item.workspace_id, item.key
-    tally = tally_of(session, ws, key).subquery()
-    known = tally.c.person_id != 0
-    totals = session.execute(
-        select(
-            func.coalesce(func.sum(tally.c.views), 0),
-            func.count().filter(known, tally.c.views > 0),
-            func.coalesce(func.sum(tally.c.views).filter(~known), 0),
-            func.coalesce(func.sum(tally.c.downloads), 0),
-            func.sum(tally.c.reads),
-            func.sum(tally.c.read_seconds),
-            func.sum(tally.c.scrolls),
-            func.sum(tally.c.scroll_depth),
-        ).select_from(tally)
-    ).one()
-    readers = _readers_of(session, ws, key)
-    by_account, by_industry = _by_account(session, ws, readers)
-
-    def with_stage(stmt: Select[Any]) -> Select[Any]:
-        return stmt.join(
-            PersonStage,
-            and_(owned(PersonStage, ws), PersonStage.person_id == readers.c.person_id),
-        )
-
-    views = views_of(ws, key).subquery()
-    topic = _topic(session, item)
-    first = (
-        select(
-            views.c.person_id.label("person_id"),
-            func.min(views.c.at).label("first_at"),
-            func.count().label("views"),
-        )
-        .where(views.c.person_id.is_not(None))
-        .group_by(views.c.person_id)
-        .subquery()
-    )
-    known_before = _known_before(ws, topic, first.c.person_id, first.c.first_at)
-    interest = session.execute(
-        select(func.count().filter(known_before), func.count()).select_from(first)
-    ).one()
-    return ContentStats(
-        key=key,
-        views=int(totals[0]),
-        readers=int(totals[1]),
-        anonymous_views=int(totals[2]),
-        read_seconds_avg=_mean(totals[5], totals[4]),
-        scroll_depth_avg=_mean(totals[7], totals[6], 3),
-        downloads=int(totals[3]),
-        by_channel=_count_by(session, views, views.c.channel),
-        by_link=_count_by(session, views, views.c.link),
-        by_persona=_by_persona(session, ws, readers),
-        by_stage=_reader_count_by(session, readers, PersonStage.stage, with_stage),
-        by_account=by_account,
-        by_industry=by_industry,
-        known_interest=interest[0] if topic else 0,
-        new_interest=(interest[1] - interest[0]) if topic else 0,
-        readers_list=_readers(session, ws, views, first, known_before if topic else None),
-    )
-
-
 def _mean(total: Any, count: Any, digits: int = 1) -> float | None:
     return round(float(total) / int(count), digits) if count else None
 
 
-def _by_persona(session: Session, workspace_id: uuid.UUID, readers: Any) -> list[CountBy]:
+def _by_persona(
+    session: Session, workspace_id: uuid.UUID, readers: dict[int, int]
+) -> list[CountBy]:
     found = []
+    ids = list(readers)
     for key in load_segments(session, workspace_id).context.personas:
-        # The directory's persona filter: kept memberships where they are current (an index
-        # range), else the persona's condition, tested on the item's readers only.
-        clauses, _ = persona_filter(session, workspace_id, key)
-        views_n, readers_n = session.execute(
-            select(func.sum(readers.c.views), func.count())
-            .select_from(readers)
-            .join(Person, Person.id == readers.c.person_id)
-            .where(live_in(workspace_id), *clauses)
-        ).one()
-        if readers_n:
-            found.append(CountBy(key=key, views=int(views_n), readers=readers_n))
+        # The directory's persona filter: kept memberships where they are current, else the
+        # persona's condition; asked of the item's readers only, found by person.
+        clauses, _ = persona_filter(session, workspace_id, key, of_people=ids)
+        held = session.scalars(
+            select(Person.id).where(live_in(workspace_id), among(session, Person.id, ids), *clauses)
+        ).all()
+        if held:
+            found.append(CountBy(key=key, views=sum(readers[p] for p in held), readers=len(held)))
     return sorted(found, key=lambda c: (-c.readers, c.key))
 
 
 def _readers(
-    session: Session, workspace_id: uuid.UUID, views: Any, first: Any, known: Any
+    session: Session,
+    workspace_id: uuid.UUID,
+    first: dict[int, tuple[Any, int, str | None]],
+    known: set[int] | None,
 ) -> list[ReaderRead]:
+    """The latest readers (by first view), with their name, stage and primary account."""
+    latest = sorted(sorted(first), key=lambda p: first[p][0], reverse=True)[:READERS_SHOWN]
     account = (
         select(Account.name)
         .join(PersonAccount, PersonAccount.account_id == Account.id)
         .where(
             owned(PersonAccount, workspace_id),
-            PersonAccount.person_id == first.c.person_id,
+            PersonAccount.person_id == Person.id,
             PersonAccount.is_primary.is_(True),
         )
         .limit(1)
         .scalar_subquery()
     )
-    stmt = (
-        select(
-            first.c.person_id,
-            Person.traits,
-            PersonStage.stage,
-            account,
-            first.c.first_at,
-            first.c.views,
-            known if known is not None else literal(None),
+    found = {
+        person_id: (traits or {}, stage, account_name)
+        for person_id, traits, stage, account_name in session.execute(
+            select(Person.id, Person.traits, PersonStage.stage, account)
+            .outerjoin(
+                PersonStage,
+                and_(owned(PersonStage, workspace_id), PersonStage.person_id == Person.id),
+            )
+            .where(owned(Person, workspace_id, by_index=False), Person.id.in_(latest))
         )
-        .select_from(first)
-        .join(Person, and_(owned(Person, workspace_id), Person.id == first.c.person_id))
-        .outerjoin(
-            PersonStage,
-            and_(owned(PersonStage, workspace_id), PersonStage.person_id == first.c.person_id),
-        )
-        .order_by(first.c.first_at.desc(), first.c.person_id)
-        .limit(READERS_SHOWN)
-    )
-    shown = session.execute(stmt).all()
-    # The channel of each shown reader's first view: one read of those readers' views, not a
-    # search of the item's views per reader.
-    via: dict[int, str | None] = {}
-    ids = [row[0] for row in shown]
-    for person_id, channel in session.execute(
-        select(views.c.person_id, views.c.channel)
-        .where(views.c.person_id.in_(ids))
-        .order_by(views.c.at)
-    ):
-        via.setdefault(person_id, channel)
+    }
     return [
         ReaderRead(
             person_id=person_id,
-            name=(traits or {}).get("name") or (traits or {}).get("email"),
+            name=traits.get("name") or traits.get("email"),
             stage=stage,
             account=account_name,
-            channel=via.get(person_id),
-            first_viewed_at=at,
-            views=n,
-            interest=None if was_known is None else ("known" if was_known else "new"),
+            channel=first[person_id][2],
+            first_viewed_at=first[person_id][0],
+            views=first[person_id][1],
+            interest=None if known is None else ("known" if person_id in known else "new"),
         )
-        for person_id, traits, stage, account_name, at, n, was_known in shown
+        for person_id in latest
+        if person_id in found
+        for traits, stage, account_name in (found[person_id],)
     ]
 
 

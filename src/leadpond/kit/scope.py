@@ -12,7 +12,10 @@ import uuid
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class WorkspaceOwned(Protocol):
@@ -31,12 +34,44 @@ def _column(owner: Any) -> Any:
     return owner.workspace_id
 
 
-def owned(owner: Owner | type[Any], workspace_id: uuid.UUID | ColumnElement[Any]) -> Any:
+class _NotIndexed(ColumnElement[Any]):
+    """A column SQLite's planner may not look up through an index: ``+column`` (SQLite's
+    documented way to keep a term off the index choice); the column itself elsewhere."""
+
+    inherit_cache = True
+    # SQLAlchemy's cache key: the column (an instance variable on SQLAlchemy's base class).
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_NotIndexed)
+def _as_is(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_NotIndexed, "sqlite")
+def _unary_plus(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
+def owned(
+    owner: Owner | type[Any],
+    workspace_id: uuid.UUID | ColumnElement[Any],
+    *,
+    by_index: bool = True,
+) -> Any:
     """The row belongs to the workspace: ``owner.workspace_id = :workspace_id``.
 
     ``workspace_id`` may be a bound parameter for statements run with many workspaces.
+    ``by_index=False`` is for reads that find their rows by person (or another key) and only
+    check the workspace: it keeps SQLite from walking a ``(workspace_id, …)`` index over the
+    whole workspace instead of probing the key (PostgreSQL's planner weighs both itself).
     """
-    return _column(owner) == workspace_id
+    column = _column(owner)
+    return (column if by_index else _NotIndexed(column)) == workspace_id
 
 
 def same_workspace(left: Owner | type[Any], right: Owner | type[Any]) -> Any:

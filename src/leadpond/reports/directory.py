@@ -8,6 +8,7 @@ Sorting is on indexed columns.
 """
 
 import uuid
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.conditions.ast import Persona
+from leadpond.db.among import among
 from leadpond.identity.models import Identifier
 from leadpond.kit.clock import utcnow
 from leadpond.kit.errors import InvalidInput
@@ -32,6 +34,7 @@ from leadpond.rules.models import PersonScore, PersonStage, PersonTag
 from leadpond.segments import personas
 from leadpond.segments.build import person_filter, set_based
 from leadpond.segments.definitions import load_segments
+from leadpond.segments.models import PersonaMember
 
 SORTS: dict[str, Any] = {
     "last_seen": Person.last_seen_at,
@@ -82,10 +85,17 @@ class PersonRow(BaseModel):
     last_seen_at: UtcDatetime | None
 
 
-def persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> tuple[list[Any], bool]:
+def persona_filter(
+    session: Session,
+    workspace_id: uuid.UUID,
+    key: str,
+    *,
+    of_people: Sequence[int] | None = None,
+) -> tuple[list[Any], bool]:
     """WHERE clauses over ``Person`` for the persona's people now, and whether they evaluate
-    its criteria. Kept memberships (``segments.personas``) are an index range; a persona not
-    kept, or memberships not yet built for this playbook, get the condition language's SQL."""
+    its criteria. Kept memberships (``segments.personas``) are an index range, or with
+    ``of_people`` (a question about these people only) a probe per person; a persona not kept,
+    or memberships not yet built for this playbook, get the condition language's SQL."""
     loaded = load_segments(session, workspace_id)
     if key not in loaded.context.personas:
         known = ", ".join(loaded.context.personas) or "none"
@@ -93,7 +103,10 @@ def persona_filter(session: Session, workspace_id: uuid.UUID, key: str) -> tuple
             f"no such persona: {key!r} (the playbook defines: {known})", field="persona"
         )
     if key in personas.kept(loaded) and personas.is_current(session, workspace_id):
-        return [Person.id.in_(personas.members_of(workspace_id, key))], False
+        members = personas.members_of(workspace_id, key)
+        if of_people is not None:
+            members = members.where(among(session, PersonaMember.person_id, of_people))
+        return [Person.id.in_(members)], False
     return person_filter(session, loaded, Persona(key=key), utcnow()), True
 
 
