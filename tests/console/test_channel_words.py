@@ -9,8 +9,11 @@ from leadpond.channels.models import SKIP_REASONS, Channel, MessageStatus
 from leadpond.channels.settings import SCHEMAS, SmtpSettings
 from leadpond.console.i18n import catalog, translator
 from leadpond.console.pages import channels_words as words
+from leadpond.console.pages.channel_names import NO_SENDER_WORDS
 from leadpond.console.pages.channels_form import (
+    CAP_LABELS,
     ON_HOLD,
+    QUIET_LABELS,
     caps_document,
     setting_fields,
     settings_document,
@@ -32,6 +35,9 @@ def test_every_channel_word_is_translated_to_chinese() -> None:
         "yes",
         "no",
         *ON_HOLD.values(),
+        *QUIET_LABELS.values(),
+        *CAP_LABELS.values(),
+        NO_SENDER_WORDS,
         # Used inside f-strings, which the extraction in test_catalogs.py does not read.
         "Caps",
         "none",

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from nicegui.testing import User
 
+from leadpond.channels import service
+from leadpond.channels.registry import SENDERS
 from leadpond.channels.settings import get_channel, set_channel
 from leadpond.db.engine import read_only, unit_of_work
+from leadpond.kit.errors import InvalidInput
 from leadpond.workspaces.service import NewWorkspace
 from tests.channels.smtp_sink import sink
 from tests.console.test_console_roles import demote_everyone
@@ -89,7 +92,7 @@ async def test_settings_errors_show_on_their_field_and_nothing_is_saved(
     user.find(marker="save-email").click()
     field = one(user, "setting-email-smtp_url")
     await eventually(lambda: "smtp://host:port" in (field.error or ""))
-    said = "settings.smtp_url: 应为 smtp://host:port 或 smtps://user:pass@host:port"
+    said = "SMTP 地址（smtp://用户名:密码@主机:端口）：应为 smtp://host:port 或 smtps://user:pass@host:port"
     assert (field.error, one(user, "form-error-email").text) == (said, said)
     assert stored(workspace) is None
 
@@ -107,7 +110,7 @@ async def test_settings_errors_show_on_their_field_and_nothing_is_saved(
     set_value(user, "quiet-time_zone-email", "Mars/Olympus")
     user.find(marker="save-email").click()
     await eventually(lambda: "Mars/Olympus" in (one(user, "quiet-time_zone-email").error or ""))
-    assert one(user, "quiet-time_zone-email").error.endswith(": 不认识的时区：'Mars/Olympus'")
+    assert one(user, "quiet-time_zone-email").error == "时区：不认识的时区：'Mars/Olympus'"
     assert stored(workspace) is None
 
     set_value(user, "quiet-time_zone-email", "Asia/Shanghai")
@@ -127,6 +130,47 @@ async def test_settings_errors_show_on_their_field_and_nothing_is_saved(
     user.find(marker="save-email").click()
     await eventually(lambda: "已保存" in user.notify.messages)
     assert (stored(workspace) or {})["smtp_url"] == SMTP_URL
+
+
+@pytest.mark.parametrize(
+    ("locale", "missing", "cap", "window"),
+    [
+        ("zh_CN", "发件人（From）：必填", "最多：不能小于 1", "开始（时:分）：应为时间（时:分）"),
+        (
+            "en",
+            "Sender (From): Required",
+            "At most: Must be at least 1",
+            "From (HH:MM): Must be a time (HH:MM)",
+        ),
+    ],
+)
+async def test_a_refused_setting_is_named_by_its_inputs_label_in_the_viewers_language(
+    user: User, workspace: NewWorkspace, locale: str, missing: str, cap: str, window: str
+) -> None:
+    log_in(user, workspace, "admin", locale=locale)
+    await user.open("/channels")
+    set_value(user, "setting-email-smtp_url", SMTP_URL)
+    user.find(marker="save-email").click()
+    await eventually(lambda: one(user, "form-error-email").text != "")
+    assert (one(user, "setting-email-from").error, one(user, "form-error-email").text) == (
+        missing,
+        missing,
+    )
+
+    set_value(user, "setting-email-from", "线索池 <hi@leadpond.cn>")
+    user.find(marker="add-cap-email").click()
+    set_value(user, "cap-max-email", 0)
+    set_value(user, "cap-days-email", 7)
+    user.find(marker="save-email").click()
+    await eventually(lambda: one(user, "cap-max-email").error == cap)
+    assert one(user, "form-error-email").text == cap
+
+    set_value(user, "cap-max-email", 2)
+    set_value(user, "quiet-email", True)
+    set_value(user, "quiet-start-email", "")
+    user.find(marker="save-email").click()
+    await eventually(lambda: one(user, "quiet-start-email").error == window)
+    assert stored(workspace) is None
 
 
 async def test_a_provider_switch_shows_its_own_settings_and_keeps_secrets_masked(
@@ -178,6 +222,29 @@ async def test_a_test_send_on_a_channel_not_configured_says_so(
     set_value(user, "test-address-webhook", "anything")
     user.find(marker="test-send-webhook").click()
     await user.should_see("channel webhook is not configured")
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("zh_CN", "邮件：服务商「SMTP 中继」没有可用的发送程序。"),
+        ("en", "Emails: there is no sender for the provider SMTP relay."),
+    ],
+)
+async def test_a_test_send_on_a_provider_without_a_sender_names_both_in_words(
+    user: User, workspace: NewWorkspace, monkeypatch: pytest.MonkeyPatch, locale: str, said: str
+) -> None:
+    configure_email(workspace)
+    monkeypatch.delitem(SENDERS, ("email", "smtp"))
+    with pytest.raises(InvalidInput) as raised, read_only() as session:
+        service.test_send(session, workspace.workspace_id, "email", "li.na@example.cn")
+    assert raised.value.message == "no sender for email/smtp"  # the REST API's, unchanged
+    log_in(user, workspace, "admin", locale=locale)
+    await user.open("/channels")
+    set_value(user, "test-address-email", "li.na@example.cn")
+    user.find(marker="test-send-email").click()
+    await eventually(lambda: one(user, "test-result-email").text == said)
+    assert said in user.notify.messages
 
 
 async def test_an_admin_demoted_while_the_page_is_open_can_neither_save_nor_test_send(

@@ -201,6 +201,39 @@ async def test_a_message_not_sent_says_why_in_words(
     await user.should_see("消息")
 
 
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("zh_CN", "邮件：服务商「SMTP 中继」没有可用的发送程序。"),
+        ("en", "Emails: there is no sender for the provider SMTP relay."),
+    ],
+)
+async def test_a_message_that_failed_for_want_of_a_sender_says_so_in_words(
+    user: User, workspace: NewWorkspace, track: Tracker, locale: str, said: str
+) -> None:
+    track.identify("u1", traits={"name": "张伟", "email": "zhang.wei@xinghuan.cn"})
+    save_template(workspace)
+    configure_email(workspace)
+    someone = person_id(workspace, "zhang.wei@")
+    with unit_of_work() as session:
+        message = service.send(session, workspace.workspace_id, "email", "welcome", someone)
+        message_id = message.id
+    # A deliverer that knows no provider's sender.
+    await asyncio.to_thread(Deliverer(senders={}, workspace_id=workspace.workspace_id).run_pending)
+    with read_only() as session:
+        failed, _key, _history = service.message_history(
+            session, workspace.workspace_id, message_id
+        )
+        assert (failed.status, failed.last_error) == ("failed", "no sender for email/smtp")
+    log_in(user, workspace, "viewer", locale=locale)
+    await user.open(f"/messages/{message_id}")
+    await user.should_see(said)
+    await user.should_not_see("email/smtp")
+    assert said in one(user, "history").rows[-1]["detail"]
+    await user.open(f"/people/{someone}")
+    assert one(user, "person-messages").rows[0]["reason"] == said
+
+
 async def test_a_template_messages_were_written_with_is_kept_an_unused_one_deleted(
     user: User, workspace: NewWorkspace, track: Tracker
 ) -> None:

@@ -25,7 +25,7 @@ from leadpond.channels import outbox
 from leadpond.channels.links import Links
 from leadpond.channels.models import ChannelSettings
 from leadpond.channels.prepare import Preparation, decide, record
-from leadpond.channels.registry import SENDERS, SenderFactory
+from leadpond.channels.registry import NO_SENDER, SENDERS, SenderFactory
 from leadpond.channels.sender_process import OUT_OF_PROCESS, ProcessSender
 from leadpond.channels.senders.base import Outcome, Outgoing, Result, Sender
 from leadpond.config import get_settings
@@ -163,9 +163,9 @@ class Deliverer:
         finally:
             self._close_retired()
 
-    def _sender(self, settings: ChannelSettings | None) -> tuple[Sender | None, int]:
-        """The channel's sender (kept while its settings are unchanged) and how many
-        hand-overs may run at once (the SMTP pool's size)."""
+    def _sender(self, settings: ChannelSettings | None) -> tuple[Sender | str, int]:
+        """The channel's sender (kept while its settings are unchanged), or why there is none
+        (``NO_SENDER``), and how many hand-overs may run at once (the SMTP pool's size)."""
         assert settings is not None  # decide() skipped every message of an unset channel
         version = (settings.provider, settings.updated_at)
         key = (settings.workspace_id, settings.channel)
@@ -180,7 +180,7 @@ class Deliverer:
         provider = (settings.channel, settings.provider)
         factory = self.factories.get(provider)
         if factory is None:
-            return None, parallel
+            return NO_SENDER.format(channel=settings.channel, provider=settings.provider), parallel
         sender: Sender
         if self.out_of_process and provider in OUT_OF_PROCESS:
             sender = ProcessSender(*provider, dict(settings.settings), parallel)
@@ -189,11 +189,13 @@ class Deliverer:
         self._senders[key] = (version, sender)
         return sender, parallel
 
-    def _hand_over(self, sender: Sender | None, parallel: int, ready: list[Outgoing]) -> None:
+    def _hand_over(self, sender: Sender | str, parallel: int, ready: list[Outgoing]) -> None:
         chunks = [ready[i : i + SUB_BATCH] for i in range(0, len(ready), SUB_BATCH)]
-        if sender is None:
+        if isinstance(sender, str):  # no sender: each message fails, saying why
             for chunk in chunks:
-                self._settle([_no_sender(m) for m in chunk], [])
+                self._settle(
+                    [Outcome(m.message_id, Result.PERMANENT, detail=sender) for m in chunk], []
+                )
             return
         queue: SimpleQueue[list[Outgoing]] = SimpleQueue()
         for chunk in chunks:
@@ -291,11 +293,11 @@ class Deliverer:
 
 
 class _Claimed(NamedTuple):
-    """A claimed batch, decided and rendered: how many messages, and per channel its sender,
-    how many hand-overs may run at once, and the messages to send."""
+    """A claimed batch, decided and rendered: how many messages, and per channel its sender
+    (or why it has none), how many hand-overs may run at once, and the messages to send."""
 
     size: int
-    sends: list[tuple[Sender | None, int, list[Outgoing]]]
+    sends: list[tuple[Sender | str, int, list[Outgoing]]]
 
 
 def _answered(chunk: list[Outgoing], outcomes: list[Outcome]) -> list[Outcome]:
@@ -306,7 +308,3 @@ def _answered(chunk: list[Outgoing], outcomes: list[Outcome]) -> list[Outcome]:
         for m in chunk
         if m.message_id not in answered
     ]
-
-
-def _no_sender(message: Outgoing) -> Outcome:
-    return Outcome(message.message_id, Result.PERMANENT, detail="no sender for this provider")

@@ -17,6 +17,10 @@ from leadpond.channels.senders.wecom import WeComAppSender, WeComRobotSender
 
 SenderFactory = Callable[[dict[str, Any]], Sender]
 
+# Why a channel whose provider has no sender here cannot send: the REST API's refusal of a test
+# send and a failed message's detail (the console says it by the channel's and provider's names).
+NO_SENDER = "no sender for {channel}/{provider}"
+
 
 SENDERS: dict[tuple[str, str], SenderFactory] = {
     ("email", "smtp"): SmtpSender,

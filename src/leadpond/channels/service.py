@@ -20,7 +20,7 @@ from leadpond.channels.models import (
     MessageTemplate,
     Purpose,
 )
-from leadpond.channels.registry import SENDERS
+from leadpond.channels.registry import NO_SENDER, SENDERS
 from leadpond.channels.render import (
     Rendered,
     check_template,
@@ -452,7 +452,8 @@ def test_send(
         raise InvalidInput(refused, field="channel")
     factory = SENDERS.get((row.channel, row.provider))
     if factory is None:
-        raise InvalidInput(f"no sender for {row.channel}/{row.provider}", field="provider")
+        refused = RefusedValue(NO_SENDER, channel=row.channel, provider=row.provider)
+        raise InvalidInput(refused, field="provider")
     subject: str | None = "leadpond test"
     text_body: str | None = TEST_NOTE
     body, provider_template = TEST_NOTE, None

@@ -19,6 +19,14 @@ from leadpond.kit.errors import LeadpondError
 
 Kind = Literal["text", "secret", "multiline", "integer", "decimal", "switch", "choice"]
 ON_HOLD = {"wait": "Wait for the window", "drop": "Drop the message"}
+# The quiet hours' inputs, by the names of the quiet hours document.
+QUIET_LABELS = {
+    "start": "From (HH:MM)",
+    "end": "Until (HH:MM)",
+    "time_zone": "Time zone",
+    "on_quiet": "Inside quiet hours",
+}
+CAP_LABELS = {"max": "At most", "days": "in days"}
 # Provider, settings, caps, quiet hours (None: none) and enabled, as ``set_channel`` takes them.
 SettingsDocument = tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None, bool]
 
@@ -154,10 +162,13 @@ class ChannelForm:
                 self.inputs[field.key] = self._input(field, values.get(field.key))
 
     def _input(self, field: SettingField, value: Any) -> Any:
-        _ = self._
-        label = _(SETTING_LABELS.get(field.key, field.key)) + (" *" if field.required else "")
+        label = self.setting_label(field.key) + (" *" if field.required else "")
         mark = f"setting-{self.channel}-{field.key}"
         return self._widget(field, label, value).mark(mark).classes(f"lp-{mark}")
+
+    def setting_label(self, key: str) -> str:
+        """A setting's input as the form labels it (one without a label by its key)."""
+        return self._(SETTING_LABELS.get(key, key))
 
     def _widget(self, field: SettingField, label: str, value: Any) -> Any:
         _ = self._
@@ -203,8 +214,8 @@ class ChannelForm:
     def add_cap(self, most: Any, days: Any) -> None:
         _ = self._
         with self.caps_box, ui.row().classes("items-center gap-2") as row:
-            at_most = ui.number(_("At most"), value=most, step=1).classes("w-32")
-            within = ui.number(_("in days"), value=days, step=1).classes("w-32")
+            at_most = ui.number(_(CAP_LABELS["max"]), value=most, step=1).classes("w-32")
+            within = ui.number(_(CAP_LABELS["days"]), value=days, step=1).classes("w-32")
             at_most.mark(f"cap-max-{self.channel}").classes(f"lp-cap-max-{self.channel}")
             within.mark(f"cap-days-{self.channel}").classes(f"lp-cap-days-{self.channel}")
             pair = (at_most, within)
@@ -226,16 +237,17 @@ class ChannelForm:
                 .mark(f"quiet-{mark}")
                 .classes(f"lp-quiet-{mark}")
             )
+            label = {name: _(text) for name, text in QUIET_LABELS.items()}
             self.quiet_inputs: dict[str, ui.input | ui.select] = {
-                "start": ui.input(_("From (HH:MM)"), value=str(quiet.get("start", "21:00"))[:5]),
-                "end": ui.input(_("Until (HH:MM)"), value=str(quiet.get("end", "08:00"))[:5]),
+                "start": ui.input(label["start"], value=str(quiet.get("start", "21:00"))[:5]),
+                "end": ui.input(label["end"], value=str(quiet.get("end", "08:00"))[:5]),
                 "time_zone": ui.input(
-                    _("Time zone"), value=quiet.get("time_zone", "Asia/Shanghai")
+                    label["time_zone"], value=quiet.get("time_zone", "Asia/Shanghai")
                 ),
                 "on_quiet": ui.select(
                     {k: _(text) for k, text in ON_HOLD.items()},
                     value=quiet.get("on_quiet", "wait"),
-                    label=_("Inside quiet hours"),
+                    label=label["on_quiet"],
                 ),
             }
             for name, element in self.quiet_inputs.items():
@@ -267,33 +279,41 @@ class ChannelForm:
 
     def show_error(self, exc: LeadpondError) -> None:
         """The error on the input its field names (``settings.from``, ``caps.marketing.0.max``,
-        ``quiet_hours.time_zone``), and in words under the form: a setting the schema refused
-        by its words in the viewer's language."""
+        ``quiet_hours.time_zone``), and in words under the form: a value the schema refused
+        by the input's label and the schema's words in the viewer's language
+        ("发件人（From）：必填")."""
         self.clear_errors()
-        said, field = error_words(exc, self._), exc.details.get("field")
+        said, field = error_words(exc, self._), str(exc.details.get("field") or "")
+        target, label = self.input_of(field)
         if isinstance(exc.__cause__, ValidationError):
             reason = schema_error_words(self._, exc.__cause__.errors()[0])
-            said = f"{field}: {reason}" if field else reason
+            said = self._("{place}: {problem}").format(place=label, problem=reason)
         self.problem.text = said
-        target = self.element_of(str(field or ""))
         if target is not None and hasattr(target, "error"):
             target.error = said
 
-    def element_of(self, field: str) -> Any:
-        """The input a validation error's field names (the provider select when none)."""
+    def input_of(self, field: str) -> tuple[Any, str]:
+        """The input a validation error's field names (the provider select when none) and its
+        label as the form shows it."""
+        _ = self._
         head, _dot, rest = field.partition(".")
+        parts = rest.split(".") if rest else []
         if head == "settings":
-            return self.inputs.get(rest.split(".")[0])
+            if not parts:  # the settings as a whole
+                return None, _("Settings")
+            return self.inputs.get(parts[0]), self.setting_label(parts[0])
         if head == "quiet_hours":
-            return self.quiet_inputs.get(rest.split(".")[0], self.quiet_inputs["start"])
+            name = parts[0] if parts and parts[0] in self.quiet_inputs else "start"
+            return self.quiet_inputs[name], _(QUIET_LABELS[name])
         if head == "caps":
-            parts = rest.split(".")
-            if parts[0] == "marketing" and len(parts) > 1 and parts[1].isdigit():
+            if parts[:1] == ["marketing"] and len(parts) > 1 and parts[1].isdigit():
                 index = int(parts[1])
                 if index < len(self.cap_rows):
-                    return self.cap_rows[index][1 if parts[-1] == "days" else 0]
-            return self.on_cap
-        return self.provider_select
+                    which = "days" if parts[-1] == "days" else "max"
+                    element = self.cap_rows[index][1 if which == "days" else 0]
+                    return element, _(CAP_LABELS[which])
+            return self.on_cap, _("When a cap holds")
+        return self.provider_select, _("Provider")
 
     def _validating(self) -> list[Any]:
         found = [*self.inputs.values(), *self.quiet_inputs.values(), self.on_cap]

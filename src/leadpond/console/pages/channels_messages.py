@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from leadpond.channels import service
 from leadpond.channels.models import Message
 from leadpond.channels.reads import MessageLine, message_lines, messages_of_template
+from leadpond.console.pages.channel_names import delivery_error_words
 from leadpond.console.pages.channels_words import (
     CHANNEL_NAMES,
     EVENT_NAMES,
@@ -58,7 +59,7 @@ def message_rows(v: Visit, lines: list[MessageLine]) -> list[dict[str, Any]]:
                 "template_href": v.href(f"/templates/{line.template}") if line.template else "",
                 "channel": word(_, CHANNEL_NAMES, m.channel),
                 "status": word(_, STATUS_NAMES, m.status),
-                "reason": reason_words(_, m.reason) or (m.last_error or ""),
+                "reason": reason_words(_, m.reason) or delivery_error_words(_, m.last_error),
                 "created_at": local_when(m.created_at, v.zone),
                 "sent_at": local_when(m.sent_at, v.zone),
             }
@@ -209,7 +210,7 @@ def _facts(v: Visit, line: MessageLine, key: str | None) -> None:
             (_("Written at"), local_when(m.created_at, v.zone)),
             (_("Due at"), local_when(m.due_at, v.zone)),
             (_("Sent at"), local_when(m.sent_at, v.zone)),
-            (_("Last error"), m.last_error or "–"),
+            (_("Last error"), delivery_error_words(_, m.last_error) or "–"),
             (_("Written by"), m.origin),
             (_("Idempotency key"), m.idempotency_key),
         )

@@ -10,25 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from leadpond.console.i18n import Translate
+
+# The channels' and providers' names live apart, for the refusals to say them too.
+from leadpond.console.pages.channel_names import CHANNEL_NAMES as CHANNEL_NAMES
+from leadpond.console.pages.channel_names import PROVIDER_NAMES as PROVIDER_NAMES
+from leadpond.console.pages.channel_names import delivery_error_words
 from leadpond.console.pages.frame import when
-
-CHANNEL_NAMES = {
-    "email": "Emails",
-    "sms": "SMS",
-    "wecom": "WeCom",
-    "wechat": "WeChat Official Account",
-    "webhook": "Webhooks",
-}
-
-PROVIDER_NAMES = {
-    "smtp": "SMTP relay",
-    "aliyun": "Aliyun SMS",
-    "tencent": "Tencent Cloud SMS",
-    "app": "WeCom application",
-    "robot": "WeCom group robot",
-    "template": "WeChat template messages",
-    "http": "Signed JSON over HTTP",
-}
 
 PURPOSE_NAMES = {"marketing": "Marketing", "transactional": "Transactional"}
 
@@ -166,7 +153,7 @@ def reason_words(_: Translate, reason: str | None) -> str:
 
 def history_words(_: Translate, detail: dict[str, Any], zone: ZoneInfo) -> str:
     """One history entry's detail in words: the skip reason or hold explained, then the rest
-    as the provider or receipt gave it."""
+    as the provider or receipt gave it (an answer leadpond wrote itself in words)."""
     said = []
     if detail.get("reason"):
         said.append(reason_words(_, str(detail["reason"])))
@@ -178,7 +165,12 @@ def history_words(_: Translate, detail: dict[str, Any], zone: ZoneInfo) -> str:
     for key, value in detail.items():
         if key in ("reason", "held", "until"):
             continue
-        shown = word(_, RESULT_NAMES, str(value)) if key == "result" else _plain(_, value)
+        if key == "result":
+            shown = word(_, RESULT_NAMES, str(value))
+        elif key == "answer":
+            shown = delivery_error_words(_, str(value))
+        else:
+            shown = _plain(_, value)
         said.append(_("{label}: {value}").format(label=word(_, DETAIL_LABELS, key), value=shown))
     return " · ".join(said)
 

@@ -6,7 +6,8 @@ A refusal made with a ``RefusedValue`` (``words``, a message id, and ``params``,
 of the console catalogs; any other message (one built with the request's values) is said by its
 error ``code``, with the label of the input it names (``details["field"]``) when there is one.
 A condition's refusal (``ConditionError`` or ``UnknownReference``, its ``words`` a message id
-with ``{named}`` fields) adds its reason.
+with ``{named}`` fields) adds its reason; a channel without a sender is named by its and its
+provider's names.
 ``tests/console/test_error_words.py`` scans ``src/leadpond`` and fails when a constant message
 (or a ``RefusedValue``'s words), a code or a field lacks its Chinese;
 ``tests/console/test_condition_words.py`` checks the conditions' words."""
@@ -14,9 +15,11 @@ with ``{named}`` fields) adds its reason.
 import re
 from typing import Any
 
+from leadpond.channels.registry import NO_SENDER
 from leadpond.conditions.evaluate import UnknownReference
 from leadpond.conditions.parse import ConditionError
 from leadpond.console.i18n import Translate, catalog
+from leadpond.console.pages.channel_names import no_sender_words
 from leadpond.console.pages.words import (
     USER_ROLES,
     place_words,
@@ -178,6 +181,9 @@ def field_of(path: str) -> str:
 def error_words(exc: LeadpondError, _: Translate) -> str:
     """The refusal in the viewer's language: its words (a ``RefusedValue``'s message id and
     values), its constant message, else its code's words with the label of the field it names."""
+    # A channel without a sender: named as the channels page names it, not by its keys.
+    if exc.words == NO_SENDER:
+        return no_sender_words(_, str(exc.params["channel"]), str(exc.params["provider"]))
     # A refusal made with a RefusedValue: its words (a condition's add them to its code's).
     if exc.words is not None and not isinstance(exc, ConditionError | UnknownReference):
         return refusal_words(_, exc.words, exc.params)

@@ -373,6 +373,7 @@ SCHEMA_ERRORS = {
     "list_type": "Must be a list",
     "dict_type": "Must be a mapping",
     "string_type": "Must be text",
+    "time_parsing": "Must be a time (HH:MM)",
 }
 
 
@@ -503,10 +504,18 @@ def validation_problem(_: Translate, exc: ValidationError) -> tuple[str | None, 
     by its label in ``FIELD_LABELS`` ("starts_at" → 开始时间：必填; one without a label by its
     name), the message from ``SCHEMA_ERRORS``."""
     error = exc.errors()[0]
-    path = [str(p) for p in error["loc"] if not isinstance(p, int)]
-    field = path[-1] if path else None
     said = schema_error_words(_, error)
+    field = _field_of(error["loc"])
     if field is None:
         return None, said
     label = FIELD_LABELS.get(field)
     return field, _("{place}: {problem}").format(place=_(label) if label else field, problem=said)
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str | None:
+    """The field a pydantic error's place names: its last part that is a form's field. A union's
+    member (``str``, ``dict[str,any]``, ``function-after[…]``, a model's name) and a mapping's key
+    are no field (``('condition', 'str')`` is the condition); a place without a known field
+    keeps its last name."""
+    names = [str(part) for part in loc if not isinstance(part, int)]
+    return next((n for n in reversed(names) if n in FIELD_LABELS), names[-1] if names else None)
