@@ -19,11 +19,14 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     literal_column,
     select,
+    true,
+    union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from leadpond.accounts.models import Account, PersonAccount
 from leadpond.content.models import ContentFacet, ContentItem
@@ -74,19 +77,42 @@ def views_of(workspace_id: uuid.UUID, key: str) -> Select[Any]:
 
 def tally_of(session: Session, workspace_id: uuid.UUID, key: str | None = None) -> Any:
     """Per item (or one item) and person (0: nobody known): the tally's sums over its slots.
-    SQLite's triggers write slot 0 only (one writer at a time), so its rows are already one
-    per item and person and are read as they are, without a grouping pass."""
+
+    SQLite's triggers write slot 0 only (one writer at a time): its rows are one per item and
+    person already and are read as they are. On PostgreSQL a writer's changes wait in its own
+    slot until the worker folds them into slot 0: the pairs with no waiting slot (nearly all)
+    are read as they are too, and only the few with one are summed — grouping every pair
+    took the authors ranking 0.85 s at 1M against 0.39 s."""
     t = ContentTally
     columns = (t.views, t.downloads, t.reads, t.read_seconds, t.scrolls, t.scroll_depth)
-    postgres = is_postgres(session)
-    query = select(
-        t.content_key.label("content_key"),
-        t.person_id.label("person_id"),
-        *((func.sum(c) if postgres else c).label(c.key) for c in columns),
-    ).where(owned(t, workspace_id))
-    if key is not None:
-        query = query.where(t.content_key == key)
-    return query.group_by(t.content_key, t.person_id) if postgres else query
+    of_item = () if key is None else (t.content_key == key,)
+
+    def rows(*where: Any) -> Any:
+        return select(
+            t.content_key.label("content_key"),
+            t.person_id.label("person_id"),
+            *(c.label(c.key) for c in columns),
+        ).where(owned(t, workspace_id), *of_item, *where)
+
+    if not is_postgres(session):
+        return rows()
+    waiting = aliased(ContentTally)
+    unfolded = exists().where(
+        owned(waiting, workspace_id),
+        waiting.content_key == t.content_key,
+        waiting.person_id == t.person_id,
+        waiting.slot != 0,
+    )
+    summed = (
+        select(
+            t.content_key.label("content_key"),
+            t.person_id.label("person_id"),
+            *(func.sum(c).label(c.key) for c in columns),
+        )
+        .where(owned(t, workspace_id), *of_item, unfolded)
+        .group_by(t.content_key, t.person_id)
+    )
+    return union_all(rows(t.slot == 0, ~unfolded), summed)
 
 
 def item_stats(session: Session, item: ContentItem) -> ContentStats:
@@ -225,17 +251,27 @@ def _mean(total: Any, count: Any, digits: int = 1) -> float | None:
 def _by_persona(
     session: Session, workspace_id: uuid.UUID, readers: dict[int, int]
 ) -> list[CountBy]:
-    found = []
+    """Views and readers per persona: one read of the readers, each tested for every persona
+    through the directory's persona filter (kept memberships where they are current, else the
+    persona's condition), asked of these people only."""
+    keys = list(load_segments(session, workspace_id).context.personas)
+    if not keys or not readers:
+        return []
     ids = list(readers)
-    for key in load_segments(session, workspace_id).context.personas:
-        # The directory's persona filter: kept memberships where they are current, else the
-        # persona's condition; asked of the item's readers only, found by person.
-        clauses, _ = persona_filter(session, workspace_id, key, of_people=ids)
-        held = session.scalars(
-            select(Person.id).where(live_in(workspace_id), among(session, Person.id, ids), *clauses)
-        ).all()
-        if held:
-            found.append(CountBy(key=key, views=sum(readers[p] for p in held), readers=len(held)))
+    tests = [
+        case((and_(true(), *persona_filter(session, workspace_id, key, of_people=ids)[0]), 1))
+        for key in keys
+    ]
+    views = dict.fromkeys(keys, 0)
+    held = dict.fromkeys(keys, 0)
+    for person_id, *holds in session.execute(
+        select(Person.id, *tests).where(live_in(workspace_id), among(session, Person.id, ids))
+    ):
+        for key, holding in zip(keys, holds, strict=True):
+            if holding:
+                views[key] += readers[person_id]
+                held[key] += 1
+    found = [CountBy(key=k, views=views[k], readers=held[k]) for k in keys if held[k]]
     return sorted(found, key=lambda c: (-c.readers, c.key))
 
 

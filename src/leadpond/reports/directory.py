@@ -85,6 +85,30 @@ class PersonRow(BaseModel):
     last_seen_at: UtcDatetime | None
 
 
+@dataclass
+class PersonaPeople:
+    """Who holds a persona now: its kept memberships (``segments.personas``, a select of person
+    ids) where they are current, else WHERE clauses over ``Person`` evaluating its criteria
+    (the condition language's SQL: a persona not kept, or memberships not yet built for this
+    playbook)."""
+
+    members: Select[Any] | None
+    clauses: list[Any]
+
+
+def persona_people(session: Session, workspace_id: uuid.UUID, key: str) -> PersonaPeople:
+    """The persona's people now (see ``PersonaPeople``); an unknown persona is refused."""
+    loaded = load_segments(session, workspace_id)
+    if key not in loaded.context.personas:
+        known = ", ".join(loaded.context.personas) or "none"
+        raise InvalidInput(
+            f"no such persona: {key!r} (the playbook defines: {known})", field="persona"
+        )
+    if key in personas.kept(loaded) and personas.is_current(session, workspace_id):
+        return PersonaPeople(personas.members_of(workspace_id, key), [])
+    return PersonaPeople(None, person_filter(session, loaded, Persona(key=key), utcnow()))
+
+
 def persona_filter(
     session: Session,
     workspace_id: uuid.UUID,
@@ -93,21 +117,15 @@ def persona_filter(
     of_people: Sequence[int] | None = None,
 ) -> tuple[list[Any], bool]:
     """WHERE clauses over ``Person`` for the persona's people now, and whether they evaluate
-    its criteria. Kept memberships (``segments.personas``) are an index range, or with
-    ``of_people`` (a question about these people only) a probe per person; a persona not kept,
-    or memberships not yet built for this playbook, get the condition language's SQL."""
-    loaded = load_segments(session, workspace_id)
-    if key not in loaded.context.personas:
-        known = ", ".join(loaded.context.personas) or "none"
-        raise InvalidInput(
-            f"no such persona: {key!r} (the playbook defines: {known})", field="persona"
-        )
-    if key in personas.kept(loaded) and personas.is_current(session, workspace_id):
-        members = personas.members_of(workspace_id, key)
-        if of_people is not None:
-            members = members.where(among(session, PersonaMember.person_id, of_people))
-        return [Person.id.in_(members)], False
-    return person_filter(session, loaded, Persona(key=key), utcnow()), True
+    its criteria. Kept memberships are an index range, or with ``of_people`` (a question about
+    these people only) a probe per person."""
+    found = persona_people(session, workspace_id, key)
+    if found.members is None:
+        return found.clauses, True
+    members = found.members
+    if of_people is not None:
+        members = members.where(among(session, PersonaMember.person_id, of_people))
+    return [Person.id.in_(members)], False
 
 
 def _held(model: Any, workspace_id: uuid.UUID, *conditions: Any) -> Select[Any]:
@@ -143,10 +161,19 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
         stmt = stmt.where(Person.stage == query.stage)
     if query.known:
         stmt = stmt.where(known_contact())
-    if query.persona:
-        clauses, evaluated = persona_filter(session, workspace_id, query.persona)
-        stmt = stmt.where(*clauses)
     id_sets: list[Select[Any]] = []
+    if query.persona:
+        # Kept memberships of a few thousand people are a list looked up by id, as a tag's
+        # are (``_narrowed``): given the subquery, PostgreSQL walked the workspace by last
+        # activity probing each person (1 s at a million people). A larger persona stays a
+        # clause of every person, counted exactly on its index.
+        held = persona_people(session, workspace_id, query.persona)
+        if held.members is None:
+            stmt, evaluated = stmt.where(*held.clauses), True
+        elif len(session.scalars(held.members.limit(CANDIDATE_LIMIT + 1)).all()) > CANDIDATE_LIMIT:
+            stmt = stmt.where(Person.id.in_(held.members))
+        else:
+            id_sets.append(held.members)
     search = (
         people_search.ways(session, workspace_id, query.q) if query.q and query.q.strip() else []
     )
