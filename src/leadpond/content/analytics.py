@@ -131,17 +131,23 @@ def item_stats(session: Session, item: ContentItem) -> ContentStats:
     topic = _topic(session, item)
     known = _known_before(session, ws, topic, first) if topic else set()
 
-    def summed(name: str) -> Any:
-        return sum(getattr(row, name) or 0 for row in tallied)
-
+    sums = [0, 0, 0, 0, 0, 0, 0]  # views, anonymous views, downloads, reads, seconds, scrolls…
+    for row in tallied:
+        sums[0] += row.views
+        sums[1] += 0 if row.person_id else row.views
+        sums[2] += row.downloads
+        sums[3] += row.reads
+        sums[4] += row.read_seconds or 0
+        sums[5] += row.scrolls
+        sums[6] += row.scroll_depth or 0
     return ContentStats(
         key=key,
-        views=sum(int(row.views) for row in tallied),
+        views=int(sums[0]),
         readers=len(readers),
-        anonymous_views=sum(int(row.views) for row in tallied if not row.person_id),
-        read_seconds_avg=_mean(summed("read_seconds"), summed("reads")),
-        scroll_depth_avg=_mean(summed("scroll_depth"), summed("scrolls"), 3),
-        downloads=sum(int(row.downloads) for row in tallied),
+        anonymous_views=int(sums[1]),
+        read_seconds_avg=_mean(sums[4], sums[3]),
+        scroll_depth_avg=_mean(sums[6], sums[5], 3),
+        downloads=int(sums[2]),
         by_channel=_count_by((person, channel) for person, _, channel, _ in seen),
         by_link=_count_by((person, link) for person, _, _, link in seen),
         by_persona=_by_persona(session, ws, readers),
