@@ -98,3 +98,29 @@ def test_rebuild_leaves_derived_events_with_their_person(track: Tracker, api: Te
     finish_job(api, api.post("/api/v1/identity/rebuild"))
     after = api.get(f"/api/v1/people/{person['id']}/timeline").json()
     assert {e["message_id"] for e in after["items"]} == {e["message_id"] for e in before["items"]}
+
+
+def test_a_merge_the_rules_no_longer_make_revives_the_person_it_merged_away(
+    track: Tracker, api: TestClient
+) -> None:
+    # Two visitors met by one form (email + phone): merged live. Blocking the phone undoes
+    # that merge on rebuild: the phone visitor's person holds its events again, live.
+    track.identify(traits={"email": "wu@acme.cn"}, anonymousId="web")
+    track.identify(traits={"phone": "13700000008"}, anonymousId="wx")
+    track.identify(traits={"email": "wu@acme.cn", "phone": "13700000008"}, anonymousId="form")
+    before = api.get("/api/v1/people", params={"limit": 1000}).json()["items"]
+    assert [p["event_count"] for p in before] == [3]
+    settings = api.get("/api/v1/identity/settings").json()
+    api.put(
+        "/api/v1/identity/settings", json={"blocked": [*settings["blocked"], r"13700000008$"]}
+    ).raise_for_status()
+    report = finish_job(api, api.post("/api/v1/identity/rebuild"))["result"]
+    assert report["people_revived"] == 1, report
+    after = api.get("/api/v1/people", params={"limit": 1000}).json()["items"]
+    assert sorted(p["event_count"] for p in after) == [1, 2]  # every event on a live person
+    ids = {p["id"] for p in after}
+    for person in after:  # no one is merged into someone merged away
+        assert api.get(f"/api/v1/people/{person['id']}").json()["id"] in ids
+    # A second rebuild under the same rules changes nothing.
+    again = finish_job(api, api.post("/api/v1/identity/rebuild"))["result"]
+    assert (again["events_moved"], again["people_revived"], again["people_retired"]) == (0, 0, 0)

@@ -39,6 +39,7 @@ class RebuildReport:
     events_moved: int = 0
     people_created: int = 0
     people_retired: int = 0
+    people_revived: int = 0
     identifiers_changed: int = 0
     seconds: float = 0.0
 
@@ -202,7 +203,14 @@ def rebuild(session: Session, workspace_id: uuid.UUID, chunk: int = 20_000) -> R
     report.events_moved = len(moves)
 
     report.identifiers_changed = _write_identifiers(session, workspace_id, state, real)
-    report.people_retired = _retire(session, workspace_id, set(real.values()), losses)
+    # The people the replay keeps are live: one merged away before (a merge the current rules
+    # no longer make) is revived with its events, never left holding them unseen (or retired
+    # into by its own survivor: a cycle of merges).
+    kept = {real[v] for v in real if state.graph.live(v) == v}
+    revived = _revive(session, workspace_id, kept)
+    report.people_revived = len(revived)
+    affected.update(revived)
+    report.people_retired = _retire(session, workspace_id, kept, losses)
     _write_sessions(session, workspace_id, state, real)
     live_people = session.scalars(people(workspace_id).where(Person.id.in_(affected)))
     for person in live_people:
@@ -284,6 +292,29 @@ def _write_identifiers(
         session.execute(insert(Identifier), inserts)
     changed = len(inserts) + len(updates) + len(existing)
     return changed
+
+
+def _revive(session: Session, workspace_id: uuid.UUID, kept: set[int]) -> set[int]:
+    """The kept people merged away before, live again."""
+    ids = sorted(kept)
+    revived: set[int] = set()
+    for start in range(0, len(ids), 10_000):
+        merged = session.scalars(
+            select(Person.id).where(
+                owned(Person, workspace_id),
+                Person.id.in_(ids[start : start + 10_000]),
+                Person.merged_into_id.is_not(None),
+            )
+        ).all()
+        if merged:
+            session.execute(
+                update(Person)
+                .where(owned(Person, workspace_id), Person.id.in_(merged))
+                .values(merged_into_id=None)
+                .execution_options(synchronize_session=False)
+            )
+            revived.update(merged)
+    return revived
 
 
 def _retire(
