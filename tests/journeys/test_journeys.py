@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from leadpond.channels.models import Message
 from leadpond.db.engine import read_only, unit_of_work
 from leadpond.journeys.engine import advance, run_due_batch
+from leadpond.journeys.merges import people_reshaped
 from leadpond.journeys.models import Enrollment
 from leadpond.journeys.runner import run_due
 from leadpond.journeys.service import Candidate, enroll, journeys_of
@@ -24,6 +25,7 @@ from leadpond.playbooks.service import (
     PlaybookInvalid,
     validate_playbook,
 )
+from leadpond.profiles.models import Person
 from leadpond.workspaces.service import NewWorkspace
 from tests.conftest import Tracker
 from tests.journeys.conftest import (
@@ -515,6 +517,30 @@ def test_a_merge_moves_enrollments_to_the_survivor_and_keeps_one_place(
     assert run_due(ws, utcnow() + timedelta(days=2)).messages == 1
     explained = api.get(f"/api/v1/people/{survivor}/journeys").json()["items"]
     assert any(s["kind"] == "merge" for e in explained for s in e["steps"])
+
+
+def test_a_merge_chain_is_followed_and_a_merge_cycle_ends_the_walk(
+    api: TestClient, track: Tracker, workspace: NewWorkspace
+) -> None:
+    ws = workspace.workspace_id
+    set_up(api, workspace, {**S1, "trigger": {"event": "Whitepaper Downloaded"}}, SPLIT)
+    ids = {}
+    for name in "abcde":
+        track.identify(traits={"email": f"{name}@acme.cn"}, anonymousId=name)
+        track.track("Whitepaper Downloaded", anonymousId=name)
+        [person] = api.get("/api/v1/people", params={"anonymous_id": name}).json()["items"]
+        ids[name] = person["id"]
+    with unit_of_work() as session:
+        # a into b into c (c live): two hops. d into e into d: a cycle, no live survivor.
+        for loser, into in (("a", "b"), ("b", "c"), ("d", "e"), ("e", "d")):
+            session.get_one(Person, ids[loser]).merged_into_id = ids[into]
+        session.flush()
+        people_reshaped(session, ws, {ids[n] for n in "abde"})
+    held = {(e.person_id, e.state) for e in enrollments(ws)}
+    assert {p for p, _ in held} == {ids["c"], ids["d"], ids["e"]}
+    # c keeps its place; a's and b's active enrollments end there (one place per journey).
+    assert sorted(s for p, s in held if p == ids["c"]) == ["active", "exited"]
+    assert (ids["d"], "active") in held and (ids["e"], "active") in held
 
 
 def test_tags_stages_key_events_and_segments_the_batch_produced_trigger_journeys(

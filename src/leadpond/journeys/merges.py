@@ -16,6 +16,22 @@ from leadpond.rules.state import chunks
 A = EnrollmentState
 
 
+def _merged_into(session: Session, workspace_id: uuid.UUID, ids: set[int]) -> dict[int, int]:
+    """Of these people, the ones merged away and into whom."""
+    found: dict[int, int] = {}
+    for chunk in chunks(ids):
+        for pid, into in session.execute(
+            select(Person.id, Person.merged_into_id).where(
+                owned(Person, workspace_id),
+                Person.id.in_(chunk),
+                Person.merged_into_id.is_not(None),
+            )
+        ):
+            if into is not None:
+                found[pid] = into
+    return found
+
+
 def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[int]) -> None:
     """After a merge: the merged-away people's enrollments (active and past) follow the
     survivor, so re-entry rules see the survivor's whole history and a waiting step goes on for
@@ -34,17 +50,25 @@ def people_reshaped(session: Session, workspace_id: uuid.UUID, person_ids: set[i
                 survivors[pid] = into
     if not survivors:
         return
-    # Follow chains (a merged into b merged into c) to the live survivor.
-    while chained := {
-        pid: into
-        for pid, into in session.execute(
-            select(Person.id, Person.merged_into_id).where(
-                Person.id.in_(set(survivors.values())), Person.merged_into_id.is_not(None)
-            )
-        )
-        if into is not None
-    }:
-        survivors = {pid: chained.get(into, into) for pid, into in survivors.items()}
+    # Follow chains (a merged into b merged into c) to the live survivor: the merges reachable
+    # from the survivors read a step at a time, each person once. A cycle (no live survivor: a
+    # corrupt graph) leaves those enrollments where they are rather than never ending.
+    merges: dict[int, int] = {}
+    frontier = seen = set(survivors.values())
+    while frontier:
+        step = _merged_into(session, workspace_id, frontier)
+        merges.update(step)
+        frontier = set(step.values()) - seen
+        seen = seen | frontier
+    followed: dict[int, int] = {}
+    for pid, into in survivors.items():
+        path: set[int] = set()
+        while into in merges and into not in path:
+            path.add(into)
+            into = merges[into]
+        if into not in merges:
+            followed[pid] = into
+    survivors = followed
     moving = list(
         session.execute(
             select(Enrollment.id, Enrollment.person_id, Enrollment.journey_key, Enrollment.state)

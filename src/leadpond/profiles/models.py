@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import String as StringType
 
 from leadpond.db.base import Base, BigId, JsonDoc
@@ -80,15 +81,13 @@ class TraitText(ColumnElement[str]):
 
     inherit_cache = True
     type = StringType()
+    # SQLAlchemy's statement cache key: the trait (without it no statement using this is cached).
+    _traverse_internals = [("trait", InternalTraversal.dp_string)]  # noqa: RUF012
 
     def __init__(self, trait: str) -> None:
         if not trait.isidentifier():
             raise ValueError(f"not a trait name: {trait!r}")
         self.trait = trait
-
-    @property
-    def _cache_key_extra(self) -> str:
-        return self.trait
 
 
 @compiles(TraitText)
