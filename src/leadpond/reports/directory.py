@@ -146,6 +146,7 @@ class _Filtered:
     evaluated: bool
     search: list[Way]
     capped: bool = False
+    listed: set[int] | None = None  # people already read as a list of ids (a kept persona's)
 
 
 def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> _Filtered:
@@ -162,6 +163,7 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
     if query.known:
         stmt = stmt.where(known_contact())
     id_sets: list[Select[Any]] = []
+    listed: set[int] | None = None
     if query.persona:
         # Kept memberships of a few thousand people are a list looked up by id, as a tag's
         # are (``_narrowed``): given the subquery, PostgreSQL walked the workspace by last
@@ -170,10 +172,12 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
         held = persona_people(session, workspace_id, query.persona)
         if held.members is None:
             stmt, evaluated = stmt.where(*held.clauses), True
-        elif len(session.scalars(held.members.limit(CANDIDATE_LIMIT + 1)).all()) > CANDIDATE_LIMIT:
-            stmt = stmt.where(Person.id.in_(held.members))
         else:
-            id_sets.append(held.members)
+            members = set(session.scalars(held.members.limit(CANDIDATE_LIMIT + 1)))
+            if len(members) > CANDIDATE_LIMIT:
+                stmt = stmt.where(Person.id.in_(held.members))
+            else:
+                listed = members
     search = (
         people_search.ways(session, workspace_id, query.q) if query.q and query.q.strip() else []
     )
@@ -197,7 +201,7 @@ def _filtered(session: Session, workspace_id: uuid.UUID, query: PeopleQuery) -> 
                 PersonScore.points >= query.min_score,
             )
         )
-    return _Filtered(stmt, id_sets, evaluated, search, by_activity)
+    return _Filtered(stmt, id_sets, evaluated, search, by_activity, listed)
 
 
 @dataclass
@@ -218,7 +222,7 @@ def _narrowed(session: Session, filtered: _Filtered) -> _Narrowed | None:
     instead, SQLite walked the workspace in the sort's order looking for the few (every person
     when none matched: a second at a million people). A filter matching many stays a subquery."""
     stmt = filtered.base
-    listed: set[int] | None = None
+    listed = filtered.listed
     dense = []
     for ids in filtered.id_sets:
         found = set(session.scalars(ids.limit(CANDIDATE_LIMIT + 1)))
